@@ -1,0 +1,64 @@
+"""The one place that knows how TensorFlow, Keras 2 (tf_keras), TFMOT and LiteRT are imported.
+
+TFMOT 0.8.1 only works with Keras 2, and which Keras ``tf.keras`` resolves to is decided when
+TensorFlow is first imported. So ``TF_USE_LEGACY_KERAS=1`` is set here, before anything heavy
+loads, and every other module asks this one for the libraries instead of importing them.
+The imports are lazy: importing ``optimizer`` must stay cheap (the Streamlit pages and the
+latency process import it and must not pay for TensorFlow).
+"""
+from __future__ import annotations
+
+import os
+
+os.environ["TF_USE_LEGACY_KERAS"] = "1"
+# TensorFlow's C++ start-up chatter (CUDA probing, oneDNN notices) is noise for our users.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def tf():
+    """Return the ``tensorflow`` module, imported with legacy Keras enabled."""
+    import tensorflow
+
+    return tensorflow
+
+
+def keras():
+    """Return Keras 2 (``tf_keras``), the Keras that TFMOT can transform."""
+    import tf_keras
+
+    return tf_keras
+
+
+def keras3():
+    """Return Keras 3 (``keras``); used only to read models saved by Keras 3."""
+    import keras as keras_3
+
+    return keras_3
+
+
+def tfmot():
+    """Return ``tensorflow_model_optimization``."""
+    import tensorflow_model_optimization
+
+    return tensorflow_model_optimization
+
+
+def interpreter_class():
+    """Return LiteRT's ``Interpreter`` (``ai_edge_litert``), never the deprecated ``tf.lite`` one."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    return Interpreter
+
+
+def op_resolver_type():
+    """Return LiteRT's ``OpResolverType`` enum (to run without the default XNNPACK delegate)."""
+    from ai_edge_litert.interpreter import OpResolverType
+
+    return OpResolverType
+
+
+def litert_quantizer():
+    """Return the LiteRT Quantizer modules ``(quantizer, recipe)``."""
+    from litert_quantizer import quantizer, recipe
+
+    return quantizer, recipe

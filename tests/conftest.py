@@ -1,0 +1,59 @@
+"""Shared fixtures: a tiny labelled dataset and a tiny trained tf_keras CNN.
+
+Tests that need TensorFlow build on these (seconds, not minutes); the demos' MobileNetV2 is
+exercised by the benchmark, not the tests. Area-specific fixtures live in the test modules
+or in a sub-folder's own conftest (e.g. ``tests/browser/conftest.py``).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from optimizer.data import Dataset
+
+
+def _digits_dataset() -> Dataset:
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    digits = load_digits()
+    x = (digits.images / 16.0).astype(np.float32)[..., None]
+    y = digits.target.astype(np.int64)
+    x_train, x_test, y_train, y_test = train_test_split(
+        x, y, test_size=0.25, stratify=y, random_state=0)
+    return Dataset(name="tiny-digits", x_train=x_train, y_train=y_train, x_test=x_test,
+                   y_test=y_test, x_rep=x_train[:200], num_classes=10,
+                   class_names=tuple(str(i) for i in range(10)))
+
+
+@pytest.fixture(scope="session")
+def tiny_dataset() -> Dataset:
+    """scikit-learn's 8x8 digits: 1,347 train / 450 test, labels 0-9, offline."""
+    return _digits_dataset()
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tiny_dataset):
+    """A small tf_keras CNN (Conv-BN-ReLU, pooling, Dense) trained for a few epochs.
+
+    Treat it as read-only: transforms must return new models, never mutate their input.
+    """
+    from optimizer import compat
+
+    keras = compat.keras()
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([
+        keras.layers.InputLayer(input_shape=(8, 8, 1)),
+        keras.layers.Conv2D(16, 3, padding="same"),
+        keras.layers.BatchNormalization(),
+        keras.layers.ReLU(),
+        keras.layers.MaxPooling2D(),
+        keras.layers.Conv2D(32, 3, padding="same", activation="relu"),
+        keras.layers.Flatten(),
+        keras.layers.Dense(64, activation="relu"),
+        keras.layers.Dense(10, activation="softmax"),
+    ], name="tiny_cnn")
+    model.compile(optimizer=keras.optimizers.Adam(1e-3),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(tiny_dataset.x_train, tiny_dataset.y_train, epochs=8, batch_size=32, verbose=0)
+    return model
