@@ -2,13 +2,59 @@
 
 This package is the library behind the Streamlit app and the ``python -m optimizer`` CLI. It
 never imports streamlit, and importing it never imports TensorFlow: the heavy work runs in job
-subprocesses (see ``optimizer.jobs``). The names below are the public surface the app uses.
+subprocesses (see ``optimizer.jobs``). The names in ``__all__`` are the public surface the app
+uses; the ones in ``_LAZY`` are imported on first use so that ``import optimizer`` stays cheap.
 """
-from .configs import (ClusteringConfig, FinetuneConfig, IoType, LatencyConfig, PruningConfig,
-                      PtqConfig, Settings, SETTING_KEYS)
+from __future__ import annotations
+
+import importlib
+
+from .configs import (SETTING_KEYS, ClusteringConfig, FinetuneConfig, IoType, LatencyConfig,
+                      PruningConfig, PtqConfig, Settings)
 from .registry import (DATA_LABELS, GUIDE, TARGET_LABELS, TECHNIQUES, DataNeed, Family, Target,
                        TechniqueId, TechniqueInfo, TechniqueSpec, parse_spec, technique)
 from .schema import Engine, Result, Status, results_frame
+
+_LAZY = {
+    "Dataset": "optimizer.data",
+    # the decision tree
+    "Answers": "optimizer.recommend",
+    "Recommendation": "optimizer.recommend",
+    "PathStep": "optimizer.recommend",
+    "Exclusion": "optimizer.recommend",
+    "recommend": "optimizer.recommend",
+    "QUANT_TREE": "optimizer.recommend",
+    # goals
+    "AccuracyGoal": "optimizer.goals",
+    "SizeGoal": "optimizer.goals",
+    "LatencyGoal": "optimizer.goals",
+    "Goals": "optimizer.goals",
+    "GoalCheck": "optimizer.goals",
+    # built-in demos
+    "DemoSpec": "optimizer.demos",
+    "list_demos": "optimizer.demos",
+    "get_demo": "optimizer.demos",
+    # runs as background jobs
+    "RunRequest": "optimizer.jobs",
+    "RunState": "optimizer.jobs",
+    "TechniqueProgress": "optimizer.jobs",
+    "start_run": "optimizer.jobs",
+    "read_run": "optimizer.jobs",
+    "cancel_run": "optimizer.jobs",
+    "list_runs": "optimizer.jobs",
+    # model cards
+    "describe_model": "optimizer.cards",
+}
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'optimizer' has no attribute '{name}'")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "ClusteringConfig", "FinetuneConfig", "IoType", "LatencyConfig", "PruningConfig", "PtqConfig",
@@ -16,4 +62,5 @@ __all__ = [
     "DATA_LABELS", "GUIDE", "TARGET_LABELS", "TECHNIQUES", "DataNeed", "Family", "Target",
     "TechniqueId", "TechniqueInfo", "TechniqueSpec", "parse_spec", "technique",
     "Engine", "Result", "Status", "results_frame",
+    *_LAZY,
 ]

@@ -12,6 +12,21 @@ import pytest
 from optimizer.data import Dataset
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_workspace(tmp_path_factory):
+    """Every test session writes runs and caches to its own folder, never ./workspace."""
+    import os
+
+    path = tmp_path_factory.mktemp("workspace")
+    old = os.environ.get("OPTIMIZER_WORKSPACE")
+    os.environ["OPTIMIZER_WORKSPACE"] = str(path)
+    yield path
+    if old is None:
+        os.environ.pop("OPTIMIZER_WORKSPACE", None)
+    else:
+        os.environ["OPTIMIZER_WORKSPACE"] = old
+
+
 def _digits_dataset() -> Dataset:
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
