@@ -291,8 +291,9 @@ class TechniqueSpec:
 
     @property
     def targets(self) -> frozenset:
-        """Targets the produced file can run on: those of the training step and the format."""
-        return TECHNIQUES[self.base].targets & _format_targets(self)
+        """Targets the produced file can run on. Pruning and clustering leave a float model,
+        so the final conversion alone decides; the QAT family decides by its I/O types."""
+        return _format_targets(self)
 
     @property
     def is_post_training(self) -> bool:

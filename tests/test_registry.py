@@ -1,0 +1,98 @@
+"""The technique registry and spec parsing: one table, read by everything else."""
+import pytest
+
+from optimizer.registry import (DATA_ORDER, QAT_FAMILY, TECHNIQUES, DataNeed, Family, Target,
+                                TechniqueId, parse_spec, technique)
+
+
+def test_every_id_has_one_row_with_the_guides_facts():
+    assert set(TECHNIQUES) == set(TechniqueId)
+    for tid, info in TECHNIQUES.items():
+        assert info.id is tid
+        assert info.title and info.summary and info.guide_size and info.guide_accuracy
+        assert info.targets, f"{tid} runs nowhere"
+        assert info.data in DATA_ORDER
+
+
+@pytest.mark.parametrize("tid, data, retrains", [
+    ("float16", DataNeed.NONE, False),
+    ("dynamic_range", DataNeed.NONE, False),
+    ("integer", DataNeed.REPRESENTATIVE, False),
+    ("integer_only", DataNeed.REPRESENTATIVE, False),
+    ("int16x8", DataNeed.REPRESENTATIVE, False),
+    ("qat", DataNeed.LABELLED, True),
+    ("pruning", DataNeed.LABELLED, True),
+    ("clustering", DataNeed.LABELLED, True),
+    ("pcqat", DataNeed.LABELLED, True),
+])
+def test_data_needs_follow_the_guides_table(tid, data, retrains):
+    info = technique(tid)
+    assert info.data is data and info.retrains is retrains
+
+
+def test_guide_table_wording_is_kept():
+    assert technique("float16").guide_size == "Up to 50%"
+    assert technique("float16").guide_accuracy == "Insignificant accuracy loss"
+    assert technique("dynamic_range").guide_hardware == "CPU, GPU (Android)"
+    assert technique("qat").guide_accuracy == "Smallest accuracy loss"
+
+
+def test_integer_only_hardware():
+    for tid in TechniqueId:
+        runs_on_edgetpu = Target.EDGETPU in technique(tid).targets
+        assert runs_on_edgetpu == (tid in {TechniqueId.INTEGER_ONLY, *QAT_FAMILY}), tid
+    assert technique("int16x8").targets == {Target.CPU}
+
+
+@pytest.mark.parametrize("text, base, conversion, preserve, canonical", [
+    ("float32", "float32", "float32", False, "float32"),
+    (" dynamic_range ", "dynamic_range", "dynamic_range", False, "dynamic_range"),
+    ("pruning", "pruning", "float32", False, "pruning"),
+    ("pruning+dynamic_range", "pruning", "dynamic_range", False, "pruning+dynamic_range"),
+    ("clustering+integer", "clustering", "integer", False, "clustering+integer"),
+    ("pruning+clustering", "pruning", "float32", True, "pruning+clustering"),
+    ("pruning+clustering+integer_only", "pruning", "integer_only", True,
+     "pruning+clustering+integer_only"),
+    ("pruning+float32", "pruning", "float32", False, "pruning"),
+    ("qat", "qat", "integer", False, "qat"),
+    ("qat+integer", "qat", "integer", False, "qat"),
+    ("pcqat+integer_only", "pcqat", "integer_only", False, "pcqat+integer_only"),
+])
+def test_parse_spec(text, base, conversion, preserve, canonical):
+    spec = parse_spec(text)
+    assert (spec.base.value, spec.conversion.value) == (base, conversion)
+    assert spec.preserve_sparsity_clustering is preserve
+    assert spec.text == canonical == str(spec)
+    assert parse_spec(spec.text) == spec
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ("", "unknown technique"),
+    ("magic", "unknown technique 'magic'"),
+    ("float16+integer", "already a conversion"),
+    ("qat+float16", r"only \+integer"),
+    ("pruning+qat", "use pqat, cqat or pcqat"),
+    ("pruning+dynamic_range+integer", "too many steps"),
+])
+def test_parse_spec_errors_name_the_fix(text, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        parse_spec(text)
+
+
+def test_spec_properties_combine_steps():
+    assert parse_spec("pruning+integer").data is DataNeed.LABELLED
+    assert parse_spec("integer").data is DataNeed.REPRESENTATIVE
+    assert parse_spec("qat").targets == {Target.CPU, Target.GPU_ANDROID}
+    assert Target.EDGETPU in parse_spec("qat+integer_only").targets
+    assert Target.EDGETPU in parse_spec("pruning+integer_only").targets
+    assert parse_spec("pruning").targets == technique("float32").targets
+    assert parse_spec("dynamic_range").is_post_training
+    assert not parse_spec("pruning+dynamic_range").is_post_training
+
+
+def test_to_dict_is_json_ready():
+    import json
+
+    rows = [info.to_dict() for info in TECHNIQUES.values()]
+    assert json.loads(json.dumps(rows))[0]["id"] == "float32"
+    assert {r["family"] for r in rows} == {f.value for f in Family}

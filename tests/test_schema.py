@@ -1,0 +1,39 @@
+"""The one result schema and its DataFrame."""
+from optimizer.schema import RESULT_FIELDS, Result, Status, results_frame
+
+ISSUE_KEYS = ["technique", "status", "error", "size_bytes", "gzip_bytes", "accuracy",
+              "accuracy_delta", "latency_ms_median", "latency_ms_p10", "latency_ms_p90",
+              "input_dtype", "output_dtype", "engine", "tflite_path", "sparsity",
+              "max_unique_weights_per_channel"]
+
+
+def test_result_has_every_key_the_cli_promises():
+    assert set(ISSUE_KEYS) <= set(RESULT_FIELDS)
+    assert set(ISSUE_KEYS) <= set(Result("float32").to_dict())
+
+
+def test_round_trip_ignores_unknown_keys():
+    r = Result("pruning", size_bytes=10, notes=["x"])
+    data = {**r.to_dict(), "from_the_future": 1}
+    assert Result.from_dict(data) == r
+
+
+def test_failed_result():
+    r = Result.failed("qat", "cause; fix")
+    assert r.status == Status.ERROR.value and not r.ok and r.error == "cause; fix"
+
+
+def test_frame_ratios_against_the_baseline():
+    frame = results_frame([
+        Result("float32", size_bytes=1000, gzip_bytes=900),
+        {"technique": "float16", "size_bytes": 500, "gzip_bytes": 450},
+        Result.failed("qat", "boom"),
+    ])
+    assert list(frame["technique"]) == ["float32", "float16", "qat"]
+    assert frame.loc[1, "size_ratio"] == 2.0 and frame.loc[1, "gzip_ratio"] == 2.0
+    assert frame["is_baseline"].tolist() == [True, False, False]
+
+
+def test_frame_without_baseline_has_nan_ratios():
+    frame = results_frame([Result("float16", size_bytes=5, gzip_bytes=4)])
+    assert frame["size_ratio"].isna().all()
