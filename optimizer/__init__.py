@@ -14,22 +14,15 @@ from .configs import (SETTING_KEYS, ClusteringConfig, FinetuneConfig, IoType, La
 from .registry import (DATA_LABELS, GUIDE, TARGET_LABELS, TECHNIQUES, DataNeed, Family, Target,
                        TechniqueId, TechniqueInfo, TechniqueSpec, parse_spec, technique)
 from .schema import Engine, Result, Status, results_frame
+# The decision tree and goals are pure Python and imported eagerly: a lazily bound name that
+# equals its module's name (``recommend``) would be shadowed by the submodule once imported.
+from .goals import AccuracyGoal, GoalCheck, GoalItem, Goals, LatencyGoal, SizeGoal
+from .recommend import (AccuracyPriority, Answers, Effort, Exclusion, PathStep, Recommendation,
+                        SizeReduction, UnlockOption, recommend)
+from .tree import PTQ_TREE, QUANT_TREE, QUANT_TREE_FOOTNOTE, DecisionTree, NodeKind, TreeNode
 
 _LAZY = {
     "Dataset": "optimizer.data",
-    # the decision tree
-    "Answers": "optimizer.recommend",
-    "Recommendation": "optimizer.recommend",
-    "PathStep": "optimizer.recommend",
-    "Exclusion": "optimizer.recommend",
-    "recommend": "optimizer.recommend",
-    "QUANT_TREE": "optimizer.recommend",
-    # goals
-    "AccuracyGoal": "optimizer.goals",
-    "SizeGoal": "optimizer.goals",
-    "LatencyGoal": "optimizer.goals",
-    "Goals": "optimizer.goals",
-    "GoalCheck": "optimizer.goals",
     # built-in demos
     "DemoSpec": "optimizer.demos",
     "list_demos": "optimizer.demos",
@@ -51,9 +44,12 @@ def __getattr__(name: str):
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'optimizer' has no attribute '{name}'")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+    loaded = importlib.import_module(module)
+    # Bind every lazy name of that module at once, so each module is imported only once.
+    for other, where in _LAZY.items():
+        if where == module:
+            globals()[other] = getattr(loaded, other)
+    return globals()[name]
 
 
 __all__ = [
@@ -62,5 +58,9 @@ __all__ = [
     "DATA_LABELS", "GUIDE", "TARGET_LABELS", "TECHNIQUES", "DataNeed", "Family", "Target",
     "TechniqueId", "TechniqueInfo", "TechniqueSpec", "parse_spec", "technique",
     "Engine", "Result", "Status", "results_frame",
+    "AccuracyGoal", "GoalCheck", "GoalItem", "Goals", "LatencyGoal", "SizeGoal",
+    "AccuracyPriority", "Answers", "Effort", "Exclusion", "PathStep", "Recommendation",
+    "SizeReduction", "UnlockOption", "recommend",
+    "PTQ_TREE", "QUANT_TREE", "QUANT_TREE_FOOTNOTE", "DecisionTree", "NodeKind", "TreeNode",
     *_LAZY,
 ]

@@ -18,8 +18,18 @@ class UsageError(Exception):
     """Unusable input: the message is one line naming the cause and the fix."""
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """argparse, but a bad flag is one line naming the fix (no usage block), exit status 2.
+
+    Subcommand parsers inherit this class (``add_subparsers`` uses the parent's type).
+    """
+
+    def error(self, message: str):
+        self.exit(2, f"error: {message}; see `{self.prog} --help`\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _OneLineParser(
         prog="python -m optimizer",
         description="Recommend, run and measure LiteRT model optimizations.",
     )
