@@ -62,3 +62,43 @@ def litert_quantizer():
     from litert_quantizer import quantizer, recipe
 
     return quantizer, recipe
+
+
+def tflite_schema():
+    """Return LiteRT's generated flatbuffer schema (``ai_edge_litert.schema_py_generated``).
+
+    It reads and writes ``.tflite`` files with only the ``flatbuffers`` package: no TensorFlow.
+    """
+    from ai_edge_litert import schema_py_generated
+
+    return schema_py_generated
+
+
+def freeze_variables():
+    """Return TensorFlow's ``convert_variables_to_constants_v2`` (freezes a concrete function).
+
+    Private TF API, so it is reached through here only: freezing once and converting from the
+    frozen function is what makes every post-training variant take seconds, not half a minute.
+    """
+    from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
+
+    return convert_variables_to_constants_v2
+
+
+def tfmot_experimental_clustering():
+    """Return TFMOT's experimental clustering module (``cluster_weights(preserve_sparsity=...)``)."""
+    from tensorflow_model_optimization.python.core.clustering.keras.experimental import cluster
+
+    return cluster
+
+
+def freeze_variables():
+    """Return TensorFlow's ``convert_variables_to_constants_v2`` (not in TF's public API).
+
+    It turns a concrete function's variables into constants: the frozen graph that every
+    post-training conversion of a model reuses (see ``optimizer.engine.convert``).
+    """
+    from tensorflow.python.framework.convert_to_constants import (
+        convert_variables_to_constants_v2)
+
+    return convert_variables_to_constants_v2

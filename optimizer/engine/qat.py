@@ -1,0 +1,91 @@
+"""Quantization-aware training with TFMOT, plain or preserving earlier pruning / clustering.
+
+``apply_qat(model)`` is ``quantize_model``; the collaborative variants annotate the model and
+apply one of TFMOT's preserving schemes (from ``tfmot.experimental.combine``):
+
+=====================  =================================================================
+preserve               scheme
+=====================  =================================================================
+``None``               default 8-bit QAT (``quantize_model``)
+``"sparsity"``         ``Default8BitPrunePreserveQuantizeScheme()`` (PQAT)
+``"clusters"``         ``Default8BitClusterPreserveQuantizeScheme()`` (CQAT)
+``"sparsity+clusters"`` ``Default8BitClusterPreserveQuantizeScheme(preserve_sparsity=True)`` (PCQAT)
+=====================  =================================================================
+
+QAT is applied to a stripped model. TFMOT raises ``RuntimeError`` for a layer it cannot
+quantize (e.g. a BatchNormalization that does not directly follow a Conv); that becomes
+``UnsupportedLayerError`` naming the layer and the fix.
+
+TensorFlow is imported only inside functions, through ``optimizer.compat``.
+"""
+from __future__ import annotations
+
+import re
+
+from .weights import (TransformStep, copy_model, require_plain_model, require_tf_keras_model,
+                      transform_report)
+
+PRESERVE_OPTIONS = (None, "sparsity", "clusters", "sparsity+clusters")
+
+# TFMOT's message: "Layer <name>:<class 'tf_keras.src....BatchNormalization'> is not supported."
+_UNSUPPORTED = re.compile(r"Layer (?P<name>.+?):<class '(?P<cls>[\w.]+)'> is not supported")
+
+
+class UnsupportedLayerError(ValueError):
+    """A layer that quantization-aware training cannot quantize; names the layer and the fix."""
+
+    def __init__(self, layer_name: str, layer_type: str):
+        self.layer_name = layer_name
+        self.layer_type = layer_type
+        if layer_type == "BatchNormalization":
+            fix = ("use post-training integer quantization, or put BatchNormalization right "
+                   "after a Conv so it can be folded into it")
+        else:
+            fix = ("use post-training integer quantization, or replace it with a layer TFMOT "
+                   "can quantize (Conv2D, Dense, DepthwiseConv2D, pooling, activations)")
+        super().__init__(f"quantization-aware training cannot quantize layer '{layer_name}' "
+                         f"({layer_type}); {fix}")
+
+
+def apply_qat(model, preserve: str | None = None) -> TransformStep:
+    """Wrap a copy of ``model`` for quantization-aware training.
+
+    ``preserve`` keeps what earlier steps made: ``"sparsity"`` (after pruning), ``"clusters"``
+    (after clustering) or ``"sparsity+clusters"`` (after sparsity-preserving clustering).
+    Needs a built tf_keras Sequential/Functional model with the pruning / clustering wrappers
+    stripped. Fine-tune the returned ``model``, then convert it with the default optimizations
+    (no representative data needed). The input model is never changed. Raises
+    ``UnsupportedLayerError`` for a layer TFMOT cannot quantize.
+    """
+    if preserve not in PRESERVE_OPTIONS:
+        raise ValueError(f"unknown preserve option {preserve!r}; use None, 'sparsity', "
+                         f"'clusters' or 'sparsity+clusters'")
+    require_tf_keras_model(model, "quantization-aware training")
+    require_plain_model(model, "quantization-aware training")
+    from optimizer import compat
+
+    tfmot = compat.tfmot()
+    quantization = tfmot.quantization.keras
+    copy = copy_model(model)
+    try:
+        if preserve is None:
+            wrapped = quantization.quantize_model(copy)
+        else:
+            combine = tfmot.experimental.combine
+            scheme = {
+                "sparsity": lambda: combine.Default8BitPrunePreserveQuantizeScheme(),
+                "clusters": lambda: combine.Default8BitClusterPreserveQuantizeScheme(),
+                "sparsity+clusters": lambda: combine.Default8BitClusterPreserveQuantizeScheme(
+                    preserve_sparsity=True),
+            }[preserve]()
+            wrapped = quantization.quantize_apply(quantization.quantize_annotate_model(copy),
+                                                  scheme)
+    except RuntimeError as error:
+        match = _UNSUPPORTED.search(str(error))
+        if not match:
+            raise
+        raise UnsupportedLayerError(match["name"], match["cls"].rsplit(".", 1)[-1]) from None
+    # Layers whose weights get fake-quantized (activations-only wrappers do not count).
+    acted_on = [layer.layer.name for layer in wrapped.layers
+                if getattr(layer, "_weight_vars", None)]
+    return TransformStep(model=wrapped, report=transform_report(model, acted_on, "quantized"))
