@@ -1,6 +1,14 @@
-"""Entry point: page config, session defaults and navigation only."""
+"""LiteRT Optimization Studio: page config, session defaults and navigation -- nothing else.
+
+Run with ``make run`` (or ``streamlit run app.py``). The pages live in ``pages/``; their shared
+helpers (state keys, layout, navigation) in ``pages/common/``.
+"""
 import streamlit as st
 
-st.set_page_config(page_title="LiteRT Optimization Studio", layout="wide")
-st.title("LiteRT Optimization Studio")
-st.write("The app is being built; see README.md.")
+from pages.common import boot, nav, state
+
+boot.ensure_app_navigation()      # run as a plain st.navigation app, never the pages/-folder mode
+st.set_page_config(page_title="LiteRT Optimization Studio", page_icon="🪶", layout="wide",
+                   initial_sidebar_state="expanded")
+state.init()
+st.navigation(nav.sections()).run()

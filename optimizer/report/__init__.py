@@ -1,0 +1,41 @@
+"""Figures, tables, notes and downloads built from measured results (plotly, pandas; no streamlit).
+
+Pages import these names from ``optimizer.report``; each submodule is imported on first use
+so that importing the package does not load plotly until a figure is drawn.
+"""
+from __future__ import annotations
+
+import importlib
+
+_LAZY = {
+    "accuracy_size_figure": "optimizer.report.charts",
+    "accuracy_latency_figure": "optimizer.report.charts",
+    "size_bars_figure": "optimizer.report.charts",
+    "goal_checks": "optimizer.report.judge",
+    "accuracy_budget": "optimizer.report.judge",
+    "baseline_of": "optimizer.report.judge",
+    "tree_figure": "optimizer.report.tree_chart",
+    "Insight": "optimizer.report.insights",
+    "result_insights": "optimizer.report.insights",
+    "insights_for": "optimizer.report.insights",
+    "results_table": "optimizer.report.table",
+    "pareto_front": "optimizer.report.pareto",
+    "technique_color": "optimizer.report.style",
+    "published_table": "optimizer.report.published",
+    "PUBLISHED_SOURCE": "optimizer.report.published",
+    "results_csv": "optimizer.report.downloads",
+    "technique_zip": "optimizer.report.downloads",
+    "safe_name": "optimizer.report.downloads",
+}
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'optimizer.report' has no attribute '{name}'")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+__all__ = list(_LAZY)

@@ -1,0 +1,281 @@
+"""Plotly figures of a run's measured results (a ``results_frame`` DataFrame), no streamlit.
+
+Every figure plots only rows with ``status == "ok"`` and values that were measured; nothing
+is estimated. Axis titles carry units, colours come from ``style.technique_color`` so a
+technique looks the same in every chart, and the float32 baseline is always labelled.
+"""
+from __future__ import annotations
+
+import math
+
+import plotly.graph_objects as go
+
+from . import style
+from .pareto import pareto_front
+
+#: size kind -> (column, chart title words, axis title words)
+SIZE_COLUMNS = {"raw": ("size_bytes", "size on disk", "Size on disk"),
+                "gzip": ("gzip_bytes", "download size (gzip -9)", "Download size, gzip -9")}
+
+
+def _ok(value) -> bool:
+    try:
+        return value is not None and math.isfinite(float(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def measured(frame, *columns):
+    """The rows of ``frame`` that ran and have every given column measured."""
+    rows = frame[frame["status"] == "ok"] if "status" in frame.columns else frame
+    for column in columns:
+        if rows.empty:
+            break
+        rows = rows[rows[column].map(_ok).astype(bool)]
+    return rows
+
+
+def _metric(frame) -> tuple[str, float, str, bool]:
+    metric = str(frame["metric"].dropna().iloc[0]) if frame["metric"].notna().any() else "accuracy"
+    label, scale, unit = style.metric_axis(metric)
+    higher = bool(frame["higher_is_better"].dropna().iloc[0]) \
+        if frame["higher_is_better"].notna().any() else True
+    return label, scale, unit, higher
+
+
+def _empty(title: str, message: str):
+    fig = go.Figure()
+    fig.add_annotation(text=message, showarrow=False, x=0.5, y=0.5, xref="paper",
+                       yref="paper", font={"size": style.FONT_SIZE})
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return style.apply_layout(fig, title, "", "", height=260)
+
+
+def point_labels(xs, ys, names, log_x: bool = False, x_range: tuple | None = None,
+                 y_range: tuple | None = None, first=()) -> tuple[list[str], list[str]]:
+    """Text labels and their positions for scatter points, so labels do not overprint.
+
+    Works in plot fractions of the axes' ranges (``x_range`` / ``y_range`` in data units,
+    the data's own extent when None).
+    Points that nearly coincide share one label ("a, b"). Every other label is a box about
+    1.4% of the width per character and tries top right, bottom right, top left, bottom
+    left, taking the first place that overlaps no earlier label and stays inside the plot;
+    with no free place its name joins the nearest label. Names in ``first`` (the baseline)
+    are placed before the others. Returns (texts, textpositions) in the input order.
+    """
+    def norm(values, low=None, high=None):
+        low = min(values) if low is None else low
+        high = max(values) if high is None else high
+        return [(v - low) / ((high - low) or 1.0) for v in values]
+
+    def lg(v):
+        return math.log10(v) if log_x and v > 0 else v
+
+    nx = norm([lg(x) for x in xs], *((lg(x_range[0]), lg(x_range[1])) if x_range
+                                     else (None, None)))
+    ny = norm(list(ys), *(y_range or (None, None)))
+    texts, sides = [""] * len(names), ["top right"] * len(names)
+    priority = {i for i, n in enumerate(names) if n in first}
+    groups: list[list[int]] = []
+    for i in sorted(range(len(names)), key=lambda k: nx[k]):
+        group = next((g for g in groups if abs(nx[g[0]] - nx[i]) < 0.03
+                      and abs(ny[g[0]] - ny[i]) < 0.05), None)
+        if group is None:
+            groups.append([i])
+        else:
+            group.append(i)
+    boxes: list[tuple] = []
+    placed: list[int] = []          # anchors that got a label, to merge into when crowded
+    for group in sorted(groups, key=lambda g: (not priority & set(g), nx[g[0]])):
+        anchor = group[0]
+        text = ", ".join(names[k] for k in group)
+        width, height = 0.03 + 0.014 * len(text), 0.09
+        x, y = nx[anchor], ny[anchor]
+        places = {"top right": (x, x + width, y, y + height),
+                  "bottom right": (x, x + width, y - height, y),
+                  "top left": (x - width, x, y, y + height),
+                  "bottom left": (x - width, x, y - height, y)}
+        chosen = next((side for side, (x0, x1, y0, y1) in places.items()
+                       if x0 >= -0.05 and x1 <= 1.05
+                       and all(x1 <= b[0] or x0 >= b[1] or y1 <= b[2] or y0 >= b[3]
+                               for b in boxes)), None)
+        if chosen is None and placed:
+            # crowded: name it in the nearest label instead of printing over it
+            near = min(placed, key=lambda a: (nx[a] - x) ** 2 + (ny[a] - y) ** 2)
+            texts[near] += f", {text}"
+            continue
+        chosen = chosen or "top right"
+        boxes.append(places[chosen])
+        placed.append(anchor)
+        texts[anchor], sides[anchor] = text, chosen
+    return texts, sides
+
+
+def _label(technique: str, is_baseline: bool) -> str:
+    return f"{technique} (baseline)" if is_baseline else technique
+
+
+def _budget_line(fig, threshold, scale, unit, higher):
+    """Dashed horizontal line at the worst acceptable metric value, with a shaded 'miss' side."""
+    if threshold is None:
+        return
+    y = threshold * scale
+    fig.add_hline(y=y, line={"color": style.BUDGET_COLOR, "dash": "dash", "width": 2},
+                  annotation_text=f"accuracy budget: {'≥' if higher else '≤'} {y:.2f}{unit}",
+                  annotation_position="bottom right" if higher else "top right",
+                  annotation_font={"color": style.BUDGET_COLOR, "size": style.FONT_SIZE - 2})
+    fig.add_hrect(y0=y, y1=y - 1e9 if higher else y + 1e9, fillcolor=style.BUDGET_COLOR,
+                  opacity=0.06, line_width=0, layer="below")
+
+
+def _y_range(values, threshold, scale):
+    """A y range that shows every point and the budget line with a little headroom."""
+    ys = [v * scale for v in values]
+    if threshold is not None:
+        ys.append(threshold * scale)
+    low, high = min(ys), max(ys)
+    pad = max((high - low) * 0.15, 0.5 if scale == 100.0 else abs(high) * 0.05 or 0.01)
+    return [low - pad, high + pad]
+
+
+def accuracy_size_figure(frame, size: str = "gzip", budget: float | None = None):
+    """Accuracy vs size (kB or MB) per technique, with the Pareto front and the budget line.
+
+    ``size`` is "raw" (bytes on disk) or "gzip" (gzip level 9, the download size);
+    ``budget`` is the worst acceptable metric value (``judge.accuracy_budget``) or None.
+    """
+    if size not in SIZE_COLUMNS:
+        raise ValueError(f"size must be 'raw' or 'gzip', not {size!r}")
+    column, what, axis = SIZE_COLUMNS[size]
+    title = f"Accuracy vs {what}"
+    rows = measured(frame, column, "accuracy")
+    if rows.empty:
+        return _empty(title, "No measured results yet")
+    label, scale, unit, higher = _metric(rows)
+    divisor, size_label = style.size_unit(rows[column].max())
+    fig = go.Figure()
+    front = pareto_front(rows, {column: "min", "accuracy": "max" if higher else "min"})
+    if len(front) > 1:
+        pts = rows.loc[front]
+        fig.add_trace(go.Scatter(
+            x=pts[column] / divisor, y=pts["accuracy"] * scale, mode="lines",
+            line={"color": style.FRONT_COLOR, "dash": "dot", "width": 2, "shape": "hv"},
+            name="Pareto front", hoverinfo="skip"))
+    y_range = _y_range(rows["accuracy"], budget, scale)
+    texts, sides = point_labels(list(rows[column] / divisor), list(rows["accuracy"] * scale),
+                                list(rows["technique"]),
+                                x_range=(0.0, float(rows[column].max() / divisor) * 1.05),
+                                y_range=y_range, first=("float32",))
+    for (index, row), text, side in zip(rows.iterrows(), texts, sides):
+        is_base = bool(row.get("is_baseline", False))
+        ratio = row["gzip_ratio"] if size == "gzip" else row["size_ratio"]
+        on_front = index in front
+        fig.add_trace(go.Scatter(
+            x=[row[column] / divisor], y=[row["accuracy"] * scale], mode="markers+text",
+            name=_label(row["technique"], is_base), text=[text],
+            textposition=side, textfont={"size": style.FONT_SIZE - 3},
+            marker={"size": 18 if is_base else 15, "color": style.technique_color(row["technique"]),
+                    "symbol": style.technique_symbol(row["technique"]),
+                    "line": {"width": 3 if on_front else 1,
+                             "color": style.FRONT_COLOR if on_front else "rgba(0,0,0,0.4)"}},
+            hovertemplate=(f"<b>{row['technique']}</b><br>{label}: %{{y:.2f}}<br>"
+                           f"{what}: %{{x:,.1f}} {size_label}"
+                           + (f" ({ratio:.2f}x smaller)" if _ok(ratio) and not is_base else "")
+                           + ("<br>on the Pareto front" if on_front else "") + "<extra></extra>"),
+        ))
+    _budget_line(fig, budget, scale, unit, higher)
+    style.apply_layout(fig, title, f"{axis} ({size_label})", label)
+    fig.update_layout(showlegend=False, title={"subtitle": {"text": (
+        "Dotted line: the Pareto front (nothing else is both smaller and more accurate)"
+        if len(front) > 1 else "Each point is one measured .tflite file")}})
+    fig.update_yaxes(range=y_range)
+    fig.update_xaxes(rangemode="tozero")
+    return fig
+
+
+def accuracy_latency_figure(frame, budget: float | None = None):
+    """Accuracy vs median latency (ms) with p10-p90 error bars; log x when spans are wide."""
+    title = "Accuracy vs latency (one sample per inference)"
+    rows = measured(frame, "latency_ms_median", "accuracy")
+    if rows.empty:
+        return _empty(title, "No latency measured yet")
+    label, scale, unit, higher = _metric(rows)
+    lows = rows["latency_ms_p10"].where(rows["latency_ms_p10"].map(_ok), rows["latency_ms_median"])
+    highs = rows["latency_ms_p90"].where(rows["latency_ms_p90"].map(_ok), rows["latency_ms_median"])
+    log_x = bool(lows.min() > 0 and highs.max() / lows.min() > 20)
+    # explicit x range (error bars included) so labels can be placed in plot fractions
+    x_range = ((lows.min() / 1.25, highs.max() * 1.25) if log_x
+               else (0.0, float(highs.max()) * 1.08))
+    y_range = _y_range(rows["accuracy"], budget, scale)
+    texts, sides = point_labels(list(rows["latency_ms_median"]), list(rows["accuracy"] * scale),
+                                list(rows["technique"]), log_x=log_x, x_range=x_range,
+                                y_range=y_range, first=("float32",))
+    fig = go.Figure()
+    for (_, row), text, side in zip(rows.iterrows(), texts, sides):
+        median = float(row["latency_ms_median"])
+        p10 = float(row["latency_ms_p10"]) if _ok(row["latency_ms_p10"]) else median
+        p90 = float(row["latency_ms_p90"]) if _ok(row["latency_ms_p90"]) else median
+        threads = row.get("latency_threads")
+        kernels = row.get("latency_kernels") or "n/a"
+        fig.add_trace(go.Scatter(
+            x=[median], y=[row["accuracy"] * scale], mode="markers+text",
+            name=_label(row["technique"], bool(row.get("is_baseline", False))),
+            text=[text],
+            textposition=side,
+            textfont={"size": style.FONT_SIZE - 3},
+            error_x={"type": "data", "symmetric": False, "array": [max(p90 - median, 0.0)],
+                     "arrayminus": [max(median - p10, 0.0)], "thickness": 2, "width": 6,
+                     "color": style.technique_color(row["technique"])},
+            marker={"size": 15, "color": style.technique_color(row["technique"]),
+                    "symbol": style.technique_symbol(row["technique"]),
+                    "line": {"width": 1, "color": "rgba(0,0,0,0.4)"}},
+            hovertemplate=(f"<b>{row['technique']}</b><br>{label}: %{{y:.2f}}<br>"
+                           f"median {median:.3f} ms (p10 {p10:.3f}, p90 {p90:.3f})<br>"
+                           f"threads: {threads if _ok(threads) else 'n/a'} · kernels: {kernels}"
+                           "<extra></extra>"),
+        ))
+    _budget_line(fig, budget, scale, unit, higher)
+    style.apply_layout(fig, title, "Latency per inference (ms, median; bars p10–p90)", label)
+    fig.update_layout(showlegend=False, title={"subtitle": {"text": (
+        "Median of single-sample invokes; bars span the 10th to 90th percentile")}})
+    if log_x:
+        fig.update_xaxes(type="log", dtick="D2",
+                         range=[math.log10(x_range[0]), math.log10(x_range[1])],
+                         title={"text": "Latency per inference (ms, log scale; bars p10–p90)"})
+    else:
+        fig.update_xaxes(range=list(x_range))
+    fig.update_yaxes(range=y_range)
+    return fig
+
+
+def size_bars_figure(frame):
+    """Grouped bars per technique: bytes on disk (solid) and gzip -9 bytes (hatched)."""
+    title = "Model size: on disk vs compressed (gzip -9)"
+    rows = measured(frame, "size_bytes")
+    if rows.empty:
+        return _empty(title, "No measured results yet")
+    divisor, unit = style.size_unit(rows["size_bytes"].max())
+    names = list(rows["technique"])
+    colors = [style.technique_color(t) for t in names]
+
+    def factors(ratios):
+        return [f"{r:.1f}x" if _ok(r) and not base else "" for r, base
+                in zip(ratios, rows.get("is_baseline", [False] * len(rows)))]
+
+    fig = go.Figure()
+    fig.add_trace(go.Bar(
+        x=names, y=rows["size_bytes"] / divisor, name="On disk", marker={"color": colors},
+        text=factors(rows["size_ratio"]), textposition="outside",
+        hovertemplate=f"%{{x}}<br>on disk: %{{y:,.1f}} {unit}<extra></extra>"))
+    if rows["gzip_bytes"].map(_ok).any():
+        fig.add_trace(go.Bar(
+            x=names, y=rows["gzip_bytes"] / divisor, name="gzip -9 (download size)",
+            marker={"color": colors, "opacity": 0.65,
+                    "pattern": {"shape": "/", "fgcolor": "rgba(255,255,255,0.6)"}},
+            text=factors(rows["gzip_ratio"]), textposition="outside",
+            hovertemplate=f"%{{x}}<br>gzip -9: %{{y:,.1f}} {unit}<extra></extra>"))
+    style.apply_layout(fig, title, "Technique", f"Size ({unit}); label = x smaller than float32")
+    fig.update_layout(barmode="group", bargap=0.25)
+    fig.update_yaxes(rangemode="tozero")
+    return fig

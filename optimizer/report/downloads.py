@@ -1,0 +1,48 @@
+"""Bytes for the Results page's downloads: a zip per technique and the results CSV."""
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from pathlib import Path
+
+from ..schema import Result
+
+#: Columns whose values are lists or dicts; the CSV stores them as JSON text.
+_JSON_COLUMNS = ("pipeline", "settings", "ops", "notes")
+
+
+def results_csv(frame) -> bytes:
+    """The results DataFrame as UTF-8 CSV bytes (list/dict columns as JSON text)."""
+    out = frame.copy()
+    for column in _JSON_COLUMNS:
+        if column in out.columns:
+            out[column] = out[column].map(lambda v: json.dumps(v) if v is not None else "")
+    return out.to_csv(index=False).encode("utf-8")
+
+
+def safe_name(text: str) -> str:
+    """A file-name-safe version of a model or technique name (``pruning+integer`` stays)."""
+    keep = "".join(c if c.isalnum() or c in "+-_." else "-" for c in str(text))
+    return keep.strip("-.") or "model"
+
+
+def technique_zip(result: Result | dict, extra: dict | None = None) -> bytes | None:
+    """A zip with the result's ``model.tflite`` and ``recipe.json`` (and ``extra`` files).
+
+    ``extra`` maps a file name to text (e.g. a reproduce script). Returns None when the
+    result has no .tflite on disk (a failed or cancelled technique).
+    """
+    r = result if isinstance(result, Result) else Result.from_dict(dict(result))
+    if not r.tflite_path or not Path(r.tflite_path).is_file():
+        return None
+    prefix = safe_name(f"{r.model or 'model'}-{r.technique}")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.write(r.tflite_path, f"{prefix}/model.tflite")
+        if r.recipe_path and Path(r.recipe_path).is_file():
+            zf.write(r.recipe_path, f"{prefix}/recipe.json")
+        zf.writestr(f"{prefix}/result.json", json.dumps(r.to_dict(), indent=2, default=str))
+        for name, text in (extra or {}).items():
+            zf.writestr(f"{prefix}/{safe_name(name)}", text)
+    return buffer.getvalue()

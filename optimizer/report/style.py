@@ -1,0 +1,109 @@
+"""Shared look of every figure: one colour per technique, marker per format, units, layout.
+
+Colours are keyed by how a model was *trained* (the spec's base technique) and marker
+symbols by the final *format* (the conversion), so ``pruning+dynamic_range`` keeps pruning's
+colour and dynamic range's diamond in every chart. The colours are mid-tone so they read on
+both Streamlit's light and dark themes and on a projector.
+"""
+from __future__ import annotations
+
+import math
+
+from ..registry import TechniqueId, parse_spec
+
+#: Colour of the training family (base technique) of a spec.
+TECHNIQUE_COLORS = {
+    TechniqueId.FLOAT32.value: "#8d8d8d",
+    TechniqueId.FLOAT16.value: "#4e79a7",
+    TechniqueId.DYNAMIC_RANGE.value: "#76b7b2",
+    TechniqueId.INTEGER.value: "#f28e2b",
+    TechniqueId.INTEGER_ONLY.value: "#e15759",
+    TechniqueId.INT16X8.value: "#b07aa1",
+    TechniqueId.QAT.value: "#59a14f",
+    TechniqueId.PRUNING.value: "#9c755f",
+    TechniqueId.CLUSTERING.value: "#ff9da7",
+    "pruning+clustering": "#edc948",
+    TechniqueId.PQAT.value: "#bcbd22",
+    TechniqueId.CQAT.value: "#17becf",
+    TechniqueId.PCQAT.value: "#8c6bb1",
+}
+
+#: Marker symbol of the final conversion (format) of a spec.
+FORMAT_SYMBOLS = {
+    TechniqueId.FLOAT32.value: "circle",
+    TechniqueId.FLOAT16.value: "square",
+    TechniqueId.DYNAMIC_RANGE.value: "diamond",
+    TechniqueId.INTEGER.value: "triangle-up",
+    TechniqueId.INTEGER_ONLY.value: "triangle-down",
+    TechniqueId.INT16X8.value: "star",
+}
+
+_FALLBACK = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1")
+
+FONT_SIZE = 15        # readable from the back of a workshop room
+TITLE_SIZE = 18
+GRID = "rgba(128,128,128,0.25)"   # visible on white and on Streamlit's dark background
+BUDGET_COLOR = "#e15759"
+FRONT_COLOR = "#59a14f"
+
+
+def _family_key(spec: str) -> tuple[str, str]:
+    """(colour key, symbol key) of a spec; unknown specs fall back to their first part."""
+    try:
+        parsed = parse_spec(spec)
+    except ValueError:
+        head = str(spec).split("+")[0]
+        return head, "circle"
+    family = parsed.base.value + ("+clustering" if parsed.preserve_sparsity_clustering else "")
+    return family, parsed.conversion.value
+
+
+def technique_color(spec: str) -> str:
+    """The colour of a technique spec, the same in every chart and every session."""
+    family, _ = _family_key(spec)
+    if family in TECHNIQUE_COLORS:
+        return TECHNIQUE_COLORS[family]
+    return _FALLBACK[sum(map(ord, family)) % len(_FALLBACK)]
+
+
+def technique_symbol(spec: str) -> str:
+    """The plotly marker symbol of a spec's final format (circle = float32, diamond = dynamic...)."""
+    _, conversion = _family_key(spec)
+    return FORMAT_SYMBOLS.get(conversion, "circle")
+
+
+def size_unit(max_bytes: float) -> tuple[float, str]:
+    """(divisor, unit label) that keeps sizes readable: kB below 1 MB, else MB (SI units)."""
+    if max_bytes is None or (isinstance(max_bytes, float) and math.isnan(max_bytes)):
+        return 1e3, "kB"
+    return (1e6, "MB") if max_bytes >= 1e6 else (1e3, "kB")
+
+
+def metric_axis(metric: str) -> tuple[str, float, str]:
+    """(axis label, scale, unit) for a result metric; fractions are shown as percent."""
+    if metric == "agreement":
+        return "Agreement with float32 predictions (%)", 100.0, "%"
+    if metric == "rmse":
+        return "RMSE vs float32 outputs (lower is better)", 1.0, ""
+    return "Accuracy on the test split (%)", 100.0, "%"
+
+
+def apply_layout(fig, title: str, x_title: str, y_title: str, height: int = 460):
+    """Common layout: transparent background, large fonts, light grid, legend on top."""
+    fig.update_layout(
+        title={"text": title, "font": {"size": TITLE_SIZE}, "x": 0.0, "xanchor": "left"},
+        font={"size": FONT_SIZE},
+        height=height,
+        margin={"l": 70, "r": 30, "t": 90, "b": 70},
+        paper_bgcolor="rgba(0,0,0,0)",
+        plot_bgcolor="rgba(0,0,0,0)",
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0.0,
+                "xanchor": "left", "font": {"size": FONT_SIZE - 2}},
+        hoverlabel={"font": {"size": FONT_SIZE - 1}},
+    )
+    # Sizes are set on the axes themselves: Streamlit's chart theme (a template) sets tick and
+    # axis-title fonts explicitly, which would win over the layout-wide font.
+    axis = {"gridcolor": GRID, "zeroline": False, "tickfont": {"size": FONT_SIZE - 1}}
+    fig.update_xaxes(title={"text": x_title, "font": {"size": FONT_SIZE}}, **axis)
+    fig.update_yaxes(title={"text": y_title, "font": {"size": FONT_SIZE}}, **axis)
+    return fig

@@ -1,0 +1,75 @@
+"""The Results page's downloads: a zip per technique, the CSV, and a reproduce script."""
+from __future__ import annotations
+
+from functools import partial
+
+import streamlit as st
+
+from optimizer import Settings, get_demo, parse_spec
+from optimizer.report import results_csv, safe_name, technique_zip
+
+from . import layout, state
+
+PER_ROW = 4
+FINETUNE_STEPS = ("pruning", "clustering", "qat")
+
+
+def _finetune_defaults(model: str) -> dict:
+    """The fine-tuning configs a run of ``model`` used by default (demos carry their own)."""
+    try:
+        demo = get_demo(model)
+    except ValueError:
+        from optimizer import FinetuneConfig
+        return {step: FinetuneConfig() for step in FINETUNE_STEPS}
+    return {step: demo.finetune_for(step) for step in FINETUNE_STEPS}
+
+
+def reproduce_text(technique: str, model: str, settings_pairs=()) -> str:
+    """A short standalone script that redoes ``technique`` with tf_keras / TFMOT / TFLite."""
+    from optimizer.reproduce import reproduce_script
+
+    return reproduce_script(parse_spec(technique), Settings.from_pairs(settings_pairs),
+                            _finetune_defaults(model))
+
+
+def render(run, frame) -> None:
+    """Download buttons for one run: per-technique zips, results CSV and reproduce script.
+
+    The zips are built only when clicked (a callable), so big models cost nothing per rerun.
+    """
+    model = run.model or "model"
+    ok = [r for r in run.results if r.ok and r.tflite_path]
+    rows = [ok[i:i + PER_ROW] for i in range(0, len(ok), PER_ROW)]
+    for row in rows:
+        cols = st.columns(PER_ROW)
+        for col, result in zip(cols, row):
+            col.download_button(
+                f"{result.technique}.zip", data=partial(technique_zip, result),
+                help=".tflite model, its recipe JSON and the measured result",
+                file_name=f"{safe_name(model)}-{safe_name(result.technique)}.zip",
+                mime="application/zip", key=f"dl_{result.technique}", on_click="ignore",
+                icon=":material/download:", width="stretch")
+    left, right = st.columns([1, 2], gap="large")
+    with left:
+        st.download_button("Results table (CSV)", data=results_csv(frame),
+                           file_name=f"{safe_name(model)}-results.csv", mime="text/csv",
+                           key="dl_csv", on_click="ignore", icon=":material/table:")
+    with right:
+        choices = [r.technique for r in ok if r.technique != "float32"]
+        if not choices:
+            return
+        preferred = (state.get(state.RUN_SPECS) or [None])[0]
+        pick = st.selectbox("Reproduce one optimization in your own code", choices,
+                            index=choices.index(preferred) if preferred in choices else 0,
+                            key="dl_reproduce_pick")
+        settings = run.request.settings if run.request else ()
+        try:
+            script = reproduce_text(pick, model, settings)
+        except Exception as exc:  # noqa: BLE001 - the rest of the page still works
+            layout.show_error(exc, "Writing the reproduce script")
+            return
+        st.download_button(f"reproduce_{safe_name(pick)}.py", data=script,
+                           file_name=f"reproduce_{safe_name(pick)}.py", mime="text/x-python",
+                           key="dl_script", on_click="ignore", icon=":material/code:")
+        with st.expander("Show the script"):
+            st.code(script, language="python")

@@ -1,0 +1,46 @@
+"""How a run's progress is shown: the per-technique table rows and the status line."""
+from __future__ import annotations
+
+# Plain symbols (in every font): emoji would need an emoji font the browser may not have.
+STATE_LABELS = {
+    "waiting": "· waiting",
+    "running": "▸ running",
+    "done": "✓ done",
+    "error": "✗ error",
+    "cancelled": "■ cancelled",
+}
+RUN_LABELS = {
+    "queued": "Queued: waiting for a free worker slot",
+    "running": "Running",
+    "finished": "Finished",
+    "failed": "Failed",
+    "cancelled": "Cancelled",
+}
+
+
+def progress_rows(run_state) -> list[dict]:
+    """One row per technique: state, step, epoch x/y, fraction done, elapsed, message."""
+    rows = []
+    for spec, p in run_state.progress.items():
+        epoch = f"{p.epoch}/{p.epochs}" if p.epoch is not None and p.epochs else ""
+        fraction = 1.0 if p.state == "done" else max(0.0, min(1.0, float(p.fraction or 0.0)))
+        rows.append({
+            "Technique": spec,
+            "State": STATE_LABELS.get(p.state, p.state),
+            "Step": p.step or "",
+            "Epoch": epoch,
+            "Progress": fraction,
+            "Elapsed (s)": round(float(p.elapsed_s or 0.0), 1),
+            "Message": p.message or "",
+        })
+    return rows
+
+
+def status_line(run_state) -> str:
+    """e.g. "digits-cnn · Running · 42 s · 3 of 5 techniques done"."""
+    done = sum(1 for p in run_state.progress.values() if p.state in ("done", "error",
+                                                                     "cancelled"))
+    total = len(run_state.progress)
+    label = RUN_LABELS.get(run_state.status, run_state.status)
+    model = f"{run_state.model} · " if run_state.model else ""
+    return f"{model}{label} · {run_state.elapsed_s:.0f} s · {done} of {total} techniques done"

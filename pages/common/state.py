@@ -1,0 +1,99 @@
+"""Every session-state key the pages use, with its default, in one place.
+
+The journey keeps only small things in ``st.session_state``: the model reference, the user's
+answers and goals (frozen library objects), the technique specs picked to run and the path of
+the current run folder. Everything about a run is read back from disk, so a rerun or a trip
+to another page never loses it. Each browser session gets its own id and its own folder under
+``<workspace>/sessions/<id>/``; one user's runs never appear in another session.
+"""
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import streamlit as st
+
+from optimizer import paths
+
+DEFAULT_MODEL = "digits-cnn"
+
+SESSION_ID = "session_id"
+MODEL = "model_ref"            # a demo name (or, later, an uploaded model's path)
+DATA = "data_path"             # None for a demo: the demo brings its own splits
+ANSWERS = "answers"            # optimizer.Answers
+GOALS = "goals"                # optimizer.Goals
+CONFIRMED = "situation_confirmed"   # True once the user submitted the questionnaire
+RUN_SPECS = "run_specs"        # list[str] picked on the Recommendation page, None = not yet
+RUN_DIR = "run_dir"            # str path of the run this session is looking at
+SIZE_VIEW = "size_view"        # "gzip" or "raw" on the Results page
+
+
+def init() -> None:
+    """Set every key's default once per session (called by app.py before navigation)."""
+    st.session_state.setdefault(SESSION_ID, uuid.uuid4().hex[:12])
+    st.session_state.setdefault(MODEL, DEFAULT_MODEL)
+    st.session_state.setdefault(DATA, None)
+    st.session_state.setdefault(CONFIRMED, False)
+    st.session_state.setdefault(RUN_SPECS, None)
+    st.session_state.setdefault(RUN_DIR, None)
+    st.session_state.setdefault(SIZE_VIEW, "gzip")
+
+
+def get(key: str, default=None):
+    """A session value (after ``init``), or ``default``."""
+    return st.session_state.get(key, default)
+
+
+def put(key: str, value) -> None:
+    st.session_state[key] = value
+
+
+def default_answers(data_kind: str = "labelled"):
+    """Answers that make the demo a short path: optimize for size, best result, retraining OK.
+
+    On the built-in demos (labelled data) this walks the tree to quantization-aware training,
+    which takes seconds on digits-cnn; the cheap post-training variants run beside it.
+    """
+    from optimizer import Answers
+
+    return Answers(optimize=True, data=data_kind, can_retrain=data_kind == "labelled",
+                   target="cpu", size_goal="4x", effort="thorough", accuracy="standard")
+
+
+def default_goals():
+    """Lose at most 1 point of accuracy; no size or latency target until the user sets one."""
+    from optimizer import AccuracyGoal, Goals
+
+    return Goals(accuracy=AccuracyGoal(max_drop=0.01))
+
+
+def answers():
+    """The session's answers (the demo defaults until the questionnaire is submitted)."""
+    if st.session_state.get(ANSWERS) is None:
+        st.session_state[ANSWERS] = default_answers()
+    return st.session_state[ANSWERS]
+
+
+def goals():
+    """The session's goals (a 1-point accuracy budget by default)."""
+    if st.session_state.get(GOALS) is None:
+        st.session_state[GOALS] = default_goals()
+    return st.session_state[GOALS]
+
+
+def session_dir() -> Path:
+    """This browser session's private folder under the workspace."""
+    sid = st.session_state.get(SESSION_ID) or uuid.uuid4().hex[:12]
+    st.session_state[SESSION_ID] = sid
+    return paths.workspace() / "sessions" / sid
+
+
+def runs_dir() -> Path:
+    """Where this session's run folders live."""
+    return session_dir() / "runs"
+
+
+def run_dir() -> Path | None:
+    """The run this session is looking at, or None before the first run."""
+    value = st.session_state.get(RUN_DIR)
+    return Path(value) if value else None

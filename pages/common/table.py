@@ -1,0 +1,21 @@
+"""Column formats of the Results table (the columns come from ``optimizer.report.table``)."""
+import streamlit as st
+
+_num = st.column_config.NumberColumn
+
+COLUMN_CONFIG = {
+    "Technique": st.column_config.TextColumn("Technique", pinned=True),
+    "Accuracy (%)": _num("Accuracy (%)", format="%.2f"),
+    "Agreement (%)": _num("Agreement (%)", format="%.2f"),
+    "RMSE": _num("RMSE", format="%.4g"),
+    "Δ vs float32 (points)": _num("Δ vs float32 (points)", format="%+.2f"),
+    "Size (kB)": _num("Size (kB)", format="%.1f"),
+    "Size: x smaller": _num("Size: x smaller", format="%.2fx"),
+    "gzip (kB)": _num("gzip (kB)", format="%.1f"),
+    "gzip: x smaller": _num("gzip: x smaller", format="%.2fx"),
+    "Latency median (ms)": _num("Latency median (ms)", format="%.3f"),
+    "Threads": _num("Threads", format="%d"),
+    "Sparsity (%)": _num("Sparsity (%)", format="%.1f"),
+    "Distinct weights / channel": _num("Distinct weights / channel", format="%d"),
+    "Note": st.column_config.TextColumn("Note", width="large"),
+}

@@ -1,0 +1,101 @@
+"""Step 5 · Results: the table against the baseline, trade-off charts, notes and downloads."""
+from pathlib import Path
+
+import streamlit as st
+
+from optimizer import read_run, results_frame
+from optimizer.report import (PUBLISHED_SOURCE, accuracy_budget, accuracy_latency_figure,
+                              accuracy_size_figure, goal_checks, insights_for, published_table,
+                              result_insights, results_table, size_bars_figure)
+from pages.common import downloads, layout, nav, runs, state
+from pages.common.table import COLUMN_CONFIG
+
+layout.header(nav.RESULTS, "Measured on this machine against the float32 baseline: accuracy on "
+                           "the test split, size on disk and gzipped, latency per inference.")
+
+session_runs = [r for r in runs.session_runs() if r.results]
+if not session_runs:
+    st.info("No results yet. Start a run to measure the techniques.", icon=":material/info:")
+    nav.next_button(nav.RUN, "Go to the Run page", key="results_to_run")
+    st.stop()
+
+current = state.get(state.RUN_DIR)
+labels = {str(r.run_dir): f"{Path(r.run_dir).name} · {r.model} · {len(r.results)} results · "
+                          f"{r.status}" for r in session_runs}
+keys = list(labels)
+if len(keys) > 1:
+    chosen = st.selectbox("Run", keys, index=keys.index(current) if current in keys else 0,
+                          format_func=labels.get, key="results_run")
+else:
+    chosen = keys[0]
+run = read_run(chosen)
+if not run.done:
+    st.info("This run is still going; these are the results so far.", icon=":material/sync:")
+
+goals = state.goals()
+frame = results_frame(run.results)
+checks = goal_checks(run.results, goals)
+budget = accuracy_budget(run.results, goals)
+notes = result_insights(run.results)
+
+met = [t for t, c in checks.items() if c.met]
+cols = st.columns(4)
+cols[0].metric("Model", run.model or "?", border=True)
+cols[1].metric("Techniques measured", f"{int((frame['status'] == 'ok').sum())} of {len(frame)}",
+               border=True)
+cols[2].metric("Meet all your goals", f"{len(met)} of {len(checks)}", border=True,
+               help="The goals set on Your situation: the accuracy budget, and the size and "
+                    "latency targets if you set them.")
+cols[3].metric("Run time", f"{run.elapsed_s:.0f} s", border=True)
+for note in insights_for(notes, None):
+    st.caption(note.text)
+
+layout.section("Results against the float32 baseline",
+               "Δ is the change in percentage points; x smaller = baseline bytes / these bytes; "
+               "latency is one sample per inference (median, with the p10–p90 spread).")
+st.dataframe(results_table(frame, checks), hide_index=True, width="stretch",
+             column_config=COLUMN_CONFIG, key="results_table")
+
+layout.section("Trade-offs")
+view = st.segmented_control("Size shown", ["gzip", "raw"], default=state.get(state.SIZE_VIEW),
+                            format_func={"gzip": "Compressed (gzip -9, download)",
+                                         "raw": "On disk"}.get, key="results_size_view")
+if view:
+    state.put(state.SIZE_VIEW, view)
+left, right = st.columns(2, gap="medium")
+with left:
+    st.plotly_chart(accuracy_size_figure(frame, size=view or "gzip", budget=budget),
+                    key="chart_acc_size")
+with right:
+    st.plotly_chart(accuracy_latency_figure(frame, budget=budget), key="chart_acc_latency")
+st.plotly_chart(size_bars_figure(frame), key="chart_sizes")
+
+layout.section("What the numbers say", "Notes derived from the measured values above.")
+for result in run.results:
+    if result.technique == "float32" and not insights_for(notes, "float32"):
+        continue
+    check = checks.get(result.technique)
+    own = insights_for(notes, result.technique)
+    if check is None and not own:
+        continue
+    verdict = "" if check is None else (" — :green[meets your goals]" if check.met
+                                        else " — :red[" + check.summary + "]")
+    with st.expander(f"**{result.technique}**{verdict}", expanded=bool(own)):
+        if check is not None:
+            st.markdown("\n".join(f"- {':material/check_circle:' if i.met else ':material/cancel:'}"
+                                   f" {i.detail}" for i in check.items))
+        for note in own:
+            (st.warning if note.severity == "warning" else st.info)(note.text)
+
+with st.expander("For comparison: the guide's published figures (not measured here)"):
+    st.caption(f"Published, Pixel 2. Source: {PUBLISHED_SOURCE}. These large models gain "
+               "from quantization on a phone CPU; a model as small as the demos may not on "
+               "this machine. Compare with the latency measured above.")
+    st.dataframe(published_table(), hide_index=True, width="stretch")
+
+layout.section("Downloads", "Each model with its recipe, the results table, and a script that "
+                            "reproduces an optimization with the public APIs.")
+downloads.render(run, frame)
+
+st.divider()
+nav.back_button(nav.RECOMMENDATION, "Try other techniques", key="results_back")

@@ -1,0 +1,92 @@
+"""Step 4 · Run: start the baseline and the chosen techniques, watch them live, cancel."""
+import streamlit as st
+
+from optimizer import cancel_run, read_run, recommend, results_frame
+from optimizer.report import accuracy_budget, accuracy_size_figure
+from pages.common import layout, nav, runs, state
+from pages.common.progress import progress_rows, status_line
+
+POLL_S = 1.0
+
+layout.header(nav.RUN, "Each technique runs for real in a background process: converted, "
+                       "evaluated on the test split and timed on this machine.")
+
+run_dir = state.run_dir()
+specs = state.get(state.RUN_SPECS)
+if specs is None:
+    try:
+        specs = runs.planned_specs(recommend(state.answers()))
+    except ValueError:
+        specs = []
+
+
+def start(label: str, key: str, primary: bool = True) -> None:
+    """The only way a run starts: an explicit button."""
+    if st.button(label, type="primary" if primary else "secondary", key=key,
+                 icon=":material/play_arrow:"):
+        try:
+            runs.launch(specs)
+        except Exception as exc:  # noqa: BLE001 - shown as a message
+            layout.show_error(exc, "Starting the run")
+        else:
+            st.rerun()
+
+
+if run_dir is None:
+    st.markdown(f"**Model:** `{state.get(state.MODEL)}`  \n**Will run:** float32 (baseline)"
+                + "".join(f", `{s}`" for s in specs))
+    start("Start the run", key="run_start")
+    nav.back_button(nav.RECOMMENDATION, "Change what to run", key="run_back")
+    st.stop()
+
+initial = read_run(run_dir)
+
+
+@st.fragment(run_every=None if initial.done else POLL_S)
+def live_progress() -> None:
+    """Re-read the run folder every second while it runs; everything shown comes from disk."""
+    now = read_run(run_dir)
+    st.progress(min(1.0, now.overall_fraction), text=status_line(now))
+    if now.queue_message:
+        st.info(now.queue_message, icon=":material/hourglass_top:")
+    st.dataframe(progress_rows(now), hide_index=True, width="stretch", key=None,
+                 column_config={
+                     "Progress": st.column_config.ProgressColumn(
+                         "Progress", min_value=0.0, max_value=1.0, format="percent"),
+                     "Message": st.column_config.TextColumn("Message", width="large")})
+    for result in now.results:
+        if result.status == "error":
+            st.error(f"**{result.technique}** failed: {result.error}", icon=":material/error:")
+    if now.error:
+        st.error(f"**The run stopped:** {now.error}", icon=":material/error:")
+    if not now.done:
+        if st.button("Cancel the run", key="run_cancel", icon=":material/stop_circle:"):
+            cancel_run(run_dir)
+            st.rerun()
+    elif not initial.done:
+        st.rerun()   # the run just ended: redraw the whole page once, without polling
+
+
+live_progress()
+
+if initial.done:
+    frame = results_frame(initial.results)
+    ok = frame[frame["status"] == "ok"]
+    if len(ok):
+        layout.section("First look: accuracy vs download size",
+                       "Every measured result against the float32 baseline; the full table, "
+                       "latency and downloads are on the Results page.")
+        st.plotly_chart(accuracy_size_figure(frame, size="gzip",
+                                             budget=accuracy_budget(initial.results,
+                                                                    state.goals())),
+                        key="run_preview")
+    left, right = st.columns([1, 1])
+    with left:
+        nav.next_button(nav.RESULTS, "See the full results", key="run_next",
+                        disabled=not len(ok))
+    with right:
+        start("Run again", key="run_again", primary=False)
+    nav.back_button(nav.RECOMMENDATION, "Change what to run", key="run_back_done")
+else:
+    st.caption("You can leave this page: the run goes on, and coming back shows it again.")
+    nav.next_button(nav.RESULTS, "See results so far", key="run_next_partial", primary=False)

@@ -1,0 +1,86 @@
+"""AppTest on a real run: the Run page shows it, the Results page reads it, sessions are
+isolated, and a running run can be cancelled. Slow: the engine converts and times models."""
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from optimizer import AccuracyGoal, Goals, LatencyGoal, read_run
+from app_helpers import RUN_SPECS, button, goto, new_app
+
+pytestmark = pytest.mark.slow
+
+
+def _chart(at, key):
+    chart = next(c for c in at.get("plotly_chart") if c.proto.id.endswith(key) or
+                 key in c.proto.id)
+    return json.loads(chart.proto.spec)
+
+
+def test_run_page_shows_the_finished_run(finished_run):
+    sid, run_dir = finished_run
+    at = goto(new_app(session_id=sid, run_dir=str(run_dir)), "pages/run.py")
+    assert not at.exception, at.exception
+    table = at.dataframe[0].value
+    assert list(table["Technique"]) == ["float32", *RUN_SPECS]
+    assert set(table["State"]) == {"✓ done"} and set(table["Progress"]) == {1.0}
+    preview = _chart(at, "run_preview")
+    names = [t.get("name") for t in preview["data"]]
+    assert "float32 (baseline)" in names and "dynamic_range" in names
+    button(at, "See the full results").click().run()
+    assert at.title[0].value == "Results"
+
+
+def test_results_page_reads_what_the_engine_measured(finished_run):
+    sid, run_dir = finished_run
+    measured = {r.technique: r for r in read_run(run_dir).results}
+    at = goto(new_app(session_id=sid, run_dir=str(run_dir)), "pages/results.py")
+    assert not at.exception, at.exception
+    table = at.dataframe[0].value.set_index("Technique")
+    for spec in ["float32", *RUN_SPECS]:
+        r = measured[spec]
+        assert table.loc[spec, "Accuracy (%)"] == pytest.approx(100 * r.accuracy)
+        assert table.loc[spec, "Size (kB)"] == pytest.approx(r.size_bytes / 1e3)
+        assert table.loc[spec, "Latency median (ms)"] == pytest.approx(r.latency_ms_median)
+    assert table.loc["float32", "Goals"] == "baseline"
+    assert table.loc["dynamic_range", "Goals"] in {"✓ met", "✗ missed"}
+    keys = [c.proto.id for c in at.get("plotly_chart")]
+    assert len(keys) == 3
+    acc_size = _chart(at, "chart_acc_size")
+    assert "gzip" in acc_size["layout"]["xaxis"]["title"]["text"]
+    assert any(s.get("type") == "line" for s in acc_size["layout"]["shapes"])   # budget line
+    downloads = at.get("download_button")
+    assert len(downloads) >= len(RUN_SPECS) + 2          # zips, CSV, reproduce script
+    at.segmented_control(key="results_size_view").set_value("raw").run()
+    assert "on disk" in _chart(at, "chart_acc_size")["layout"]["xaxis"]["title"]["text"]
+
+
+def test_goals_decide_the_verdicts(finished_run):
+    sid, run_dir = finished_run
+    strict = Goals(accuracy=AccuracyGoal(max_drop=0.5), latency=LatencyGoal(max_ms=1e-6))
+    at = goto(new_app(session_id=sid, run_dir=str(run_dir), goals=strict), "pages/results.py")
+    table = at.dataframe[0].value.set_index("Technique")
+    assert set(table.loc[RUN_SPECS, "Goals"]) == {"✗ missed"}   # nothing runs in 1 ns
+
+
+def test_another_session_never_sees_the_run(finished_run):
+    at = goto(new_app(session_id="someone-else"), "pages/results.py")
+    assert any("No results yet" in i.value for i in at.info)
+
+
+def test_a_running_run_can_be_cancelled():
+    at = new_app(session_id="apptest-cancel", run_specs=["qat"])
+    goto(at, "pages/run.py")
+    button(at, "Start the run").click().run()
+    run_dir = at.session_state["run_dir"]
+    deadline = time.time() + 120
+    while read_run(run_dir).status == "queued" and time.time() < deadline:
+        time.sleep(0.5)
+    at.run()
+    button(at, "Cancel the run").click().run()
+    state = read_run(run_dir)
+    assert state.status == "cancelled"
+    assert not at.exception
+    assert any(p.state in ("cancelled", "done") for p in state.progress.values())

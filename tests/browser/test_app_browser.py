@@ -1,0 +1,94 @@
+"""The app in Debian's Chromium: every page loads cleanly, and the whole demo journey works.
+
+The journey test is the newcomer's path on digits-cnn with the default answers: three clicks
+from opening the app to the first measured chart (Next -> See my recommendation -> Run), then
+the Results page with its three charts drawn.
+"""
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from browser_helpers import charts_drawn, screenshot, wait_for_app
+
+pytestmark = pytest.mark.browser
+
+RUN_TIMEOUT_MS = 900_000     # the real run: seconds on a quiet machine, minutes on a busy one
+
+# The Model page is the default page: its address is the app's root.
+PAGES = [("recommendation", "Recommendation"), ("", "Model"),
+         ("situation", "Your situation"), ("run", "Run"), ("results", "Results")]
+
+
+def _heading(page, text):
+    return page.get_by_test_id("stHeading").filter(has_text=re.compile(f"^{re.escape(text)}$"))
+
+
+def test_every_page_loads_without_an_exception(page):
+    # A deep link first: a fresh server must still run app.py's navigation (pages/common/boot)
+    for url, title in PAGES:
+        page.goto(f"/{url}")
+        wait_for_app(page)
+        expect(_heading(page, title)).to_be_visible()
+        nav = page.get_by_test_id("stSidebarNav")
+        expect(nav.get_by_test_id("stSidebarNavLink")).to_have_count(5)
+        expect(nav).to_contain_text("3. Recommendation")
+        if url == "recommendation":
+            charts_drawn(page, 1)                       # the decision tree
+        expect(page.get_by_test_id("stException")).to_have_count(0)
+        screenshot(page, f"page-{url or 'model'}")
+
+
+@pytest.mark.slow          # a real run: conversion, QAT fine-tuning, latency timing
+def test_the_demo_journey_from_model_to_charts(page):
+    page.goto("/")
+    wait_for_app(page)
+    expect(_heading(page, "Model")).to_be_visible()
+    model = page.get_by_test_id("stRadio").first
+    expect(model.get_by_role("radio", name=re.compile("digits-cnn"))).to_be_checked()
+    expect(page.get_by_test_id("stMetric").first).to_be_visible(timeout=120_000)   # the card
+    screenshot(page, "journey-1-model")
+
+    page.get_by_role("button", name="Next: your situation").click()      # click 1
+    wait_for_app(page)
+    expect(_heading(page, "Your situation")).to_be_visible()
+    screenshot(page, "journey-2-situation")
+
+    page.get_by_role("button", name="See my recommendation").click()     # click 2
+    wait_for_app(page)
+    expect(_heading(page, "Recommendation")).to_be_visible()
+    expect(page.get_by_test_id("stAlertContainer").filter(
+        has_text="Recommended for CPU: Quantization-aware training")).to_be_visible()
+    charts_drawn(page, 1)
+    tree = page.get_by_test_id("stPlotlyChart").first
+    for box in ("Optimize model?", "Able to re-train", "Quantization-"):
+        expect(tree).to_contain_text(box)
+    expect(page.get_by_text("Able to re-train the model? → Yes")).to_be_visible()
+    screenshot(page, "journey-3-recommendation")
+
+    page.get_by_role("button", name=re.compile(r"^Run \d+ models now")).click()   # click 3
+    wait_for_app(page)
+    expect(_heading(page, "Run")).to_be_visible()
+    expect(page.get_by_test_id("stProgress")).to_be_visible()
+    expect(page.get_by_test_id("stDataFrame")).to_be_visible()
+    screenshot(page, "journey-4-run-progress")
+
+    done = page.get_by_role("button", name="See the full results")
+    expect(done).to_be_enabled(timeout=RUN_TIMEOUT_MS)
+    wait_for_app(page)
+    charts_drawn(page, 1)                                  # the first measured chart
+    expect(page.get_by_test_id("stPlotlyChart").first).to_contain_text("float32")
+    screenshot(page, "journey-5-run-done")
+
+    done.click()
+    wait_for_app(page)
+    expect(_heading(page, "Results")).to_be_visible()
+    charts_drawn(page, 3)
+    charts = page.get_by_test_id("stPlotlyChart")
+    expect(charts.nth(0)).to_contain_text("Accuracy vs download size")
+    expect(charts.nth(1)).to_contain_text("Accuracy vs latency")
+    expect(charts.nth(2)).to_contain_text("Model size")
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    screenshot(page, "journey-6-results")
