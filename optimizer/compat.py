@@ -90,15 +90,3 @@ def tfmot_experimental_clustering():
     from tensorflow_model_optimization.python.core.clustering.keras.experimental import cluster
 
     return cluster
-
-
-def freeze_variables():
-    """Return TensorFlow's ``convert_variables_to_constants_v2`` (not in TF's public API).
-
-    It turns a concrete function's variables into constants: the frozen graph that every
-    post-training conversion of a model reuses (see ``optimizer.engine.convert``).
-    """
-    from tensorflow.python.framework.convert_to_constants import (
-        convert_variables_to_constants_v2)
-
-    return convert_variables_to_constants_v2

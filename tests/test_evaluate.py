@@ -1,0 +1,111 @@
+"""evaluate / run_tflite: batched interpreter runs, (de)quantized I/O, accuracy, agreement, rmse."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from optimizer.configs import PtqConfig
+from optimizer.data import Dataset
+from optimizer.engine.evaluate import predictions
+
+
+def test_predictions_argmax_and_single_sigmoid():
+    assert list(predictions(np.array([[0.1, 0.7, 0.2], [0.6, 0.3, 0.1]]))) == [1, 0]
+    assert list(predictions(np.array([[0.2], [0.51], [0.5]]))) == [0, 1, 0]
+
+
+@pytest.fixture(scope="module")
+def tflites(tiny_model, tiny_dataset):
+    from optimizer.engine.convert import convert, freeze_model
+
+    frozen = freeze_model(tiny_model)
+    rep = tiny_dataset.representative(100)
+    return {name: convert(frozen, config, rep).tflite for name, config in {
+        "float32": PtqConfig.float32(), "integer_only": PtqConfig.full_integer(True),
+        "int16x8": PtqConfig.int16x8()}.items()}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["float32", "integer_only", "int16x8"])
+def test_chunks_of_32_equal_one_sample_at_a_time(tflites, tiny_dataset, name):
+    from optimizer.engine.evaluate import run_tflite
+
+    x = tiny_dataset.x_test[:77]  # 2 full chunks and a partial one
+    np.testing.assert_array_equal(run_tflite(tflites[name], x, chunk=32),
+                                  run_tflite(tflites[name], x, chunk=1))
+
+
+@pytest.mark.slow
+def test_accuracy_matches_keras_and_int8_outputs_are_dequantized(tflites, tiny_model,
+                                                                 tiny_dataset, tmp_path):
+    from optimizer.engine.evaluate import evaluate
+
+    path = tmp_path / "model.tflite"
+    path.write_bytes(tflites["float32"])
+    base = evaluate(path, tiny_dataset)
+    keras_out = tiny_model.predict(tiny_dataset.x_test, verbose=0)
+    assert (base.metric, base.higher_is_better, base.samples) == ("accuracy", True, 450)
+    assert base.value == pytest.approx(np.mean(keras_out.argmax(1) == tiny_dataset.y_test))
+    int8 = evaluate(tflites["integer_only"], tiny_dataset)
+    # dequantized softmax probabilities, not raw int8 codes
+    assert int8.outputs.dtype == np.float32 and 0.0 <= int8.outputs.min() <= 1.0
+    assert np.abs(int8.outputs - base.outputs).max() < 0.2
+    assert np.allclose(int8.outputs.sum(axis=1), 1.0, atol=0.05)
+
+
+@pytest.mark.slow
+def test_agreement_without_labels(tflites, tiny_dataset):
+    from optimizer.engine.evaluate import evaluate
+
+    unlabelled = Dataset(name="unlabelled", x_test=tiny_dataset.x_test)
+    base = evaluate(tflites["float32"], tiny_dataset)
+    same = evaluate(tflites["float32"], unlabelled, reference_outputs=base.outputs)
+    assert (same.metric, same.value) == ("agreement", 1.0)
+    int8 = evaluate(tflites["integer_only"], unlabelled, reference_outputs=base.outputs)
+    expected = np.mean(int8.outputs.argmax(1) == base.outputs.argmax(1))
+    assert int8.value == pytest.approx(expected) and int8.value > 0.9
+    with pytest.raises(ValueError, match="reference_outputs"):
+        evaluate(tflites["float32"], unlabelled)
+    with pytest.raises(ValueError, match="reference outputs"):
+        evaluate(tflites["float32"], unlabelled, reference_outputs=base.outputs[:10])
+
+
+@pytest.mark.slow
+def test_rmse_for_a_regression_model():
+    from optimizer import compat
+    from optimizer.engine.convert import convert
+    from optimizer.engine.evaluate import evaluate
+
+    keras = compat.keras()
+    keras.utils.set_random_seed(0)
+    rng = np.random.default_rng(0)
+    x = rng.random((300, 5), dtype=np.float32)
+    y = (x @ np.arange(1, 6, dtype=np.float32) + 0.1 * rng.normal(size=300)).astype(np.float32)
+    model = keras.Sequential([keras.layers.InputLayer(input_shape=(5,)),
+                              keras.layers.Dense(16, activation="relu"), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="mse")
+    model.fit(x[:200], y[:200], epochs=20, verbose=0)
+    data = Dataset(name="signal", x_test=x[200:], y_test=y[200:], task="regression")
+    tflite = convert(model, PtqConfig.float32()).tflite
+
+    result = evaluate(tflite, data)
+    expected = np.sqrt(np.mean((model.predict(x[200:], verbose=0)[:, 0] - y[200:]) ** 2))
+    assert (result.metric, result.higher_is_better) == ("rmse", False)
+    assert result.value == pytest.approx(expected, rel=1e-4)
+
+    unlabelled = Dataset(name="signal", x_test=x[200:], task="regression")
+    against_itself = evaluate(tflite, unlabelled, reference_outputs=result.outputs)
+    assert against_itself.value == 0.0
+    dynamic = evaluate(convert(model, PtqConfig.dynamic_range()).tflite, unlabelled,
+                       reference_outputs=result.outputs)
+    assert 0.0 <= dynamic.value < 0.5 * float(np.std(y))
+
+
+@pytest.mark.slow
+def test_input_count_must_match(tflites, tiny_dataset):
+    from optimizer.engine.evaluate import run_tflite
+
+    with pytest.raises(ValueError, match="1 inputs but 2 arrays"):
+        run_tflite(tflites["float32"], [tiny_dataset.x_test, tiny_dataset.x_test])
+    with pytest.raises(ValueError, match="chunk"):
+        run_tflite(tflites["float32"], tiny_dataset.x_test, chunk=0)
