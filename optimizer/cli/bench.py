@@ -1,0 +1,46 @@
+"""``python -m optimizer bench ptq-sweep --model NAME [--data PATH] [--json FILE|-]``.
+
+Prints measured figures (see ``optimizer.bench``): naive vs optimized post-training sweep,
+each in a fresh process, with the speed-up and peak memory.
+"""
+from __future__ import annotations
+
+import json
+
+from .output import write_json
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("bench", help="benchmarks that print measured figures (ptq-sweep)")
+    p.add_argument("name", choices=["ptq-sweep"], help="which benchmark")
+    p.add_argument("--model", default="digits-mobilenetv2", metavar="NAME_OR_PATH",
+                   help="demo name or tf_keras model file (default digits-mobilenetv2)")
+    p.add_argument("--data", metavar="PATH", help=".npz data for a model file")
+    p.add_argument("--out", metavar="DIR", help="where the files and logs go (default under "
+                                               "the workspace)")
+    p.add_argument("--json", nargs="?", const="-", default=None, metavar="FILE",
+                   help="write the figures as JSON to FILE (or - for stdout)")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from ..bench import ptq_sweep
+
+    figures = ptq_sweep(args.model, args.data, args.out)
+    if args.json is not None:
+        write_json(figures, args.json)
+        return 0
+    print(f"ptq-sweep on {figures['model']} ({figures['measured_on']})")
+    print(f"{'technique':<14} {'naive s':>8} {'opt s':>7} {'bytes':>10} {'gzip':>10} "
+          f"{'acc naive':>9} {'acc opt':>8}")
+    for v in figures["variants"]:
+        print(f"{v['technique']:<14} {_f(v['naive_seconds'])} {_f(v['optimized_seconds'], 7)} "
+              f"{_f(v['optimized_bytes'], 10, '{:,}')} {_f(v['optimized_gzip_bytes'], 10, '{:,}')} "
+              f"{_f(v['naive_accuracy'], 9, '{:.4f}')} {_f(v['optimized_accuracy'], 8, '{:.4f}')}")
+    print(json.dumps({k: figures[k] for k in ("naive_s", "optimized_s", "speedup",
+                                               "peak_rss_mb")}))
+    return 0
+
+
+def _f(value, width: int = 8, pattern: str = "{:.2f}") -> str:
+    return ("-" if value is None else pattern.format(value)).rjust(width)

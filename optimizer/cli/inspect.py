@@ -1,0 +1,84 @@
+"""``python -m optimizer inspect --model REF [--data PATH] [--json FILE|-]``: the model card.
+
+Loads the model (TensorFlow), lists its layers and parameters, converts it once to a float32
+``.tflite`` to report its size and ops, and describes the data splits. The app calls this
+through ``optimizer.cards.describe_model``, which runs it in a subprocess and caches the JSON.
+"""
+from __future__ import annotations
+
+from . import UsageError
+from .output import write_json
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("inspect", help="describe a model: layers, parameters, float size, ops")
+    p.add_argument("--model", required=True, metavar="NAME_OR_PATH",
+                   help="a built-in demo or a tf_keras .h5/.keras file")
+    p.add_argument("--data", metavar="PATH", help=".npz data file (needed for a model file)")
+    p.add_argument("--json", nargs="?", const="-", default=None, metavar="FILE",
+                   help="write the card as JSON to FILE (or - for stdout)")
+    p.set_defaults(func=run)
+
+
+def _shape(shape) -> list | None:
+    if shape is None:
+        return None
+    if isinstance(shape, list):  # several inputs/outputs
+        return [_shape(s) for s in shape]
+    return [None if d is None else int(d) for d in tuple(shape)[1:]]
+
+
+def model_card(ref: str, data: str | None = None) -> dict:
+    """Describe a model: identity, layers, parameters, float32 .tflite size and ops, data.
+
+    Imports TensorFlow (call it in a job process, or use ``cards.describe_model``).
+    """
+    import numpy as np
+
+    from ..engine.convert import convert
+    from ..configs import PtqConfig
+    from ..models import resolve_model
+    from ..tflite_facts import tflite_facts
+
+    bundle = resolve_model(ref, data)
+    model = bundle.load_keras()
+    layers = [{"name": layer.name, "type": type(layer).__name__,
+               "output_shape": _shape(getattr(layer, "output_shape", None)),
+               "params": int(layer.count_params())} for layer in model.layers]
+    trainable = int(sum(np.prod(w.shape) for w in model.trainable_weights))
+    facts = tflite_facts(convert(model, PtqConfig.float32()).tflite)
+    dataset = bundle.dataset
+    return {
+        "name": bundle.name, "title": bundle.title or bundle.name,
+        "description": bundle.description, "ref": bundle.ref, "kind": bundle.kind,
+        "sha256": bundle.sha256, "params": int(model.count_params()),
+        "trainable_params": trainable, "layers": layers,
+        "input_shape": _shape(model.input_shape), "output_shape": _shape(model.output_shape),
+        "float32_tflite_bytes": facts.size_bytes, "float32_tflite_gzip_bytes": facts.gzip_bytes,
+        "ops": list(facts.ops), "task": dataset.task, "num_classes": dataset.num_classes,
+        "class_names": list(dataset.class_names), "data": dataset.sizes(),
+        "data_kind": getattr(dataset.kind, "value", str(dataset.kind)),
+    }
+
+
+def run(args) -> int:
+    try:
+        card = model_card(args.model, args.data)
+    except (ValueError, FileNotFoundError):
+        raise
+    except Exception as exc:  # e.g. an unreadable model file: one line, never a traceback
+        text = str(exc).strip()
+        raise UsageError(f"cannot describe {args.model}: {type(exc).__name__}: "
+                         f"{text.splitlines()[0] if text else 'no message'}") from None
+    if args.json is not None:
+        write_json(card, args.json)
+        return 0
+    print(f"{card['title']} ({card['name']}): {card['params']:,} parameters "
+          f"({card['trainable_params']:,} trainable)")
+    print(f"input {card['input_shape']} -> output {card['output_shape']}; float32 .tflite "
+          f"{card['float32_tflite_bytes']:,} bytes; ops: {', '.join(card['ops'])}")
+    for layer in card["layers"]:
+        print(f"  {layer['name']:<28} {layer['type']:<22} {str(layer['output_shape']):<20} "
+              f"{layer['params']:>9,}")
+    print(f"data: {card['data']}")
+    return 0

@@ -1,0 +1,117 @@
+"""``python -m optimizer run``: optimize a model with one or more techniques and measure them.
+
+``--model NAME_OR_PATH [--data PATH] --technique ID [--technique ID ...] [--set k=v ...]
+[--out DIR] [--events FILE] [--json FILE_OR_-]``. The float32 baseline is always included.
+Exit status 0 when the run worked even if a technique failed (its result says why); 2 with a
+one-line message on unusable input (unknown model, bad spec, bad ``--set``); 1 when the
+float32 baseline itself failed (nothing to compare against).
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+from .. import store
+from ..jobs import RunRequest
+from . import UsageError
+from .output import write_json
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("run", help="run techniques on a model and measure every result")
+    p.add_argument("--model", required=True, metavar="NAME_OR_PATH",
+                   help="a built-in demo (see `models`) or a tf_keras .h5/.keras file")
+    p.add_argument("--data", metavar="PATH", help=".npz with x_train, y_train, x_test, y_test "
+                                                 "(or only x, unlabelled)")
+    p.add_argument("--technique", action="append", default=[], metavar="ID",
+                   help="technique spec, e.g. float16 or pruning+dynamic_range (repeatable; "
+                        "comma-separated lists also work)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="settings",
+                   help="a setting, e.g. pruning.sparsity=0.8 or finetune.epochs=3 (repeatable)")
+    p.add_argument("--out", metavar="DIR", help="run folder (default ./out/<model>-<timestamp>)")
+    p.add_argument("--events", metavar="FILE",
+                   help="progress events file (default <out>/events.jsonl)")
+    p.add_argument("--json", nargs="?", const="-", default=None, metavar="FILE",
+                   help="write {model, results} as JSON to FILE (or - for stdout)")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from ..models import resolve_model
+    from ..orchestrate import execute_run
+
+    techniques = [t.strip() for item in args.technique for t in item.split(",") if t.strip()]
+    request = RunRequest(model=args.model, techniques=tuple(techniques), data=args.data,
+                         settings=tuple(args.settings))  # ValueError -> one line, exit 2
+    bundle = resolve_model(request.model, request.data)
+    request = RunRequest(model=bundle.ref, techniques=request.techniques, data=bundle.data,
+                         settings=request.settings)
+    run_dir = Path(args.out or Path("out") / f"{bundle.name}-{time.strftime('%Y%m%d-%H%M%S')}")
+    run_dir = run_dir.resolve()
+    events = Path(args.events).resolve() if args.events else run_dir / store.EVENTS
+    _claim(run_dir, request)
+    with store.RunLock(run_dir):
+        # start_run makes this process a group leader (cancel signals the group); a run from
+        # a user's shell is not, and must never signal the shell's job (cancel walks the tree).
+        leader = os.getpgrp() == os.getpid()
+        store.write_pid(run_dir, os.getpid(), os.getpid() if leader else None)
+        try:
+            outcome = execute_run(request, run_dir, events, json_path=_json_file(args.json))
+        except Exception as exc:
+            from ..events import EventLog, EventType
+
+            message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            EventLog(events).emit(EventType.ERROR, message=message)
+            raise
+    if args.json == "-":
+        doc = store.read_json(run_dir / store.RESULTS)
+        write_json(doc, "-")
+    elif args.json is None:
+        _print_table(outcome, run_dir)
+    if outcome.error:
+        print(f"error: {outcome.error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _json_file(value: str | None) -> Path | None:
+    return None if value in (None, "-") else Path(value).resolve()
+
+
+def _claim(run_dir: Path, request: RunRequest) -> None:
+    """Use ``run_dir`` for this run, refusing a folder that holds a different or past run."""
+    from ..events import read_events
+
+    if read_events(run_dir / store.EVENTS):
+        raise UsageError(f"{run_dir} already holds a run; pass a new --out folder")
+    existing = store.read_json(run_dir / store.REQUEST)
+    if existing is None:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        store.write_json_atomic(run_dir / store.REQUEST, request.to_dict())
+
+
+def _fmt(value, pattern: str, missing: str = "-") -> str:
+    return missing if value is None else pattern.format(value)
+
+
+def _print_table(outcome, run_dir: Path) -> None:
+    rows = [("technique", "status", "accuracy", "delta", "bytes", "gzip", "latency ms (p10-p90)",
+             "in/out", "engine")]
+    for r in outcome.results:
+        latency = "-" if r.latency_ms_median is None else (
+            f"{r.latency_ms_median:.3f} ({r.latency_ms_p10:.3f}-{r.latency_ms_p90:.3f})")
+        delta = None if r.accuracy_delta is None else 100 * r.accuracy_delta
+        acc = None if r.accuracy is None else (100 * r.accuracy if r.metric != "rmse" else
+                                               r.accuracy)
+        rows.append((r.technique, r.status, _fmt(acc, "{:.2f}"), _fmt(delta, "{:+.2f}"),
+                     _fmt(r.size_bytes, "{:,}"), _fmt(r.gzip_bytes, "{:,}"), latency,
+                     f"{r.input_dtype or '-'}/{r.output_dtype or '-'}", r.engine or "-"))
+    widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip())
+    for r in outcome.results:
+        if r.error:
+            print(f"{r.technique}: {r.error}")
+    print(f"\naccuracy and delta in points ({outcome.results[0].metric}); files in {run_dir}")

@@ -1,0 +1,171 @@
+"""A retraining job: one base technique fine-tuned ONCE, then every requested conversion of it.
+
+Steps per base technique (each transform returns a new model; fine-tuning is the one
+``finetune`` function; fine-tune configs come from the model per step kind, overridden by
+``--set finetune.*``):
+
+* pruning            = apply_pruning -> fine-tune -> strip
+* clustering         = apply_clustering -> fine-tune -> strip
+* pruning+clustering = pruning steps, then apply_clustering(preserve_sparsity) -> fine-tune -> strip
+* qat                = apply_qat -> fine-tune -> int8 conversion
+* pqat / cqat / pcqat = pruning / clustering / both, then apply_qat preserving them -> fine-tune
+
+``pruning`` and ``pruning+dynamic_range`` therefore share one fine-tuned model, and each
+result's pipeline says so.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..registry import TechniqueId, parse_spec
+from .pipeline import JobContext, convert_and_measure, load_step, retraining_kinds, timer
+
+#: Progress fractions: loading ends at FINETUNE_START, fine-tuning (all stages, in proportion
+#: to their epochs) at FINETUNE_END; each spec's conversion and evaluation then runs to
+#: MEASURED_END (latency follows in the orchestrator).
+FINETUNE_START, FINETUNE_END, MEASURED_END = 0.05, 0.8, 0.95
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One transform + fine-tune step of a retraining pipeline."""
+
+    kind: str  # "pruning" | "clustering" | "qat": which fine-tune defaults apply
+    preserve: str | None = None  # clustering: "sparsity"; qat: what it preserves
+
+
+def stages_for(spec) -> list[Stage]:
+    """The transform stages of a spec, in order."""
+    kinds = retraining_kinds(spec)
+    stages = []
+    if "pruning" in kinds:
+        stages.append(Stage("pruning"))
+    if "clustering" in kinds:
+        keep = "sparsity" if "pruning" in kinds else None
+        stages.append(Stage("clustering", keep))
+    if "qat" in kinds:
+        preserve = {TechniqueId.PQAT: "sparsity", TechniqueId.CQAT: "clusters",
+                    TechniqueId.PCQAT: "sparsity+clusters"}.get(spec.base)
+        stages.append(Stage("qat", preserve))
+    return stages
+
+
+def run_retraining(ctx: JobContext) -> None:
+    """Fine-tune the job's base technique once and convert every spec of the job from it."""
+    specs = list(ctx.job.specs)
+    spec0 = parse_spec(specs[0])
+    stages = stages_for(spec0)
+    start = timer()
+    ctx.progress(specs, "load model", 0.01, f"loading {ctx.bundle.name} and its data")
+    model = ctx.bundle.load_keras()
+    dataset = ctx.bundle.dataset
+    finetunes = {s.kind: ctx.settings.finetune_for(ctx.bundle.finetune_for(s.kind))
+                 for s in stages}
+    total = sum(finetunes[s.kind].epochs for s in stages) or 1
+    steps, notes, done = [load_step(ctx, timer() - start)], [], 0
+    for stage in stages:
+        config = finetunes[stage.kind]
+        width = FINETUNE_END - FINETUNE_START
+        span = (FINETUNE_START + width * done / total,
+                FINETUNE_START + width * (done + config.epochs) / total)
+        model, stage_steps, stage_notes = _run_stage(ctx, stage, model, dataset, config, specs,
+                                                     span)
+        steps += stage_steps
+        notes += stage_notes
+        done += config.epochs
+    if len(specs) > 1:
+        steps.append("one fine-tuned model shared by " + ", ".join(specs))
+    source = _freeze_or_keep(model, notes)  # one frozen graph for every conversion of it
+    prep_seconds = timer() - start
+    cache: dict = {}
+
+    def representative():
+        if "rep" not in cache:
+            cache["rep"] = dataset.representative(ctx.settings.calibration_samples)
+        return cache["rep"]
+
+    for spec in specs:
+        conversion = parse_spec(spec).conversion
+        needs_data = (ctx.settings.ptq(conversion).needs_calibration and
+                      not any(s.kind == "qat" for s in stages))
+        convert_and_measure(ctx, spec, source, steps, prep_seconds, notes,
+                            fraction=(FINETUNE_END, MEASURED_END), finetunes=finetunes,
+                            representative=representative if needs_data else None)
+
+
+def _run_stage(ctx, stage: Stage, model, dataset, config, specs, span):
+    """Apply one transform, fine-tune it and strip it; return (model, steps, notes)."""
+    from .finetune import finetune
+
+    lo, hi = span
+    label = {"pruning": "pruning", "clustering": "clustering", "qat": "QAT"}[stage.kind]
+    step_name = f"fine-tune ({label})"
+
+    def on_progress(epoch, epochs, fraction, logs=None):
+        ctx.progress(specs, step_name, lo + (hi - lo) * float(fraction), epoch=epoch,
+                     epochs=epochs, message=f"{step_name}: epoch {epoch}/{epochs}")
+
+    def ft_text(report) -> str:
+        return (f"fine-tune {config.epochs} epoch(s) (lr {config.learning_rate:g}, batch "
+                f"{config.batch_size}, {report.seconds:.1f} s)")
+
+    ctx.progress(specs, f"apply {label}", lo, f"applying {label}")
+    if stage.kind == "pruning":
+        from .pruning import apply_pruning, strip_pruning
+
+        cfg = ctx.settings.pruning
+        from .finetune import train_steps
+
+        steps_per_epoch = train_steps(dataset, config)
+        step = apply_pruning(model, cfg, steps_per_epoch=steps_per_epoch, epochs=config.epochs)
+        report = finetune(step.model, dataset, config, callbacks=tuple(step.callbacks),
+                          on_progress=on_progress)
+        described = (f"apply_pruning (target sparsity {cfg.sparsity:g}, {cfg.schedule} schedule, "
+                     f"mask update every {cfg.frequency} steps)")
+        return (strip_pruning(step.model), [described, ft_text(report), "strip_pruning"],
+                _skipped_notes(step))
+    if stage.kind == "clustering":
+        from .clustering import apply_clustering, strip_clustering
+
+        cfg = ctx.settings.clustering
+        step = apply_clustering(model, cfg, preserve_sparsity=stage.preserve == "sparsity")
+        clustered = _model_of(step)
+        report = finetune(clustered, dataset, config,
+                          callbacks=tuple(getattr(step, "callbacks", ())), on_progress=on_progress)
+        described = (f"apply_clustering ({cfg.clusters} clusters, {cfg.init} init"
+                     f"{', per channel' if cfg.per_channel else ''}"
+                     f"{', sparsity-preserving' if stage.preserve else ''})")
+        return (strip_clustering(clustered), [described, ft_text(report), "strip_clustering"],
+                _skipped_notes(step))
+    from .qat import apply_qat
+
+    step = apply_qat(model, preserve=stage.preserve)
+    quantized = _model_of(step)
+    report = finetune(quantized, dataset, config, callbacks=tuple(getattr(step, "callbacks", ())),
+                      on_progress=on_progress)
+    described = "apply_qat" + (f" (preserving {stage.preserve})" if stage.preserve else "")
+    return quantized, [described, ft_text(report)], _skipped_notes(step)
+
+
+def _freeze_or_keep(model, notes: list):
+    """Freeze once (QAT models too: the frozen graph keeps their fake-quant ranges); when that
+    fails, convert from the Keras model and say so."""
+    from .convert import FreezeError, freeze_model
+
+    try:
+        return freeze_model(model)
+    except FreezeError as exc:
+        notes.append(f"could not freeze the graph ({exc}); converted from the Keras model")
+        return model
+
+
+def _model_of(step):
+    """Transforms return a step object with ``.model`` (or, for some, the model itself)."""
+    return getattr(step, "model", step)
+
+
+def _skipped_notes(step) -> list[str]:
+    """The transform report's sentence about layers TFMOT left alone (e.g. DepthwiseConv2D)."""
+    report = getattr(step, "report", None)
+    note = report.note() if report is not None and hasattr(report, "note") else ""
+    return [note] if note else []

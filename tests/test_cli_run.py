@@ -1,0 +1,172 @@
+"""``python -m optimizer run`` end to end on a tiny saved model: every technique, honest numbers.
+
+One run of the whole technique matrix (1 fine-tune epoch) is shared by the assertions below;
+the bounds are structural (float16 about half, int8 about a quarter to a third, pruning and
+clustering only smaller after gzip), not timings.
+"""
+from __future__ import annotations
+
+import json
+import shlex
+import subprocess
+import sys
+
+import pytest
+
+from optimizer import store
+from optimizer.events import read_events
+
+TECHNIQUES = ["float16", "dynamic_range", "integer", "integer_only", "int16x8", "qat", "pruning",
+              "clustering", "pqat", "cqat", "pcqat", "pruning+dynamic_range",
+              "clustering+integer", "pruning+clustering"]
+INT8_FILES = ["dynamic_range", "integer", "integer_only", "int16x8", "qat", "pqat", "cqat",
+              "pcqat", "pruning+dynamic_range", "clustering+integer"]
+REQUIRED = ["technique", "status", "error", "size_bytes", "gzip_bytes", "accuracy",
+            "accuracy_delta", "latency_ms_median", "latency_ms_p10", "latency_ms_p90",
+            "input_dtype", "output_dtype", "engine", "tflite_path", "sparsity",
+            "max_unique_weights_per_channel"]
+
+
+def _cli(*args, timeout=1100):
+    return subprocess.run([sys.executable, "-m", "optimizer", *args], capture_output=True,
+                          text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def tiny_files(tmp_path_factory, tiny_model, tiny_dataset):
+    folder = tmp_path_factory.mktemp("tiny-files")
+    tiny_model.save(folder / "tiny.h5")
+    tiny_dataset.save_npz(folder / "tiny.npz")
+    return str(folder / "tiny.h5"), str(folder / "tiny.npz")
+
+
+@pytest.fixture(scope="module")
+def matrix(tiny_files, tmp_path_factory):
+    model, data = tiny_files
+    out = tmp_path_factory.mktemp("matrix") / "run"
+    args = ["run", "--model", model, "--data", data, "--set", "finetune.epochs=1",
+            "--out", str(out), "--json", "-"]
+    for spec in TECHNIQUES:
+        args += ["--technique", spec]
+    proc = _cli(*args)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    doc = json.loads(proc.stdout)
+    return doc, {r["technique"]: r for r in doc["results"]}, out
+
+
+@pytest.mark.slow
+def test_every_technique_ok_with_the_required_keys(matrix):
+    doc, by, _ = matrix
+    assert doc["model"] == "tiny"
+    assert [r["technique"] for r in doc["results"]] == ["float32"] + TECHNIQUES
+    for spec, r in by.items():
+        assert r["status"] == "ok", (spec, r["error"])
+        assert set(REQUIRED) <= set(r)
+        assert r["error"] is None and r["engine"] == "tflite-converter"
+
+
+@pytest.mark.slow
+def test_sizes_are_honest(matrix):
+    _, by, _ = matrix
+    base = by["float32"]
+    assert 0.4 < by["float16"]["size_bytes"] / base["size_bytes"] < 0.6
+    for spec in INT8_FILES:
+        assert 0.2 < by[spec]["size_bytes"] / base["size_bytes"] < 0.4, spec
+    for spec in ("pruning", "clustering", "pruning+clustering"):
+        # Same float bytes on disk; the gain only shows compressed.
+        assert by[spec]["size_bytes"] == pytest.approx(base["size_bytes"], rel=0.02), spec
+        assert by[spec]["gzip_bytes"] < 0.7 * base["gzip_bytes"], spec
+    for r in by.values():
+        assert r["gzip_bytes"] < r["size_bytes"]
+
+
+@pytest.mark.slow
+def test_dtypes_sparsity_and_unique_weights(matrix):
+    _, by, _ = matrix
+    assert by["integer_only"]["input_dtype"] == "int8"
+    assert by["integer_only"]["output_dtype"] == "int8"
+    for spec in ("float32", "float16", "dynamic_range", "integer", "int16x8", "qat"):
+        assert by[spec]["input_dtype"] == "float32", spec
+    assert by["float32"]["sparsity"] < 0.05
+    for spec in ("pruning", "pruning+dynamic_range", "pqat", "pruning+clustering", "pcqat"):
+        assert 0.4 <= by[spec]["sparsity"] <= 0.6, (spec, by[spec]["sparsity"])
+    assert by["float32"]["max_unique_weights_per_channel"] > 16
+    for spec in ("clustering", "clustering+integer", "cqat", "pruning+clustering", "pcqat"):
+        assert by[spec]["max_unique_weights_per_channel"] <= 16, spec
+
+
+@pytest.mark.slow
+def test_accuracy_and_delta_against_the_baseline(matrix):
+    _, by, _ = matrix
+    base = by["float32"]["accuracy"]
+    assert base > 0.8 and by["float32"]["accuracy_delta"] == 0.0
+    for spec, r in by.items():
+        assert r["metric"] == "accuracy"
+        assert r["accuracy_delta"] == pytest.approx(r["accuracy"] - base, abs=1e-9), spec
+    for spec in ("float16", "dynamic_range", "integer", "integer_only", "int16x8"):
+        assert abs(by[spec]["accuracy_delta"]) <= 0.03, spec
+
+
+@pytest.mark.slow
+def test_latency_pipeline_and_timings_are_filled(matrix):
+    _, by, _ = matrix
+    for spec, r in by.items():
+        assert 0 < r["latency_ms_p10"] <= r["latency_ms_median"] <= r["latency_ms_p90"], spec
+        assert r["latency_threads"] >= 1 and r["latency_invokes"] >= 1 and r["measured_on"]
+        assert r["convert_seconds"] > 0 and r["eval_seconds"] >= 0 and r["prep_seconds"] >= 0
+        assert r["pipeline"] and r["pipeline"][-1].startswith("convert to")
+    shared = "one fine-tuned model shared by pruning, pruning+dynamic_range"
+    assert shared in by["pruning"]["pipeline"] and shared in by["pruning+dynamic_range"]["pipeline"]
+    assert any("frozen once" in step for step in by["float16"]["pipeline"])
+    assert "int16" in (by["int16x8"]["latency_note"] or "")
+    assert by["pruning"]["settings"]["pruning"]["sparsity"] == 0.5
+    assert by["pcqat"]["settings"]["finetune"]["qat"]["epochs"] == 1
+
+
+@pytest.mark.slow
+def test_files_recipes_and_events(matrix, tiny_files):
+    _, by, out = matrix
+    for spec, r in by.items():
+        tflite = out / spec / "model.tflite"
+        assert r["tflite_path"] == str(tflite) and tflite.stat().st_size == r["size_bytes"]
+        recipe = json.loads((out / spec / "recipe.json").read_text())
+        assert recipe["technique"] == spec and recipe["model"]["sha256"]
+        assert recipe["data"] == tiny_files[1] and recipe["steps"] == r["pipeline"]
+        assert recipe["libraries"]["tensorflow"] and recipe["created"]
+        assert f"--technique {shlex.quote(spec)}" in recipe["command"]
+    assert json.loads((out / "results.json").read_text())["results"][0]["technique"] == "float32"
+    events = read_events(out / "events.jsonl")
+    finished = {e["technique"] for e in events if e["type"] == "result"}
+    assert finished == set(by)
+    assert events[-1]["type"] == "run_finished" and events[-1]["status"] == "finished"
+
+
+@pytest.mark.slow
+def test_recipe_command_reruns_and_prints_a_table(matrix, tmp_path):
+    _, by, out = matrix
+    command = json.loads((out / "float16" / "recipe.json").read_text())["command"]
+    args = shlex.split(command)
+    assert args[:4] == ["python", "-m", "optimizer", "run"]
+    args = [a for a in args[4:]]
+    args = args[:args.index("--json")] + ["--out", str(tmp_path / "again")]
+    proc = _cli("run", *args)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "float16" in proc.stdout and "files in" in proc.stdout
+    again = {r.technique: r for r in store.read_results(tmp_path / "again")}
+    assert again["float16"].ok
+    assert again["float16"].size_bytes == by["float16"]["size_bytes"]
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["--model", "no-such-model", "--technique", "float16"], "unknown model"),
+    (["--model", "digits-cnn", "--technique", "bogus"], "unknown technique"),
+    (["--model", "digits-cnn", "--set", "pruning.sparsity=7"], "pruning.sparsity"),
+    (["--model", "digits-cnn", "--set", "speed=fast"], "unknown setting"),
+    (["--model", "/nope/model.h5", "--data", "/nope/d.npz"], "not found"),
+])
+def test_unusable_input_is_one_line_and_non_zero(args, fragment, tmp_path):
+    proc = _cli("run", *args, "--out", str(tmp_path / "x"), "--json", "-", timeout=120)
+    assert proc.returncode != 0
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:") and fragment in lines[0]
+    assert "Traceback" not in proc.stderr and proc.stdout == ""
