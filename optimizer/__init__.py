@@ -35,8 +35,20 @@ _LAZY = {
     "read_run": "optimizer.jobs",
     "cancel_run": "optimizer.jobs",
     "list_runs": "optimizer.jobs",
+    "demo_names": "optimizer.demos",
+    # models (demos and files)
+    "resolve_model": "optimizer.models",
+    "ModelBundle": "optimizer.models",
     # model cards
     "describe_model": "optimizer.cards",
+    # measuring (LiteRT only, no TensorFlow)
+    "tflite_facts": "optimizer.tflite_facts",
+    "TfliteFacts": "optimizer.tflite_facts",
+    "measure_latency": "optimizer.latency",
+    "LatencyStats": "optimizer.latency",
+    "host_description": "optimizer.latency",
+    # reproducing a result with the public APIs
+    "reproduce_script": "optimizer.reproduce",
 }
 
 

@@ -121,7 +121,8 @@ def _run_stage(ctx, stage: Stage, model, dataset, config, specs, span):
         report = finetune(step.model, dataset, config, callbacks=tuple(step.callbacks),
                           on_progress=on_progress)
         described = (f"apply_pruning (target sparsity {cfg.sparsity:g}, {cfg.schedule} schedule, "
-                     f"mask update every {cfg.frequency} steps)")
+                     f"mask update every {step.frequency} steps, target reached at step "
+                     f"{step.end_step})")
         return (strip_pruning(step.model), [described, ft_text(report), "strip_pruning"],
                 _skipped_notes(step))
     if stage.kind == "clustering":
