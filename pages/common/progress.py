@@ -10,7 +10,7 @@ STATE_LABELS = {
     "cancelled": "■ cancelled",
 }
 RUN_LABELS = {
-    "queued": "Queued: waiting for a free worker slot",
+    "queued": "Starting",
     "running": "Running",
     "finished": "Finished",
     "failed": "Failed",
@@ -42,5 +42,7 @@ def status_line(run_state) -> str:
                                                                      "cancelled"))
     total = len(run_state.progress)
     label = RUN_LABELS.get(run_state.status, run_state.status)
+    if run_state.status == "queued" and run_state.queue_message:
+        label = "Queued: " + run_state.queue_message
     model = f"{run_state.model} · " if run_state.model else ""
     return f"{model}{label} · {run_state.elapsed_s:.0f} s · {done} of {total} techniques done"
