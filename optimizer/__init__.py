@@ -49,6 +49,25 @@ _LAZY = {
     "host_description": "optimizer.latency",
     # reproducing a result with the public APIs
     "reproduce_script": "optimizer.reproduce",
+    # budget-driven search and per-layer repair (issue 5)
+    "SearchRequest": "optimizer.search.request",
+    "plan_candidates": "optimizer.search.candidates",
+    "run_search": "optimizer.search.loop",
+    "SearchOutcome": "optimizer.search.explain",
+    "SearchState": "optimizer.search.jobs",
+    "start_search": "optimizer.search.jobs",
+    "read_search": "optimizer.search.jobs",
+    "stop_search": "optimizer.search.jobs",
+    "start_repair": "optimizer.search.jobs",
+    "list_searches": "optimizer.search.jobs",
+    "layer_reports": "optimizer.search.layers",
+    # bring your own model and data, checked in a sandbox process (issue 4)
+    "PreparedUpload": "optimizer.uploads",
+    "DataOptions": "optimizer.uploads",
+    "UploadError": "optimizer.uploads",
+    "prepare_upload": "optimizer.uploads",
+    "run_check": "optimizer.uploads",
+    "accept_upload": "optimizer.uploads",
 }
 
 

@@ -35,7 +35,12 @@ def describe_model(ref: str, data: str | None = None) -> dict:
     """
     from .jobs import child_env
 
-    path = paths.cache_dir("cards") / f"{card_key(ref, data)}.json"
+    from .uploads.prepare import PreparedUpload, is_manifest
+
+    if is_manifest(ref):  # an upload's card stays in its session's folder, never shared
+        path = PreparedUpload.load(ref).folder / f"card-{card_key(ref, data)}.json"
+    else:
+        path = paths.cache_dir("cards") / f"{card_key(ref, data)}.json"
     cached = store.read_json(path)
     if isinstance(cached, dict):
         return cached

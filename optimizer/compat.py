@@ -90,3 +90,12 @@ def tfmot_experimental_clustering():
     from tensorflow_model_optimization.python.core.clustering.keras.experimental import cluster
 
     return cluster
+
+
+def saved_model_proto():
+    """Return TensorFlow's ``saved_model_pb2`` (reads ``saved_model.pb`` as data, loading
+    nothing: how an uploaded SavedModel's signature and ops are checked before conversion)."""
+    tf()  # TF_USE_LEGACY_KERAS is set above; importing TensorFlow first keeps the order
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    return saved_model_pb2

@@ -118,6 +118,7 @@ class TechniqueState(str, Enum):
     RUNNING = "running"
     DONE = "done"
     ERROR = "error"
+    SKIPPED = "skipped"      # not applicable to this model; the message says why
     CANCELLED = "cancelled"
 
     def __str__(self) -> str:
@@ -125,7 +126,7 @@ class TechniqueState(str, Enum):
 
 
 FINAL_STATES = (TechniqueState.DONE.value, TechniqueState.ERROR.value,
-                TechniqueState.CANCELLED.value)
+                TechniqueState.SKIPPED.value, TechniqueState.CANCELLED.value)
 
 
 @dataclass(frozen=True)
@@ -150,7 +151,7 @@ def fold_progress(events: list[dict], specs, now: float | None = None) -> dict:
     """Per-spec ``TechniqueProgress`` from a run's events, in the order of ``specs``.
 
     ``job_started`` makes a spec running, ``progress`` updates its step, epoch and fraction,
-    and ``result`` finishes it (done, error or cancelled from the result's status). A spec's
+    and ``result`` finishes it (done, error, skipped or cancelled from the result's status). A spec's
     elapsed time runs from its job's start to its result (or ``now``).
     """
     now = time.time() if now is None else now
@@ -174,6 +175,7 @@ def fold_progress(events: list[dict], specs, now: float | None = None) -> dict:
             result = event.get("result") or {}
             status = result.get("status", "ok")
             row["state"] = {"ok": TechniqueState.DONE.value,
+                            "skipped": TechniqueState.SKIPPED.value,
                             "cancelled": TechniqueState.CANCELLED.value}.get(
                                 status, TechniqueState.ERROR.value)
             row["fraction"] = 1.0

@@ -1,15 +1,27 @@
-"""Step 1 · Model: pick a built-in demo and see what it is (its model card)."""
+"""Step 1 · Model: pick a built-in demo (and see its model card) or upload your own."""
 import streamlit as st
 
 from optimizer import get_demo, list_demos
-from pages.common import layout, nav, state
+from pages.common import layout, nav, state, upload_view
 from pages.common.cards import card_facts, layer_rows, model_card
 
 layout.header(nav.MODEL, "Pick the model to optimize. The built-in demos are trained models "
-                         "with their own data, so everything runs offline.")
+                         "with their own data, so everything runs offline; or bring your own.")
+
+SOURCES = {"demo": "Built-in demo", "upload": "Your own model and data"}
+current = state.get(state.MODEL)
+source = st.segmented_control(
+    "Model source", list(SOURCES), format_func=SOURCES.get, key="model_source", required=True,
+    default="upload" if upload_view.current_upload(current) else "demo",
+    label_visibility="collapsed")
+if source == "upload":
+    upload_view.render()
+    st.divider()
+    nav.next_button(nav.SITUATION, "Next: your situation", key="model_next",
+                    disabled=upload_view.current_upload(state.get(state.MODEL)) is None)
+    st.stop()
 
 demos = {d.name: d for d in list_demos()}
-current = state.get(state.MODEL)
 names = list(demos)
 choice = st.radio("Built-in demo", names, index=names.index(current) if current in names else 0,
                   format_func=lambda n: f"{demos[n].title}  ·  {n}", key="model_choice",

@@ -57,6 +57,10 @@ def live_progress() -> None:
     for result in now.results:
         if result.status == "error":
             st.error(f"**{result.technique}** failed: {result.error}", icon=":material/error:")
+        elif result.status == "skipped":
+            reason = (result.error or "").removeprefix("not applicable: ")
+            st.info(f"**{result.technique}** does not apply to this model: {reason}",
+                    icon=":material/block:")
     if now.error:
         st.error(f"**The run stopped:** {now.error}", icon=":material/error:")
     if not now.done:

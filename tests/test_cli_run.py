@@ -10,11 +10,13 @@ import json
 import shlex
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from optimizer import store
 from optimizer.events import read_events
+from optimizer.models import file_sha256
 
 TECHNIQUES = ["float16", "dynamic_range", "integer", "integer_only", "int16x8", "qat", "pruning",
               "clustering", "pqat", "cqat", "pcqat", "pruning+dynamic_range",
@@ -131,7 +133,13 @@ def test_files_recipes_and_events(matrix, tiny_files):
         assert r["tflite_path"] == str(tflite) and tflite.stat().st_size == r["size_bytes"]
         recipe = json.loads((out / spec / "recipe.json").read_text())
         assert recipe["technique"] == spec and recipe["model"]["sha256"]
-        assert recipe["data"] == tiny_files[1] and recipe["steps"] == r["pipeline"]
+        # the run measures the checked copies in <out>/upload; the recipe names the originals
+        assert recipe["data"] == str(out / "upload" / "data.npz")
+        assert recipe["model"]["ref"] == str(out / "upload" / "upload.json")
+        assert recipe["uploaded"] == {"model": Path(tiny_files[0]).name, "flavor": "tf_keras",
+                                      "sha256": file_sha256(tiny_files[0]),
+                                      "data": Path(tiny_files[1]).name}
+        assert recipe["steps"] == r["pipeline"]
         assert recipe["libraries"]["tensorflow"] and recipe["created"]
         assert f"--technique {shlex.quote(spec)}" in recipe["command"]
     assert json.loads((out / "results.json").read_text())["results"][0]["technique"] == "float32"

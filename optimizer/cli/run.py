@@ -16,15 +16,19 @@ from pathlib import Path
 from .. import store
 from ..jobs import RunRequest
 from . import UsageError
+from .check import add_data_options, data_options
 from .output import write_json
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser("run", help="run techniques on a model and measure every result")
     p.add_argument("--model", required=True, metavar="NAME_OR_PATH",
-                   help="a built-in demo (see `models`) or a tf_keras .h5/.keras file")
+                   help="a built-in demo (see `models`), a Keras .h5/.keras file (tf_keras or "
+                        "Keras 3), a zipped SavedModel folder (.zip) or a float .tflite")
     p.add_argument("--data", metavar="PATH", help=".npz with x_train, y_train, x_test, y_test "
-                                                 "(or only x, unlabelled)")
+                                                 "(or only x, unlabelled), a zip of images in "
+                                                 "class folders, or a CSV")
+    add_data_options(p)
     p.add_argument("--technique", action="append", default=[], metavar="ID",
                    help="technique spec, e.g. float16 or pruning+dynamic_range (repeatable; "
                         "comma-separated lists also work)")
@@ -45,11 +49,28 @@ def run(args) -> int:
     techniques = [t.strip() for item in args.technique for t in item.split(",") if t.strip()]
     request = RunRequest(model=args.model, techniques=tuple(techniques), data=args.data,
                          settings=tuple(args.settings))  # ValueError -> one line, exit 2
+    upload = needs_check(request.model)
+    stem = Path(request.model).stem if upload else None
+    if upload and request.data is None:
+        raise UsageError("a model file needs data to measure accuracy: add --data PATH (.npz, "
+                         "a zip of images in class folders, or a CSV)")
+    if not upload:
+        bundle = resolve_model(request.model, request.data)
+        stem = bundle.name
+    run_dir = Path(args.out or Path("out") / f"{stem}-{time.strftime('%Y%m%d-%H%M%S')}")
+    run_dir = run_dir.resolve()
+    if upload:
+        # An uploaded file is untrusted: check it (and its data) in a throwaway process and
+        # run the checked copy in <run_dir>/upload; a bad file exits here with one line.
+        _refuse_used(run_dir)
+        from ..uploads import run_check
+
+        checked = run_check(request.model, request.data, run_dir / "upload", data_options(args))
+        request = RunRequest(model=checked.manifest_path, techniques=request.techniques,
+                             data=checked.data, settings=request.settings)
     bundle = resolve_model(request.model, request.data)
     request = RunRequest(model=bundle.ref, techniques=request.techniques, data=bundle.data,
                          settings=request.settings)
-    run_dir = Path(args.out or Path("out") / f"{bundle.name}-{time.strftime('%Y%m%d-%H%M%S')}")
-    run_dir = run_dir.resolve()
     events = Path(args.events).resolve() if args.events else run_dir / store.EVENTS
     _claim(run_dir, request)
     with store.RunLock(run_dir):
@@ -76,16 +97,32 @@ def run(args) -> int:
     return 0
 
 
+def needs_check(ref: str) -> bool:
+    """True for a model file that has not been checked yet (not a demo, not a checked
+    upload's ``upload.json``): ``run`` checks it first (``uploads.run_check``)."""
+    from ..uploads.prepare import is_manifest
+
+    path = Path(str(ref)).expanduser()
+    return path.suffix.lower() in (".h5", ".hdf5", ".keras", ".zip", ".tflite") and \
+        not is_manifest(ref)
+
+
+def _refuse_used(run_dir: Path) -> None:
+    """Refuse a folder where a run already started (its events exist). A ``request.json``
+    alone is fine: ``jobs.start_run`` writes it before it spawns this command."""
+    from ..events import read_events
+
+    if read_events(run_dir / store.EVENTS):
+        raise UsageError(f"{run_dir} already holds a run; pass a new --out folder")
+
+
 def _json_file(value: str | None) -> Path | None:
     return None if value in (None, "-") else Path(value).resolve()
 
 
 def _claim(run_dir: Path, request: RunRequest) -> None:
-    """Use ``run_dir`` for this run, refusing a folder that holds a different or past run."""
-    from ..events import read_events
-
-    if read_events(run_dir / store.EVENTS):
-        raise UsageError(f"{run_dir} already holds a run; pass a new --out folder")
+    """Use ``run_dir`` for this run, refusing a folder that holds a past run."""
+    _refuse_used(run_dir)
     existing = store.read_json(run_dir / store.REQUEST)
     if existing is None:
         run_dir.mkdir(parents=True, exist_ok=True)

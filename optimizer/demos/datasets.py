@@ -94,7 +94,14 @@ _SOURCES = {
     "digits-mobilenetv2": (_digits, lambda tr, te: (upsample_to_rgb(tr), upsample_to_rgb(te))),
     "waveforms-conv1d": (_waveforms, None),
     "tabular-mlp": (_breast_cancer, _standardize),
+    "digits-outliers": (_digits, lambda tr, te: (_raw_inputs(tr), _raw_inputs(te))),
 }
+
+
+def _raw_inputs(images: np.ndarray) -> np.ndarray:
+    from .outliers import raw_inputs
+
+    return raw_inputs(images)
 
 
 def _readonly(array: np.ndarray) -> np.ndarray:

@@ -24,6 +24,15 @@ Converter presets (``PtqConfig.technique``):
   representative data (its ranges were learned); integer_only adds int8 (or uint8) I/O types
   only (see ``_configure``), and the same float-op check applies.
 
+Selective quantization (some ops kept in float) reuses these presets from
+``engine.quant_debug``.
+
+Uploads without a tf_keras model convert from a ``SavedModelSource`` (``from_saved_model``) or
+a ``TfliteSource`` (the LiteRT Quantizer); see ``engine.sources``. Recurrent models (a tensor
+list loop) are frozen at batch 1 (the converter needs a static batch there) and their
+loop stays a stateless WHILE op, which is refused for calibration (it crashes the TF 2.21
+converter).
+
 Every file produced from a frozen graph gets a ``serving_default`` signature (the frozen path
 writes none, ``from_keras_model`` does), so signature runners and the LiteRT Quantizer's
 calibration work on it alike.
@@ -45,6 +54,7 @@ from .. import compat
 from ..configs import IoType, PtqConfig
 from ..registry import TechniqueId
 from ..schema import Engine
+from .sources import SavedModelSource, TfliteSource
 
 
 class ConversionError(ValueError):
@@ -72,6 +82,12 @@ class FrozenModel:
     quantization_aware: bool = False
     seconds: float = 0.0
     name: str = ""
+    note: str = ""  # e.g. why the batch size was fixed (added to every conversion's log)
+    recurrent: bool = False  # a recurrent loop, traced at batch 1 (see freeze_model)
+
+
+#: Op types of a recurrent loop whose tensor list needs a static batch size to convert.
+_TENSOR_LIST_OPS = frozenset({"TensorListReserve", "TensorListFromTensor"})
 
 
 @dataclass(frozen=True)
@@ -112,17 +128,31 @@ def freeze_model(model) -> FrozenModel:
                                                             or [t.name for t in inputs]))
     shapes = tuple((None, *tuple(t.shape)[1:]) for t in inputs)
     dtypes = tuple(t.dtype for t in inputs)
-    specs = [tf.TensorSpec(s, d, name=n) for s, d, n in zip(shapes, dtypes, names)]
 
     def forward(*xs):
         return model(list(xs) if len(xs) > 1 else xs[0], training=False)
 
-    try:
-        concrete = tf.function(forward).get_concrete_function(*specs)
-        frozen = convert_variables_to_constants_v2(concrete)
-    except Exception as exc:  # noqa: BLE001 - any tracing failure means "cannot freeze"
-        raise FreezeError(f"could not freeze the model ({_first_line(exc)}); convert it with "
-                          "from_keras_model instead") from exc
+    def trace(batch_shapes):
+        specs = [tf.TensorSpec(s, d, name=n) for s, d, n in zip(batch_shapes, dtypes, names)]
+        try:
+            concrete = tf.function(forward).get_concrete_function(*specs)
+            return convert_variables_to_constants_v2(concrete)
+        except Exception as exc:  # noqa: BLE001 - any tracing failure means "cannot freeze"
+            raise FreezeError(f"could not freeze the model ({_first_line(exc)}); convert it "
+                              "with from_keras_model instead") from exc
+
+    frozen, note, recurrent = trace(shapes), "", False
+    if {op.type for op in frozen.graph.get_operations()} & _TENSOR_LIST_OPS:
+        # A recurrent layer (LSTM, GRU, SimpleRNN) loops over a tensor list whose element
+        # shape includes the batch; the converter needs it static (measured: "TensorListReserve
+        # requires element_shape to be static" with a free batch, and from_keras_model fails
+        # the same way), so the file takes one sample at a time. It stays a WHILE loop: the
+        # fused LSTM op the unfrozen path gives keeps its state between invokes (measured:
+        # accuracy 0.92 -> 0.36 on independent samples), and the loop is stateless.
+        shapes = tuple((1, *s[1:]) for s in shapes)
+        frozen, recurrent = trace(shapes), True
+        note = ("recurrent layers: converted with a fixed batch size of 1 (the converter needs "
+                "a static batch for their loop); the file runs one sample per invoke")
     leftover = {op.type for op in frozen.graph.get_operations()} & {
         "VarHandleOp", "ReadVariableOp", "VariableV2"}
     if leftover:
@@ -137,7 +167,8 @@ def freeze_model(model) -> FrozenModel:
         input_dtypes=tuple(np.dtype(d.as_numpy_dtype).name for d in dtypes),
         output_names=tuple(_spec_name(n, i) for i, n in enumerate(outputs)),
         quantization_aware=is_quantization_aware(model),
-        seconds=time.perf_counter() - start, name=str(getattr(model, "name", "")))
+        seconds=time.perf_counter() - start, name=str(getattr(model, "name", "")), note=note,
+        recurrent=recurrent)
 
 
 def convert(source, config: PtqConfig, representative=None) -> Conversion:
@@ -149,6 +180,10 @@ def convert(source, config: PtqConfig, representative=None) -> Conversion:
     ``ConversionError`` when the converter fails or an integer-only file would keep float ops.
     """
     start = time.perf_counter()
+    if isinstance(source, (SavedModelSource, TfliteSource)):  # uploads without a Keras model
+        from .sources import convert_upload
+
+        return convert_upload(source, config, representative, start)
     if not isinstance(source, FrozenModel):
         try:
             source = freeze_model(source)
@@ -158,11 +193,29 @@ def convert(source, config: PtqConfig, representative=None) -> Conversion:
                            log=(f"could not freeze, used from_keras_model: {exc}", *result.log))
     tf = compat.tf()
     frozen = source
-    return _convert_with(
+    if frozen.recurrent and config.needs_calibration and not frozen.quantization_aware:
+        _refuse_loop_calibration(frozen, config)
+    result = _convert_with(
         lambda: tf.lite.TFLiteConverter.from_concrete_functions([frozen.function]),
         "from_concrete_functions(frozen graph)", config, representative, frozen.input_shapes,
         frozen.input_dtypes, frozen.quantization_aware, start,
         names=(frozen.input_names, frozen.output_names))
+    return replace(result, log=(frozen.note, *result.log)) if frozen.note else result
+
+
+def _refuse_loop_calibration(frozen: FrozenModel, config: PtqConfig) -> None:
+    """Raise ``ConversionError`` before calibrating a model whose float file keeps a WHILE
+    loop: measured with TF 2.21, calibrating an LSTM, GRU or SimpleRNN loop for integer,
+    integer_only or int16x8 kills the process (segmentation fault)."""
+    float_file = convert(frozen, PtqConfig(TechniqueId.FLOAT32)).tflite
+    from ..tflite_facts import tflite_facts
+
+    if "WHILE" in tflite_facts(float_file).ops:
+        raise ConversionError(
+            f"{TechniqueId(config.technique).value}: not applicable: calibrating this model's "
+            f"recurrent loop (the WHILE op of its LSTM/GRU/SimpleRNN layers) crashes the "
+            f"TensorFlow 2.21 converter; use dynamic_range or float16, which need no "
+            f"calibration")
 
 
 def convert_from_keras(model, config: PtqConfig, representative=None) -> Conversion:

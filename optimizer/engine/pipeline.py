@@ -26,6 +26,7 @@ from ..models import ModelBundle, resolve_model
 from ..orchestrate import BASELINE, REFERENCE_OUTPUTS, JobSpec
 from ..registry import TechniqueId, parse_spec
 from ..schema import Result
+from .selective import SELECTIVE
 
 
 @dataclass
@@ -94,6 +95,10 @@ def run_job(job: JobSpec) -> list[Result]:
             from .posttraining import run_baseline
 
             run_baseline(ctx)
+        elif job.kind == SELECTIVE:  # a search's int8 repair: worst layers kept in float
+            from .selective import run_selective
+
+            run_selective(ctx)
         else:
             from .retraining import run_retraining
 
@@ -126,6 +131,18 @@ def cli_command(bundle: ModelBundle, spec: str, settings_pairs) -> str:
     for pair in settings_pairs:
         args += ["--set", pair]
     return shlex.join(args + ["--json", "-"])
+
+
+def uploaded_files(bundle: ModelBundle) -> dict | None:
+    """For a checked upload: what the user uploaded (file names, model sha256, flavor), since
+    ``model.ref`` and ``data`` then name the checked copies the command reruns on."""
+    from ..uploads.prepare import PreparedUpload, is_manifest
+
+    if not is_manifest(bundle.ref):
+        return None
+    upload = PreparedUpload.load(bundle.ref)
+    return {"model": upload.title, "sha256": upload.sha256, "flavor": upload.flavor,
+            "data": upload.data_title}
 
 
 def relevant_settings(spec_text: str, settings: Settings, finetunes: dict) -> dict:
@@ -204,6 +221,9 @@ def measure_conversion(ctx: JobContext, spec: str, conversion, steps: list, prep
               "settings": settings,
               "finetune": {kind: asdict(cfg) for kind, cfg in finetunes.items()},
               "command": cli_command(ctx.bundle, spec, ctx.job.settings)}
+    origin = uploaded_files(ctx.bundle)
+    if origin:
+        recipe["uploaded"] = origin
     recipe_path = store.write_recipe(ctx.run_dir, spec, recipe)
     return Result(
         technique=spec, model=ctx.bundle.name, pipeline=list(steps), settings=settings,

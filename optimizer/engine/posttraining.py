@@ -23,21 +23,24 @@ def run_baseline(ctx: JobContext) -> None:
                                            if s != TechniqueId.FLOAT32.value]
     start = timer()
     ctx.progress(specs, "load model", 0.02, f"loading {ctx.bundle.name} and its data")
-    model = ctx.bundle.load_keras()
+    model = ctx.bundle.load_source()  # a Keras model, or an upload's SavedModel / .tflite
     dataset = ctx.bundle.dataset
     steps = [load_step(ctx, timer() - start)]
-    ctx.progress(specs, "freeze", 0.08, "freezing the graph once for every variant")
     notes, source, frozen_at = [], model, timer()
-    try:
-        source = freeze_model(model)
-        steps.append(f"graph frozen once ({timer() - frozen_at:.1f} s), shared by "
-                     + ", ".join(specs))
-    except Exception as exc:  # the converter can still start from the Keras model, slower
-        print("--- freezing failed ---", file=sys.stderr)
-        traceback.print_exc()
-        steps.append("converted from the Keras model (freezing failed)")
-        notes.append(f"could not freeze the graph once ({error_message(exc)}); each variant was "
-                     f"converted from the Keras model (slower)")
+    if not hasattr(model, "layers"):
+        steps.append(_source_step(model))
+    else:
+        ctx.progress(specs, "freeze", 0.08, "freezing the graph once for every variant")
+        try:
+            source = freeze_model(model)
+            steps.append(f"graph frozen once ({timer() - frozen_at:.1f} s), shared by "
+                         + ", ".join(specs))
+        except Exception as exc:  # the converter can still start from the Keras model, slower
+            print("--- freezing failed ---", file=sys.stderr)
+            traceback.print_exc()
+            steps.append("converted from the Keras model (freezing failed)")
+            notes.append(f"could not freeze the graph once ({error_message(exc)}); each variant "
+                         f"was converted from the Keras model (slower)")
     prep_seconds = timer() - start
     cache: dict = {}
 
@@ -54,3 +57,13 @@ def run_baseline(ctx: JobContext) -> None:
         needs_data = ctx.settings.ptq(TechniqueId(spec)).needs_calibration
         convert_and_measure(ctx, spec, source, steps, prep_seconds, notes, fraction=(0.15, 0.95),
                             representative=representative if needs_data else None)
+
+
+def _source_step(source) -> str:
+    """The pipeline step that says where an upload without a Keras model converts from."""
+    from .sources import SavedModelSource
+
+    if isinstance(source, SavedModelSource):
+        return "converted from the SavedModel (TFLiteConverter.from_saved_model)"
+    return ("the uploaded float .tflite is the float32 baseline; other variants by the LiteRT "
+            "Quantizer")

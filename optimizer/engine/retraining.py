@@ -15,6 +15,7 @@ result's pipeline says so.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from ..registry import TechniqueId, parse_spec
@@ -56,6 +57,10 @@ def run_retraining(ctx: JobContext) -> None:
     spec0 = parse_spec(specs[0])
     stages = stages_for(spec0)
     start = timer()
+    if ctx.bundle.retrain_blocker:  # e.g. a .tflite upload: there is no Keras model to train
+        _not_applicable(ctx, specs, f"{spec0.base.value} needs a Keras model: "
+                                    f"{ctx.bundle.retrain_blocker}")
+        return
     ctx.progress(specs, "load model", 0.01, f"loading {ctx.bundle.name} and its data")
     model = ctx.bundle.load_keras()
     dataset = ctx.bundle.dataset
@@ -68,8 +73,15 @@ def run_retraining(ctx: JobContext) -> None:
         width = FINETUNE_END - FINETUNE_START
         span = (FINETUNE_START + width * done / total,
                 FINETUNE_START + width * (done + config.epochs) / total)
-        model, stage_steps, stage_notes = _run_stage(ctx, stage, model, dataset, config, specs,
-                                                     span)
+        try:
+            model, stage_steps, stage_notes = _run_stage(ctx, stage, model, dataset, config,
+                                                         specs, span)
+        except ValueError as exc:
+            reason = unsupported_layer(exc)
+            if reason is None:
+                raise
+            _not_applicable(ctx, specs, reason)
+            return
         steps += stage_steps
         notes += stage_notes
         done += config.epochs
@@ -170,3 +182,33 @@ def _skipped_notes(step) -> list[str]:
     report = getattr(step, "report", None)
     note = report.note() if report is not None and hasattr(report, "note") else ""
     return [note] if note else []
+
+
+# TFMOT's refusal of a layer it has no wrapper for (prune_low_magnitude / cluster_weights).
+_TFMOT_UNSUPPORTED = re.compile(r"initialize `(?P<what>\w+)` with a supported layer.*?"
+                                r"You passed: <class '(?P<cls>[\w.]+)'>", re.S)
+
+
+def unsupported_layer(exc: BaseException) -> str | None:
+    """"not applicable: ..." when ``exc`` says TFMOT cannot transform a layer of the model
+    (QAT's ``UnsupportedLayerError``, or pruning/clustering refusing a layer class), else None."""
+    from .qat import UnsupportedLayerError
+
+    if isinstance(exc, UnsupportedLayerError):
+        return f"not applicable: {exc}"
+    match = _TFMOT_UNSUPPORTED.search(str(exc))
+    if match:
+        verb = {"Prune": "pruning", "Cluster": "clustering"}.get(match["what"], match["what"])
+        layer = match["cls"].rsplit(".", 1)[-1]
+        return (f"not applicable: {verb} cannot wrap {layer} layers (TFMOT has no {verb} "
+                f"support for them); use a post-training quantization for this model")
+    return None
+
+
+def _not_applicable(ctx: JobContext, specs, message: str) -> None:
+    """Record every spec of the job as skipped, with why it does not apply to this model."""
+    from ..schema import Result, Status
+
+    text = message if message.startswith("not applicable") else f"not applicable: {message}"
+    for spec in specs:
+        ctx.add(Result.failed(spec, text, model=ctx.bundle.name, status=Status.SKIPPED))

@@ -26,6 +26,14 @@ _LAZY = {
     "results_csv": "optimizer.report.downloads",
     "technique_zip": "optimizer.report.downloads",
     "safe_name": "optimizer.report.downloads",
+    # the goal-driven search and its per-layer int8 repair
+    "trials_figure": "optimizer.report.search_charts",
+    "trials_table": "optimizer.report.search_charts",
+    "skipped_table": "optimizer.report.search_charts",
+    "layer_error_figure": "optimizer.report.layer_charts",
+    "layer_options": "optimizer.report.layer_charts",
+    "repair_rows": "optimizer.report.layer_charts",
+    "attempt_rows": "optimizer.report.layer_charts",
 }
 
 

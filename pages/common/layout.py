@@ -16,8 +16,10 @@ def header(page: nav.PageInfo, intro: str) -> None:
     """
     boot.ensure_app_navigation()
     state.init()
-    number = nav.step_number(page)
-    st.caption(f"STEP {number} OF {len(nav.JOURNEY)}")
+    if page in nav.JOURNEY:
+        st.caption(f"STEP {nav.step_number(page)} OF {len(nav.JOURNEY)}")
+    else:
+        st.caption("GO FURTHER")
     st.title(page.title, anchor=False)
     st.markdown(intro)
     _sidebar_summary()

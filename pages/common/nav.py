@@ -32,12 +32,18 @@ RESULTS = PageInfo("pages/results.py", "Results", "results")
 
 JOURNEY = (MODEL, SITUATION, RECOMMENDATION, RUN, RESULTS)
 
+SEARCH = PageInfo("pages/search.py", "Search my goals", "search")
+LAYERS = PageInfo("pages/layers.py", "Per-layer repair", "layers")
+#: Pages beside the journey: the goal-driven search and its per-layer int8 repair.
+FURTHER = (SEARCH, LAYERS)
+
 
 def sections() -> dict:
     """``{section title: [st.Page, ...]}`` for ``st.navigation``; the Model page is the default."""
     journey = [st.Page(p.script, title=f"{i}. {p.title}", url_path=p.url, default=(p is MODEL))
                for i, p in enumerate(JOURNEY, start=1)]
-    return {"The journey": journey}
+    further = [st.Page(p.script, title=p.title, url_path=p.url) for p in FURTHER]
+    return {"The journey": journey, "Go further": further}
 
 
 def step_number(page: PageInfo) -> int:

@@ -7,6 +7,7 @@ STATE_LABELS = {
     "running": "▸ running",
     "done": "✓ done",
     "error": "✗ error",
+    "skipped": "– not applicable",
     "cancelled": "■ cancelled",
 }
 RUN_LABELS = {
@@ -38,8 +39,7 @@ def progress_rows(run_state) -> list[dict]:
 
 def status_line(run_state) -> str:
     """e.g. "digits-cnn · Running · 42 s · 3 of 5 techniques done"."""
-    done = sum(1 for p in run_state.progress.values() if p.state in ("done", "error",
-                                                                     "cancelled"))
+    done = sum(1 for p in run_state.progress.values() if p.finished)
     total = len(run_state.progress)
     label = RUN_LABELS.get(run_state.status, run_state.status)
     if run_state.status == "queued" and run_state.queue_message:

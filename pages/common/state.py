@@ -26,6 +26,7 @@ CONFIRMED = "situation_confirmed"   # True once the user submitted the questionn
 RUN_SPECS = "run_specs"        # list[str] picked on the Recommendation page, None = not yet
 RUN_DIR = "run_dir"            # str path of the run this session is looking at
 SIZE_VIEW = "size_view"        # "gzip" or "raw" on the Results page
+SEARCH_DIR = "search_dir"      # str path of the search this session is looking at
 
 
 def init() -> None:
@@ -37,6 +38,7 @@ def init() -> None:
     st.session_state.setdefault(RUN_SPECS, None)
     st.session_state.setdefault(RUN_DIR, None)
     st.session_state.setdefault(SIZE_VIEW, "gzip")
+    st.session_state.setdefault(SEARCH_DIR, None)
 
 
 def get(key: str, default=None):
@@ -91,6 +93,11 @@ def session_dir() -> Path:
 def runs_dir() -> Path:
     """Where this session's run folders live."""
     return session_dir() / "runs"
+
+
+def searches_dir() -> Path:
+    """Where this session's search folders live."""
+    return session_dir() / "searches"
 
 
 def run_dir() -> Path | None:

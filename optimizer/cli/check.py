@@ -1,0 +1,119 @@
+"""``python -m optimizer check --model PATH [--data PATH] [--label-column C] [--json -]``.
+
+Checks an uploaded model (and data) the way the app and ``run`` do before anything runs:
+file type and size, no code in the model (Lambda / custom layers refused before loading),
+safe archives, the model loads (Keras 3 files are rebuilt in tf_keras and verified), and the
+data fits it (shapes, labels, NaN, sample counts). Prints what was found, or one line
+``error: cause; fix`` with exit status 2. With ``--workdir DIR`` the checked upload is kept
+there (``DIR/upload.json`` is then a model reference for ``run``); without it, everything is
+written to a temporary folder that is removed afterwards. With ``--json`` an error is also
+printed as ``{"error": .., "kind": ..}`` (how ``uploads.check.run_check`` reads it back).
+"""
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from contextlib import contextmanager
+
+from .output import write_json
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("check", help="check an uploaded model and data file before running")
+    p.add_argument("--model", required=True, metavar="PATH",
+                   help="a Keras .h5/.keras file, a zipped SavedModel folder (.zip) or a .tflite")
+    p.add_argument("--data", metavar="PATH",
+                   help=".npz (x_train, y_train, x_test, y_test, or x), a zip of images in "
+                        "class folders, or a CSV")
+    add_data_options(p)
+    p.add_argument("--workdir", metavar="DIR",
+                   help="keep the checked upload in DIR (default: a temporary folder)")
+    p.add_argument("--json", nargs="?", const="-", default=None, metavar="FILE",
+                   help="write the checked upload as JSON to FILE (or - for stdout)")
+    p.set_defaults(func=run)
+
+
+def add_data_options(parser) -> None:
+    """``--label-column`` and ``--pixel-range`` (shared with ``run`` and ``inspect``)."""
+    from ..uploads.data_files import PIXEL_RANGES
+
+    parser.add_argument("--label-column", metavar="NAME",
+                        help="the CSV column holding the labels (without it: unlabelled)")
+    parser.add_argument("--pixel-range", default="0-1", choices=sorted(PIXEL_RANGES),
+                        help="scale images to this range (the model's own preprocessing)")
+
+
+def data_options(args):
+    """``DataOptions`` from the parsed ``--label-column`` / ``--pixel-range``."""
+    from ..uploads.data_files import DataOptions
+
+    return DataOptions(label_column=args.label_column, pixel_range=args.pixel_range)
+
+
+def run(args) -> int:
+    from ..uploads.errors import UploadError
+    from ..uploads.prepare import prepare_upload
+
+    keep = args.workdir is not None
+    holder = None if keep else tempfile.TemporaryDirectory(prefix="optimizer-check-")
+    workdir = args.workdir if keep else holder.name
+    try:
+        with _stdout_to_stderr():  # libraries print banners; stdout carries only the JSON
+            try:
+                upload = prepare_upload(args.model, args.data, workdir, data_options(args))
+            except UploadError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a loader's own failure: still one line
+                from ..uploads.errors import ProbeFailed, first_line
+
+                raise ProbeFailed(f"the model could not be checked ({type(exc).__name__}: "
+                                  f"{first_line(exc)}); save or convert it again") from None
+    except UploadError as exc:
+        if args.json is not None:
+            write_json({"error": str(exc), "kind": exc.kind}, args.json)
+        raise
+    finally:
+        if holder is not None:
+            holder.cleanup()
+    doc = upload.to_dict()
+    if args.json is not None:
+        write_json(doc, args.json)
+        return 0
+    _print(doc, keep)
+    return 0
+
+
+def _print(doc: dict, kept: bool) -> None:
+    inputs = doc["signature"].get("inputs") or []
+    outputs = doc["signature"].get("outputs") or []
+    shape = lambda spec: "x".join("any" if d is None else str(d) for d in spec["shape"][1:])  # noqa: E731
+    print(f"{doc['title']}: {doc['flavor']} model, input {', '.join(map(shape, inputs))} "
+          f"-> output {', '.join(map(shape, outputs))}")
+    if doc.get("retrain_blocker"):
+        print(f"training techniques: not applicable: {doc['retrain_blocker']}")
+    else:
+        print("training techniques: applicable (tf_keras model)")
+    validation = doc.get("validation") or {}
+    if validation:
+        print(f"data {doc['data_title']}: {validation['data_answer']} ({validation['samples']}); "
+              f"metric: {validation['metric']}")
+    for line in doc.get("notes", []):
+        print(f"  note: {line}")
+    for line in doc.get("warnings", []):
+        print(f"  warning: {line}")
+    print(f"checked upload kept in {os.path.dirname(doc['manifest_path'])}" if kept else
+          "everything checked; pass --workdir DIR to keep the checked upload")
+
+
+@contextmanager
+def _stdout_to_stderr():
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)

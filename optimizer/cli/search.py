@@ -1,0 +1,165 @@
+"""``python -m optimizer search``: the smallest model that meets your goals on your hardware.
+
+``--model M [--data D] --target T --max-accuracy-drop X [--relative] [--max-size-bytes N |
+--max-size-ratio R] [--max-latency-ms L] [--time-budget S] [--size-measure raw|gzip]
+[--out DIR] [--json FILE_OR_-]`` runs every technique the target allows, cheap to expensive,
+skipping what cannot beat the best so far, within the time budget, and prints
+``{"trials": [..], "pareto": [..], "best": {..} or null, "goal_met": bool, "explanation": ".."}``
+(plus the details: skipped candidates and why, notes, per-trial goal checks).
+
+``--max-accuracy-drop`` is in the metric's units (0.01 = 1 point of accuracy) or, with
+``--relative``, a fraction of the baseline. Sizes are bytes on disk unless
+``--size-measure gzip`` (the download size). On a finished search folder,
+``--out DIR --keep-float LAYER [...]`` keeps those layers (op names from the per-layer report)
+of post-training int8 in float as one more trial, and ``--out DIR --analyse-layers`` measures
+the per-layer int8 error only. Exit status: 0 when the search ran (whether or not a trial met
+the goals: ``goal_met`` says), 1 when the float32 baseline failed, 2 on unusable input.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+from .. import store
+from . import UsageError
+from .output import write_json
+
+
+def _floats(text: str) -> tuple:
+    try:
+        return tuple(float(v) for v in str(text).split(",") if v.strip())
+    except ValueError:
+        raise UsageError(f"'{text}' must be comma-separated numbers, e.g. 0.5,0.75") from None
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("search", help="search every technique the target allows for the "
+                                      "smallest model that meets your goals")
+    p.add_argument("--model", metavar="NAME_OR_PATH", help="a built-in demo or a model file")
+    p.add_argument("--data", metavar="PATH", help=".npz data for a model file")
+    p.add_argument("--target", metavar="T", help="cpu, gpu, gpu-android, edgetpu or mcu")
+    p.add_argument("--max-accuracy-drop", type=float, metavar="X",
+                   help="largest acceptable drop in the metric's units (0.01 = 1 point)")
+    p.add_argument("--relative", action="store_true",
+                   help="the drop is a fraction of the baseline's value (0.01 = 1%%)")
+    size = p.add_mutually_exclusive_group()
+    size.add_argument("--max-size-bytes", type=int, metavar="N", help="largest acceptable size")
+    size.add_argument("--max-size-ratio", type=float, metavar="R",
+                      help="largest size as a fraction of the float32 baseline (0.25 = 4x)")
+    p.add_argument("--max-latency-ms", type=float, metavar="L",
+                   help="largest median latency per inference, in ms")
+    p.add_argument("--time-budget", type=float, default=600.0, metavar="S",
+                   help="seconds for the whole search (default 600)")
+    p.add_argument("--size-measure", choices=("raw", "gzip"), default="raw",
+                   help="size as bytes on disk (default) or gzip -9 (download size)")
+    p.add_argument("--max-float-layers", type=int, default=5, metavar="N",
+                   help="most layers selective quantization may keep in float (default 5)")
+    p.add_argument("--sparsities", metavar="A,B", help="pruning levels (default 0.5,0.75)")
+    p.add_argument("--clusters", metavar="A,B", help="cluster counts (default 16,8)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="settings",
+                   help="a setting for every trial, e.g. finetune.epochs=3 (repeatable)")
+    p.add_argument("--out", metavar="DIR", help="search folder (default ./out/search-<model>-"
+                                                "<timestamp>)")
+    p.add_argument("--keep-float", action="append", default=[], metavar="LAYER",
+                   help="on a finished search (--out DIR): keep this int8 op in float "
+                        "(repeatable)")
+    p.add_argument("--analyse-layers", action="store_true",
+                   help="on a finished search (--out DIR): measure the per-layer int8 error")
+    p.add_argument("--json", nargs="?", const="-", default=None, metavar="FILE",
+                   help="write the outcome as JSON to FILE (or - for stdout)")
+    p.set_defaults(func=run)
+
+
+def _request(args):
+    from ..search.candidates import DEFAULT_CLUSTERS, DEFAULT_SPARSITIES
+    from ..search.request import SearchRequest
+
+    missing = [flag for flag, value in (("--model", args.model), ("--target", args.target),
+                                        ("--max-accuracy-drop", args.max_accuracy_drop))
+               if value is None]
+    if missing:
+        raise UsageError(f"{', '.join(missing)} required, e.g. --model digits-cnn --target cpu "
+                         "--max-accuracy-drop 0.01")
+    return SearchRequest(
+        model=args.model, data=args.data, target=args.target,
+        max_accuracy_drop=args.max_accuracy_drop, relative=args.relative,
+        max_size_bytes=args.max_size_bytes, max_size_ratio=args.max_size_ratio,
+        max_latency_ms=args.max_latency_ms, size_measure=args.size_measure,
+        time_budget_s=args.time_budget, settings=tuple(args.settings),
+        sparsities=_floats(args.sparsities) if args.sparsities else DEFAULT_SPARSITIES,
+        clusters=tuple(int(c) for c in _floats(args.clusters)) if args.clusters
+        else DEFAULT_CLUSTERS, max_float_layers=args.max_float_layers)
+
+
+def run(args) -> int:
+    from ..search.runner import SEARCH, execute_repair, execute_search
+
+    if args.keep_float or args.analyse_layers:
+        if not args.out:
+            raise UsageError("--keep-float and --analyse-layers work on a finished search: "
+                             "pass its folder with --out DIR")
+        run_dir = Path(args.out).resolve()
+        with store.RunLock(run_dir):
+            _own(run_dir)
+            outcome = execute_repair(run_dir, args.keep_float, analyse=args.analyse_layers)
+    else:
+        from ..models import resolve_model
+
+        request = _request(args)
+        bundle = resolve_model(request.model, request.data)   # fail fast on unusable input
+        run_dir = Path(args.out or Path("out") / f"search-{bundle.name}-"
+                                                  f"{time.strftime('%Y%m%d-%H%M%S')}").resolve()
+        _claim(run_dir, request, SEARCH)
+        with store.RunLock(run_dir):
+            _own(run_dir)
+            outcome = execute_search(request, run_dir)
+    doc = store.read_json(run_dir / "outcome.json") or outcome.to_dict()
+    if args.json is not None:
+        write_json(doc, args.json)
+    if args.json != "-":
+        _print(outcome, run_dir)
+    if outcome.error:
+        print(f"error: {outcome.error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _own(run_dir: Path) -> None:
+    # A search started by the app leads its own process group (stop signals the group); one
+    # started from a user's shell must never signal the shell's job.
+    leader = os.getpgrp() == os.getpid()
+    store.write_pid(run_dir, os.getpid(), os.getpid() if leader else None)
+
+
+def _claim(run_dir: Path, request, name: str) -> None:
+    """Use ``run_dir`` for this search, refusing a folder that holds another run or search."""
+    existing = store.read_json(run_dir / name)
+    if (run_dir / store.EVENTS).exists() or (run_dir / store.REQUEST).exists() or (
+            existing is not None and existing != request.to_dict()):
+        raise UsageError(f"{run_dir} already holds a run or search; pass a new --out folder")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    store.write_json_atomic(run_dir / name, request.to_dict())
+
+
+def _print(outcome, run_dir: Path) -> None:
+    from ..search.pareto import size_of
+
+    rows = [("trial", "status", "metric", "size", "gzip", "latency ms", "goals")]
+    for r in outcome.trials:
+        check = outcome.checks.get(r.technique)
+        met = "" if check is None else ("met" if (check.met if hasattr(check, "met")
+                                                  else check.get("met")) else "missed")
+        metric = "-" if r.accuracy is None else (f"{100 * r.accuracy:.2f}%"
+                                                 if r.metric != "rmse" else f"{r.accuracy:.4g}")
+        rows.append((r.technique + (" *" if r.technique == outcome.best else ""), r.status,
+                     metric, f"{size_of(r, 'raw') or 0:,}", f"{size_of(r, 'gzip') or 0:,}",
+                     "-" if r.latency_ms_median is None else f"{r.latency_ms_median:.3f}", met))
+    widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip())
+    print(f"\n{outcome.explanation}")
+    if outcome.pareto:
+        print(f"Pareto front (accuracy, size, latency): {', '.join(outcome.pareto)}")
+    print(f"Files in {run_dir}")

@@ -1,0 +1,120 @@
+"""The per-layer int8 error chart and the before/after cost of keeping layers in float.
+
+Reads a layer report (``layers.json``, written by ``engine.selective``): every quantized op's
+RMSE / scale before (all layers int8) and, after a repair, with some layers kept in float.
+``layer_error_figure`` draws both on one chart, layers in the order they run, with the level of
+pure rounding (1/sqrt(12)) marked; ``repair_rows`` puts the int8 trial and the repaired one side
+by side (accuracy, size, latency) so the cost of the float layers is plain. No streamlit.
+"""
+from __future__ import annotations
+
+import math
+
+import plotly.graph_objects as go
+
+from . import style
+
+#: RMSE / scale of pure rounding to the int8 grid (uniform error over one quantization step).
+ROUNDING = 1.0 / math.sqrt(12.0)
+BEFORE_COLOR = "#e15759"
+AFTER_COLOR = "#4e79a7"
+
+
+def layer_options(report: dict) -> list[dict]:
+    """The quantized ops of a report, worst first: ``{"name", "layer", "op", "rmse_scale"}``."""
+    rows = [e for e in report.get("before", []) if e.get("rmse", 0) > 0]
+    return sorted(rows, key=lambda e: -float(e["rmse_scale"]))
+
+
+def layer_error_figure(report: dict):
+    """Horizontal bars of RMSE / scale per layer: before (all int8) and after the repair."""
+    before = report.get("before") or []
+    title = "Per-layer int8 error (RMSE / quantization step)"
+    fig = go.Figure()
+    if not before:
+        fig.add_annotation(text="No per-layer measurement in this report", showarrow=False,
+                           x=0.5, y=0.5, xref="paper", yref="paper")
+        return style.apply_layout(fig, title, "", "", height=260)
+    names = [f"{e['layer']} ({e['op']})" for e in before]
+    kept = {k["name"] for k in report.get("kept_float") or []}
+    after = {e["name"]: e for e in report.get("after") or []}
+    floor = 0.05   # log axis: exact ops (error 0) are drawn at the left edge
+    fig.add_trace(go.Bar(
+        y=names, x=[max(float(e["rmse_scale"]), floor) for e in before], orientation="h",
+        name="all layers int8", marker={"color": BEFORE_COLOR},
+        customdata=[[e["rmse"], e["scale"], e["name"]] for e in before],
+        hovertemplate="<b>%{y}</b><br>RMSE / scale: %{x:.3g}<br>RMSE %{customdata[0]:.3g}, "
+                      "scale %{customdata[1]:.3g}<br>%{customdata[2]}<extra>int8</extra>"))
+    if report.get("after") or kept:
+        count = len(kept)
+        fig.add_trace(go.Bar(
+            y=names, x=[max(float(after[e["name"]]["rmse_scale"]), floor)
+                        if e["name"] in after else None for e in before],
+            orientation="h", name=f"with {count} layer{'s' if count != 1 else ''} kept in float",
+            marker={"color": AFTER_COLOR},
+            hovertemplate="<b>%{y}</b><br>RMSE / scale: %{x:.3g}<extra>after</extra>"))
+        marks = [(n, e) for n, e in zip(names, before) if e["name"] in kept]
+        if marks:
+            fig.add_trace(go.Scatter(
+                y=[n for n, _ in marks], x=[floor * 1.3] * len(marks), mode="text",
+                text=["kept in float"] * len(marks), textposition="middle right",
+                textfont={"size": style.FONT_SIZE - 2, "color": AFTER_COLOR},
+                name="kept in float", hoverinfo="skip"))
+    fig.add_vline(x=ROUNDING, line={"color": "#8d8d8d", "dash": "dash", "width": 2},
+                  annotation_text="rounding only (0.29)", annotation_position="bottom right",
+                  annotation_font={"size": style.FONT_SIZE - 3, "color": "#8d8d8d"})
+    height = 160 + 26 * len(names) * (2 if report.get("after") else 1)
+    style.apply_layout(fig, title, "RMSE / scale (log; 0.29 = rounding only)", "",
+                       height=min(max(height, 320), 2400))
+    # the page explains the metric; the legend sits under the axis so nothing overlaps
+    fig.update_layout(barmode="group", bargap=0.25,
+                      legend={"orientation": "h", "y": -0.12, "yanchor": "top", "x": 0.0},
+                      margin={"l": 70, "r": 30, "t": 60, "b": 110})
+    fig.update_xaxes(type="log", dtick=1)
+    fig.update_yaxes(autorange="reversed", tickfont={"size": style.FONT_SIZE - 3})
+    return fig
+
+
+def repair_rows(before, after) -> list[dict]:
+    """Side-by-side rows for the int8 trial (``before``) and the repaired one (``after``):
+    metric, sizes and latency, with the difference the float layers made."""
+    rows = []
+    pct = after is not None and after.metric in ("accuracy", "agreement")
+    scale = 100.0 if pct else 1.0
+    for name, r in (("all layers int8", before), ("layers kept in float", after)):
+        if r is None:
+            continue
+        rows.append({"Model": f"{r.technique} ({name})",
+                     "Accuracy": None if r.accuracy is None else r.accuracy * scale,
+                     "Size (kB)": None if r.size_bytes is None else r.size_bytes / 1e3,
+                     "gzip (kB)": None if r.gzip_bytes is None else r.gzip_bytes / 1e3,
+                     "Latency (ms)": r.latency_ms_median})
+    if before is not None and after is not None:
+        rows.append({"Model": "difference (cost of the float layers)",
+                     "Accuracy": None if None in (after.accuracy, before.accuracy)
+                     else (after.accuracy - before.accuracy) * scale,
+                     "Size (kB)": None if None in (after.size_bytes, before.size_bytes)
+                     else (after.size_bytes - before.size_bytes) / 1e3,
+                     "gzip (kB)": None if None in (after.gzip_bytes, before.gzip_bytes)
+                     else (after.gzip_bytes - before.gzip_bytes) / 1e3,
+                     "Latency (ms)": None if None in (after.latency_ms_median,
+                                                      before.latency_ms_median)
+                     else after.latency_ms_median - before.latency_ms_median})
+    return rows
+
+
+def attempt_rows(report: dict) -> list[dict]:
+    """One row per number of layers tried in float: which, the metric and the size."""
+    rows = []
+    short = {e["name"]: e["layer"] for e in report.get("before") or []}
+    for a in report.get("attempts") or []:
+        pct = a.get("metric") in ("accuracy", "agreement")
+        rows.append({"Layers in float": a.get("count"),
+                     "Metric": None if a.get("accuracy") is None else
+                     a["accuracy"] * (100.0 if pct else 1.0),
+                     "Size (kB)": a.get("size_bytes", 0) / 1e3,
+                     "Meets the budget": {True: "yes", False: "no"}.get(a.get("meets_budget"),
+                                                                         ""),
+                     "Ops kept in float": ", ".join(short.get(x, x) for x in a.get("layers")
+                                                    or [])})
+    return rows

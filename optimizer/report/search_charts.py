@@ -1,0 +1,121 @@
+"""Figures and tables of a search (``optimizer.search``): its trials, front, best and skips.
+
+``trials_figure`` plots every measured trial as accuracy against size (as the search measured
+it: on disk or gzip), outlines the Pareto front over (accuracy, size, latency), points an arrow
+at the best trial and draws the accuracy budget; ``trials_table`` and ``skipped_table`` are the rows the
+Search page shows. Only measured values are drawn. No streamlit.
+"""
+from __future__ import annotations
+
+import math
+
+import plotly.graph_objects as go
+
+from ..goals import Goals
+from ..search.candidates import trial_spec
+from ..search.pareto import size_of
+from . import style
+from .charts import _budget_line, _empty, point_labels
+from .judge import accuracy_budget
+
+_SIZE_WORDS = {"raw": ("size on disk", "Size on disk"),
+               "gzip": ("download size (gzip -9)", "Download size, gzip -9")}
+
+
+def _ok(value) -> bool:
+    try:
+        return value is not None and math.isfinite(float(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _goals(outcome) -> Goals | None:
+    try:
+        return Goals.from_dict(outcome.goals) if outcome.goals else None
+    except ValueError:
+        return None
+
+
+def trials_figure(outcome):
+    """Accuracy vs size of every measured trial of ``outcome`` (a ``SearchOutcome``)."""
+    measure = outcome.size_measure
+    what, axis = _SIZE_WORDS[measure]
+    title = f"Search: accuracy vs {what}"
+    rows = [r for r in outcome.trials if r.ok and _ok(r.accuracy) and size_of(r, measure)]
+    if not rows:
+        return _empty(title, "No trial measured yet")
+    metric = rows[0].metric or "accuracy"
+    label, scale, _unit = style.metric_axis(metric)
+    higher = bool(rows[0].higher_is_better)
+    divisor, unit = style.size_unit(max(size_of(r, measure) for r in rows))
+    xs = [size_of(r, measure) / divisor for r in rows]
+    ys = [r.accuracy * scale for r in rows]
+    budget = accuracy_budget(rows, _goals(outcome))
+    low = min(ys + ([budget * scale] if budget is not None else []))
+    high = max(ys + ([budget * scale] if budget is not None else []))
+    pad = max((high - low) * 0.15, 0.5)
+    y_range = (low - pad, high + pad)
+    fig = go.Figure()
+    texts, sides = point_labels(xs, ys, [r.technique for r in rows],
+                                x_range=(0.0, max(xs) * 1.05), y_range=y_range,
+                                first=("float32", outcome.best or ""))
+    for r, x, y, text, side in zip(rows, xs, ys, texts, sides):
+        best, on_front = r.technique == outcome.best, r.technique in outcome.pareto
+        latency = (f"{r.latency_ms_median:.3f} ms" if _ok(r.latency_ms_median)
+                   else "not measured")
+        fig.add_trace(go.Scatter(
+            x=[x], y=[y], mode="markers+text", text=[text], textposition=side,
+            textfont={"size": style.FONT_SIZE - 3},
+            name=r.technique,
+            marker={"size": 22 if best else 14,
+                    "symbol": style.technique_symbol(trial_spec(r.technique)),
+                    "color": style.technique_color(trial_spec(r.technique)),
+                    "line": {"width": 3 if on_front else 1,
+                             "color": style.FRONT_COLOR if on_front else "rgba(0,0,0,0.4)"}},
+            hovertemplate=(f"<b>{r.technique}</b>{' (best)' if best else ''}<br>{label}: "
+                           f"%{{y:.2f}}<br>{what}: %{{x:,.1f}} {unit}<br>latency: {latency}"
+                           + ("<br>on the Pareto front" if on_front else "")
+                           + "<extra></extra>")))
+        if best:
+            fig.add_annotation(x=x, y=y, text="<b>best</b>", showarrow=True, arrowhead=2,
+                               ax=0, ay=-42, font={"size": style.FONT_SIZE - 1})
+    _budget_line(fig, budget, scale, "%" if scale == 100.0 else "", higher)
+    style.apply_layout(fig, title, f"{axis} ({unit})", label)
+    # no line through the front: it is a front over three axes, drawn here on two
+    fig.update_layout(showlegend=False, title={"subtitle": {"text": (
+        "Arrow: the best trial (smallest meeting every goal) · green outline: Pareto front "
+        "over accuracy, size and latency")}})
+    fig.update_yaxes(range=list(y_range))
+    fig.update_xaxes(rangemode="tozero")
+    return fig
+
+
+def trials_table(outcome) -> list[dict]:
+    """One display row per trial: goals verdict, metric, sizes, latency, front/best marks."""
+    rows = []
+    base = outcome.trial("float32")
+    for r in outcome.trials:
+        check = outcome.checks.get(r.technique)
+        met = check.met if hasattr(check, "met") else (check or {}).get("met")
+        scale = 100.0 if r.metric in ("accuracy", "agreement") else 1.0
+        rows.append({
+            "Trial": r.technique,
+            "Best": "★" if r.technique == outcome.best else "",
+            "Pareto": "●" if r.technique in outcome.pareto else "",
+            "Goals": "baseline" if r.technique == "float32" else
+            ("" if met is None else ("✓ met" if met else "✗ missed")),
+            "Status": r.status,
+            "Accuracy": None if r.accuracy is None else r.accuracy * scale,
+            "Size (kB)": None if r.size_bytes is None else r.size_bytes / 1e3,
+            "gzip (kB)": None if r.gzip_bytes is None else r.gzip_bytes / 1e3,
+            "x smaller": (base.size_bytes / r.size_bytes if base is not None and base.size_bytes
+                          and r.size_bytes else None),
+            "Latency (ms)": r.latency_ms_median,
+            "Note": r.error or "",
+        })
+    return rows
+
+
+def skipped_table(outcome) -> list[dict]:
+    """One display row per candidate the search did not run, with the reason."""
+    return [{"Candidate": s.id, "Why it was not run": s.reason} for s in outcome.skipped]

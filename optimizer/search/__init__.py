@@ -1,0 +1,54 @@
+"""Budget-driven search over techniques, and per-layer repair of quantization error (issue 5).
+
+Light on import (no TensorFlow, no pandas): the app and the CLI import it freely.
+
+* ``candidates`` -- what a target allows, with knobs, in batches ordered cheap to expensive;
+* ``loop`` -- the search loop over a pluggable evaluator (``run_search``), using ``rules``
+  (what cannot win, what fits the time left), ``pareto`` and ``explain``;
+* ``engine`` -- the real evaluator: job processes like ``python -m optimizer run``;
+* ``jobs`` -- a search as a background process: start, read, stop (the app's API);
+* ``layers`` -- reading per-layer error reports written by ``engine.layer_error``.
+"""
+from __future__ import annotations
+
+import importlib
+
+_LAZY = {
+    "SearchRequest": "optimizer.search.request",
+    "SIZE_MEASURES": "optimizer.search.request",
+    "Candidate": "optimizer.search.candidates",
+    "Batch": "optimizer.search.candidates",
+    "CandidatePlan": "optimizer.search.candidates",
+    "plan_candidates": "optimizer.search.candidates",
+    "trial_spec": "optimizer.search.candidates",
+    "split_trial": "optimizer.search.candidates",
+    "REPAIR_ID": "optimizer.search.candidates",
+    "run_search": "optimizer.search.loop",
+    "BatchContext": "optimizer.search.loop",
+    "BatchReport": "optimizer.search.loop",
+    "SearchOutcome": "optimizer.search.explain",
+    "Skip": "optimizer.search.rules",
+    "pareto_front": "optimizer.search.pareto",
+    "SearchState": "optimizer.search.jobs",
+    "start_search": "optimizer.search.jobs",
+    "read_search": "optimizer.search.jobs",
+    "stop_search": "optimizer.search.jobs",
+    "start_repair": "optimizer.search.jobs",
+    "list_searches": "optimizer.search.jobs",
+    "layer_reports": "optimizer.search.layers",
+    "read_layer_report": "optimizer.search.layers",
+    "execute_search": "optimizer.search.runner",
+    "execute_repair": "optimizer.search.runner",
+}
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'optimizer.search' has no attribute '{name}'")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+__all__ = list(_LAZY)

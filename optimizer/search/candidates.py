@@ -1,0 +1,243 @@
+"""The candidates a search may try for a target: every technique the target allows, with knobs.
+
+Which techniques: the registry's hardware table and the tree's hardware rules decide
+(``recommend_rules.runnable``: the produced file runs on the target and the user has the data
+it needs); every technique left out gets its reason (``recommend_rules.hardware_reason`` /
+``data_reason``). Knobs: pruning sparsity levels and cluster counts, each level a separate
+fine-tune; the collaborative techniques run at the first level of each.
+
+Candidates come in *batches*, one per job the engine runs: all post-training variants in one
+batch (they share one frozen graph, in the baseline job), then one batch per fine-tune (its
+``+ptq`` conversions share it), ordered cheap to expensive by fine-tuning epochs. A trial is
+named by its *trial id*: the technique spec, plus the knobs in brackets when the technique has
+them (``pruning+integer[sparsity=0.75]``), or ``integer[keep-float]`` for selective
+quantization (the worst layers kept in float). Pure Python; no TensorFlow.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import Enum
+
+from ..recommend import Answers
+from ..recommend_rules import INTEGER_ONLY_TARGETS, data_reason, hardware_reason, runnable
+from ..registry import POST_TRAINING, DataNeed, Target, TechniqueId, parse_spec
+
+T = TechniqueId
+DEFAULT_SPARSITIES = (0.5, 0.75)
+DEFAULT_CLUSTERS = (16, 8)
+#: The selective-quantization repair: post-training integer with its worst layers in float.
+REPAIR_ID = "integer[keep-float]"
+REPAIR_GROUP = "keep-float"
+
+
+class Kind(str, Enum):
+    """What a batch runs: post-training conversions, one fine-tune, or the int8 repair."""
+
+    POST_TRAINING = "post-training"
+    RETRAINING = "retraining"
+    REPAIR = "repair"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One trial the search may run: its id, technique spec and the settings pairs it needs."""
+
+    id: str
+    spec: str
+    group: str
+    kind: Kind
+    knobs: tuple = ()        # settings pairs, e.g. ("pruning.sparsity=0.75",)
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "spec": self.spec, "group": self.group, "kind": self.kind.value,
+                "knobs": list(self.knobs)}
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Candidates that share one job: the post-training conversions, one fine-tune, or the repair.
+
+    ``epochs`` is the total fine-tuning epochs of the job (0 without fine-tuning); ``stages``
+    the fine-tuning step kinds in order ("pruning", "clustering", "qat").
+    """
+
+    group: str
+    kind: Kind
+    candidates: tuple
+    knobs: tuple = ()
+    epochs: int = 0
+    stages: tuple = ()
+
+    @property
+    def ids(self) -> list[str]:
+        return [c.id for c in self.candidates]
+
+    def without(self, ids) -> "Batch":
+        """The same batch minus the candidates in ``ids``."""
+        keep = tuple(c for c in self.candidates if c.id not in set(ids))
+        return Batch(self.group, self.kind, keep, self.knobs, self.epochs, self.stages)
+
+
+@dataclass(frozen=True)
+class CandidatePlan:
+    """The ordered batches for a target, and every technique left out with its reason."""
+
+    batches: tuple
+    excluded: tuple = field(default_factory=tuple)   # ((technique id, reason), ...)
+
+    @property
+    def candidates(self) -> list[Candidate]:
+        return [c for b in self.batches for c in b.candidates]
+
+
+# -- trial ids ---------------------------------------------------------------------------------
+
+_KNOB_NAMES = {"pruning.sparsity": "sparsity", "clustering.clusters": "clusters"}
+_ID = re.compile(r"^(?P<spec>[^\[\]]+)(\[(?P<knobs>[^\[\]]*)\])?$")
+
+
+def trial_id(spec: str, knobs=()) -> str:
+    """``spec`` plus its knobs in brackets: ``pruning+integer[sparsity=0.75]``."""
+    shown = []
+    for pair in knobs:
+        key, value = str(pair).split("=", 1)
+        shown.append(f"{_KNOB_NAMES.get(key, key)}={value}")
+    return f"{spec}[{','.join(shown)}]" if shown else spec
+
+
+def split_trial(trial: str) -> tuple[str, str]:
+    """(technique spec, knob text) of a trial id; the knob text is "" when there is none."""
+    match = _ID.match(str(trial).strip())
+    if not match:
+        return str(trial), ""
+    return match.group("spec"), match.group("knobs") or ""
+
+
+def trial_spec(trial: str) -> str:
+    """The technique spec of a trial id (``integer[keep-float]`` -> ``integer``)."""
+    return split_trial(trial)[0]
+
+
+# -- the plan ----------------------------------------------------------------------------------
+
+def _answers(target: Target, data: DataNeed, can_retrain: bool) -> Answers:
+    return Answers(target=target, data=data, can_retrain=can_retrain)
+
+
+def _int8(target: Target) -> str:
+    return T.INTEGER_ONLY.value if target in INTEGER_ONLY_TARGETS else T.INTEGER.value
+
+
+def _after_training(target: Target) -> list[str]:
+    """Conversions worth trying after pruning or clustering: the float file itself (its gzip
+    size is the point), float16, dynamic range and the target's int8 form. int16x8 is left
+    out: it runs on reference kernels (tens of times slower) and adds no size benefit."""
+    return [T.FLOAT32.value, T.FLOAT16.value, T.DYNAMIC_RANGE.value, _int8(target)]
+
+
+def _levels(values, kind: str, low: float, high: float) -> tuple:
+    out = []
+    for value in values:
+        number = float(value)
+        if not low <= number <= high:
+            raise ValueError(f"{kind} level {value} is out of range; use values in "
+                             f"{low:g}..{high:g}")
+        out.append(int(number) if kind == "cluster" else number)
+    if not out:
+        raise ValueError(f"give at least one {kind} level")
+    return tuple(dict.fromkeys(out))
+
+
+def plan_candidates(target: Target | str, data: DataNeed | str = DataNeed.LABELLED,
+                    epochs: dict | None = None, sparsities=DEFAULT_SPARSITIES,
+                    clusters=DEFAULT_CLUSTERS, can_retrain: bool = True,
+                    retrain_blocker: str | None = None) -> CandidatePlan:
+    """The search's batches for ``target``, cheap to expensive, and what was left out.
+
+    ``data`` is what the user has (labelled / unlabelled / none); ``epochs`` maps a fine-tuning
+    step kind ("pruning", "clustering", "qat") to its epochs (the model's defaults), used to
+    order the retraining batches; ``sparsities`` and ``clusters`` are the knob levels (the
+    first level is used by the collaborative techniques); ``retrain_blocker`` is why the model
+    cannot be fine-tuned at all (e.g. an uploaded .tflite has no Keras model), the reason given
+    for every retraining technique. Raises ``ValueError`` for bad levels.
+    """
+    target, data = Target(target), DataNeed(data)
+    epochs = {"pruning": 2, "clustering": 2, "qat": 2, **(epochs or {})}
+    sparsities = _levels(sparsities, "sparsity", 0.05, 0.95)
+    clusters = _levels(clusters, "cluster", 2, 256)
+    answers = _answers(target, data, can_retrain and retrain_blocker is None)
+    reasons: dict[str, str] = {}     # spec -> why it cannot run here
+
+    def allowed(spec: str) -> bool:
+        if runnable(spec, answers):
+            return True
+        parsed = parse_spec(spec)
+        if retrain_blocker and parsed.retrains and target in parsed.targets:
+            reasons.setdefault(spec, retrain_blocker)
+            return False
+        for tid in (parsed.conversion, parsed.base):
+            reason = hardware_reason(tid, target) or data_reason(tid, answers)
+            if reason:
+                reasons.setdefault(spec, reason)
+                return False
+        reasons.setdefault(spec, "its file does not run on this target with this data")
+        return False
+
+    post = [Candidate(t.value, t.value, Kind.POST_TRAINING.value, Kind.POST_TRAINING)
+            for t in POST_TRAINING if allowed(t.value)]
+    batches = [Batch(Kind.POST_TRAINING.value, Kind.POST_TRAINING, tuple(post))]
+    retraining = []
+    s0, c0 = (f"pruning.sparsity={sparsities[0]:g}",), (f"clustering.clusters={clusters[0]}",)
+    groups = [("pruning", ("pruning",), [(f"pruning.sparsity={s:g}",) for s in sparsities],
+               _after_training(target)),
+              ("clustering", ("clustering",), [(f"clustering.clusters={c}",) for c in clusters],
+               _after_training(target)),
+              ("pruning+clustering", ("pruning", "clustering"), [s0 + c0],
+               _after_training(target)),
+              ("qat", ("qat",), [()], [_int8(target)]),
+              ("pqat", ("pruning", "qat"), [s0], [_int8(target)]),
+              ("cqat", ("clustering", "qat"), [c0], [_int8(target)]),
+              ("pcqat", ("pruning", "clustering", "qat"), [s0 + c0], [_int8(target)])]
+    order = 0
+    for base, stages, knob_sets, conversions in groups:
+        for knobs in knob_sets:
+            specs = [parse_spec(f"{base}+{conv}").text for conv in conversions]
+            specs = [s for s in dict.fromkeys(specs) if allowed(s)]
+            if not specs:
+                continue
+            group = trial_id(base, knobs)
+            cands = tuple(Candidate(trial_id(s, knobs), s, group, Kind.RETRAINING, knobs)
+                          for s in specs)
+            total = sum(int(epochs[k]) for k in stages)
+            retraining.append((total, len(stages), order,
+                               Batch(group, Kind.RETRAINING, cands, knobs, total, stages)))
+            order += 1
+    retraining.sort(key=lambda item: item[:3])
+    batches = [b for b in batches + [item[3] for item in retraining] if b.candidates]
+    planned = {parse_spec(c.spec).base.value for b in batches for c in b.candidates}
+    excluded = {}
+    for spec, reason in reasons.items():
+        base = parse_spec(spec).base.value
+        if base not in planned:       # a technique with no runnable form at all
+            excluded.setdefault(base, reason)
+    return CandidatePlan(tuple(batches), tuple(excluded.items()))
+
+
+def repair_batch(conversion: str = T.INTEGER.value) -> Batch:
+    """The selective-quantization batch: post-training int8 with its worst layers in float."""
+    candidate = Candidate(REPAIR_ID, conversion, REPAIR_GROUP, Kind.REPAIR)
+    return Batch(REPAIR_GROUP, Kind.REPAIR, (candidate,))
+
+
+def repair_allowed(target: Target | str) -> str | None:
+    """None when keeping layers in float can run on ``target``; else the reason it cannot."""
+    target = Target(target)
+    if target in parse_spec(T.INTEGER.value).targets:
+        return None
+    reason = hardware_reason(T.INTEGER, target)
+    return ("keeping layers in float leaves float ops in the file" +
+            (f": {reason}" if reason else ""))

@@ -1,0 +1,210 @@
+"""A search's outcome: the trials, the Pareto front, the best trial and why it won, in words.
+
+``finalize`` turns what the loop has (trials, skips, notes) into a ``SearchOutcome``: every
+trial judged by the goals, the Pareto front over (accuracy, size, latency), the best trial
+(the smallest that meets every goal) and an explanation built only from measured numbers:
+why the best won and which smaller trials missed which goal; or, when nothing met the goals,
+what came closest and what would be needed (a larger budget that would accept it, or the
+candidates that were not run). ``SearchOutcome.to_dict`` is the CLI's JSON.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..registry import TechniqueId
+from ..schema import Result
+from .pareto import pareto_front, size_of
+from .rules import Skip, best_trial
+
+BASELINE = TechniqueId.FLOAT32.value
+_MEASURE_WORDS = {"raw": "on disk", "gzip": "gzipped"}
+
+
+def _kb(nbytes: int) -> str:
+    return f"{nbytes / 1e6:,.2f} MB" if nbytes >= 1e6 else f"{nbytes / 1e3:,.1f} kB"
+
+
+@dataclass
+class SearchOutcome:
+    """Everything a search found. ``status`` is "running", "finished", "stopped" (time budget
+    or the user; what was found is kept), "cancelled" or "failed"."""
+
+    status: str
+    trials: list
+    pareto: list
+    best: str | None
+    goal_met: bool
+    explanation: str
+    skipped: list = field(default_factory=list)
+    checks: dict = field(default_factory=dict)
+    notes: list = field(default_factory=list)
+    excluded: list = field(default_factory=list)
+    stopped: str | None = None
+    error: str | None = None
+    elapsed_s: float = 0.0
+    size_measure: str = "raw"
+    goals: dict = field(default_factory=dict)
+    layer_reports: list = field(default_factory=list)   # [{"trial", "folder", "mode"}]
+
+    def trial(self, trial_id: str) -> Result | None:
+        return next((r for r in self.trials if r.technique == trial_id), None)
+
+    def to_dict(self) -> dict:
+        """The CLI's JSON: trials, pareto, best, goal_met, explanation, then the details."""
+        best = self.trial(self.best) if self.best else None
+        return {
+            "trials": [r.to_dict() for r in self.trials],
+            "pareto": list(self.pareto),
+            "best": best.to_dict() if best is not None else None,
+            "goal_met": bool(self.goal_met),
+            "explanation": self.explanation,
+            "status": self.status,
+            "stopped": self.stopped,
+            "error": self.error,
+            "skipped": [s.to_dict() for s in self.skipped],
+            "checks": {k: v.to_dict() for k, v in self.checks.items()},
+            "notes": list(self.notes),
+            "excluded": [{"technique": t, "reason": r} for t, r in self.excluded],
+            "elapsed_s": round(float(self.elapsed_s), 1),
+            "size_measure": self.size_measure,
+            "goals": self.goals,
+            "layer_reports": list(self.layer_reports),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "SearchOutcome":
+        """Rebuild from ``to_dict`` (checks are kept as plain dicts)."""
+        best = data.get("best")
+        return cls(status=data.get("status", "finished"),
+                   trials=[Result.from_dict(r) for r in data.get("trials", [])],
+                   pareto=list(data.get("pareto", [])),
+                   best=best.get("technique") if isinstance(best, dict) else None,
+                   goal_met=bool(data.get("goal_met")),
+                   explanation=data.get("explanation", ""),
+                   skipped=[Skip(s["technique"], s["reason"], s.get("group", ""))
+                            for s in data.get("skipped", [])],
+                   checks=dict(data.get("checks", {})), notes=list(data.get("notes", [])),
+                   excluded=[(e["technique"], e["reason"]) for e in data.get("excluded", [])],
+                   stopped=data.get("stopped"), error=data.get("error"),
+                   elapsed_s=float(data.get("elapsed_s", 0.0)),
+                   size_measure=data.get("size_measure", "raw"), goals=data.get("goals") or {},
+                   layer_reports=list(data.get("layer_reports") or []))
+
+
+def finalize(request, plan, trials, skipped, notes, eligible, goals, status: str,
+             stopped: str | None = None, elapsed_s: float = 0.0, error: str | None = None,
+             layer_reports=()) -> SearchOutcome:
+    """Judge the trials and explain the result (see the module docstring)."""
+    by_id = {r.technique: r for r in trials}
+    base = by_id.get(BASELINE)
+    measure = request.size_measure
+    higher = bool(base.higher_is_better) if base is not None else True
+    checks = {}
+    if goals is not None and base is not None and base.ok:
+        checks = {r.technique: goals.check(base, r) for r in trials if r.technique != BASELINE}
+    best = best_trial(trials, goals, measure, eligible)
+    if error:
+        text = f"The search could not run: {error}"
+    elif best is not None:
+        text = _why_best(best, base, trials, checks, measure, eligible)
+    elif base is not None and base.ok and goals is not None:
+        text = _closest(trials, base, goals, checks, measure, eligible, skipped)
+    else:
+        text = "Nothing measured yet."
+    text += _skip_summary(skipped, best)
+    if stopped:
+        text += f" The search stopped early: {stopped}; what it found is kept."
+    return SearchOutcome(status=status, trials=list(trials),
+                         pareto=pareto_front(trials, measure, higher), best=best.technique
+                         if best is not None else None, goal_met=best is not None,
+                         explanation=text, skipped=list(skipped), checks=checks,
+                         notes=list(notes), excluded=list(plan.excluded), stopped=stopped,
+                         error=error, elapsed_s=elapsed_s, size_measure=measure,
+                         goals=goals.to_dict() if goals is not None else {},
+                         layer_reports=list(layer_reports))
+
+
+def _why_best(best, base, trials, checks, measure, eligible) -> str:
+    size, base_size = size_of(best, measure), size_of(base, measure)
+    words = _MEASURE_WORDS[measure]
+    ratio = f", {base_size / size:.2f}x smaller than float32's {_kb(base_size)}" \
+        if size and base_size and best.technique != BASELINE else ""
+    details = "; ".join(item.detail for item in checks[best.technique].items) \
+        if best.technique in checks else "it is the float model itself"
+    text = (f"{best.technique} wins: the smallest file that meets every goal ({_kb(size)} "
+            f"{words}{ratio}). {details}.")
+    smaller = sorted((r for r in trials if r.ok and r.technique in eligible
+                      and r.technique in checks and (size_of(r, measure) or size) < size),
+                     key=lambda r: size_of(r, measure))
+    if smaller:
+        missed = [f"{r.technique} ({_kb(size_of(r, measure))}): "
+                  + next(i.detail for i in checks[r.technique].items if not i.met)
+                  for r in smaller[:3]]
+        text += " Smaller but rejected: " + "; ".join(missed) + "."
+    return text
+
+
+def _shortfall(goal, base, result, measure) -> tuple[float, str]:
+    """(how far past the limit, relative; what limit would accept it) for one missed goal."""
+    if goal.name == "accuracy":
+        drop = goal.drop(base.accuracy, result.accuracy)
+        over = (drop - goal.max_drop) / max(goal.max_drop, 1e-9)
+        if goal.relative:
+            need = f"an accuracy budget of {drop * 100:.2f}% of the baseline"
+        elif result.metric in ("accuracy", "agreement"):
+            need = f"an accuracy budget of {drop * 100:.2f} points"
+        else:
+            need = f"an accuracy budget of {drop:.4g}"
+        return over, need
+    if goal.name == "size":
+        size, base_size = size_of(result, measure), size_of(base, measure)
+        if goal.max_bytes is not None:
+            return size / goal.max_bytes - 1, f"a size limit of {size:,} bytes"
+        ratio = size / base_size
+        return ratio / goal.max_ratio - 1, f"a size ratio of {ratio:.3f}"
+    ms = float(result.latency_ms_median)
+    return ms / goal.max_ms - 1, f"a latency target of {ms:.3g} ms"
+
+
+def _closest(trials, base, goals, checks, measure, eligible, skipped) -> str:
+    text = "No trial met every goal."
+    ranked = []
+    for r in trials:
+        if not r.ok or r.technique not in eligible or r.technique not in checks:
+            continue
+        missed = [i.name for i in checks[r.technique].items if not i.met]
+        try:
+            gaps = [_shortfall(getattr(goals, name), base, r, measure) for name in missed]
+        except (TypeError, ValueError, ZeroDivisionError):
+            continue  # a goal could not be judged (value not measured): not "close"
+        ranked.append((len(missed), sum(g[0] for g in gaps), r, missed, gaps))
+    if ranked:
+        _, _, r, missed, gaps = min(ranked, key=lambda item: item[:2])
+        which = " and ".join(missed)
+        detail = "; ".join(i.detail for i in checks[r.technique].items if not i.met)
+        text += (f" Closest: {r.technique} ({_kb(size_of(r, measure))} "
+                 f"{_MEASURE_WORDS[measure]}) misses the {which} goal: {detail}. "
+                 f"It would be accepted with " + " and ".join(g[1] for g in gaps) + ".")
+    untried = [s for s in skipped if "not started" in s.reason]
+    if untried:
+        names = ", ".join(dict.fromkeys(s.group or s.id for s in untried))
+        text += (f" Not tried for lack of time or after a stop: {names}; a longer time budget "
+                 "would run them (quantization-aware training usually recovers the accuracy "
+                 "post-training int8 loses).")
+    return text
+
+
+def _skip_summary(skipped, best=None) -> str:
+    if not skipped:
+        return ""
+    beat = sum(1 for s in skipped if s.reason.startswith("cannot beat"))
+    time_ = sum(1 for s in skipped if s.reason.startswith("not started"))
+    other = len(skipped) - beat - time_
+    parts = []
+    if beat:
+        parts.append(f"{beat} could not beat the best trial of the moment on size")
+    if time_:
+        parts.append(f"{time_} were not started (time budget or stop)")
+    if other:
+        parts.append(f"{other} for other reasons (see skipped)")
+    return f" Skipped {len(skipped)} candidate(s): " + ", ".join(parts) + "."

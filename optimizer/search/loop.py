@@ -1,0 +1,214 @@
+"""The search loop: run candidates cheap to expensive, skip what cannot win, honour the budget.
+
+``run_search(request, plan, evaluator)`` runs the plan's batches in order through a pluggable
+*evaluator* (the real one runs job processes, ``search.engine``; tests script one), and after
+every batch:
+
+* judges every trial with the request's goals (``optimizer.goals``, the baseline's metric
+  direction) and keeps the best: the smallest size (as the request measures it) that meets
+  every goal, accuracy then latency breaking ties;
+* when post-training int8 misses the accuracy budget, queues the selective-quantization repair
+  (its worst layers kept in float) first, where the target can run float ops;
+* skips candidates that cannot beat the best (``rules.size_floor``: pruning, clustering and QAT
+  do not shrink the file on disk below the same conversion's measured size), harsher knobs
+  after a milder one missed the accuracy budget, and conversions that already failed on the
+  float model -- each with its reason;
+* estimates the next batch's time from what this search measured so far (job start-up, seconds
+  per conversion, seconds per fine-tuning epoch) and does not start it when the time left cannot
+  fit it; the evaluator itself stops a job at the deadline.
+
+``on_update(outcome)`` is called with a fresh ``SearchOutcome`` after every batch (the engine
+writes it to disk, so a stopped search keeps what it found). Pure Python, no TensorFlow.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Protocol
+
+from ..registry import TechniqueId, parse_spec
+from ..schema import Result, Status
+from .candidates import Batch, Candidate, CandidatePlan, Kind, repair_allowed, repair_batch
+from .explain import SearchOutcome, finalize
+from .request import SearchRequest
+from .rules import Skip, Timing, prune_batch
+
+BASELINE = TechniqueId.FLOAT32.value
+
+
+@dataclass(frozen=True)
+class BatchContext:
+    """What an evaluator needs besides the batch: the deadline (on the loop's clock), the
+    baseline result (None while it is being measured), the goals, a stop flag, the request,
+    and for the repair batch the int8 trial it repairs."""
+
+    deadline: float
+    request: SearchRequest
+    baseline: Result | None = None
+    goals: object | None = None
+    should_stop: Callable[[], bool] = lambda: False
+    repairs: Result | None = None
+
+
+@dataclass
+class BatchReport:
+    """What an evaluator returns: one ``Result`` per candidate (``technique`` = candidate id),
+    the fine-tuning seconds per epoch it measured (None without fine-tuning), why it stopped
+    early (None when it ran to the end) and any extra facts (e.g. the layer report's path)."""
+
+    results: list
+    seconds_per_epoch: float | None = None
+    stopped: str | None = None
+    extra: dict = field(default_factory=dict)
+
+
+class Evaluator(Protocol):
+    """Runs one batch and returns its report; must return by ``context.deadline``."""
+
+    def run(self, batch: Batch, context: BatchContext) -> BatchReport: ...
+
+
+def _with_baseline(plan: CandidatePlan) -> list[Batch]:
+    batches = list(plan.batches)
+    first = batches[0] if batches and batches[0].kind == Kind.POST_TRAINING else None
+    base = Candidate(BASELINE, BASELINE, Kind.POST_TRAINING.value, Kind.POST_TRAINING)
+    if first is None:
+        return [Batch(Kind.POST_TRAINING.value, Kind.POST_TRAINING, (base,))] + batches
+    return [Batch(first.group, first.kind, (base,) + first.candidates)] + batches[1:]
+
+
+def _complete(batch: Batch, report: BatchReport) -> list[Result]:
+    """One result per candidate: a missing one becomes an error naming the batch."""
+    by_id = {r.technique: r for r in report.results}
+    out = []
+    for cand in batch.candidates:
+        result = by_id.get(cand.id)
+        if result is None:
+            why = report.stopped or "the job gave no result for it"
+            result = Result.failed(cand.id, why, status=Status.CANCELLED if report.stopped
+                                   else Status.ERROR)
+        out.append(result)
+    return out
+
+
+def run_search(request: SearchRequest, plan: CandidatePlan, evaluator: Evaluator,
+               clock: Callable[[], float] = time.monotonic,
+               on_update: Callable[[SearchOutcome], None] | None = None,
+               should_stop: Callable[[], bool] = lambda: False,
+               repair_blocker: str | None = None) -> SearchOutcome:
+    """Run the search to the end (or the budget, or a stop) and return its outcome.
+
+    ``repair_blocker`` is why the model cannot have layers kept in float (None when it can).
+    """
+    start = clock()
+    deadline = start + request.time_budget_s
+    queue = _with_baseline(plan)
+    eligible = {c.id for b in queue for c in b.candidates if c.id != BASELINE}
+    if request.target in parse_spec(BASELINE).targets:
+        eligible.add(BASELINE)   # the float file is a valid answer where float runs
+    trials: dict[str, Result] = {}
+    skipped: list[Skip] = []
+    notes: list[str] = []
+    timing = Timing()
+    ran: list[Batch] = []
+    state = {"stopped": None, "goals": None, "repair_queued": False, "failed": None}
+    reports: list[dict] = []
+
+    def outcome(status: str) -> SearchOutcome:
+        return finalize(request, plan, list(trials.values()), skipped, notes, eligible,
+                        state["goals"], status=status, stopped=state["stopped"],
+                        elapsed_s=clock() - start, error=state["failed"], layer_reports=reports)
+
+    while queue:
+        batch = queue.pop(0)
+        baseline = trials.get(BASELINE)
+        if should_stop():
+            state["stopped"] = "stopped by the user"
+            queue.insert(0, batch)
+            break
+        if baseline is not None:
+            batch, skips = prune_batch(batch, list(trials.values()), state["goals"],
+                                       request.size_measure, eligible, ran)
+            skipped.extend(skips)
+            if not batch.candidates:
+                continue
+            estimate = timing.estimate(batch, request.max_float_layers)
+            left = deadline - clock()
+            if left <= 0:
+                state["stopped"] = "the time budget is used up"
+                queue.insert(0, batch)
+                break
+            if estimate.seconds is not None and estimate.seconds > left:
+                skipped.extend(Skip(c.id, f"not started: {left:.0f} s of the time budget left, "
+                                          f"and it needs {estimate.text}", batch.group)
+                               for c in batch.candidates)
+                continue
+            if estimate.unknown:
+                notes.append(f"{batch.group}: started with {left:.0f} s left; {estimate.text}")
+        context = BatchContext(deadline=deadline, request=request, baseline=baseline,
+                               goals=state["goals"], should_stop=should_stop,
+                               repairs=(trials.get(TechniqueId.INTEGER.value) or
+                                        trials.get(TechniqueId.INTEGER_ONLY.value))
+                               if batch.kind == Kind.REPAIR else None)
+        began = clock()
+        report = evaluator.run(batch, context)
+        results = _complete(batch, report)
+        timing.record(batch, results, report, clock() - began)
+        ran.append(batch)
+        for result in results:
+            trials[result.technique] = result
+        if report.stopped:
+            notes.append(f"{batch.group}: {report.stopped}")
+        if batch.kind == Kind.REPAIR and report.extra.get("folder"):
+            reports.append({"trial": batch.candidates[0].id, "folder": report.extra["folder"],
+                            "mode": "auto"})
+        if baseline is None:
+            baseline = trials.get(BASELINE)
+            if baseline is None or not baseline.ok:
+                state["failed"] = ("the float32 baseline failed, so there is nothing to compare "
+                                   f"against: {baseline.error if baseline else 'no result'}")
+                break
+            try:
+                request.check_metric(baseline.metric)
+            except ValueError as exc:
+                state["failed"] = str(exc)
+                break
+            state["goals"] = request.goals(bool(baseline.higher_is_better))
+        _maybe_repair(request, trials, state, queue, notes, eligible, repair_blocker)
+        if on_update is not None:
+            on_update(outcome("running"))
+        if should_stop():
+            state["stopped"] = "stopped by the user"
+            break
+    if queue:
+        why = state["stopped"] or state["failed"] or "the search ended"
+        for batch in queue:
+            skipped.extend(Skip(c.id, f"not started: {why}", batch.group)
+                           for c in batch.candidates)
+    status = "failed" if state["failed"] else ("stopped" if state["stopped"] else "finished")
+    final = outcome(status)
+    if on_update is not None:
+        on_update(final)
+    return final
+
+
+def _maybe_repair(request, trials, state, queue, notes, eligible, model_blocker=None) -> None:
+    """Queue the selective-quantization repair once, first, when post-training int8 missed the
+    accuracy budget (and only the accuracy budget decides: size and latency are not its job)."""
+    goals = state["goals"]
+    if state["repair_queued"] or goals is None or goals.accuracy is None:
+        return
+    int8 = [trials.get(t.value) for t in (TechniqueId.INTEGER, TechniqueId.INTEGER_ONLY)]
+    missed = [r for r in int8 if r is not None and r.ok
+              and not goals.accuracy.is_met(trials[BASELINE], r)]
+    if not missed:
+        return
+    state["repair_queued"] = True
+    blocked = repair_allowed(request.target) or model_blocker
+    if blocked:
+        notes.append(f"{missed[0].technique} missed the accuracy budget; selective quantization "
+                     f"is not tried: {blocked}")
+        return
+    batch = repair_batch()
+    eligible.update(batch.ids)
+    queue.insert(0, batch)

@@ -1,0 +1,264 @@
+"""The search's two judgements before starting a batch: can it still win, and does it fit.
+
+``prune_batch`` removes candidates that cannot beat the best trial so far on the objective (the
+smallest size that meets every goal), each with the reason:
+
+* **size floor** (``size_floor``): pruning and clustering only zero or share weight values, so
+  on disk a pruned or clustered file is the size of the same conversion of the float model;
+  quantization-aware training produces the same int8 layout as post-training int8; keeping
+  layers in float only adds bytes to int8. The floor is that measured size less a margin
+  (``MARGIN``: 0.5%, 2% for QAT, from how far apart such files were measured); a trial whose
+  floor is the best trial itself could at most tie with it. Measured as gzip, only the repair
+  has a floor: pruning, clustering and QAT exist to shrink the download.
+* **harsher knob**: once a fine-tune at a milder level (lower sparsity, more clusters) missed
+  the accuracy budget with every conversion, the harsher level is not tried: it removes more.
+* **conversion already failed**: a pruned or clustered model has the float model's ops, so a
+  conversion that failed on the float model (e.g. integer_only on an op without int8 kernel)
+  fails again.
+
+``Timing`` keeps what this search measured (job start-up, seconds per conversion, seconds per
+fine-tuning epoch) and estimates a batch from it; nothing is assumed that was not measured
+here, and an estimate says which parts it could not measure yet.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from ..registry import QAT_FAMILY, TechniqueId, parse_spec
+from ..schema import Result
+from .candidates import Batch, Kind
+from .pareto import size_of
+
+T = TechniqueId
+#: How far below a measured size a trial of the same layout can end up: pruned and clustered
+#: files measured byte-for-byte the size of the same conversion of the float model; QAT files
+#: +1.0% over post-training int8; the debugger's int8 (the repair's base) -0.2%. The floor
+#: sits this fraction below the measured size, so the rule never skips a trial that could win.
+MARGIN = {"same": 0.005, "qat": 0.02, "repair": 0.005}
+_HARSHER = {"pruning.sparsity": lambda a, b: b > a, "clustering.clusters": lambda a, b: b < a}
+
+
+@dataclass(frozen=True)
+class Skip:
+    """A candidate that was not run, and why."""
+
+    id: str
+    reason: str
+    group: str = ""
+
+    def to_dict(self) -> dict:
+        return {"technique": self.id, "reason": self.reason, "group": self.group}
+
+
+def _by_id(trials) -> dict:
+    return {r.technique: r for r in trials}
+
+
+def size_floor(candidate, trials, measure: str = "raw") -> tuple[int | None, str, str | None]:
+    """(the smallest size ``candidate`` can have, the reason, the trial it is measured on),
+    from measured trials; (None, "", None) when nothing measured bounds it."""
+    by_id = _by_id(trials)
+    if candidate.kind == Kind.REPAIR:
+        ref, margin = by_id.get(T.INTEGER.value), MARGIN["repair"]
+        why = ("keeping layers in float only adds bytes to the int8 file")
+    else:
+        spec = parse_spec(candidate.spec)
+        if candidate.kind != Kind.RETRAINING or measure != "raw":
+            return None, "", None
+        if spec.base in QAT_FAMILY:
+            ref, margin = by_id.get(spec.conversion.value), MARGIN["qat"]
+            why = (f"quantization-aware training produces the same int8 layout as post-training "
+                   f"{spec.conversion.value}")
+        else:
+            ref, margin = by_id.get(spec.conversion.value), MARGIN["same"]
+            what = "pruning" if spec.base == T.PRUNING else "clustering"
+            why = (f"{what} keeps every weight on disk (zeros and shared values too), so the "
+                   f"file is the size of {spec.conversion.value} of the float model")
+    if ref is None or not ref.ok:
+        return None, "", None
+    size = size_of(ref, measure)
+    if size is None:
+        return None, "", None
+    unit = "B" if measure == "raw" else "B gzipped"
+    return int(size * (1 - margin)), f"{why} (measured {size:,} {unit})", ref.technique
+
+
+def best_trial(trials, goals, measure: str, eligible) -> Result | None:
+    """The trial that meets every goal with the smallest size (ties: better accuracy, then
+    lower latency); None when none does."""
+    by_id = _by_id(trials)
+    base = by_id.get(T.FLOAT32.value)
+    if base is None or not base.ok or goals is None:
+        return None
+    feasible = [r for r in trials if r.ok and r.technique in eligible
+                and size_of(r, measure) is not None and goals.is_met(base, r)]
+    if not feasible:
+        return None
+    sign = -1.0 if base.higher_is_better else 1.0
+
+    def key(r: Result):
+        latency = r.latency_ms_median if r.latency_ms_median is not None else math.inf
+        return (size_of(r, measure), sign * float(r.accuracy or 0.0), latency)
+
+    return min(feasible, key=key)
+
+
+def _knob_values(knobs) -> dict:
+    out = {}
+    for pair in knobs:
+        key, value = str(pair).split("=", 1)
+        out[key] = float(value)
+    return out
+
+
+def _milder_missed(batch: Batch, trials, goals, ran) -> str | None:
+    """The reason to skip ``batch`` when a batch of the same fine-tune at a milder knob level
+    (``ran``: the batches run so far) missed the accuracy budget with every conversion."""
+    if batch.kind != Kind.RETRAINING or not batch.knobs or goals is None or \
+            goals.accuracy is None:
+        return None
+    by_id = _by_id(trials)
+    base = by_id.get(T.FLOAT32.value)
+    family, mine = batch.group.split("[")[0], _knob_values(batch.knobs)
+    for other in ran:
+        theirs = _knob_values(other.knobs)
+        if other.group.split("[")[0] != family or set(theirs) != set(mine) or theirs == mine:
+            continue
+        if not all(theirs[k] == mine[k] or _HARSHER[k](theirs[k], mine[k]) for k in mine):
+            continue
+        done = [by_id.get(c.id) for c in other.candidates]
+        if done and all(r is not None and r.ok and not goals.accuracy.is_met(base, r)
+                        for r in done):
+            return (f"{other.group} already missed the accuracy budget with every conversion; "
+                    f"{batch.group} removes more, so it would lose more accuracy")
+    return None
+
+
+def _failed_conversion(candidate, trials) -> str | None:
+    if candidate.kind != Kind.RETRAINING:
+        return None
+    spec = parse_spec(candidate.spec)
+    if spec.base in QAT_FAMILY:
+        return None
+    ref = _by_id(trials).get(spec.conversion.value)
+    if ref is not None and ref.status == "error":
+        return (f"{spec.conversion.value} already failed on the float model, whose ops a pruned "
+                f"or clustered model keeps: {ref.error}")
+    return None
+
+
+def prune_batch(batch: Batch, trials, goals, measure: str, eligible,
+                ran=()) -> tuple[Batch, list]:
+    """The batch without the candidates that cannot beat the best so far, and their ``Skip``s.
+
+    ``ran`` are the batches already run (for the harsher-knob rule).
+    """
+    skips: list[Skip] = []
+    harsher = _milder_missed(batch, trials, goals, ran)
+    if harsher:
+        return batch.without(batch.ids), [Skip(c.id, harsher, batch.group)
+                                          for c in batch.candidates]
+    best = best_trial(trials, goals, measure, eligible)
+    best_size = size_of(best, measure) if best is not None else None
+    for cand in batch.candidates:
+        failed = _failed_conversion(cand, trials)
+        if failed:
+            skips.append(Skip(cand.id, failed, batch.group))
+            continue
+        if best_size is None:
+            continue
+        floor, why, ref = size_floor(cand, trials, measure)
+        # the same layout as the best itself can at most tie with it: that does not beat it
+        if floor is not None and (floor >= best_size or ref == best.technique):
+            unit = "B" if measure == "raw" else "B gzipped"
+            skips.append(Skip(cand.id, f"cannot beat {best.technique} ({best_size:,} {unit}): "
+                                       f"{why}", batch.group))
+    return batch.without([s.id for s in skips]), skips
+
+
+# -- time --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Estimate:
+    """How long a batch is expected to take: seconds (None before anything was measured),
+    ``unknown`` when a part (fine-tuning) was not measured yet, and the text saying how."""
+
+    seconds: float | None
+    text: str
+    unknown: bool = False
+
+
+@dataclass
+class Timing:
+    """What this search measured: job start-up, seconds per conversion (convert + evaluate,
+    by conversion type, QAT models apart), seconds per fine-tuning epoch (by stages)."""
+
+    startup_s: float | None = None
+    conversion_s: dict = field(default_factory=dict)    # "integer" / "qat:integer" -> seconds
+    epoch_s: dict = field(default_factory=dict)         # group -> (stages, seconds per epoch)
+
+    @staticmethod
+    def _key(batch: Batch, spec: str) -> str:
+        qat = batch.kind == Kind.RETRAINING and "qat" in batch.stages
+        return ("qat:" if qat else "") + parse_spec(spec).conversion.value
+
+    def record(self, batch: Batch, results, report, wall_s: float) -> None:
+        """Learn from one finished batch (its wall time and its results' own timings)."""
+        spent = 0.0
+        specs = {c.id: c.spec for c in batch.candidates}
+        for r in results:
+            if not r.ok or r.convert_seconds is None or r.technique not in specs:
+                continue
+            seconds = float(r.convert_seconds) + float(r.eval_seconds or 0.0)
+            spent += seconds
+            key = self._key(batch, specs[r.technique])
+            self.conversion_s[key] = max(seconds, self.conversion_s.get(key, 0.0))
+        if batch.kind == Kind.POST_TRAINING and self.startup_s is None:
+            self.startup_s = max(0.0, wall_s - spent)
+        if report.seconds_per_epoch:
+            self.epoch_s[batch.group] = (tuple(batch.stages), float(report.seconds_per_epoch))
+
+    def _conversion(self, batch: Batch, cand) -> tuple[float, bool]:
+        """(seconds, measured for this very conversion type) for one candidate."""
+        key = self._key(batch, cand.spec)
+        if key in self.conversion_s:
+            return self.conversion_s[key], True
+        plain = key.split(":")[-1]
+        pool = [v for k, v in self.conversion_s.items() if k.split(":")[-1] == plain] or \
+            list(self.conversion_s.values())
+        return (max(pool) if pool else 0.0), False
+
+    def estimate(self, batch: Batch, max_float_layers: int = 5) -> Estimate:
+        """The expected seconds of ``batch`` from this search's measurements, and how."""
+        if self.startup_s is None:
+            return Estimate(None, "nothing measured yet", True)
+        parts, total = [f"start-up {self.startup_s:.0f} s (measured on the baseline job)"], \
+            self.startup_s
+        if batch.kind == Kind.REPAIR:
+            per, _ = self._conversion(batch, batch.candidates[0])
+            count = 1 + max_float_layers
+            parts.append(f"{count} int8 conversions x {per:.1f} s (measured)")
+            total += count * per
+        else:
+            seconds = [self._conversion(batch, c)[0] for c in batch.candidates]
+            if sum(seconds):
+                parts.append(f"{len(seconds)} conversions, {sum(seconds):.1f} s (measured per "
+                             "conversion type)")
+                total += sum(seconds)
+        unknown = False
+        if batch.epochs:
+            same = {g: v for g, (stages, v) in self.epoch_s.items()
+                    if stages == tuple(batch.stages)}
+            pool = same or {g: v for g, (_, v) in self.epoch_s.items()}
+            if pool:
+                source = max(pool, key=pool.get)
+                parts.append(f"{batch.epochs} epochs x {pool[source]:.1f} s (measured on "
+                             f"{source}{'' if same else ', the slowest fine-tune so far'})")
+                total += batch.epochs * pool[source]
+            else:
+                unknown = True
+                parts.append(f"{batch.epochs} fine-tuning epochs not measured yet in this "
+                             "search: it is stopped if, after its first epoch, it is projected "
+                             "to end after the time budget")
+        return Estimate(total, f"about {total:.0f} s: " + " + ".join(parts), unknown)

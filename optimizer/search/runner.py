@@ -1,0 +1,171 @@
+"""The process behind ``python -m optimizer search``: run a search (or a repair) into a folder.
+
+A search folder looks like a run folder, plus the search's own files::
+
+    <dir>/search.json       the SearchRequest
+    <dir>/outcome.json      SearchOutcome.to_dict() plus model and folder, rewritten per batch
+    <dir>/results.json      {"model": .., "results": [every trial]}  -- like a run
+    <dir>/events.jsonl      progress events of the search and of its jobs
+    <dir>/pid, run.lock     the search process, for stop and liveness (as for a run)
+    <dir>/stop              written by ``jobs.stop_search``: stop after the current step
+    <dir>/<batch group>/    each job's folder: job files, logs, <spec>/model.tflite + recipe
+
+``execute_search`` runs a whole search; ``execute_repair`` adds one selective-quantization
+trial (layers picked by hand) or a per-layer analysis to a finished search. Both hold a worker
+slot (``optimizer.slots``) like a run, so latency is never timed beside another job.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .. import store
+from ..configs import Settings
+from ..engine.selective import SelectiveTask
+from ..events import EventLog, EventType
+from ..registry import TechniqueId, parse_spec
+from .candidates import REPAIR_GROUP, REPAIR_ID, Batch, Candidate, Kind, plan_candidates
+from .engine import JobEvaluator
+from .explain import SearchOutcome, finalize
+from .loop import BatchContext, run_search
+from .request import SearchRequest
+
+SEARCH = "search.json"
+OUTCOME = "outcome.json"
+STOP = "stop"
+ANALYSIS_GROUP = "layers-analysis"
+
+
+def plan_for(request: SearchRequest, bundle):
+    """The candidate plan of ``request`` on ``bundle`` (its data kind and fine-tuning epochs)."""
+    settings = Settings.from_pairs(request.settings)
+    epochs = {kind: settings.finetune_for(bundle.finetune_for(kind)).epochs
+              for kind in ("pruning", "clustering", "qat")}
+    return plan_candidates(request.target, bundle.dataset.kind, epochs, request.sparsities,
+                           request.clusters,
+                           retrain_blocker=getattr(bundle, "retrain_blocker", None))
+
+
+def repair_blocker(bundle) -> str | None:
+    """Why selective quantization cannot run on ``bundle`` (None when it can): it re-quantizes
+    the converter's graph of the Keras model, which a .tflite or SavedModel upload lacks."""
+    kind = getattr(bundle, "kind", "")
+    if kind in ("tflite", "saved-model"):
+        return (f"keeping layers in float re-quantizes the Keras model's graph, and this "
+                f"{'.tflite' if kind == 'tflite' else 'SavedModel'} model has none")
+    return None
+
+
+def write_outcome(run_dir: Path, outcome: SearchOutcome, bundle, request) -> dict:
+    """Write ``outcome.json`` and a run-style ``results.json``; return the outcome document."""
+    doc = {**outcome.to_dict(), "model": bundle.name, "target": request.target.value,
+           "run_dir": str(run_dir)}
+    store.write_json_atomic(run_dir / OUTCOME, doc)
+    store.write_results(run_dir, bundle.name, outcome.trials, kind="search",
+                        model_ref=bundle.ref, data=request.data, run_dir=str(run_dir))
+    return doc
+
+
+def read_outcome(run_dir: Path | str) -> SearchOutcome | None:
+    """The outcome on disk (None before the first batch finished)."""
+    data = store.read_json(Path(run_dir) / OUTCOME)
+    return SearchOutcome.from_dict(data) if isinstance(data, dict) else None
+
+
+def execute_search(request: SearchRequest, run_dir: Path | str,
+                   events: Path | str | None = None) -> SearchOutcome:
+    """Run ``request`` into ``run_dir`` (blocking); the caller holds the folder's ``RunLock``."""
+    from ..models import resolve_model
+    from ..slots import worker_slot
+
+    run_dir = Path(run_dir)
+    bundle = resolve_model(request.model, request.data)
+    log = EventLog(events or run_dir / store.EVENTS)
+    with worker_slot(on_wait=lambda m: log.emit(EventType.QUEUED, message=m)):
+        plan = plan_for(request, bundle)
+        if bundle.dataset.labelled and bundle.dataset.task == "classification":
+            request.check_metric("accuracy")   # a budget of >= 1 point-fraction fails fast
+        log.emit(EventType.RUN_STARTED, model=bundle.name, kind="search",
+                 techniques=[c.id for c in plan.candidates],
+                 message=f"searching {bundle.name} for {request.target.value}: "
+                         f"{len(plan.candidates)} candidates, {request.time_budget_s:.0f} s")
+        evaluator = JobEvaluator(request, run_dir, bundle, events=log.path)
+        outcome = run_search(request, plan, evaluator,
+                             on_update=lambda o: write_outcome(run_dir, o, bundle, request),
+                             should_stop=lambda: (run_dir / STOP).exists(),
+                             repair_blocker=repair_blocker(bundle))
+        log.emit(EventType.RUN_FINISHED, status=outcome.status, error=outcome.error,
+                 message=outcome.error or outcome.explanation[:300])
+    return outcome
+
+
+def next_repair_id(trials) -> str:
+    """``integer[keep-float#2]``, ``#3``... for repairs by hand (the automatic one has no #)."""
+    taken = {r.technique for r in trials}
+    number = 2
+    while f"{REPAIR_ID[:-1]}#{number}]" in taken:
+        number += 1
+    return f"{REPAIR_ID[:-1]}#{number}]"
+
+
+def execute_repair(run_dir: Path | str, layers=(), analyse: bool = False) -> SearchOutcome:
+    """Add one trial with ``layers`` (op names) kept in float to the finished search in
+    ``run_dir`` -- or, with ``analyse``, only measure the per-layer error -- and re-judge.
+
+    Raises ``ValueError`` when ``run_dir`` holds no finished search with a float32 baseline.
+    """
+    import time
+
+    from ..models import resolve_model
+    from ..slots import worker_slot
+
+    run_dir = Path(run_dir)
+    data = store.read_json(run_dir / SEARCH)
+    outcome = read_outcome(run_dir)
+    if not isinstance(data, dict) or outcome is None:
+        raise ValueError(f"{run_dir} holds no search; run `python -m optimizer search` first")
+    request = SearchRequest.from_dict(data)
+    baseline = outcome.trial(TechniqueId.FLOAT32.value)
+    if baseline is None or not baseline.ok:
+        raise ValueError("the search has no float32 baseline to compare against; run it again")
+    if not analyse and not layers:
+        raise ValueError("name at least one layer to keep in float (--keep-float NAME)")
+    bundle = resolve_model(request.model, request.data)
+    blocked = repair_blocker(bundle)
+    if blocked:
+        raise ValueError(f"{blocked}; upload the Keras model to measure its layers")
+    goals = request.goals(bool(baseline.higher_is_better))
+    (run_dir / STOP).unlink(missing_ok=True)   # a stop of the search itself is long over
+    log = EventLog(run_dir / store.EVENTS)
+    evaluator = JobEvaluator(request, run_dir, bundle, events=log.path)
+    evaluator.count = len(outcome.layer_reports) + 100   # job ids never collide with the search's
+    if analyse:
+        trial, group = None, ANALYSIS_GROUP
+        evaluator.selective_task = SelectiveTask(mode="analyse", trial="")
+        batch = Batch(group, Kind.REPAIR, ())
+    else:
+        trial = next_repair_id(outcome.trials)
+        group = f"{REPAIR_GROUP}-{trial.split('#')[1].rstrip(']')}"
+        evaluator.selective_task = SelectiveTask(mode="hand", trial=trial, layers=tuple(layers))
+        batch = Batch(group, Kind.REPAIR, (Candidate(trial, TechniqueId.INTEGER.value, group,
+                                                     Kind.REPAIR),))
+    with worker_slot(on_wait=lambda m: log.emit(EventType.QUEUED, message=m)):
+        log.emit(EventType.RUN_STARTED, model=bundle.name, kind="repair",
+                 techniques=batch.ids, message=("measuring the per-layer int8 error" if analyse
+                                                else f"keeping {len(layers)} layer(s) in float"))
+        context = BatchContext(deadline=time.monotonic() + request.time_budget_s,
+                               request=request, baseline=baseline, goals=goals,
+                               should_stop=lambda: (run_dir / STOP).exists())
+        report = evaluator.run(batch, context)
+        trials = [t for t in outcome.trials if t.technique not in batch.ids] + report.results
+        reports = list(outcome.layer_reports) + [{"trial": trial, "folder": report.extra.get(
+            "folder"), "mode": "analyse" if analyse else "hand"}]
+        eligible = {t.technique for t in trials if t.technique != TechniqueId.FLOAT32.value}
+        if request.target in parse_spec(TechniqueId.FLOAT32.value).targets:
+            eligible.add(TechniqueId.FLOAT32.value)
+        new = finalize(request, plan_for(request, bundle), trials, outcome.skipped,
+                       outcome.notes + ([f"{group}: {report.stopped}"] if report.stopped else []),
+                       eligible, goals, status=outcome.status, stopped=outcome.stopped,
+                       elapsed_s=outcome.elapsed_s, error=outcome.error, layer_reports=reports)
+        write_outcome(run_dir, new, bundle, request)
+        log.emit(EventType.RUN_FINISHED, status=new.status, message=report.stopped or "done")
+    return new

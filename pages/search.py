@@ -1,0 +1,100 @@
+"""Go further · Search my goals: the smallest model that meets your goals on your hardware."""
+import streamlit as st
+
+from optimizer.search import stop_search
+from pages.common import layout, nav, search_view, state
+from pages.common import questions as q
+
+layout.header(nav.SEARCH, "Instead of answering the tree's questions, state your goals: the "
+                          "search runs every technique your hardware allows, cheapest first, "
+                          "skips what cannot beat the best so far, and stops at your time "
+                          "budget. Every trial is measured for real.")
+
+answers, goals = state.answers(), state.goals()
+saved = q.goal_form_defaults(goals)
+search = search_view.current()
+running = search is not None and not search.done
+
+with st.form("search_form"):
+    st.markdown(f"**Model:** `{state.get(state.MODEL)}` (change it on the Model page)")
+    left, right = st.columns([3, 2], gap="large")
+    with left:
+        targets = list(q.TARGETS)
+        target = st.radio("Where will it run?", targets, format_func=q.TARGETS.get,
+                          index=targets.index(q.value_of(answers.target)), key="s_target",
+                          horizontal=True)
+        drop = st.number_input("Largest acceptable accuracy drop", min_value=0.0,
+                               max_value=100.0, value=float(saved["drop"]), step=0.5,
+                               key="s_drop")
+        drop_mode = st.radio("measured in", list(q.DROP_MODES),
+                             index=list(q.DROP_MODES).index(saved["drop_mode"]),
+                             format_func=q.DROP_MODES.get, key="s_drop_mode", horizontal=True)
+        minutes = st.slider("Time budget (minutes)", min_value=1, max_value=30, value=10,
+                            key="s_minutes", help="The search starts nothing it cannot finish "
+                                                  "in the time left (estimated from what it "
+                                                  "measured so far) and stops at the budget.")
+    with right:
+        c1, c2 = st.columns([3, 2])
+        size_kind = c1.selectbox("Size target (optional)", list(q.SIZE_KINDS),
+                                 index=list(q.SIZE_KINDS).index(saved["size_kind"]),
+                                 format_func=q.SIZE_KINDS.get, key="s_size_kind")
+        size_value = c2.number_input("kB, or x smaller", min_value=0.0,
+                                     value=float(saved["size_value"]), step=1.0,
+                                     key="s_size_value")
+        compressed = st.checkbox("Minimize the download (gzip) size", value=saved["compressed"],
+                                 key="s_compressed", help="Off: the smallest file on disk. On: "
+                                 "the smallest gzip -9 download, where pruning and clustering "
+                                 "pay off.")
+        latency_ms = st.number_input("Latency target (ms per inference, median; 0 = none)",
+                                     min_value=0.0, value=float(saved["latency_ms"]), step=0.1,
+                                     format="%.3f", key="s_latency")
+    submitted = st.form_submit_button("Start the search", type="primary", disabled=running,
+                                      icon=":material/travel_explore:")
+
+if submitted:
+    try:
+        new_goals = q.goals_from_form(drop, drop_mode, size_kind, size_value, compressed,
+                                      latency_ms)
+        search_view.launch(search_view.request_from_form(target, new_goals, minutes,
+                                                         compressed))
+    except ValueError as exc:
+        layout.show_error(exc, "Starting the search")
+    else:
+        st.rerun()
+
+if search is None:
+    st.info("No search yet: set your goals and press **Start the search**.",
+            icon=":material/info:")
+    st.stop()
+
+st.markdown(search_view.budget_line(search))
+
+
+@st.fragment(run_every=None if search.done else search_view.POLL_S)
+def live() -> None:
+    """Re-read the search folder while it runs: trials and the front fill in as measured."""
+    now = search_view.read_search(search.run_dir)
+    st.progress(min(1.0, float(now.fraction or 0.0)) if not now.done else 1.0,
+                text=search_view.status_line(now))
+    if now.done and search.done:
+        search_view.render_verdict(now)
+    search_view.render_trials(now, key="live" if not now.done else "done")
+    if not now.done:
+        if st.button("Stop the search (keep what it found)", key="search_stop",
+                     icon=":material/stop_circle:"):
+            with st.spinner("Stopping after the current step…"):
+                stop_search(now.run_dir)
+            st.rerun()
+    elif not search.done:
+        st.rerun()   # it just ended: redraw the page once with the verdict
+
+
+live()
+if search.done:
+    if search.outcome is not None and any(t.technique.startswith("integer")
+                                          for t in search.outcome.trials):
+        st.divider()
+        st.markdown("**Per-layer int8 error:** which layers lose the most to int8, and what "
+                    "keeping them in float costs.")
+        nav.next_button(nav.LAYERS, "See the per-layer repair", key="search_to_layers",
+                        primary=False)

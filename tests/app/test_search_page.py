@@ -1,0 +1,92 @@
+"""AppTest: the Search page starts a real search and shows its verdict; the Per-layer repair
+page shows which layers stayed float and starts a repair by hand."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from app_helpers import RUN_DEADLINE_S, button, goto, new_app
+
+
+def _texts(at) -> str:
+    parts = [e.value for kind in ("markdown", "success", "warning", "info", "error", "caption")
+             for e in getattr(at, kind)]
+    return "\n".join(str(p) for p in parts)
+
+
+def _wait(run_dir) -> None:
+    from optimizer.search.jobs import read_search
+
+    deadline = time.time() + RUN_DEADLINE_S
+    while not read_search(run_dir).done and time.time() < deadline:
+        time.sleep(2)
+    assert read_search(run_dir).done
+
+
+def test_search_page_offers_the_form_before_any_search():
+    at = goto(new_app(), "pages/search.py")
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Search my goals"
+    assert at.radio(key="s_target").value == "cpu"
+    assert at.number_input(key="s_drop").value == 1.0
+    assert [b.label for b in at.button] == ["Start the search"]
+    assert "No search yet" in _texts(at)
+
+
+def test_layers_page_without_a_search_points_to_it():
+    at = goto(new_app(), "pages/layers.py")
+    assert not at.exception and at.title[0].value == "Per-layer repair"
+    assert "Run a search first" in _texts(at)
+    assert button(at, "Go to the search")
+
+
+def test_bad_goals_are_a_message_not_a_search():
+    at = goto(new_app(), "pages/search.py")
+    at.selectbox(key="s_size_kind").set_value("ratio")
+    at.number_input(key="s_size_value").set_value(0.5)
+    button(at, "Start the search").click().run()
+    assert not at.exception
+    assert "above 1" in "\n".join(e.value for e in at.error)
+    assert at.session_state["search_dir"] is None
+
+
+@pytest.mark.slow          # a real search of the digits-outliers demo (about a minute)
+def test_a_search_repairs_int8_and_the_repair_page_shows_the_float_layers():
+    at = goto(new_app(session_id="apptest-search", model_ref="digits-outliers"),
+              "pages/search.py")
+    at.slider(key="s_minutes").set_value(1)
+    button(at, "Start the search").click().run()
+    assert not at.exception, at.exception
+    run_dir = at.session_state["search_dir"]
+    assert run_dir and "apptest-search" in run_dir
+    _wait(run_dir)
+    at.run()
+    assert not at.exception, at.exception
+    verdict = "\n".join(e.value for e in at.success)
+    assert "wins: the smallest file that meets every goal" in verdict
+    assert "Target **cpu**" in _texts(at)
+    assert len(at.get("plotly_chart")) == 2          # the front and the latency chart
+    table = next(d.value for d in at.dataframe if "Trial" in d.value.columns)
+    assert "integer[keep-float]" in list(table["Trial"])
+    assert "★" in list(table["Best"])
+
+    at.switch_page("pages/layers.py").run()
+    assert not at.exception, at.exception
+    assert "Kept in float:** `dense` (FULLY_CONNECTED)" in "\n".join(e.value for e in at.success)
+    assert len(at.get("plotly_chart")) == 1
+    picked = at.multiselect(key="layers_pick")
+    assert [label.split(" ")[0] for label in picked.options][:1] == ["dense"]   # worst first
+    from optimizer.search.jobs import read_search
+    from optimizer.search.layers import layer_reports
+
+    report = layer_reports(read_search(run_dir).outcome)[0]["report"]
+    assert picked.value == [k["name"] for k in report["kept_float"]]
+    second = next(e["name"] for e in report["before"] if e["layer"] == "dense_1")
+    picked.set_value([second])
+    button(at, "Keep these in float and measure").click().run()
+    assert not at.exception, at.exception
+    _wait(run_dir)
+    at.run()
+    labels = at.selectbox(key="layers_report").options
+    assert any("kept in float by hand" in label for label in labels)

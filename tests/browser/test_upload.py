@@ -1,0 +1,97 @@
+"""Bring your own model in the real browser: a hostile file is refused with one line on the
+page, then a Keras 3 model and its .npz are uploaded (Playwright ``set_input_files`` on the
+``st.file_uploader`` inputs), checked, and a run completes with its charts drawn."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from browser_helpers import charts_drawn, screenshot, wait_for_app
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+RUN_TIMEOUT_MS = 900_000
+CHECK_TIMEOUT_MS = 240_000      # a TensorFlow import and the Keras 3 rebuild, on a busy host
+
+
+@pytest.fixture(scope="module")
+def upload_files(tmp_path_factory, tiny_dataset):
+    """A small Keras 3 CNN trained on the digits, and the digits as an .npz."""
+    from optimizer import compat
+
+    keras = compat.keras3()
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([
+        keras.Input((8, 8, 1)), keras.layers.Conv2D(8, 3, activation="relu"),
+        keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy")
+    model.fit(tiny_dataset.x_train, tiny_dataset.y_train, epochs=4, verbose=0)
+    folder = tmp_path_factory.mktemp("browser-upload")
+    model.save(folder / "my_digits.keras")
+    tiny_dataset.save_npz(folder / "my_digits.npz")
+    (folder / "not_a_model.h5").write_text("just some text\n" * 10)
+    return folder
+
+
+def _heading(page, text):
+    return page.get_by_test_id("stHeading").filter(has_text=re.compile(f"^{re.escape(text)}$"))
+
+
+def test_upload_a_model_and_data_and_complete_a_run(page, upload_files):
+    page.goto("/")
+    wait_for_app(page)
+    page.get_by_test_id("stButtonGroup").get_by_text("Your own model and data").click()
+    wait_for_app(page)
+    inputs = page.get_by_test_id("stFileUploaderDropzoneInput")
+    expect(inputs).to_have_count(2)
+
+    # A text file renamed .h5: refused with its one-line cause and fix, no traceback.
+    inputs.nth(0).set_input_files(str(upload_files / "not_a_model.h5"))
+    inputs.nth(1).set_input_files(str(upload_files / "my_digits.npz"))
+    wait_for_app(page)
+    page.get_by_role("button", name="Check my model and data").click()
+    wait_for_app(page, timeout=CHECK_TIMEOUT_MS)
+    error = page.get_by_test_id("stAlertContainer").filter(has_text="is a text file")
+    expect(error).to_be_visible(timeout=CHECK_TIMEOUT_MS)
+    expect(error).to_contain_text("upload the file written by model.save")
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    screenshot(page, "upload-1-refused")
+
+    # The real thing: a Keras 3 model, rebuilt in tf_keras and verified by the check.
+    inputs.nth(0).set_input_files(str(upload_files / "my_digits.keras"))
+    wait_for_app(page)
+    page.get_by_role("button", name="Check my model and data").click()
+    wait_for_app(page, timeout=CHECK_TIMEOUT_MS)
+    expect(page.get_by_test_id("stAlertContainer").filter(
+        has_text="my_digits.keras checked")).to_be_visible(timeout=CHECK_TIMEOUT_MS)
+    expect(page.get_by_text("What data do you have?")).to_be_visible()
+    expect(page.get_by_test_id("stAlertContainer").filter(
+        has_text="Labelled training data")).to_be_visible()
+    expect(page.get_by_text("Rebuilt in tf_keras for TFMOT and verified")).to_be_visible()
+    screenshot(page, "upload-2-checked")
+
+    page.get_by_role("button", name="Next: your situation").click()
+    wait_for_app(page)
+    expect(_heading(page, "Your situation")).to_be_visible()
+    data_radio = page.get_by_test_id("stRadio").filter(has_text="What data do you have?")
+    expect(data_radio.get_by_role("radio", name="Labelled training data")).to_be_checked()
+    page.get_by_role("button", name="See my recommendation").click()
+    wait_for_app(page)
+    expect(_heading(page, "Recommendation")).to_be_visible()
+    page.get_by_role("button", name=re.compile(r"^Run \d+ models now")).click()
+    wait_for_app(page)
+    expect(_heading(page, "Run")).to_be_visible()
+    done = page.get_by_role("button", name="See the full results")
+    expect(done).to_be_enabled(timeout=RUN_TIMEOUT_MS)
+    wait_for_app(page)
+    charts_drawn(page, 1)
+    expect(page.get_by_test_id("stPlotlyChart").first).to_contain_text("float32")
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    screenshot(page, "upload-3-run-done")
+    done.click()
+    wait_for_app(page)
+    expect(_heading(page, "Results")).to_be_visible()
+    charts_drawn(page, 3)
+    screenshot(page, "upload-4-results")

@@ -1,0 +1,87 @@
+"""``python -m optimizer search``: usage errors (fast) and one real small search (slow).
+
+The real search runs the digits-outliers demo, where plain int8 misses a 1-point budget: the
+search repairs it by keeping the worst layer in float, then a by-hand repair adds one trial.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from optimizer.schema import RESULT_FIELDS
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _search(*args, timeout=900):
+    return subprocess.run([sys.executable, "-m", "optimizer", "search", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--target", "cpu", "--max-accuracy-drop", "0.01"], "--model"),
+    (["--model", "digits-cnn", "--target", "tpu", "--max-accuracy-drop", "0.01"],
+     "unknown target 'tpu'"),
+    (["--model", "digits-cnn", "--target", "cpu", "--max-accuracy-drop", "0.01",
+      "--max-size-bytes", "1", "--max-size-ratio", "0.5"], "not allowed with argument"),
+    (["--model", "digits-cnn", "--target", "cpu", "--max-accuracy-drop", "0.01",
+      "--time-budget", "2"], "at least 10"),
+    (["--model", "nope", "--target", "cpu", "--max-accuracy-drop", "0.01"], "unknown model"),
+    (["--keep-float", "dense"], "--out DIR"),
+])
+def test_unusable_input_is_one_line_and_exit_2(args, message):
+    done = _search(*args, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert message in done.stderr and "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.slow
+def test_a_real_search_repairs_int8_and_a_repair_by_hand_joins_it(tmp_path):
+    out = tmp_path / "search"
+    done = _search("--model", "digits-outliers", "--target", "cpu", "--max-accuracy-drop",
+                   "0.01", "--time-budget", "120", "--set", "finetune.epochs=1",
+                   "--out", str(out), "--json", "-")
+    assert done.returncode == 0, done.stderr[-3000:]
+    doc = json.loads(done.stdout)
+    assert list(doc)[:5] == ["trials", "pareto", "best", "goal_met", "explanation"]
+    trials = {t["technique"]: t for t in doc["trials"]}
+    assert doc["trials"][0]["technique"] == "float32"
+    assert all(set(RESULT_FIELDS) <= set(t) for t in doc["trials"])   # normal Result records
+    assert set(doc["pareto"]) <= set(trials) and doc["pareto"]
+    base = trials["float32"]
+    # plain int8 misses the budget; the search keeps the worst layer in float and it meets it
+    assert base["accuracy"] - trials["integer"]["accuracy"] > 0.01
+    repaired = trials["integer[keep-float]"]
+    assert repaired["status"] == "ok" and base["accuracy"] - repaired["accuracy"] <= 0.01
+    assert repaired["settings"]["selective"]["float_layers"] == ["dense"]
+    assert doc["goal_met"] and doc["best"]["technique"] in trials
+    assert doc["best"]["size_bytes"] <= repaired["size_bytes"]
+    assert doc["checks"][doc["best"]["technique"]]["met"]
+    assert doc["explanation"].startswith(f"{doc['best']['technique']} wins")
+    assert doc["elapsed_s"] <= 120 + 30      # the budget plus the last job's latency timing
+    for skip in doc["skipped"]:
+        assert skip["reason"]
+    # results on disk like a run, with the repair's file, recipe and layer report
+    on_disk = json.loads((out / "results.json").read_text())
+    assert [r["technique"] for r in on_disk["results"]] == list(trials)
+    assert Path(repaired["tflite_path"]).is_file()
+    recipe = json.loads(Path(repaired["recipe_path"]).read_text())
+    assert recipe["selective"]["denylisted_nodes"] and "QuantizationDebugger" in recipe[
+        "converter"]
+    report = json.loads((Path(doc["layer_reports"][0]["folder"]) / "layers.json").read_text())
+    assert [k["layer"] for k in report["kept_float"]] == ["dense"]
+    second = [e["name"] for e in report["before"] if e["layer"] == "dense_1"]
+
+    by_hand = _search("--out", str(out), "--keep-float", second[0], "--json", "-")
+    assert by_hand.returncode == 0, by_hand.stderr[-3000:]
+    doc2 = json.loads(by_hand.stdout)
+    added = {t["technique"]: t for t in doc2["trials"]}["integer[keep-float#2]"]
+    assert added["settings"]["selective"]["float_layers"] == ["dense_1"]
+    assert added["settings"]["selective"]["mode"] == "hand"
+    assert len(doc2["trials"]) == len(doc["trials"]) + 1
+    assert doc2["layer_reports"][-1]["mode"] == "hand"

@@ -1,0 +1,136 @@
+"""The checked upload folder: manifests, resolve_model on them, the check subprocess and its
+failure modes, the Keras 3 bridge, and a killed job that leaves the other results intact."""
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from optimizer.uploads import ProbeFailed, UnsafeModel, run_check
+from optimizer.uploads import check as check_module
+from optimizer.uploads.keras3_bridge import BridgeError, translate_config, _endpoints, _node
+
+
+# -- fast: the subprocess boundary -------------------------------------------------------------
+
+def _fake_child(monkeypatch, code: str):
+    monkeypatch.setattr(check_module, "check_command",
+                        lambda *a, **k: [sys.executable, "-c", code])
+
+
+def test_a_crashing_check_is_one_line(monkeypatch, tmp_path):
+    _fake_child(monkeypatch, "import os, signal; os.kill(os.getpid(), signal.SIGSEGV)")
+    with pytest.raises(ProbeFailed, match="crashed the process that loads it \\(SIGSEGV\\)"):
+        run_check(tmp_path / "m.h5", None, tmp_path / "work")
+    _fake_child(monkeypatch, "import os, signal; os.kill(os.getpid(), signal.SIGKILL)")
+    with pytest.raises(ProbeFailed, match="ran out of memory"):
+        run_check(tmp_path / "m.h5", None, tmp_path / "work")
+    assert not (tmp_path / "work" / "tmp").exists()       # the child's temp folder is removed
+
+
+def test_a_slow_check_times_out(monkeypatch, tmp_path):
+    monkeypatch.setenv("OPTIMIZER_PROBE_TIMEOUT_S", "0.5")
+    _fake_child(monkeypatch, "import time; time.sleep(30)")
+    start = time.time()
+    with pytest.raises(ProbeFailed, match="took over 0.5 s.*OPTIMIZER_PROBE_TIMEOUT_S"):
+        run_check(tmp_path / "m.h5", None, tmp_path / "work")
+    assert time.time() - start < 20
+
+
+def test_the_childs_own_error_comes_back_with_its_class(monkeypatch, tmp_path):
+    _fake_child(monkeypatch, "import json; print(json.dumps({'error': 'bad; fix it', "
+                             "'kind': 'unsafe-model'})); raise SystemExit(2)")
+    with pytest.raises(UnsafeModel, match="bad; fix it"):
+        run_check(tmp_path / "m.h5", None, tmp_path / "work")
+
+
+def test_keras3_call_records_translate_to_tf_keras_nodes():
+    tensor = lambda name: {"class_name": "__keras_tensor__",  # noqa: E731
+                           "config": {"shape": [None, 4], "keras_history": [name, 0, 0]}}
+    assert _node({"args": [tensor("a")], "kwargs": {"mask": None}}, "x") == [["a", 0, 0, {}]]
+    assert _node({"args": [[tensor("a"), tensor("b")]], "kwargs": {}}, "add") == [
+        ["a", 0, 0, {}], ["b", 0, 0, {}]]
+    with pytest.raises(BridgeError, match="several tensor arguments"):
+        _node({"args": [tensor("q"), tensor("v")], "kwargs": {}}, "mha")
+    assert _endpoints(["in", 0, 0]) == [["in", 0, 0]]
+    assert _endpoints([["a", 0, 0], ["b", 0, 0]]) == [["a", 0, 0], ["b", 0, 0]]
+
+
+def test_a_layer_without_counterpart_names_itself():
+    config = {"name": "m", "layers": [{"class_name": "RMSNormalization",
+                                       "config": {"name": "rms"}, "inbound_nodes": []}],
+              "input_layers": [], "output_layers": []}
+    with pytest.raises(BridgeError) as info:
+        translate_config("Functional", config)
+    assert (info.value.layer, info.value.layer_class) == ("rms", "RMSNormalization")
+
+
+# -- slow: real models -------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory, tiny_model, tiny_dataset):
+    folder = tmp_path_factory.mktemp("prepare")
+    tiny_model.save(folder / "tiny.h5")
+    tiny_dataset.save_npz(folder / "tiny.npz")
+    return folder
+
+
+@pytest.mark.slow
+def test_a_checked_upload_resolves_and_loads(files, tmp_path, tiny_model, tiny_dataset):
+    from optimizer import resolve_model
+
+    upload = run_check(files / "tiny.h5", files / "tiny.npz", tmp_path / "up")
+    assert upload.flavor == "tf_keras" and upload.source == "keras"
+    assert upload.retrain_blocker is None and upload.data_kind == "labelled"
+    assert Path(upload.artifact).parent == tmp_path / "up" / "model"     # a checked copy
+    assert upload.signature["inputs"][0]["shape"] == [None, 8, 8, 1]
+    assert upload.signature["output_activation"] == "softmax"
+    assert sorted(p.name for p in (tmp_path / "up").iterdir()) == ["data", "data.npz", "model",
+                                                                    "upload.json"]
+    bundle = resolve_model(upload.manifest_path)
+    assert bundle.kind == "keras-file" and bundle.name == "tiny"
+    assert bundle.data == upload.data and bundle.dataset.labelled
+    np.testing.assert_array_equal(bundle.dataset.x_test, tiny_dataset.x_test)
+    model = bundle.load_keras()
+    np.testing.assert_allclose(model.predict(tiny_dataset.x_test[:4], verbose=0),
+                               tiny_model.predict(tiny_dataset.x_test[:4], verbose=0), atol=1e-6)
+    assert bundle.load_source() is not model                             # fresh each call
+
+
+@pytest.mark.slow
+def test_a_killed_job_of_an_upload_run_keeps_the_other_results(files, tmp_path):
+    """A retraining worker killed mid-run (as the OOM killer would): the run finishes, the
+    post-training results stay, the killed technique says it was killed, the app can read it."""
+    import psutil
+
+    from optimizer import RunRequest, read_run, start_run
+
+    upload = run_check(files / "tiny.h5", files / "tiny.npz", tmp_path / "up")
+    request = RunRequest(model=upload.manifest_path, data=upload.data,
+                         techniques=("dynamic_range", "qat"), settings=("finetune.epochs=50",))
+    run_dir = start_run(request, tmp_path / "run")
+    deadline = time.time() + 600
+    victim = None
+    while time.time() < deadline and victim is None:
+        for proc in psutil.process_iter(["cmdline"]):
+            cmd = " ".join(proc.info["cmdline"] or [])
+            if "worker" in cmd and "qat" in cmd and str(run_dir) in cmd:
+                victim = proc
+        time.sleep(0.5)
+    assert victim is not None, (run_dir / "run.log").read_text()[-2000:]
+    time.sleep(3)
+    victim.send_signal(signal.SIGKILL)
+    while not read_run(run_dir).done and time.time() < deadline:
+        time.sleep(1)
+    state = read_run(run_dir)
+    assert state.status == "finished", state.error
+    by = {r.technique: r for r in state.results}
+    assert by["float32"].ok and by["dynamic_range"].ok
+    assert by["qat"].status == "error" and "killed" in by["qat"].error
+    doc = json.loads((run_dir / "results.json").read_text())
+    assert [r["technique"] for r in doc["results"]] == ["float32", "dynamic_range", "qat"]
