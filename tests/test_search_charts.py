@@ -81,8 +81,8 @@ def test_layer_chart_before_and_after_with_the_float_layer_marked():
     assert list(bars[0].y) == ["dense (FULLY_CONNECTED)", "dense_1 (FULLY_CONNECTED)",
                                "flatten (RESHAPE)"]
     assert bars[0].x[0] == pytest.approx(31.3) and bars[1].x[0] is None   # float: no bar
-    marks = next(t for t in fig.data if t.name == "kept in float")
-    assert list(marks.y) == ["dense (FULLY_CONNECTED)"]
+    marks = [a for a in fig.layout.annotations if "kept in float" in a.text]
+    assert [a.y for a in marks] == ["dense (FULLY_CONNECTED)"]
     assert fig.layout.xaxis.type == "log"
     analysis = layer_error_figure({"before": REPORT["before"]})
     assert [t.name for t in analysis.data] == ["all layers int8"]
@@ -115,3 +115,19 @@ def test_layer_reports_are_read_newest_first(tmp_path):
     assert [f["mode"] for f in found] == ["analyse", "auto"]
     assert found[1]["label"] == f"{REPAIR_ID} · automatic repair: dense"
     assert found[0]["label"] == "int8 · per-layer error only"
+
+
+def test_a_trial_without_latency_says_why_in_its_note():
+    from optimizer.schema import Result
+
+    timed = Result(technique="float32", status="ok", size_bytes=100, accuracy=0.9,
+                   latency_ms_median=0.01)
+    untimed = Result(technique="float16", status="ok", size_bytes=50, accuracy=0.9,
+                     notes=["fp16 weights", "latency not measured: the search's time budget ran "
+                                            "out"])
+    outcome = SearchOutcome(status="finished", trials=[timed, untimed], pareto=[], best=None,
+                            goal_met=False, explanation="")
+    rows = {r["Trial"]: r for r in trials_table(outcome)}
+    assert rows["float16"]["Latency (ms)"] is None
+    assert rows["float16"]["Note"].startswith("latency not measured: the search's time budget")
+    assert rows["float32"]["Note"] == ""

@@ -59,9 +59,11 @@ def point_labels(xs, ys, names, log_x: bool = False, x_range: tuple | None = Non
     Works in plot fractions of the axes' ranges (``x_range`` / ``y_range`` in data units,
     the data's own extent when None).
     Points that nearly coincide share one label ("a, b"). Every other label is a box about
-    1.4% of the width per character and tries top right, bottom right, top left, bottom
-    left, taking the first place that overlaps no earlier label and stays inside the plot;
-    with no free place its name joins the nearest label. Names in ``first`` (the baseline)
+    1.8% of the width per character (the charts sit two to a row: about 350 px of plot for
+    11 px text) and tries top right, bottom right, top left, bottom left, taking the first
+    place that overlaps no earlier label and stays inside the plot;
+    with no free place its name joins the nearest label (the first label takes the side that
+    spills least). Names in ``first`` (the baseline)
     are placed before the others. Returns (texts, textpositions) in the input order.
     """
     def norm(values, low=None, high=None):
@@ -85,29 +87,51 @@ def point_labels(xs, ys, names, log_x: bool = False, x_range: tuple | None = Non
             groups.append([i])
         else:
             group.append(i)
-    boxes: list[tuple] = []
-    placed: list[int] = []          # anchors that got a label, to merge into when crowded
+    def boxes_at(x, y, text):
+        lines = text.split("<br>")
+        width, height = 0.04 + 0.018 * max(map(len, lines)), 0.09 * len(lines)
+        return {"top right": (x, x + width, y, y + height),
+                "bottom right": (x, x + width, y - height, y),
+                "top left": (x - width, x, y, y + height),
+                "bottom left": (x - width, x, y - height, y)}
+
+    def wrap(text, most=18):
+        """Shared labels longer than ``most`` characters break after a comma."""
+        lines, line = [], ""
+        for part in text.split(", "):
+            if line and len(line) + 2 + len(part) > most:
+                lines.append(line + ",")
+                line = part
+            else:
+                line = f"{line}, {part}" if line else part
+        return "<br>".join(lines + [line])
+
+    def spill(box):
+        return max(0.0, -0.02 - box[0]) + max(0.0, box[1] - 1.0)
+
+    boxes: dict[int, tuple] = {}    # anchor -> its label's box, to merge into when crowded
     for group in sorted(groups, key=lambda g: (not priority & set(g), nx[g[0]])):
         anchor = group[0]
-        text = ", ".join(names[k] for k in group)
-        width, height = 0.03 + 0.014 * len(text), 0.09
+        text = wrap(", ".join(names[k] for k in group))
         x, y = nx[anchor], ny[anchor]
-        places = {"top right": (x, x + width, y, y + height),
-                  "bottom right": (x, x + width, y - height, y),
-                  "top left": (x - width, x, y, y + height),
-                  "bottom left": (x - width, x, y - height, y)}
+        places = boxes_at(x, y, text)
         chosen = next((side for side, (x0, x1, y0, y1) in places.items()
-                       if x0 >= -0.05 and x1 <= 1.05
+                       if spill((x0, x1)) == 0.0
                        and all(x1 <= b[0] or x0 >= b[1] or y1 <= b[2] or y0 >= b[3]
-                               for b in boxes)), None)
-        if chosen is None and placed:
-            # crowded: name it in the nearest label instead of printing over it
-            near = min(placed, key=lambda a: (nx[a] - x) ** 2 + (ny[a] - y) ** 2)
-            texts[near] += f", {text}"
+                               for b in boxes.values())), None)
+        if chosen is None and boxes:
+            # crowded: name it in the nearest label instead of printing over it, and move
+            # that longer label to the side where it spills least
+            near = min(boxes, key=lambda a: (nx[a] - x) ** 2 + (ny[a] - y) ** 2)
+            texts[near] = wrap(f"{texts[near].replace('<br>', ' ')}, {text}")
+            grown = boxes_at(nx[near], ny[near], texts[near])
+            if spill(grown[sides[near]]) > 0.0:
+                sides[near] = min(grown, key=lambda side: spill(grown[side]))
+            boxes[near] = grown[sides[near]]
             continue
-        chosen = chosen or "top right"
-        boxes.append(places[chosen])
-        placed.append(anchor)
+        if chosen is None:  # nothing fits (a long shared label): the side that spills least
+            chosen = min(places, key=lambda side: spill(places[side]))
+        boxes[anchor] = places[chosen]
         texts[anchor], sides[anchor] = text, chosen
     return texts, sides
 

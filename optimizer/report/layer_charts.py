@@ -53,23 +53,20 @@ def layer_error_figure(report: dict):
             orientation="h", name=f"with {count} layer{'s' if count != 1 else ''} kept in float",
             marker={"color": AFTER_COLOR},
             hovertemplate="<b>%{y}</b><br>RMSE / scale: %{x:.3g}<extra>after</extra>"))
-        marks = [(n, e) for n, e in zip(names, before) if e["name"] in kept]
-        if marks:
-            fig.add_trace(go.Scatter(
-                y=[n for n, _ in marks], x=[floor * 1.3] * len(marks), mode="text",
-                text=["kept in float"] * len(marks), textposition="middle right",
-                textfont={"size": style.FONT_SIZE - 2, "color": AFTER_COLOR},
-                name="kept in float", hoverinfo="skip"))
+        # A layer kept in float has no int8 "after" bar: say so in that empty slot (the lower
+        # half of its row), where nothing else is drawn.
+        for name, entry in zip(names, before):
+            if entry["name"] in kept:
+                fig.add_annotation(x=math.log10(floor * 1.2), y=name, yshift=-7, xanchor="left",
+                                   text="<b>kept in float</b>", showarrow=False,
+                                   font={"size": style.FONT_SIZE - 3, "color": AFTER_COLOR})
     fig.add_vline(x=ROUNDING, line={"color": "#8d8d8d", "dash": "dash", "width": 2},
                   annotation_text="rounding only (0.29)", annotation_position="bottom right",
                   annotation_font={"size": style.FONT_SIZE - 3, "color": "#8d8d8d"})
     height = 160 + 26 * len(names) * (2 if report.get("after") else 1)
     style.apply_layout(fig, title, "RMSE / scale (log; 0.29 = rounding only)", "",
                        height=min(max(height, 320), 2400))
-    # the page explains the metric; the legend sits under the axis so nothing overlaps
-    fig.update_layout(barmode="group", bargap=0.25,
-                      legend={"orientation": "h", "y": -0.12, "yanchor": "top", "x": 0.0},
-                      margin={"l": 70, "r": 30, "t": 60, "b": 110})
+    fig.update_layout(barmode="group", bargap=0.25)     # legend on top (style.apply_layout)
     fig.update_xaxes(type="log", dtick=1)
     fig.update_yaxes(autorange="reversed", tickfont={"size": style.FONT_SIZE - 3})
     return fig

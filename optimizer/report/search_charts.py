@@ -111,7 +111,8 @@ def trials_table(outcome) -> list[dict]:
             "x smaller": (base.size_bytes / r.size_bytes if base is not None and base.size_bytes
                           and r.size_bytes else None),
             "Latency (ms)": r.latency_ms_median,
-            "Note": r.error or "",
+            "Note": r.error or next((n for n in (r.notes or ())
+                                     if n.startswith("latency not measured")), ""),
         })
     return rows
 

@@ -30,8 +30,11 @@ SEARCH_DIR = "search_dir"      # str path of the search this session is looking 
 
 
 def init() -> None:
-    """Set every key's default once per session (called by app.py before navigation)."""
+    """Set every key's default once per session (called by app.py before navigation), mark the
+    session active, and (once per new session) remove the files of long-idle sessions."""
+    new = SESSION_ID not in st.session_state
     st.session_state.setdefault(SESSION_ID, uuid.uuid4().hex[:12])
+    _housekeeping(st.session_state[SESSION_ID], sweep=new)
     st.session_state.setdefault(MODEL, DEFAULT_MODEL)
     st.session_state.setdefault(DATA, None)
     st.session_state.setdefault(CONFIRMED, False)
@@ -39,6 +42,20 @@ def init() -> None:
     st.session_state.setdefault(RUN_DIR, None)
     st.session_state.setdefault(SIZE_VIEW, "gzip")
     st.session_state.setdefault(SEARCH_DIR, None)
+
+
+def _housekeeping(session_id: str, sweep: bool) -> None:
+    """``touch`` this session; on a new one, ``sweep_stale`` the others (age-based, never a
+    session with a live run). A full disk or a race with another server process must never
+    break a page, so failures here are ignored: the next page view tries again."""
+    from optimizer.uploads.sessions import sweep_stale, touch
+
+    try:
+        touch(session_id)
+        if sweep:
+            sweep_stale(keep=session_id)
+    except (OSError, ValueError):
+        pass
 
 
 def get(key: str, default=None):

@@ -12,7 +12,7 @@ import streamlit as st
 from optimizer import Answers, DATA_LABELS, DataNeed
 from optimizer.uploads import (DATA_SUFFIXES, MODEL_SUFFIXES, PIXEL_RANGES, DataOptions,
                                accept_upload, csv_header, current_upload, limits, reset_session,
-                               sweep_stale, touch)
+                               touch)
 
 from . import layout, state
 
@@ -29,8 +29,7 @@ def _session_id() -> str:
 def render() -> None:
     """Upload widgets, the check button, and the current upload's summary."""
     sid = _session_id()
-    touch(sid)
-    sweep_stale(keep=sid)      # idle sessions' files go away (age-based, never a live run)
+    touch(sid)                 # (state.init also sweeps idle sessions' files once per session)
     lim = limits()
     st.markdown(
         f"Upload a **Keras model** (`.h5` / `.keras`, tf_keras or Keras 3), a **zipped "
@@ -58,9 +57,7 @@ def render() -> None:
             reset_session(sid)
             reset = {UPLOAD: None, state.MODEL: state.DEFAULT_MODEL, state.DATA: None,
                      state.RUN_DIR: None, state.RUN_SPECS: None, state.ANSWERS: None,
-                     state.CONFIRMED: False}
-            if hasattr(state, "SEARCH_DIR"):        # the search's folder went too
-                reset[state.SEARCH_DIR] = None
+                     state.CONFIRMED: False, state.SEARCH_DIR: None}
             for key, value in reset.items():
                 state.put(key, value)
             st.rerun()
@@ -95,6 +92,7 @@ def _check(sid: str, model_file, data_file, options: DataOptions) -> None:
             layout.show_error(exc, "Your upload was not accepted")
             return
     use(upload)
+    st.rerun()      # redraw everything (the sidebar too) with the new model; the summary stays
 
 
 def use(upload) -> None:
@@ -104,8 +102,7 @@ def use(upload) -> None:
     state.put(state.DATA, upload.data)
     state.put(state.RUN_SPECS, None)
     state.put(state.RUN_DIR, None)
-    if hasattr(state, "SEARCH_DIR"):          # a search of the previous model is not this one's
-        state.put(state.SEARCH_DIR, None)
+    state.put(state.SEARCH_DIR, None)         # a search of the previous model is not this one's
     kind = upload.data_kind or "none"
     base = state.default_answers(kind)
     state.put(state.ANSWERS, Answers(
@@ -113,6 +110,13 @@ def use(upload) -> None:
         not upload.retrain_blocker, target=base.target, size_goal=base.size_goal,
         effort=base.effort, accuracy=base.accuracy))
     state.put(state.CONFIRMED, False)
+
+
+def _counts(samples) -> str:
+    """{"train": 1347, "test": 450} -> "1,347 train · 450 test samples"."""
+    if not isinstance(samples, dict):
+        return str(samples)
+    return " · ".join(f"{n:,} {split}" for split, n in samples.items()) + " samples"
 
 
 def show_summary(upload) -> None:
@@ -128,9 +132,10 @@ def show_summary(upload) -> None:
     validation = upload.validation or {}
     kind = validation.get("data_kind")
     if kind:
+        counts = _counts(validation.get("samples"))
         st.info(f"**What data do you have?** → *{DATA_LABELS[DataNeed(kind)]}*: decided by "
-                f"your upload ({upload.data_title}: {validation.get('samples')}). The next page "
-                f"starts from this answer. Results report **{validation.get('metric')}**.",
+                f"your upload ({upload.data_title}: {counts}). The next page starts from this "
+                f"answer. Results report **{validation.get('metric')}**.",
                 icon=":material/dataset:")
     bridge = upload.bridge or {}
     if "max_abs_diff" in bridge:

@@ -8,6 +8,7 @@ its data decides the tree's data answer, and "start over" removes the session's 
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import numpy as np
@@ -108,3 +109,18 @@ def test_a_real_upload_becomes_the_sessions_model_and_can_be_removed(tmp_path, t
     assert at.session_state["model_ref"] == "digits-cnn"
     assert not (session / "uploads").exists()
     assert os.path.isdir(session)          # the session itself lives on (its marker)
+
+
+def test_a_new_session_marks_itself_active_and_sweeps_long_idle_sessions():
+    from optimizer.uploads import sessions
+
+    root = sessions.sessions_root()
+    idle, recent = root / "apptest-idle", root / "apptest-recent"
+    for folder, age_h in ((idle, 48), (recent, 1)):
+        (folder / "uploads" / "u1").mkdir(parents=True, exist_ok=True)
+        (folder / sessions.LAST_SEEN).write_text(str(time.time() - age_h * 3600))
+    at = new_app().run()                 # a new browser session: no id yet
+    assert not at.exception, at.exception
+    sid = at.session_state["session_id"]
+    assert not idle.exists() and recent.exists()
+    assert time.time() - sessions.last_activity(root / sid) < 60
