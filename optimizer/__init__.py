@@ -7,8 +7,8 @@ uses; the ones in ``_LAZY`` are imported on first use so that ``import optimizer
 """
 from __future__ import annotations
 
-import importlib
 
+from .lazy import lazy_getattr
 from .configs import (SETTING_KEYS, ClusteringConfig, FinetuneConfig, IoType, LatencyConfig,
                       PruningConfig, PtqConfig, Settings)
 from .registry import (DATA_LABELS, GUIDE, TARGET_LABELS, TECHNIQUES, DataNeed, Family, Target,
@@ -71,16 +71,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str):
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'optimizer' has no attribute '{name}'")
-    loaded = importlib.import_module(module)
-    # Bind every lazy name of that module at once, so each module is imported only once.
-    for other, where in _LAZY.items():
-        if where == module:
-            globals()[other] = getattr(loaded, other)
-    return globals()[name]
+__getattr__ = lazy_getattr("optimizer", _LAZY, globals())
 
 
 __all__ = [

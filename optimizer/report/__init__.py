@@ -5,7 +5,7 @@ so that importing the package does not load plotly until a figure is drawn.
 """
 from __future__ import annotations
 
-import importlib
+from ..lazy import lazy_getattr
 
 _LAZY = {
     "accuracy_size_figure": "optimizer.report.charts",
@@ -37,13 +37,6 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str):
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'optimizer.report' has no attribute '{name}'")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
+__getattr__ = lazy_getattr("optimizer.report", _LAZY, globals())
 
 __all__ = list(_LAZY)

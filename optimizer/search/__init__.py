@@ -11,7 +11,7 @@ Light on import (no TensorFlow, no pandas): the app and the CLI import it freely
 """
 from __future__ import annotations
 
-import importlib
+from ..lazy import lazy_getattr
 
 _LAZY = {
     "SearchRequest": "optimizer.search.request",
@@ -42,13 +42,6 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str):
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'optimizer.search' has no attribute '{name}'")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
+__getattr__ = lazy_getattr("optimizer.search", _LAZY, globals())
 
 __all__ = list(_LAZY)
