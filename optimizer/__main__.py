@@ -1,6 +1,6 @@
 """Entry point for ``python -m optimizer``."""
 import sys
 
-from .cli import main
+from optimizer.cli import main
 
 sys.exit(main())

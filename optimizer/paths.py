@@ -1,10 +1,11 @@
-"""Where things live on disk: the repository's assets and the writable workspace.
+"""Where things live on disk: the repository's assets, the writable workspace, file fingerprints.
 
 The workspace (sessions, runs, caches) defaults to ``<repo>/workspace`` and can be moved with
 ``OPTIMIZER_WORKSPACE``. Nothing else in the library hard-codes a location.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -24,3 +25,12 @@ def cache_dir(name: str) -> Path:
     path = workspace() / "cache" / name
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def file_sha256(path: Path | str) -> str:
+    """Hex SHA-256 of a file's bytes, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

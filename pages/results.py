@@ -4,9 +4,18 @@ from pathlib import Path
 import streamlit as st
 
 from optimizer import read_run, results_frame
-from optimizer.report import (PUBLISHED_SOURCE, accuracy_budget, accuracy_latency_figure,
-                              accuracy_size_figure, goal_checks, insights_for, published_table,
-                              result_insights, results_table, size_bars_figure)
+from optimizer.report import (
+    PUBLISHED_SOURCE,
+    accuracy_budget,
+    accuracy_latency_figure,
+    accuracy_size_figure,
+    goal_checks,
+    insights_for,
+    published_table,
+    result_insights,
+    results_table,
+    size_bars_figure,
+)
 from pages.common import downloads, layout, nav, runs, state
 from pages.common.table import COLUMN_CONFIG
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from optimizer.data import Dataset
+from optimizer.models.dataset import Dataset
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -1,7 +1,7 @@
 """A scripted evaluator for the search-loop tests: canned results, a fake clock, no TensorFlow."""
 from __future__ import annotations
 
-from optimizer.schema import Result
+from optimizer.guide.schema import Result
 from optimizer.search.loop import BatchReport
 
 

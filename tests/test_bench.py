@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from optimizer.bench import PTQ_SWEEP
+from optimizer.benchmarks.ptq_sweep import PTQ_SWEEP
 
 
 @pytest.mark.slow

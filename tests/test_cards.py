@@ -5,7 +5,8 @@ import subprocess
 
 import pytest
 
-from optimizer import cards, paths
+from optimizer import paths
+from optimizer.models import cards
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +23,7 @@ def test_card_describes_the_model_and_is_cached(tiny_files, tiny_model, monkeypa
     card = cards.describe_model(model, data)
     assert card["name"] == "tiny" and card["params"] == tiny_model.count_params()
     assert 0 < card["trainable_params"] <= card["params"]
-    assert [layer["name"] for layer in card["layers"]] == [l.name for l in tiny_model.layers]
+    assert [layer["name"] for layer in card["layers"]] == [layer.name for layer in tiny_model.layers]
     assert {"name", "type", "output_shape", "params"} <= set(card["layers"][0])
     assert card["layers"][0]["type"] == "Conv2D"
     assert card["input_shape"] == [8, 8, 1] and card["output_shape"] == [10]

@@ -9,8 +9,8 @@ import sys
 import pytest
 
 from optimizer import recommend as _public  # noqa: F401  bind the public name before the CLI
-from optimizer.cli import main                # imports the optimizer.recommend submodule
-from optimizer.registry import TechniqueId
+from optimizer.cli import main  # imports the optimizer.recommendation.decide submodule
+from optimizer.guide.registry import TechniqueId
 
 
 def _json(capsys, *flags) -> dict:

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from optimizer import store
-from optimizer.events import read_events
-from optimizer.models import file_sha256
+from optimizer.artifacts import store
+from optimizer.artifacts.events import read_events
+from optimizer.paths import file_sha256
 
 TECHNIQUES = ["float16", "dynamic_range", "integer", "integer_only", "int16x8", "qat", "pruning",
               "clustering", "pqat", "cqat", "pcqat", "pruning+dynamic_range",

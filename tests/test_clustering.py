@@ -4,12 +4,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from optimizer.configs import ClusteringConfig, FinetuneConfig, PruningConfig
 from optimizer.engine.clustering import CENTROID_INITS
+from optimizer.guide.configs import ClusteringConfig, FinetuneConfig, PruningConfig
 
 
 def test_every_configurable_init_maps_to_a_tfmot_initialization():
-    from optimizer import configs
+    from optimizer.guide import configs
 
     assert set(CENTROID_INITS) == set(configs._INITS)
 
@@ -49,8 +49,7 @@ def test_per_channel_clustering_bounds_each_conv_channel(tiny_model, tiny_datase
     from optimizer.engine.clustering import apply_clustering, strip_clustering
     from optimizer.engine.finetune import finetune
     from optimizer.engine.weights import kernel_stats
-
-    from optimizer.data import Dataset
+    from optimizer.models.dataset import Dataset
 
     # Per-channel clustering trains slowly on CPU; a few hundred samples show the bound.
     small = Dataset(name="s", x_test=tiny_dataset.x_test, x_train=tiny_dataset.x_train[:320],

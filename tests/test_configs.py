@@ -3,9 +3,15 @@ import dataclasses
 
 import pytest
 
-from optimizer.configs import (ClusteringConfig, FinetuneConfig, IoType, PruningConfig, PtqConfig,
-                               Settings)
-from optimizer.registry import TechniqueId
+from optimizer.guide.configs import (
+    ClusteringConfig,
+    FinetuneConfig,
+    IoType,
+    PruningConfig,
+    PtqConfig,
+    Settings,
+)
+from optimizer.guide.registry import TechniqueId
 
 
 def test_presets():

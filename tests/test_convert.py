@@ -4,10 +4,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from optimizer.configs import IoType, PtqConfig
-from optimizer.registry import TechniqueId
-from optimizer.schema import Engine
-from optimizer.tflite_facts import tflite_facts
+from optimizer.guide.configs import IoType, PtqConfig
+from optimizer.guide.registry import TechniqueId
+from optimizer.guide.schema import Engine
+from optimizer.measuring.facts import tflite_facts
 
 pytestmark = pytest.mark.slow
 
@@ -99,7 +99,7 @@ def test_batchnorm_is_folded(conversions):
 def test_frozen_and_from_keras_model_give_the_same_float_outputs(tiny_model, tiny_dataset,
                                                                  conversions):
     from optimizer.engine.convert import convert_from_keras
-    from optimizer.engine.evaluate import run_tflite
+    from optimizer.measuring.accuracy import run_tflite
 
     naive = convert_from_keras(tiny_model, PtqConfig.float32())
     x = tiny_dataset.x_test
@@ -113,7 +113,7 @@ def test_frozen_and_from_keras_model_give_the_same_float_outputs(tiny_model, tin
 @pytest.mark.parametrize("name", [n for n in PRESETS if n != "float32"])
 def test_accuracy_through_the_interpreter_within_two_points(tiny_model, tiny_dataset,
                                                             conversions, name):
-    from optimizer.engine.evaluate import evaluate
+    from optimizer.measuring.accuracy import evaluate
 
     keras_accuracy = _keras_accuracy(tiny_model, tiny_dataset)
     measured = evaluate(conversions[name].tflite, tiny_dataset)
@@ -147,7 +147,8 @@ def _sin_model():
 
 
 def test_integer_only_refuses_an_op_left_in_float():
-    from optimizer.engine.convert import ConversionError, convert
+    from optimizer.engine.convert import convert
+    from optimizer.engine.converter import ConversionError
 
     rep = np.random.default_rng(0).random((20, 8), dtype=np.float32)
     with pytest.raises(ConversionError) as info:
@@ -163,7 +164,8 @@ def test_integer_only_refuses_an_op_left_in_float():
 
 def test_op_without_a_litert_kernel_is_a_one_line_error():
     from optimizer import compat
-    from optimizer.engine.convert import ConversionError, convert
+    from optimizer.engine.convert import convert
+    from optimizer.engine.converter import ConversionError
 
     keras, tf = compat.keras(), compat.tf()
     inputs = keras.Input((4,))
@@ -176,8 +178,9 @@ def test_op_without_a_litert_kernel_is_a_one_line_error():
 
 def test_quantization_aware_model_converts_without_data(tiny_model, tiny_dataset):
     from optimizer import compat
-    from optimizer.engine.convert import ConversionError, convert, freeze_model
-    from optimizer.engine.evaluate import evaluate
+    from optimizer.engine.convert import convert, freeze_model
+    from optimizer.engine.converter import ConversionError
+    from optimizer.measuring.accuracy import evaluate
 
     before = [w.copy() for w in tiny_model.get_weights()]
     qat = compat.tfmot().quantization.keras.quantize_model(tiny_model)
@@ -203,7 +206,7 @@ def test_quantization_aware_model_converts_without_data(tiny_model, tiny_dataset
 def test_models_with_fixed_batch_or_several_inputs(tiny_dataset):
     from optimizer import compat
     from optimizer.engine.convert import convert, freeze_model
-    from optimizer.engine.evaluate import run_tflite
+    from optimizer.measuring.accuracy import run_tflite
 
     keras = compat.keras()
     fixed_in = keras.Input((6,), batch_size=1)

@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from optimizer.data import Dataset
-from optimizer.registry import DataNeed
+from optimizer.guide.registry import DataNeed
+from optimizer.models.dataset import Dataset
 
 
 def _x(n):

@@ -10,12 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from optimizer.configs import FinetuneConfig
-from optimizer.demos import FINETUNE_STEPS, demo_names, get_demo, list_demos
-from optimizer.demos import datasets as demo_data
-from optimizer.demos.train import main as train_main
-from optimizer.demos.waveforms import WAVEFORM_CLASSES, make_waveforms
-from optimizer.registry import DataNeed
+from optimizer.guide.configs import FinetuneConfig
+from optimizer.guide.registry import DataNeed
+from optimizer.models.demos import FINETUNE_STEPS, demo_names, get_demo, list_demos
+from optimizer.models.demos import datasets as demo_data
+from optimizer.models.demos.train import main as train_main
+from optimizer.models.demos.waveforms import WAVEFORM_CLASSES, make_waveforms
 
 ROOT = Path(__file__).resolve().parents[1]
 REQUIRED = ("digits-cnn", "digits-mobilenetv2", "waveforms-conv1d")
@@ -67,7 +67,7 @@ def test_finetune_for_each_step_and_default(name):
 def test_spec_validation_names_the_problem():
     from dataclasses import replace
 
-    from optimizer.demos import TrainingRecipe
+    from optimizer.models.demos import TrainingRecipe
 
     spec = get_demo("digits-cnn")
     with pytest.raises(ValueError, match="class names"):
@@ -87,7 +87,7 @@ def test_mobilenet_pruning_default_is_the_measured_safe_one():
 
 
 def test_import_does_not_load_tensorflow():
-    code = ("import sys, optimizer.demos as d\n"
+    code = ("import sys, optimizer.models.demos as d\n"
             "[s.to_dict() for s in d.list_demos()]\n"
             "d.get_demo('digits-cnn').finetune_for('qat')\n"
             "print(' '.join(sys.modules))")
@@ -151,7 +151,7 @@ def test_dataset_is_deterministic_across_calls(name):
 
 
 def test_datasets_are_identical_in_another_process():
-    code = ("import hashlib\nfrom optimizer.demos import get_demo\n"
+    code = ("import hashlib\nfrom optimizer.models.demos import get_demo\n"
             f"for name in {SMALL!r}:\n"
             "    d = get_demo(name).dataset()\n"
             "    print(hashlib.sha256(d.x_train.tobytes() + d.y_train.tobytes()\n"
@@ -218,7 +218,7 @@ def test_tabular_standardized_with_training_statistics_only():
 def test_training_record_matches_shipped_weights(name):
     spec = get_demo(name)
     record = spec.training_record()
-    assert record is not None, f"regenerate with python -m optimizer.demos.train --model {name}"
+    assert record is not None, f"regenerate with python -m optimizer.models.demos.train --model {name}"
     assert record["demo"] == name
     assert record["training"]["epochs"] == spec.training.epochs
     assert record["training"]["learning_rate"] == spec.training.learning_rate
@@ -285,7 +285,7 @@ def test_upsampling_matches_tensorflow_bilinear():
 @pytest.mark.slow
 def test_train_script_writes_loadable_weights_and_record(tmp_path):
     # In a child process: training switches on TensorFlow's op determinism process-wide.
-    done = subprocess.run([sys.executable, "-m", "optimizer.demos.train", "--model", "tabular-mlp",
+    done = subprocess.run([sys.executable, "-m", "optimizer.models.demos.train", "--model", "tabular-mlp",
                            "--out", str(tmp_path)], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "tabular-mlp: test accuracy" in done.stdout
@@ -294,7 +294,7 @@ def test_train_script_writes_loadable_weights_and_record(tmp_path):
     assert record["weights_sha256"] == hashlib.sha256(weights.read_bytes()).hexdigest()
     assert not list(tmp_path.glob("*partial*"))
     assert record["test_accuracy"] >= ACCURACY_FLOOR["tabular-mlp"]
-    from optimizer.demos.builders import build_architecture
+    from optimizer.models.demos.builders import build_architecture
 
     spec = get_demo("tabular-mlp")
     model = build_architecture(spec)

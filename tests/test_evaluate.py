@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from optimizer.configs import PtqConfig
-from optimizer.data import Dataset
-from optimizer.engine.evaluate import predictions
+from optimizer.guide.configs import PtqConfig
+from optimizer.measuring.accuracy import predictions
+from optimizer.models.dataset import Dataset
 
 
 def test_predictions_argmax_and_single_sigmoid():
@@ -28,7 +28,7 @@ def tflites(tiny_model, tiny_dataset):
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["float32", "integer_only", "int16x8"])
 def test_chunks_of_32_equal_one_sample_at_a_time(tflites, tiny_dataset, name):
-    from optimizer.engine.evaluate import run_tflite
+    from optimizer.measuring.accuracy import run_tflite
 
     x = tiny_dataset.x_test[:77]  # 2 full chunks and a partial one
     np.testing.assert_array_equal(run_tflite(tflites[name], x, chunk=32),
@@ -38,7 +38,7 @@ def test_chunks_of_32_equal_one_sample_at_a_time(tflites, tiny_dataset, name):
 @pytest.mark.slow
 def test_accuracy_matches_keras_and_int8_outputs_are_dequantized(tflites, tiny_model,
                                                                  tiny_dataset, tmp_path):
-    from optimizer.engine.evaluate import evaluate
+    from optimizer.measuring.accuracy import evaluate
 
     path = tmp_path / "model.tflite"
     path.write_bytes(tflites["float32"])
@@ -55,7 +55,7 @@ def test_accuracy_matches_keras_and_int8_outputs_are_dequantized(tflites, tiny_m
 
 @pytest.mark.slow
 def test_agreement_without_labels(tflites, tiny_dataset):
-    from optimizer.engine.evaluate import evaluate
+    from optimizer.measuring.accuracy import evaluate
 
     unlabelled = Dataset(name="unlabelled", x_test=tiny_dataset.x_test)
     base = evaluate(tflites["float32"], tiny_dataset)
@@ -74,7 +74,7 @@ def test_agreement_without_labels(tflites, tiny_dataset):
 def test_rmse_for_a_regression_model():
     from optimizer import compat
     from optimizer.engine.convert import convert
-    from optimizer.engine.evaluate import evaluate
+    from optimizer.measuring.accuracy import evaluate
 
     keras = compat.keras()
     keras.utils.set_random_seed(0)
@@ -103,7 +103,7 @@ def test_rmse_for_a_regression_model():
 
 @pytest.mark.slow
 def test_input_count_must_match(tflites, tiny_dataset):
-    from optimizer.engine.evaluate import run_tflite
+    from optimizer.measuring.accuracy import run_tflite
 
     with pytest.raises(ValueError, match="1 inputs but 2 arrays"):
         run_tflite(tflites["float32"], [tiny_dataset.x_test, tiny_dataset.x_test])

@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from optimizer.configs import FinetuneConfig
-from optimizer.data import Dataset
 from optimizer.engine.finetune import LossKind, finetune, steps_per_epoch
+from optimizer.guide.configs import FinetuneConfig
+from optimizer.models.dataset import Dataset
 
 
 def test_steps_per_epoch_counts_the_partial_last_batch():

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from optimizer import AccuracyGoal, GoalCheck, Goals, LatencyGoal, SizeGoal
-from optimizer.schema import Result
+from optimizer.guide.schema import Result
 
 
 def _r(technique="integer", **kw) -> Result:

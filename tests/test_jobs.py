@@ -15,11 +15,11 @@ import time
 import numpy as np
 import pytest
 
-from optimizer import store
-from optimizer.events import EventLog, EventType, fold_progress, read_events
-from optimizer.jobs import RunRequest, cancel_run, list_runs, read_run, start_run
-from optimizer.orchestrate import describe_exit, job_key, plan_jobs, run_job
-from optimizer.schema import Result
+from optimizer.artifacts import store
+from optimizer.artifacts.events import EventLog, EventType, fold_progress, read_events
+from optimizer.guide.schema import Result
+from optimizer.runs.launch import RunRequest, cancel_run, list_runs, read_run, start_run
+from optimizer.runs.orchestrate import describe_exit, job_key, plan_jobs, run_job
 
 # -- requests and planning ------------------------------------------------------------------
 
@@ -201,7 +201,7 @@ def test_list_runs_newest_first(tmp_path):
 
 
 def test_max_jobs_env_is_validated(monkeypatch):
-    from optimizer.slots import max_jobs
+    from optimizer.runs.slots import max_jobs
 
     monkeypatch.setenv("OPTIMIZER_MAX_JOBS", "2")
     assert max_jobs() == 2
@@ -211,11 +211,11 @@ def test_max_jobs_env_is_validated(monkeypatch):
 
 
 def test_second_run_queues_for_the_slot_and_says_so(tmp_path, monkeypatch):
-    from optimizer.slots import worker_slot
+    from optimizer.runs.slots import worker_slot
 
     monkeypatch.setenv("OPTIMIZER_MAX_JOBS", "1")
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import time; from optimizer.slots import worker_slot\n"
+        [sys.executable, "-c", "import time; from optimizer.runs.slots import worker_slot\n"
                                "with worker_slot():\n print('in', flush=True); time.sleep(2)"],
         stdout=subprocess.PIPE, text=True, env={**os.environ})
     assert holder.stdout.readline().strip() == "in"

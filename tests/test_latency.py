@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from optimizer.configs import LatencyConfig, PtqConfig
-from optimizer.latency import INT16_NOTE, LatencyStats, host_description, measure_latency
+from optimizer.guide.configs import LatencyConfig, PtqConfig
+from optimizer.measuring.latency import INT16_NOTE, LatencyStats, host_description, measure_latency
 
 ROOT = Path(__file__).resolve().parents[1]
 QUICK = dict(warmup=2, rounds=3, max_seconds=0.3)
@@ -71,7 +71,7 @@ def test_threads_are_honoured(files):
 @pytest.mark.slow
 def test_child_process_imports_only_litert(files):
     out = subprocess.run(
-        [sys.executable, "-m", "optimizer.latency", "--report-modules", "--warmup", "1",
+        [sys.executable, "-m", "optimizer.measuring.latency", "--report-modules", "--warmup", "1",
          "--rounds", "1", "--max-seconds", "0.1", files["float32"]],
         cwd=ROOT, capture_output=True, text=True, check=True).stdout
     report = json.loads(out.strip().splitlines()[-1])

@@ -5,8 +5,12 @@ import math
 
 import pytest
 
-from optimizer.engine.layer_error import (ROUNDING_RMSE_SCALE, LayerError, short_layer_name,
-                                          worst_layers)
+from optimizer.engine.layer_error import (
+    ROUNDING_RMSE_SCALE,
+    LayerError,
+    short_layer_name,
+    worst_layers,
+)
 
 
 @pytest.mark.parametrize("name, op, expected", [
@@ -42,9 +46,9 @@ def test_worst_layers_rank_by_rmse_over_scale_and_skip_exact_ops():
 @pytest.fixture(scope="module")
 def outliers():
     """The digits-outliers demo: (model, dataset, frozen graph, debugger)."""
-    from optimizer.demos import get_demo
     from optimizer.engine.convert import freeze_model
     from optimizer.engine.quant_debug import quantization_debugger
+    from optimizer.models.demos import get_demo
 
     demo = get_demo("digits-outliers")
     model, data = demo.build_model(), demo.dataset()
@@ -55,12 +59,12 @@ def outliers():
 @pytest.mark.slow
 def test_the_layer_reading_outlier_inputs_is_the_worst_and_keeping_it_float_repairs_int8(
         outliers):
-    from optimizer.configs import PtqConfig
     from optimizer.engine.convert import convert
-    from optimizer.engine.quant_debug import selective_conversion
-    from optimizer.engine.evaluate import evaluate
     from optimizer.engine.layer_error import layer_errors
-    from optimizer.tflite_facts import tflite_facts
+    from optimizer.engine.quant_debug import selective_conversion
+    from optimizer.guide.configs import PtqConfig
+    from optimizer.measuring.accuracy import evaluate
+    from optimizer.measuring.facts import tflite_facts
 
     model, data, frozen, debug = outliers
     baseline = evaluate(convert(frozen, PtqConfig.float32()).tflite, data).value
@@ -84,8 +88,8 @@ def test_the_layer_reading_outlier_inputs_is_the_worst_and_keeping_it_float_repa
 
 @pytest.mark.slow
 def test_an_ordinary_model_has_rounding_level_errors(tiny_model, tiny_dataset):
-    from optimizer.engine.quant_debug import quantization_debugger
     from optimizer.engine.layer_error import layer_errors
+    from optimizer.engine.quant_debug import quantization_debugger
 
     debug = quantization_debugger(tiny_model, tiny_dataset.representative(200),
                                   debug_samples=50)

@@ -7,11 +7,12 @@ import sys
 import numpy as np
 import pytest
 
-from optimizer.models import file_sha256, load_npz, resolve_model
+from optimizer.models.resolve import load_npz, resolve_model
+from optimizer.paths import file_sha256
 
 
 def test_demo_resolves_without_tensorflow():
-    code = ("import sys; from optimizer.models import resolve_model; "
+    code = ("import sys; from optimizer.models.resolve import resolve_model; "
             "b = resolve_model('digits-cnn'); "
             "print(b.kind, len(b.sha256), 'tensorflow' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -6,14 +6,14 @@ import json
 import numpy as np
 import pytest
 
-from optimizer.configs import Settings
-from optimizer.engine.pipeline import (cli_command, error_message, relevant_settings,
-                                       retraining_kinds, run_job)
+from optimizer.artifacts.events import read_events
+from optimizer.engine.context import cli_command, error_message, relevant_settings, retraining_kinds
+from optimizer.engine.pipeline import run_job
 from optimizer.engine.retraining import Stage, stages_for
-from optimizer.events import read_events
-from optimizer.jobs import RunRequest
-from optimizer.orchestrate import plan_jobs
-from optimizer.registry import parse_spec
+from optimizer.guide.configs import Settings
+from optimizer.guide.registry import parse_spec
+from optimizer.runs.launch import RunRequest
+from optimizer.runs.orchestrate import plan_jobs
 
 
 @pytest.mark.parametrize("spec, stages", [

@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from optimizer.configs import FinetuneConfig, PruningConfig
-from optimizer.data import Dataset
 from optimizer.engine.pruning import schedule_steps
+from optimizer.guide.configs import FinetuneConfig, PruningConfig
+from optimizer.models.dataset import Dataset
 
 
 @pytest.mark.parametrize("total, frequency, expected", [

@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from optimizer.configs import ClusteringConfig, FinetuneConfig, PruningConfig
 from optimizer.engine.qat import UnsupportedLayerError, apply_qat
+from optimizer.guide.configs import ClusteringConfig, FinetuneConfig, PruningConfig
 
 QAT_FINETUNE = FinetuneConfig(epochs=1, learning_rate=1e-4)
 
@@ -64,7 +64,7 @@ def pruned(tiny_model, tiny_dataset):
 def part(tiny_dataset):
     """A third of the training split: clustering and the preserving QAT schemes fine-tune
     slowly on CPU, and what is checked here is structure, not the last point of accuracy."""
-    from optimizer.data import Dataset
+    from optimizer.models.dataset import Dataset
 
     return Dataset(name="part", x_test=tiny_dataset.x_test, y_test=tiny_dataset.y_test,
                    x_train=tiny_dataset.x_train[:448], y_train=tiny_dataset.y_train[:448])

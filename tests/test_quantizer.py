@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 from optimizer import compat
-from optimizer.configs import IoType, PtqConfig
-from optimizer.schema import Engine
-from optimizer.tflite_facts import tflite_facts
+from optimizer.guide.configs import IoType, PtqConfig
+from optimizer.guide.schema import Engine
+from optimizer.measuring.facts import tflite_facts
 
 pytestmark = pytest.mark.slow
 
@@ -21,7 +21,7 @@ def float_tflite(tiny_model) -> bytes:
 
 @pytest.fixture(scope="module")
 def baseline(float_tflite, tiny_dataset):
-    from optimizer.engine.evaluate import evaluate
+    from optimizer.measuring.accuracy import evaluate
 
     return evaluate(float_tflite, tiny_dataset)
 
@@ -40,8 +40,8 @@ def _without_signature(tflite: bytes) -> bytes:
 
 def test_integer_only_gives_int8_io_and_near_baseline_accuracy(float_tflite, baseline,
                                                                 tiny_dataset, capfd):
-    from optimizer.engine.evaluate import evaluate
     from optimizer.engine.quantizer import quantize_tflite
+    from optimizer.measuring.accuracy import evaluate
 
     result = quantize_tflite(float_tflite, PtqConfig.full_integer(True, calibration_samples=100),
                              tiny_dataset.representative(200))
@@ -60,8 +60,8 @@ def test_integer_only_gives_int8_io_and_near_baseline_accuracy(float_tflite, bas
     (PtqConfig.int16x8(), "int16", (0.2, 0.37)),
 ], ids=["float16", "dynamic_range", "integer", "int16x8"])
 def test_recipes(float_tflite, baseline, tiny_dataset, config, io, ratio):
-    from optimizer.engine.evaluate import evaluate
     from optimizer.engine.quantizer import quantize_tflite
+    from optimizer.measuring.accuracy import evaluate
 
     result = quantize_tflite(float_tflite, config, tiny_dataset.representative(100))
     facts = tflite_facts(result.tflite)
@@ -72,7 +72,8 @@ def test_recipes(float_tflite, baseline, tiny_dataset, config, io, ratio):
 
 
 def test_file_without_signature_gets_one(float_tflite, tiny_dataset):
-    from optimizer.engine.quantizer import add_signature, quantize_tflite
+    from optimizer.engine.quantizer import quantize_tflite
+    from optimizer.engine.signature import add_signature
 
     bare = _without_signature(float_tflite)
     assert tflite_facts(bare).signatures == ()

@@ -13,9 +13,9 @@ import pytest
 # Public names first: importing the submodule before the package binds its lazy names would
 # leave ``optimizer.recommend`` pointing at the module instead of the function.
 from optimizer import QUANT_TREE, Answers, recommend
-from optimizer.recommend import AccuracyPriority, Effort, SizeReduction
-from optimizer.registry import DataNeed, Target, TechniqueId, parse_spec
-from optimizer.tree import PTQ_TREE, DecisionTree, NodeKind, TreeEdge, TreeNode
+from optimizer.guide.registry import DataNeed, Target, TechniqueId, parse_spec
+from optimizer.recommendation.decide import AccuracyPriority, Effort, SizeReduction
+from optimizer.recommendation.tree import PTQ_TREE, DecisionTree, NodeKind, TreeEdge, TreeNode
 
 T = TechniqueId
 
@@ -334,7 +334,7 @@ def test_edgetpu_qat_offers_post_training_integer_only_to_compare():
 
 
 def test_reasons_cite_the_guide_and_the_companion_tree():
-    from optimizer.registry import GUIDE, GUIDE_PTQ
+    from optimizer.guide.registry import GUIDE, GUIDE_PTQ
 
     rec = recommend(Answers(target="edgetpu", data="unlabelled"))
     assert any(GUIDE in r for r in rec.reasons)
@@ -379,7 +379,8 @@ def test_to_dict_has_the_cli_contract():
 
 
 def test_recommend_module_stays_light():
-    code = ("import sys, optimizer.recommend, optimizer.tree, optimizer.goals; "
+    code = ("import sys, optimizer.recommendation.decide, optimizer.recommendation.tree, "
+            "optimizer.guide.goals; "
             "print([m for m in ('numpy', 'pandas', 'tensorflow', 'streamlit') "
             "if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

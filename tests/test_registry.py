@@ -1,8 +1,17 @@
 """The technique registry and spec parsing: one table, read by everything else."""
 import pytest
 
-from optimizer.registry import (DATA_ORDER, QAT_FAMILY, TECHNIQUES, DataNeed, Family, Target,
-                                TechniqueId, parse_spec, technique)
+from optimizer.guide.registry import (
+    DATA_ORDER,
+    QAT_FAMILY,
+    TECHNIQUES,
+    DataNeed,
+    Family,
+    Target,
+    TechniqueId,
+    parse_spec,
+    technique,
+)
 
 
 def test_every_id_has_one_row_with_the_guides_facts():

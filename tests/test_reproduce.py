@@ -10,10 +10,10 @@ import sys
 import numpy as np
 import pytest
 
-from optimizer.configs import FinetuneConfig, Settings
 from optimizer.engine.pruning import schedule_steps
-from optimizer.registry import POST_TRAINING, QAT_FAMILY, TechniqueId, parse_spec
-from optimizer.reproduce import reproduce_script
+from optimizer.guide.configs import FinetuneConfig, Settings
+from optimizer.guide.registry import POST_TRAINING, QAT_FAMILY, TechniqueId, parse_spec
+from optimizer.report.reproduce import reproduce_script
 
 FINETUNE = {"pruning": FinetuneConfig(epochs=3, learning_rate=5e-4, batch_size=16),
             "clustering": FinetuneConfig(epochs=2, learning_rate=2e-5, batch_size=64),
@@ -102,7 +102,7 @@ def test_regression_scripts_use_mse():
 
 
 def test_generator_imports_no_tensorflow():
-    code = ("import sys, optimizer.reproduce; "
+    code = ("import sys, optimizer.report.reproduce; "
             "print(any(m.split('.')[0] in ('tensorflow', 'tf_keras') for m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)

@@ -1,5 +1,5 @@
 """The one result schema and its DataFrame."""
-from optimizer.schema import RESULT_FIELDS, Result, Status, results_frame
+from optimizer.guide.schema import RESULT_FIELDS, Result, Status, results_frame
 
 ISSUE_KEYS = ["technique", "status", "error", "size_bytes", "gzip_bytes", "accuracy",
               "accuracy_delta", "latency_ms_median", "latency_ms_p10", "latency_ms_p90",

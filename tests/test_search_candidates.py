@@ -3,11 +3,19 @@ from __future__ import annotations
 
 import pytest
 
-from optimizer.recommend import Answers
-from optimizer.recommend_rules import runnable
-from optimizer.registry import DataNeed, Target, parse_spec
-from optimizer.search.candidates import (REPAIR_ID, Kind, plan_candidates, repair_allowed,
-                                         repair_batch, split_trial, trial_id, trial_spec)
+from optimizer.guide.registry import DataNeed, Target, parse_spec
+from optimizer.recommendation.decide import Answers
+from optimizer.recommendation.rules import runnable
+from optimizer.search.candidates import (
+    REPAIR_ID,
+    Kind,
+    plan_candidates,
+    repair_allowed,
+    repair_batch,
+    split_trial,
+    trial_id,
+    trial_spec,
+)
 
 EPOCHS = {"pruning": 6, "clustering": 4, "qat": 2}
 

@@ -4,15 +4,22 @@ from __future__ import annotations
 import json
 
 import pytest
+from search_helpers import FakeClock, ScriptedEvaluator, result
 
-from optimizer.report import (attempt_rows, layer_error_figure, layer_options, repair_rows,
-                              skipped_table, trials_figure, trials_table)
+from optimizer.report import (
+    attempt_rows,
+    layer_error_figure,
+    layer_options,
+    repair_rows,
+    skipped_table,
+    trials_figure,
+    trials_table,
+)
 from optimizer.search.candidates import REPAIR_ID, plan_candidates
 from optimizer.search.explain import SearchOutcome
 from optimizer.search.layers import layer_reports
 from optimizer.search.loop import run_search
 from optimizer.search.request import SearchRequest
-from search_helpers import FakeClock, ScriptedEvaluator, result
 
 TABLE = {"float32": result("float32", 181_452, 0.9711, latency=0.005),
          "float16": result("float16", 93_240, 0.9711),
@@ -118,7 +125,7 @@ def test_layer_reports_are_read_newest_first(tmp_path):
 
 
 def test_a_trial_without_latency_says_why_in_its_note():
-    from optimizer.schema import Result
+    from optimizer.guide.schema import Result
 
     timed = Result(technique="float32", status="ok", size_bytes=100, accuracy=0.9,
                    latency_ms_median=0.01)

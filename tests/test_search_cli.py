@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from optimizer.schema import RESULT_FIELDS
+from optimizer.guide.schema import RESULT_FIELDS
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -6,9 +6,14 @@ import time
 
 import pytest
 
-from optimizer import store
-from optimizer.search.jobs import (list_searches, read_search, start_repair, start_search,
-                                   stop_search)
+from optimizer.artifacts import store
+from optimizer.search.background import (
+    list_searches,
+    read_search,
+    start_repair,
+    start_search,
+    stop_search,
+)
 from optimizer.search.request import SearchRequest
 
 DEADLINE_S = 900

@@ -6,12 +6,12 @@ advances, so each rule is checked exactly (and fast).
 from __future__ import annotations
 
 import pytest
+from search_helpers import FakeClock, ScriptedEvaluator, result
 
-from optimizer.schema import Result
+from optimizer.guide.schema import Result
 from optimizer.search.candidates import REPAIR_ID, plan_candidates
 from optimizer.search.loop import run_search
 from optimizer.search.request import SearchRequest
-from search_helpers import FakeClock, ScriptedEvaluator, result
 
 EPOCHS = {"pruning": 6, "clustering": 4, "qat": 2}
 # figures shaped like digits-mobilenetv2 (bytes, accuracy); not measurements

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import pytest
-
-from optimizer.schema import Result
-from optimizer.search.pareto import dominates, pareto_front, size_of
 from search_helpers import result
+
+from optimizer.guide.schema import Result
+from optimizer.search.pareto import dominates, pareto_front, size_of
 
 
 def test_dominance_needs_better_somewhere():

@@ -5,10 +5,10 @@ import json
 
 import pytest
 
+from optimizer.artifacts.events import EventLog
 from optimizer.cli import build_parser
 from optimizer.cli.search import _request
-from optimizer.events import EventLog
-from optimizer.search.engine import _projection, folder_name
+from optimizer.search.evaluator import _projection, folder_name
 from optimizer.search.request import SearchRequest
 
 
@@ -85,7 +85,7 @@ def test_the_search_side_never_loads_tensorflow():
     import sys
     from pathlib import Path
 
-    code = ("import sys\nimport optimizer.search.jobs, optimizer.search.runner, "
+    code = ("import sys\nimport optimizer.search.background, optimizer.search.runner, "
             "optimizer.search.layers, optimizer.cli.search, optimizer.report.search_charts, "
             "optimizer.report.layer_charts, optimizer.engine.selective, "
             "optimizer.engine.layer_error\nprint(' '.join(sys.modules))")

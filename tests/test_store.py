@@ -5,8 +5,8 @@ import subprocess
 import sys
 import time
 
-from optimizer import store
-from optimizer.schema import Result
+from optimizer.artifacts import store
+from optimizer.guide.schema import Result
 
 
 def test_json_atomic_round_trip_and_missing(tmp_path):
@@ -48,7 +48,7 @@ def test_pid_round_trip(tmp_path):
 
 def test_run_lock_is_held_only_while_the_holder_lives(tmp_path):
     assert not store.RunLock.is_held(tmp_path)
-    code = ("import sys, time; from optimizer.store import RunLock; "
+    code = ("import sys, time; from optimizer.artifacts.store import RunLock; "
             f"RunLock({str(tmp_path)!r}).acquire(); print('held', flush=True); time.sleep(30)")
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     try:

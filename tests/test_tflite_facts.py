@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from optimizer.configs import PtqConfig
-from optimizer.tflite_facts import tflite_facts
+from optimizer.guide.configs import PtqConfig
+from optimizer.measuring.facts import tflite_facts
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -106,7 +106,7 @@ def test_rejects_bytes_that_are_not_tflite(tmp_path):
 
 
 def test_importing_tflite_facts_loads_no_tensorflow():
-    code = ("import sys, optimizer.tflite_facts\n"
+    code = ("import sys, optimizer.measuring.facts\n"
             "print(sorted(m for m in ('tensorflow', 'tf_keras', 'litert_quantizer') "
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,

@@ -21,9 +21,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from uploads_models import (ARCHITECTURES, DATA_OF, UPLOAD_AS, build, table, train, waves,
-                            write_csv, write_image_zip, write_npz)
+from uploads_models import (
+    ARCHITECTURES,
+    DATA_OF,
+    UPLOAD_AS,
+    build,
+    table,
+    train,
+    waves,
+    write_csv,
+    write_image_zip,
+    write_npz,
+)
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
@@ -171,8 +180,8 @@ def test_collaborative_techniques_on_a_rebuilt_keras3_model(zoo, tmp_path):
 
 
 def test_float_tflite_upload_quantizes_with_the_litert_quantizer(zoo, tmp_path):
-    from optimizer.configs import PtqConfig
     from optimizer.engine.convert import convert
+    from optimizer.guide.configs import PtqConfig
 
     _, original = zoo["models"][("gap", "tf_keras")]
     tflite = tmp_path / "gap.tflite"

@@ -6,8 +6,14 @@ import zipfile
 import numpy as np
 import pytest
 
-from optimizer.uploads import TooLarge, UnsafeArchive, UnreadableFile, limits
-from optimizer.uploads.archives import check_zip, entry_path, open_zip, read_member, safe_extract
+from optimizer.models.uploads import TooLarge, UnreadableFile, UnsafeArchive, limits
+from optimizer.models.uploads.archives import (
+    check_zip,
+    entry_path,
+    open_zip,
+    read_member,
+    safe_extract,
+)
 
 
 def _zip(path, entries):
@@ -95,8 +101,9 @@ def test_limits_come_from_the_environment(monkeypatch):
 
 
 def test_streamlit_upload_limit_matches_the_library_default():
-    import tomllib
     from pathlib import Path
+
+    import tomllib
 
     config = tomllib.loads((Path(__file__).resolve().parents[1] / ".streamlit" /
                             "config.toml").read_text())

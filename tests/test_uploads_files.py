@@ -7,11 +7,12 @@ import zipfile
 
 import numpy as np
 import pytest
-
 from hostile.builders import _sequential, _write_h5, _write_keras_zip
-from optimizer.uploads import DataMismatch, TooLarge, UnreadableFile, UnsafeModel
-from optimizer.uploads.data_files import (DataOptions, csv_header, load_data_file, split)
-from optimizer.uploads.model_files import inspect_model_file, scan_config, sniff
+
+from optimizer.models.uploads import DataMismatch, TooLarge, UnreadableFile, UnsafeModel
+from optimizer.models.uploads.data_files import csv_header, load_data_file, split
+from optimizer.models.uploads.model_files import inspect_model_file, scan_config, sniff
+from optimizer.models.uploads.raw_data import DataOptions
 
 
 def _dense(name="extra"):

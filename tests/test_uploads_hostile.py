@@ -15,12 +15,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from hostile.builders import CANARY, DATA_CASES, MODEL_CASES, Case, _sequential, _write_h5
-from optimizer.uploads import UploadError, inspect_model_file
-from optimizer.uploads.data_files import load_data_file
-from optimizer.uploads.prepare import prepare_upload
-from optimizer.uploads.validate import validate
+
+from optimizer.models.uploads import UploadError, inspect_model_file
+from optimizer.models.uploads.data_files import load_data_file
+from optimizer.models.uploads.prepare import prepare_upload
+from optimizer.models.uploads.validate import validate
 
 ROOT = Path(__file__).resolve().parents[1]
 SIGNATURE = {"inputs": [{"name": "input", "shape": [None, 8, 8, 1], "dtype": "float32"}],
@@ -93,7 +93,8 @@ def test_prepare_refuses_hostile_data_before_loading_the_model(tmp_path):
 
 def test_extraction_never_writes_outside_its_folder(tmp_path):
     from hostile.builders import saved_model_zip_slip
-    from optimizer.uploads.archives import safe_extract
+
+    from optimizer.models.uploads.archives import safe_extract
 
     bomb = saved_model_zip_slip(tmp_path)
     before = sorted(p.name for p in tmp_path.parent.iterdir())

@@ -11,10 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from optimizer.uploads import ProbeFailed, UnsafeModel, run_check
-from optimizer.uploads import check as check_module
-from optimizer.uploads.keras3_bridge import BridgeError, translate_config, _endpoints, _node
-
+from optimizer.models.uploads import ProbeFailed, UnsafeModel, run_check
+from optimizer.models.uploads import check as check_module
+from optimizer.models.uploads.keras3_bridge import BridgeError, _endpoints, _node, translate_config
 
 # -- fast: the subprocess boundary -------------------------------------------------------------
 

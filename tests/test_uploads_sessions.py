@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from optimizer import store
-from optimizer.uploads import TooLarge, UploadError, sessions
+from optimizer.artifacts import store
+from optimizer.models.uploads import TooLarge, UploadError, sessions
 
 
 def test_session_ids_are_plain_tokens():
@@ -92,7 +92,7 @@ def test_uploads_package_is_light():
     import subprocess
     import sys
 
-    code = ("import sys, optimizer.uploads; "
+    code = ("import sys, optimizer.models.uploads; "
             "print('tensorflow' in sys.modules, 'streamlit' in sys.modules, 'PIL' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)

@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from optimizer.uploads import DataMismatch
-from optimizer.uploads.data_files import RawData
-from optimizer.uploads.validate import shape_text, validate
+from optimizer.models.uploads import DataMismatch
+from optimizer.models.uploads.raw_data import RawData
+from optimizer.models.uploads.validate import shape_text, validate
 
 
 def sig(shape=(8, 8, 1), out=(10,), activation="softmax", dtype="float32"):

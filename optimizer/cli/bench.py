@@ -1,13 +1,13 @@
 """``python -m optimizer bench ptq-sweep --model NAME [--data PATH] [--json FILE|-]``.
 
-Prints measured figures (see ``optimizer.bench``): naive vs optimized post-training sweep,
+Prints measured figures (see ``optimizer.benchmarks.ptq_sweep``): naive vs optimized post-training sweep,
 each in a fresh process, with the speed-up and peak memory.
 """
 from __future__ import annotations
 
 import json
 
-from .output import write_json
+from optimizer.cli.output import write_json
 
 
 def add_parser(sub) -> None:
@@ -24,7 +24,7 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from ..bench import ptq_sweep
+    from optimizer.benchmarks.ptq_sweep import ptq_sweep
 
     figures = ptq_sweep(args.model, args.data, args.out)
     if args.json is not None:

@@ -16,7 +16,7 @@ import sys
 import tempfile
 from contextlib import contextmanager
 
-from .output import write_json
+from optimizer.cli.output import write_json
 
 
 def add_parser(sub) -> None:
@@ -36,7 +36,7 @@ def add_parser(sub) -> None:
 
 def add_data_options(parser) -> None:
     """``--label-column`` and ``--pixel-range`` (shared with ``run`` and ``inspect``)."""
-    from ..uploads.data_files import PIXEL_RANGES
+    from optimizer.models.uploads.raw_data import PIXEL_RANGES
 
     parser.add_argument("--label-column", metavar="NAME",
                         help="the CSV column holding the labels (without it: unlabelled)")
@@ -46,14 +46,14 @@ def add_data_options(parser) -> None:
 
 def data_options(args):
     """``DataOptions`` from the parsed ``--label-column`` / ``--pixel-range``."""
-    from ..uploads.data_files import DataOptions
+    from optimizer.models.uploads.raw_data import DataOptions
 
     return DataOptions(label_column=args.label_column, pixel_range=args.pixel_range)
 
 
 def run(args) -> int:
-    from ..uploads.errors import UploadError
-    from ..uploads.prepare import prepare_upload
+    from optimizer.models.uploads.errors import UploadError
+    from optimizer.models.uploads.prepare import prepare_upload
 
     keep = args.workdir is not None
     holder = None if keep else tempfile.TemporaryDirectory(prefix="optimizer-check-")
@@ -65,7 +65,7 @@ def run(args) -> int:
             except UploadError:
                 raise
             except Exception as exc:  # noqa: BLE001 - a loader's own failure: still one line
-                from ..uploads.errors import ProbeFailed, first_line
+                from optimizer.models.uploads.errors import ProbeFailed, first_line
 
                 raise ProbeFailed(f"the model could not be checked ({type(exc).__name__}: "
                                   f"{first_line(exc)}); save or convert it again") from None

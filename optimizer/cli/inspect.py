@@ -2,13 +2,13 @@
 
 Loads the model (TensorFlow), lists its layers and parameters, converts it once to a float32
 ``.tflite`` to report its size and ops, and describes the data splits. The app calls this
-through ``optimizer.cards.describe_model``, which runs it in a subprocess and caches the JSON.
+through ``optimizer.models.cards.describe_model``, which runs it in a subprocess and caches the JSON.
 """
 from __future__ import annotations
 
-from . import UsageError
-from .check import add_data_options, data_options
-from .output import write_json
+from optimizer.cli import UsageError
+from optimizer.cli.check import add_data_options, data_options
+from optimizer.cli.output import write_json
 
 
 def add_parser(sub) -> None:
@@ -39,10 +39,10 @@ def model_card(ref: str, data: str | None = None) -> dict:
     """
     import numpy as np
 
-    from ..engine.convert import convert
-    from ..configs import PtqConfig
-    from ..models import resolve_model
-    from ..tflite_facts import tflite_facts
+    from optimizer.engine.convert import convert
+    from optimizer.guide.configs import PtqConfig
+    from optimizer.measuring.facts import tflite_facts
+    from optimizer.models.resolve import resolve_model
 
     bundle = resolve_model(ref, data)
     source = bundle.load_source()
@@ -66,7 +66,7 @@ def model_card(ref: str, data: str | None = None) -> dict:
                      "params": int(layer.count_params())} for layer in source.layers],
             input_shape=_shape(source.input_shape), output_shape=_shape(source.output_shape))
     else:  # an upload without a Keras model: what its check recorded
-        from ..uploads.prepare import PreparedUpload
+        from optimizer.models.uploads.prepare import PreparedUpload
 
         upload = PreparedUpload.load(bundle.ref)
         inputs, outputs = upload.signature["inputs"], upload.signature["outputs"]
@@ -82,12 +82,12 @@ def _shape_list(shapes) -> list | None:
 
 
 def run(args) -> int:
-    from .run import needs_check
+    from optimizer.cli.run import needs_check
 
     if needs_check(args.model):  # an unchecked model file: check it into a temporary folder
         import tempfile
 
-        from ..uploads import prepare_upload
+        from optimizer.models.uploads import prepare_upload
 
         with tempfile.TemporaryDirectory(prefix="optimizer-inspect-") as folder:
             upload = prepare_upload(args.model, args.data, folder, data_options(args))

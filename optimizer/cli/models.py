@@ -1,7 +1,7 @@
 """``python -m optimizer models [--json FILE|-]``: the built-in demo models (no TensorFlow)."""
 from __future__ import annotations
 
-from .output import write_json
+from optimizer.cli.output import write_json
 
 
 def add_parser(sub) -> None:
@@ -14,7 +14,7 @@ def add_parser(sub) -> None:
 def demo_rows() -> list[dict]:
     """One JSON-ready row per demo: name, title, description, input shape, task, classes and
     the number of samples per data split."""
-    from ..demos import list_demos
+    from optimizer.models.demos import list_demos
 
     rows = []
     for demo in list_demos():
@@ -30,7 +30,7 @@ def demo_rows() -> list[dict]:
 
 def _split_sizes(demo) -> dict:
     try:  # cheap: counts the source split without preprocessing (no 96x96 upsampling)
-        from ..demos.datasets import split_sizes
+        from optimizer.models.demos.datasets import split_sizes
 
         return split_sizes(demo.name)
     except ImportError:

@@ -13,9 +13,16 @@ from __future__ import annotations
 import argparse
 import textwrap
 
-from ..recommend import AccuracyPriority, Answers, Effort, Recommendation, SizeReduction, recommend
-from ..registry import TARGET_LABELS, DataNeed, Target
-from .output import write_json
+from optimizer.cli.output import write_json
+from optimizer.guide.registry import TARGET_LABELS, DataNeed, Target
+from optimizer.recommendation.decide import (
+    AccuracyPriority,
+    Answers,
+    Effort,
+    Recommendation,
+    SizeReduction,
+    recommend,
+)
 
 _DEFAULTS = Answers()
 

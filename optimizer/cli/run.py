@@ -13,11 +13,11 @@ import sys
 import time
 from pathlib import Path
 
-from .. import store
-from ..jobs import RunRequest
-from . import UsageError
-from .check import add_data_options, data_options
-from .output import write_json
+from optimizer.artifacts import store
+from optimizer.cli import UsageError
+from optimizer.cli.check import add_data_options, data_options
+from optimizer.cli.output import write_json
+from optimizer.runs.launch import RunRequest
 
 
 def add_parser(sub) -> None:
@@ -43,8 +43,8 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from ..models import resolve_model
-    from ..orchestrate import execute_run
+    from optimizer.models.resolve import resolve_model
+    from optimizer.runs.orchestrate import execute_run
 
     techniques = [t.strip() for item in args.technique for t in item.split(",") if t.strip()]
     request = RunRequest(model=args.model, techniques=tuple(techniques), data=args.data,
@@ -63,7 +63,7 @@ def run(args) -> int:
         # An uploaded file is untrusted: check it (and its data) in a throwaway process and
         # run the checked copy in <run_dir>/upload; a bad file exits here with one line.
         _refuse_used(run_dir)
-        from ..uploads import run_check
+        from optimizer.models.uploads import run_check
 
         checked = run_check(request.model, request.data, run_dir / "upload", data_options(args))
         request = RunRequest(model=checked.manifest_path, techniques=request.techniques,
@@ -81,7 +81,7 @@ def run(args) -> int:
         try:
             outcome = execute_run(request, run_dir, events, json_path=_json_file(args.json))
         except Exception as exc:
-            from ..events import EventLog, EventType
+            from optimizer.artifacts.events import EventLog, EventType
 
             message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             EventLog(events).emit(EventType.ERROR, message=message)
@@ -100,7 +100,7 @@ def run(args) -> int:
 def needs_check(ref: str) -> bool:
     """True for a model file that has not been checked yet (not a demo, not a checked
     upload's ``upload.json``): ``run`` checks it first (``uploads.run_check``)."""
-    from ..uploads.prepare import is_manifest
+    from optimizer.models.uploads.prepare import is_manifest
 
     path = Path(str(ref)).expanduser()
     return path.suffix.lower() in (".h5", ".hdf5", ".keras", ".zip", ".tflite") and \
@@ -110,7 +110,7 @@ def needs_check(ref: str) -> bool:
 def _refuse_used(run_dir: Path) -> None:
     """Refuse a folder where a run already started (its events exist). A ``request.json``
     alone is fine: ``jobs.start_run`` writes it before it spawns this command."""
-    from ..events import read_events
+    from optimizer.artifacts.events import read_events
 
     if read_events(run_dir / store.EVENTS):
         raise UsageError(f"{run_dir} already holds a run; pass a new --out folder")

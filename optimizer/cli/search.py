@@ -22,9 +22,9 @@ import sys
 import time
 from pathlib import Path
 
-from .. import store
-from . import UsageError
-from .output import write_json
+from optimizer.artifacts import store
+from optimizer.cli import UsageError
+from optimizer.cli.output import write_json
 
 
 def _floats(text: str) -> tuple:
@@ -73,8 +73,8 @@ def add_parser(sub) -> None:
 
 
 def _request(args):
-    from ..search.candidates import DEFAULT_CLUSTERS, DEFAULT_SPARSITIES
-    from ..search.request import SearchRequest
+    from optimizer.search.candidates import DEFAULT_CLUSTERS, DEFAULT_SPARSITIES
+    from optimizer.search.request import SearchRequest
 
     missing = [flag for flag, value in (("--model", args.model), ("--target", args.target),
                                         ("--max-accuracy-drop", args.max_accuracy_drop))
@@ -94,7 +94,7 @@ def _request(args):
 
 
 def run(args) -> int:
-    from ..search.runner import SEARCH, execute_repair, execute_search
+    from optimizer.search.runner import SEARCH, execute_repair, execute_search
 
     if args.keep_float or args.analyse_layers:
         if not args.out:
@@ -105,7 +105,7 @@ def run(args) -> int:
             _own(run_dir)
             outcome = execute_repair(run_dir, args.keep_float, analyse=args.analyse_layers)
     else:
-        from ..models import resolve_model
+        from optimizer.models.resolve import resolve_model
 
         request = _request(args)
         bundle = resolve_model(request.model, request.data)   # fail fast on unusable input
@@ -144,7 +144,7 @@ def _claim(run_dir: Path, request, name: str) -> None:
 
 
 def _print(outcome, run_dir: Path) -> None:
-    from ..search.pareto import size_of
+    from optimizer.search.pareto import size_of
 
     rows = [("trial", "status", "metric", "size", "gzip", "latency ms", "goals")]
     for r in outcome.trials:

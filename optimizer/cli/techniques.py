@@ -1,8 +1,8 @@
 """``python -m optimizer techniques [--json FILE|-]``: the technique registry."""
 from __future__ import annotations
 
-from ..registry import TECHNIQUES
-from .output import write_json
+from optimizer.cli.output import write_json
+from optimizer.guide.registry import TECHNIQUES
 
 
 def add_parser(sub) -> None:

@@ -19,8 +19,8 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from ..engine.pipeline import run_job
-    from ..orchestrate import JobSpec
+    from optimizer.artifacts.job import JobSpec
+    from optimizer.engine.pipeline import run_job
 
     job = JobSpec.load(args.job)
     run_job(job)  # every spec now has a result (ok or error) in the job's results file

@@ -13,9 +13,14 @@ TensorFlow is imported only inside functions, through ``optimizer.compat``.
 """
 from __future__ import annotations
 
-from ..configs import ClusteringConfig
-from .weights import (TransformStep, copy_model, require_plain_model, require_tf_keras_model,
-                      transform_report)
+from optimizer.engine.weights import (
+    TransformStep,
+    copy_model,
+    require_plain_model,
+    require_tf_keras_model,
+    transform_report,
+)
+from optimizer.guide.configs import ClusteringConfig
 
 #: ClusteringConfig.init -> the name of TFMOT's CentroidInitialization member.
 CENTROID_INITS = {

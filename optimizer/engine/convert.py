@@ -22,7 +22,7 @@ Converter presets (``PtqConfig.technique``):
   with ``TFLITE_BUILTINS`` added, so that op falls back to float; the log says which op.
 - A quantization-aware (TFMOT ``quantize_model``) model converts with DEFAULT and no
   representative data (its ranges were learned); integer_only adds int8 (or uint8) I/O types
-  only (see ``_configure``), and the same float-op check applies.
+  only (see ``configure``), and the same float-op check applies.
 
 Selective quantization (some ops kept in float) reuses these presets from
 ``engine.quant_debug``.
@@ -39,26 +39,17 @@ calibration work on it alike.
 """
 from __future__ import annotations
 
-import os
 import re
-import sys
-import tempfile
 import time
-import warnings
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from .. import compat
-from ..configs import IoType, PtqConfig
-from ..registry import TechniqueId
-from ..schema import Engine
-from .sources import SavedModelSource, TfliteSource
-
-
-class ConversionError(ValueError):
-    """A conversion failed; the message is one line: the cause and the fix."""
+from optimizer import compat
+from optimizer.engine.converter import Conversion, ConversionError, convert_with, first_line
+from optimizer.guide.configs import PtqConfig
+from optimizer.guide.registry import TechniqueId
+from optimizer.models.sources import SavedModelSource, TfliteSource
 
 
 class FreezeError(ConversionError):
@@ -88,24 +79,6 @@ class FrozenModel:
 
 #: Op types of a recurrent loop whose tensor list needs a static batch size to convert.
 _TENSOR_LIST_OPS = frozenset({"TensorListReserve", "TensorListFromTensor"})
-
-
-@dataclass(frozen=True)
-class Conversion:
-    """One produced ``.tflite``: its bytes, the engine and technique, time taken and notes.
-
-    ``seconds`` is the wall time of the call that produced it (including freezing when a Keras
-    model was frozen on the fly). ``log`` holds the notable converter messages (warnings,
-    fallbacks), never its routine start-up noise. ``recipe`` spells out the converter options
-    or LiteRT Quantizer recipe that produced the file.
-    """
-
-    tflite: bytes = field(repr=False)
-    engine: Engine
-    seconds: float
-    technique: TechniqueId
-    log: tuple = ()
-    recipe: str = ""  # the exact options used, for recipe.json (reproduce the file)
 
 
 def freeze_model(model) -> FrozenModel:
@@ -138,7 +111,7 @@ def freeze_model(model) -> FrozenModel:
             concrete = tf.function(forward).get_concrete_function(*specs)
             return convert_variables_to_constants_v2(concrete)
         except Exception as exc:  # noqa: BLE001 - any tracing failure means "cannot freeze"
-            raise FreezeError(f"could not freeze the model ({_first_line(exc)}); convert it "
+            raise FreezeError(f"could not freeze the model ({first_line(exc)}); convert it "
                               "with from_keras_model instead") from exc
 
     frozen, note, recurrent = trace(shapes), "", False
@@ -181,7 +154,7 @@ def convert(source, config: PtqConfig, representative=None) -> Conversion:
     """
     start = time.perf_counter()
     if isinstance(source, (SavedModelSource, TfliteSource)):  # uploads without a Keras model
-        from .sources import convert_upload
+        from optimizer.engine.sources import convert_upload
 
         return convert_upload(source, config, representative, start)
     if not isinstance(source, FrozenModel):
@@ -195,7 +168,7 @@ def convert(source, config: PtqConfig, representative=None) -> Conversion:
     frozen = source
     if frozen.recurrent and config.needs_calibration and not frozen.quantization_aware:
         _refuse_loop_calibration(frozen, config)
-    result = _convert_with(
+    result = convert_with(
         lambda: tf.lite.TFLiteConverter.from_concrete_functions([frozen.function]),
         "from_concrete_functions(frozen graph)", config, representative, frozen.input_shapes,
         frozen.input_dtypes, frozen.quantization_aware, start,
@@ -208,7 +181,7 @@ def _refuse_loop_calibration(frozen: FrozenModel, config: PtqConfig) -> None:
     loop: measured with TF 2.21, calibrating an LSTM, GRU or SimpleRNN loop for integer,
     integer_only or int16x8 kills the process (segmentation fault)."""
     float_file = convert(frozen, PtqConfig(TechniqueId.FLOAT32)).tflite
-    from ..tflite_facts import tflite_facts
+    from optimizer.measuring.facts import tflite_facts
 
     if "WHILE" in tflite_facts(float_file).ops:
         raise ConversionError(
@@ -229,7 +202,7 @@ def convert_from_keras(model, config: PtqConfig, representative=None) -> Convers
     inputs = getattr(model, "inputs", None) or []
     shapes = tuple((None, *tuple(t.shape)[1:]) for t in inputs)
     dtypes = tuple(np.dtype(t.dtype.as_numpy_dtype).name for t in inputs)
-    return _convert_with(lambda: tf.lite.TFLiteConverter.from_keras_model(model),
+    return convert_with(lambda: tf.lite.TFLiteConverter.from_keras_model(model),
                          "from_keras_model", config, representative, shapes, dtypes,
                          is_quantization_aware(model), start)
 
@@ -243,203 +216,6 @@ def is_quantization_aware(model) -> bool:
 
 # -- internals ---------------------------------------------------------------------------------
 
-def _configure(converter, tf, config: PtqConfig, reps, qat: bool, fallback: bool) -> None:
-    """Set the converter options of one preset (see the module docstring)."""
-    tid = TechniqueId(config.technique)
-    if qat:
-        if tid not in (TechniqueId.INTEGER, TechniqueId.INTEGER_ONLY):
-            raise ConversionError(f"a quantization-aware (QAT) model converts to 'integer' or "
-                                  f"'integer_only', not '{tid.value}'; convert the model from "
-                                  "before quantize_model for other variants")
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        if tid == TechniqueId.INTEGER_ONLY:
-            # Only the I/O types: adding TFLITE_BUILTINS_INT8 makes TF 2.21 demand a
-            # representative dataset even for QAT graphs. The output is identical (measured)
-            # and require_integer_only still verifies no op stayed in float.
-            _integer_io(converter, tf, config, restrict_ops=False)
-        return
-    if tid == TechniqueId.FLOAT32:
-        return
-    converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    if tid == TechniqueId.FLOAT16:
-        converter.target_spec.supported_types = [tf.float16]
-    elif tid == TechniqueId.INTEGER:
-        converter.representative_dataset = reps
-    elif tid == TechniqueId.INTEGER_ONLY:
-        converter.representative_dataset = reps
-        _integer_io(converter, tf, config)
-    elif tid == TechniqueId.INT16X8:
-        converter.representative_dataset = reps
-        ops = [tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]
-        if fallback:
-            ops.append(tf.lite.OpsSet.TFLITE_BUILTINS)
-        converter.target_spec.supported_ops = ops
-
-
-def _integer_io(converter, tf, config: PtqConfig, restrict_ops: bool = True) -> None:
-    if restrict_ops:
-        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    io = tf.uint8 if IoType(config.io_type) == IoType.UINT8 else tf.int8
-    converter.inference_input_type = io
-    converter.inference_output_type = io
-
-
-def _convert_with(make, origin: str, config: PtqConfig, representative, shapes, dtypes,
-                  qat: bool, start: float, names=None) -> Conversion:
-    """Configure, convert (capturing stderr), retry int16x8 once with float fallback, check."""
-    tf = compat.tf()
-    tid = TechniqueId(config.technique)
-    reps, samples = _representative(shapes, dtypes, config, representative, qat)
-    log: list[str] = []
-    fallback = False
-    while True:
-        captured: list[str] = []
-        with _captured_stderr(captured), warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            converter = make()  # from_concrete_functions logs a deprecation note: captured
-            _configure(converter, tf, config, reps, qat, fallback)
-            try:
-                tflite, error = converter.convert(), None
-            except Exception as exc:  # noqa: BLE001 - every converter failure is translated
-                tflite, error = None, exc
-        text = captured[0]
-        if error is None:
-            log.extend(_notable([str(w.message) for w in caught] + text.splitlines()))
-            break
-        op = re.search(r"16x8-bit not yet supported for op: '(\w+)'", str(error))
-        if tid == TechniqueId.INT16X8 and op and not fallback:
-            op = op.group(1)
-            log.append(f"op {op} has no int16x8 kernel: converted again with TFLITE_BUILTINS "
-                       f"so {op} runs in float")
-            fallback = True
-            continue
-        os.write(2, text.encode(errors="replace")[-4000:])  # the job log keeps the detail
-        raise _conversion_error(error, text, tid) from error
-    if names:
-        from .quantizer import add_signature  # flatbuffer helper shared with the .tflite path
-
-        tflite = add_signature(tflite, *names)
-    require_integer_only(tflite, config)
-    return Conversion(tflite=tflite, engine=Engine.CONVERTER,
-                      seconds=time.perf_counter() - start, technique=tid, log=tuple(log),
-                      recipe=_describe(converter, origin, samples))
-
-
-def _describe(converter, origin: str, samples: int) -> str:
-    """The converter options that produced a file, spelled as the converter's API."""
-    parts = [f"TFLiteConverter.{origin}"]
-    if converter.optimizations:
-        parts.append("optimizations=[DEFAULT]")
-    if converter.target_spec.supported_types:
-        parts.append("supported_types=[%s]" % ", ".join(
-            t.name for t in converter.target_spec.supported_types))
-    ops = sorted(str(o).split(".")[-1] for o in converter.target_spec.supported_ops)
-    if ops != ["TFLITE_BUILTINS"]:
-        parts.append(f"supported_ops=[{', '.join(ops)}]")
-    if converter.representative_dataset is not None:
-        parts.append(f"representative_dataset={samples} samples")
-    for name in ("inference_input_type", "inference_output_type"):
-        value = getattr(converter, name, None)
-        if value is not None and getattr(value, "name", "float32") != "float32":
-            parts.append(f"{name}={value.name}")
-    return ", ".join(parts)
-
-
-# Routine converter chatter that says nothing about this model.
-_NOISE = re.compile(
-    r"fully_quantize: |Ignored output_format|Ignored drop_control_dependency|cuInit|cuda|"
-    r"oneDNN|absl::InitializeLog|trackable_obj|Statistics for quantized inputs were expected|"
-    r"XNNPACK delegate|TF_ENABLE_ONEDNN_OPTS|rebuild TensorFlow|^\s*warnings\.warn|"
-    r"^\s*$|^\^$|^\s+\S+\(.*\)$|MLIR V1 optimization pass|does not support 'optimizations'|"
-    r"Estimated count of arithmetic ops|Ignored change_concat_input_ranges", re.IGNORECASE)
-
-
-def _notable(lines) -> list[str]:
-    """The converter messages worth keeping: warnings about this model, deduplicated."""
-    kept: list[str] = []
-    for line in lines:
-        text = re.sub(r"^[WIE]\d{4} [\d:.]+\s+\d+ \S+\] ", "", str(line)).strip()
-        text = re.sub(r"^(loc\(.*?\)|\S+:\d+:\d+): ", "", text)
-        if not text or _NOISE.search(text) or text in kept:
-            continue
-        if re.search(r"warning|error|not |fallback|unsupported|float", text, re.IGNORECASE):
-            kept.append(text[:240])
-    return kept[:12]
-
-
-def _conversion_error(error: Exception, captured: str, tid: TechniqueId) -> ConversionError:
-    """Turn a converter exception into one line: the cause (op names) and the fix."""
-    text = f"{error}\n{captured}"
-    flex = re.search(r"TF Select ops: ([^\n]+)", text)
-    missing = sorted(set(re.findall(r"'tf\.(\w+)' op is neither a custom op nor a flex op",
-                                     text)))
-    if flex or missing:
-        ops = flex.group(1).strip() if flex else ", ".join(missing)
-        return ConversionError(f"TensorFlow op(s) {ops} have no LiteRT builtin kernel (they "
-                               "would need TF Select ops); replace them with LiteRT-supported "
-                               "ops and convert again")
-    unsupported = re.search(r"not yet supported for op: '(\w+)'", text)
-    if unsupported:
-        op = unsupported.group(1)
-        return ConversionError(f"{tid.value}: op {op} cannot be quantized this way; use "
-                               f"'integer' (float fallback) or 'dynamic_range', or replace op "
-                               f"{op}")
-    for line in text.splitlines():
-        match = re.search(r"error: (.+)", line)
-        if match:
-            cause = match.group(1).strip()
-            break
-    else:
-        cause = _first_line(error)
-    return ConversionError(f"{tid.value} conversion failed: {cause[:220]}; check that the "
-                           "float32 conversion works, then try another technique")
-
-
-def require_integer_only(tflite: bytes, config: PtqConfig, tool: str = "the converter") -> None:
-    """Raise ``ConversionError`` if an integer_only file kept float ops (naming them and the
-    fix); the converter (and the LiteRT Quantizer) leave such ops in float silently."""
-    if TechniqueId(config.technique) != TechniqueId.INTEGER_ONLY:
-        return
-    from ..tflite_facts import tflite_facts
-
-    floats = tflite_facts(tflite).float_ops
-    if floats:
-        raise ConversionError(f"integer_only: {', '.join(floats)} cannot be quantized to int8 "
-                              f"({tool} kept float); use 'integer' (float fallback), or "
-                              f"replace op {floats[0]}")
-
-
-def _representative(shapes, dtypes, config: PtqConfig, data, qat: bool):
-    """The calibration generator (built once; one sample per yield, a list per input) and its
-    sample count."""
-    tid = TechniqueId(config.technique)
-    if qat or not config.needs_calibration:
-        return None, 0
-    if data is None:
-        raise ValueError(f"{tid.value} needs representative data for calibration: pass 100-500 "
-                         "unlabelled input samples, or use dynamic_range, which needs none")
-    arrays = list(data) if isinstance(data, (list, tuple)) else [data]
-    if len(arrays) != len(shapes):
-        raise ValueError(f"the model has {len(shapes)} inputs but {len(arrays)} representative "
-                         "arrays were given; pass one array per input")
-    arrays = [np.asarray(a)[: config.calibration_samples].astype(d, copy=False)
-              for a, d in zip(arrays, dtypes)]
-    for array, shape in zip(arrays, shapes):
-        expected = tuple(shape[1:])
-        if len(array.shape) != len(shape) or any(
-                e is not None and e != a for e, a in zip(expected, array.shape[1:])):
-            raise ValueError(f"representative samples have shape {tuple(array.shape[1:])} but "
-                             f"the model expects {expected}; pass inputs shaped like the model's")
-    count = min(len(a) for a in arrays)
-    if count == 0:
-        raise ValueError("the representative dataset is empty: pass 100-500 input samples")
-
-    def generator():
-        for i in range(count):
-            yield [a[i:i + 1] for a in arrays]
-
-    return generator, count
-
 
 def _spec_name(name, index: int) -> str:
     # TensorSpec names become graph op names: keep them to the characters TF accepts.
@@ -447,26 +223,3 @@ def _spec_name(name, index: int) -> str:
     return clean if re.match(r"[A-Za-z0-9.]", clean) else f"x{clean}"
 
 
-def _first_line(exc: Exception) -> str:
-    text = str(exc).strip().splitlines()
-    return (text[0] if text else type(exc).__name__)[:200]
-
-
-@contextmanager
-def _captured_stderr(into: list):
-    """Redirect file descriptor 2 (the C++ converter writes there) into ``into`` as text.
-
-    Process-wide, like the converter's own output: a job process converts one model at a time.
-    """
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with tempfile.TemporaryFile(mode="w+b") as sink:
-        os.dup2(sink.fileno(), 2)
-        try:
-            yield
-        finally:
-            sys.stderr.flush()
-            os.dup2(saved, 2)
-            os.close(saved)
-            sink.seek(0)
-            into.append(sink.read().decode(errors="replace"))

@@ -16,7 +16,7 @@ from enum import Enum
 
 import numpy as np
 
-from ..configs import FinetuneConfig
+from optimizer.guide.configs import FinetuneConfig
 
 #: At most this many per-batch progress calls per second (epoch ends always report).
 PROGRESS_PER_SECOND = 4
@@ -113,8 +113,7 @@ def finetune(model, dataset, config: FinetuneConfig, callbacks=(), on_progress=N
     """
     x, y = _training_arrays(dataset)  # before TensorFlow loads: unlabelled data fails fast
     from optimizer import compat
-
-    from .weights import require_tf_keras_model
+    from optimizer.engine.weights import require_tf_keras_model
 
     require_tf_keras_model(model, "fine-tuning")
     _check_input_shape(model, x)

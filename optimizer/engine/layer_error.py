@@ -95,7 +95,7 @@ def layer_errors(debug, denylisted_nodes=()) -> list[LayerError]:
     """Run the debugger (``quant_debug.QuantizationDebug``) and return every quantized op's error,
     in graph order. With ``denylisted_nodes`` those ops stay float (and are not reported): the
     "after" picture of a selective quantization."""
-    from .. import compat
+    from optimizer import compat
 
     tf = compat.tf()
     nodes = [str(n) for n in denylisted_nodes]

@@ -11,13 +11,19 @@ from __future__ import annotations
 import sys
 import traceback
 
-from ..registry import TechniqueId
-from .pipeline import JobContext, convert_and_measure, error_message, load_step, timer
+from optimizer.engine.context import (
+    JobContext,
+    convert_and_measure,
+    error_message,
+    load_step,
+    timer,
+)
+from optimizer.guide.registry import TechniqueId
 
 
 def run_baseline(ctx: JobContext) -> None:
     """Convert and measure float32 and the job's post-training specs (float32 first)."""
-    from .convert import freeze_model
+    from optimizer.engine.convert import freeze_model
 
     specs = [TechniqueId.FLOAT32.value] + [s for s in ctx.job.specs
                                            if s != TechniqueId.FLOAT32.value]
@@ -61,7 +67,7 @@ def run_baseline(ctx: JobContext) -> None:
 
 def _source_step(source) -> str:
     """The pipeline step that says where an upload without a Keras model converts from."""
-    from .sources import SavedModelSource
+    from optimizer.models.sources import SavedModelSource
 
     if isinstance(source, SavedModelSource):
         return "converted from the SavedModel (TFLiteConverter.from_saved_model)"

@@ -13,9 +13,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..configs import PruningConfig
-from .weights import (TransformReport, copy_model, require_plain_model, require_tf_keras_model,
-                      transform_report)
+from optimizer.engine.weights import (
+    TransformReport,
+    copy_model,
+    require_plain_model,
+    require_tf_keras_model,
+    transform_report,
+)
+from optimizer.guide.configs import PruningConfig
 
 #: Share of the fine-tune's steps over which the sparsity ramps up to the target.
 RAMP_FRACTION = 0.75

@@ -22,8 +22,13 @@ from __future__ import annotations
 
 import re
 
-from .weights import (TransformStep, copy_model, require_plain_model, require_tf_keras_model,
-                      transform_report)
+from optimizer.engine.weights import (
+    TransformStep,
+    copy_model,
+    require_plain_model,
+    require_tf_keras_model,
+    transform_report,
+)
 
 PRESERVE_OPTIONS = (None, "sparsity", "clusters", "sparsity+clusters")
 

@@ -14,12 +14,18 @@ import time
 import warnings
 from dataclasses import dataclass, field
 
-from .. import compat
-from ..configs import PtqConfig
-from ..registry import TechniqueId
-from ..schema import Engine
-from .convert import (Conversion, FrozenModel, _captured_stderr, _configure, _conversion_error,
-                      _representative, freeze_model)
+from optimizer import compat
+from optimizer.engine.convert import FrozenModel, freeze_model
+from optimizer.engine.converter import (
+    Conversion,
+    captured_stderr,
+    configure,
+    conversion_error,
+    representative_dataset,
+)
+from optimizer.guide.configs import PtqConfig
+from optimizer.guide.registry import TechniqueId
+from optimizer.guide.schema import Engine
 
 
 @dataclass(frozen=True)
@@ -52,17 +58,17 @@ def quantization_debugger(source, representative, calibration_samples: int = 200
     start = time.perf_counter()
     frozen = source if isinstance(source, FrozenModel) else freeze_model(source)
     config = PtqConfig(TechniqueId.INTEGER, calibration_samples=calibration_samples)
-    reps, _ = _representative(frozen.input_shapes, frozen.input_dtypes, config, representative,
+    reps, _ = representative_dataset(frozen.input_shapes, frozen.input_dtypes, config, representative,
                               False)
     debug_config = PtqConfig(TechniqueId.INTEGER, calibration_samples=debug_samples)
-    debug_reps, count = _representative(frozen.input_shapes, frozen.input_dtypes, debug_config,
+    debug_reps, count = representative_dataset(frozen.input_shapes, frozen.input_dtypes, debug_config,
                                         representative, False)
     captured: list[str] = []
     error = None
-    with _captured_stderr(captured), warnings.catch_warnings():
+    with captured_stderr(captured), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the debugger's own tf.lite.Interpreter warns
         converter = tf.lite.TFLiteConverter.from_concrete_functions([frozen.function])
-        _configure(converter, tf, config, reps, qat=False, fallback=False)
+        configure(converter, tf, config, reps, qat=False, fallback=False)
         try:
             debugger = tf.lite.experimental.QuantizationDebugger(converter=converter,
                                                                  debug_dataset=debug_reps)
@@ -70,7 +76,7 @@ def quantization_debugger(source, representative, calibration_samples: int = 200
             error = exc
     if error is not None:
         os.write(2, captured[0].encode(errors="replace")[-4000:])
-        raise _conversion_error(error, captured[0], TechniqueId.INTEGER) from error
+        raise conversion_error(error, captured[0], TechniqueId.INTEGER) from error
     return QuantizationDebug(debugger=debugger, frozen=frozen,
                              calibration_samples=calibration_samples, debug_samples=count,
                              seconds=time.perf_counter() - start)
@@ -89,7 +95,7 @@ def selective_conversion(debug: QuantizationDebug, denylisted_nodes=()) -> Conve
     nodes = [str(n) for n in denylisted_nodes]
     captured: list[str] = []
     error = None
-    with _captured_stderr(captured), warnings.catch_warnings():
+    with captured_stderr(captured), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
             debug.debugger.options = tf.lite.experimental.QuantizationDebugOptions(
@@ -99,8 +105,8 @@ def selective_conversion(debug: QuantizationDebug, denylisted_nodes=()) -> Conve
             error = exc
     if error is not None:
         os.write(2, captured[0].encode(errors="replace")[-4000:])
-        raise _conversion_error(error, captured[0], TechniqueId.INTEGER) from error
-    from .quantizer import add_signature
+        raise conversion_error(error, captured[0], TechniqueId.INTEGER) from error
+    from optimizer.engine.signature import add_signature
 
     tflite = add_signature(tflite, debug.frozen.input_names, debug.frozen.output_names)
     recipe = (f"TFLiteConverter.from_concrete_functions(frozen graph), optimizations=[DEFAULT], "

@@ -33,11 +33,12 @@ import warnings
 
 import numpy as np
 
-from .. import compat
-from ..configs import IoType, PtqConfig
-from ..registry import TechniqueId
-from ..schema import Engine
-from .convert import Conversion, ConversionError, require_integer_only
+from optimizer import compat
+from optimizer.engine.converter import Conversion, ConversionError, require_integer_only
+from optimizer.engine.signature import add_signature
+from optimizer.guide.configs import IoType, PtqConfig
+from optimizer.guide.registry import TechniqueId
+from optimizer.guide.schema import Engine
 
 #: The LiteRT Quantizer recipe used for each post-training technique (see the docstring).
 RECIPES = {
@@ -68,7 +69,7 @@ def quantize_tflite(float_tflite: bytes, config: PtqConfig, representative=None)
     if config.needs_calibration and representative is None:
         raise ValueError(f"{tid.value} needs representative data for calibration: pass 100-500 "
                          "unlabelled input samples, or use dynamic_range, which needs none")
-    from ..tflite_facts import tflite_facts
+    from optimizer.measuring.facts import tflite_facts
 
     stored = set(tflite_facts(float_tflite).weight_dtypes)
     if stored - {"float32"}:
@@ -158,42 +159,3 @@ def _one_line(tid: TechniqueId, exc: Exception) -> str:
             "model instead, or try another technique")
 
 
-def add_signature(tflite: bytes, input_names=None, output_names=None,
-                  key: str = "serving_default") -> bytes:
-    """Return the file with a ``serving_default`` signature over subgraph 0, if it has none.
-
-    Names default to the tensors' own names. Files that already have a signature come back
-    unchanged. Needs only LiteRT's flatbuffer schema (no TensorFlow). Raises ``ValueError``
-    for files whose buffers live outside the flatbuffer (they cannot be re-serialized here).
-    """
-    import flatbuffers
-
-    schema = compat.tflite_schema()
-    if schema.Model.GetRootAs(tflite, 0).SignatureDefsLength():
-        return bytes(tflite)
-    model = schema.ModelT.InitFromPackedBuf(bytearray(tflite), 0)
-    if any(b.offset and b.offset > 1 for b in (model.buffers or [])):
-        raise ValueError("this .tflite keeps its weights outside the flatbuffer and has no "
-                         "signature; re-export it with a signature (serving_default)")
-    graph = model.subgraphs[0]
-
-    def mapping(indices, names):
-        entries = []
-        for i, index in enumerate(indices):
-            entry = schema.TensorMapT()
-            own = graph.tensors[int(index)].name
-            own = own.decode() if isinstance(own, bytes) else str(own)
-            entry.name = names[i] if names and i < len(names) else own
-            entry.tensorIndex = int(index)
-            entries.append(entry)
-        return entries
-
-    signature = schema.SignatureDefT()
-    signature.signatureKey = key
-    signature.subgraphIndex = 0
-    signature.inputs = mapping(list(graph.inputs), list(input_names or []))
-    signature.outputs = mapping(list(graph.outputs), list(output_names or []))
-    model.signatureDefs = [signature]
-    builder = flatbuffers.Builder(len(tflite) + 4096)
-    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
-    return bytes(builder.Output())

@@ -18,8 +18,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..registry import TechniqueId, parse_spec
-from .pipeline import JobContext, convert_and_measure, load_step, retraining_kinds, timer
+from optimizer.engine.context import (
+    JobContext,
+    convert_and_measure,
+    load_step,
+    retraining_kinds,
+    timer,
+)
+from optimizer.guide.registry import TechniqueId, parse_spec
 
 #: Progress fractions: loading ends at FINETUNE_START, fine-tuning (all stages, in proportion
 #: to their epochs) at FINETUNE_END; each spec's conversion and evaluation then runs to
@@ -107,7 +113,7 @@ def run_retraining(ctx: JobContext) -> None:
 
 def _run_stage(ctx, stage: Stage, model, dataset, config, specs, span):
     """Apply one transform, fine-tune it and strip it; return (model, steps, notes)."""
-    from .finetune import finetune
+    from optimizer.engine.finetune import finetune
 
     lo, hi = span
     label = {"pruning": "pruning", "clustering": "clustering", "qat": "QAT"}[stage.kind]
@@ -123,10 +129,10 @@ def _run_stage(ctx, stage: Stage, model, dataset, config, specs, span):
 
     ctx.progress(specs, f"apply {label}", lo, f"applying {label}")
     if stage.kind == "pruning":
-        from .pruning import apply_pruning, strip_pruning
+        from optimizer.engine.pruning import apply_pruning, strip_pruning
 
         cfg = ctx.settings.pruning
-        from .finetune import train_steps
+        from optimizer.engine.finetune import train_steps
 
         steps_per_epoch = train_steps(dataset, config)
         step = apply_pruning(model, cfg, steps_per_epoch=steps_per_epoch, epochs=config.epochs)
@@ -138,7 +144,7 @@ def _run_stage(ctx, stage: Stage, model, dataset, config, specs, span):
         return (strip_pruning(step.model), [described, ft_text(report), "strip_pruning"],
                 _skipped_notes(step))
     if stage.kind == "clustering":
-        from .clustering import apply_clustering, strip_clustering
+        from optimizer.engine.clustering import apply_clustering, strip_clustering
 
         cfg = ctx.settings.clustering
         step = apply_clustering(model, cfg, preserve_sparsity=stage.preserve == "sparsity")
@@ -150,7 +156,7 @@ def _run_stage(ctx, stage: Stage, model, dataset, config, specs, span):
                      f"{', sparsity-preserving' if stage.preserve else ''})")
         return (strip_clustering(clustered), [described, ft_text(report), "strip_clustering"],
                 _skipped_notes(step))
-    from .qat import apply_qat
+    from optimizer.engine.qat import apply_qat
 
     step = apply_qat(model, preserve=stage.preserve)
     quantized = _model_of(step)
@@ -163,7 +169,7 @@ def _run_stage(ctx, stage: Stage, model, dataset, config, specs, span):
 def _freeze_or_keep(model, notes: list):
     """Freeze once (QAT models too: the frozen graph keeps their fake-quant ranges); when that
     fails, convert from the Keras model and say so."""
-    from .convert import FreezeError, freeze_model
+    from optimizer.engine.convert import FreezeError, freeze_model
 
     try:
         return freeze_model(model)
@@ -192,7 +198,7 @@ _TFMOT_UNSUPPORTED = re.compile(r"initialize `(?P<what>\w+)` with a supported la
 def unsupported_layer(exc: BaseException) -> str | None:
     """"not applicable: ..." when ``exc`` says TFMOT cannot transform a layer of the model
     (QAT's ``UnsupportedLayerError``, or pruning/clustering refusing a layer class), else None."""
-    from .qat import UnsupportedLayerError
+    from optimizer.engine.qat import UnsupportedLayerError
 
     if isinstance(exc, UnsupportedLayerError):
         return f"not applicable: {exc}"
@@ -207,7 +213,7 @@ def unsupported_layer(exc: BaseException) -> str | None:
 
 def _not_applicable(ctx: JobContext, specs, message: str) -> None:
     """Record every spec of the job as skipped, with why it does not apply to this model."""
-    from ..schema import Result, Status
+    from optimizer.guide.schema import Result, Status
 
     text = message if message.startswith("not applicable") else f"not applicable: {message}"
     for spec in specs:

@@ -27,10 +27,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from .. import store
-from ..registry import TechniqueId
+from optimizer.artifacts import store
+from optimizer.guide.registry import TechniqueId
 
-SELECTIVE = "selective"
 MODES = ("auto", "hand", "analyse")
 LAYER_REPORT = "layers.json"
 
@@ -92,10 +91,10 @@ def read_task(job) -> SelectiveTask:
 
 def run_selective(ctx) -> None:
     """Run one selective job inside its worker (``ctx`` is a ``pipeline.JobContext``)."""
-    from .convert import freeze_model
-    from .quant_debug import quantization_debugger, selective_conversion
-    from .layer_error import layer_errors, worst_layers
-    from .pipeline import load_step, timer
+    from optimizer.engine.context import load_step, timer
+    from optimizer.engine.convert import freeze_model
+    from optimizer.engine.layer_error import layer_errors, worst_layers
+    from optimizer.engine.quant_debug import quantization_debugger, selective_conversion
 
     task = read_task(ctx.job)
     specs = list(ctx.job.specs)
@@ -145,7 +144,7 @@ def run_selective(ctx) -> None:
 
 def _auto(ctx, task, debug, before, worst_layers, selective_conversion, report) -> dict:
     """Keep the 1, 2, ... worst ops in float until the accuracy budget is met."""
-    from ..goals import AccuracyGoal
+    from optimizer.guide.goals import AccuracyGoal
 
     goal = AccuracyGoal(**task.accuracy_goal)
     ranked = worst_layers(before, task.max_layers)
@@ -179,7 +178,7 @@ def _better(value, other, higher: bool) -> bool:
 
 def _attempt(ctx, debug, layers: list, selective_conversion) -> dict:
     """Quantize with ``layers`` in float and measure it on the test split (no latency)."""
-    from .evaluate import evaluate
+    from optimizer.measuring.accuracy import evaluate
 
     conversion = selective_conversion(debug, layers)
     evaluation = evaluate(conversion.tflite, ctx.bundle.dataset,
@@ -191,7 +190,7 @@ def _attempt(ctx, debug, layers: list, selective_conversion) -> dict:
 
 def _record(ctx, task, conversion, steps, prep_seconds, report, by_name) -> None:
     """Measure the kept file like every result, under the trial's id, and fix its recipe."""
-    from .pipeline import measure_conversion
+    from optimizer.engine.context import measure_conversion
 
     kept = report["kept_float"]
     names = ", ".join(k["layer"] for k in kept)

@@ -2,7 +2,7 @@
 
 ``kernel_stats`` measures sparsity and distinct values per output channel on a model's Keras
 weights, so a pruned or clustered model can be checked before it is converted (the
-``.tflite`` side is measured by ``optimizer.tflite_facts``). Call it on a *stripped* model:
+``.tflite`` side is measured by ``optimizer.measuring.facts``). Call it on a *stripped* model:
 inside clustering wrappers the kernel variables still hold the unclustered weights.
 
 The transforms (``pruning``, ``clustering``, ``qat``) share the small helpers here: the

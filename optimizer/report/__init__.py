@@ -5,7 +5,7 @@ so that importing the package does not load plotly until a figure is drawn.
 """
 from __future__ import annotations
 
-from ..lazy import lazy_getattr
+from optimizer.lazy import lazy_getattr
 
 _LAZY = {
     "accuracy_size_figure": "optimizer.report.charts",

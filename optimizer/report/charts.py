@@ -10,8 +10,8 @@ import math
 
 import plotly.graph_objects as go
 
-from . import style
-from .pareto import pareto_front
+from optimizer.report import style
+from optimizer.report.pareto import pareto_front
 
 #: size kind -> (column, chart title words, axis title words)
 SIZE_COLUMNS = {"raw": ("size_bytes", "size on disk", "Size on disk"),
@@ -43,7 +43,7 @@ def _metric(frame) -> tuple[str, float, str, bool]:
     return label, scale, unit, higher
 
 
-def _empty(title: str, message: str):
+def empty_figure(title: str, message: str):
     fig = go.Figure()
     fig.add_annotation(text=message, showarrow=False, x=0.5, y=0.5, xref="paper",
                        yref="paper", font={"size": style.FONT_SIZE})
@@ -140,7 +140,7 @@ def _label(technique: str, is_baseline: bool) -> str:
     return f"{technique} (baseline)" if is_baseline else technique
 
 
-def _budget_line(fig, threshold, scale, unit, higher):
+def budget_line(fig, threshold, scale, unit, higher):
     """Dashed horizontal line at the worst acceptable metric value, with a shaded 'miss' side."""
     if threshold is None:
         return
@@ -175,7 +175,7 @@ def accuracy_size_figure(frame, size: str = "gzip", budget: float | None = None)
     title = f"Accuracy vs {what}"
     rows = measured(frame, column, "accuracy")
     if rows.empty:
-        return _empty(title, "No measured results yet")
+        return empty_figure(title, "No measured results yet")
     label, scale, unit, higher = _metric(rows)
     divisor, size_label = style.size_unit(rows[column].max())
     fig = go.Figure()
@@ -208,7 +208,7 @@ def accuracy_size_figure(frame, size: str = "gzip", budget: float | None = None)
                            + (f" ({ratio:.2f}x smaller)" if _ok(ratio) and not is_base else "")
                            + ("<br>on the Pareto front" if on_front else "") + "<extra></extra>"),
         ))
-    _budget_line(fig, budget, scale, unit, higher)
+    budget_line(fig, budget, scale, unit, higher)
     style.apply_layout(fig, title, f"{axis} ({size_label})", label)
     fig.update_layout(showlegend=False, title={"subtitle": {"text": (
         "Dotted line: the Pareto front (nothing else is both smaller and more accurate)"
@@ -223,7 +223,7 @@ def accuracy_latency_figure(frame, budget: float | None = None):
     title = "Accuracy vs latency (one sample per inference)"
     rows = measured(frame, "latency_ms_median", "accuracy")
     if rows.empty:
-        return _empty(title, "No latency measured yet")
+        return empty_figure(title, "No latency measured yet")
     label, scale, unit, higher = _metric(rows)
     lows = rows["latency_ms_p10"].where(rows["latency_ms_p10"].map(_ok), rows["latency_ms_median"])
     highs = rows["latency_ms_p90"].where(rows["latency_ms_p90"].map(_ok), rows["latency_ms_median"])
@@ -259,7 +259,7 @@ def accuracy_latency_figure(frame, budget: float | None = None):
                            f"threads: {threads if _ok(threads) else 'n/a'} · kernels: {kernels}"
                            "<extra></extra>"),
         ))
-    _budget_line(fig, budget, scale, unit, higher)
+    budget_line(fig, budget, scale, unit, higher)
     style.apply_layout(fig, title, "Latency per inference (ms, median; bars p10–p90)", label)
     fig.update_layout(showlegend=False, title={"subtitle": {"text": (
         "Median of single-sample invokes; bars span the 10th to 90th percentile")}})
@@ -278,7 +278,7 @@ def size_bars_figure(frame):
     title = "Model size: on disk vs compressed (gzip -9)"
     rows = measured(frame, "size_bytes")
     if rows.empty:
-        return _empty(title, "No measured results yet")
+        return empty_figure(title, "No measured results yet")
     divisor, unit = style.size_unit(rows["size_bytes"].max())
     names = list(rows["technique"])
     colors = [style.technique_color(t) for t in names]

@@ -6,7 +6,7 @@ import json
 import zipfile
 from pathlib import Path
 
-from ..schema import Result
+from optimizer.guide.schema import Result
 
 #: Columns whose values are lists or dicts; the CSV stores them as JSON text.
 _JSON_COLUMNS = ("pipeline", "settings", "ops", "notes")

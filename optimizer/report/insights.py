@@ -10,8 +10,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ..registry import QAT_FAMILY, TechniqueId, parse_spec
-from ..schema import Result
+from optimizer.guide.registry import QAT_FAMILY, TechniqueId, parse_spec
+from optimizer.guide.schema import Result
 
 #: p90 - p10 wider than this fraction of the median is called noisy.
 NOISY_SPREAD = 0.5

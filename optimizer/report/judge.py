@@ -1,9 +1,9 @@
-"""Results judged against the user's goals (``optimizer.goals.Goals``)."""
+"""Results judged against the user's goals (``optimizer.guide.goals.Goals``)."""
 from __future__ import annotations
 
 import math
 
-from ..schema import Result
+from optimizer.guide.schema import Result
 
 
 def _as_result(item) -> Result:

@@ -12,7 +12,7 @@ import math
 
 import plotly.graph_objects as go
 
-from . import style
+from optimizer.report import style
 
 #: RMSE / scale of pure rounding to the int8 grid (uniform error over one quantization step).
 ROUNDING = 1.0 / math.sqrt(12.0)

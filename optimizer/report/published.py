@@ -6,7 +6,7 @@ authors on a Pixel 2, single big CPU core.
 """
 from __future__ import annotations
 
-from ..registry import GUIDE
+from optimizer.guide.registry import GUIDE
 
 PUBLISHED_SOURCE = f"{GUIDE}, Table 1 (published; latency on a Pixel 2, single big CPU core)"
 

@@ -11,12 +11,12 @@ import math
 
 import plotly.graph_objects as go
 
-from ..goals import Goals
-from ..search.candidates import trial_spec
-from ..search.pareto import size_of
-from . import style
-from .charts import _budget_line, _empty, point_labels
-from .judge import accuracy_budget
+from optimizer.guide.goals import Goals
+from optimizer.report import style
+from optimizer.report.charts import budget_line, empty_figure, point_labels
+from optimizer.report.judge import accuracy_budget
+from optimizer.search.candidates import trial_spec
+from optimizer.search.pareto import size_of
 
 _SIZE_WORDS = {"raw": ("size on disk", "Size on disk"),
                "gzip": ("download size (gzip -9)", "Download size, gzip -9")}
@@ -43,7 +43,7 @@ def trials_figure(outcome):
     title = f"Search: accuracy vs {what}"
     rows = [r for r in outcome.trials if r.ok and _ok(r.accuracy) and size_of(r, measure)]
     if not rows:
-        return _empty(title, "No trial measured yet")
+        return empty_figure(title, "No trial measured yet")
     metric = rows[0].metric or "accuracy"
     label, scale, _unit = style.metric_axis(metric)
     higher = bool(rows[0].higher_is_better)
@@ -79,7 +79,7 @@ def trials_figure(outcome):
         if best:
             fig.add_annotation(x=x, y=y, text="<b>best</b>", showarrow=True, arrowhead=2,
                                ax=0, ay=-42, font={"size": style.FONT_SIZE - 1})
-    _budget_line(fig, budget, scale, "%" if scale == 100.0 else "", higher)
+    budget_line(fig, budget, scale, "%" if scale == 100.0 else "", higher)
     style.apply_layout(fig, title, f"{axis} ({unit})", label)
     # no line through the front: it is a front over three axes, drawn here on two
     fig.update_layout(showlegend=False, title={"subtitle": {"text": (

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from ..registry import TechniqueId, parse_spec
+from optimizer.guide.registry import TechniqueId, parse_spec
 
 #: Colour of the training family (base technique) of a spec.
 TECHNIQUE_COLORS = {

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 
-from . import style
+from optimizer.report import style
 
 #: Display columns, in order (the page configures their number formats).
 COLUMNS = (

@@ -12,7 +12,7 @@ import textwrap
 
 import plotly.graph_objects as go
 
-from . import style
+from optimizer.report import style
 
 QUESTION_COLOR = "#2e7d32"
 LEAF_COLOR = "#e8710a"

@@ -11,7 +11,7 @@ Light on import (no TensorFlow, no pandas): the app and the CLI import it freely
 """
 from __future__ import annotations
 
-from ..lazy import lazy_getattr
+from optimizer.lazy import lazy_getattr
 
 _LAZY = {
     "SearchRequest": "optimizer.search.request",
@@ -29,12 +29,12 @@ _LAZY = {
     "SearchOutcome": "optimizer.search.explain",
     "Skip": "optimizer.search.rules",
     "pareto_front": "optimizer.search.pareto",
-    "SearchState": "optimizer.search.jobs",
-    "start_search": "optimizer.search.jobs",
-    "read_search": "optimizer.search.jobs",
-    "stop_search": "optimizer.search.jobs",
-    "start_repair": "optimizer.search.jobs",
-    "list_searches": "optimizer.search.jobs",
+    "SearchState": "optimizer.search.background",
+    "start_search": "optimizer.search.background",
+    "read_search": "optimizer.search.background",
+    "stop_search": "optimizer.search.background",
+    "start_repair": "optimizer.search.background",
+    "list_searches": "optimizer.search.background",
     "layer_reports": "optimizer.search.layers",
     "read_layer_report": "optimizer.search.layers",
     "execute_search": "optimizer.search.runner",

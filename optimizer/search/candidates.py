@@ -19,9 +19,14 @@ import re
 from dataclasses import dataclass, field
 from enum import Enum
 
-from ..recommend import Answers
-from ..recommend_rules import INTEGER_ONLY_TARGETS, data_reason, hardware_reason, runnable
-from ..registry import POST_TRAINING, DataNeed, Target, TechniqueId, parse_spec
+from optimizer.guide.registry import POST_TRAINING, DataNeed, Target, TechniqueId, parse_spec
+from optimizer.recommendation.decide import Answers
+from optimizer.recommendation.rules import (
+    INTEGER_ONLY_TARGETS,
+    data_reason,
+    hardware_reason,
+    runnable,
+)
 
 T = TechniqueId
 DEFAULT_SPARSITIES = (0.5, 0.75)

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..registry import TechniqueId
-from ..schema import Result
-from .pareto import pareto_front, size_of
-from .rules import Skip, best_trial
+from optimizer.guide.registry import TechniqueId
+from optimizer.guide.schema import Result
+from optimizer.search.pareto import pareto_front, size_of
+from optimizer.search.rules import Skip, best_trial
 
 BASELINE = TechniqueId.FLOAT32.value
 _MEASURE_WORDS = {"raw": "on disk", "gzip": "gzipped"}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .. import store
+from optimizer.artifacts import store
 
 LAYER_REPORT = "layers.json"   # the name engine.selective writes
 MODES = {"auto": "automatic repair", "hand": "kept in float by hand",

@@ -4,7 +4,7 @@
 *evaluator* (the real one runs job processes, ``search.engine``; tests script one), and after
 every batch:
 
-* judges every trial with the request's goals (``optimizer.goals``, the baseline's metric
+* judges every trial with the request's goals (``optimizer.guide.goals``, the baseline's metric
   direction) and keeps the best: the smallest size (as the request measures it) that meets
   every goal, accuracy then latency breaking ties;
 * when post-training int8 misses the accuracy budget, queues the selective-quantization repair
@@ -26,12 +26,19 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Protocol
 
-from ..registry import TechniqueId, parse_spec
-from ..schema import Result, Status
-from .candidates import Batch, Candidate, CandidatePlan, Kind, repair_allowed, repair_batch
-from .explain import SearchOutcome, finalize
-from .request import SearchRequest
-from .rules import Skip, Timing, prune_batch
+from optimizer.guide.registry import TechniqueId, parse_spec
+from optimizer.guide.schema import Result, Status
+from optimizer.search.candidates import (
+    Batch,
+    Candidate,
+    CandidatePlan,
+    Kind,
+    repair_allowed,
+    repair_batch,
+)
+from optimizer.search.explain import SearchOutcome, finalize
+from optimizer.search.request import SearchRequest
+from optimizer.search.rules import Skip, Timing, prune_batch
 
 BASELINE = TechniqueId.FLOAT32.value
 

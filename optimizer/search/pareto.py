@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 
-from ..schema import Result
+from optimizer.guide.schema import Result
 
 SIZE_FIELDS = {"raw": "size_bytes", "gzip": "gzip_bytes"}
 

@@ -3,7 +3,7 @@
 ``SearchRequest`` is validated when built (``ValueError`` naming the fix) and round-trips
 through JSON (``search.json`` in the search folder) and the command line (``to_cli_args``).
 The accuracy goal's direction (higher- or lower-is-better) is the metric's, known once the
-float32 baseline is measured; ``goals(higher_is_better)`` builds the ``optimizer.goals`` objects
+float32 baseline is measured; ``goals(higher_is_better)`` builds the ``optimizer.guide.goals`` objects
 the search judges every trial with.
 
 Size is measured as bytes on disk by default ("raw"): what an app bundles and what the
@@ -16,10 +16,10 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, fields
 
-from ..configs import Settings
-from ..goals import AccuracyGoal, FRACTION_METRICS, Goals, LatencyGoal, SizeGoal
-from ..registry import Target
-from .candidates import DEFAULT_CLUSTERS, DEFAULT_SPARSITIES
+from optimizer.guide.configs import Settings
+from optimizer.guide.goals import FRACTION_METRICS, AccuracyGoal, Goals, LatencyGoal, SizeGoal
+from optimizer.guide.registry import Target
+from optimizer.search.candidates import DEFAULT_CLUSTERS, DEFAULT_SPARSITIES
 
 SIZE_MEASURES = ("raw", "gzip")
 #: A search shorter than this cannot even convert the float baseline of a small model.

@@ -25,10 +25,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from ..registry import QAT_FAMILY, TechniqueId, parse_spec
-from ..schema import Result
-from .candidates import Batch, Kind
-from .pareto import size_of
+from optimizer.guide.registry import QAT_FAMILY, TechniqueId, parse_spec
+from optimizer.guide.schema import Result
+from optimizer.search.candidates import Batch, Kind
+from optimizer.search.pareto import size_of
 
 T = TechniqueId
 #: How far below a measured size a trial of the same layout can end up: pruned and clustered

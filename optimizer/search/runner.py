@@ -12,22 +12,29 @@ A search folder looks like a run folder, plus the search's own files::
 
 ``execute_search`` runs a whole search; ``execute_repair`` adds one selective-quantization
 trial (layers picked by hand) or a per-layer analysis to a finished search. Both hold a worker
-slot (``optimizer.slots``) like a run, so latency is never timed beside another job.
+slot (``optimizer.runs.slots``) like a run, so latency is never timed beside another job.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-from .. import store
-from ..configs import Settings
-from ..engine.selective import SelectiveTask
-from ..events import EventLog, EventType
-from ..registry import TechniqueId, parse_spec
-from .candidates import REPAIR_GROUP, REPAIR_ID, Batch, Candidate, Kind, plan_candidates
-from .engine import JobEvaluator
-from .explain import SearchOutcome, finalize
-from .loop import BatchContext, run_search
-from .request import SearchRequest
+from optimizer.artifacts import store
+from optimizer.artifacts.events import EventLog, EventType
+from optimizer.engine.selective import SelectiveTask
+from optimizer.guide.configs import Settings
+from optimizer.guide.registry import TechniqueId, parse_spec
+from optimizer.search.candidates import (
+    REPAIR_GROUP,
+    REPAIR_ID,
+    Batch,
+    Candidate,
+    Kind,
+    plan_candidates,
+)
+from optimizer.search.evaluator import JobEvaluator
+from optimizer.search.explain import SearchOutcome, finalize
+from optimizer.search.loop import BatchContext, run_search
+from optimizer.search.request import SearchRequest
 
 SEARCH = "search.json"
 OUTCOME = "outcome.json"
@@ -74,8 +81,8 @@ def read_outcome(run_dir: Path | str) -> SearchOutcome | None:
 def execute_search(request: SearchRequest, run_dir: Path | str,
                    events: Path | str | None = None) -> SearchOutcome:
     """Run ``request`` into ``run_dir`` (blocking); the caller holds the folder's ``RunLock``."""
-    from ..models import resolve_model
-    from ..slots import worker_slot
+    from optimizer.models.resolve import resolve_model
+    from optimizer.runs.slots import worker_slot
 
     run_dir = Path(run_dir)
     bundle = resolve_model(request.model, request.data)
@@ -115,8 +122,8 @@ def execute_repair(run_dir: Path | str, layers=(), analyse: bool = False) -> Sea
     """
     import time
 
-    from ..models import resolve_model
-    from ..slots import worker_slot
+    from optimizer.models.resolve import resolve_model
+    from optimizer.runs.slots import worker_slot
 
     run_dir = Path(run_dir)
     data = store.read_json(run_dir / SEARCH)

@@ -26,7 +26,7 @@ def _finetune_defaults(model: str) -> dict:
 
 def reproduce_text(technique: str, model: str, settings_pairs=()) -> str:
     """A short standalone script that redoes ``technique`` with tf_keras / TFMOT / TFLite."""
-    from optimizer.reproduce import reproduce_script
+    from optimizer.report.reproduce import reproduce_script
 
     return reproduce_script(parse_spec(technique), Settings.from_pairs(settings_pairs),
                             _finetune_defaults(model))

@@ -1,6 +1,6 @@
 """The Search and Per-layer repair pages' pieces: the goals form, starting a search, live views.
 
-Thin: a search runs as a background process (``optimizer.search.jobs``); this module turns the
+Thin: a search runs as a background process (``optimizer.search.background``); this module turns the
 form into a ``SearchRequest``, remembers the search folder in session state and renders what
 ``read_search`` finds on disk. Nothing here imports TensorFlow.
 """

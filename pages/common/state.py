@@ -48,7 +48,7 @@ def _housekeeping(session_id: str, sweep: bool) -> None:
     """``touch`` this session; on a new one, ``sweep_stale`` the others (age-based, never a
     session with a live run). A full disk or a race with another server process must never
     break a page, so failures here are ignored: the next page view tries again."""
-    from optimizer.uploads.sessions import sweep_stale, touch
+    from optimizer.models.uploads.sessions import sweep_stale, touch
 
     try:
         touch(session_id)

@@ -1,6 +1,6 @@
 """The "Your own model" half of the Model page: upload, check, and what the check found.
 
-Thin: the browser's files go straight to ``optimizer.uploads.accept_upload`` (saved in this
+Thin: the browser's files go straight to ``optimizer.models.uploads.accept_upload`` (saved in this
 session's folder, checked in a subprocess); this module only lays out widgets and messages.
 Nothing here parses the uploaded files except a CSV's header row (for the label column).
 Every failure is shown as one line (cause and fix) and the journey goes on.
@@ -9,10 +9,19 @@ from __future__ import annotations
 
 import streamlit as st
 
-from optimizer import Answers, DATA_LABELS, DataNeed
-from optimizer.uploads import (DATA_SUFFIXES, MODEL_SUFFIXES, PIXEL_RANGES, DataOptions,
-                               accept_upload, csv_header, current_upload, limits, reset_session,
-                               touch)
+from optimizer import DATA_LABELS, Answers, DataNeed
+from optimizer.models.uploads import (
+    DATA_SUFFIXES,
+    MODEL_SUFFIXES,
+    PIXEL_RANGES,
+    DataOptions,
+    accept_upload,
+    csv_header,
+    current_upload,
+    limits,
+    reset_session,
+    touch,
+)
 
 from . import layout, state
 

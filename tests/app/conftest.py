@@ -11,8 +11,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from app_helpers import RUN_DEADLINE_S, RUN_SPECS, button, goto, new_app
+
 
 @pytest.fixture(scope="session", autouse=True)
 def _navigation_app_mode():

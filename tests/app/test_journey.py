@@ -6,9 +6,9 @@ import json
 import time
 
 import pytest
+from app_helpers import RUN_SPECS, button, goto, new_app
 
 from optimizer import AccuracyGoal, Goals, LatencyGoal, read_run
-from app_helpers import RUN_SPECS, button, goto, new_app
 
 pytestmark = pytest.mark.slow
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from app_helpers import button, goto, new_app
 
 from optimizer import AccuracyGoal, Answers, Goals, LatencyGoal, SizeGoal, TechniqueId
-from app_helpers import button, goto, new_app
 
 PAGES = ["pages/model.py", "pages/situation.py", "pages/recommendation.py", "pages/run.py",
          "pages/results.py"]

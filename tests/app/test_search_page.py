@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 
 import pytest
-
 from app_helpers import RUN_DEADLINE_S, button, goto, new_app
 
 
@@ -16,7 +15,7 @@ def _texts(at) -> str:
 
 
 def _wait(run_dir) -> None:
-    from optimizer.search.jobs import read_search
+    from optimizer.search.background import read_search
 
     deadline = time.time() + RUN_DEADLINE_S
     while not read_search(run_dir).done and time.time() < deadline:
@@ -77,7 +76,7 @@ def test_a_search_repairs_int8_and_the_repair_page_shows_the_float_layers():
     assert len(at.get("plotly_chart")) == 1
     picked = at.multiselect(key="layers_pick")
     assert [label.split(" ")[0] for label in picked.options][:1] == ["dense"]   # worst first
-    from optimizer.search.jobs import read_search
+    from optimizer.search.background import read_search
     from optimizer.search.layers import layer_reports
 
     report = layer_reports(read_search(run_dir).outcome)[0]["report"]

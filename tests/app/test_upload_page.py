@@ -13,11 +13,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from app_helpers import button, new_app
-from hostile.builders import (CANARY, h5_with_lambda, image_zip_slip, npz_object_arrays,
-                              text_renamed_h5)
-from hostile.builders import _sequential, _write_h5
+from hostile.builders import (
+    CANARY,
+    _sequential,
+    _write_h5,
+    h5_with_lambda,
+    image_zip_slip,
+    npz_object_arrays,
+    text_renamed_h5,
+)
 
 NPZ = "application/octet-stream"
 
@@ -112,7 +117,7 @@ def test_a_real_upload_becomes_the_sessions_model_and_can_be_removed(tmp_path, t
 
 
 def test_a_new_session_marks_itself_active_and_sweeps_long_idle_sessions():
-    from optimizer.uploads import sessions
+    from optimizer.models.uploads import sessions
 
     root = sessions.sessions_root()
     idle, recent = root / "apptest-idle", root / "apptest-recent"

@@ -1,0 +1,234 @@
+"""What every step of a job shares: the job's context, measuring a converted file into a
+``Result`` (saved with its recipe, evaluated through LiteRT against the float32 baseline), the
+command that reproduces it, and one-line error messages.
+
+``engine.pipeline`` dispatches a job to ``posttraining``, ``retraining`` or ``selective``; those
+build on this module (never on the dispatcher), so the engine has no import cycle.
+"""
+from __future__ import annotations
+
+import shlex
+import sys
+import time
+import traceback
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from optimizer.artifacts import store
+from optimizer.artifacts.events import EventLog
+from optimizer.artifacts.job import REFERENCE_OUTPUTS, JobSpec
+from optimizer.guide.configs import Settings
+from optimizer.guide.registry import TechniqueId, parse_spec
+from optimizer.guide.schema import Result
+from optimizer.models.resolve import ModelBundle
+
+
+@dataclass
+class JobContext:
+    """Everything a job's steps share: the job, its model bundle, settings, events and outputs."""
+
+    job: JobSpec
+    bundle: ModelBundle
+    settings: Settings
+    log: EventLog
+    results: dict = field(default_factory=dict)
+    reference_value: float | None = None
+    reference_outputs: np.ndarray | None = None
+
+    @property
+    def run_dir(self) -> Path:
+        return Path(self.job.run_dir)
+
+    def progress(self, specs, step: str, fraction: float | None = None, message: str = "",
+                 **fields) -> None:
+        """Emit a progress event for each of ``specs`` (a job's shared steps)."""
+        self.log.progress(specs, step, fraction=fraction, message=message, **fields)
+
+    def add(self, result: Result) -> None:
+        """Record a finished spec and rewrite the job's results file (survives a later crash)."""
+        self.results[result.technique] = result
+        store.write_results(self.run_dir, self.bundle.name, list(self.results.values()),
+                            path=self.job.results_path)
+
+    def fail_remaining(self, message: str) -> None:
+        """Give every spec of the job without a result an error result with ``message``."""
+        for spec in self.job.specs:
+            if spec not in self.results:
+                self.add(Result.failed(spec, message, model=self.bundle.name))
+
+
+def error_message(exc: BaseException, log_path: Path | None = None) -> str:
+    """One line naming the cause (and the fix where known) for a failed step; no traceback.
+
+    Our own errors (ValueError subclasses such as ``ConversionError``) already say cause and
+    fix; anything else gets its type name and a pointer to the job's log.
+    """
+    text = str(exc).strip()
+    first = text.splitlines()[0].strip() if text else ""
+    if isinstance(exc, MemoryError):
+        return ("ran out of memory; close other runs, run fewer techniques at once or use a "
+                "smaller model")
+    where = f" (details in {log_path})" if log_path else ""
+    if isinstance(exc, ValueError) and first:
+        return first[:400]
+    return f"{type(exc).__name__}: {first[:300] or 'no message'}{where}"
+
+
+def cli_command(bundle: ModelBundle, spec: str, settings_pairs) -> str:
+    """The exact ``python -m optimizer run`` command that reproduces one spec."""
+    args = ["python", "-m", "optimizer", "run", "--model", bundle.ref]
+    if bundle.data:
+        args += ["--data", bundle.data]
+    args += ["--technique", spec]
+    for pair in settings_pairs:
+        args += ["--set", pair]
+    return shlex.join(args + ["--json", "-"])
+
+
+def uploaded_files(bundle: ModelBundle) -> dict | None:
+    """For a checked upload: what the user uploaded (file names, model sha256, flavor), since
+    ``model.ref`` and ``data`` then name the checked copies the command reruns on."""
+    from optimizer.models.uploads.prepare import PreparedUpload, is_manifest
+
+    if not is_manifest(bundle.ref):
+        return None
+    upload = PreparedUpload.load(bundle.ref)
+    return {"model": upload.title, "sha256": upload.sha256, "flavor": upload.flavor,
+            "data": upload.data_title}
+
+
+def relevant_settings(spec_text: str, settings: Settings, finetunes: dict) -> dict:
+    """The settings that shaped this spec's file (for its result and recipe)."""
+    spec = parse_spec(spec_text)
+    out = {}
+    steps = retraining_kinds(spec)
+    if "pruning" in steps:
+        out["pruning"] = asdict(settings.pruning)
+    if "clustering" in steps:
+        out["clustering"] = {**asdict(settings.clustering),
+                             "preserve_sparsity": spec.preserve_sparsity_clustering or
+                             spec.base == TechniqueId.PCQAT}
+    if finetunes:
+        out["finetune"] = {kind: asdict(cfg) for kind, cfg in finetunes.items()}
+    if settings.ptq(spec.conversion).needs_calibration and not is_qat(spec):
+        out["calibration"] = {"samples": settings.calibration_samples}
+    return out
+
+
+def retraining_kinds(spec) -> list[str]:
+    """The fine-tuning step kinds of a spec, in order ("pruning", "clustering", "qat")."""
+    base = spec.base
+    kinds = []
+    if base in (TechniqueId.PRUNING, TechniqueId.PQAT, TechniqueId.PCQAT):
+        kinds.append("pruning")
+    if base in (TechniqueId.CLUSTERING, TechniqueId.CQAT, TechniqueId.PCQAT) or \
+            spec.preserve_sparsity_clustering:
+        kinds.append("clustering")
+    if is_qat(spec):
+        kinds.append("qat")
+    return kinds
+
+
+def is_qat(spec) -> bool:
+    return spec.base in (TechniqueId.QAT, TechniqueId.PQAT, TechniqueId.CQAT, TechniqueId.PCQAT)
+
+
+def measure_conversion(ctx: JobContext, spec: str, conversion, steps: list, prep_seconds: float,
+                       notes: list, finetunes: dict | None = None) -> Result:
+    """Save, inspect and evaluate one converted file; return its ``Result``.
+
+    Writes ``<run_dir>/<spec>/model.tflite`` and ``recipe.json``; accuracy is measured through
+    the LiteRT interpreter against the float32 baseline's outputs; for the float32 spec this
+    also stores those outputs as the reference of every later result.
+    """
+    from optimizer.measuring.accuracy import evaluate, run_tflite
+    from optimizer.measuring.facts import tflite_facts
+
+    finetunes = finetunes or {}
+    path = store.save_tflite(ctx.run_dir, spec, conversion.tflite)
+    facts = tflite_facts(conversion.tflite)
+    is_baseline = spec == TechniqueId.FLOAT32.value
+    reference = ctx.reference_outputs
+    if is_baseline and not ctx.bundle.dataset.labelled:
+        # Without labels the baseline is its own reference (agreement 1.0 / error 0 by
+        # definition); its outputs are what every other variant is compared with.
+        reference = run_tflite(conversion.tflite, ctx.bundle.dataset.x_test)
+    elif is_baseline:
+        reference = None
+    evaluation = evaluate(conversion.tflite, ctx.bundle.dataset, reference_outputs=reference)
+    if is_baseline:
+        ctx.reference_value = evaluation.value
+        ctx.reference_outputs = np.asarray(evaluation.outputs)
+        np.save(store.spec_dir(ctx.run_dir, spec) / REFERENCE_OUTPUTS, ctx.reference_outputs)
+    delta = None
+    if evaluation.value is not None and ctx.reference_value is not None:
+        delta = float(evaluation.value) - float(ctx.reference_value)
+    notes = list(notes) + [str(line) for line in (conversion.log or ())]
+    if evaluation.metric == "agreement":
+        notes.append("no labels: the metric is agreement with the float32 baseline's predictions")
+    settings = relevant_settings(spec, ctx.settings, finetunes)
+    engine = getattr(conversion.engine, "value", conversion.engine)
+    recipe = {"technique": spec, "model": ctx.bundle.to_dict(), "data": ctx.bundle.data or
+              f"built-in splits of demo {ctx.bundle.name}", "steps": steps, "engine": engine,
+              "settings": settings,
+              "finetune": {kind: asdict(cfg) for kind, cfg in finetunes.items()},
+              "command": cli_command(ctx.bundle, spec, ctx.job.settings)}
+    origin = uploaded_files(ctx.bundle)
+    if origin:
+        recipe["uploaded"] = origin
+    recipe_path = store.write_recipe(ctx.run_dir, spec, recipe)
+    return Result(
+        technique=spec, model=ctx.bundle.name, pipeline=list(steps), settings=settings,
+        size_bytes=facts.size_bytes, gzip_bytes=facts.gzip_bytes,
+        accuracy=None if evaluation.value is None else float(evaluation.value),
+        accuracy_delta=0.0 if is_baseline else delta, metric=evaluation.metric,
+        higher_is_better=bool(evaluation.higher_is_better),
+        input_dtype=str(facts.input_dtype), output_dtype=str(facts.output_dtype), engine=engine,
+        tflite_path=str(path), recipe_path=str(recipe_path), sparsity=facts.sparsity,
+        max_unique_weights_per_channel=facts.max_unique_weights_per_channel,
+        ops=list(facts.ops), prep_seconds=round(prep_seconds, 3),
+        convert_seconds=round(float(conversion.seconds), 3),
+        eval_seconds=round(float(evaluation.seconds), 3), notes=notes)
+
+
+def convert_and_measure(ctx: JobContext, spec: str, source, steps: list, prep_seconds: float,
+                        notes: list, fraction: tuple, finetunes: dict | None = None,
+                        representative=None) -> None:
+    """Convert ``source`` for one spec, measure it and record the result (or its error).
+
+    A failure here (e.g. an op that cannot be integer-only) only fails this spec.
+    """
+    from optimizer.engine.convert import convert
+
+    spec_obj = parse_spec(spec)
+    config = ctx.settings.ptq(spec_obj.conversion)
+    start, end = fraction
+    try:
+        ctx.progress([spec], f"convert ({spec_obj.conversion.value})", start,
+                     f"converting to {spec_obj.conversion.value}")
+        rep = representative() if callable(representative) else representative
+        conversion = convert(source, config, representative=rep)
+        ctx.progress([spec], "evaluate", start + 0.6 * (end - start),
+                     "measuring accuracy through the LiteRT interpreter")
+        engine = getattr(conversion.engine, "value", conversion.engine)
+        all_steps = list(steps) + [f"convert to {spec_obj.conversion.value} ({engine}, "
+                                   f"{conversion.seconds:.1f} s)"]
+        ctx.add(measure_conversion(ctx, spec, conversion, all_steps, prep_seconds, notes,
+                                   finetunes))
+        ctx.progress([spec], "measured", end, "converted and evaluated; waiting for latency")
+    except Exception as exc:
+        print(f"--- {spec} failed ---", file=sys.stderr)
+        traceback.print_exc()
+        ctx.add(Result.failed(spec, error_message(exc, ctx.job.log_path), model=ctx.bundle.name))
+
+
+def load_step(ctx: JobContext, seconds: float) -> str:
+    """The pipeline step that loaded the model and data (its time includes importing TF)."""
+    return f"load {ctx.bundle.name} and its data ({seconds:.1f} s, including the TensorFlow import)"
+
+
+def timer() -> float:
+    """Seconds on a monotonic clock (for step timings)."""
+    return time.perf_counter()

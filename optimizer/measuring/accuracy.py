@@ -1,0 +1,157 @@
+"""Accuracy (or agreement, or error) of a ``.tflite`` measured through the LiteRT interpreter.
+
+Every result is measured on the file that ships, not on the Keras model: the test split runs
+through ``ai_edge_litert``'s Interpreter (via ``optimizer.compat``) in chunks of 32 samples
+(measured bit-identical to one sample per ``invoke()`` and up to 2x faster), with the XNNPACK
+delegate a user's app gets by default. Integer inputs are quantized and integer outputs
+dequantized with each tensor's own scale and zero point, so int8, uint8 and int16 I/O models
+are compared in the same float units as the baseline.
+
+The metric follows the data: labelled classification -> "accuracy"; unlabelled
+classification -> "agreement" with the baseline's predictions; regression -> "rmse" against
+the labels, or against the baseline's outputs when there are none (lower is better).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from optimizer import compat
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """One measured metric on the test split, with the raw (dequantized) outputs.
+
+    ``outputs`` are the model's first output for every test sample, in float; pass the
+    baseline's as ``reference_outputs`` when evaluating variants of unlabelled data.
+    """
+
+    metric: str
+    value: float
+    higher_is_better: bool
+    outputs: np.ndarray = field(repr=False, compare=False)
+    samples: int
+    seconds: float
+
+
+def run_tflite(tflite: bytes | Path, x, chunk: int = 32, num_threads: int = 2) -> np.ndarray:
+    """Run a ``.tflite`` (bytes or path) on ``x`` and return its first output, in float.
+
+    ``x`` is an array of samples, or a list of arrays for a model with several inputs (in the
+    model's input order). Samples run ``chunk`` at a time (the input is resized once per chunk
+    size); a model whose batch dimension is fixed runs one sample at a time.
+    """
+    if int(chunk) < 1:
+        raise ValueError("chunk must be a positive number of samples (32 is a good default)")
+    interpreter = _interpreter(tflite, num_threads)
+    inputs = interpreter.get_input_details()
+    output = interpreter.get_output_details()[0]
+    arrays = [np.asarray(a) for a in (x if isinstance(x, (list, tuple)) else [x])]
+    if len(arrays) != len(inputs):
+        raise ValueError(f"the model has {len(inputs)} inputs but {len(arrays)} arrays were "
+                         "given; pass one array per input")
+    count = len(arrays[0])
+    if any(len(a) != count for a in arrays):
+        raise ValueError("every input array must hold the same number of samples")
+    if count == 0:
+        raise ValueError("no samples to evaluate: the test split is empty")
+    fixed_batch = any(int(d["shape_signature"][0]) != -1 for d in inputs
+                      if len(d["shape_signature"]))
+    step = 1 if fixed_batch else int(chunk)
+    results, allocated = [], None
+    for start in range(0, count, step):
+        size = min(step, count - start)
+        if size != allocated:
+            if not fixed_batch:
+                for detail, array in zip(inputs, arrays):
+                    interpreter.resize_tensor_input(detail["index"], [size, *array.shape[1:]])
+            interpreter.allocate_tensors()
+            allocated = size
+        for detail, array in zip(inputs, arrays):
+            interpreter.set_tensor(detail["index"], _quantize(array[start:start + size], detail))
+        interpreter.invoke()
+        results.append(_dequantize(interpreter.get_tensor(output["index"]), output))
+    return np.concatenate(results, axis=0)
+
+
+def evaluate(tflite: bytes | Path, dataset, reference_outputs=None, chunk: int = 32,
+             num_threads: int = 2) -> Evaluation:
+    """Measure a ``.tflite`` on ``dataset``'s test split (see the module docstring for metrics).
+
+    ``reference_outputs`` are the float baseline's outputs (``Evaluation.outputs``); they are
+    required when the test split has no labels. Raises ``ValueError`` when neither labels nor
+    reference outputs are available, or when their lengths do not match the test split.
+    """
+    start = time.perf_counter()
+    outputs = run_tflite(tflite, dataset.x_test, chunk=chunk, num_threads=num_threads)
+    seconds = time.perf_counter() - start
+    labels = dataset.y_test
+    reference = None if reference_outputs is None else np.asarray(reference_outputs)
+    for name, array in (("labels", labels), ("reference outputs", reference)):
+        if array is not None and len(array) != len(outputs):
+            raise ValueError(f"{len(array)} {name} for {len(outputs)} test samples; pass the "
+                             "outputs of the same test split")
+    if getattr(dataset, "task", "classification") == "regression":
+        target = labels if labels is not None else reference
+        if target is None:
+            raise ValueError("regression without labels needs the baseline's outputs: pass "
+                             "reference_outputs (the float32 Evaluation.outputs)")
+        diff = outputs.reshape(len(outputs), -1) - np.asarray(target, np.float32).reshape(
+            len(outputs), -1)
+        return Evaluation("rmse", float(np.sqrt(np.mean(diff ** 2))), False, outputs,
+                          len(outputs), seconds)
+    predicted = predictions(outputs)
+    if labels is not None:
+        truth = np.asarray(labels)
+        if truth.ndim == 2 and truth.shape[1] > 1:
+            truth = truth.argmax(axis=1)  # one-hot labels
+        value = float(np.mean(predicted == truth.reshape(-1).astype(predicted.dtype)))
+        return Evaluation("accuracy", value, True, outputs, len(outputs), seconds)
+    if reference is None:
+        raise ValueError("without labels, agreement needs the baseline's outputs: pass "
+                         "reference_outputs (the float32 Evaluation.outputs)")
+    value = float(np.mean(predicted == predictions(reference)))
+    return Evaluation("agreement", value, True, outputs, len(outputs), seconds)
+
+
+def predictions(outputs: np.ndarray) -> np.ndarray:
+    """Class predictions: argmax over classes, or ``> 0.5`` for a single sigmoid output."""
+    flat = np.asarray(outputs).reshape(len(outputs), -1)
+    if flat.shape[1] == 1:
+        return (flat[:, 0] > 0.5).astype(np.int64)
+    return flat.argmax(axis=1).astype(np.int64)
+
+
+def _interpreter(tflite, num_threads: int):
+    interpreter_class = compat.interpreter_class()
+    if isinstance(tflite, (bytes, bytearray, memoryview)):
+        return interpreter_class(model_content=bytes(tflite), num_threads=int(num_threads))
+    path = Path(tflite)
+    if not path.is_file():
+        raise ValueError(f"no .tflite file at {path}; check the path")
+    return interpreter_class(model_path=str(path), num_threads=int(num_threads))
+
+
+def _quantize(values: np.ndarray, detail: dict) -> np.ndarray:
+    """Float samples -> the input tensor's dtype, using its scale and zero point if integer."""
+    dtype = np.dtype(detail["dtype"])
+    if not np.issubdtype(dtype, np.integer):
+        return values.astype(dtype, copy=False)
+    scale, zero_point = detail["quantization"]
+    if scale == 0:  # an integer input that is not quantized (e.g. token ids)
+        return values.astype(dtype)
+    info = np.iinfo(dtype)
+    return np.clip(np.round(values / scale + zero_point), info.min, info.max).astype(dtype)
+
+
+def _dequantize(values: np.ndarray, detail: dict) -> np.ndarray:
+    """An output tensor -> float32, undoing its quantization when it has one."""
+    if np.issubdtype(values.dtype, np.integer):
+        scale, zero_point = detail["quantization"]
+        if scale:
+            return (values.astype(np.float32) - zero_point) * np.float32(scale)
+    return values.astype(np.float32, copy=False)

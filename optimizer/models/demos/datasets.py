@@ -1,0 +1,142 @@
+"""The demos' data: offline sources, deterministic stratified splits, per-demo preprocessing.
+
+Every demo splits the same way: a stratified 25% test split (``random_state`` fixed), the
+rest for training, and the first 200 training samples as the representative set. Splitting
+happens on the small source arrays; expensive preprocessing (the 96x96 upsampling for
+MobileNetV2, ~200 MB as float32) runs after the split, on demand, and is cached per process
+rather than written to disk. Cached arrays are read-only because every caller shares them.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+from optimizer.models.dataset import Dataset
+
+TEST_FRACTION = 0.25
+SPLIT_SEED = 0
+REPRESENTATIVE_SAMPLES = 200
+MOBILENET_SIZE = 96
+
+
+def split_indices(y: np.ndarray, test_fraction: float = TEST_FRACTION,
+                  seed: int = SPLIT_SEED) -> tuple[np.ndarray, np.ndarray]:
+    """Stratified ``(train_idx, test_idx)`` for labels ``y``; the same for the same inputs."""
+    from sklearn.model_selection import train_test_split
+
+    index = np.arange(len(y))
+    train_idx, test_idx = train_test_split(index, test_size=test_fraction, stratify=y,
+                                           random_state=seed)
+    return train_idx, test_idx
+
+
+def bilinear_matrix(n_in: int, n_out: int) -> np.ndarray:
+    """The (n_out, n_in) matrix of 1-D bilinear resizing with half-pixel centres.
+
+    Applied along both axes it matches ``tf.image.resize(..., "bilinear")`` (no antialiasing),
+    so users can reproduce the preprocessing in TensorFlow.
+    """
+    source = (np.arange(n_out) + 0.5) * (n_in / n_out) - 0.5
+    source = np.clip(source, 0.0, n_in - 1)
+    lower = np.floor(source).astype(int)
+    upper = np.minimum(lower + 1, n_in - 1)
+    weight = source - lower
+    matrix = np.zeros((n_out, n_in))
+    matrix[np.arange(n_out), lower] += 1.0 - weight
+    matrix[np.arange(n_out), upper] += weight
+    return matrix
+
+
+def upsample_to_rgb(images: np.ndarray, size: int = MOBILENET_SIZE) -> np.ndarray:
+    """Bilinear-upsample (n, h, w, 1) grey images to (n, size, size, 3) float32 (tiled grey)."""
+    rows = bilinear_matrix(images.shape[1], size)
+    cols = bilinear_matrix(images.shape[2], size)
+    grey = rows @ images[..., 0].astype(np.float64) @ cols.T  # broadcast over the batch
+    out = np.empty(grey.shape + (3,), dtype=np.float32)
+    out[...] = grey[..., None]
+    return out
+
+
+def _digits() -> tuple[np.ndarray, np.ndarray, tuple]:
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    x = (digits.images / 16.0).astype(np.float32)[..., None]  # pixels 0..16 -> [0, 1]
+    return x, digits.target.astype(np.int64), tuple(str(i) for i in range(10))
+
+
+def _waveforms() -> tuple[np.ndarray, np.ndarray, tuple]:
+    from optimizer.models.demos.waveforms import WAVEFORM_CLASSES, make_waveforms
+
+    x, y = make_waveforms()
+    return x, y, WAVEFORM_CLASSES
+
+
+def _breast_cancer() -> tuple[np.ndarray, np.ndarray, tuple]:
+    from sklearn.datasets import load_breast_cancer
+
+    data = load_breast_cancer()
+    return (data.data.astype(np.float64), data.target.astype(np.int64),
+            tuple(str(n) for n in data.target_names))
+
+
+def _standardize(x_train: np.ndarray, x_test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    # Statistics from the training split only, so nothing about the test split leaks in.
+    mean, std = x_train.mean(axis=0), x_train.std(axis=0)
+    std = np.where(std > 0, std, 1.0)
+    return ((x_train - mean) / std).astype(np.float32), ((x_test - mean) / std).astype(np.float32)
+
+
+# demo name -> (source of (x, y, class names), preprocessing applied after the split)
+_SOURCES = {
+    "digits-cnn": (_digits, None),
+    "digits-mobilenetv2": (_digits, lambda tr, te: (upsample_to_rgb(tr), upsample_to_rgb(te))),
+    "waveforms-conv1d": (_waveforms, None),
+    "tabular-mlp": (_breast_cancer, _standardize),
+    "digits-outliers": (_digits, lambda tr, te: (_raw_inputs(tr), _raw_inputs(te))),
+}
+
+
+def _raw_inputs(images: np.ndarray) -> np.ndarray:
+    from optimizer.models.demos.outliers import raw_inputs
+
+    return raw_inputs(images)
+
+
+def _readonly(array: np.ndarray) -> np.ndarray:
+    array = np.ascontiguousarray(array)
+    array.flags.writeable = False
+    return array
+
+
+@lru_cache(maxsize=None)
+def load_dataset(name: str) -> Dataset:
+    """The ``Dataset`` of demo ``name`` (cached per process; arrays are read-only).
+
+    Inputs are float32, labels int64; ``x_rep`` is the first 200 training samples.
+    """
+    if name not in _SOURCES:
+        raise ValueError(f"no data source for demo '{name}'; known: {', '.join(_SOURCES)}")
+    source, preprocess = _SOURCES[name]
+    x, y, class_names = source()
+    train_idx, test_idx = split_indices(y)
+    x_train, x_test = x[train_idx], x[test_idx]
+    if preprocess is not None:
+        x_train, x_test = preprocess(x_train, x_test)
+    x_train = _readonly(x_train.astype(np.float32, copy=False))
+    x_test = _readonly(x_test.astype(np.float32, copy=False))
+    return Dataset(
+        name=name, x_train=x_train, y_train=_readonly(y[train_idx]), x_test=x_test,
+        y_test=_readonly(y[test_idx]), x_rep=x_train[:REPRESENTATIVE_SAMPLES],
+        task="classification", num_classes=len(class_names), class_names=class_names)
+
+
+def split_sizes(name: str) -> dict:
+    """Sample counts per split without preprocessing (cheap even for the 96x96 demo)."""
+    if name not in _SOURCES:
+        raise ValueError(f"no data source for demo '{name}'; known: {', '.join(_SOURCES)}")
+    _, y, _ = _SOURCES[name][0]()
+    train_idx, test_idx = split_indices(y)
+    return {"train": len(train_idx), "representative": min(REPRESENTATIVE_SAMPLES, len(train_idx)),
+            "test": len(test_idx)}

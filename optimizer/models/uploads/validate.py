@@ -1,0 +1,242 @@
+"""Check uploaded data against the model BEFORE anything runs, and decide what to measure.
+
+``validate(signature, raw)`` turns ``RawData`` into the ``Dataset`` a run uses, or raises a
+``DataMismatch`` whose one line names the cause and the fix:
+
+- shapes: "the model expects 96x96x3, your images are 28x28x1; ..." (a missing trailing
+  channel axis of size 1 is added for the user, and said so);
+- dtypes: integer-input models (token ids) need whole numbers;
+- values: NaN or infinite inputs or labels;
+- labels: class ids outside ``0..outputs-1``, or regression targets shaped unlike the output;
+- sizes: an empty test split; fewer than 100 representative samples is a warning (the guide
+  suggests 100-500 for calibration).
+
+The task follows the model and the labels: class-id labels on a multi-output (or one
+sigmoid unit) model -> classification, measured as accuracy; no labels on a softmax/sigmoid
+model -> agreement with the float32 baseline's predictions; anything else (continuous targets,
+linear or non-vector outputs) -> regression, measured as RMSE against the labels when there
+are any, otherwise against the float32 baseline's outputs. The report says which, and what
+the upload answers to the decision tree's "what data do you have?". Nothing here imports
+TensorFlow.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from optimizer.guide.registry import DATA_LABELS, DataNeed
+from optimizer.models.dataset import REPRESENTATIVE_MAX, REPRESENTATIVE_MIN, Dataset
+from optimizer.models.uploads.data_files import split
+from optimizer.models.uploads.errors import DataMismatch
+from optimizer.models.uploads.raw_data import RawData
+
+CLASS_SCORE_ACTIVATIONS = ("softmax", "sigmoid")
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    """What the checks found: the task and metric chosen, what data the user has (the tree's
+    answer), sample counts, notes (what was done) and warnings (what may hurt results)."""
+
+    task: str
+    metric: str
+    data_kind: str
+    samples: dict
+    notes: tuple = field(default=())
+    warnings: tuple = field(default=())
+
+    @property
+    def data_answer(self) -> str:
+        """The decision tree's "what data do you have?" answer, in words."""
+        return DATA_LABELS.get(DataNeed(self.data_kind), self.data_kind)
+
+    def to_dict(self) -> dict:
+        return {"task": self.task, "metric": self.metric, "data_kind": self.data_kind,
+                "data_answer": self.data_answer, "samples": dict(self.samples),
+                "notes": list(self.notes), "warnings": list(self.warnings)}
+
+
+def shape_text(shape) -> str:
+    """(96, 96, 3) -> "96x96x3" (None -> "any")."""
+    return "x".join("any" if d is None or d == -1 else str(int(d)) for d in shape) or "a scalar"
+
+
+def validate(signature: dict, raw: RawData, name: str = "data") -> tuple[Dataset, ValidationReport]:
+    """Check ``raw`` against the model ``signature`` (from the probe) and build the Dataset.
+
+    ``signature`` is ``{"inputs": [{"shape": [None, ...], "dtype": ..}], "outputs": [..],
+    "output_activation": "softmax" | "sigmoid" | "linear" | None}``. Raises ``DataMismatch``.
+    """
+    inputs, outputs = signature.get("inputs") or [], signature.get("outputs") or []
+    if len(inputs) != 1:
+        raise DataMismatch(f"the model has {len(inputs)} inputs; uploads support models with "
+                           f"exactly one input: export a single-input model")
+    if not outputs:
+        raise DataMismatch("the model reports no outputs; export it with its output layer")
+    model_shape = tuple(inputs[0]["shape"])[1:]
+    model_dtype = str(inputs[0].get("dtype") or "float32")
+    notes, warnings = list(raw.notes), []
+    arrays = _splits(raw)
+    for key in [k for k in ("x_train", "x_test", "x_rep") if arrays.get(k) is not None]:
+        arrays[key] = _fit_shape(arrays[key], model_shape, raw.source, notes)
+        _check_values(arrays[key], key, model_dtype)
+    labelled = arrays.get("y_test") is not None or arrays.get("y_train") is not None
+    task, num_classes = _task(signature, arrays, labelled, notes)
+    if len(arrays["x_test"]) == 0:
+        raise DataMismatch("the test split is empty; upload more samples")
+    x_rep = arrays.get("x_rep")
+    if x_rep is None:
+        x_rep = (arrays.get("x_train") if arrays.get("x_train") is not None
+                 else arrays["x_test"])[:REPRESENTATIVE_MAX]
+    if len(x_rep) < REPRESENTATIVE_MIN:
+        warnings.append(f"only {len(x_rep)} representative samples for calibration; the guide "
+                        f"suggests {REPRESENTATIVE_MIN}-{REPRESENTATIVE_MAX} for integer "
+                        f"quantization: upload more for reliable int8 results")
+    if arrays.get("x_train") is not None and len(arrays["x_train"]) < 32 and labelled:
+        warnings.append(f"only {len(arrays['x_train'])} training samples; fine-tuning "
+                        f"(QAT, pruning, clustering) needs more to recover accuracy")
+    dataset = Dataset(
+        name=name, x_test=arrays["x_test"], y_test=arrays.get("y_test"),
+        x_train=arrays.get("x_train"), y_train=arrays.get("y_train"), x_rep=x_rep, task=task,
+        num_classes=num_classes, class_names=tuple(raw.class_names))
+    metric = _metric(task, dataset.labelled)
+    notes.append(_metric_note(metric, dataset.labelled))
+    report = ValidationReport(task=task, metric=metric, data_kind=dataset.kind.value,
+                              samples=dataset.sizes(), notes=tuple(notes),
+                              warnings=tuple(warnings))
+    return dataset, report
+
+
+def _splits(raw: RawData) -> dict:
+    arrays = dict(raw.arrays)
+    if "x" in arrays:
+        x, y = arrays.pop("x"), arrays.pop("y", None)
+        if y is None:
+            return {"x_test": _float(x), "x_rep": _float(x[:REPRESENTATIVE_MAX])}
+        if len(y) != len(x):
+            raise DataMismatch(f"{len(x)} samples but {len(y)} labels; give one label per "
+                               f"sample")
+        arrays = split(x, y)
+    for key in ("x_train", "x_test", "x_rep"):
+        if arrays.get(key) is not None:
+            arrays[key] = _float(arrays[key])
+    for xs, ys in (("x_train", "y_train"), ("x_test", "y_test")):
+        if arrays.get(ys) is not None and len(arrays[ys]) != len(arrays[xs]):
+            raise DataMismatch(f"{xs} has {len(arrays[xs])} samples but {ys} has "
+                               f"{len(arrays[ys])} labels; give one label per sample")
+    return arrays
+
+
+def _float(a) -> np.ndarray:
+    return np.asarray(a, dtype=np.float32)
+
+
+def _fit_shape(x: np.ndarray, model_shape: tuple, source: str, notes: list) -> np.ndarray:
+    data_shape = tuple(x.shape[1:])
+    if _matches(data_shape, model_shape):
+        return x
+    if _matches(data_shape + (1,), model_shape):
+        note = f"added a channel axis: {shape_text(data_shape)} -> {shape_text(data_shape + (1,))}"
+        if note not in notes:
+            notes.append(note)
+        return x[..., None]
+    noun = {"images": "your images are", "csv": "your CSV rows have"}.get(source,
+                                                                         "your samples are")
+    if source == "csv":
+        raise DataMismatch(f"the model expects {shape_text(model_shape)} input values, "
+                           f"{noun} {shape_text(data_shape)} feature columns; give the CSV "
+                           f"exactly the model's input features (plus the label column)")
+    fix = ("resize or reshape your data to match" if len(model_shape) == len(data_shape)
+           else "reshape your data to the model's input shape")
+    raise DataMismatch(f"the model expects {shape_text(model_shape)}, {noun} "
+                       f"{shape_text(data_shape)}; {fix}")
+
+
+def _matches(data_shape: tuple, model_shape: tuple) -> bool:
+    return len(data_shape) == len(model_shape) and all(
+        m is None or m == -1 or int(m) == int(d) for d, m in zip(data_shape, model_shape))
+
+
+def _check_values(x: np.ndarray, key: str, model_dtype: str) -> None:
+    bad = ~np.isfinite(x)
+    if bad.any():
+        first = int(np.argwhere(bad.reshape(len(x), -1).any(axis=1))[0][0])
+        raise DataMismatch(f"{_split_name(key)} have {int(bad.sum()):,} NaN or infinite values "
+                           f"(first in sample {first}); clean or drop those samples")
+    if np.dtype(model_dtype).kind in "iu" and not np.array_equal(x, np.round(x)):
+        raise DataMismatch(f"the model takes whole-number inputs ({model_dtype}, e.g. token ids) "
+                           f"but {_split_name(key)} have fractional values; upload the ids")
+
+
+def _split_name(key: str) -> str:
+    return {"x_train": "the training inputs", "x_test": "the test inputs",
+            "x_rep": "the representative inputs", "y_train": "the training labels",
+            "y_test": "the test labels"}.get(key, key)
+
+
+def _task(signature: dict, arrays: dict, labelled: bool, notes: list):
+    """Decide classification vs regression and check labels; returns (task, num_classes)."""
+    out_shape = tuple(signature["outputs"][0]["shape"])[1:]
+    activation = signature.get("output_activation")
+    units = int(out_shape[-1]) if len(out_shape) == 1 and out_shape[-1] not in (None, -1) else None
+    if not labelled:
+        if units and (activation in CLASS_SCORE_ACTIVATIONS or (activation is None and units > 1)):
+            return "classification", units if units > 1 else 2
+        return "regression", None
+    ys = {k: np.asarray(arrays[k]) for k in ("y_train", "y_test") if arrays.get(k) is not None}
+    for key, y in ys.items():
+        if y.dtype.kind == "f" and not np.isfinite(y).all():
+            raise DataMismatch(f"{_split_name(key)} have NaN or infinite values; fix or drop "
+                               f"those samples")
+    if units and all(y.ndim == 2 and y.shape[1] == units > 1 and _one_hot(y) for y in ys.values()):
+        for key, y in ys.items():
+            arrays[key] = y.argmax(axis=1).astype(np.int64)
+        notes.append("one-hot labels turned into class ids")
+        ys = {k: arrays[k] for k in ys}
+    whole = all(y.ndim == 1 and np.array_equal(y, np.round(y)) for y in ys.values())
+    values = np.concatenate([y.reshape(-1) for y in ys.values()])
+    if whole and units and (units > 1 or set(np.unique(values)) <= {0, 1}):
+        classes = units if units > 1 else 2
+        low, high = int(values.min()), int(values.max())
+        if low < 0:
+            raise DataMismatch(f"labels go from {low} to {high} but class ids start at 0 (the "
+                               f"model has {units} output{'s' if units > 1 else ''}: classes "
+                               f"0-{classes - 1}); relabel the data as 0-{classes - 1}")
+        if high >= classes:
+            raise DataMismatch(f"labels go from {low} to {high} but the model has {units} "
+                               f"output{'s' if units > 1 else ''} (classes 0-{classes - 1}); "
+                               f"relabel the data as 0-{classes - 1} or use a model with "
+                               f"{high + 1} outputs")
+        for key in ys:
+            arrays[key] = np.asarray(arrays[key]).astype(np.int64)
+        return "classification", classes
+    for key, y in ys.items():
+        if tuple(y.shape[1:]) not in (out_shape, out_shape[:-1] if out_shape[-1:] == (1,) else
+                                      out_shape):
+            raise DataMismatch(f"{_split_name(key)} have shape {shape_text(y.shape[1:])} but the "
+                               f"model outputs {shape_text(out_shape)}; give class ids 0-"
+                               f"{(units or 1) - 1} or targets shaped like the output")
+        arrays[key] = np.asarray(y, dtype=np.float32)
+    return "regression", None
+
+
+def _one_hot(y: np.ndarray) -> bool:
+    return bool(np.isin(y, (0, 1)).all() and (y.sum(axis=1) == 1).all())
+
+
+def _metric(task: str, labelled: bool) -> str:
+    if task == "regression":
+        return "rmse"
+    return "accuracy" if labelled else "agreement"
+
+
+def _metric_note(metric: str, labelled: bool) -> str:
+    if metric == "accuracy":
+        return "classification with labels: results report accuracy on the test split"
+    if metric == "agreement":
+        return ("no labels: results report agreement with the float32 baseline's predictions "
+                "instead of accuracy")
+    against = "your labels" if labelled else "the float32 baseline's outputs"
+    return (f"not a classification model (or the targets are not class ids): results report "
+            f"the error (RMSE) against {against} instead of accuracy")

@@ -1,0 +1,338 @@
+"""The hardware rules behind the tree's footnote, and why each technique was not chosen.
+
+The guide's image ends with a footnote: accelerators "only support a subset of our
+quantization schemes". These functions turn that footnote, the guide's hardware table (kept in
+``registry.TECHNIQUES``) and the Edge TPU requirements into sentences: how the target changes the
+tree's leaf (``apply_hardware``), why a technique cannot run or was not chosen (``why_not``),
+what data would unlock an integer-only target (``unlock_options``) and hardware caveats
+(``hardware_notes``). Pure functions over the registry and ``QUANT_TREE``; no TensorFlow.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from optimizer.guide.registry import (
+    DATA_ORDER,
+    GUIDE,
+    GUIDE_PTQ,
+    QAT_FAMILY,
+    TECHNIQUES,
+    DataNeed,
+    Target,
+    TechniqueId,
+    parse_spec,
+)
+from optimizer.recommendation.tree import (
+    NO,
+    PTQ_TREE,
+    QUANT_TREE,
+    QUANT_TREE_FOOTNOTE,
+    YES,
+    TreeNode,
+)
+
+T = TechniqueId
+#: Targets that run only full-integer (int8 ops, int8 input/output) models.
+INTEGER_ONLY_TARGETS = frozenset({Target.EDGETPU, Target.MCU})
+
+_RUNS_ONLY_INTEGER = {
+    Target.EDGETPU: "the Edge TPU runs only full-integer models",
+    Target.MCU: "microcontrollers run only full-integer models",
+}
+_NAME = {
+    Target.CPU: "a CPU", Target.GPU: "a desktop GPU delegate",
+    Target.GPU_ANDROID: "the GPU on Android", Target.EDGETPU: "the Edge TPU",
+    Target.MCU: "a microcontroller",
+}
+_INT16X8_HW = {
+    Target.GPU: "GPU delegates don't support it",
+    Target.GPU_ANDROID: "GPU delegates don't support it",
+    Target.EDGETPU: "the Edge TPU runs only int8 models",
+    Target.MCU: "microcontrollers run only int8 models",
+}
+_INTEGER_ONLY_NOT_NEEDED = (
+    "integer only (int8 input and output, conversion fails on any op without an int8 kernel) is "
+    "what integer-only accelerators need; {on}, integer quantization with float fallback is the "
+    "same size and keeps float input/output (the companion tree: '{p4}' = N)")
+
+
+def on_target(target: Target, capital: bool = False) -> str:
+    """'on the Edge TPU', 'on a desktop GPU delegate', ... for sentences."""
+    return ("On " if capital else "on ") + _NAME[target]
+
+
+@dataclass(frozen=True)
+class Choice:
+    """What the hardware rules make of the tree's leaf: the technique (or None), the spec to
+    run, and, when the leaf changed, a sentence saying what changed and why."""
+
+    technique: TechniqueId | None
+    run_spec: str | None
+    override: str | None = None
+
+
+def runnable(spec_text: str, answers) -> bool:
+    """True if the spec's file runs on the target and the user has the data it needs
+    (retraining needs labelled data and the user's consent)."""
+    spec = parse_spec(spec_text)
+    if spec.retrains and not answers.retrain:
+        return False
+    return answers.target in spec.targets and DATA_ORDER[spec.data] <= DATA_ORDER[answers.data]
+
+
+def apply_hardware(answers, leaf: TreeNode) -> Choice:
+    """Apply the footnote: keep the tree's leaf where the target runs it, else substitute."""
+    tid, target = leaf.technique, answers.target
+    said = f"The tree's leaf is '{leaf.text}'"
+    if tid == T.FLOAT32:
+        return Choice(T.FLOAT32, T.FLOAT32.value)
+    if target in INTEGER_ONLY_TARGETS:
+        return _integer_only_choice(answers, leaf)
+    if target == Target.GPU and tid != T.FLOAT16:
+        why = ("int16x8 runs only on CPU reference kernels and GPU delegates don't support it"
+               if tid == T.INT16X8 else
+               f"the guide lists it for {TECHNIQUES[tid].guide_hardware} only, not for a "
+               "desktop GPU delegate")
+        return Choice(T.FLOAT16, T.FLOAT16.value, (
+            f"{said}, but {why}. For a GPU the companion post-training tree answers "
+            f"'{PTQ_TREE.node('P2').text}' with Y, which leads to float16, so the "
+            f"recommendation is post-training float16 quantization [{GUIDE_PTQ}]. A bigger size "
+            "reduction than about 2x is not offered for a desktop GPU: every 4x technique "
+            "(dynamic range, integer, QAT) stores int8 weights that the guide lists only for "
+            "CPU, GPU (Android) and EdgeTPU; choose 'GPU on Android' or 'CPU' to get one."))
+    if tid == T.INT16X8 and target != Target.CPU:
+        return Choice(T.INTEGER, T.INTEGER.value, (
+            f"{said}, but int16x8 runs only on CPU reference kernels; {_INT16X8_HW[target]}. "
+            f"The closest technique that runs {on_target(target)} is the same tree branch "
+            "with int8 activations, 'Post-training integer quantization', so that is the "
+            "recommendation "
+            "(it may lose a little more accuracy than int16 activations would)."))
+    return Choice(tid, parse_spec(tid.value).text)
+
+
+def _integer_only_choice(answers, leaf: TreeNode) -> Choice:
+    target, tid = answers.target, leaf.technique
+    said = f"The tree's leaf is '{leaf.text}', but {_RUNS_ONLY_INTEGER[target]}"
+    if tid == T.INT16X8:
+        said += f" (int16x8 runs only on CPU reference kernels; {_INT16X8_HW[target]})"
+    if answers.data == DataNeed.LABELLED and answers.can_retrain:
+        if tid == T.QAT:
+            return Choice(T.QAT, "qat+integer_only")
+        return Choice(T.QAT, "qat+integer_only", (
+            f"{said}. You have labelled data and can retrain, so the recommendation is "
+            "quantization-aware training converted integer-only (qat+integer_only): of the "
+            "full-integer techniques it loses the least accuracy (the guide's table: 'Smallest "
+            "accuracy loss'), and the guide's workflow turns to QAT when an accelerator needs "
+            f"it [{GUIDE}]. Post-training integer_only needs no retraining and is offered as an "
+            "alternative."))
+    if answers.data == DataNeed.NONE:
+        return Choice(None, None, (
+            f"{said}, and every full-integer technique needs data: post-training integer-only "
+            "quantization calibrates on representative samples and QAT retrains on labelled "
+            f"data. Nothing that runs {on_target(target)} can be made without data; see what "
+            "would unlock it."))
+    have = ("unlabelled representative samples" if answers.data == DataNeed.REPRESENTATIVE
+            else "labelled data but cannot retrain")
+    return Choice(T.INTEGER_ONLY, T.INTEGER_ONLY.value, (
+        f"{said}. You have {have}, so the recommendation is post-training integer quantization "
+        "with integer-only ops and int8 input/output (integer_only): the companion tree answers "
+        f"'{PTQ_TREE.node('P4').text}' with Y for this target [{GUIDE_PTQ}]."))
+
+
+@dataclass(frozen=True)
+class UnlockOption:
+    """Data that would make a technique runnable: what to add and which spec it unlocks."""
+
+    data: DataNeed
+    retrain: bool
+    run_spec: str
+    text: str
+
+    def to_dict(self) -> dict:
+        return {"data": self.data.value, "retrain": self.retrain, "run_spec": self.run_spec,
+                "text": self.text}
+
+
+def unlock_options(answers, choice: Choice) -> tuple[UnlockOption, ...]:
+    """When nothing runnable can be recommended, exactly what data would unlock it."""
+    if choice.technique is not None:
+        return ()
+    where = on_target(answers.target)
+    return (
+        UnlockOption(DataNeed.REPRESENTATIVE, False, T.INTEGER_ONLY.value,
+                     "Add 100-500 unlabelled representative samples (inputs from your training "
+                     "or validation data) to run post-training integer-only quantization "
+                     f"(integer_only) {where} [{GUIDE_PTQ}]."),
+        UnlockOption(DataNeed.LABELLED, True, "qat+integer_only",
+                     "Add labelled training data and allow retraining to run quantization-aware "
+                     f"training converted integer-only (qat+integer_only) {where} [{GUIDE}]."),
+    )
+
+
+def hardware_reason(tid: TechniqueId, target: Target) -> str | None:
+    """Why ``tid``'s file cannot run on ``target``; None when it can (the guide's table)."""
+    info = TECHNIQUES[tid]
+    if target in info.targets:
+        return None
+    if tid == T.INT16X8:
+        return f"int16x8 runs only on CPU reference kernels; {_INT16X8_HW[target]}"
+    if target in INTEGER_ONLY_TARGETS:
+        what = {
+            T.FLOAT32: "a float model will not run there",
+            T.FLOAT16: "float16 keeps float weights and float compute",
+            T.DYNAMIC_RANGE: "dynamic range quantization keeps float activations (mixed "
+                             "integer/float execution)",
+            T.INTEGER: "integer quantization with float fallback keeps float input/output and "
+                       "any float ops; integer_only is the variant it runs",
+            T.PRUNING: "pruning alone leaves a float model; follow it with integer_only "
+                       "(pruning+integer_only) or use pqat+integer_only",
+            T.CLUSTERING: "clustering alone leaves a float model; follow it with integer_only "
+                          "(clustering+integer_only) or use cqat+integer_only",
+        }.get(tid, "this technique's file keeps float parts")
+        return f"{_RUNS_ONLY_INTEGER[target]}; {what}"
+    if target == Target.GPU:
+        return (f"the guide lists it for {info.guide_hardware} only, not for a desktop GPU "
+                "delegate; float16 is the GPU choice")
+    return f"the guide lists it for {info.guide_hardware}, which does not include {_NAME[target]}"
+
+
+def data_reason(tid: TechniqueId, answers) -> str | None:
+    """Why the user's data (or the answer to 'can you retrain') rules ``tid`` out; else None."""
+    info = TECHNIQUES[tid]
+    if info.retrains:
+        if answers.data == DataNeed.NONE:
+            return "needs labelled training data; you have none"
+        if answers.data == DataNeed.REPRESENTATIVE:
+            return "needs labelled training data to fine-tune; you have only unlabelled samples"
+        if not answers.can_retrain:
+            return "retrains (fine-tunes) the model; you said you cannot retrain"
+        return None
+    if info.data == DataNeed.REPRESENTATIVE and answers.data == DataNeed.NONE:
+        return ("needs 100-500 unlabelled representative samples to calibrate activations; you "
+                "have no data")
+    return None
+
+
+# Why the user's answer at a question leads away from a leaf: keyed by (question, answer).
+_DIVERGE = {
+    ("Q1", NO): "you chose not to optimize, so the tree converts a float TFLite model",
+    ("Q2", NO): "you asked for about 2x smaller; float16 gives that without data and with "
+                "insignificant accuracy loss",
+    ("Q2", YES): "you asked for a bigger size reduction; float16 gives at most about 2x "
+                 "(up to 50%)",
+    ("Q3", NO): "you asked for the quickest path, so the tree stops at dynamic range "
+                "quantization, which needs no data or training",
+    ("Q3", YES): "you accept more effort, so the tree goes past dynamic range quantization",
+    ("Q4", YES): "you can retrain with labelled data, so the tree picks quantization-aware "
+                 "training, which loses the least accuracy",
+    ("Q4", NO): "you cannot retrain, so the tree goes on to the post-training techniques",
+    ("Q5", YES): "you have representative data, so the tree goes on to integer quantization, "
+                 "which also quantizes activations",
+    ("Q5", NO): "you have no representative dataset, so the tree falls back to dynamic range "
+                "quantization",
+    ("Q6", YES): "you asked for higher accuracy, so the tree picks int16 activations",
+    ("Q6", NO): "standard accuracy is enough; int16 activations are for accuracy-sensitive "
+                "models and run only on slow reference kernels",
+}
+
+
+def tree_reason(tid: TechniqueId, steps: tuple[tuple[str, str], ...]) -> str | None:
+    """Where the user's path leaves every tree path to ``tid``'s leaf, as a sentence.
+
+    ``integer_only`` shares the integer leaf. With several paths to a leaf (dynamic range),
+    the one that diverges last (closest to the user's own path) explains it. None when the
+    user's path reaches the leaf, or ``tid`` is not in the tree.
+    """
+    leaf_tid = T.INTEGER if tid == T.INTEGER_ONLY else tid
+    user = dict(steps)
+    best = None
+    for trail, leaf_id in QUANT_TREE.paths():
+        if QUANT_TREE.node(leaf_id).technique != leaf_tid:
+            continue
+        for index, (question, answer) in enumerate(trail):
+            if user.get(question) != answer:
+                if best is None or index > best[0]:
+                    best = (index, question, user[question])
+                break
+        else:
+            return None
+    if best is None:
+        return None
+    _, question, answer = best
+    text = QUANT_TREE.node(question).text
+    return f"{_DIVERGE[(question, answer)]} ({question} '{text}' = {answer})"
+
+
+_OUTSIDE_TREE = {
+    T.PRUNING: "not in the guide's quantization tree: pruning keeps the same size on disk and "
+               "the same latency, and only makes the file compress better (smaller download); "
+               "the guide's workflow adds it to shrink the model further",
+    T.CLUSTERING: "not in the guide's quantization tree: clustering keeps the same size on disk "
+                  "and only makes the file compress better (smaller download); the guide's "
+                  "workflow adds it to shrink the model further",
+    T.PQAT: "a collaborative optimization: pruning before quantization-aware training, for a "
+            "smaller compressed file at the cost of more fine-tuning; the guide's tree stops at "
+            "QAT",
+    T.CQAT: "a collaborative optimization: clustering before quantization-aware training, for a "
+            "smaller compressed file at the cost of more fine-tuning; the guide's tree stops at "
+            "QAT",
+    T.PCQAT: "a collaborative optimization: pruning and clustering before quantization-aware "
+             "training, for the smallest compressed file at the cost of the most fine-tuning; "
+             "the guide's tree stops at QAT",
+}
+
+
+def why_not(tid: TechniqueId, answers, steps, choice: Choice) -> str:
+    """The human reason ``tid`` is not the recommendation, most decisive reason first:
+    not optimizing, then hardware, then data, then where the tree went instead."""
+    if not answers.optimize:
+        return (f"you chose not to optimize ('{QUANT_TREE.node('Q1').text}' = N), so the tree "
+                "converts a float TFLite model")
+    reason = hardware_reason(tid, answers.target) or data_reason(tid, answers)
+    if reason:
+        return reason
+    if tid == T.FLOAT32:
+        return ("the float baseline, not an optimization: it is converted first and every "
+                "variant is compared with it")
+    if tid == T.INTEGER_ONLY:
+        if choice.technique == T.QAT:
+            return ("you can retrain with labelled data, and quantization-aware training loses "
+                    "less accuracy than post-training integer quantization (the guide's table: "
+                    "'Smallest' vs 'Small accuracy loss')")
+        if choice.technique in (T.INTEGER, T.INT16X8):
+            return _INTEGER_ONLY_NOT_NEEDED.format(on=on_target(answers.target),
+                                                   p4=PTQ_TREE.node("P4").text)
+    if tid in QAT_FAMILY and tid != T.QAT and choice.technique not in QAT_FAMILY:
+        before = tree_reason(T.QAT, steps)
+        return f"{before}; {_OUTSIDE_TREE[tid]}" if before else _OUTSIDE_TREE[tid]
+    reason = tree_reason(tid, steps) or _OUTSIDE_TREE.get(tid)
+    if reason:
+        return reason
+    return "the tree reaches another leaf for your answers"
+
+
+def hardware_notes(answers, choice: Choice) -> tuple[str, ...]:
+    """Caveats about the target: the footnote when it changed the leaf, what this app cannot
+    measure, and deployment steps the app does not do."""
+    target, notes = answers.target, []
+    if choice.override:
+        notes.append(f"The tree's footnote: \"{QUANT_TREE_FOOTNOTE}\" The recommendation "
+                     f"follows it for {_NAME[target]}.")
+    if not answers.optimize and target in INTEGER_ONLY_TARGETS:
+        notes.append(f"A float model will not run there: {_RUNS_ONLY_INTEGER[target]} (fully "
+                     "8-bit quantized). Answer Y to 'Optimize model?' to get one.")
+    if target == Target.EDGETPU and choice.technique is not None and answers.optimize:
+        notes.append("The Edge TPU also needs the integer-only file compiled with "
+                     "edgetpu_compiler; ops it does not support run on the CPU instead, so check "
+                     "the compiler's report (Coral's model requirements).")
+    if target == Target.MCU and choice.technique is not None and answers.optimize:
+        notes.append("Microcontrollers run the integer-only file with LiteRT for "
+                     "Microcontrollers; check that it fits the device's flash and RAM.")
+    if choice.technique == T.INT16X8:
+        notes.append("int16x8 has only unoptimized reference kernels: expect it to be slower "
+                     "than int8, not faster; its speed needs specialised hardware [" + GUIDE + "].")
+    if target != Target.CPU:
+        notes.append(f"This app measures latency on its own CPU, not {_NAME[target]}: sizes and "
+                     "accuracy carry over, timings do not.")
+    return tuple(notes)
+

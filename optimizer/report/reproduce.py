@@ -1,0 +1,313 @@
+"""A short standalone Python script that reproduces one technique spec on the user's model.
+
+``reproduce_script`` writes what a user would write by hand: tf_keras, TensorFlow Model
+Optimization and ``tf.lite.TFLiteConverter``, public APIs only, with the hyper-parameters the
+run used (pruning schedule and mask frequency, clusters and centroid init, fine-tuning epochs,
+learning rate and batch size, calibration samples). It reads a tf_keras model file and an
+``.npz`` (``x_train``/``y_train`` for retraining; ``x_rep`` or ``x_train`` for calibration)
+and writes ``model.tflite``. The script does not depend on this project.
+
+Pure Python: nothing here imports TensorFlow.
+"""
+from __future__ import annotations
+
+import json
+
+from optimizer.engine.pruning import RAMP_FRACTION
+from optimizer.guide.configs import FinetuneConfig, PruningConfig, Settings
+from optimizer.guide.registry import QAT_FAMILY, TechniqueId, TechniqueSpec, parse_spec
+
+_INITS = {"kmeans++": "KMEANS_PLUS_PLUS", "linear": "LINEAR", "density": "DENSITY_BASED",
+          "random": "RANDOM"}
+_COMBINE = "tfmot.experimental.combine."
+_SCHEMES = {
+    TechniqueId.PQAT: ("sparsity", _COMBINE + "Default8BitPrunePreserveQuantizeScheme()"),
+    TechniqueId.CQAT: ("clusters", _COMBINE + "Default8BitClusterPreserveQuantizeScheme()"),
+    TechniqueId.PCQAT: ("sparsity and clusters", _COMBINE
+                        + "Default8BitClusterPreserveQuantizeScheme(preserve_sparsity=True)"),
+}
+_PTQ_TEXT = {
+    TechniqueId.FLOAT32: "float32 conversion (no quantization)",
+    TechniqueId.FLOAT16: "post-training float16 quantization",
+    TechniqueId.DYNAMIC_RANGE: "post-training dynamic range quantization (int8 weights)",
+    TechniqueId.INTEGER: "post-training integer quantization (float fallback, float I/O)",
+    TechniqueId.INTEGER_ONLY: "post-training integer-only quantization (int8 input and output)",
+    TechniqueId.INT16X8: "post-training int16x8 quantization (int16 activations, int8 weights)",
+}
+
+
+def reproduce_script(spec: TechniqueSpec | str, settings: Settings,
+                     finetune: dict[str, FinetuneConfig], model_path: str = "model.h5",
+                     data_path: str = "data.npz", task: str = "classification") -> str:
+    """Return the source of a standalone script reproducing ``spec`` and writing model.tflite.
+
+    ``settings`` supplies the pruning, clustering and calibration parameters; ``finetune``
+    maps each retraining step kind the spec uses ("pruning", "clustering", "qat") to the
+    fine-tuning config the run used (``ValueError`` naming a missing one). ``task`` is
+    "classification" (loss chosen from the output layer) or "regression" (MSE).
+    """
+    spec = parse_spec(spec) if isinstance(spec, str) else spec
+    stages = _stages(spec)
+    for kind in dict.fromkeys(kind for kind, _ in stages):
+        if kind not in finetune:
+            raise ValueError(f"reproduce_script needs the fine-tuning config of the '{kind}' "
+                             f"step; pass finetune={{'{kind}': FinetuneConfig(...), ...}}")
+    qat = spec.base in QAT_FAMILY
+    calibrate = not qat and spec.conversion in (TechniqueId.INTEGER, TechniqueId.INTEGER_ONLY,
+                                                TechniqueId.INT16X8)
+    experimental = any(kind == "clustering" and (preserve or settings.clustering.per_channel)
+                       for kind, preserve in stages)
+    blocks = [_header(spec, settings, finetune, stages, model_path, data_path, calibrate),
+              _imports(bool(stages), experimental),
+              _load(model_path, data_path, bool(stages), calibrate)]
+    if stages:
+        blocks.append(_finetune_helper(task))
+    number = 0
+    for kind, preserve in stages:
+        number += 1
+        config = finetune[kind]
+        if kind == "pruning":
+            blocks.append(_pruning_block(number, settings.pruning, config))
+        elif kind == "clustering":
+            blocks.append(_clustering_block(number, settings, config, preserve))
+        else:
+            blocks.append(_qat_block(number, spec.base, config))
+    if calibrate:
+        blocks.append(_representative_block(settings.calibration_samples))
+    blocks.append(_convert_block(number + 1, spec.conversion, qat))
+    return "\n\n\n".join(block.strip("\n") for block in blocks) + "\n"
+
+
+def _stages(spec: TechniqueSpec) -> list[tuple[str, bool]]:
+    """``(step kind, preserve)`` in order; preserve marks sparsity-preserving clustering."""
+    base = spec.base
+    if base == TechniqueId.PRUNING:
+        return [("pruning", False)] + ([("clustering", True)]
+                                       if spec.preserve_sparsity_clustering else [])
+    if base == TechniqueId.CLUSTERING:
+        return [("clustering", False)]
+    return {
+        TechniqueId.QAT: [("qat", False)],
+        TechniqueId.PQAT: [("pruning", False), ("qat", False)],
+        TechniqueId.CQAT: [("clustering", False), ("qat", False)],
+        TechniqueId.PCQAT: [("pruning", False), ("clustering", True), ("qat", False)],
+    }.get(base, [])
+
+
+def _ft_text(config: FinetuneConfig) -> str:
+    return (f"fine-tune {config.epochs} epoch(s), lr {config.learning_rate:g}, "
+            f"batch {config.batch_size}")
+
+
+def _header(spec, settings, finetune, stages, model_path, data_path, calibrate) -> str:
+    lines = []
+    for kind, preserve in stages:
+        config = finetune[kind]
+        if kind == "pruning":
+            p = settings.pruning
+            lines.append(f"magnitude pruning to {p.sparsity:g} sparsity ({p.schedule} schedule, "
+                         f"mask update every {p.frequency} steps; {_ft_text(config)}), strip")
+        elif kind == "clustering":
+            c = settings.clustering
+            lines.append(f"{'sparsity-preserving ' if preserve else ''}weight clustering, "
+                         f"{c.clusters} clusters{' per channel' if c.per_channel else ''}, "
+                         f"{c.init} init ({_ft_text(config)}), strip")
+        else:
+            kept = _SCHEMES[spec.base][0] if spec.base in _SCHEMES else None
+            lines.append("quantization-aware training" + (f" preserving {kept}" if kept else "")
+                         + f" ({_ft_text(config)})")
+    if spec.base in QAT_FAMILY:
+        lines.append("int8 conversion" + (" with int8 input and output"
+                                          if spec.conversion == TechniqueId.INTEGER_ONLY
+                                          else " (float input and output)"))
+    else:
+        lines.append(_PTQ_TEXT[spec.conversion] + (f" ({settings.calibration_samples} "
+                                                    "calibration samples)" if calibrate else ""))
+    steps = "\n".join(f"  {i}. {line}" for i, line in enumerate(lines, 1))
+    if stages:
+        data = f"{data_path} (x_train, y_train: the labelled training split)"
+    elif calibrate:
+        data = f"{data_path} (x_rep, or else x_train: representative samples)"
+    else:
+        data = "none"
+    tfmot = ", tensorflow-model-optimization 0.8.1" if stages else ""
+    return f'''"""Reproduce '{spec.text}' on your model with public APIs.
+
+Generated by LiteRT Optimization Studio. Steps:
+{steps}
+
+Needs: tensorflow 2.21, tf-keras 2.21{tfmot}, numpy
+Model: {model_path} (saved with tf_keras); data: {data}
+Writes: model.tflite
+"""'''
+
+
+def _imports(retrains: bool, experimental: bool) -> str:
+    text = '''
+import os
+
+os.environ["TF_USE_LEGACY_KERAS"] = "1"  # before TensorFlow loads: TFMOT needs Keras 2 (tf_keras)
+
+import numpy as np
+import tensorflow as tf
+import tf_keras as keras
+'''
+    if retrains:
+        text = text.replace("import os\n", "import math\nimport os\n")
+        text += "import tensorflow_model_optimization as tfmot\n"
+    if experimental:
+        # Sparsity preservation and per-channel clustering are TFMOT experimental options.
+        text += ("from tensorflow_model_optimization.python.core.clustering.keras.experimental "
+                 "import (\n    cluster as experimental_cluster)\n")
+    return text
+
+
+def _load(model_path: str, data_path: str, retrains: bool, calibrate: bool) -> str:
+    text = f'''
+MODEL_PATH = {json.dumps(str(model_path))}
+DATA_PATH = {json.dumps(str(data_path))}
+OUTPUT_PATH = "model.tflite"
+
+keras.utils.set_random_seed(0)  # same shuffling and initialisation on every run
+model = keras.models.load_model(MODEL_PATH, compile=False)
+'''
+    if retrains or calibrate:
+        text += "data = np.load(DATA_PATH)\n"
+    if retrains:
+        text += 'x_train = data["x_train"].astype("float32")\ny_train = data["y_train"]\n'
+    return text
+
+
+def _finetune_helper(task: str) -> str:
+    if task == "regression":
+        choose = '''
+LOSS, METRICS = "mse", ["mae"]  # a regression model
+'''
+    else:
+        choose = '''
+def loss_for(model):
+    """Cross-entropy matching the output layer: softmax, one sigmoid unit, or logits."""
+    last = model.layers[-1]
+    name = "softmax" if type(last).__name__ == "Softmax" else getattr(
+        getattr(last, "activation", None), "__name__", "linear")
+    if model.output_shape[-1] == 1:
+        return keras.losses.BinaryCrossentropy(from_logits=name != "sigmoid")
+    return keras.losses.SparseCategoricalCrossentropy(from_logits=name != "softmax")
+
+
+LOSS, METRICS = loss_for(model), ["accuracy"]
+'''
+    return choose + '''
+
+def fine_tune(model, epochs, learning_rate, batch_size, callbacks=()):
+    """Compile with Adam and fit on the training split (shuffled every epoch)."""
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=LOSS, metrics=METRICS)
+    model.fit(x_train, y_train, epochs=epochs, batch_size=batch_size, shuffle=True,
+              callbacks=list(callbacks), verbose=2)
+'''
+
+
+def _fit_call(config: FinetuneConfig, callbacks: str = "") -> str:
+    extra = f",\n          callbacks={callbacks}" if callbacks else ""
+    return (f"fine_tune(model, epochs={config.epochs}, learning_rate={config.learning_rate!r}, "
+            f"batch_size={config.batch_size}{extra})")
+
+
+def _pruning_block(number: int, p: PruningConfig, config: FinetuneConfig) -> str:
+    if p.schedule == "constant":
+        schedule = ("schedule = tfmot.sparsity.keras.ConstantSparsity(\n"
+                    f"    {p.sparsity!r}, begin_step=0, frequency=frequency)")
+    else:
+        schedule = ("schedule = tfmot.sparsity.keras.PolynomialDecay(\n"
+                    f"    initial_sparsity=0.0, final_sparsity={p.sparsity!r}, begin_step=0,\n"
+                    "    end_step=end_step, frequency=frequency)")
+    return f'''
+# --- Step {number}: magnitude pruning to {p.sparsity:g} sparsity
+# TFMOT updates the mask every `frequency` steps (counting from 1); end the ramp on a multiple
+# of it within the fine-tune so the final mask is really applied, leaving the last quarter of
+# the steps to recover accuracy.
+total_steps = {config.epochs} * math.ceil(len(x_train) / {config.batch_size})
+frequency = min({p.frequency}, total_steps)
+end_step = max(frequency, int(total_steps * {RAMP_FRACTION!r}) // frequency * frequency)
+{schedule}
+model = tfmot.sparsity.keras.prune_low_magnitude(model, pruning_schedule=schedule)
+{_fit_call(config, "[tfmot.sparsity.keras.UpdatePruningStep()]")}
+model = tfmot.sparsity.keras.strip_pruning(model)
+'''
+
+
+def _clustering_block(number: int, settings: Settings, config: FinetuneConfig,
+                      preserve: bool) -> str:
+    c = settings.clustering
+    head = f"init = tfmot.clustering.keras.CentroidInitialization.{_INITS[c.init]}\n"
+    if preserve or c.per_channel:
+        head += ("model = experimental_cluster.cluster_weights(\n"
+                 f"    model, number_of_clusters={c.clusters}, cluster_centroids_init=init,\n"
+                 f"    preserve_sparsity={bool(preserve)}, "
+                 f"cluster_per_channel={bool(c.per_channel)})")
+    else:
+        head += ("model = tfmot.clustering.keras.cluster_weights(\n"
+                 f"    model, number_of_clusters={c.clusters}, cluster_centroids_init=init)")
+    title = ("sparsity-preserving clustering" if preserve else "weight clustering")
+    return f'''
+# --- Step {number}: {title}, {c.clusters} clusters{" per channel" if c.per_channel else ""}
+{head}
+{_fit_call(config)}
+model = tfmot.clustering.keras.strip_clustering(model)
+'''
+
+
+def _qat_block(number: int, base: TechniqueId, config: FinetuneConfig) -> str:
+    if base in _SCHEMES:
+        kept, scheme = _SCHEMES[base]
+        body = ("annotated = tfmot.quantization.keras.quantize_annotate_model(model)\n"
+                f"model = tfmot.quantization.keras.quantize_apply(\n    annotated, {scheme})")
+        title = f"quantization-aware training preserving {kept}"
+    else:
+        body = "model = tfmot.quantization.keras.quantize_model(model)"
+        title = "quantization-aware training"
+    return f'''
+# --- Step {number}: {title}
+{body}
+{_fit_call(config)}
+'''
+
+
+def _representative_block(samples: int) -> str:
+    return f'''
+# Calibration: {samples} representative samples, one per yield.
+x_rep = data["x_rep"] if "x_rep" in data.files else data["x_train"]
+
+
+def representative_dataset():
+    for sample in x_rep[:{samples}].astype("float32"):
+        yield [sample[None, ...]]
+'''
+
+
+def _convert_block(number: int, conversion: TechniqueId, qat: bool) -> str:
+    options = []
+    if conversion != TechniqueId.FLOAT32:
+        options.append("converter.optimizations = [tf.lite.Optimize.DEFAULT]")
+    if conversion == TechniqueId.FLOAT16:
+        options.append("converter.target_spec.supported_types = [tf.float16]")
+    if conversion in (TechniqueId.INTEGER, TechniqueId.INTEGER_ONLY,
+                      TechniqueId.INT16X8) and not qat:
+        options.append("converter.representative_dataset = representative_dataset")
+    if conversion == TechniqueId.INTEGER_ONLY:
+        options += ["converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]",
+                    "converter.inference_input_type = tf.int8",
+                    "converter.inference_output_type = tf.int8"]
+    if conversion == TechniqueId.INT16X8:
+        options += ["# If an op has no 16x8 kernel, also list tf.lite.OpsSet.TFLITE_BUILTINS.",
+                    "converter.target_spec.supported_ops = [\n    tf.lite.OpsSet."
+                    "EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]"]
+    what = ("int8 conversion (ranges learned during QAT: no calibration data)" if qat
+            else _PTQ_TEXT[conversion])
+    lines = [f"# --- Step {number}: {what}",
+             "converter = tf.lite.TFLiteConverter.from_keras_model(model)", *options,
+             "tflite_model = converter.convert()",
+             'with open(OUTPUT_PATH, "wb") as f:',
+             "    f.write(tflite_model)",
+             'print(f"wrote {OUTPUT_PATH}: {len(tflite_model):,} bytes")']
+    return "\n".join(lines)

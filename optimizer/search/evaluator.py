@@ -1,0 +1,199 @@
+"""The real evaluator: each batch of a search runs as a job process, like ``optimizer run``.
+
+``JobEvaluator.run(batch, context)`` writes a ``JobSpec`` and starts ``python -m optimizer
+worker --job JOB.json`` (the same worker and engine as ``run``):
+
+* the post-training batch is a *baseline* job: float32 first, then every post-training
+  variant from one frozen graph;
+* each fine-tune is a *retraining* job in its own process, with its knob as a ``--set`` pair
+  (its ``+ptq`` conversions share the fine-tuned model);
+* the repair is a *selective* job (``engine.selective``): int8 with its worst layers in float.
+
+Each batch gets its own folder (``<search>/<group>/``) because the same spec runs at several
+knob levels; the worker's results are renamed to the trial ids. While a job runs the evaluator
+watches the clock, the stop flag and, for fine-tuning, the job's epoch events: after the first
+epoch it projects the end of the fine-tune from the measured seconds per epoch and stops the
+job when that lands past the time budget. Latency is then timed in the LiteRT-only process
+(``orchestrate.measure_job_latency``). Nothing here imports TensorFlow.
+"""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from optimizer.artifacts import store
+from optimizer.artifacts.events import EventLog, EventType, read_events
+from optimizer.artifacts.job import BASELINE, REFERENCE_OUTPUTS, RETRAINING, SELECTIVE, JobSpec
+from optimizer.engine.selective import SelectiveTask, write_task
+from optimizer.guide.configs import Settings
+from optimizer.guide.schema import Result, Status
+from optimizer.procs import child_env
+from optimizer.runs.orchestrate import describe_exit, measure_job_latency
+from optimizer.search.candidates import Kind
+from optimizer.search.loop import BatchReport
+
+POLL_S = 0.5
+#: Fine-tuning occupies this span of a retraining job's progress (``engine.retraining``).
+FINETUNE_SPAN = (0.05, 0.8)
+#: Seconds a stopped worker gets to exit before it is killed.
+STOP_GRACE_S = 5.0
+#: Allowance for starting the LiteRT-only timing process (its LiteRT import measured 0.4 s).
+LATENCY_START_S = 3.0
+
+
+def folder_name(group: str) -> str:
+    """A file-system-safe folder name for a batch group (``pruning[sparsity=0.75]`` ->
+    ``pruning_sparsity-0.75``)."""
+    name = re.sub(r"[\[\],]+", "_", group).replace("=", "-").strip("_")
+    return re.sub(r"[^A-Za-z0-9_.+\-]", "_", name) or "batch"
+
+
+class JobEvaluator:
+    """Runs search batches as worker processes in ``run_dir`` (see the module docstring)."""
+
+    def __init__(self, request, run_dir: Path | str, bundle, events: Path | str | None = None):
+        self.request = request
+        self.run_dir = Path(run_dir)
+        self.bundle = bundle
+        self.events = Path(events) if events else self.run_dir / store.EVENTS
+        self.log = EventLog(self.events)
+        self.settings = Settings.from_pairs(request.settings)
+        self.count = 0
+        self.selective_task: SelectiveTask | None = None   # set for a by-hand repair
+
+    # -- the protocol -------------------------------------------------------------------------
+    def run(self, batch, context) -> BatchReport:
+        """Run ``batch`` as one job; one ``Result`` per candidate, renamed to its trial id."""
+        self.count += 1
+        job = self._job(batch, context)
+        for cand in batch.candidates:
+            self.log.emit(EventType.JOB_STARTED, cand.id, job=job.id, batch=batch.group,
+                          message=f"{batch.group}: started")
+        code, stopped, per_epoch = self._launch(job, batch, context)
+        doc = store.read_json(job.results_path, default={}) or {}
+        produced = {r["technique"]: Result.from_dict(r) for r in doc.get("results", [])}
+        results = []
+        for cand in batch.candidates:
+            key = cand.id if batch.kind == Kind.REPAIR else cand.spec
+            result = produced.get(key)
+            if result is None:
+                status = Status.CANCELLED if stopped else Status.ERROR
+                result = Result.failed(cand.id, stopped or describe_exit(code, job.log_path),
+                                       model=self.bundle.name, status=status)
+            results.append(replace(result, technique=cand.id))
+        # timing takes at most max_seconds per file (plus a process start): only within budget
+        timed = sum(1 for r in results if r.ok)
+        needed = timed * self.settings.latency.max_seconds + LATENCY_START_S
+        if context.deadline - time.monotonic() >= needed and not context.should_stop():
+            measure_job_latency(results, self.settings, self.log)
+        else:
+            for r in results:
+                if r.ok:
+                    r.notes = list(r.notes) + ["latency not measured: the search's time budget "
+                                               "had too little left to time it (or it was "
+                                               "stopped)"]
+        for r in results:
+            self.log.emit(EventType.RESULT, r.technique, result=r.to_dict(), batch=batch.group,
+                          message=r.error or "done")
+        self.log.emit(EventType.JOB_FINISHED, None, job=job.id, batch=batch.group,
+                      returncode=code, message=stopped or f"{batch.group} finished")
+        return BatchReport(results=results, seconds_per_epoch=per_epoch, stopped=stopped,
+                           extra={"folder": job.run_dir})
+
+    # -- internals ----------------------------------------------------------------------------
+    def _job(self, batch, context) -> JobSpec:
+        folder = self.run_dir / folder_name(batch.group)
+        folder.mkdir(parents=True, exist_ok=True)
+        kind = {Kind.POST_TRAINING: BASELINE, Kind.RETRAINING: RETRAINING,
+                Kind.REPAIR: SELECTIVE}[Kind(batch.kind)]
+        specs = [c.id if batch.kind == Kind.REPAIR else c.spec for c in batch.candidates]
+        job = JobSpec(id=f"job-{self.count}-{folder.name}", kind=kind, specs=tuple(specs),
+                      model=self.bundle.ref, data=self.bundle.data,
+                      settings=tuple(self.request.settings) + tuple(batch.knobs),
+                      run_dir=str(folder), events=str(self.events),
+                      reference=self._reference(context.baseline))
+        if kind == SELECTIVE:
+            write_task(job, self.selective_task or self._auto_task(batch, context))
+        return job
+
+    def _auto_task(self, batch, context) -> SelectiveTask:
+        goal = context.goals.accuracy if context.goals is not None else None
+        fields = None if goal is None else {"max_drop": goal.max_drop, "relative": goal.relative,
+                                            "higher_is_better": goal.higher_is_better}
+        return SelectiveTask(mode="auto", trial=batch.candidates[0].id,
+                             max_layers=self.request.max_float_layers, accuracy_goal=fields)
+
+    def _reference(self, baseline: Result | None) -> dict | None:
+        if baseline is None or not baseline.ok or not baseline.tflite_path:
+            return None
+        outputs = Path(baseline.tflite_path).parent / REFERENCE_OUTPUTS
+        return {"value": baseline.accuracy, "metric": baseline.metric,
+                "higher_is_better": baseline.higher_is_better, "outputs": str(outputs)}
+
+    def _launch(self, job: JobSpec, batch, context) -> tuple[int, str | None, float | None]:
+        """Start the worker and watch it; (exit status, why it was stopped, s per epoch)."""
+        store.write_json_atomic(job.path, job.to_dict())
+        command = [sys.executable, "-m", "optimizer", "worker", "--job", str(job.path)]
+        started = time.time()
+        deadline_wall = started + (context.deadline - time.monotonic())
+        with open(job.log_path, "ab") as out:
+            proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT,
+                                    stdin=subprocess.DEVNULL, env=child_env())
+        stopped, per_epoch = None, None
+        while proc.poll() is None:
+            time.sleep(POLL_S)
+            now = time.time()
+            if context.should_stop():
+                stopped = "stopped by the user"
+            elif now >= deadline_wall:
+                stopped = "stopped at the end of the time budget"
+            elif batch.epochs:
+                per_epoch, projected = _projection(self.events, job.specs, started, batch.epochs)
+                if projected is not None and now + projected > deadline_wall:
+                    stopped = (f"stopped during fine-tuning: at {per_epoch:.1f} s per epoch "
+                               f"(measured) its {batch.epochs} epochs would end about "
+                               f"{now + projected - deadline_wall:.0f} s after the time budget")
+            if stopped:
+                _stop(proc)
+                break
+        if per_epoch is None and batch.epochs:
+            per_epoch, _ = _projection(self.events, job.specs, started, batch.epochs)
+        return proc.wait(), stopped, per_epoch
+
+
+def _projection(events_path, specs, since: float, epochs: int) -> tuple:
+    """(measured seconds per epoch, seconds of fine-tuning left) from a retraining job's epoch
+    events; (None, None) before its first epoch has ended."""
+    lo, hi = FINETUNE_SPAN
+    first_t, last = None, None
+    for event in read_events(events_path):
+        if event.get("t", 0) < since or event.get("type") != EventType.PROGRESS.value:
+            continue
+        step = str(event.get("step") or "")
+        if event.get("technique") not in specs or not step.startswith(("apply", "fine-tune")):
+            continue
+        first_t = event["t"] if first_t is None else first_t   # the first transform starts
+        if step.startswith("fine-tune"):
+            last = event
+    if last is None or first_t is None or last.get("fraction") is None:
+        return None, None
+    done = (float(last["fraction"]) - lo) / (hi - lo)       # share of all epochs done
+    if done < 1.0 / max(epochs, 1) - 1e-6:
+        return None, None
+    per_epoch = (last["t"] - first_t) / (done * epochs)
+    return per_epoch, max(0.0, (1.0 - done) * epochs * per_epoch)
+
+
+def _stop(proc) -> None:
+    """Terminate a worker, then kill it if it does not exit within ``STOP_GRACE_S``."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=STOP_GRACE_S)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
