@@ -8,13 +8,14 @@ ADDRESS ?= 0.0.0.0
 CHROMIUM ?= /usr/bin/chromium
 PYTEST_ARGS ?=
 
-.PHONY: setup run test chromium bench clean
+.PHONY: setup run test test-fast lint chromium bench clean
 
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $@
 
 run: setup
@@ -31,8 +32,15 @@ chromium:
 	fi
 	@$(CHROMIUM) --version
 
-test: setup chromium
+test: setup chromium lint
 	CHROMIUM_PATH=$(CHROMIUM) $(PY) -m pytest tests $(PYTEST_ARGS)
+
+# The inner loop: everything but the slow (TensorFlow) and browser tests, in a couple of minutes.
+test-fast: setup
+	$(PY) -m pytest tests -m "not slow and not browser" $(PYTEST_ARGS)
+
+lint: setup
+	$(PY) -m ruff check .
 
 bench: setup
 	$(PY) -m optimizer bench ptq-sweep --model digits-mobilenetv2 --json -

@@ -24,11 +24,9 @@ from optimizer.guide.goals import AccuracyGoal, GoalCheck, GoalItem, Goals, Late
 from optimizer.guide.registry import (
     DATA_LABELS,
     GUIDE,
-    TARGET_LABELS,
     TECHNIQUES,
     DataNeed,
     Family,
-    Target,
     TechniqueId,
     TechniqueInfo,
     TechniqueSpec,
@@ -36,6 +34,7 @@ from optimizer.guide.registry import (
     technique,
 )
 from optimizer.guide.schema import Engine, Result, Status, results_frame
+from optimizer.guide.targets import TARGET_LABELS, Target
 from optimizer.lazy import lazy_getattr
 from optimizer.recommendation.decide import (
     AccuracyPriority,

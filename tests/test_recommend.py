@@ -13,7 +13,8 @@ import pytest
 # Public names first: importing the submodule before the package binds its lazy names would
 # leave ``optimizer.recommend`` pointing at the module instead of the function.
 from optimizer import QUANT_TREE, Answers, recommend
-from optimizer.guide.registry import DataNeed, Target, TechniqueId, parse_spec
+from optimizer.guide.registry import DataNeed, TechniqueId, parse_spec
+from optimizer.guide.targets import Target
 from optimizer.recommendation.decide import AccuracyPriority, Effort, SizeReduction
 from optimizer.recommendation.tree import PTQ_TREE, DecisionTree, NodeKind, TreeEdge, TreeNode
 

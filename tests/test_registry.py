@@ -7,11 +7,11 @@ from optimizer.guide.registry import (
     TECHNIQUES,
     DataNeed,
     Family,
-    Target,
     TechniqueId,
     parse_spec,
     technique,
 )
+from optimizer.guide.targets import Target
 
 
 def test_every_id_has_one_row_with_the_guides_facts():

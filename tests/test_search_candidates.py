@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from optimizer.guide.registry import DataNeed, Target, parse_spec
+from optimizer.guide.registry import DataNeed, parse_spec
+from optimizer.guide.targets import Target
 from optimizer.recommendation.decide import Answers
 from optimizer.recommendation.rules import runnable
 from optimizer.search.candidates import (

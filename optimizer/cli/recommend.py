@@ -14,7 +14,8 @@ import argparse
 import textwrap
 
 from optimizer.cli.output import write_json
-from optimizer.guide.registry import TARGET_LABELS, DataNeed, Target
+from optimizer.guide.registry import DataNeed
+from optimizer.guide.targets import TARGET_LABELS, Target
 from optimizer.recommendation.decide import (
     AccuracyPriority,
     Answers,

@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from optimizer.guide.targets import Format, targets_running
+
 GUIDE = 'LiteRT "Model optimization" guide (ai.google.dev/edge/litert/models/model_optimization)'
 GUIDE_PTQ = 'LiteRT "Post-training quantization" guide'
 GUIDE_TFMOT = "TensorFlow Model Optimization Toolkit guides (collaborative optimization)"
@@ -37,28 +39,6 @@ class TechniqueId(str, Enum):
 
     def __str__(self) -> str:
         return self.value
-
-
-class Target(str, Enum):
-    """Target hardware, as the decision tree's footnote asks the user to account for."""
-
-    CPU = "cpu"
-    GPU = "gpu"
-    GPU_ANDROID = "gpu-android"
-    EDGETPU = "edgetpu"
-    MCU = "mcu"
-
-    def __str__(self) -> str:
-        return self.value
-
-
-TARGET_LABELS = {
-    Target.CPU: "CPU",
-    Target.GPU: "GPU (desktop GPU delegate)",
-    Target.GPU_ANDROID: "GPU on Android",
-    Target.EDGETPU: "Edge TPU",
-    Target.MCU: "Microcontroller",
-}
 
 
 class DataNeed(str, Enum):
@@ -93,17 +73,15 @@ class Family(str, Enum):
         return self.value
 
 
-_ALL = frozenset(Target)
-_FLOAT_FILE = frozenset({Target.CPU, Target.GPU, Target.GPU_ANDROID})
-_INTEGER_ONLY = frozenset({Target.CPU, Target.GPU_ANDROID, Target.EDGETPU, Target.MCU})
-_INT8_FLOAT_IO = frozenset({Target.CPU, Target.GPU_ANDROID})
+F = Format
 
 
 @dataclass(frozen=True)
 class TechniqueInfo:
     """What the guide says about one technique, plus how the engine runs it.
 
-    ``targets`` are the targets the *produced file* can run on; ``guide_hardware`` is the
+    ``formats`` are the number formats the technique's files can have (its conversions);
+    ``targets`` (derived from the target table) the targets such a file runs on; ``guide_hardware`` is the
     guide's own wording. ``size_factor`` is the guide's expected size relative to float32 on
     disk (``None`` where the guide only promises better compression).
     """
@@ -116,11 +94,16 @@ class TechniqueInfo:
     guide_size: str
     guide_accuracy: str
     guide_hardware: str
-    targets: frozenset
+    formats: tuple
     size_factor: float | None
     summary: str
     source: str = GUIDE
     hardware_note: str = ""
+
+    @property
+    def targets(self) -> frozenset:
+        """Targets that run a file this technique can produce (``guide.targets``)."""
+        return targets_running(self.formats)
 
     @property
     def quantizes(self) -> bool:
@@ -158,7 +141,7 @@ TECHNIQUES: dict[TechniqueId, TechniqueInfo] = {
     for info in [
         _t(id=TechniqueId.FLOAT32, title="Float32 TFLite (baseline)", family=Family.BASELINE,
            data=DataNeed.NONE, retrains=False, guide_size="None (baseline)",
-           guide_accuracy="Baseline", guide_hardware="CPU, GPU", targets=_FLOAT_FILE,
+           guide_accuracy="Baseline", guide_hardware="CPU, GPU", formats=(F.FLOAT32,),
            size_factor=1.0,
            summary="Plain float conversion. The guide converts to float first: it checks every "
                    "op is supported and is the baseline every variant is compared with.",
@@ -166,14 +149,14 @@ TECHNIQUES: dict[TechniqueId, TechniqueInfo] = {
         _t(id=TechniqueId.FLOAT16, title="Post-training float16 quantization",
            family=Family.POST_TRAINING, data=DataNeed.NONE, retrains=False,
            guide_size="Up to 50%", guide_accuracy="Insignificant accuracy loss",
-           guide_hardware="CPU, GPU", targets=_FLOAT_FILE, size_factor=0.5,
+           guide_hardware="CPU, GPU", formats=(F.FLOAT16,), size_factor=0.5,
            summary="Weights stored as float16; the model still computes in float32 on CPU and "
                    "in float16 on GPU delegates.",
            hardware_note="The GPU-friendly choice; not for Edge TPU or microcontrollers."),
         _t(id=TechniqueId.DYNAMIC_RANGE, title="Post-training dynamic range quantization",
            family=Family.POST_TRAINING, data=DataNeed.NONE, retrains=False,
            guide_size="Up to 75%", guide_accuracy="Smallest accuracy loss",
-           guide_hardware="CPU, GPU (Android)", targets=frozenset({Target.CPU, Target.GPU_ANDROID}),
+           guide_hardware="CPU, GPU (Android)", formats=(F.DYNAMIC_RANGE,),
            size_factor=0.25,
            summary="Weights stored as int8; activations are quantized on the fly by dynamic-range "
                    "kernels, so no data is needed.",
@@ -181,7 +164,8 @@ TECHNIQUES: dict[TechniqueId, TechniqueInfo] = {
         _t(id=TechniqueId.INTEGER, title="Post-training integer quantization (float fallback)",
            family=Family.POST_TRAINING, data=DataNeed.REPRESENTATIVE, retrains=False,
            guide_size="Up to 75%", guide_accuracy="Small accuracy loss",
-           guide_hardware="CPU, GPU (Android), EdgeTPU", targets=_INT8_FLOAT_IO, size_factor=0.25,
+           guide_hardware="CPU, GPU (Android), EdgeTPU", formats=(F.INT8_FLOAT_IO,),
+           size_factor=0.25,
            summary="Weights and activations int8 where possible, float32 otherwise; input and "
                    "output stay float. Calibrated on 100-500 representative samples.",
            hardware_note="Float input/output and float fallback ops are not Edge TPU compatible; "
@@ -190,7 +174,7 @@ TECHNIQUES: dict[TechniqueId, TechniqueInfo] = {
         _t(id=TechniqueId.INTEGER_ONLY, title="Post-training integer quantization (integer only)",
            family=Family.POST_TRAINING, data=DataNeed.REPRESENTATIVE, retrains=False,
            guide_size="Up to 75%", guide_accuracy="Small accuracy loss",
-           guide_hardware="CPU, GPU (Android), EdgeTPU", targets=_INTEGER_ONLY, size_factor=0.25,
+           guide_hardware="CPU, GPU (Android), EdgeTPU", formats=(F.INT8_ONLY,), size_factor=0.25,
            summary="Every op int8 with int8 input and output, as Edge TPUs and microcontrollers "
                    "require; conversion fails on an op that cannot be quantized.",
            source=GUIDE_PTQ),
@@ -198,7 +182,7 @@ TECHNIQUES: dict[TechniqueId, TechniqueInfo] = {
            family=Family.POST_TRAINING, data=DataNeed.REPRESENTATIVE, retrains=False,
            guide_size="Up to 75% (weights int8)",
            guide_accuracy="Can be more accurate than int8 activations",
-           guide_hardware="CPU (reference kernels)", targets=frozenset({Target.CPU}),
+           guide_hardware="CPU (reference kernels)", formats=(F.INT16X8,),
            size_factor=0.3,
            summary="int16 activations with int8 weights: more accurate when activations are "
                    "sensitive to quantization.",
@@ -207,7 +191,8 @@ TECHNIQUES: dict[TechniqueId, TechniqueInfo] = {
         _t(id=TechniqueId.QAT, title="Quantization-aware training", family=Family.TRAINING,
            data=DataNeed.LABELLED, retrains=True, guide_size="Up to 75%",
            guide_accuracy="Smallest accuracy loss",
-           guide_hardware="CPU, GPU (Android), EdgeTPU", targets=_INTEGER_ONLY, size_factor=0.25,
+           guide_hardware="CPU, GPU (Android), EdgeTPU", formats=(F.INT8_FLOAT_IO, F.INT8_ONLY),
+           size_factor=0.25,
            summary="Fine-tunes with quantization simulated in the forward pass, then converts to "
                    "int8; recovers accuracy that post-training quantization loses.",
            hardware_note="Edge TPU and microcontrollers need the integer-only conversion "
@@ -216,7 +201,7 @@ TECHNIQUES: dict[TechniqueId, TechniqueInfo] = {
            data=DataNeed.LABELLED, retrains=True,
            guide_size="Same size on disk; up to 6x smaller compressed (TFMOT)",
            guide_accuracy="Minimal loss of accuracy (TFMOT)", guide_hardware="As the float model",
-           targets=_FLOAT_FILE, size_factor=None,
+           formats=(F.FLOAT32,), size_factor=None,
            summary="Zeroes the lowest-magnitude weights while fine-tuning. Same size and latency "
                    "on disk; pays off in download (compressed) size. Follow with a "
                    "post-training quantization for both effects.",
@@ -225,7 +210,7 @@ TECHNIQUES: dict[TechniqueId, TechniqueInfo] = {
            data=DataNeed.LABELLED, retrains=True,
            guide_size="Same size on disk; up to 5x smaller compressed (TFMOT)",
            guide_accuracy="Minimal loss of accuracy (TFMOT)", guide_hardware="As the float model",
-           targets=_FLOAT_FILE, size_factor=None,
+           formats=(F.FLOAT32,), size_factor=None,
            summary="Shares a few centroid values among each layer's weights while fine-tuning; "
                    "compresses better, like pruning.",
            source=GUIDE_TFMOT),
@@ -233,21 +218,21 @@ TECHNIQUES: dict[TechniqueId, TechniqueInfo] = {
            family=Family.COLLABORATIVE, data=DataNeed.LABELLED, retrains=True,
            guide_size="Up to 75%, plus sparsity for compression",
            guide_accuracy="Close to QAT (TFMOT)", guide_hardware="CPU, GPU (Android), EdgeTPU",
-           targets=_INTEGER_ONLY, size_factor=0.25,
+           formats=(F.INT8_FLOAT_IO, F.INT8_ONLY), size_factor=0.25,
            summary="Prune, then QAT that keeps the zeros: an int8 model that also compresses.",
            source=GUIDE_TFMOT),
         _t(id=TechniqueId.CQAT, title="Cluster-preserving quantization-aware training (CQAT)",
            family=Family.COLLABORATIVE, data=DataNeed.LABELLED, retrains=True,
            guide_size="Up to 75%, plus clustering for compression",
            guide_accuracy="Close to QAT (TFMOT)", guide_hardware="CPU, GPU (Android), EdgeTPU",
-           targets=_INTEGER_ONLY, size_factor=0.25,
+           formats=(F.INT8_FLOAT_IO, F.INT8_ONLY), size_factor=0.25,
            summary="Cluster, then QAT that keeps the clusters.", source=GUIDE_TFMOT),
         _t(id=TechniqueId.PCQAT,
            title="Sparsity- and cluster-preserving quantization-aware training (PCQAT)",
            family=Family.COLLABORATIVE, data=DataNeed.LABELLED, retrains=True,
            guide_size="Up to 75%, plus sparsity and clustering for compression",
            guide_accuracy="Close to QAT (TFMOT)", guide_hardware="CPU, GPU (Android), EdgeTPU",
-           targets=_INTEGER_ONLY, size_factor=0.25,
+           formats=(F.INT8_FLOAT_IO, F.INT8_ONLY), size_factor=0.25,
            summary="Prune, sparsity-preserving clustering, then QAT that keeps both.",
            source=GUIDE_TFMOT),
     ]
@@ -305,8 +290,7 @@ class TechniqueSpec:
 
 
 def _format_targets(spec: TechniqueSpec) -> frozenset:
-    if spec.base in QAT_FAMILY:
-        return _INTEGER_ONLY if spec.conversion == TechniqueId.INTEGER_ONLY else _INT8_FLOAT_IO
+    # The final conversion decides the file's format, after any retraining.
     return TECHNIQUES[spec.conversion].targets
 
 

@@ -19,13 +19,12 @@ from optimizer.guide.registry import (
     GUIDE,
     GUIDE_PTQ,
     POST_TRAINING,
-    TARGET_LABELS,
     TECHNIQUES,
     DataNeed,
-    Target,
     TechniqueId,
     parse_spec,
 )
+from optimizer.guide.targets import TARGET_LABELS, TARGETS, Target
 from optimizer.recommendation.rules import (
     INTEGER_ONLY_TARGETS,
     Choice,
@@ -227,7 +226,7 @@ def _decide(node_id: str, a: Answers) -> bool:
         "Q6": a.accuracy == AccuracyPriority.HIGH,
         # the companion post-training tree
         "P1": a.optimize,
-        "P2": a.target == Target.GPU,
+        "P2": TARGETS[a.target].float_only,
         "P3": a.data in (DataNeed.REPRESENTATIVE, DataNeed.LABELLED),
         "P4": a.target in INTEGER_ONLY_TARGETS,
     }[node_id]
@@ -280,7 +279,7 @@ def _alternatives(a: Answers, choice: Choice) -> tuple[str, ...]:
     if not a.optimize or choice.run_spec is None:
         return ()
     int8 = "integer_only" if a.target in INTEGER_ONLY_TARGETS else "integer"
-    after = "float16" if a.target == Target.GPU else int8
+    after = "float16" if TARGETS[a.target].float_only else int8
     candidates = [t.value for t in POST_TRAINING]
     if a.retrain:
         candidates += [f"qat+{int8}", f"pruning+{after}", f"clustering+{after}"]

@@ -18,10 +18,10 @@ from optimizer.guide.registry import (
     QAT_FAMILY,
     TECHNIQUES,
     DataNeed,
-    Target,
     TechniqueId,
     parse_spec,
 )
+from optimizer.guide.targets import TARGETS, Format, Target, integer_only_targets
 from optimizer.recommendation.tree import (
     NO,
     PTQ_TREE,
@@ -32,24 +32,8 @@ from optimizer.recommendation.tree import (
 )
 
 T = TechniqueId
-#: Targets that run only full-integer (int8 ops, int8 input/output) models.
-INTEGER_ONLY_TARGETS = frozenset({Target.EDGETPU, Target.MCU})
-
-_RUNS_ONLY_INTEGER = {
-    Target.EDGETPU: "the Edge TPU runs only full-integer models",
-    Target.MCU: "microcontrollers run only full-integer models",
-}
-_NAME = {
-    Target.CPU: "a CPU", Target.GPU: "a desktop GPU delegate",
-    Target.GPU_ANDROID: "the GPU on Android", Target.EDGETPU: "the Edge TPU",
-    Target.MCU: "a microcontroller",
-}
-_INT16X8_HW = {
-    Target.GPU: "GPU delegates don't support it",
-    Target.GPU_ANDROID: "GPU delegates don't support it",
-    Target.EDGETPU: "the Edge TPU runs only int8 models",
-    Target.MCU: "microcontrollers run only int8 models",
-}
+#: Targets that run only full-integer (int8 ops, int8 input/output) models (from the table).
+INTEGER_ONLY_TARGETS = integer_only_targets()
 _INTEGER_ONLY_NOT_NEEDED = (
     "integer only (int8 input and output, conversion fails on any op without an int8 kernel) is "
     "what integer-only accelerators need; {on}, integer quantization with float fallback is the "
@@ -58,7 +42,7 @@ _INTEGER_ONLY_NOT_NEEDED = (
 
 def on_target(target: Target, capital: bool = False) -> str:
     """'on the Edge TPU', 'on a desktop GPU delegate', ... for sentences."""
-    return ("On " if capital else "on ") + _NAME[target]
+    return ("On " if capital else "on ") + TARGETS[target].phrase
 
 
 @dataclass(frozen=True)
@@ -88,7 +72,7 @@ def apply_hardware(answers, leaf: TreeNode) -> Choice:
         return Choice(T.FLOAT32, T.FLOAT32.value)
     if target in INTEGER_ONLY_TARGETS:
         return _integer_only_choice(answers, leaf)
-    if target == Target.GPU and tid != T.FLOAT16:
+    if TARGETS[target].float_only and tid != T.FLOAT16:
         why = ("int16x8 runs only on CPU reference kernels and GPU delegates don't support it"
                if tid == T.INT16X8 else
                f"the guide lists it for {TECHNIQUES[tid].guide_hardware} only, not for a "
@@ -100,9 +84,9 @@ def apply_hardware(answers, leaf: TreeNode) -> Choice:
             "reduction than about 2x is not offered for a desktop GPU: every 4x technique "
             "(dynamic range, integer, QAT) stores int8 weights that the guide lists only for "
             "CPU, GPU (Android) and EdgeTPU; choose 'GPU on Android' or 'CPU' to get one."))
-    if tid == T.INT16X8 and target != Target.CPU:
+    if tid == T.INT16X8 and not TARGETS[target].runs(Format.INT16X8):
         return Choice(T.INTEGER, T.INTEGER.value, (
-            f"{said}, but int16x8 runs only on CPU reference kernels; {_INT16X8_HW[target]}. "
+            f"{said}, but int16x8 runs only on CPU reference kernels; {TARGETS[target].int16x8_reason}. "
             f"The closest technique that runs {on_target(target)} is the same tree branch "
             "with int8 activations, 'Post-training integer quantization', so that is the "
             "recommendation "
@@ -112,9 +96,9 @@ def apply_hardware(answers, leaf: TreeNode) -> Choice:
 
 def _integer_only_choice(answers, leaf: TreeNode) -> Choice:
     target, tid = answers.target, leaf.technique
-    said = f"The tree's leaf is '{leaf.text}', but {_RUNS_ONLY_INTEGER[target]}"
+    said = f"The tree's leaf is '{leaf.text}', but {TARGETS[target].float_reason}"
     if tid == T.INT16X8:
-        said += f" (int16x8 runs only on CPU reference kernels; {_INT16X8_HW[target]})"
+        said += f" (int16x8 runs only on CPU reference kernels; {TARGETS[target].int16x8_reason})"
     if answers.data == DataNeed.LABELLED and answers.can_retrain:
         if tid == T.QAT:
             return Choice(T.QAT, "qat+integer_only")
@@ -175,7 +159,7 @@ def hardware_reason(tid: TechniqueId, target: Target) -> str | None:
     if target in info.targets:
         return None
     if tid == T.INT16X8:
-        return f"int16x8 runs only on CPU reference kernels; {_INT16X8_HW[target]}"
+        return f"int16x8 runs only on CPU reference kernels; {TARGETS[target].int16x8_reason}"
     if target in INTEGER_ONLY_TARGETS:
         what = {
             T.FLOAT32: "a float model will not run there",
@@ -189,11 +173,11 @@ def hardware_reason(tid: TechniqueId, target: Target) -> str | None:
             T.CLUSTERING: "clustering alone leaves a float model; follow it with integer_only "
                           "(clustering+integer_only) or use cqat+integer_only",
         }.get(tid, "this technique's file keeps float parts")
-        return f"{_RUNS_ONLY_INTEGER[target]}; {what}"
-    if target == Target.GPU:
+        return f"{TARGETS[target].float_reason}; {what}"
+    if TARGETS[target].float_only:
         return (f"the guide lists it for {info.guide_hardware} only, not for a desktop GPU "
                 "delegate; float16 is the GPU choice")
-    return f"the guide lists it for {info.guide_hardware}, which does not include {_NAME[target]}"
+    return f"the guide lists it for {info.guide_hardware}, which does not include {TARGETS[target].phrase}"
 
 
 def data_reason(tid: TechniqueId, answers) -> str | None:
@@ -317,22 +301,17 @@ def hardware_notes(answers, choice: Choice) -> tuple[str, ...]:
     target, notes = answers.target, []
     if choice.override:
         notes.append(f"The tree's footnote: \"{QUANT_TREE_FOOTNOTE}\" The recommendation "
-                     f"follows it for {_NAME[target]}.")
+                     f"follows it for {TARGETS[target].phrase}.")
     if not answers.optimize and target in INTEGER_ONLY_TARGETS:
-        notes.append(f"A float model will not run there: {_RUNS_ONLY_INTEGER[target]} (fully "
+        notes.append(f"A float model will not run there: {TARGETS[target].float_reason} (fully "
                      "8-bit quantized). Answer Y to 'Optimize model?' to get one.")
-    if target == Target.EDGETPU and choice.technique is not None and answers.optimize:
-        notes.append("The Edge TPU also needs the integer-only file compiled with "
-                     "edgetpu_compiler; ops it does not support run on the CPU instead, so check "
-                     "the compiler's report (Coral's model requirements).")
-    if target == Target.MCU and choice.technique is not None and answers.optimize:
-        notes.append("Microcontrollers run the integer-only file with LiteRT for "
-                     "Microcontrollers; check that it fits the device's flash and RAM.")
+    if TARGETS[target].deployment and choice.technique is not None and answers.optimize:
+        notes.append(TARGETS[target].deployment)
     if choice.technique == T.INT16X8:
         notes.append("int16x8 has only unoptimized reference kernels: expect it to be slower "
                      "than int8, not faster; its speed needs specialised hardware [" + GUIDE + "].")
-    if target != Target.CPU:
-        notes.append(f"This app measures latency on its own CPU, not {_NAME[target]}: sizes and "
+    if not TARGETS[target].measured_here:
+        notes.append(f"This app measures latency on its own CPU, not {TARGETS[target].phrase}: sizes and "
                      "accuracy carry over, timings do not.")
     return tuple(notes)
 

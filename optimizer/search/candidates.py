@@ -19,7 +19,8 @@ import re
 from dataclasses import dataclass, field
 from enum import Enum
 
-from optimizer.guide.registry import POST_TRAINING, DataNeed, Target, TechniqueId, parse_spec
+from optimizer.guide.registry import POST_TRAINING, DataNeed, TechniqueId, parse_spec
+from optimizer.guide.targets import Target
 from optimizer.recommendation.decide import Answers
 from optimizer.recommendation.rules import (
     INTEGER_ONLY_TARGETS,

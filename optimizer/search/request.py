@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, fields
 
 from optimizer.guide.configs import Settings
 from optimizer.guide.goals import FRACTION_METRICS, AccuracyGoal, Goals, LatencyGoal, SizeGoal
-from optimizer.guide.registry import Target
+from optimizer.guide.targets import Target
 from optimizer.search.candidates import DEFAULT_CLUSTERS, DEFAULT_SPARSITIES
 
 SIZE_MEASURES = ("raw", "gzip")

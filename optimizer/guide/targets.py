@@ -1,0 +1,145 @@
+"""Target hardware as data: one row per target, the number formats it runs, how to talk about it.
+
+Every target-specific decision in the library derives from ``TARGETS``: which technique files
+run on a target (``runs(target, fmt)``, from each technique's ``Format``), the recommendation's
+hardware rules and sentences (``optimizer.recommendation.rules``), the search's candidates, the
+CLI's ``--target`` choices and the pages' labels. Adding a target is one row here (and its
+readiness check, where one can run on this machine).
+
+The formats follow the guide's hardware column and its footnote ("accelerators only support a
+subset of our quantization schemes") and the vendors' documented requirements (Edge TPU:
+full 8-bit integer models with int8/uint8 I/O; TFLite Micro: integer kernels; GPU delegates:
+float32 and float16). Nothing here is a measurement.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Target(str, Enum):
+    """Target hardware, as the decision tree's footnote asks the user to account for."""
+
+    CPU = "cpu"
+    GPU = "gpu"
+    GPU_ANDROID = "gpu-android"
+    EDGETPU = "edgetpu"
+    MCU = "mcu"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class Format(str, Enum):
+    """The number format of a produced ``.tflite``: what a target must be able to execute."""
+
+    FLOAT32 = "float32"                # float weights and activations
+    FLOAT16 = "float16"                # float16 weights, float compute (float16 on GPUs)
+    DYNAMIC_RANGE = "dynamic-range"    # int8 weights, float activations (hybrid kernels)
+    INT8_FLOAT_IO = "int8-float-io"    # int8 ops, float input/output, float fallback allowed
+    INT8_ONLY = "int8-only"            # every op int8, int8 (or uint8) input and output
+    INT16X8 = "int16x8"                # int16 activations, int8 weights (reference kernels)
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class TargetInfo:
+    """One target hardware.
+
+    ``formats`` are the file formats it executes. ``phrase`` names it inside a sentence ("the
+    Edge TPU"); ``float_reason`` says why files outside its formats do not run there and
+    ``int16x8_reason`` why int16x8 does not. ``notes`` describe the target; ``deployment`` is
+    the step the app does not do, shown beside a recommendation for it. ``measured_here`` is
+    True for the CPU the app measures on (latency carries over only there). ``readiness``
+    names the check that tells whether a file runs there and its
+    method: ``interpreted`` (a real runtime ran it), ``compiled`` (a real compiler processed
+    it), ``partitioned`` (a real plugin placed its ops) or ``rules`` (documented requirements
+    checked from the file).
+    """
+
+    id: Target
+    label: str
+    phrase: str
+    formats: frozenset
+    float_reason: str = ""
+    int16x8_reason: str = ""
+    notes: str = ""
+    deployment: str = ""
+    measured_here: bool = False
+    readiness: str = "rules"
+
+    @property
+    def integer_only(self) -> bool:
+        """True when the target runs only full-integer files (int8 ops and int8 I/O)."""
+        return self.formats == frozenset({Format.INT8_ONLY})
+
+    @property
+    def float_only(self) -> bool:
+        """True when the target runs only float files (float32 or float16)."""
+        return self.formats <= frozenset({Format.FLOAT32, Format.FLOAT16})
+
+    def runs(self, fmt: Format) -> bool:
+        """True if a file of format ``fmt`` executes on this target."""
+        return Format(fmt) in self.formats
+
+    def to_dict(self) -> dict:
+        return {"id": self.id.value, "label": self.label, "formats": sorted(f.value for f in self.formats),
+                "integer_only": self.integer_only, "notes": self.notes, "readiness": self.readiness}
+
+
+_ALL_FORMATS = frozenset(Format)
+
+TARGETS: dict[Target, TargetInfo] = {row.id: row for row in [
+    TargetInfo(Target.CPU, "CPU", "a CPU", _ALL_FORMATS,
+               notes="XNNPACK runs float32, float16 (as float32) and int8 files; int16x8 runs on "
+                     "reference kernels only, much slower.",
+               measured_here=True, readiness="interpreted"),
+    TargetInfo(Target.GPU, "GPU (desktop GPU delegate)", "a desktop GPU delegate",
+               frozenset({Format.FLOAT32, Format.FLOAT16}),
+               float_reason="the desktop GPU delegate runs float32 and float16 models",
+               int16x8_reason="GPU delegates don't support it",
+               notes="The GPU delegate computes in float16 where allowed; int8 weights are not "
+                     "listed for it in the guide."),
+    TargetInfo(Target.GPU_ANDROID, "GPU on Android", "the GPU on Android",
+               frozenset({Format.FLOAT32, Format.FLOAT16, Format.DYNAMIC_RANGE,
+                          Format.INT8_FLOAT_IO, Format.INT8_ONLY}),
+               int16x8_reason="GPU delegates don't support it",
+               notes="The guide lists float16, dynamic range, integer and QAT models for the GPU "
+                     "on Android."),
+    TargetInfo(Target.EDGETPU, "Edge TPU", "the Edge TPU", frozenset({Format.INT8_ONLY}),
+               float_reason="the Edge TPU runs only full-integer models",
+               int16x8_reason="the Edge TPU runs only int8 models",
+               notes="Needs full 8-bit integer tensors and ops with int8/uint8 input and output, "
+                     "static shapes; ops after the first unsupported one run on the CPU.",
+               deployment="The Edge TPU also needs the integer-only file compiled with "
+                          "edgetpu_compiler; ops it does not support run on the CPU instead, so "
+                          "check the compiler's report (Coral's model requirements)."),
+    TargetInfo(Target.MCU, "Microcontroller", "a microcontroller", frozenset({Format.INT8_ONLY}),
+               float_reason="microcontrollers run only full-integer models",
+               int16x8_reason="microcontrollers run only int8 models",
+               notes="TFLite Micro runs int8 kernels; the model must fit the flash and its tensor "
+                     "arena the RAM.",
+               deployment="Microcontrollers run the integer-only file with LiteRT for "
+                          "Microcontrollers; check that it fits the device's flash and RAM."),
+]}
+
+#: Display names, derived from the table (``TARGETS[t].label``).
+TARGET_LABELS = {t: info.label for t, info in TARGETS.items()}
+
+
+def target_info(target: Target | str) -> TargetInfo:
+    """The row of a target id (string or enum)."""
+    return TARGETS[Target(target)]
+
+
+def targets_running(formats) -> frozenset:
+    """The targets that execute a file of any of ``formats``."""
+    wanted = {Format(f) for f in formats}
+    return frozenset(t for t, info in TARGETS.items() if info.formats & wanted)
+
+
+def integer_only_targets() -> frozenset:
+    """Targets that run only full-integer files (int8 ops, int8 input/output)."""
+    return frozenset(t for t, info in TARGETS.items() if info.integer_only)
