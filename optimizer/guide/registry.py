@@ -26,7 +26,13 @@ from optimizer.guide.ids import (
     Family,
     TechniqueId,
 )
-from optimizer.guide.technique import STAGE_ORDER, Stage, StageKind, TechniqueInfo
+from optimizer.guide.technique import (
+    ANY_CONVERSION,
+    STAGE_ORDER,
+    Stage,
+    StageKind,
+    TechniqueInfo,
+)
 from optimizer.guide.techniques import (
     clustering,
     cqat,
@@ -46,6 +52,7 @@ __all__ = [
     "DATA_LABELS", "DATA_ORDER", "GUIDE", "GUIDE_PTQ", "GUIDE_TFMOT", "DataNeed", "Family",
     "TechniqueId", "TechniqueInfo", "TECHNIQUES", "POST_TRAINING", "QAT_FAMILY",
     "FLOAT_TRAINING", "TechniqueSpec", "parse_spec", "technique", "retraining_bases",
+    "conversions_after",
 ]
 
 #: One row per technique, in the order tables list them.
@@ -73,11 +80,23 @@ def _check_registry() -> None:
                           "row to optimizer/guide/registry.py")
     for row in TECHNIQUES.values():
         for conversion in row.conversions:
-            if TECHNIQUES[conversion].retrains:
+            if conversion != ANY_CONVERSION and TECHNIQUES[conversion].retrains:
                 raise ImportError(f"{row.id}: '{conversion}' cannot follow it: not a conversion")
 
 
 _check_registry()
+
+def conversions_after(tid: TechniqueId) -> tuple:
+    """The conversions that may follow a retraining technique after ``+``, its default first
+    (``ANY_CONVERSION`` expands to every conversion of the registry, in table order)."""
+    out = []
+    for item in TECHNIQUES[TechniqueId(tid)].conversions:
+        if item == ANY_CONVERSION:
+            out += [t for t, row in TECHNIQUES.items() if row.is_conversion]
+        else:
+            out.append(TechniqueId(item))
+    return tuple(dict.fromkeys(out))
+
 
 #: The plain post-training quantizations (every conversion but the float32 baseline).
 POST_TRAINING = tuple(t for t, row in TECHNIQUES.items()
@@ -195,8 +214,9 @@ def parse_spec(text: str) -> TechniqueSpec:
             raise ValueError(f"'{raw}': {base.value} is already a conversion; put a retraining "
                              f"technique first (e.g. pruning+{rest[0].value})")
         return TechniqueSpec(text=base.value, base=base, conversion=base)
-    conversion = rest[0] if rest else row.conversions[0]
-    if conversion not in row.conversions:
+    allowed = conversions_after(base)
+    conversion = rest[0] if rest else allowed[0]
+    if conversion not in allowed:
         if row.quantization_aware:
             raise ValueError(f"'{raw}': {base.value} converts to int8; only +integer (float I/O) "
                              f"or +integer_only (int8 I/O) may follow it")
@@ -204,7 +224,7 @@ def parse_spec(text: str) -> TechniqueSpec:
                          f"follow ({', '.join(t.value for t in POST_TRAINING)}); for QAT on "
                          f"a pruned or clustered model use pqat, cqat or pcqat")
     canonical = base.value + ("+clustering" if preserve else "")
-    if conversion != row.conversions[0]:
+    if conversion != allowed[0]:
         canonical += "+" + conversion.value
     return TechniqueSpec(text=canonical, base=base, conversion=conversion,
                          preserve_sparsity_clustering=preserve)

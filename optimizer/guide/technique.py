@@ -36,6 +36,8 @@ class StageKind(str, Enum):
         return self.value
 
 
+#: In a retraining technique's ``conversions``: every conversion the registry holds.
+ANY_CONVERSION = "*"
 #: The order stages run in whenever a pipeline has several (prune, then cluster, then QAT).
 STAGE_ORDER = tuple(StageKind)
 #: The ``--set`` key a stage's search knob varies (None: the stage has no knob).

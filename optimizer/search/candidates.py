@@ -19,7 +19,14 @@ import re
 from dataclasses import dataclass, field
 from enum import Enum
 
-from optimizer.guide.registry import POST_TRAINING, DataNeed, TechniqueId, parse_spec, retraining_bases
+from optimizer.guide.registry import (
+    POST_TRAINING,
+    DataNeed,
+    TechniqueId,
+    conversions_after,
+    parse_spec,
+    retraining_bases,
+)
 from optimizer.guide.targets import Target
 from optimizer.guide.technique import STAGE_KNOBS, StageKind
 from optimizer.recommendation.decide import Answers
@@ -161,7 +168,7 @@ def _knobs_and_conversions(base: str, levels: dict, target: Target):
         knob_sets = [(pair,) for pair in levels[kinds[0]]] if knobbed else [()]
     else:
         knob_sets = [tuple(levels[kind][0] for kind in knobbed)]
-    allowed = {t.value for t in spec.technique.conversions}
+    allowed = {t.value for t in conversions_after(spec.base)}
     return kinds, knob_sets, [c for c in _after_training(target) if c in allowed]
 
 
