@@ -321,8 +321,42 @@ class McuBudget:
         return self.evaluate(baseline, candidate).met
 
 
+@dataclass(frozen=True)
+class TargetGoal:
+    """"Must be ready for the target": the candidate's readiness check for ``target`` ran and
+    said ready (``Result.readiness``, from ``optimizer.measuring.readiness``). A variant that was
+    not checked, or was checked for another target, does not meet it."""
+
+    target: str
+    name = "target"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.target, str) or not self.target:
+            raise ValueError(f"target must be a target id such as 'mcu', not {self.target!r}")
+        object.__setattr__(self, "target", str(getattr(self.target, "value", self.target)))
+
+    def evaluate(self, baseline, candidate) -> GoalItem:
+        """The verdict with the check's own sentence and method."""
+        cand = _result(candidate, "candidate")
+        failed = _failed(cand, "the candidate")
+        if failed:
+            return GoalItem(self.name, False, f"not checked for {self.target}: {failed}")
+        verdict = cand.readiness or {}
+        if verdict.get("target") != self.target:
+            why = verdict.get("error") or "press 'Check readiness' to run the check"
+            return GoalItem(self.name, False, f"not checked for {self.target}: {why}")
+        word = "ready" if verdict.get("ready") else "not ready"
+        return GoalItem(self.name, bool(verdict.get("ready")),
+                        f"{word} for {self.target} ({verdict.get('method')}): "
+                        f"{verdict.get('summary', '')}")
+
+    def is_met(self, baseline, candidate) -> bool:
+        """True if the candidate was checked for the target and is ready."""
+        return self.evaluate(baseline, candidate).met
+
+
 _GOAL_TYPES = {"accuracy": AccuracyGoal, "size": SizeGoal, "latency": LatencyGoal,
-               "mcu": McuBudget}
+               "mcu": McuBudget, "target": TargetGoal}
 
 
 @dataclass(frozen=True)
@@ -333,6 +367,7 @@ class Goals:
     size: SizeGoal | None = None
     latency: LatencyGoal | None = None
     mcu: McuBudget | None = None
+    target: TargetGoal | None = None
 
     def __post_init__(self) -> None:
         for name, cls in _GOAL_TYPES.items():
@@ -343,8 +378,9 @@ class Goals:
 
     @property
     def active(self) -> tuple:
-        """The goals that are set, in the order accuracy, size, latency, microcontroller."""
-        return tuple(g for g in (self.accuracy, self.size, self.latency, self.mcu)
+        """The goals that are set, in the order accuracy, size, latency, microcontroller,
+        target readiness."""
+        return tuple(g for g in (self.accuracy, self.size, self.latency, self.mcu, self.target)
                      if g is not None)
 
     def check(self, baseline, candidate) -> GoalCheck:
@@ -368,7 +404,7 @@ class Goals:
         data = data or {}
         unknown = sorted(set(data) - set(_GOAL_TYPES))
         if unknown:
-            raise ValueError(f"unknown goal {unknown}; use accuracy, size, latency or mcu")
+            raise ValueError(f"unknown goal {unknown}; use accuracy, size, latency, mcu or target")
         built = {}
         for name, goal_cls in _GOAL_TYPES.items():
             spec = data.get(name)
