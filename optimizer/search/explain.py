@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from optimizer.guide.goals import McuBudget
 from optimizer.guide.registry import TechniqueId
 from optimizer.guide.schema import Result
 from optimizer.search.pareto import pareto_front, size_of
@@ -162,8 +163,22 @@ def _shortfall(goal, base, result, measure) -> tuple[float, str]:
             return size / goal.max_bytes - 1, f"a size limit of {size:,} bytes"
         ratio = size / base_size
         return ratio / goal.max_ratio - 1, f"a size ratio of {ratio:.3f}"
-    ms = float(result.latency_ms_median)
-    return ms / goal.max_ms - 1, f"a latency target of {ms:.3g} ms"
+    if goal.name == "latency":
+        ms = float(result.latency_ms_median)
+        return ms / goal.max_ms - 1, f"a latency target of {ms:.3g} ms"
+    if goal.name == McuBudget.name:
+        memory = (result.readiness or {}).get("memory") or {}
+        gaps = [(memory[key] / (kb * 1024) - 1, f"{label} {-(-memory[key] // 1024):,} kB")
+                for key, kb, label in (("arena_bytes", goal.ram_kb, "a RAM budget of"),
+                                       ("flash_bytes", goal.flash_kb, "a flash budget of"))
+                if kb and memory.get(key) is not None]
+        if not gaps:
+            raise ValueError("memory not measured")
+        worst = max(gaps)
+        return worst[0], " and ".join(g[1] for g in gaps if g[0] > 0) or worst[1]
+    # "must be ready for the target": not a matter of degree, so never "close"
+    raise ValueError(f"{goal.name} cannot be relaxed by an amount")
+
 
 
 def _closest(trials, base, goals, checks, measure, eligible, skipped) -> str:
@@ -174,7 +189,8 @@ def _closest(trials, base, goals, checks, measure, eligible, skipped) -> str:
             continue
         missed = [i.name for i in checks[r.technique].items if not i.met]
         try:
-            gaps = [_shortfall(getattr(goals, name), base, r, measure) for name in missed]
+            by_name = {g.name: g for g in goals.active}
+            gaps = [_shortfall(by_name[name], base, r, measure) for name in missed]
         except (TypeError, ValueError, ZeroDivisionError):
             continue  # a goal could not be judged (value not measured): not "close"
         ranked.append((len(missed), sum(g[0] for g in gaps), r, missed, gaps))
