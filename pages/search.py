@@ -48,6 +48,10 @@ with st.form("search_form"):
         latency_ms = st.number_input("Latency target (ms per inference, median; 0 = none)",
                                      min_value=0.0, value=float(saved["latency_ms"]), step=0.1,
                                      format="%.3f", key="s_latency")
+        objective = st.radio("Among the models that meet every goal, pick", ["size", "accuracy"],
+                             format_func={"size": "the smallest",
+                                          "accuracy": "the most accurate"}.get,
+                             key="s_objective", horizontal=True)
         ready = st.checkbox("Must be ready for the target", value=saved["must_be_ready"],
                             key="s_ready", help="Off the CPU, a trial counts only if its "
                             "readiness check for the target says it runs there.")
@@ -65,7 +69,7 @@ if submitted:
                                       latency_ms, target=target, must_be_ready=ready,
                                       ram_kb=ram_kb, flash_kb=flash_kb)
         search_view.launch(search_view.request_from_form(target, new_goals, minutes,
-                                                         compressed))
+                                                         compressed, objective))
     except ValueError as exc:
         layout.show_error(exc, "Starting the search")
     else:

@@ -88,3 +88,19 @@ def test_a_variant_that_is_not_ready_never_wins():
     assert unchecked.best is None
     assert _search({"float32": BASE, "integer_only": INT8}, must_be_ready=False).best \
         == "integer_only"
+
+
+def test_the_search_can_ask_for_the_most_accurate_model_that_fits():
+    qat = result("qat+integer_only", 640_000, 0.9680)
+    table = {"float32": BASE, "integer_only": _ready(INT8), "qat+integer_only": _ready(qat),
+             "clustering+integer_only[clusters=16]": _ready(
+                 result("clustering+integer_only[clusters=16]", 600_000, 0.9700),
+                 arena=400_000)}                                  # the best, but over the RAM
+    budget = dict(mcu_ram_kb=256, mcu_flash_kb=1024)
+    smallest = _search(table, **budget)
+    assert smallest.best == "integer_only"
+    accurate = _search(table, objective="accuracy", **budget)
+    assert accurate.best == "qat+integer_only"
+    assert "the most accurate file that meets every goal" in accurate.explanation
+    with pytest.raises(ValueError, match="objective"):
+        SearchRequest(model="m", objective="speed")

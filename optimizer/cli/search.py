@@ -59,6 +59,9 @@ def add_parser(sub) -> None:
     p.add_argument("--must-be-ready", action=argparse.BooleanOptionalAction, default=None,
                    help="count only trials whose readiness check for the target says ready "
                         "(default: on for every target but cpu)")
+    p.add_argument("--objective", choices=("size", "accuracy"), default="size",
+                   help="among the trials that meet every goal, the smallest (default) or the "
+                        "most accurate")
     p.add_argument("--time-budget", type=float, default=600.0, metavar="S",
                    help="seconds for the whole search (default 600)")
     p.add_argument("--size-measure", choices=("raw", "gzip"), default="raw",
@@ -101,7 +104,7 @@ def _request(args):
         clusters=tuple(int(c) for c in _floats(args.clusters)) if args.clusters
         else DEFAULT_CLUSTERS, max_float_layers=args.max_float_layers,
         mcu_ram_kb=args.mcu_ram_kb, mcu_flash_kb=args.mcu_flash_kb,
-        must_be_ready=args.must_be_ready)
+        must_be_ready=args.must_be_ready, objective=args.objective)
 
 
 def run(args) -> int:

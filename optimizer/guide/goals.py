@@ -348,7 +348,7 @@ class TargetGoal:
         word = "ready" if verdict.get("ready") else "not ready"
         return GoalItem(self.name, bool(verdict.get("ready")),
                         f"{word} for {self.target} ({verdict.get('method')}): "
-                        f"{verdict.get('summary', '')}")
+                        f"{str(verdict.get('summary', '')).rstrip('.')}")
 
     def is_met(self, baseline, candidate) -> bool:
         """True if the candidate was checked for the target and is ready."""

@@ -103,11 +103,12 @@ def finalize(request, plan, trials, skipped, notes, eligible, goals, status: str
     checks = {}
     if goals is not None and base is not None and base.ok:
         checks = {r.technique: goals.check(base, r) for r in trials if r.technique != BASELINE}
-    best = best_trial(trials, goals, measure, eligible)
+    objective = getattr(request, "objective", "size")
+    best = best_trial(trials, goals, measure, eligible, objective)
     if error:
         text = f"The search could not run: {error}"
     elif best is not None:
-        text = _why_best(best, base, trials, checks, measure, eligible)
+        text = _why_best(best, base, trials, checks, measure, eligible, objective)
     elif base is not None and base.ok and goals is not None:
         text = _closest(trials, base, goals, checks, measure, eligible, skipped)
     else:
@@ -125,15 +126,18 @@ def finalize(request, plan, trials, skipped, notes, eligible, goals, status: str
                          layer_reports=list(layer_reports))
 
 
-def _why_best(best, base, trials, checks, measure, eligible) -> str:
+def _why_best(best, base, trials, checks, measure, eligible, objective="size") -> str:
     size, base_size = size_of(best, measure), size_of(base, measure)
     words = _MEASURE_WORDS[measure]
     ratio = f", {base_size / size:.2f}x smaller than float32's {_kb(base_size)}" \
         if size and base_size and best.technique != BASELINE else ""
     details = "; ".join(item.detail for item in checks[best.technique].items) \
         if best.technique in checks else "it is the float model itself"
-    text = (f"{best.technique} wins: the smallest file that meets every goal ({_kb(size)} "
+    what = "most accurate" if objective == "accuracy" else "smallest"
+    text = (f"{best.technique} wins: the {what} file that meets every goal ({_kb(size)} "
             f"{words}{ratio}). {details}.")
+    if objective == "accuracy":
+        return text
     smaller = sorted((r for r in trials if r.ok and r.technique in eligible
                       and r.technique in checks and (size_of(r, measure) or size) < size),
                      key=lambda r: size_of(r, measure))

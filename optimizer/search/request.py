@@ -30,6 +30,9 @@ from optimizer.guide.targets import Target
 from optimizer.search.candidates import DEFAULT_CLUSTERS, DEFAULT_SPARSITIES
 
 SIZE_MEASURES = ("raw", "gzip")
+#: What "best" means among the trials that meet every goal: the smallest file, or the most
+#: accurate one (e.g. the most accurate model that fits a microcontroller's RAM and flash).
+OBJECTIVES = ("size", "accuracy")
 #: A search shorter than this cannot even convert the float baseline of a small model.
 MIN_TIME_BUDGET_S = 10.0
 DEFAULT_TIME_BUDGET_S = 600.0
@@ -77,6 +80,7 @@ class SearchRequest:
     mcu_ram_kb: int | None = None
     mcu_flash_kb: int | None = None
     must_be_ready: bool | None = None
+    objective: str = "size"
 
     def __post_init__(self):
         if not str(self.model or "").strip():
@@ -107,6 +111,10 @@ class SearchRequest:
                 and self.target != Target.MCU:
             raise ValueError("microcontroller RAM/flash budgets apply to the mcu target only; "
                              "use --target mcu or drop them")
+        if self.objective not in OBJECTIVES:
+            raise ValueError(f"objective '{self.objective}' is not known; use 'size' (the "
+                             f"smallest file that meets the goals) or 'accuracy' (the most "
+                             f"accurate one)")
         if self.must_be_ready is not None and not isinstance(self.must_be_ready, bool):
             raise ValueError(f"must_be_ready must be True, False or None, not "
                              f"{self.must_be_ready!r}")
@@ -194,6 +202,8 @@ class SearchRequest:
             args += ["--mcu-flash-kb", str(self.mcu_flash_kb)]
         if self.must_be_ready is not None:
             args.append("--must-be-ready" if self.must_be_ready else "--no-must-be-ready")
+        if self.objective != "size":
+            args += ["--objective", self.objective]
         for pair in self.settings:
             args += ["--set", pair]
         return args
