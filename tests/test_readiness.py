@@ -40,6 +40,7 @@ def files(tiny_model, tiny_dataset, tmp_path_factory):
     made = {
         "int8": convert(frozen, PtqConfig.full_integer(True, calibration_samples=100), rep),
         "float": convert(frozen, PtqConfig.float32()),
+        "dynamic": convert(frozen, PtqConfig.dynamic_range()),
         "atan2": convert(_lambda_model(lambda tf, t: tf.math.atan2(t, t + 1.0), "atan2"),
                          PtqConfig.float32()),
         "reduce_prod": convert(_lambda_model(
@@ -130,6 +131,9 @@ def test_gpu_rules_follow_the_number_format(files):
     assert check_readiness(files["int8"], "gpu-android").ready
     atan2 = check_readiness(files["atan2"], "gpu")
     assert not atan2.ready and "ATAN2" in atan2.summary
+    dynamic = check_readiness(files["dynamic"], "gpu")       # int8 weights: not on desktop
+    assert not dynamic.ready and any("int8 weights" in (o.reason or "") for o in dynamic.ops)
+    assert check_readiness(files["dynamic"], "gpu-android").ready
 
 
 def test_cpu_reports_xnnpack(files):

@@ -34,8 +34,13 @@ def op_problem(op, android: bool) -> str | None:
         return None
     if op.name not in SUPPORTED:
         return f"{op.name} is not in the GPU delegate's supported ops"
+    if any(t.dtype == "int16" for t in (*op.inputs, *op.outputs)):
+        return "int16 tensors (int16x8): GPU delegates do not support them"
     if not android and not op.computes_in(FLOAT_TYPES):
         return "integer op: the desktop GPU delegate runs float32/float16 models"
+    if not android and any(t.constant and t.dtype in ("int8", "uint8") for t in op.inputs):
+        return ("int8 weights (dynamic range): the desktop GPU delegate runs float32/float16 "
+                "models")
     return None
 
 
