@@ -3,9 +3,12 @@
 What runs: TFLM's own Python runtime loads the file (its op resolver, its kernels' Prepare),
 so an op TFLM lacks fails at load and is named from TFLM's own stderr ("Didn't find op for
 builtin opcode 'ATAN2'"). The tensor arena is the smallest ``arena_size`` with which the
-interpreter allocates, found by bisection (TFLM has no arena getter); flash is the model's bytes
-(the flatbuffer is read in place from flash). With data, the test split runs one sample per
-``invoke()`` through TFLM and the metric sits next to the same file's LiteRT metric.
+interpreter allocates, found by bisection to 16 bytes (TFLM has no arena getter), each try in a
+forked child; it is measured with the Python runtime's default allocator, which records its
+allocations, so a firmware build may need slightly less. Flash is the model's bytes (the
+flatbuffer is read in place from flash); TFLM's code and the application need flash too. With
+data, the test split runs one sample per ``invoke()`` through TFLM and the metric sits next to
+the same file's LiteRT metric.
 """
 from __future__ import annotations
 
