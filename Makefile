@@ -8,7 +8,7 @@ ADDRESS ?= 0.0.0.0
 CHROMIUM ?= /usr/bin/chromium
 PYTEST_ARGS ?=
 
-.PHONY: setup run test test-fast lint chromium bench clean
+.PHONY: setup setup-npu run test test-fast lint chromium bench clean
 
 setup: $(VENV)/.installed
 
@@ -17,6 +17,11 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $@
+
+# Opt-in: the Qualcomm and Intel NPU readiness checks' tools (QNN host libraries from the
+# onnxruntime-qnn wheel under Qualcomm's licence, LiteRT's OpenVINO SDK). Idempotent.
+setup-npu: setup
+	$(PY) -m optimizer.measuring.readiness.setup_npu
 
 run: setup
 	$(PY) -m streamlit run app.py --server.headless true --server.port $(PORT) \

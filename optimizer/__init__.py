@@ -20,7 +20,16 @@ from optimizer.guide.configs import (
 
 # The decision tree and goals are pure Python and imported eagerly: a lazily bound name that
 # equals its module's name (``recommend``) would be shadowed by the submodule once imported.
-from optimizer.guide.goals import AccuracyGoal, GoalCheck, GoalItem, Goals, LatencyGoal, SizeGoal
+from optimizer.guide.goals import (
+    AccuracyGoal,
+    GoalCheck,
+    GoalItem,
+    Goals,
+    LatencyGoal,
+    McuBudget,
+    SizeGoal,
+    TargetGoal,
+)
 from optimizer.guide.registry import (
     DATA_LABELS,
     GUIDE,
@@ -34,7 +43,7 @@ from optimizer.guide.registry import (
     technique,
 )
 from optimizer.guide.schema import Engine, Result, Status, results_frame
-from optimizer.guide.targets import TARGET_LABELS, Target
+from optimizer.guide.targets import TARGET_LABELS, TARGETS, Target
 from optimizer.lazy import lazy_getattr
 from optimizer.recommendation.decide import (
     AccuracyPriority,
@@ -82,6 +91,12 @@ _LAZY = {
     "measure_latency": "optimizer.measuring.latency",
     "LatencyStats": "optimizer.measuring.latency",
     "host_description": "optimizer.measuring.latency",
+    # will a variant run on the target hardware (issue 12)
+    "Readiness": "optimizer.measuring.readiness",
+    "check_readiness": "optimizer.measuring.readiness",
+    "check_variants": "optimizer.runs.readiness",
+    "with_readiness": "optimizer.runs.readiness",
+    "run_data": "optimizer.runs.readiness",
     # reproducing a result with the public APIs
     "reproduce_script": "optimizer.report.reproduce",
     # budget-driven search and per-layer repair (issue 5)
@@ -115,7 +130,8 @@ __all__ = [
     "DATA_LABELS", "GUIDE", "TARGET_LABELS", "TECHNIQUES", "DataNeed", "Family", "Target",
     "TechniqueId", "TechniqueInfo", "TechniqueSpec", "parse_spec", "technique",
     "Engine", "Result", "Status", "results_frame",
-    "AccuracyGoal", "GoalCheck", "GoalItem", "Goals", "LatencyGoal", "SizeGoal",
+    "AccuracyGoal", "GoalCheck", "GoalItem", "Goals", "LatencyGoal", "McuBudget", "SizeGoal",
+    "TargetGoal", "TARGETS",
     "AccuracyPriority", "Answers", "Effort", "Exclusion", "PathStep", "Recommendation",
     "SizeReduction", "UnlockOption", "recommend",
     "PTQ_TREE", "QUANT_TREE", "QUANT_TREE_FOOTNOTE", "DecisionTree", "NodeKind", "TreeNode",

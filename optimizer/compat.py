@@ -99,3 +99,32 @@ def saved_model_proto():
     from tensorflow.core.protobuf import saved_model_pb2
 
     return saved_model_pb2
+
+
+def tflite_micro_runtime():
+    """Return TFLite Micro's Python runtime (``tflite_micro.python.tflite_micro.runtime``).
+
+    The real TFLM interpreter with its own kernels (PyPI ``tflite-micro``, no TensorFlow).
+    Raises ``ModuleNotFoundError`` when the package is not installed.
+    """
+    from tflite_micro.python.tflite_micro import runtime
+
+    return runtime
+
+
+def litert_package_dir():
+    """Return the folder of the installed ``ai_edge_litert`` package (its AOT tool and vendor
+    compiler plugins ship inside it: ``tools/apply_plugin_main``, ``vendors/<vendor>/compiler``)."""
+    from pathlib import Path
+
+    import ai_edge_litert
+
+    return Path(ai_edge_litert.__file__).resolve().parent
+
+
+def litert_aot_target(vendor: str):
+    """Return the ``target`` module of a LiteRT AOT vendor (``qualcomm``, ``intel_openvino``):
+    its ``SocModel`` enum lists the SoCs the vendor's compiler plugin accepts."""
+    import importlib
+
+    return importlib.import_module(f"ai_edge_litert.aot.vendors.{vendor}.target")

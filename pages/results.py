@@ -3,7 +3,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from optimizer import read_run, results_frame
+from optimizer import read_run, results_frame, run_data, with_readiness
 from optimizer.report import (
     PUBLISHED_SOURCE,
     accuracy_budget,
@@ -16,7 +16,7 @@ from optimizer.report import (
     results_table,
     size_bars_figure,
 )
-from pages.common import downloads, layout, nav, runs, state
+from pages.common import downloads, layout, nav, readiness_view, runs, state
 from pages.common.table import COLUMN_CONFIG
 
 layout.header(nav.RESULTS, "Measured on this machine against the float32 baseline: accuracy on "
@@ -42,10 +42,14 @@ if not run.done:
     st.info("This run is still going; these are the results so far.", icon=":material/sync:")
 
 goals = state.goals()
-frame = results_frame(run.results)
-checks = goal_checks(run.results, goals)
-budget = accuracy_budget(run.results, goals)
-notes = result_insights(run.results)
+target = state.answers().target
+request = run.request
+data = run_data(run.model, getattr(request, "data", None))
+results = with_readiness(run.results, target, budget=goals.mcu, data=data)
+frame = results_frame(results)
+checks = goal_checks(results, goals)
+budget = accuracy_budget(results, goals)
+notes = result_insights(results)
 
 met = [t for t, c in checks.items() if c.met]
 cols = st.columns(4)
@@ -95,6 +99,8 @@ for result in run.results:
                                    f" {i.detail}" for i in check.items))
         for note in own:
             (st.warning if note.severity == "warning" else st.info)(note.text)
+
+readiness_view.render(results, target, goals.mcu, data, key="results_ready")
 
 with st.expander("For comparison: the guide's published figures (not measured here)"):
     st.caption(f"Published, Pixel 2. Source: {PUBLISHED_SOURCE}. These large models gain "

@@ -11,7 +11,7 @@ layout.header(nav.SEARCH, "Instead of answering the tree's questions, state your
                           "budget. Every trial is measured for real.")
 
 answers, goals = state.answers(), state.goals()
-saved = q.goal_form_defaults(goals)
+saved = q.goal_form_defaults(goals, answers.target)
 search = search_view.current()
 running = search is not None and not search.done
 
@@ -48,15 +48,28 @@ with st.form("search_form"):
         latency_ms = st.number_input("Latency target (ms per inference, median; 0 = none)",
                                      min_value=0.0, value=float(saved["latency_ms"]), step=0.1,
                                      format="%.3f", key="s_latency")
+        objective = st.radio("Among the models that meet every goal, pick", ["size", "accuracy"],
+                             format_func={"size": "the smallest",
+                                          "accuracy": "the most accurate"}.get,
+                             key="s_objective", horizontal=True)
+        ready = st.checkbox("Must be ready for the target", value=saved["must_be_ready"],
+                            key="s_ready", help="Off the CPU, a trial counts only if its "
+                            "readiness check for the target says it runs there.")
+        m1, m2 = st.columns(2)
+        ram_kb = m1.number_input("Microcontroller RAM (kB, 0 = none)", min_value=0.0,
+                                 value=saved["ram_kb"], step=16.0, key="s_ram_kb")
+        flash_kb = m2.number_input("Microcontroller flash (kB, 0 = none)", min_value=0.0,
+                                   value=saved["flash_kb"], step=64.0, key="s_flash_kb")
     submitted = st.form_submit_button("Start the search", type="primary", disabled=running,
                                       icon=":material/travel_explore:")
 
 if submitted:
     try:
         new_goals = q.goals_from_form(drop, drop_mode, size_kind, size_value, compressed,
-                                      latency_ms)
+                                      latency_ms, target=target, must_be_ready=ready,
+                                      ram_kb=ram_kb, flash_kb=flash_kb)
         search_view.launch(search_view.request_from_form(target, new_goals, minutes,
-                                                         compressed))
+                                                         compressed, objective))
     except ValueError as exc:
         layout.show_error(exc, "Starting the search")
     else:

@@ -9,7 +9,7 @@ layout.header(nav.SITUATION, "The guide's decision tree asks a few questions. An
                              "your project; your goals are used later to judge every result.")
 
 answers, goals = state.answers(), state.goals()
-saved = q.goal_form_defaults(goals)
+saved = q.goal_form_defaults(goals, answers.target)
 model = state.get(state.MODEL)
 try:
     demo = get_demo(model)
@@ -72,6 +72,18 @@ with st.form("situation"):
         latency_ms = st.number_input("Latency target (ms per inference, median; 0 = none)",
                                      min_value=0.0, value=float(saved["latency_ms"]),
                                      step=0.1, format="%.3f", key="g_latency")
+        ready = st.checkbox("Must be ready for the target", value=saved["must_be_ready"],
+                            key="g_ready", help="Off the CPU, a variant counts only if its "
+                            "readiness check for the target says it runs there (TFLite Micro, "
+                            "NPU compilers, or the documented rules; the Results page says which).")
+        m1, m2 = st.columns(2)
+        ram_kb = m1.number_input("Microcontroller RAM (kB, 0 = none)", min_value=0.0,
+                                 value=saved["ram_kb"], step=16.0, key="g_ram_kb",
+                                 help="For the microcontroller target: the tensor arena TFLite "
+                                      "Micro needs must fit (1 kB = 1024 bytes).")
+        flash_kb = m2.number_input("Microcontroller flash (kB, 0 = none)", min_value=0.0,
+                                   value=saved["flash_kb"], step=64.0, key="g_flash_kb",
+                                   help="For the microcontroller target: the model's bytes.")
     submitted = st.form_submit_button("See my recommendation", type="primary",
                                       icon=":material/arrow_forward:", icon_position="right")
 
@@ -81,7 +93,8 @@ if submitted:
                               target=target, size_goal=size_goal, effort=effort,
                               accuracy=accuracy)
         new_goals = q.goals_from_form(drop, drop_mode, size_kind, size_value, compressed,
-                                      latency_ms)
+                                      latency_ms, target=target, must_be_ready=ready,
+                                      ram_kb=ram_kb, flash_kb=flash_kb)
     except ValueError as exc:
         layout.show_error(exc, "Please check your answers")
     else:

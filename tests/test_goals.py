@@ -163,7 +163,7 @@ def test_goals_round_trip():
     (lambda: SizeGoal(max_bytes=1.5), "positive whole number of bytes"),
     (lambda: LatencyGoal(0), "must be positive milliseconds"),
     (lambda: Goals(accuracy=SizeGoal(max_ratio=0.5)), r"must be AccuracyGoal\(...\) or None"),
-    (lambda: Goals.from_dict({"speed": {}}), "use accuracy, size or latency"),
+    (lambda: Goals.from_dict({"speed": {}}), "use accuracy, size, latency, mcu or target"),
     (lambda: Goals.from_dict({"size": {"ratio": 0.5}}), "takes a dict with keys"),
 ])
 def test_validation_names_the_fix(build, message):

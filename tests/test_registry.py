@@ -91,7 +91,8 @@ def test_parse_spec_errors_name_the_fix(text, fragment):
 def test_spec_properties_combine_steps():
     assert parse_spec("pruning+integer").data is DataNeed.LABELLED
     assert parse_spec("integer").data is DataNeed.REPRESENTATIVE
-    assert parse_spec("qat").targets == {Target.CPU, Target.GPU_ANDROID}
+    assert parse_spec("qat").targets == {Target.CPU, Target.GPU_ANDROID, Target.NPU_QUALCOMM,
+                                         Target.NPU_INTEL}
     assert Target.EDGETPU in parse_spec("qat+integer_only").targets
     assert Target.EDGETPU in parse_spec("pruning+integer_only").targets
     assert parse_spec("pruning").targets == technique("float32").targets

@@ -18,10 +18,11 @@ def test_every_target_has_one_row():
 
 
 def test_formats_decide_where_a_technique_runs():
+    npus = {Target.NPU_QUALCOMM, Target.NPU_INTEL}
     assert targets_running([Format.INT8_ONLY]) == {Target.CPU, Target.GPU_ANDROID,
-                                                   Target.EDGETPU, Target.MCU}
+                                                   Target.EDGETPU, Target.MCU} | npus
     assert TECHNIQUES[TechniqueId.FLOAT16].targets == {Target.CPU, Target.GPU,
-                                                       Target.GPU_ANDROID}
+                                                       Target.GPU_ANDROID} | npus
     assert TECHNIQUES[TechniqueId.INT16X8].targets == {Target.CPU}
     assert parse_spec("qat+integer_only").targets == parse_spec("integer_only").targets
     assert parse_spec("pruning").targets == parse_spec("float32").targets

@@ -17,6 +17,7 @@ the goals: ``goal_met`` says), 1 when the float32 baseline failed, 2 on unusable
 """
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 import time
@@ -39,7 +40,8 @@ def add_parser(sub) -> None:
                                       "smallest model that meets your goals")
     p.add_argument("--model", metavar="NAME_OR_PATH", help="a built-in demo or a model file")
     p.add_argument("--data", metavar="PATH", help=".npz data for a model file")
-    p.add_argument("--target", metavar="T", help="cpu, gpu, gpu-android, edgetpu or mcu")
+    p.add_argument("--target", metavar="T", help="cpu, gpu, gpu-android, edgetpu, mcu, "
+                                                 "npu-qualcomm or npu-intel")
     p.add_argument("--max-accuracy-drop", type=float, metavar="X",
                    help="largest acceptable drop in the metric's units (0.01 = 1 point)")
     p.add_argument("--relative", action="store_true",
@@ -50,6 +52,16 @@ def add_parser(sub) -> None:
                       help="largest size as a fraction of the float32 baseline (0.25 = 4x)")
     p.add_argument("--max-latency-ms", type=float, metavar="L",
                    help="largest median latency per inference, in ms")
+    p.add_argument("--mcu-ram-kb", type=int, metavar="N",
+                   help="microcontroller RAM for the tensor arena, kB (target mcu)")
+    p.add_argument("--mcu-flash-kb", type=int, metavar="N",
+                   help="microcontroller flash for the model, kB (target mcu)")
+    p.add_argument("--must-be-ready", action=argparse.BooleanOptionalAction, default=None,
+                   help="count only trials whose readiness check for the target says ready "
+                        "(default: on for every target but cpu)")
+    p.add_argument("--objective", choices=("size", "accuracy"), default="size",
+                   help="among the trials that meet every goal, the smallest (default) or the "
+                        "most accurate")
     p.add_argument("--time-budget", type=float, default=600.0, metavar="S",
                    help="seconds for the whole search (default 600)")
     p.add_argument("--size-measure", choices=("raw", "gzip"), default="raw",
@@ -90,7 +102,9 @@ def _request(args):
         time_budget_s=args.time_budget, settings=tuple(args.settings),
         sparsities=_floats(args.sparsities) if args.sparsities else DEFAULT_SPARSITIES,
         clusters=tuple(int(c) for c in _floats(args.clusters)) if args.clusters
-        else DEFAULT_CLUSTERS, max_float_layers=args.max_float_layers)
+        else DEFAULT_CLUSTERS, max_float_layers=args.max_float_layers,
+        mcu_ram_kb=args.mcu_ram_kb, mcu_flash_kb=args.mcu_flash_kb,
+        must_be_ready=args.must_be_ready, objective=args.objective)
 
 
 def run(args) -> int:

@@ -258,7 +258,105 @@ class LatencyGoal:
         return self.evaluate(baseline, candidate).met
 
 
-_GOAL_TYPES = {"accuracy": AccuracyGoal, "size": SizeGoal, "latency": LatencyGoal}
+#: Bytes in one "kB" of a microcontroller budget (datasheets give RAM and flash in KiB).
+KB = 1024
+
+
+@dataclass(frozen=True)
+class McuBudget:
+    """A microcontroller's memory: the tensor arena must fit ``ram_kb`` and the model bytes
+    ``flash_kb`` (1 kB = 1024 bytes); either may be None (not set).
+
+    Judged like the size goal, on what the TFLite Micro readiness check measured: the smallest
+    arena that allocates (``readiness["memory"]["arena_bytes"]``) and the file's bytes. Only the
+    model counts against flash; the application and TFLM's own code need room too.
+    """
+
+    ram_kb: int | None = None
+    flash_kb: int | None = None
+    name = "microcontroller memory"
+
+    def __post_init__(self) -> None:
+        if self.ram_kb is None and self.flash_kb is None:
+            raise ValueError("set ram_kb or flash_kb (or both), e.g. ram_kb=256, flash_kb=1024")
+        for key in ("ram_kb", "flash_kb"):
+            value = getattr(self, key)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                      or value <= 0):
+                raise ValueError(f"{key} must be a positive whole number of kB, not {value!r}")
+
+    def check_memory(self, arena_bytes: int | None, flash_bytes: int | None) -> GoalItem:
+        """The verdict on measured bytes, e.g. "arena 9,344 B <= 262,144 B RAM; model 45,416 B
+        <= 1,048,576 B flash"."""
+        parts, met = [], True
+        for label, used, kb in (("arena", arena_bytes, self.ram_kb),
+                                ("model", flash_bytes, self.flash_kb)):
+            if kb is None:
+                continue
+            where = "RAM" if label == "arena" else "flash"
+            if used is None:
+                parts.append(f"{label} not measured ({where} budget {kb:,} kB)")
+                met = False
+                continue
+            ok = used <= kb * KB
+            met = met and ok
+            parts.append(f"{label} {used:,} B {'<=' if ok else '>'} {kb * KB:,} B {where}")
+        return GoalItem(self.name, met, "; ".join(parts))
+
+    def evaluate(self, baseline, candidate) -> GoalItem:
+        """The verdict on a Result whose ``readiness`` holds a microcontroller check."""
+        cand = _result(candidate, "candidate")
+        failed = _failed(cand, "the candidate")
+        if failed:
+            return GoalItem(self.name, False, f"memory not measured: {failed}")
+        memory = (cand.readiness or {}).get("memory") or {}
+        if not memory:
+            return GoalItem(self.name, False, f"the microcontroller check did not measure "
+                                              f"{cand.technique}'s arena (it does not run in "
+                                              f"TFLite Micro, or was not checked)")
+        return self.check_memory(memory.get("arena_bytes"), memory.get("flash_bytes"))
+
+    def is_met(self, baseline, candidate) -> bool:
+        """True if the candidate's measured arena and model bytes fit the budget."""
+        return self.evaluate(baseline, candidate).met
+
+
+@dataclass(frozen=True)
+class TargetGoal:
+    """"Must be ready for the target": the candidate's readiness check for ``target`` ran and
+    said ready (``Result.readiness``, from ``optimizer.measuring.readiness``). A variant that was
+    not checked, or was checked for another target, does not meet it."""
+
+    target: str
+    name = "target"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.target, str) or not self.target:
+            raise ValueError(f"target must be a target id such as 'mcu', not {self.target!r}")
+        object.__setattr__(self, "target", str(getattr(self.target, "value", self.target)))
+
+    def evaluate(self, baseline, candidate) -> GoalItem:
+        """The verdict with the check's own sentence and method."""
+        cand = _result(candidate, "candidate")
+        failed = _failed(cand, "the candidate")
+        if failed:
+            return GoalItem(self.name, False, f"not checked for {self.target}: {failed}")
+        verdict = cand.readiness or {}
+        if verdict.get("target") != self.target:
+            why = verdict.get("error") or "press 'Check readiness' to run the check"
+            return GoalItem(self.name, False, f"not checked for {self.target}: {why}")
+        word = "ready" if verdict.get("ready") else "not ready"
+        return GoalItem(self.name, bool(verdict.get("ready")),
+                        f"{word} for {self.target} ({verdict.get('method')}): "
+                        f"{str(verdict.get('summary', '')).rstrip('.')}")
+
+    def is_met(self, baseline, candidate) -> bool:
+        """True if the candidate was checked for the target and is ready."""
+        return self.evaluate(baseline, candidate).met
+
+
+_GOAL_TYPES = {"accuracy": AccuracyGoal, "size": SizeGoal, "latency": LatencyGoal,
+               "mcu": McuBudget, "target": TargetGoal}
 
 
 @dataclass(frozen=True)
@@ -268,6 +366,8 @@ class Goals:
     accuracy: AccuracyGoal | None = None
     size: SizeGoal | None = None
     latency: LatencyGoal | None = None
+    mcu: McuBudget | None = None
+    target: TargetGoal | None = None
 
     def __post_init__(self) -> None:
         for name, cls in _GOAL_TYPES.items():
@@ -278,8 +378,10 @@ class Goals:
 
     @property
     def active(self) -> tuple:
-        """The goals that are set, in the order accuracy, size, latency."""
-        return tuple(g for g in (self.accuracy, self.size, self.latency) if g is not None)
+        """The goals that are set, in the order accuracy, size, latency, microcontroller,
+        target readiness."""
+        return tuple(g for g in (self.accuracy, self.size, self.latency, self.mcu, self.target)
+                     if g is not None)
 
     def check(self, baseline, candidate) -> GoalCheck:
         """Judge ``candidate`` against ``baseline`` (Results or their dicts) on every goal set."""
@@ -302,7 +404,7 @@ class Goals:
         data = data or {}
         unknown = sorted(set(data) - set(_GOAL_TYPES))
         if unknown:
-            raise ValueError(f"unknown goal {unknown}; use accuracy, size or latency")
+            raise ValueError(f"unknown goal {unknown}; use accuracy, size, latency, mcu or target")
         built = {}
         for name, goal_cls in _GOAL_TYPES.items():
             spec = data.get(name)

@@ -75,6 +75,8 @@ class Result:
     eval_seconds: float | None = None
     notes: list = field(default_factory=list)
     measured_on: str | None = None
+    # The target readiness check's verdict (optimizer.measuring.readiness.Readiness.to_dict()).
+    readiness: dict | None = None
 
     @property
     def ok(self) -> bool:

@@ -25,6 +25,8 @@ class Target(str, Enum):
     GPU_ANDROID = "gpu-android"
     EDGETPU = "edgetpu"
     MCU = "mcu"
+    NPU_QUALCOMM = "npu-qualcomm"
+    NPU_INTEL = "npu-intel"
 
     def __str__(self) -> str:
         return self.value
@@ -52,11 +54,12 @@ class TargetInfo:
     Edge TPU"); ``float_reason`` says why files outside its formats do not run there and
     ``int16x8_reason`` why int16x8 does not. ``notes`` describe the target; ``deployment`` is
     the step the app does not do, shown beside a recommendation for it. ``measured_here`` is
-    True for the CPU the app measures on (latency carries over only there). ``readiness``
-    names the check that tells whether a file runs there and its
-    method: ``interpreted`` (a real runtime ran it), ``compiled`` (a real compiler processed
-    it), ``partitioned`` (a real plugin placed its ops) or ``rules`` (documented requirements
-    checked from the file).
+    True for the CPU the app measures on (latency carries over only there). ``check`` names
+    the readiness check that tells whether a file runs there (a module of
+    ``optimizer.measuring.readiness``) and ``readiness`` its method: ``interpreted`` (a real
+    runtime ran it), ``compiled`` (a real compiler processed it), ``partitioned`` (a real plugin
+    placed its ops) or ``rules`` (documented requirements checked from the file).
+    ``needs_setup`` is the command that installs what an optional check needs ("" if none).
     """
 
     id: Target
@@ -69,6 +72,8 @@ class TargetInfo:
     deployment: str = ""
     measured_here: bool = False
     readiness: str = "rules"
+    check: str = ""
+    needs_setup: str = ""
 
     @property
     def integer_only(self) -> bool:
@@ -86,28 +91,36 @@ class TargetInfo:
 
     def to_dict(self) -> dict:
         return {"id": self.id.value, "label": self.label, "formats": sorted(f.value for f in self.formats),
-                "integer_only": self.integer_only, "notes": self.notes, "readiness": self.readiness}
+                "integer_only": self.integer_only, "notes": self.notes, "readiness": self.readiness,
+                "check": self.check}
 
 
 _ALL_FORMATS = frozenset(Format)
+# Phone/PC NPUs: the compiler takes int8 and float (as float16) graphs; what it cannot place
+# stays on the CPU, which the readiness check reports op by op. int16x8 is left to the CPU: its
+# reference kernels are the only ones the guide names for it.
+_NPU_FORMATS = frozenset({Format.FLOAT32, Format.FLOAT16, Format.DYNAMIC_RANGE,
+                          Format.INT8_FLOAT_IO, Format.INT8_ONLY})
 
 TARGETS: dict[Target, TargetInfo] = {row.id: row for row in [
     TargetInfo(Target.CPU, "CPU", "a CPU", _ALL_FORMATS,
                notes="XNNPACK runs float32, float16 (as float32) and int8 files; int16x8 runs on "
                      "reference kernels only, much slower.",
-               measured_here=True, readiness="interpreted"),
+               measured_here=True, readiness="interpreted", check="cpu"),
     TargetInfo(Target.GPU, "GPU (desktop GPU delegate)", "a desktop GPU delegate",
                frozenset({Format.FLOAT32, Format.FLOAT16}),
                float_reason="the desktop GPU delegate runs float32 and float16 models",
                int16x8_reason="GPU delegates don't support it",
                notes="The GPU delegate computes in float16 where allowed; int8 weights are not "
-                     "listed for it in the guide."),
+                     "listed for it in the guide.",
+               check="gpu"),
     TargetInfo(Target.GPU_ANDROID, "GPU on Android", "the GPU on Android",
                frozenset({Format.FLOAT32, Format.FLOAT16, Format.DYNAMIC_RANGE,
                           Format.INT8_FLOAT_IO, Format.INT8_ONLY}),
                int16x8_reason="GPU delegates don't support it",
                notes="The guide lists float16, dynamic range, integer and QAT models for the GPU "
-                     "on Android."),
+                     "on Android.",
+               check="gpu"),
     TargetInfo(Target.EDGETPU, "Edge TPU", "the Edge TPU", frozenset({Format.INT8_ONLY}),
                float_reason="the Edge TPU runs only full-integer models",
                int16x8_reason="the Edge TPU runs only int8 models",
@@ -115,14 +128,31 @@ TARGETS: dict[Target, TargetInfo] = {row.id: row for row in [
                      "static shapes; ops after the first unsupported one run on the CPU.",
                deployment="The Edge TPU also needs the integer-only file compiled with "
                           "edgetpu_compiler; ops it does not support run on the CPU instead, so "
-                          "check the compiler's report (Coral's model requirements)."),
+                          "check the compiler's report (Coral's model requirements).",
+               check="edgetpu"),
     TargetInfo(Target.MCU, "Microcontroller", "a microcontroller", frozenset({Format.INT8_ONLY}),
                float_reason="microcontrollers run only full-integer models",
                int16x8_reason="microcontrollers run only int8 models",
                notes="TFLite Micro runs int8 kernels; the model must fit the flash and its tensor "
                      "arena the RAM.",
                deployment="Microcontrollers run the integer-only file with LiteRT for "
-                          "Microcontrollers; check that it fits the device's flash and RAM."),
+                          "Microcontrollers; check that it fits the device's flash and RAM.",
+               readiness="interpreted", check="mcu"),
+    TargetInfo(Target.NPU_QUALCOMM, "Qualcomm NPU (Snapdragon)", "a Snapdragon NPU", _NPU_FORMATS,
+               int16x8_reason="the guide lists int16x8 for CPU reference kernels only",
+               notes="LiteRT compiles the model ahead of time with Qualcomm's compiler plugin for "
+                     "one Snapdragon SoC; ops the compiler does not support stay on the CPU. The "
+                     "HTP runs float models in float16.",
+               deployment="Ship the model compiled ahead of time for each SoC (LiteRT's "
+                          "aot_compile) and run it with LiteRT's CompiledModel on the phone.",
+               readiness="compiled", check="qualcomm", needs_setup="make setup-npu"),
+    TargetInfo(Target.NPU_INTEL, "Intel NPU (OpenVINO)", "an Intel NPU", _NPU_FORMATS,
+               int16x8_reason="the Intel NPU runs int8 and float16 precisions",
+               notes="LiteRT's OpenVINO plugin decides which ops the NPU takes; the rest stay on "
+                     "the CPU.",
+               deployment="Compile for the NPU with LiteRT's aot_compile on a machine with "
+                          "Intel's NPU compiler, and run it with LiteRT's CompiledModel.",
+               readiness="partitioned", check="intel", needs_setup="make setup-npu"),
 ]}
 
 #: Display names, derived from the table (``TARGETS[t].label``).

@@ -72,9 +72,9 @@ def run_tflite(tflite: bytes | Path, x, chunk: int = 32, num_threads: int = 2) -
             interpreter.allocate_tensors()
             allocated = size
         for detail, array in zip(inputs, arrays):
-            interpreter.set_tensor(detail["index"], _quantize(array[start:start + size], detail))
+            interpreter.set_tensor(detail["index"], quantize_input(array[start:start + size], detail))
         interpreter.invoke()
-        results.append(_dequantize(interpreter.get_tensor(output["index"]), output))
+        results.append(dequantize_output(interpreter.get_tensor(output["index"]), output))
     return np.concatenate(results, axis=0)
 
 
@@ -88,7 +88,15 @@ def evaluate(tflite: bytes | Path, dataset, reference_outputs=None, chunk: int =
     """
     start = time.perf_counter()
     outputs = run_tflite(tflite, dataset.x_test, chunk=chunk, num_threads=num_threads)
-    seconds = time.perf_counter() - start
+    return score(outputs, dataset, reference_outputs, time.perf_counter() - start)
+
+
+def score(outputs: np.ndarray, dataset, reference_outputs=None, seconds: float = 0.0) -> Evaluation:
+    """The metric of ``outputs`` (float, one row per test sample) on ``dataset``'s test split.
+
+    The same scoring ``evaluate`` applies, for outputs another runtime produced (TFLite Micro).
+    """
+    outputs = np.asarray(outputs)
     labels = dataset.y_test
     reference = None if reference_outputs is None else np.asarray(reference_outputs)
     for name, array in (("labels", labels), ("reference outputs", reference)):
@@ -136,7 +144,7 @@ def _interpreter(tflite, num_threads: int):
     return interpreter_class(model_path=str(path), num_threads=int(num_threads))
 
 
-def _quantize(values: np.ndarray, detail: dict) -> np.ndarray:
+def quantize_input(values: np.ndarray, detail: dict) -> np.ndarray:
     """Float samples -> the input tensor's dtype, using its scale and zero point if integer."""
     dtype = np.dtype(detail["dtype"])
     if not np.issubdtype(dtype, np.integer):
@@ -148,7 +156,7 @@ def _quantize(values: np.ndarray, detail: dict) -> np.ndarray:
     return np.clip(np.round(values / scale + zero_point), info.min, info.max).astype(dtype)
 
 
-def _dequantize(values: np.ndarray, detail: dict) -> np.ndarray:
+def dequantize_output(values: np.ndarray, detail: dict) -> np.ndarray:
     """An output tensor -> float32, undoing its quantization when it has one."""
     if np.issubdtype(values.dtype, np.integer):
         scale, zero_point = detail["quantization"]

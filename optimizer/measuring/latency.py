@@ -205,7 +205,7 @@ def _load(path: str, config: LatencyConfig, rng) -> dict:
                      "on builtin kernels without XNNPACK")
     for detail in interpreter.get_input_details():
         interpreter.set_tensor(detail["index"], _random_input(detail, rng))
-    kernels, builtin, ops = _kernels(interpreter)
+    kernels, builtin, ops = kernels_used(interpreter)
     if any(np.dtype(t) == np.int16 for op in ops
            for t in list(op["operand_types"]) + list(op["result_types"])):
         notes.append(INT16_NOTE)
@@ -220,7 +220,7 @@ def _load(path: str, config: LatencyConfig, rng) -> dict:
             "note": "; ".join(notes) or None, "rounds": []}
 
 
-def _kernels(interpreter) -> tuple[str, list, list]:
+def kernels_used(interpreter) -> tuple[str, list, list]:
     """What runs: "XNNPACK", "XNNPACK + N builtin ops" or "builtin kernels".
 
     ``_get_ops_details()`` lists every node: the model's original ops (also the ones a

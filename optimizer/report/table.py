@@ -8,10 +8,11 @@ from __future__ import annotations
 import math
 
 from optimizer.report import style
+from optimizer.report.readiness import readiness_cell
 
 #: Display columns, in order (the page configures their number formats).
 COLUMNS = (
-    "Technique", "Status", "Goals", "Accuracy", "Δ vs float32 (points)",
+    "Technique", "Status", "Goals", "Readiness", "Accuracy", "Δ vs float32 (points)",
     "Size (kB)", "Size: x smaller", "gzip (kB)", "gzip: x smaller",
     "Latency median (ms)", "Latency p10–p90 (ms)", "Threads", "Kernels",
     "I/O dtypes", "Engine", "Sparsity (%)", "Distinct weights / channel", "Note",
@@ -70,6 +71,8 @@ def results_table(frame, checks: dict | None = None):
             "Technique": r["technique"],
             "Status": r["status"],
             "Goals": "baseline" if is_base else _goal_cell(checks.get(r["technique"])),
+            "Readiness": (readiness_cell(r.get("readiness"))
+                          if isinstance(r.get("readiness"), dict) else ""),
             "Accuracy": None if acc is None else acc * scale,
             "Δ vs float32 (points)": None if delta is None else delta * scale,
             "Size (kB)": None if _num(r["size_bytes"]) is None else r["size_bytes"] / 1e3,

@@ -96,6 +96,8 @@ class JobEvaluator:
                     r.notes = list(r.notes) + ["latency not measured: the search's time budget "
                                                "had too little left to time it (or it was "
                                                "stopped)"]
+        if self.request.readiness_required:
+            results = self._readiness(results)
         for r in results:
             self.log.emit(EventType.RESULT, r.technique, result=r.to_dict(), batch=batch.group,
                           message=r.error or "done")
@@ -105,6 +107,13 @@ class JobEvaluator:
                            extra={"folder": job.run_dir})
 
     # -- internals ----------------------------------------------------------------------------
+    def _readiness(self, results: list) -> list:
+        """The trials with the target's readiness verdict (``Result.readiness``), which the
+        "must be ready" goal and the microcontroller budget judge."""
+        from optimizer.runs.readiness import check_variants
+
+        return check_variants(results, self.request.target, budget=self.request.mcu_budget)
+
     def _job(self, batch, context) -> JobSpec:
         folder = self.run_dir / folder_name(batch.group)
         folder.mkdir(parents=True, exist_ok=True)

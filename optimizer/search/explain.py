@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from optimizer.guide.goals import McuBudget
 from optimizer.guide.registry import TechniqueId
 from optimizer.guide.schema import Result
 from optimizer.search.pareto import pareto_front, size_of
@@ -102,11 +103,12 @@ def finalize(request, plan, trials, skipped, notes, eligible, goals, status: str
     checks = {}
     if goals is not None and base is not None and base.ok:
         checks = {r.technique: goals.check(base, r) for r in trials if r.technique != BASELINE}
-    best = best_trial(trials, goals, measure, eligible)
+    objective = getattr(request, "objective", "size")
+    best = best_trial(trials, goals, measure, eligible, objective)
     if error:
         text = f"The search could not run: {error}"
     elif best is not None:
-        text = _why_best(best, base, trials, checks, measure, eligible)
+        text = _why_best(best, base, trials, checks, measure, eligible, objective)
     elif base is not None and base.ok and goals is not None:
         text = _closest(trials, base, goals, checks, measure, eligible, skipped)
     else:
@@ -124,15 +126,18 @@ def finalize(request, plan, trials, skipped, notes, eligible, goals, status: str
                          layer_reports=list(layer_reports))
 
 
-def _why_best(best, base, trials, checks, measure, eligible) -> str:
+def _why_best(best, base, trials, checks, measure, eligible, objective="size") -> str:
     size, base_size = size_of(best, measure), size_of(base, measure)
     words = _MEASURE_WORDS[measure]
     ratio = f", {base_size / size:.2f}x smaller than float32's {_kb(base_size)}" \
         if size and base_size and best.technique != BASELINE else ""
     details = "; ".join(item.detail for item in checks[best.technique].items) \
         if best.technique in checks else "it is the float model itself"
-    text = (f"{best.technique} wins: the smallest file that meets every goal ({_kb(size)} "
+    what = "most accurate" if objective == "accuracy" else "smallest"
+    text = (f"{best.technique} wins: the {what} file that meets every goal ({_kb(size)} "
             f"{words}{ratio}). {details}.")
+    if objective == "accuracy":
+        return text
     smaller = sorted((r for r in trials if r.ok and r.technique in eligible
                       and r.technique in checks and (size_of(r, measure) or size) < size),
                      key=lambda r: size_of(r, measure))
@@ -162,8 +167,22 @@ def _shortfall(goal, base, result, measure) -> tuple[float, str]:
             return size / goal.max_bytes - 1, f"a size limit of {size:,} bytes"
         ratio = size / base_size
         return ratio / goal.max_ratio - 1, f"a size ratio of {ratio:.3f}"
-    ms = float(result.latency_ms_median)
-    return ms / goal.max_ms - 1, f"a latency target of {ms:.3g} ms"
+    if goal.name == "latency":
+        ms = float(result.latency_ms_median)
+        return ms / goal.max_ms - 1, f"a latency target of {ms:.3g} ms"
+    if goal.name == McuBudget.name:
+        memory = (result.readiness or {}).get("memory") or {}
+        gaps = [(memory[key] / (kb * 1024) - 1, f"{label} {-(-memory[key] // 1024):,} kB")
+                for key, kb, label in (("arena_bytes", goal.ram_kb, "a RAM budget of"),
+                                       ("flash_bytes", goal.flash_kb, "a flash budget of"))
+                if kb and memory.get(key) is not None]
+        if not gaps:
+            raise ValueError("memory not measured")
+        worst = max(gaps)
+        return worst[0], " and ".join(g[1] for g in gaps if g[0] > 0) or worst[1]
+    # "must be ready for the target": not a matter of degree, so never "close"
+    raise ValueError(f"{goal.name} cannot be relaxed by an amount")
+
 
 
 def _closest(trials, base, goals, checks, measure, eligible, skipped) -> str:
@@ -174,7 +193,8 @@ def _closest(trials, base, goals, checks, measure, eligible, skipped) -> str:
             continue
         missed = [i.name for i in checks[r.technique].items if not i.met]
         try:
-            gaps = [_shortfall(getattr(goals, name), base, r, measure) for name in missed]
+            by_name = {g.name: g for g in goals.active}
+            gaps = [_shortfall(by_name[name], base, r, measure) for name in missed]
         except (TypeError, ValueError, ZeroDivisionError):
             continue  # a goal could not be judged (value not measured): not "close"
         ranked.append((len(missed), sum(g[0] for g in gaps), r, missed, gaps))

@@ -135,7 +135,8 @@ def run_search(request: SearchRequest, plan: CandidatePlan, evaluator: Evaluator
             break
         if baseline is not None:
             batch, skips = prune_batch(batch, list(trials.values()), state["goals"],
-                                       request.size_measure, eligible, ran)
+                                       request.size_measure, eligible, ran,
+                                       objective=request.objective)
             skipped.extend(skips)
             if not batch.candidates:
                 continue

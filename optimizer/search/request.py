@@ -17,11 +17,22 @@ import math
 from dataclasses import asdict, dataclass, fields
 
 from optimizer.guide.configs import Settings
-from optimizer.guide.goals import FRACTION_METRICS, AccuracyGoal, Goals, LatencyGoal, SizeGoal
+from optimizer.guide.goals import (
+    FRACTION_METRICS,
+    AccuracyGoal,
+    Goals,
+    LatencyGoal,
+    McuBudget,
+    SizeGoal,
+    TargetGoal,
+)
 from optimizer.guide.targets import Target
 from optimizer.search.candidates import DEFAULT_CLUSTERS, DEFAULT_SPARSITIES
 
 SIZE_MEASURES = ("raw", "gzip")
+#: What "best" means among the trials that meet every goal: the smallest file, or the most
+#: accurate one (e.g. the most accurate model that fits a microcontroller's RAM and flash).
+OBJECTIVES = ("size", "accuracy")
 #: A search shorter than this cannot even convert the float baseline of a small model.
 MIN_TIME_BUDGET_S = 10.0
 DEFAULT_TIME_BUDGET_S = 600.0
@@ -46,7 +57,10 @@ class SearchRequest:
     disk) or "gzip" (download size); ``time_budget_s`` bounds the whole search;
     ``settings`` are ``key=value`` pairs applied to every trial (e.g. ``finetune.epochs=3``);
     ``sparsities`` / ``clusters`` are the knob levels tried; ``max_float_layers`` caps how many
-    of the worst layers selective quantization may keep in float.
+    of the worst layers selective quantization may keep in float. ``mcu_ram_kb`` /
+    ``mcu_flash_kb`` are the microcontroller's budgets (target ``mcu``, kB = 1024 bytes), judged
+    on the arena and bytes TFLite Micro measured; ``must_be_ready`` requires every trial's
+    readiness check for the target to say ready (None: on for every target but the CPU).
     """
 
     model: str
@@ -63,6 +77,10 @@ class SearchRequest:
     sparsities: tuple = DEFAULT_SPARSITIES
     clusters: tuple = DEFAULT_CLUSTERS
     max_float_layers: int = DEFAULT_MAX_FLOAT_LAYERS
+    mcu_ram_kb: int | None = None
+    mcu_flash_kb: int | None = None
+    must_be_ready: bool | None = None
+    objective: str = "size"
 
     def __post_init__(self):
         if not str(self.model or "").strip():
@@ -89,7 +107,32 @@ class SearchRequest:
                 or not 1 <= self.max_float_layers <= 50:
             raise ValueError(f"max_float_layers {self.max_float_layers!r} must be a whole "
                              "number from 1 to 50")
+        if (self.mcu_ram_kb is not None or self.mcu_flash_kb is not None) \
+                and self.target != Target.MCU:
+            raise ValueError("microcontroller RAM/flash budgets apply to the mcu target only; "
+                             "use --target mcu or drop them")
+        if self.objective not in OBJECTIVES:
+            raise ValueError(f"objective '{self.objective}' is not known; use 'size' (the "
+                             f"smallest file that meets the goals) or 'accuracy' (the most "
+                             f"accurate one)")
+        if self.must_be_ready is not None and not isinstance(self.must_be_ready, bool):
+            raise ValueError(f"must_be_ready must be True, False or None, not "
+                             f"{self.must_be_ready!r}")
         self.goals()  # validates the budgets (ValueError names the fix)
+
+    @property
+    def readiness_required(self) -> bool:
+        """True when trials must pass the target's readiness check (default: off the CPU)."""
+        if self.must_be_ready is not None:
+            return self.must_be_ready
+        return self.target != Target.CPU
+
+    @property
+    def mcu_budget(self) -> McuBudget | None:
+        """The microcontroller budget, or None when neither RAM nor flash is given."""
+        if self.mcu_ram_kb is None and self.mcu_flash_kb is None:
+            return None
+        return McuBudget(ram_kb=self.mcu_ram_kb, flash_kb=self.mcu_flash_kb)
 
     def goals(self, higher_is_better: bool = True) -> Goals:
         """The goals every trial is judged with (the metric's direction from the baseline)."""
@@ -103,7 +146,9 @@ class SearchRequest:
         latency = LatencyGoal(self.max_latency_ms) if self.max_latency_ms is not None else None
         accuracy = AccuracyGoal(self.max_accuracy_drop, relative=self.relative,
                                 higher_is_better=higher_is_better)
-        return Goals(accuracy=accuracy, size=size, latency=latency)
+        ready = TargetGoal(self.target.value) if self.readiness_required else None
+        return Goals(accuracy=accuracy, size=size, latency=latency, mcu=self.mcu_budget,
+                     target=ready)
 
     def check_metric(self, metric: str) -> None:
         """Raise ``ValueError`` when an absolute budget cannot be meant for ``metric``: a drop
@@ -151,6 +196,14 @@ class SearchRequest:
             args += ["--sparsities", ",".join(f"{s:g}" for s in self.sparsities)]
         if tuple(self.clusters) != DEFAULT_CLUSTERS:
             args += ["--clusters", ",".join(str(c) for c in self.clusters)]
+        if self.mcu_ram_kb is not None:
+            args += ["--mcu-ram-kb", str(self.mcu_ram_kb)]
+        if self.mcu_flash_kb is not None:
+            args += ["--mcu-flash-kb", str(self.mcu_flash_kb)]
+        if self.must_be_ready is not None:
+            args.append("--must-be-ready" if self.must_be_ready else "--no-must-be-ready")
+        if self.objective != "size":
+            args += ["--objective", self.objective]
         for pair in self.settings:
             args += ["--set", pair]
         return args

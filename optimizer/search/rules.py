@@ -85,9 +85,10 @@ def size_floor(candidate, trials, measure: str = "raw") -> tuple[int | None, str
     return int(size * (1 - margin)), f"{why} (measured {size:,} {unit})", ref.technique
 
 
-def best_trial(trials, goals, measure: str, eligible) -> Result | None:
+def best_trial(trials, goals, measure: str, eligible, objective: str = "size") -> Result | None:
     """The trial that meets every goal with the smallest size (ties: better accuracy, then
-    lower latency); None when none does."""
+    lower latency), or with ``objective="accuracy"`` the most accurate one (ties: smaller,
+    then faster); None when none does."""
     by_id = _by_id(trials)
     base = by_id.get(T.FLOAT32.value)
     if base is None or not base.ok or goals is None:
@@ -100,6 +101,8 @@ def best_trial(trials, goals, measure: str, eligible) -> Result | None:
 
     def key(r: Result):
         latency = r.latency_ms_median if r.latency_ms_median is not None else math.inf
+        if objective == "accuracy":
+            return (sign * float(r.accuracy or 0.0), size_of(r, measure), latency)
         return (size_of(r, measure), sign * float(r.accuracy or 0.0), latency)
 
     return min(feasible, key=key)
@@ -150,17 +153,18 @@ def _failed_conversion(candidate, trials) -> str | None:
 
 
 def prune_batch(batch: Batch, trials, goals, measure: str, eligible,
-                ran=()) -> tuple[Batch, list]:
+                ran=(), objective: str = "size") -> tuple[Batch, list]:
     """The batch without the candidates that cannot beat the best so far, and their ``Skip``s.
 
-    ``ran`` are the batches already run (for the harsher-knob rule).
+    ``ran`` are the batches already run (for the harsher-knob rule). The size floor only
+    prunes when the objective is size: a bigger file can still be the more accurate one.
     """
     skips: list[Skip] = []
     harsher = _milder_missed(batch, trials, goals, ran)
     if harsher:
         return batch.without(batch.ids), [Skip(c.id, harsher, batch.group)
                                           for c in batch.candidates]
-    best = best_trial(trials, goals, measure, eligible)
+    best = best_trial(trials, goals, measure, eligible) if objective == "size" else None
     best_size = size_of(best, measure) if best is not None else None
     for cand in batch.candidates:
         failed = _failed_conversion(cand, trials)

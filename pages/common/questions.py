@@ -27,11 +27,17 @@ def value_of(answer) -> str:
     return getattr(answer, "value", answer)
 
 
-def goal_form_defaults(goals) -> dict:
-    """Form values that reproduce ``goals`` (so the form shows what was saved)."""
+def goal_form_defaults(goals, target="cpu") -> dict:
+    """Form values that reproduce ``goals`` (so the form shows what was saved). "Must be ready"
+    starts on: for the CPU it has no goal to remember, elsewhere the saved goal says."""
     acc, size, lat = goals.accuracy, goals.size, goals.latency
+    mcu = getattr(goals, "mcu", None)
     out = {"drop": 1.0, "drop_mode": "absolute", "size_kind": "none", "size_value": 0.0,
-           "compressed": False, "latency_ms": 0.0}
+           "compressed": False, "latency_ms": 0.0,
+           "must_be_ready": (getattr(goals, "target", None) is not None
+                             or value_of(target) == Target.CPU.value),
+           "ram_kb": float(mcu.ram_kb or 0) if mcu else 0.0,
+           "flash_kb": float(mcu.flash_kb or 0) if mcu else 0.0}
     if acc is not None:
         out["drop"] = round(acc.max_drop * 100, 4)
         out["drop_mode"] = "relative" if acc.relative else "absolute"
@@ -47,14 +53,18 @@ def goal_form_defaults(goals) -> dict:
 
 
 def goals_from_form(drop: float, drop_mode: str, size_kind: str, size_value: float,
-                    compressed: bool, latency_ms: float, higher_is_better: bool = True):
+                    compressed: bool, latency_ms: float, higher_is_better: bool = True,
+                    target: str = "cpu", must_be_ready: bool = True, ram_kb: float = 0,
+                    flash_kb: float = 0):
     """Build ``optimizer.Goals`` from the form; ``ValueError`` names the field to fix.
 
     The accuracy drop is entered in points or percent and stored as a fraction (1 point =
     0.01). A size target is kB (1 kB = 1,000 bytes) or "x smaller" (stored as the ratio
     candidate/baseline, e.g. 4x -> 0.25). A latency of 0 means no latency target.
+    ``must_be_ready`` adds "must be ready for the target" for every target but the CPU; the
+    microcontroller budgets (kB = 1024 bytes, 0 = none) count only for the mcu target.
     """
-    from optimizer import AccuracyGoal, Goals, LatencyGoal, SizeGoal
+    from optimizer import AccuracyGoal, Goals, LatencyGoal, McuBudget, SizeGoal, TargetGoal
 
     if drop < 0:
         raise ValueError("the accuracy drop must be 0 or more; enter e.g. 1 for one point")
@@ -74,4 +84,11 @@ def goals_from_form(drop: float, drop_mode: str, size_kind: str, size_value: flo
                              "smaller), or choose 'No size target'")
         size = SizeGoal(max_ratio=1.0 / size_value, compressed=compressed)
     latency = LatencyGoal(max_ms=latency_ms) if latency_ms and latency_ms > 0 else None
-    return Goals(accuracy=accuracy, size=size, latency=latency)
+    target = value_of(target)
+    mcu = None
+    if target == Target.MCU.value and (ram_kb or flash_kb):
+        if (ram_kb or 0) < 0 or (flash_kb or 0) < 0:
+            raise ValueError("microcontroller budgets are kB of RAM and flash, 0 for none")
+        mcu = McuBudget(ram_kb=int(ram_kb) or None, flash_kb=int(flash_kb) or None)
+    ready = TargetGoal(target) if must_be_ready and target != Target.CPU.value else None
+    return Goals(accuracy=accuracy, size=size, latency=latency, mcu=mcu, target=ready)

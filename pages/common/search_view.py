@@ -33,9 +33,11 @@ TABLE_CONFIG = {
 }
 
 
-def request_from_form(target: str, goals, minutes: float, gzip: bool = False) -> SearchRequest:
+def request_from_form(target: str, goals, minutes: float, gzip: bool = False,
+                      objective: str = "size") -> SearchRequest:
     """The session model's search for ``target`` under ``goals`` (``optimizer.Goals``) within
-    ``minutes``; ``gzip`` makes it minimize (and judge) the download size, not bytes on disk."""
+    ``minutes``; ``gzip`` makes it minimize (and judge) the download size, not bytes on disk;
+    ``objective`` picks the smallest or the most accurate model that meets the goals."""
     size = goals.size
     return SearchRequest(
         model=state.get(state.MODEL), data=state.get(state.DATA), target=target,
@@ -44,7 +46,11 @@ def request_from_form(target: str, goals, minutes: float, gzip: bool = False) ->
         max_size_ratio=size.max_ratio if size is not None else None,
         max_latency_ms=goals.latency.max_ms if goals.latency is not None else None,
         size_measure="gzip" if gzip else "raw",
-        time_budget_s=float(minutes) * 60.0)
+        time_budget_s=float(minutes) * 60.0,
+        mcu_ram_kb=goals.mcu.ram_kb if goals.mcu is not None else None,
+        mcu_flash_kb=goals.mcu.flash_kb if goals.mcu is not None else None,
+        must_be_ready=goals.target is not None if target != "cpu" else None,
+        objective=objective)
 
 
 def launch(request: SearchRequest) -> Path:

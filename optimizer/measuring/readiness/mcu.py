@@ -1,0 +1,216 @@
+"""Microcontroller readiness, measured in the real TFLite Micro interpreter (``tflite-micro``).
+
+What runs: TFLM's own Python runtime loads the file (its op resolver, its kernels' Prepare),
+so an op TFLM lacks fails at load and is named from TFLM's own stderr ("Didn't find op for
+builtin opcode 'ATAN2'"). The tensor arena is the smallest ``arena_size`` with which the
+interpreter allocates, found by bisection to 16 bytes (TFLM has no arena getter), each try in a
+forked child; it is measured with the Python runtime's default allocator, which records its
+allocations, so a firmware build may need slightly less. Flash is the model's bytes (the
+flatbuffer is read in place from flash); TFLM's code and the application need flash too. With
+data, the test split runs one sample per ``invoke()`` through TFLM and the metric sits next to
+the same file's LiteRT metric.
+"""
+from __future__ import annotations
+
+import ctypes
+import os
+import re
+import tempfile
+
+import numpy as np
+
+from optimizer import compat
+from optimizer.measuring.readiness.capture import native_stderr
+from optimizer.measuring.readiness.graph import FLOAT_TYPES, model_bytes, op_counts, read_graph
+from optimizer.measuring.readiness.report import OpPlacement, Readiness, grouped
+
+#: Arena sizes tried: the search doubles from the first until one allocates, up to the last.
+FIRST_ARENA, MAX_ARENA = 16 * 1024, 256 * 1024 * 1024
+_MISSING = re.compile(r"Didn't find op for builtin opcode '([^']+)'")
+_CUSTOM = re.compile(r"Didn't find op for custom opcode '([^']+)'")
+FLOAT_REASON = ("float kernel: TFLite Micro runs it (reference kernels), slowly on a "
+                "microcontroller without an FPU")
+
+
+class _Load:
+    def __init__(self, ok: bool, interpreter=None, log: tuple = ()):
+        self.ok, self.interpreter, self.log = ok, interpreter, log
+
+
+def _load(runtime, data: bytes, arena: int) -> _Load:
+    """Load in this process (only with an arena already known to allocate: see _attempt)."""
+    log: list[str] = []
+    interpreter = None
+    with native_stderr(log):  # the log is complete only once the block has exited
+        try:
+            interpreter = runtime.Interpreter.from_bytes(data, arena_size=int(arena))
+        except (RuntimeError, ValueError):
+            pass
+    return _Load(interpreter is not None, interpreter, tuple(log))
+
+
+def _attempt(data: bytes, arena: int) -> _Load:
+    """Try one arena size in a forked child: measured, TFLM (2026-10 wheel) can crash with a
+    segmentation fault after a failed Prepare on a too-small arena (MobileNetV2 at 32 kB), so
+    a failed try must not take this process with it."""
+    runtime = compat.tflite_micro_runtime()
+    with tempfile.TemporaryFile(mode="w+b") as sink:
+        pid = os.fork()
+        if pid == 0:  # the child: try, report by exit status, never return
+            code = 1
+            try:
+                os.dup2(sink.fileno(), 2)
+                runtime.Interpreter.from_bytes(data, arena_size=int(arena))
+                code = 0
+            except BaseException:  # noqa: BLE001 - any failure is "does not allocate"
+                pass
+            finally:
+                _flush()
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        sink.seek(0)
+        log = [line.strip() for line in sink.read().decode(errors="replace").splitlines()
+               if line.strip()]
+    if os.WIFSIGNALED(status):
+        log.append(f"TFLM crashed (signal {os.WTERMSIG(status)}) with a {arena:,}-byte arena")
+    return _Load(os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, None, tuple(log))
+
+
+def _flush() -> None:
+    try:
+        ctypes.CDLL(None).fflush(None)
+    except (OSError, AttributeError):
+        pass
+
+
+def smallest_arena(data: bytes) -> tuple[int | None, tuple]:
+    """The smallest arena (bytes) with which TFLM allocates ``data``, and the failing log.
+
+    ``(None, log)`` when it does not allocate even with ``MAX_ARENA`` (missing op, bad file).
+    """
+    size, last = FIRST_ARENA, None
+    while True:
+        attempt = _attempt(data, size)
+        if attempt.ok:
+            break
+        last = attempt
+        if not _arena_too_small(attempt.log) or size >= MAX_ARENA:
+            return None, attempt.log
+        size *= 2
+    low, high = (size // 2 if last is not None else 0), size  # low fails (or untested), high works
+    while high - low > 16:  # TFLM aligns its allocations to 16 bytes
+        middle = (low + high) // 2
+        if _attempt(data, middle).ok:
+            high = middle
+        else:
+            low = middle
+    return high, ()
+
+
+def _arena_too_small(log) -> bool:
+    """Worth trying a bigger arena: TFLM words a short arena many ways ("Failed to allocate
+    tail memory", "Failed to resize buffer", a crash); a missing op is final."""
+    text = " ".join(log)
+    return "Didn't find op" not in text and "Failed to get registration" not in text
+
+
+def check(path, target, options) -> Readiness:
+    """Run ``path`` in TFLite Micro; ``options`` may carry ``budget`` (McuBudget) and ``dataset``."""
+    data = model_bytes(path)
+    graph = read_graph(data)
+    arena, log = smallest_arena(data)
+    flash = len(data)
+    if arena is None:
+        missing = _MISSING.findall(" ".join(log)) + [f"CUSTOM:{c}" for c in
+                                                      _CUSTOM.findall(" ".join(log))]
+        counts = op_counts(graph.ops)
+        if missing:
+            first = next(op.index for op in graph.ops if op.name in missing)
+            ops = grouped(
+                (op.name, "unsupported", "TFLite Micro has no kernel for it (its op resolver "
+                                         "did not find it)") if op.name in missing else
+                (op.name, "accelerator", None if op.index < first else
+                 "not confirmed: TFLite Micro stops at the first op it lacks")
+                for op in graph.ops)
+            summary = (f"Not ready: TFLite Micro lacks {', '.join(dict.fromkeys(missing))}; "
+                       f"replace {'that op' if len(set(missing)) == 1 else 'those ops'} in the "
+                       f"model or register a custom kernel.")
+        else:
+            reason = next((line for line in log if line), "TFLM failed to allocate tensors")
+            ops = tuple(OpPlacement(name, n, "unsupported", None) for name, n in counts.items())
+            summary = f"Not ready: TFLite Micro could not load the model: {reason[:200]}."
+        return Readiness(str(target), "interpreted", False, summary, ops,
+                         {"arena_bytes": None, "flash_bytes": flash}, None,
+                         {"tflm_log": list(log[:20])})
+    placements = []
+    for name, n in op_counts(graph.ops).items():
+        floating = any(op.name == name and op.computes_in(FLOAT_TYPES) for op in graph.ops)
+        placements.append(OpPlacement(name, n, "accelerator", FLOAT_REASON if floating else None))
+    invoke_error = _invoke_once(data, arena)
+    memory = {"arena_bytes": arena, "flash_bytes": flash}
+    details: dict = {"arena_search": f"bisection to 16 bytes from {FIRST_ARENA:,} bytes"}
+    accuracy = None
+    if invoke_error is None and options.get("dataset") is not None:
+        accuracy = tflm_accuracy(data, arena, options["dataset"], path)
+    budget = options.get("budget")
+    fits = None
+    if budget is not None:
+        verdict = budget.check_memory(arena, flash)
+        fits = verdict.met
+        details["budget"] = verdict.detail
+    ready = invoke_error is None and fits is not False
+    floats = sorted(p.op for p in placements if p.reason == FLOAT_REASON)
+    if invoke_error:
+        summary = f"Not ready: TFLite Micro loaded the model but invoke() failed: {invoke_error}."
+    elif fits is False:
+        summary = f"Not ready: it runs in TFLite Micro but does not fit: {details['budget']}."
+    else:
+        summary = (f"Ready: runs in TFLite Micro with a {arena:,}-byte tensor arena and "
+                   f"{flash:,} bytes of model flash"
+                   + (f" ({details['budget']})" if budget is not None else "")
+                   + (f"; float ops ({', '.join(floats)}) use reference float kernels"
+                      if floats else "") + ".")
+    return Readiness(str(target), "interpreted", ready, summary, tuple(placements), memory,
+                     accuracy, details)
+
+
+def _invoke_once(data: bytes, arena: int) -> str | None:
+    runtime = compat.tflite_micro_runtime()
+    interpreter = _load(runtime, data, arena).interpreter
+    log: list[str] = []
+    try:
+        with native_stderr(log):
+            detail = interpreter.get_input_details(0)
+            interpreter.set_input(np.zeros(detail["shape"], detail["dtype"]), 0)
+            interpreter.invoke()
+    except (RuntimeError, ValueError) as exc:
+        return (log[-1] if log else str(exc))[:200]
+    return None
+
+
+def tflm_accuracy(data: bytes, arena: int, dataset, path) -> dict:
+    """The test split through TFLM (one sample per invoke) next to LiteRT's metric."""
+    from optimizer.measuring.accuracy import dequantize_output, evaluate, quantize_input, score
+
+    runtime = compat.tflite_micro_runtime()
+    interpreter = _load(runtime, data, arena).interpreter
+    into, out = _detail(interpreter.get_input_details(0)), _detail(interpreter.get_output_details(0))
+    x = np.asarray(dataset.x_test)
+    outputs = []
+    for sample in x:
+        interpreter.set_input(quantize_input(sample[None], into), 0)
+        interpreter.invoke()
+        outputs.append(dequantize_output(interpreter.get_output(0), out))
+    tflm = score(np.concatenate(outputs, axis=0), dataset)
+    litert = evaluate(data, dataset)
+    return {"metric": tflm.metric, "tflm": tflm.value, "litert": litert.value,
+            "samples": tflm.samples, "higher_is_better": tflm.higher_is_better}
+
+
+def _detail(detail: dict) -> dict:
+    """TFLM's tensor details in the shape the LiteRT helpers read (``quantization`` pair)."""
+    params = detail.get("quantization_parameters") or {}
+    scales, zeros = params.get("scales"), params.get("zero_points")
+    scale = float(scales[0]) if scales is not None and len(scales) else 0.0
+    zero = int(zeros[0]) if zeros is not None and len(zeros) else 0
+    return {"dtype": detail["dtype"], "quantization": (scale, zero)}

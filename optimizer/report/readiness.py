@@ -1,0 +1,56 @@
+"""Tables of the target readiness checks (``Result.readiness``), ready to display.
+
+One row per variant (verdict, method, the memory TFLite Micro measured, accuracy through the
+target's runtime next to LiteRT's) and, per variant, one row per op kind with where it runs.
+"""
+from __future__ import annotations
+
+READINESS_COLUMNS = ("Technique", "Readiness", "Method", "Summary", "Arena (kB)", "Flash (kB)",
+                     "Target runtime metric (%)", "LiteRT metric (%)")
+OP_COLUMNS = ("Op", "Count", "Where", "Reason")
+
+
+def readiness_cell(verdict) -> str:
+    """"ready (rules)", "not ready (interpreted)", "not checked" or "check failed"."""
+    if not isinstance(verdict, dict) or not verdict:
+        return "not checked"
+    if verdict.get("error"):
+        return "check failed"
+    return f"{'ready' if verdict.get('ready') else 'not ready'} ({verdict.get('method')})"
+
+
+def readiness_rows(results):
+    """A DataFrame with one row per result: its readiness verdict and what was measured."""
+    import pandas as pd
+
+    rows = []
+    for r in results:
+        verdict = getattr(r, "readiness", None) or {}
+        memory = verdict.get("memory") or {}
+        accuracy = verdict.get("accuracy") or {}
+        arena, flash = memory.get("arena_bytes"), memory.get("flash_bytes")
+        fraction = accuracy.get("metric") in ("accuracy", "agreement")
+        scale = 100.0 if fraction else 1.0
+        rows.append({
+            "Technique": r.technique,
+            "Readiness": readiness_cell(verdict),
+            "Method": verdict.get("method") or "",
+            "Summary": verdict.get("summary") or verdict.get("error") or "",
+            "Arena (kB)": None if arena is None else arena / 1024,
+            "Flash (kB)": None if flash is None else flash / 1024,
+            "Target runtime metric (%)": None if accuracy.get("tflm") is None
+            else accuracy["tflm"] * scale,
+            "LiteRT metric (%)": None if accuracy.get("litert") is None
+            else accuracy["litert"] * scale,
+        })
+    return pd.DataFrame(rows, columns=list(READINESS_COLUMNS))
+
+
+def readiness_ops(verdict):
+    """A DataFrame of a verdict's ops: op, count, where it runs, the reason."""
+    import pandas as pd
+
+    ops = (verdict or {}).get("ops") or []
+    return pd.DataFrame([{"Op": o["op"], "Count": o["count"], "Where": o["where"],
+                          "Reason": o.get("reason") or ""} for o in ops],
+                        columns=list(OP_COLUMNS))

@@ -1,0 +1,45 @@
+"""The Results page's "Ready for your target?" section: a button that runs the checks, the
+per-variant table and one detail table per variant (all built by the library)."""
+from __future__ import annotations
+
+import streamlit as st
+
+from optimizer import TARGETS, Target, check_variants
+from optimizer.report import readiness_ops, readiness_rows
+from pages.common import layout
+
+_num = st.column_config.NumberColumn
+COLUMNS = {
+    "Summary": st.column_config.TextColumn("Summary", width="large"),
+    "Arena (kB)": _num("Arena (kB)", format="%.1f"),
+    "Flash (kB)": _num("Flash (kB)", format="%.1f"),
+    "Target runtime metric (%)": _num("TFLite Micro metric (%)", format="%.2f"),
+    "LiteRT metric (%)": _num("LiteRT metric (%)", format="%.2f"),
+}
+
+
+def render(results, target, budget, data, key: str) -> None:
+    """Show the readiness of ``results`` (already read from the cache) on ``target``."""
+    info = TARGETS[Target(target)]
+    layout.section(f"Ready for {info.label}?",
+                   f"How it is checked: {info.readiness}"
+                   + (" (documented requirements read from the file, not a compile)"
+                      if info.readiness == "rules" else "")
+                   + ". A variant that is not ready never counts as meeting your goals.")
+    missing = [r for r in results if r.ok and r.tflite_path and r.readiness is None]
+    if missing and st.button(f"Check readiness on {info.label} ({len(missing)} variants)",
+                             icon=":material/memory:", key=f"{key}_check"):
+        with st.spinner(f"Checking {len(missing)} variants on {info.label}…"):
+            check_variants(results, target, budget=budget, data=data)
+        st.rerun()
+    if info.needs_setup:
+        st.caption(f"This check needs `{info.needs_setup}` on the server (opt-in).")
+    st.dataframe(readiness_rows(results), hide_index=True, width="stretch",
+                 column_config=COLUMNS, key=f"{key}_table")
+    for result in results:
+        verdict = result.readiness or {}
+        if not verdict.get("ops"):
+            continue
+        with st.expander(f"**{result.technique}**: ops on {info.label}"):
+            st.caption(verdict.get("summary", ""))
+            st.dataframe(readiness_ops(verdict), hide_index=True, width="stretch")
