@@ -103,6 +103,9 @@ _LAZY = {
     "prepare_upload": "optimizer.models.uploads",
     "run_check": "optimizer.models.uploads",
     "accept_upload": "optimizer.models.uploads",
+    # runs that last (issue 11): names without server paths, damaged files, history, cache
+    "model_label": "optimizer.models.labels",
+    "public_record": "optimizer.report.public",
 }
 
 

@@ -25,7 +25,8 @@ if search is None or search.outcome is None:
 
 outcome = search.outcome
 int8 = outcome.trial("integer")
-st.markdown(f"Search of **{search.model}** ({search_view.STATUS.get(search.status, '')}).")
+st.markdown(f"Search of **{layout.plain(search.model)}** "
+            f"({search_view.STATUS.get(search.status, '')}).")
 
 
 @st.fragment(run_every=None if search.done else search_view.POLL_S)

@@ -81,11 +81,18 @@ def run(args) -> int:
         try:
             outcome = execute_run(request, run_dir, events, json_path=_json_file(args.json))
         except Exception as exc:
+            from optimizer.artifacts import space
             from optimizer.artifacts.events import EventLog, EventType
 
+            if space.is_no_space(exc):
+                exc = space.NoSpace(space.no_space_message(run_dir, space.RUN_OVERHEAD_BYTES,
+                                                           "this run"))
             message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            EventLog(events).emit(EventType.ERROR, message=message)
-            raise
+            try:
+                EventLog(events).emit(EventType.ERROR, message=message)
+            except OSError:
+                pass  # the disk is full: the message still reaches stderr and run.log
+            raise exc
     if args.json == "-":
         doc = store.read_json(run_dir / store.RESULTS)
         write_json(doc, "-")

@@ -17,7 +17,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from optimizer.artifacts import store
+from optimizer.artifacts import space, store
 from optimizer.artifacts.events import (
     FINAL_STATES,
     EventLog,
@@ -27,6 +27,7 @@ from optimizer.artifacts.events import (
     fold_progress,
     read_events,
 )
+from optimizer.artifacts.recover import load_results, results_from_jobs
 from optimizer.guide.configs import Settings
 from optimizer.guide.registry import TechniqueId, parse_spec
 from optimizer.guide.schema import Result, Status
@@ -132,6 +133,7 @@ class RunState:
     started_at: float | None = None
     queue_message: str | None = None
     extra: dict = field(default_factory=dict)
+    damaged: str | None = None   # "this run's files are damaged: <what>", shown beside the rest
 
     @property
     def done(self) -> bool:
@@ -181,8 +183,23 @@ def start_run(request: RunRequest, run_dir: Path | str) -> Path:
 
 
 def read_run(run_dir: Path | str) -> RunState:
-    """Rebuild a run's state from its folder alone (request, events, results, lock)."""
+    """Rebuild a run's state from its folder alone (request, events, results, lock).
+
+    Never raises for a damaged folder: what cannot be read is named in ``RunState.damaged``
+    and everything readable is kept, so one bad folder never breaks a page or the other runs.
+    """
     run_dir = Path(run_dir)
+    try:
+        return _read_run(run_dir)
+    except (TypeError, ValueError, AttributeError, KeyError, IndexError, OSError) as exc:
+        results, damaged = load_results(run_dir, [])
+        what = f"{type(exc).__name__}: {str(exc).strip()[:120]}"
+        return RunState(run_dir=run_dir, status=RunStatus.FAILED, elapsed_s=0.0, progress={},
+                        results=results, error=None,
+                        damaged=damaged or f"this run's files are damaged: {what}")
+
+
+def _read_run(run_dir: Path) -> RunState:
     now = time.time()
     raw_request = store.read_json(run_dir / store.REQUEST)
     request = _request_or_none(raw_request)
@@ -192,7 +209,7 @@ def read_run(run_dir: Path | str) -> RunState:
     queued = next((e for e in reversed(events) if e["type"] == EventType.QUEUED.value), None)
     specs = list(request.specs) if request else list((started or {}).get("techniques") or [])
     progress = fold_progress(events, specs, now=now)
-    results = store.read_results(run_dir)
+    results, damaged = load_results(run_dir, events)
     pid = store.read_pid(run_dir) or {}
     alive = store.RunLock.is_held(run_dir)
     first_t = events[0]["t"] if events else pid.get("t")
@@ -200,13 +217,17 @@ def read_run(run_dir: Path | str) -> RunState:
     end_t = finished["t"] if finished else (events[-1]["t"] if events and status in
                                              RunStatus.OVER else now)
     if status in RunStatus.OVER:
+        if not alive and status != RunStatus.CANCELLED:
+            results = results + results_from_jobs(run_dir, {r.technique for r in results})
         progress, results = _close_unfinished(progress, results, status, error, request)
     return RunState(run_dir=run_dir, status=status,
                     elapsed_s=max(0.0, (end_t - first_t) if first_t else 0.0),
                     progress=progress, results=results, error=error, request=request,
                     model=(started or {}).get("model") or (request.model if request else None),
                     started_at=first_t,
-                    queue_message=(queued or {}).get("message") if status == "queued" else None)
+                    queue_message=(queued or {}).get("message") if status == "queued" else None,
+                    damaged=damaged if raw_request is None or request else
+                    damaged or "this run's files are damaged: request.json is not a run request")
 
 
 def _request_or_none(raw) -> RunRequest | None:
@@ -231,18 +252,39 @@ def _status(run_dir, alive, started, finished, pid, now, events) -> tuple[str, s
         return RunStatus.FAILED, errors[-1].get("message")
     if not events and pid and now - pid.get("t", 0) < START_GRACE_S:
         return RunStatus.QUEUED, None  # spawned a moment ago, not yet writing
-    return RunStatus.FAILED, f"the run process stopped unexpectedly; see {run_dir / store.RUN_LOG}"
+    return RunStatus.FAILED, _why_stopped(run_dir)
+
+
+#: Below this much free space a run that died unexpectedly is said to have filled the disk.
+LOW_SPACE_BYTES = 5 * space.MB
+
+
+def _why_stopped(run_dir: Path) -> str:
+    """One line for a run whose process died without saying why (killed, or the disk filled)."""
+    try:
+        if space.free_bytes(run_dir) < LOW_SPACE_BYTES:
+            return "the run stopped: " + space.no_space_message(run_dir, space.RUN_OVERHEAD_BYTES,
+                                                                 "a run")
+    except OSError:
+        pass
+    return (f"the run process stopped unexpectedly (killed, or the server restarted); its "
+            f"finished results are kept; see {store.RUN_LOG} in the run's folder")
 
 
 def _close_unfinished(progress, results, status, error, request):
     """Once a run is over, specs without a result become cancelled/error records."""
-    have = {r.technique for r in results}
+    have = {r.technique: r for r in results}
     cancelled = status == RunStatus.CANCELLED
     message = "cancelled before it finished" if cancelled else (error or "the run stopped early")
     state = TechniqueState.CANCELLED.value if cancelled else TechniqueState.ERROR.value
     new_progress, extra = {}, []
     for spec, row in progress.items():
-        if row.state not in FINAL_STATES:
+        if row.state not in FINAL_STATES and spec in have:  # recovered from its job's file
+            done = have[spec].ok
+            row = TechniqueProgress(**{**asdict(row), "fraction": 1.0, "message": "done" if done
+                                       else have[spec].error,
+                                       "state": TechniqueState.DONE.value if done else state})
+        elif row.state not in FINAL_STATES:
             row = TechniqueProgress(**{**asdict(row), "state": state, "message": message})
         new_progress[spec] = row
         if spec not in have:
@@ -347,5 +389,6 @@ def list_runs(parent: Path | str) -> list[RunState]:
     parent = Path(parent)
     if not parent.is_dir():
         return []
-    runs = [read_run(d) for d in parent.iterdir() if (d / store.REQUEST).exists()]
+    runs = [read_run(d) for d in parent.iterdir()
+            if (d / store.REQUEST).exists() or (d / store.EVENTS).exists()]
     return sorted(runs, key=lambda r: r.started_at or 0.0, reverse=True)

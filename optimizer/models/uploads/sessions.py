@@ -21,7 +21,7 @@ import uuid
 from pathlib import Path
 
 from optimizer import paths
-from optimizer.artifacts import store
+from optimizer.artifacts import space, store
 from optimizer.models.uploads.errors import TooLarge, UploadError
 from optimizer.models.uploads.limits import ENV, Limits, human_size, limits
 
@@ -65,11 +65,20 @@ def new_upload_dir(session_id: str) -> Path:
     return folder
 
 
+#: Longest stored file name (the extension is always kept).
+MAX_NAME = 120
+
+
 def safe_filename(name: str, default: str = "upload") -> str:
     """A browser-supplied file name reduced to one safe path component (suffix kept)."""
     base = Path(str(name or "").replace("\\", "/")).name
     base = re.sub(r"[^A-Za-z0-9._-]+", "_", base).strip("._") or default
-    return base[:120]
+    if len(base) <= MAX_NAME:
+        return base
+    # Cut the stem, never the suffix: "<long>.h5" must still read as an .h5 file.
+    suffix = "".join(Path(base).suffixes[-2:])
+    suffix = suffix if len(suffix) <= 16 else Path(base).suffix[:16]
+    return base[:MAX_NAME - len(suffix)].rstrip("._") + suffix
 
 
 def save_upload(folder: Path | str, name: str, source, lim: Limits | None = None) -> Path:
@@ -81,6 +90,24 @@ def save_upload(folder: Path | str, name: str, source, lim: Limits | None = None
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / safe_filename(name)
     reader = _reader(source)
+    space.ensure_space(folder, lim.max_upload_bytes // 8 + space.MB, "an upload")
+    try:
+        written = _copy(reader, target, name, lim)
+    except FileExistsError:
+        raise
+    except OSError as exc:
+        target.unlink(missing_ok=True)
+        if space.is_no_space(exc):
+            raise space.NoSpace(space.no_space_message(folder, None, "an upload")) from None
+        raise
+    if written == 0:
+        target.unlink(missing_ok=True)
+        raise UploadError(f"{safe_filename(name)} is empty (0 bytes); upload the file again")
+    return target
+
+
+def _copy(reader, target: Path, name: str, lim: Limits) -> int:
+    """Stream ``reader`` into a new file ``target``, refusing more than the upload limit."""
     written = 0
     with open(target, "xb") as out:
         while True:
@@ -95,10 +122,7 @@ def save_upload(folder: Path | str, name: str, source, lim: Limits | None = None
                                f"limit ({human_size(written)} so far); upload a smaller file or "
                                f"raise {ENV['max_upload_mb']}")
             out.write(chunk)
-    if written == 0:
-        target.unlink(missing_ok=True)
-        raise UploadError(f"{safe_filename(name)} is empty (0 bytes); upload the file again")
-    return target
+    return written
 
 
 def _reader(source):
