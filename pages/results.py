@@ -38,6 +38,8 @@ if len(keys) > 1:
 else:
     chosen = keys[0]
 run = read_run(chosen)
+if run.damaged:
+    st.warning(layout.plain(run.damaged), icon=":material/broken_image:")
 if not run.done:
     st.info("This run is still going; these are the results so far.", icon=":material/sync:")
 

@@ -20,9 +20,11 @@ def results_csv(frame) -> bytes:
     Files are named relative to the run (``float16/model.tflite``); no server path or session
     id is written (``report.public``).
     """
+    from pandas.api.types import is_bool_dtype, is_numeric_dtype
+
     out = frame.copy()
     for column in out.columns:
-        if out[column].dtype == object:
+        if not (is_numeric_dtype(out[column]) or is_bool_dtype(out[column])):
             out[column] = out[column].map(public_record)
     for column in _JSON_COLUMNS:
         if column in out.columns:
