@@ -5,45 +5,19 @@ Every case is a synthetic run folder written by hand (no TensorFlow): ``request.
 """
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 import time
 
 import pytest
+from run_folders import make_run
+from run_folders import result as _result
 
 from optimizer.artifacts import space, store
-from optimizer.artifacts.events import EventLog, EventType, make_event, read_events
-from optimizer.guide.schema import Result, results_frame
+from optimizer.artifacts.events import EventLog, EventType, read_events
+from optimizer.guide.schema import results_frame
 from optimizer.runs.launch import list_runs, read_run
-
-SPECS = ("float32", "float16")
-
-
-def _result(spec: str, size: int) -> dict:
-    return Result(technique=spec, model="digits-cnn", size_bytes=size, gzip_bytes=size // 2,
-                  accuracy=0.95, accuracy_delta=0.0, latency_ms_median=0.1,
-                  tflite_path=f"/srv/ws/sessions/abc123/runs/r1/{spec}/model.tflite").to_dict()
-
-
-def make_run(folder, results_json=True, finished=True):
-    """A finished two-technique run, as a real run leaves it."""
-    folder.mkdir(parents=True)
-    store.write_json_atomic(folder / store.REQUEST, {"model": "digits-cnn",
-                                                     "techniques": ["float16"], "data": None,
-                                                     "settings": []})
-    events = [make_event(EventType.RUN_STARTED, model="digits-cnn", techniques=list(SPECS))]
-    for spec, size in zip(SPECS, (4000, 2000)):
-        events.append(make_event(EventType.JOB_STARTED, spec))
-        events.append(make_event(EventType.RESULT, spec, result=_result(spec, size)))
-    if finished:
-        events.append(make_event(EventType.RUN_FINISHED, status="finished"))
-    (folder / store.EVENTS).write_text("".join(json.dumps(e) + "\n" for e in events))
-    if results_json:
-        store.write_results(folder, "digits-cnn", [_result(s, n) for s, n in
-                                                   zip(SPECS, (4000, 2000))])
-    return folder
 
 
 def _ok(run) -> dict:

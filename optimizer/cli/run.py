@@ -74,12 +74,14 @@ def run(args) -> int:
     events = Path(args.events).resolve() if args.events else run_dir / store.EVENTS
     _claim(run_dir, request)
     with store.RunLock(run_dir):
+        run_id = record_history(run_dir)
         # start_run makes this process a group leader (cancel signals the group); a run from
         # a user's shell is not, and must never signal the shell's job (cancel walks the tree).
         leader = os.getpgrp() == os.getpid()
         store.write_pid(run_dir, os.getpid(), os.getpid() if leader else None)
         try:
-            outcome = execute_run(request, run_dir, events, json_path=_json_file(args.json))
+            outcome = execute_run(request, run_dir, events, json_path=_json_file(args.json),
+                                  fields={"run_id": run_id})
         except Exception as exc:
             from optimizer.artifacts import space
             from optimizer.artifacts.events import EventLog, EventType
@@ -93,6 +95,8 @@ def run(args) -> int:
             except OSError:
                 pass  # the disk is full: the message still reaches stderr and run.log
             raise exc
+        finally:
+            record_history(run_dir)
     if args.json == "-":
         doc = store.read_json(run_dir / store.RESULTS)
         write_json(doc, "-")
@@ -102,6 +106,21 @@ def run(args) -> int:
         print(f"error: {outcome.error}", file=sys.stderr)
         return 1
     return 0
+
+
+def record_history(run_dir: Path) -> str:
+    """Index the run in the workspace's history and return its id; a history that cannot be
+    written never stops a run (the folders are the record; ``history --rebuild`` re-reads)."""
+    import sqlite3
+
+    from optimizer.workspace import index
+
+    try:
+        return index.record(run_dir)
+    except (ValueError, OSError, sqlite3.Error) as exc:
+        print(f"warning: the run history was not updated ({exc}); rebuild it later with "
+              f"`python -m optimizer history --rebuild`", file=sys.stderr)
+        return run_dir.name
 
 
 def needs_check(ref: str) -> bool:

@@ -154,11 +154,12 @@ class RunOutcome:
 
 
 def execute_run(request: RunRequest, run_dir: Path | str, events: Path | str | None = None,
-                json_path: Path | str | None = None) -> RunOutcome:
+                json_path: Path | str | None = None, fields: dict | None = None) -> RunOutcome:
     """Run every job of ``request`` into ``run_dir`` (blocking) and return the outcome.
 
     Needs the run folder to be owned by this process (the caller holds ``store.RunLock``).
-    ``results.json`` (and ``json_path`` if different) is rewritten after every job.
+    ``results.json`` (and ``json_path`` if different) is rewritten after every job, with
+    ``fields`` (e.g. ``run_id``) beside the results.
     """
     from optimizer.models.resolve import resolve_model
     from optimizer.runs.slots import worker_slot
@@ -170,8 +171,8 @@ def execute_run(request: RunRequest, run_dir: Path | str, events: Path | str | N
                        "this run")  # NoSpace: one line naming the disk, before any work
     log = EventLog(events)
     by_spec: dict[str, Result] = {}
-    extra = {"model_ref": bundle.ref, "sha256": bundle.sha256, "data": request.data,
-             "run_dir": str(run_dir)}
+    extra = {**(fields or {}), "model_ref": bundle.ref, "sha256": bundle.sha256,
+             "data": request.data, "run_dir": str(run_dir)}
 
     def save():
         ordered = [by_spec[s] for s in request.specs if s in by_spec]
