@@ -49,6 +49,8 @@ RUN_COLUMNS = ("id", "kind", "owner", "model", "techniques", "settings", "status
                "cached_from", "cache_key")
 _JSON_COLUMNS = ("techniques", "settings", "best", "cached_from")
 FINAL = ("finished", "failed", "cancelled", "stopped")
+#: Columns an update without a value keeps (set once when the run is claimed).
+_KEPT = ("cache_key", "owner", "queued_at")
 
 
 def db_path() -> Path:
@@ -142,7 +144,8 @@ def upsert_run(row: dict, conn: sqlite3.Connection | None = None) -> str:
         data = _encode({**row, "id": run_id, "folder": folder})
         columns = ", ".join(RUN_COLUMNS)
         marks = ", ".join(f":{c}" for c in RUN_COLUMNS)
-        updates = ", ".join(f"{c} = excluded.{c}" for c in RUN_COLUMNS if c not in ("id",))
+        updates = ", ".join(f"{c} = COALESCE(excluded.{c}, runs.{c})" if c in _KEPT else
+                            f"{c} = excluded.{c}" for c in RUN_COLUMNS if c != "id")
         conn.execute(f"INSERT INTO runs ({columns}) VALUES ({marks}) "
                      f"ON CONFLICT(folder) DO UPDATE SET {updates}", data)
         return run_id
@@ -172,6 +175,14 @@ def find_folder(folder: Path | str) -> dict | None:
     with closing(connect()) as conn:
         row = conn.execute("SELECT * FROM runs WHERE folder = ?", (str(folder),)).fetchone()
     return _decode(row) if row else None
+
+
+def rows_with_key(cache_key: str) -> list[dict]:
+    """Every row with this cache key (finished or not), oldest first."""
+    with closing(connect()) as conn:
+        rows = conn.execute("SELECT * FROM runs WHERE cache_key = ? ORDER BY queued_at",
+                            (cache_key,)).fetchall()
+    return [_decode(r) for r in rows]
 
 
 def list_rows(owner: str | None = None, kind: str | None = None, any_owner: bool = True

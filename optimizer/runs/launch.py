@@ -9,8 +9,6 @@ Nothing here imports TensorFlow.
 """
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import sys
 import time
@@ -32,6 +30,7 @@ from optimizer.guide.configs import Settings
 from optimizer.guide.registry import TechniqueId, parse_spec
 from optimizer.guide.schema import Result, Status
 from optimizer.procs import child_env
+from optimizer.runs.stopping import stop_processes
 
 __all__ = ["RunRequest", "RunState", "TechniqueProgress", "start_run", "read_run", "cancel_run",
            "list_runs"]
@@ -153,12 +152,13 @@ class RunState:
         return next((r for r in self.results if r.technique == spec), None)
 
 
-def start_run(request: RunRequest, run_dir: Path | str) -> Path:
+def start_run(request: RunRequest, run_dir: Path | str, use_cache: bool = True) -> Path:
     """Start a run in the background and return its folder at once.
 
     Writes ``request.json`` and ``pid``, then spawns ``python -m optimizer run ...`` in a new
     process group (so neither a Streamlit rerun nor the app's exit stops it) with its output in
-    ``run.log``. Raises ``ValueError`` for an unknown model or a folder that already holds a run.
+    ``run.log``. ``use_cache=False`` measures again even if an identical run was measured.
+    Raises ``ValueError`` for an unknown model or a folder that already holds a run.
     """
     from optimizer.models.resolve import resolve_model
 
@@ -173,7 +173,7 @@ def start_run(request: RunRequest, run_dir: Path | str) -> Path:
     store.write_json_atomic(run_dir / store.REQUEST, request.to_dict())
     command = [sys.executable, "-m", "optimizer", "run", *request.to_cli_args(),
                "--out", str(run_dir), "--events", str(run_dir / store.EVENTS),
-               "--json", str(run_dir / store.RESULTS)]
+               "--json", str(run_dir / store.RESULTS)] + ([] if use_cache else ["--no-cache"])
     with open(run_dir / store.RUN_LOG, "ab") as log:
         proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, cwd=run_dir, env=child_env(),
@@ -226,8 +226,19 @@ def _read_run(run_dir: Path) -> RunState:
                     model=(started or {}).get("model") or (request.model if request else None),
                     started_at=first_t,
                     queue_message=(queued or {}).get("message") if status == "queued" else None,
+                    extra=_cache_note(run_dir),
                     damaged=damaged if raw_request is None or request else
                     damaged or "this run's files are damaged: request.json is not a run request")
+
+
+def _cache_note(run_dir: Path) -> dict:
+    """``{"cached": True, "cached_from": {"measured_at", "measured_on"}}`` for a run served
+    from the result cache (``optimizer.workspace.cache``), else ``{}``."""
+    doc = store.read_json(run_dir / store.RESULTS)
+    if isinstance(doc, dict) and doc.get("cached") is True:
+        source = doc.get("cached_from")
+        return {"cached": True, "cached_from": source if isinstance(source, dict) else {}}
+    return {}
 
 
 def _request_or_none(raw) -> RunRequest | None:
@@ -304,7 +315,7 @@ def cancel_run(run_dir: Path | str, wait_s: float = 10.0) -> bool:
     store.write_json_atomic(run_dir / store.CANCELLED, {"t": round(time.time(), 3)})
     info = store.read_pid(run_dir) or {}
     if info.get("pid"):
-        _stop(int(info["pid"]), info.get("pgid"), run_dir, wait_s)
+        stop_processes(int(info["pid"]), info.get("pgid"), run_dir, wait_s)
     state = read_run(run_dir)  # unfinished specs now read as cancelled
     EventLog(run_dir / store.EVENTS).emit(EventType.RUN_FINISHED, status=RunStatus.CANCELLED,
                                           message="cancelled by the user")
@@ -312,76 +323,6 @@ def cancel_run(run_dir: Path | str, wait_s: float = 10.0) -> bool:
     store.write_results(run_dir, doc.get("model") or state.model or "", state.results,
                         **{k: v for k, v in doc.items() if k not in ("model", "results")})
     return True
-
-
-def _stop(pid: int, pgid: int | None, run_dir: Path, wait_s: float) -> None:
-    """SIGTERM the run's processes, then SIGKILL what is left, and wait until they are gone.
-
-    A run from ``start_run`` leads its own process group: the group is signalled, which also
-    reaches a worker spawned a moment ago. A run started from a user's shell is not a leader
-    (signalling its group would hit the shell's job), so its process tree is signalled.
-    """
-    tree = [] if pgid else _tree(pid)
-    _signal(pgid, tree, signal.SIGTERM)
-    deadline = time.time() + wait_s
-    while store.RunLock.is_held(run_dir) and time.time() < deadline:
-        time.sleep(0.1)
-    _signal(pgid, tree, signal.SIGKILL)  # anything left (a child ignoring SIGTERM)
-    deadline = time.time() + wait_s
-    while time.time() < deadline:
-        alive = _group_members(pgid) if pgid else [p for p in tree if _alive(p)]
-        if not alive:
-            return
-        time.sleep(0.1)
-
-
-def _tree(pid: int) -> list:
-    import psutil
-
-    try:
-        parent = psutil.Process(pid)
-        return parent.children(recursive=True) + [parent]
-    except psutil.Error:
-        return []
-
-
-def _signal(pgid: int | None, tree: list, sig: int) -> None:
-    import psutil
-
-    if pgid:
-        try:
-            os.killpg(pgid, sig)
-        except (ProcessLookupError, PermissionError):
-            pass
-        return
-    for proc in tree:
-        try:
-            proc.send_signal(sig)
-        except psutil.Error:
-            pass
-
-
-def _alive(proc) -> bool:
-    import psutil
-
-    try:
-        return proc.status() != psutil.STATUS_ZOMBIE
-    except psutil.Error:
-        return False
-
-
-def _group_members(pgid: int) -> list[int]:
-    """Pids of the live (not zombie) processes in a process group."""
-    import psutil
-
-    members = []
-    for proc in psutil.process_iter(["status"]):
-        try:
-            if os.getpgid(proc.pid) == pgid and proc.info["status"] != psutil.STATUS_ZOMBIE:
-                members.append(proc.pid)
-        except (ProcessLookupError, PermissionError, psutil.Error):
-            continue
-    return members
 
 
 def list_runs(parent: Path | str) -> list[RunState]:
