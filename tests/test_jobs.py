@@ -88,7 +88,7 @@ def test_a_worker_that_crashes_becomes_error_results(tmp_path):
     job.results_path.mkdir()  # the worker cannot write its results: it dies with an OSError
     results = run_job(job, EventLog(tmp_path / "events.jsonl"), "m")
     assert all(r.status == "error" and "exit status 1" in r.error for r in results)
-    assert all(str(job.log_path) in r.error and "\n" not in r.error for r in results)
+    assert all(f"(log: {job.log_path.name})" in r.error and "\n" not in r.error for r in results)
 
 
 # -- events ------------------------------------------------------------------------------
