@@ -234,3 +234,13 @@ def clear() -> None:
         conn.execute("DELETE FROM runs")
         conn.execute("DELETE FROM uploads")
 
+
+
+def recent_work_seconds(limit: int = 10) -> list[float]:
+    """Work time (start to finish, queue wait excluded) of the last finished measured runs."""
+    with closing(connect()) as conn:
+        rows = conn.execute("SELECT finished_at - started_at FROM runs WHERE kind = 'run' AND "
+                            "status = 'finished' AND cached = 0 AND started_at IS NOT NULL AND "
+                            "finished_at IS NOT NULL ORDER BY finished_at DESC LIMIT ?",
+                            (int(limit),)).fetchall()
+    return [float(r[0]) for r in rows if r[0] is not None and r[0] >= 0]

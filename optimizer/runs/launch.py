@@ -9,6 +9,7 @@ Nothing here imports TensorFlow.
 """
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -133,6 +134,10 @@ class RunState:
     queue_message: str | None = None
     extra: dict = field(default_factory=dict)
     damaged: str | None = None   # "this run's files are damaged: <what>", shown beside the rest
+    queue_position: int | None = None   # 1 = next to get a worker slot (while queued)
+    wait_estimate_s: float | None = None  # from the last runs' measured work times
+    wait_s: float = 0.0          # time spent waiting for a worker slot
+    work_s: float = 0.0          # time from getting the slot to the end (or now)
 
     @property
     def done(self) -> bool:
@@ -164,7 +169,8 @@ def start_run(request: RunRequest, run_dir: Path | str, use_cache: bool = True) 
 
     run_dir = Path(run_dir).resolve()
     if (run_dir / store.EVENTS).exists() or (run_dir / store.REQUEST).exists():
-        raise ValueError(f"{run_dir} already holds a run; start each run in a new folder")
+        raise ValueError(f"{run_dir.name} already holds a run; start each run in a new folder")
+    _check_queue_share(run_dir.parent)
     bundle = resolve_model(request.model, request.data)  # fail fast on unusable input
     # Files are passed as absolute paths: the orchestrator runs with the run folder as cwd.
     request = RunRequest(model=bundle.ref, techniques=request.techniques,
@@ -180,6 +186,36 @@ def start_run(request: RunRequest, run_dir: Path | str, use_cache: bool = True) 
                                 start_new_session=True)
     store.write_pid(run_dir, proc.pid, proc.pid)  # start_new_session: it leads its group
     return run_dir
+
+
+ENV_MAX_QUEUED = "OPTIMIZER_MAX_QUEUED"
+DEFAULT_MAX_QUEUED = 2
+
+
+def max_queued() -> int:
+    """Runs one workspace may have waiting at once: ``OPTIMIZER_MAX_QUEUED`` (default 2)."""
+    raw = os.environ.get(ENV_MAX_QUEUED, "").strip()
+    try:
+        value = int(raw) if raw else DEFAULT_MAX_QUEUED
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ValueError(f"{ENV_MAX_QUEUED}={raw!r} must be a whole number >= 1")
+    return value
+
+
+def _check_queue_share(parent: Path) -> None:
+    """Refuse a new run while this workspace (the runs folder) already has its share of runs
+    waiting for a slot, so one user cannot fill the queue in front of everyone else."""
+    if not parent.is_dir():
+        return
+    limit = max_queued()
+    waiting = sum(1 for d in parent.iterdir() if (d / store.REQUEST).exists()
+                  and read_run(d).status == RunStatus.QUEUED)
+    if waiting >= limit:
+        raise ValueError(f"you already have {waiting} run(s) waiting in the queue (at most "
+                         f"{limit} per workspace, {ENV_MAX_QUEUED}); wait for one to start or "
+                         f"cancel one")
 
 
 def read_run(run_dir: Path | str) -> RunState:
@@ -222,6 +258,11 @@ def _read_run(run_dir: Path) -> RunState:
         progress, results = _close_unfinished(progress, results, status, error, request)
     return RunState(run_dir=run_dir, status=status,
                     elapsed_s=max(0.0, (end_t - first_t) if first_t else 0.0),
+                    wait_s=max(0.0, ((started or {}).get("t", end_t) - first_t)
+                               if first_t else 0.0),
+                    work_s=max(0.0, end_t - started["t"]) if started else 0.0,
+                    queue_position=(queued or {}).get("position") if status == "queued" else None,
+                    wait_estimate_s=(queued or {}).get("wait_s") if status == "queued" else None,
                     progress=progress, results=results, error=error, request=request,
                     model=(started or {}).get("model") or (request.model if request else None),
                     started_at=first_t,

@@ -180,7 +180,7 @@ def execute_run(request: RunRequest, run_dir: Path | str, events: Path | str | N
         if json_path and Path(json_path).resolve() != (run_dir / store.RESULTS).resolve():
             store.write_results(run_dir, bundle.name, ordered, path=json_path, **extra)
 
-    with worker_slot(on_wait=lambda m: log.emit(EventType.QUEUED, message=m)):
+    with worker_slot(on_wait=lambda m, **f: log.emit(EventType.QUEUED, message=m, **f)):
         log.emit(EventType.RUN_STARTED, model=bundle.name, techniques=list(request.specs),
                  message=f"optimizing {bundle.name}: {', '.join(request.specs)}")
         reference, error = None, None
