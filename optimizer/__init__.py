@@ -106,6 +106,7 @@ _LAZY = {
     # runs that last (issue 11): names without server paths, damaged files, history, cache
     "model_label": "optimizer.models.labels",
     "public_record": "optimizer.report.public",
+    "new_run_id": "optimizer.artifacts.history",
 }
 
 

@@ -57,7 +57,15 @@ cols[1].metric("Techniques measured", f"{int((frame['status'] == 'ok').sum())} o
 cols[2].metric("Meet all your goals", f"{len(met)} of {len(checks)}", border=True,
                help="The goals set on Your situation: the accuracy budget, and the size and "
                     "latency targets if you set them.")
-cols[3].metric("Run time", f"{run.elapsed_s:.0f} s", border=True)
+cols[3].metric("Work time", f"{run.work_s:.0f} s", border=True,
+               help=f"Time the run worked; it also waited {run.wait_s:.0f} s in the queue for "
+                    "a worker slot." if run.wait_s >= 1 else "Time the run worked.")
+if run.extra.get("cached"):
+    source = run.extra.get("cached_from") or {}
+    st.info(f"Served from the cache: an identical run (same model file, data, techniques, "
+            f"settings and packages) was measured at {layout.plain(source.get('measured_at'))} "
+            f"on {layout.plain(source.get('measured_on'))}. Use **Measure again** on the Run "
+            f"page for a fresh measurement.", icon=":material/cached:")
 for note in insights_for(notes, None):
     st.caption(note.text)
 

@@ -20,12 +20,12 @@ if specs is None:
         specs = []
 
 
-def start(label: str, key: str, primary: bool = True) -> None:
+def start(label: str, key: str, primary: bool = True, use_cache: bool = True) -> None:
     """The only way a run starts: an explicit button."""
     if st.button(label, type="primary" if primary else "secondary", key=key,
                  icon=":material/play_arrow:"):
         try:
-            runs.launch(specs)
+            runs.launch(specs, use_cache=use_cache)
         except Exception as exc:  # noqa: BLE001 - shown as a message
             layout.show_error(exc, "Starting the run")
         else:
@@ -50,6 +50,10 @@ def live_progress() -> None:
     st.progress(min(1.0, now.overall_fraction), text=status_line(now))
     if now.queue_message:
         st.info(layout.plain(now.queue_message), icon=":material/hourglass_top:")
+    if now.extra.get("cached"):
+        source = now.extra.get("cached_from") or {}
+        st.info(f"Served from the cache: measured at {layout.plain(source.get('measured_at'))} "
+                f"on {layout.plain(source.get('measured_on'))}.", icon=":material/cached:")
     if now.damaged:
         st.warning(layout.plain(now.damaged), icon=":material/broken_image:")
     st.dataframe(progress_rows(now), hide_index=True, width="stretch", key=None,
@@ -94,7 +98,10 @@ if initial.done:
         nav.next_button(nav.RESULTS, "See the full results", key="run_next",
                         disabled=not len(ok))
     with right:
-        start("Run again", key="run_again", primary=False)
+        if initial.extra.get("cached"):
+            start("Measure again", key="run_measure_again", primary=False, use_cache=False)
+        else:
+            start("Run again", key="run_again", primary=False)
     nav.back_button(nav.RECOMMENDATION, "Change what to run", key="run_back_done")
 else:
     st.caption("You can leave this page: the run goes on, and coming back shows it again.")
