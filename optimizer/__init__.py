@@ -107,6 +107,9 @@ _LAZY = {
     "model_label": "optimizer.models.labels",
     "public_record": "optimizer.report.public",
     "new_run_id": "optimizer.artifacts.history",
+    "workspace_runs": "optimizer.workspace.index",
+    "shared_folder": "optimizer.workspace.index",
+    "delete_run": "optimizer.workspace.index",
 }
 
 

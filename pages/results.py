@@ -22,13 +22,16 @@ from pages.common.table import COLUMN_CONFIG
 layout.header(nav.RESULTS, "Measured on this machine against the float32 baseline: accuracy on "
                            "the test split, size on disk and gzipped, latency per inference.")
 
-session_runs = [r for r in runs.session_runs() if r.results]
+shared = runs.linked_run()     # /results?run=<id>: a run opened read-only from its link
+if shared is not None:
+    st.info("A shared run, opened from its link (read-only).", icon=":material/link:")
+session_runs = [read_run(shared)] if shared else [r for r in runs.session_runs() if r.results]
 if not session_runs:
     st.info("No results yet. Start a run to measure the techniques.", icon=":material/info:")
     nav.next_button(nav.RUN, "Go to the Run page", key="results_to_run")
     st.stop()
 
-current = state.get(state.RUN_DIR)
+current = str(shared) if shared else state.get(state.RUN_DIR)
 labels = {str(r.run_dir): f"{Path(r.run_dir).name} · {r.model} · {len(r.results)} results · "
                           f"{r.status}" for r in session_runs}
 keys = list(labels)

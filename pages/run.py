@@ -93,6 +93,9 @@ if initial.done:
                                              budget=accuracy_budget(initial.results,
                                                                     state.goals())),
                         key="run_preview")
+    st.caption("Anyone with this address sees these results, read-only (add it to this "
+               "server's address):")
+    st.code(runs.share_path(run_dir), language=None)
     left, right = st.columns([1, 1])
     with left:
         nav.next_button(nav.RESULTS, "See the full results", key="run_next",

@@ -78,8 +78,8 @@ def test_record_list_rebuild_and_delete(workspace):
     assert {r["id"] for r in index.runs()} == {mine.name, theirs.name}
 
     with pytest.raises(ValueError, match="another workspace"):
-        index.delete(theirs.name, "tok-a")
-    assert index.delete(mine.name, "tok-a") and not mine.exists()
+        index.delete_run(theirs.name, "tok-a")
+    assert index.delete_run(mine.name, "tok-a") and not mine.exists()
     assert [r["id"] for r in index.runs()] == [theirs.name]
 
 

@@ -7,6 +7,7 @@ when listed. A folder's owner is the workspace token in its path
 """
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -137,14 +138,14 @@ def _safe_rows() -> list[dict]:
 
 def runs(owner: str | None = None, any_owner: bool = True) -> list[dict]:
     """History rows, newest first, with live runs re-read from their folders (a folder
-    deleted by hand drops its row)."""
+    deleted by hand, or swept with its idle session, drops its row)."""
     rows = []
     for row in history.list_rows(owner, any_owner=any_owner):
+        folder = Path(row["folder"])
+        if not folder.is_dir():
+            history.delete_run(row["id"])
+            continue
         if row["status"] not in history.FINAL:
-            folder = Path(row["folder"])
-            if not folder.is_dir():
-                history.delete_run(row["id"])
-                continue
             history.upsert_run({**row_for(folder), "id": row["id"]})
             row = history.get_run(row["id"]) or row
         rows.append(row)
@@ -165,7 +166,41 @@ def folder_of(run_id: str) -> Path | None:
     return path.resolve() if path.is_dir() and kind_of(path) else None
 
 
-def delete(run_id: str, owner: str | None) -> bool:
+#: The ids a share link may name: the app's runs (time, then 128 random bits).
+_LINK_ID = re.compile(r"^\d{8}-\d{6}-[0-9a-f]{32}$")
+
+
+def shared_folder(run_id) -> Path | None:
+    """The folder a share link (``/results?run=<id>``) opens, read-only, or None.
+
+    Only an id from the history whose random part makes it unguessable opens anything;
+    never a path, never a command-line run (its id is a readable folder name).
+    """
+    if not isinstance(run_id, str) or not _LINK_ID.match(run_id):
+        return None
+    try:
+        row = history.get_run(run_id)
+    except ValueError:
+        return None
+    if row is None or row["owner"] is None:
+        return None
+    folder = Path(row["folder"])
+    return folder if folder.is_dir() else None
+
+
+def workspace_runs(owner: str) -> list[dict]:
+    """One workspace's runs and searches, newest first; folders the history does not know
+    yet (made before it existed, or while it was unwritable) are indexed on the way."""
+    sessions = paths.workspace() / "sessions" / owner
+    known = {r["folder"] for r in history.list_rows(owner)}
+    for pattern in ("runs/*", "searches/*"):
+        for folder in sessions.glob(pattern):
+            if str(folder.resolve()) not in known and kind_of(folder):
+                record(folder)
+    return runs(owner)
+
+
+def delete_run(run_id: str, owner: str | None) -> bool:
     """Delete one run or search of ``owner``: its folder and its row. Refuses a live run and
     another owner's run (``ValueError``); False if there is no such run."""
     row = history.get_run(run_id)

@@ -10,6 +10,7 @@ from optimizer import (
     list_runs,
     new_run_id,
     parse_spec,
+    shared_folder,
     start_run,
 )
 
@@ -58,3 +59,29 @@ def launch(specs: list[str], use_cache: bool = True) -> Path:
 def session_runs() -> list:
     """This session's runs, newest first (``RunState`` records read from disk)."""
     return list_runs(state.runs_dir())
+
+
+#: The query parameter of a run's share link (``/results?run=<id>``).
+RUN_PARAM = "run"
+
+
+def linked_run() -> Path | None:
+    """The run a ``?run=<id>`` link names (anyone with the link may read it), or None; a
+    link that names nothing says so once."""
+    import streamlit as st
+
+    run_id = st.query_params.get(RUN_PARAM)
+    if not run_id:
+        return None
+    folder = shared_folder(run_id)
+    if folder is None:
+        st.warning("This run link does not open a run: it was mistyped or the run was "
+                   "deleted. Showing this workspace's runs instead.", icon=":material/link_off:")
+    return folder
+
+
+def share_path(run_dir) -> str:
+    """The page address that opens a run read-only: ``/results?run=<id>``."""
+    from .nav import RESULTS
+
+    return f"/{RESULTS.url}?{RUN_PARAM}={Path(run_dir).name}"

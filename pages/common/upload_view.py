@@ -25,7 +25,7 @@ from optimizer.models.uploads import (
 
 from . import layout, state
 
-UPLOAD = "upload_manifest"   # session-state key: the checked upload this session uses
+UPLOAD = state.UPLOAD          # session-state key: the checked upload this session uses
 PIXEL_LABELS = {"0-1": "0 to 1", "0-255": "0 to 255", "-1-1": "-1 to 1"}
 NO_LABEL = "(no label column: unlabelled samples)"
 

@@ -15,6 +15,7 @@ resolved), so a crafted id or path can never delete anything else.
 from __future__ import annotations
 
 import re
+import secrets
 import shutil
 import time
 import uuid
@@ -47,6 +48,36 @@ def session_dir(session_id: str) -> Path:
 def new_session_id() -> str:
     """A fresh random session id (12 hex digits, as the pages use)."""
     return uuid.uuid4().hex[:12]
+
+
+#: A workspace token in a link: 128 random bits, URL-safe (secrets.token_urlsafe(16)).
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{22,64}$")
+STATE_FILE = "state.json"
+
+
+def new_workspace_token() -> str:
+    """A fresh, unguessable workspace token (128 random bits) for a browser's ``?w=`` link."""
+    return secrets.token_urlsafe(16)
+
+
+def is_workspace_token(text) -> bool:
+    """True for a string shaped like ``new_workspace_token``'s (at least 128 bits' worth)."""
+    return isinstance(text, str) and bool(_TOKEN.match(text))
+
+
+def save_state(session_id: str, values: dict) -> None:
+    """Keep a workspace's small page state (model, answers, current run) in its folder, so a
+    reload, a new tab or a server restart brings it back."""
+    folder = session_dir(session_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    if store.read_json(folder / STATE_FILE) != values:
+        store.write_json_atomic(folder / STATE_FILE, values)
+
+
+def load_state(session_id: str) -> dict:
+    """What ``save_state`` kept ({} for a new workspace or an unreadable file)."""
+    data = store.read_json(session_dir(session_id) / STATE_FILE, default={})
+    return data if isinstance(data, dict) else {}
 
 
 def touch(session_id: str) -> Path:
