@@ -116,3 +116,14 @@ def test_history_and_show_on_the_command_line(workspace, capsys):
 
     assert main(["history", "--rebuild"]) == 0
     assert "1 run(s)" in capsys.readouterr().out
+
+
+def test_uploads_are_indexed_by_the_users_file_name(workspace):
+    kept, gone = workspace / "up1", workspace / "up2"
+    kept.mkdir()
+    gone.mkdir()
+    history.record_upload("up1", "tok-a", "my model.h5", "abc", kept)
+    history.record_upload("up2", "tok-a", "old.h5", "def", gone)
+    history.record_upload("up3", "tok-b", "theirs.h5", "ghi", kept / "x")
+    gone.rmdir()
+    assert [u["name"] for u in history.list_uploads("tok-a")] == ["my model.h5"]

@@ -221,11 +221,13 @@ def record_upload(upload_id: str, owner: str | None, name: str, sha256: str | No
 
 
 def list_uploads(owner: str | None) -> list[dict]:
-    """An owner's uploads, newest first."""
+    """An owner's uploads that still exist, newest first (rows of removed ones are dropped)."""
     with closing(connect()) as conn:
-        rows = conn.execute("SELECT * FROM uploads WHERE owner IS ? ORDER BY created_at DESC",
-                            (owner,)).fetchall()
-    return [dict(r) for r in rows]
+        rows = [dict(r) for r in conn.execute(
+            "SELECT * FROM uploads WHERE owner IS ? ORDER BY created_at DESC", (owner,))]
+        gone = [r["id"] for r in rows if not Path(r["folder"]).is_dir()]
+        conn.executemany("DELETE FROM uploads WHERE id = ?", [(i,) for i in gone])
+    return [r for r in rows if r["id"] not in gone]
 
 
 def clear() -> None:

@@ -125,7 +125,21 @@ def rebuild() -> int:
         if kind_of(folder) is not None:
             record(folder)
             count += 1
+    _rebuild_uploads(sessions)
     return count
+
+
+def _rebuild_uploads(sessions: Path) -> None:
+    from optimizer.models.uploads.prepare import MANIFEST, PreparedUpload
+
+    for manifest in sessions.glob(f"*/uploads/*/{MANIFEST}"):
+        try:
+            upload = PreparedUpload.load(manifest)
+        except ValueError:
+            continue
+        folder = manifest.parent
+        history.record_upload(folder.name, folder.parent.parent.name, upload.title,
+                              upload.sha256, folder)
 
 
 def _safe_rows() -> list[dict]:
