@@ -192,3 +192,11 @@ def _alive(pid: int) -> bool:
             return f.read().split(") ")[1][0] != "Z"
     except FileNotFoundError:
         return False
+
+
+def test_a_live_run_between_its_result_event_and_results_json_is_not_damaged(tmp_path):
+    folder = make_run(tmp_path / "r", results_json=False, finished=False)
+    with store.RunLock(folder):
+        run = read_run(folder)
+    assert run.status == "running" and run.damaged is None
+    assert _ok(run) == {"float32": "ok", "float16": "ok"}

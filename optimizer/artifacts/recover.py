@@ -132,10 +132,12 @@ def load_results(run_dir: Path | str, events: list[dict] | None = None
     from_events = results_from_events(events)
     have = {r.technique for r in results}
     rebuilt = [r for r in from_events if r.technique not in have]
-    if rebuilt and (problems or text is None):
+    if rebuilt and problems:
         problems.append(f"{len(rebuilt)} result(s) rebuilt from events.jsonl")
     results += rebuilt
-    if text is None and not problems and rebuilt:
+    over = any(e.get("type") == EventType.RUN_FINISHED.value for e in events)
+    if text is None and not problems and rebuilt and over:
+        # (while a run goes, its results event comes a moment before results.json is written)
         problems = ["results.json is missing; results rebuilt from events.jsonl"]
     return results, (DAMAGED + "; ".join(problems[:3])) if problems else None
 
