@@ -69,7 +69,8 @@ entry = reports[pick]
 report = entry["report"]
 kept = report.get("kept_float") or []
 if kept:
-    st.success("**Kept in float:** " + ", ".join(f"`{k['layer']}` ({k['op']})" for k in kept)
+    st.success("**Kept in float:** " + ", ".join(f"{layout.plain(k['layer'])} "
+                                                f"({layout.plain(k['op'])})" for k in kept)
                + ". Every other layer stays int8.", icon=":material/memory:")
 st.caption("Each bar: how far an op's int8 output is from its float output, in quantization "
            "steps (RMSE / scale), measured on representative samples. Rounding alone gives "

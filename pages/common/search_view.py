@@ -133,7 +133,7 @@ def render_verdict(search) -> None:
                          key="search_skipped")
     if outcome.excluded:
         with st.expander(f"Not for this target: {len(outcome.excluded)} technique(s)"):
-            st.markdown("\n".join(f"- `{t}`: {why}" for t, why in outcome.excluded))
+            st.markdown("\n".join(f"- `{t}`: {layout.plain(why)}" for t, why in outcome.excluded))
     if outcome.notes:
         with st.expander("Notes: time estimates and stops"):
-            st.markdown("\n".join(f"- {n}" for n in outcome.notes))
+            st.markdown("\n".join(f"- {layout.plain(n)}" for n in outcome.notes))
