@@ -118,8 +118,9 @@ def test_write_json_atomic_keeps_the_old_file_on_a_full_disk(tmp_path, monkeypat
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(Path, "write_text", full)
-    with pytest.raises(OSError):
+    with pytest.raises(OSError) as info:
         store.write_json_atomic(tmp_path / "results.json", {"results": [2]})
+    assert info.value.filename == str(tmp_path / "results.json")   # the disk can be named
     monkeypatch.undo()
     assert store.read_json(tmp_path / "results.json") == {"results": [1]}
     assert [p.name for p in tmp_path.iterdir()] == ["results.json"]   # no temporary left
@@ -141,13 +142,25 @@ def test_disk_full_names_the_disk_and_the_space_needed(tmp_path, monkeypatch, fr
     assert _ok(run)["float16"] == "ok"
 
 
-def test_run_refuses_to_start_on_a_full_disk(tmp_path, monkeypatch):
-    from optimizer.runs.launch import RunRequest
+def test_run_refuses_to_start_on_a_full_disk(tmp_path, monkeypatch, capsys):
+    from optimizer.cli import main
+    from optimizer.runs.launch import RunRequest, start_run
     from optimizer.runs.orchestrate import execute_run
 
     monkeypatch.setattr(space, "free_bytes", lambda path: 250 * 1024)
     with pytest.raises(space.NoSpace, match="this run needs about"):
         execute_run(RunRequest(model="digits-cnn"), tmp_path / "r")
+    with pytest.raises(space.NoSpace, match="a run needs about"):
+        start_run(RunRequest(model="digits-cnn"), tmp_path / "app-run")
+    assert not (tmp_path / "app-run").exists()
+
+    def full(path, data):
+        raise OSError(28, "No space left on device", str(path))
+
+    monkeypatch.setattr(store, "write_json_atomic", full)          # a disk with 0 bytes left
+    assert main(["run", "--model", "digits-cnn", "--out", str(tmp_path / "cli")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: no space left on the server's disk") and err.count("\n") == 1
 
 
 def test_results_of_a_killed_orchestrator_are_kept(tmp_path):

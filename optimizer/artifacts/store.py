@@ -45,8 +45,10 @@ def write_json_atomic(path: Path | str, data) -> Path:
     try:
         tmp.write_text(json.dumps(data, indent=2, default=str) + "\n")
         os.replace(tmp, path)
-    except OSError:
+    except OSError as exc:
         tmp.unlink(missing_ok=True)  # a full disk leaves the old file whole, not half a new one
+        if exc.filename is None:     # a failed write (not open) names no file: name it
+            raise OSError(exc.errno, exc.strerror, str(path)) from exc
         raise
     return path
 

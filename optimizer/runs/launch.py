@@ -171,6 +171,7 @@ def start_run(request: RunRequest, run_dir: Path | str, use_cache: bool = True) 
     if (run_dir / store.EVENTS).exists() or (run_dir / store.REQUEST).exists():
         raise ValueError(f"{run_dir.name} already holds a run; start each run in a new folder")
     _check_queue_share(run_dir.parent)
+    space.ensure_space(run_dir.parent, space.RUN_OVERHEAD_BYTES, "a run")   # NoSpace: one line
     bundle = resolve_model(request.model, request.data)  # fail fast on unusable input
     # Files are passed as absolute paths: the orchestrator runs with the run folder as cwd.
     request = RunRequest(model=bundle.ref, techniques=request.techniques,
