@@ -127,3 +127,20 @@ def test_uploads_are_indexed_by_the_users_file_name(workspace):
     history.record_upload("up3", "tok-b", "theirs.h5", "ghi", kept / "x")
     gone.rmdir()
     assert [u["name"] for u in history.list_uploads("tok-a")] == ["my model.h5"]
+
+
+def test_a_search_is_listed_and_shown_with_its_run_id(workspace, capsys):
+    from optimizer.search.request import SearchRequest
+
+    folder = workspace / "sessions" / "tok-a" / "searches" / "s1"
+    folder.mkdir(parents=True)
+    store.write_json_atomic(folder / "search.json", SearchRequest(model="digits-cnn").to_dict())
+    store.write_json_atomic(folder / "outcome.json", {"status": "finished", "trials": [],
+                                                      "best": None})
+    assert index.record(folder) == "s1"
+    assert index.public_row(index.runs("tok-a")[0])["kind"] == "search"
+    assert main(["show", "s1"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"status": "finished", "trials": [],
+                                                    "best": None, "run_id": "s1"}
+    (folder / "outcome.json").write_text("[1]")                     # damaged: no crash
+    assert main(["show", "s1"]) == 0 and json.loads(capsys.readouterr().out)["run_id"] == "s1"
