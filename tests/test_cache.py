@@ -119,3 +119,26 @@ def test_a_cached_source_with_missing_files_is_measured_again(workspace):
     folder = make_run(workspace / "gone")            # tflite paths point nowhere
     _row(folder, "k2", "finished", 1.0)
     assert cache.lookup("k2", wait=False) is None
+
+
+def test_the_key_covers_model_data_specs_settings_and_workspace(workspace):
+    from types import SimpleNamespace
+
+    from optimizer.runs.launch import RunRequest
+
+    def key(ref, sha="m1", techniques=("float16",), settings=(), data=None):
+        bundle = SimpleNamespace(sha256=sha, kind="demo", ref=ref)
+        return cache.cache_key(RunRequest(model="digits-cnn", techniques=techniques,
+                                          settings=settings, data=data), bundle)
+
+    assert key("digits-cnn") == key("digits-cnn")                      # everyone shares a demo
+    assert key("digits-cnn") != key("digits-cnn", sha="m2")
+    assert key("digits-cnn") != key("digits-cnn", techniques=("integer",))
+    assert key("digits-cnn") != key("digits-cnn", settings=("latency.threads=2",))
+    uploads = []
+    for owner in ("tok-a", "tok-b"):
+        manifest = workspace / "sessions" / owner / "uploads" / "u1" / "upload.json"
+        manifest.parent.mkdir(parents=True)
+        manifest.write_text("{}")
+        uploads.append(key(str(manifest)))
+    assert uploads[0] != uploads[1]             # an upload's results stay in its workspace

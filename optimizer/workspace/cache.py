@@ -2,7 +2,7 @@
 
 Identical means the same model file and data (their SHA-256), the same technique specs and
 settings, the same package versions and the same machine (latency is a property of the
-host). The key is stored with each run (``results.json`` and the history row); a hit copies
+host); an upload's results are shared only within its own workspace, a demo's with everyone. The key is stored with each run (``results.json`` and the history row); a hit copies
 the finished run's files into the new run folder (hard links where the disk allows) and
 writes its results marked ``"cached": true`` with when and where they were measured -- never
 which run they came from, since a run id is also the secret of its share link.
@@ -33,10 +33,15 @@ def cache_key(request, bundle) -> str:
     """SHA-256 over everything a measurement depends on (see the module doc)."""
     from optimizer.measuring.latency import host_description
 
+    from optimizer.workspace.index import owner_of
+
     data = request.data
     data_hash = file_sha256(data) if data and Path(data).is_file() else data
-    doc = {"model": bundle.sha256, "kind": bundle.kind, "demo": None if Path(
-        str(bundle.ref)).exists() else bundle.ref, "data": data_hash,
+    upload = Path(str(bundle.ref)).exists()
+    doc = {"model": bundle.sha256, "kind": bundle.kind, "demo": None if upload else bundle.ref,
+           # An upload's results are served only within its own workspace: another user's
+           # identical file must not learn its file name, data name or recipe from the cache.
+           "workspace": owner_of(bundle.ref) if upload else None, "data": data_hash,
            "specs": list(request.specs), "settings": sorted(request.settings),
            "packages": store.library_versions(), "host": host_description(),
            "cores": os.cpu_count()}
@@ -110,6 +115,8 @@ def serve(row: dict, results: list, run_dir: Path, events: Path, model: str,
                                                 time.localtime(measured_at or time.time())),
                    "measured_on": where}
     _copy_files(Path(row["folder"]), run_dir, results)
+    for result in results:
+        result.model = model
     log = EventLog(events)
     specs = [r.technique for r in results]
     log.emit(EventType.RUN_STARTED, model=model, techniques=specs,
