@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 
 from optimizer.artifacts.events import read_events
-from optimizer.engine.context import cli_command, error_message, relevant_settings, retraining_kinds
+from optimizer.engine.context import cli_command, error_message, relevant_settings
 from optimizer.engine.pipeline import run_job
-from optimizer.engine.retraining import Stage, stages_for
 from optimizer.guide.configs import Settings
 from optimizer.guide.registry import parse_spec
+from optimizer.guide.technique import STAGE_ORDER, Stage, StageKind
 from optimizer.runs.launch import RunRequest
 from optimizer.runs.orchestrate import plan_jobs
 
@@ -30,12 +30,15 @@ from optimizer.runs.orchestrate import plan_jobs
                Stage("qat", "sparsity+clusters")]),
 ])
 def test_stages_for_every_retraining_form(spec, stages):
-    assert stages_for(parse_spec(spec)) == stages
+    got = parse_spec(spec).stages
+    assert got == tuple(stages)
+    assert all(isinstance(stage.kind, StageKind) for stage in got)
+    assert [s.kind for s in got] == sorted((s.kind for s in got), key=STAGE_ORDER.index)
 
 
 def test_post_training_specs_have_no_retraining_steps():
     for spec in ("float32", "float16", "dynamic_range", "integer", "integer_only", "int16x8"):
-        assert retraining_kinds(parse_spec(spec)) == []
+        assert parse_spec(spec).stages == ()
 
 
 def test_relevant_settings_name_only_what_shaped_the_file():

@@ -105,3 +105,68 @@ def test_to_dict_is_json_ready():
     rows = [info.to_dict() for info in TECHNIQUES.values()]
     assert json.loads(json.dumps(rows))[0]["id"] == "float32"
     assert {r["family"] for r in rows} == {f.value for f in Family}
+
+
+# -- a technique is one complete object; a forgotten piece fails loudly -----------------------
+
+def _fields(tid: str, **overrides):
+    from optimizer.guide.registry import TECHNIQUES
+
+    row = TECHNIQUES[TechniqueId(tid)]
+    values = {f: getattr(row, f) for f in row.__dataclass_fields__}
+    values.update(overrides)
+    return values
+
+
+def test_a_conversion_without_converter_options_fails_when_built():
+    from optimizer.guide.technique import TechniqueInfo
+
+    with pytest.raises(ValueError, match="ConverterOptions"):
+        TechniqueInfo(**_fields("float16", converter=None))
+
+
+def test_a_retraining_technique_without_stages_or_conversions_fails_when_built():
+    from optimizer.guide.technique import TechniqueInfo
+
+    with pytest.raises(ValueError, match="stages"):
+        TechniqueInfo(**_fields("qat", stages=()))
+    with pytest.raises(ValueError, match="conversions"):
+        TechniqueInfo(**_fields("pruning", conversions=()))
+
+
+def test_stages_out_of_order_fail_when_built():
+    from optimizer.guide.technique import Stage, StageKind, TechniqueInfo
+
+    with pytest.raises(ValueError, match="STAGE_ORDER"):
+        TechniqueInfo(**_fields("pqat", stages=(Stage(StageKind.QAT), Stage(StageKind.PRUNING))))
+
+
+def test_every_id_has_one_complete_row():
+    from optimizer.guide.registry import TECHNIQUES, conversions_after
+
+    assert list(TECHNIQUES) == list(TechniqueId)
+    for tid, row in TECHNIQUES.items():
+        assert row.id == tid and row.action
+        if row.is_conversion:
+            assert row.converter is not None and not row.stages
+        else:
+            assert row.stages and row.conversions
+            assert all(TECHNIQUES[c].is_conversion for c in conversions_after(tid))
+
+
+def test_the_litert_quantizer_covers_every_post_training_quantization():
+    from optimizer.guide.registry import POST_TRAINING, TECHNIQUES
+
+    assert all(TECHNIQUES[t].quantizer is not None for t in POST_TRAINING)
+    assert TECHNIQUES[TechniqueId.FLOAT32].quantizer is None   # the float file is the input
+
+
+def test_calibration_need_comes_from_the_converter_options():
+    from optimizer.guide.configs import PtqConfig
+    from optimizer.guide.registry import TECHNIQUES
+
+    for tid, row in TECHNIQUES.items():
+        if row.is_conversion:
+            assert PtqConfig(tid).needs_calibration == row.converter.calibrate
+    assert parse_spec("qat").calibrates is False          # QAT learned its ranges
+    assert parse_spec("pruning+integer").calibrates is True

@@ -75,7 +75,7 @@ def test_size_unit_and_metric_axis():
 # --- pareto ----------------------------------------------------------------------------------
 
 def test_pareto_front_keeps_only_undominated_ok_rows(frame):
-    front = pareto.pareto_front(frame, {"gzip_bytes": "min", "accuracy": "max"})
+    front = pareto.frame_front(frame, {"gzip_bytes": "min", "accuracy": "max"})
     techs = list(frame.loc[front, "technique"])
     # clustering+integer is smallest; integer beats dynamic_range on gzip but not on accuracy
     assert techs[0] == "clustering+integer"
@@ -83,7 +83,7 @@ def test_pareto_front_keeps_only_undominated_ok_rows(frame):
     assert "int16x8" in techs
     assert "qat" not in techs                                   # failed rows never count
     with pytest.raises(ValueError, match="min' or 'max"):
-        pareto.pareto_front(frame, {"accuracy": "up"})
+        pareto.frame_front(frame, {"accuracy": "up"})
 
 
 # --- charts ----------------------------------------------------------------------------------

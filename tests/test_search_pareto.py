@@ -4,8 +4,9 @@ from __future__ import annotations
 import pytest
 from search_helpers import result
 
+from optimizer.guide.pareto import dominates
 from optimizer.guide.schema import Result
-from optimizer.search.pareto import dominates, pareto_front, size_of
+from optimizer.search.pareto import pareto_front, size_of
 
 
 def test_dominance_needs_better_somewhere():

@@ -22,6 +22,7 @@ from optimizer.artifacts.job import REFERENCE_OUTPUTS, JobSpec
 from optimizer.guide.configs import Settings
 from optimizer.guide.registry import TechniqueId, parse_spec
 from optimizer.guide.schema import Result
+from optimizer.guide.technique import StageKind
 from optimizer.models.resolve import ModelBundle
 
 
@@ -103,36 +104,18 @@ def relevant_settings(spec_text: str, settings: Settings, finetunes: dict) -> di
     """The settings that shaped this spec's file (for its result and recipe)."""
     spec = parse_spec(spec_text)
     out = {}
-    steps = retraining_kinds(spec)
-    if "pruning" in steps:
+    stages = {stage.kind: stage for stage in spec.stages}
+    if StageKind.PRUNING in stages:
         out["pruning"] = asdict(settings.pruning)
-    if "clustering" in steps:
+    if StageKind.CLUSTERING in stages:
         out["clustering"] = {**asdict(settings.clustering),
-                             "preserve_sparsity": spec.preserve_sparsity_clustering or
-                             spec.base == TechniqueId.PCQAT}
+                             "preserve_sparsity": stages[StageKind.CLUSTERING].preserve
+                             == "sparsity"}
     if finetunes:
-        out["finetune"] = {kind: asdict(cfg) for kind, cfg in finetunes.items()}
-    if settings.ptq(spec.conversion).needs_calibration and not is_qat(spec):
+        out["finetune"] = {str(kind): asdict(cfg) for kind, cfg in finetunes.items()}
+    if spec.calibrates:
         out["calibration"] = {"samples": settings.calibration_samples}
     return out
-
-
-def retraining_kinds(spec) -> list[str]:
-    """The fine-tuning step kinds of a spec, in order ("pruning", "clustering", "qat")."""
-    base = spec.base
-    kinds = []
-    if base in (TechniqueId.PRUNING, TechniqueId.PQAT, TechniqueId.PCQAT):
-        kinds.append("pruning")
-    if base in (TechniqueId.CLUSTERING, TechniqueId.CQAT, TechniqueId.PCQAT) or \
-            spec.preserve_sparsity_clustering:
-        kinds.append("clustering")
-    if is_qat(spec):
-        kinds.append("qat")
-    return kinds
-
-
-def is_qat(spec) -> bool:
-    return spec.base in (TechniqueId.QAT, TechniqueId.PQAT, TechniqueId.CQAT, TechniqueId.PCQAT)
 
 
 def measure_conversion(ctx: JobContext, spec: str, conversion, steps: list, prep_seconds: float,

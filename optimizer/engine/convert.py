@@ -1,4 +1,4 @@
-"""The one place that runs ``TFLiteConverter``: freeze a Keras model once, convert it per config.
+"""Freeze a Keras model once and convert it per technique (through ``engine.converter``).
 
 Why freeze: ``TFLiteConverter.from_keras_model`` re-traces and re-exports the model on every
 call (27-36 s per variant for MobileNetV2-0.35@96 on a 2-core host). Tracing the model once in
@@ -8,24 +8,14 @@ takes about 1 s per variant and gives the same outputs. ``freeze_model`` does th
 ``convert`` reuses the result for every post-training variant; ``convert_from_keras`` is the
 plain path (the benchmark's "naive" side, and the fallback when a model cannot be frozen).
 
-Converter presets (``PtqConfig.technique``):
-
-- float32: no options. float16: DEFAULT + ``supported_types=[float16]``.
-- dynamic_range: DEFAULT only.
-- integer: DEFAULT + representative data; float input/output, float fallback ops.
-- integer_only: ``TFLITE_BUILTINS_INT8`` with int8 (or uint8) input and output. The converter
-  in TF 2.21 does not fail on an op without an int8 kernel: it silently keeps that op in float
-  behind DEQUANTIZE/QUANTIZE. Such a file is not integer-only (an Edge TPU or microcontroller
-  rejects it), so the result is checked and a ``ConversionError`` names the op.
-- int16x8: ``EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8`` alone first, as the
-  guide's recipe. Only if the converter rejects an op with no 16x8 kernel is it converted again
-  with ``TFLITE_BUILTINS`` added, so that op falls back to float; the log says which op.
-- A quantization-aware (TFMOT ``quantize_model``) model converts with DEFAULT and no
-  representative data (its ranges were learned); integer_only adds int8 (or uint8) I/O types
-  only (see ``configure``), and the same float-op check applies.
-
-Selective quantization (some ops kept in float) reuses these presets from
-``engine.quant_debug``.
+The converter options are each technique's ``ConverterOptions`` (``optimizer.guide.techniques``),
+applied by ``engine.converter``. Two facts shape them: the TF 2.21 converter does not fail on an
+op without an int8 kernel under ``TFLITE_BUILTINS_INT8`` (it silently keeps that op in float), so
+an integer_only file is checked and a ``ConversionError`` names the op; and int16x8 is tried with
+the guide's 16x8 ops set alone first, converted again with ``TFLITE_BUILTINS`` added only when
+the converter rejects an op with no 16x8 kernel (the log says which op). A quantization-aware
+model converts with DEFAULT and no representative data (its ranges were learned). Selective
+quantization (some ops kept in float) reuses the same options from ``engine.quant_debug``.
 
 Uploads without a tf_keras model convert from a ``SavedModelSource`` (``from_saved_model``) or
 a ``TfliteSource`` (the LiteRT Quantizer); see ``engine.sources``. Recurrent models (a tensor

@@ -21,8 +21,10 @@ import numpy as np
 
 from optimizer import compat
 from optimizer.guide.configs import IoType, PtqConfig
-from optimizer.guide.registry import TechniqueId
+from optimizer.guide.registry import TECHNIQUES, TechniqueId
 from optimizer.guide.schema import Engine
+from optimizer.guide.technique import ConverterOptions
+from optimizer.guide.techniques.conversions import AFTER_QAT
 
 
 class ConversionError(ValueError):
@@ -47,46 +49,41 @@ class Conversion:
     recipe: str = ""  # the exact options used, for recipe.json (reproduce the file)
 
 
-def configure(converter, tf, config: PtqConfig, reps, qat: bool, fallback: bool) -> None:
-    """Set the converter options of one preset (see the module docstring)."""
+def conversion_options(config: PtqConfig, qat: bool) -> ConverterOptions:
+    """The converter options of ``config``'s technique (as a QAT model needs them when ``qat``).
+
+    Raises ``ConversionError`` when a quantization-aware model is asked for a conversion it
+    cannot have (only the conversions the QAT techniques allow: integer, integer_only).
+    """
     tid = TechniqueId(config.technique)
+    options = TECHNIQUES[tid].converter
     if qat:
-        if tid not in (TechniqueId.INTEGER, TechniqueId.INTEGER_ONLY):
-            raise ConversionError(f"a quantization-aware (QAT) model converts to 'integer' or "
-                                  f"'integer_only', not '{tid.value}'; convert the model from "
-                                  "before quantize_model for other variants")
+        if tid not in AFTER_QAT:
+            raise ConversionError(f"a quantization-aware (QAT) model converts to "
+                                  f"{' or '.join(repr(t.value) for t in AFTER_QAT)}, not "
+                                  f"'{tid.value}'; convert the model from before quantize_model "
+                                  "for other variants")
+        return options.for_quantization_aware()
+    return options
+
+
+def configure(converter, tf, config: PtqConfig, reps, qat: bool, fallback: bool) -> None:
+    """Apply one technique's ``ConverterOptions`` (see ``optimizer.guide.technique``);
+    ``fallback`` adds its fallback ops sets (int16x8 with an op that has no 16x8 kernel)."""
+    options = conversion_options(config, qat)
+    if options.optimize:
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        if tid == TechniqueId.INTEGER_ONLY:
-            # Only the I/O types: adding TFLITE_BUILTINS_INT8 makes TF 2.21 demand a
-            # representative dataset even for QAT graphs. The output is identical (measured)
-            # and require_integer_only still verifies no op stayed in float.
-            _integer_io(converter, tf, config, restrict_ops=False)
-        return
-    if tid == TechniqueId.FLOAT32:
-        return
-    converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    if tid == TechniqueId.FLOAT16:
-        converter.target_spec.supported_types = [tf.float16]
-    elif tid == TechniqueId.INTEGER:
+    if options.supported_types:
+        converter.target_spec.supported_types = [getattr(tf, t) for t in options.supported_types]
+    ops = options.supported_ops + (options.fallback_ops if fallback else ())
+    if ops != ("TFLITE_BUILTINS",):
+        converter.target_spec.supported_ops = [getattr(tf.lite.OpsSet, o) for o in ops]
+    if options.calibrate:
         converter.representative_dataset = reps
-    elif tid == TechniqueId.INTEGER_ONLY:
-        converter.representative_dataset = reps
-        _integer_io(converter, tf, config)
-    elif tid == TechniqueId.INT16X8:
-        converter.representative_dataset = reps
-        ops = [tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]
-        if fallback:
-            ops.append(tf.lite.OpsSet.TFLITE_BUILTINS)
-        converter.target_spec.supported_ops = ops
-
-
-def _integer_io(converter, tf, config: PtqConfig, restrict_ops: bool = True) -> None:
-    if restrict_ops:
-        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    io = tf.uint8 if IoType(config.io_type) == IoType.UINT8 else tf.int8
-    converter.inference_input_type = io
-    converter.inference_output_type = io
-
+    if options.integer_io:
+        io = tf.uint8 if IoType(config.io_type) == IoType.UINT8 else tf.int8
+        converter.inference_input_type = io
+        converter.inference_output_type = io
 
 def convert_with(make, origin: str, config: PtqConfig, representative, shapes, dtypes,
                   qat: bool, start: float, names=None) -> Conversion:
@@ -111,7 +108,7 @@ def convert_with(make, origin: str, config: PtqConfig, representative, shapes, d
             log.extend(_notable([str(w.message) for w in caught] + text.splitlines()))
             break
         op = re.search(r"16x8-bit not yet supported for op: '(\w+)'", str(error))
-        if tid == TechniqueId.INT16X8 and op and not fallback:
+        if op and not fallback and conversion_options(config, qat).fallback_ops:
             op = op.group(1)
             log.append(f"op {op} has no int16x8 kernel: converted again with TFLITE_BUILTINS "
                        f"so {op} runs in float")

@@ -2,21 +2,9 @@
 
 This is the path for users who upload a ``.tflite`` (there is no Keras model to convert), and
 a fast one in general: it rewrites the float file in 0.01-4 s instead of re-running the
-converter. Each ``PtqConfig`` maps to a LiteRT Quantizer recipe (``RECIPES``), chosen by
-measurement on MobileNetV2-0.35@96 (1 thread, XNNPACK as a user's app gets it):
-
-- dynamic_range -> ``dynamic_legacy_wi8_afp32``: it quantizes only weights with at least 1,024
-  elements, as the old converter does, and matches the converter's size (558,480 vs
-  558,512 B) and XNNPACK partitioning (10 depthwise ops on builtin kernels; 0.73-0.78 vs
-  0.75-0.82 ms). ``dynamic_wi8_afp32`` quantizes every weight, which leaves all 17 depthwise
-  convolutions to builtin dynamic-range kernels between XNNPACK partitions: 1.7-1.9 ms against
-  0.48-0.51 ms for float (two runs on a shared 2-core host).
-- float16 -> weight-only ``float_casting`` to 16 bits (float16 weights behind DEQUANTIZE).
-- integer -> ``static_wi8_ai8`` with the model's INPUT and OUTPUT left unquantized, so the
-  file takes and returns float (QUANTIZE / DEQUANTIZE at the edges), like the converter's.
-- integer_only -> ``static_wi8_ai8`` (int8 input and output). uint8 I/O is not expressible.
-- int16x8 -> ``static_wi8_ai16`` (int16 input and output, unlike the converter's float I/O).
-- float32 is the input itself, so it is not a quantization here.
+converter. Each technique names its recipe (``TechniqueInfo.quantizer`` in
+``optimizer.guide.techniques``; why each was chosen, measured, is written beside it); float32 is
+the input itself, so it is not a quantization here.
 
 Calibration feeds the first ``config.calibration_samples`` representative samples one at a
 time through the model's signature. A file without a signature (the frozen-graph converter
@@ -37,17 +25,9 @@ from optimizer import compat
 from optimizer.engine.converter import Conversion, ConversionError, require_integer_only
 from optimizer.engine.signature import add_signature
 from optimizer.guide.configs import IoType, PtqConfig
-from optimizer.guide.registry import TechniqueId
+from optimizer.guide.registry import TECHNIQUES, TechniqueId
 from optimizer.guide.schema import Engine
-
-#: The LiteRT Quantizer recipe used for each post-training technique (see the docstring).
-RECIPES = {
-    TechniqueId.FLOAT16: "weight_only float_casting fp16",
-    TechniqueId.DYNAMIC_RANGE: "dynamic_legacy_wi8_afp32",
-    TechniqueId.INTEGER: "static_wi8_ai8 (INPUT/OUTPUT not quantized)",
-    TechniqueId.INTEGER_ONLY: "static_wi8_ai8",
-    TechniqueId.INT16X8: "static_wi8_ai16",
-}
+from optimizer.guide.technique import QuantizerRecipe
 
 
 def quantize_tflite(float_tflite: bytes, config: PtqConfig, representative=None) -> Conversion:
@@ -59,10 +39,12 @@ def quantize_tflite(float_tflite: bytes, config: PtqConfig, representative=None)
     quantization fails or an integer_only result keeps float ops.
     """
     tid = TechniqueId(config.technique)
-    if tid not in RECIPES:
+    recipe = TECHNIQUES[tid].quantizer
+    if recipe is None:
+        available = [t.value for t, row in TECHNIQUES.items() if row.quantizer is not None]
         raise ValueError(f"'{tid.value}' is not a LiteRT Quantizer recipe: the float .tflite is "
                          f"the baseline itself; available for a .tflite input: "
-                         f"{', '.join(t.value for t in RECIPES)}")
+                         f"{', '.join(available)}")
     if tid == TechniqueId.INTEGER_ONLY and IoType(config.io_type) != IoType.INT8:
         raise ValueError("the LiteRT Quantizer writes int8 input/output only; use io_type int8, "
                          "or convert from the Keras model for uint8 I/O")
@@ -80,7 +62,7 @@ def quantize_tflite(float_tflite: bytes, config: PtqConfig, representative=None)
     calibration = (_calibration_data(model, config, representative)
                    if config.needs_calibration else None)
     quantizer_module, recipe_module = compat.litert_quantizer()
-    log = [f"LiteRT Quantizer recipe: {RECIPES[tid]}"]
+    log = [f"LiteRT Quantizer recipe: {recipe.text}"]
     if calibration:
         log.append(f"calibrated on {len(next(iter(calibration.values())))} representative "
                    "samples")
@@ -90,7 +72,7 @@ def quantize_tflite(float_tflite: bytes, config: PtqConfig, representative=None)
         warnings.simplefilter("ignore")  # "experimental_preserve_all_tensors is for debugging"
         try:
             quantizer = quantizer_module.Quantizer(bytearray(model))
-            _load_recipe(quantizer, recipe_module, tid)
+            _load_recipe(quantizer, recipe_module, recipe)
             if quantizer.need_calibration:
                 # Two threads: this project's hosts have two cores.
                 quantized = quantizer.quantize(quantizer.calibrate(calibration, num_threads=2))
@@ -102,27 +84,24 @@ def quantize_tflite(float_tflite: bytes, config: PtqConfig, representative=None)
     require_integer_only(tflite, config, tool="the LiteRT Quantizer")
     return Conversion(tflite=tflite, engine=Engine.LITERT_QUANTIZER,
                       seconds=time.perf_counter() - start, technique=tid, log=tuple(log),
-                      recipe=f"litert_quantizer {RECIPES[tid]}")
+                      recipe=f"litert_quantizer {recipe.text}")
 
 
-def _load_recipe(quantizer, recipe_module, tid: TechniqueId) -> None:
+def _load_recipe(quantizer, recipe_module, recipe: QuantizerRecipe) -> None:
+    """Apply a technique's ``QuantizerRecipe`` (see ``optimizer.guide.technique``)."""
     ops, algorithms = recipe_module.TFLOperationName, recipe_module.AlgorithmName
-    if tid == TechniqueId.FLOAT16:
+    if recipe.weight_only_bits:
         quantizer.add_weight_only_config(regex=".*", operation_name=ops.ALL_SUPPORTED,
-                                         num_bits=16, algorithm_key=algorithms.FLOAT_CASTING)
-    elif tid == TechniqueId.DYNAMIC_RANGE:
-        quantizer.load_quantization_recipe(recipe_module.dynamic_legacy_wi8_afp32())
-    elif tid == TechniqueId.INT16X8:
-        quantizer.load_quantization_recipe(recipe_module.static_wi8_ai16())
-    else:
-        quantizer.load_quantization_recipe(recipe_module.static_wi8_ai8())
-        if tid == TechniqueId.INTEGER:
-            # The graph's virtual INPUT/OUTPUT ops stay float; the quantizer then inserts
-            # QUANTIZE after the input and DEQUANTIZE before the output.
-            for edge in (ops.INPUT, ops.OUTPUT):
-                quantizer.update_quantization_recipe(regex=".*", operation_name=edge,
-                                                     algorithm_key=algorithms.NO_QUANTIZE)
-
+                                         num_bits=recipe.weight_only_bits,
+                                         algorithm_key=algorithms.FLOAT_CASTING)
+        return
+    quantizer.load_quantization_recipe(getattr(recipe_module, recipe.recipe)())
+    if recipe.float_io:
+        # The graph's virtual INPUT/OUTPUT ops stay float; the quantizer then inserts
+        # QUANTIZE after the input and DEQUANTIZE before the output.
+        for edge in (ops.INPUT, ops.OUTPUT):
+            quantizer.update_quantization_recipe(regex=".*", operation_name=edge,
+                                                 algorithm_key=algorithms.NO_QUANTIZE)
 
 def _calibration_data(model: bytes, config: PtqConfig, representative) -> dict:
     """``{signature: [{input_name: one_sample}, ...]}`` from the first calibration samples."""

@@ -16,16 +16,15 @@ result's pipeline says so.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from optimizer.engine.context import (
     JobContext,
     convert_and_measure,
     load_step,
-    retraining_kinds,
     timer,
 )
-from optimizer.guide.registry import TechniqueId, parse_spec
+from optimizer.guide.registry import parse_spec
+from optimizer.guide.technique import StageKind
 
 #: Progress fractions: loading ends at FINETUNE_START, fine-tuning (all stages, in proportion
 #: to their epochs) at FINETUNE_END; each spec's conversion and evaluation then runs to
@@ -33,35 +32,11 @@ from optimizer.guide.registry import TechniqueId, parse_spec
 FINETUNE_START, FINETUNE_END, MEASURED_END = 0.05, 0.8, 0.95
 
 
-@dataclass(frozen=True)
-class Stage:
-    """One transform + fine-tune step of a retraining pipeline."""
-
-    kind: str  # "pruning" | "clustering" | "qat": which fine-tune defaults apply
-    preserve: str | None = None  # clustering: "sparsity"; qat: what it preserves
-
-
-def stages_for(spec) -> list[Stage]:
-    """The transform stages of a spec, in order."""
-    kinds = retraining_kinds(spec)
-    stages = []
-    if "pruning" in kinds:
-        stages.append(Stage("pruning"))
-    if "clustering" in kinds:
-        keep = "sparsity" if "pruning" in kinds else None
-        stages.append(Stage("clustering", keep))
-    if "qat" in kinds:
-        preserve = {TechniqueId.PQAT: "sparsity", TechniqueId.CQAT: "clusters",
-                    TechniqueId.PCQAT: "sparsity+clusters"}.get(spec.base)
-        stages.append(Stage("qat", preserve))
-    return stages
-
-
 def run_retraining(ctx: JobContext) -> None:
     """Fine-tune the job's base technique once and convert every spec of the job from it."""
     specs = list(ctx.job.specs)
     spec0 = parse_spec(specs[0])
-    stages = stages_for(spec0)
+    stages = spec0.stages
     start = timer()
     if ctx.bundle.retrain_blocker:  # e.g. a .tflite upload: there is no Keras model to train
         _not_applicable(ctx, specs, f"{spec0.base.value} needs a Keras model: "
@@ -103,20 +78,18 @@ def run_retraining(ctx: JobContext) -> None:
         return cache["rep"]
 
     for spec in specs:
-        conversion = parse_spec(spec).conversion
-        needs_data = (ctx.settings.ptq(conversion).needs_calibration and
-                      not any(s.kind == "qat" for s in stages))
+        needs_data = parse_spec(spec).calibrates
         convert_and_measure(ctx, spec, source, steps, prep_seconds, notes,
                             fraction=(FINETUNE_END, MEASURED_END), finetunes=finetunes,
                             representative=representative if needs_data else None)
 
 
-def _run_stage(ctx, stage: Stage, model, dataset, config, specs, span):
+def _run_stage(ctx, stage, model, dataset, config, specs, span):
     """Apply one transform, fine-tune it and strip it; return (model, steps, notes)."""
     from optimizer.engine.finetune import finetune
 
     lo, hi = span
-    label = {"pruning": "pruning", "clustering": "clustering", "qat": "QAT"}[stage.kind]
+    label = "QAT" if stage.kind == StageKind.QAT else stage.kind.value
     step_name = f"fine-tune ({label})"
 
     def on_progress(epoch, epochs, fraction, logs=None):
@@ -128,7 +101,7 @@ def _run_stage(ctx, stage: Stage, model, dataset, config, specs, span):
                 f"{config.batch_size}, {report.seconds:.1f} s)")
 
     ctx.progress(specs, f"apply {label}", lo, f"applying {label}")
-    if stage.kind == "pruning":
+    if stage.kind == StageKind.PRUNING:
         from optimizer.engine.pruning import apply_pruning, strip_pruning
 
         cfg = ctx.settings.pruning
@@ -143,7 +116,7 @@ def _run_stage(ctx, stage: Stage, model, dataset, config, specs, span):
                      f"{step.end_step})")
         return (strip_pruning(step.model), [described, ft_text(report), "strip_pruning"],
                 _skipped_notes(step))
-    if stage.kind == "clustering":
+    if stage.kind == StageKind.CLUSTERING:
         from optimizer.engine.clustering import apply_clustering, strip_clustering
 
         cfg = ctx.settings.clustering

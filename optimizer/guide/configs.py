@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields, replace
 from enum import Enum
 
-from optimizer.guide.registry import TechniqueId
+from optimizer.guide.registry import TECHNIQUES, TechniqueId
 
 
 class IoType(str, Enum):
@@ -29,10 +29,10 @@ class PtqConfig:
     calibration_samples: int = 200
 
     def __post_init__(self):
-        if self.technique not in {TechniqueId.FLOAT32, TechniqueId.FLOAT16, TechniqueId.DYNAMIC_RANGE,
-                                  TechniqueId.INTEGER, TechniqueId.INTEGER_ONLY, TechniqueId.INT16X8}:
-            raise ValueError(f"{self.technique} is not a post-training conversion; use float32, "
-                             "float16, dynamic_range, integer, integer_only or int16x8")
+        if not TECHNIQUES[TechniqueId(self.technique)].is_conversion:
+            raise ValueError(f"{self.technique} is not a post-training conversion; use "
+                             + ", ".join(t.value for t, row in TECHNIQUES.items()
+                                         if row.is_conversion))
         if not 1 <= int(self.calibration_samples) <= 5000:
             raise ValueError("calibration.samples must be between 1 and 5000; the guide suggests "
                              "100-500 representative samples")
@@ -62,7 +62,7 @@ class PtqConfig:
     @property
     def needs_calibration(self) -> bool:
         """True when the conversion needs a representative dataset."""
-        return self.technique in {TechniqueId.INTEGER, TechniqueId.INTEGER_ONLY, TechniqueId.INT16X8}
+        return TECHNIQUES[TechniqueId(self.technique)].converter.calibrate
 
     @property
     def integer_only_io(self) -> bool:

@@ -1,8 +1,11 @@
-"""The technique registry: every optimization technique with what the guide says about it.
+"""The technique registry: one row per technique, and the specs users type.
 
-This table is the single source for the CLI (`techniques --json`), the decision tree, the
-app's tables and the tests. Facts quoted from the LiteRT "Model optimization" guide are kept
-verbatim in ``guide_*`` fields and cited with ``GUIDE``; nothing here is a measurement.
+``TECHNIQUES`` is the single source for the CLI (``techniques --json``), the decision tree, the
+engine's conversions and stages, the reproduce script, the search's candidates, the app's
+tables and the tests. Each row is a technique object defined in its own module under
+``optimizer.guide.techniques`` (guide facts kept verbatim in ``guide_*`` fields, cited with
+``GUIDE``; nothing here is a measurement). The registry checks at import that every
+``TechniqueId`` has exactly one complete technique, so a forgotten piece fails loudly.
 
 A *technique spec* is what users type: a technique id optionally followed by a post-training
 quantization, e.g. ``pruning+dynamic_range``, ``clustering+integer``, ``qat+integer_only``, or
@@ -12,238 +15,97 @@ validated ``TechniqueSpec``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
 
-from optimizer.guide.targets import Format, targets_running
-
-GUIDE = 'LiteRT "Model optimization" guide (ai.google.dev/edge/litert/models/model_optimization)'
-GUIDE_PTQ = 'LiteRT "Post-training quantization" guide'
-GUIDE_TFMOT = "TensorFlow Model Optimization Toolkit guides (collaborative optimization)"
-
-
-class TechniqueId(str, Enum):
-    """Stable technique ids: the CLI, the app, recipes and results use exactly these strings."""
-
-    FLOAT32 = "float32"
-    FLOAT16 = "float16"
-    DYNAMIC_RANGE = "dynamic_range"
-    INTEGER = "integer"
-    INTEGER_ONLY = "integer_only"
-    INT16X8 = "int16x8"
-    QAT = "qat"
-    PRUNING = "pruning"
-    CLUSTERING = "clustering"
-    PQAT = "pqat"
-    CQAT = "cqat"
-    PCQAT = "pcqat"
-
-    def __str__(self) -> str:
-        return self.value
-
-
-class DataNeed(str, Enum):
-    """What data a technique needs; ordered from least to most (see ``DATA_ORDER``)."""
-
-    NONE = "none"
-    REPRESENTATIVE = "unlabelled"
-    LABELLED = "labelled"
-
-    def __str__(self) -> str:
-        return self.value
-
-
-DATA_ORDER = {DataNeed.NONE: 0, DataNeed.REPRESENTATIVE: 1, DataNeed.LABELLED: 2}
-
-DATA_LABELS = {
-    DataNeed.NONE: "No data",
-    DataNeed.REPRESENTATIVE: "Unlabelled representative sample",
-    DataNeed.LABELLED: "Labelled training data",
-}
-
-
-class Family(str, Enum):
-    """How a technique changes the model: a conversion only, or retraining first."""
-
-    BASELINE = "baseline"
-    POST_TRAINING = "post-training"
-    TRAINING = "training"
-    COLLABORATIVE = "collaborative"
-
-    def __str__(self) -> str:
-        return self.value
-
-
-F = Format
-
-
-@dataclass(frozen=True)
-class TechniqueInfo:
-    """What the guide says about one technique, plus how the engine runs it.
-
-    ``formats`` are the number formats the technique's files can have (its conversions);
-    ``targets`` (derived from the target table) the targets such a file runs on; ``guide_hardware`` is the
-    guide's own wording. ``size_factor`` is the guide's expected size relative to float32 on
-    disk (``None`` where the guide only promises better compression).
-    """
-
-    id: TechniqueId
-    title: str
-    family: Family
-    data: DataNeed
-    retrains: bool
-    guide_size: str
-    guide_accuracy: str
-    guide_hardware: str
-    formats: tuple
-    size_factor: float | None
-    summary: str
-    source: str = GUIDE
-    hardware_note: str = ""
-
-    @property
-    def targets(self) -> frozenset:
-        """Targets that run a file this technique can produce (``guide.targets``)."""
-        return targets_running(self.formats)
-
-    @property
-    def quantizes(self) -> bool:
-        """True if the produced file has integer weights (the int8 techniques)."""
-        return self.id not in {
-            TechniqueId.FLOAT32, TechniqueId.FLOAT16, TechniqueId.PRUNING, TechniqueId.CLUSTERING
-        }
-
-    def to_dict(self) -> dict:
-        """JSON-ready form used by ``python -m optimizer techniques --json``."""
-        return {
-            "id": self.id.value,
-            "title": self.title,
-            "family": self.family.value,
-            "data": self.data.value,
-            "data_label": DATA_LABELS[self.data],
-            "retrains": self.retrains,
-            "guide_size": self.guide_size,
-            "guide_accuracy": self.guide_accuracy,
-            "guide_hardware": self.guide_hardware,
-            "targets": sorted(t.value for t in self.targets),
-            "size_factor": self.size_factor,
-            "summary": self.summary,
-            "source": self.source,
-            "hardware_note": self.hardware_note,
-        }
-
-
-def _t(**kw) -> TechniqueInfo:
-    return TechniqueInfo(**kw)
-
-
-TECHNIQUES: dict[TechniqueId, TechniqueInfo] = {
-    info.id: info
-    for info in [
-        _t(id=TechniqueId.FLOAT32, title="Float32 TFLite (baseline)", family=Family.BASELINE,
-           data=DataNeed.NONE, retrains=False, guide_size="None (baseline)",
-           guide_accuracy="Baseline", guide_hardware="CPU, GPU", formats=(F.FLOAT32,),
-           size_factor=1.0,
-           summary="Plain float conversion. The guide converts to float first: it checks every "
-                   "op is supported and is the baseline every variant is compared with.",
-           hardware_note="Edge TPUs and microcontrollers need integer-only models."),
-        _t(id=TechniqueId.FLOAT16, title="Post-training float16 quantization",
-           family=Family.POST_TRAINING, data=DataNeed.NONE, retrains=False,
-           guide_size="Up to 50%", guide_accuracy="Insignificant accuracy loss",
-           guide_hardware="CPU, GPU", formats=(F.FLOAT16,), size_factor=0.5,
-           summary="Weights stored as float16; the model still computes in float32 on CPU and "
-                   "in float16 on GPU delegates.",
-           hardware_note="The GPU-friendly choice; not for Edge TPU or microcontrollers."),
-        _t(id=TechniqueId.DYNAMIC_RANGE, title="Post-training dynamic range quantization",
-           family=Family.POST_TRAINING, data=DataNeed.NONE, retrains=False,
-           guide_size="Up to 75%", guide_accuracy="Smallest accuracy loss",
-           guide_hardware="CPU, GPU (Android)", formats=(F.DYNAMIC_RANGE,),
-           size_factor=0.25,
-           summary="Weights stored as int8; activations are quantized on the fly by dynamic-range "
-                   "kernels, so no data is needed.",
-           hardware_note="Mixed float/integer execution: not for Edge TPU or microcontrollers."),
-        _t(id=TechniqueId.INTEGER, title="Post-training integer quantization (float fallback)",
-           family=Family.POST_TRAINING, data=DataNeed.REPRESENTATIVE, retrains=False,
-           guide_size="Up to 75%", guide_accuracy="Small accuracy loss",
-           guide_hardware="CPU, GPU (Android), EdgeTPU", formats=(F.INT8_FLOAT_IO,),
-           size_factor=0.25,
-           summary="Weights and activations int8 where possible, float32 otherwise; input and "
-                   "output stay float. Calibrated on 100-500 representative samples.",
-           hardware_note="Float input/output and float fallback ops are not Edge TPU compatible; "
-                         "use integer_only there.",
-           source=GUIDE_PTQ),
-        _t(id=TechniqueId.INTEGER_ONLY, title="Post-training integer quantization (integer only)",
-           family=Family.POST_TRAINING, data=DataNeed.REPRESENTATIVE, retrains=False,
-           guide_size="Up to 75%", guide_accuracy="Small accuracy loss",
-           guide_hardware="CPU, GPU (Android), EdgeTPU", formats=(F.INT8_ONLY,), size_factor=0.25,
-           summary="Every op int8 with int8 input and output, as Edge TPUs and microcontrollers "
-                   "require; conversion fails on an op that cannot be quantized.",
-           source=GUIDE_PTQ),
-        _t(id=TechniqueId.INT16X8, title="Post-training integer quantization with int16 activations",
-           family=Family.POST_TRAINING, data=DataNeed.REPRESENTATIVE, retrains=False,
-           guide_size="Up to 75% (weights int8)",
-           guide_accuracy="Can be more accurate than int8 activations",
-           guide_hardware="CPU (reference kernels)", formats=(F.INT16X8,),
-           size_factor=0.3,
-           summary="int16 activations with int8 weights: more accurate when activations are "
-                   "sensitive to quantization.",
-           hardware_note="Only unoptimized reference kernels exist, so it is slower than int8; "
-                         "hardware delegates do not run it."),
-        _t(id=TechniqueId.QAT, title="Quantization-aware training", family=Family.TRAINING,
-           data=DataNeed.LABELLED, retrains=True, guide_size="Up to 75%",
-           guide_accuracy="Smallest accuracy loss",
-           guide_hardware="CPU, GPU (Android), EdgeTPU", formats=(F.INT8_FLOAT_IO, F.INT8_ONLY),
-           size_factor=0.25,
-           summary="Fine-tunes with quantization simulated in the forward pass, then converts to "
-                   "int8; recovers accuracy that post-training quantization loses.",
-           hardware_note="Edge TPU and microcontrollers need the integer-only conversion "
-                         "(qat+integer_only)."),
-        _t(id=TechniqueId.PRUNING, title="Magnitude pruning", family=Family.TRAINING,
-           data=DataNeed.LABELLED, retrains=True,
-           guide_size="Same size on disk; up to 6x smaller compressed (TFMOT)",
-           guide_accuracy="Minimal loss of accuracy (TFMOT)", guide_hardware="As the float model",
-           formats=(F.FLOAT32,), size_factor=None,
-           summary="Zeroes the lowest-magnitude weights while fine-tuning. Same size and latency "
-                   "on disk; pays off in download (compressed) size. Follow with a "
-                   "post-training quantization for both effects.",
-           source=GUIDE_TFMOT),
-        _t(id=TechniqueId.CLUSTERING, title="Weight clustering", family=Family.TRAINING,
-           data=DataNeed.LABELLED, retrains=True,
-           guide_size="Same size on disk; up to 5x smaller compressed (TFMOT)",
-           guide_accuracy="Minimal loss of accuracy (TFMOT)", guide_hardware="As the float model",
-           formats=(F.FLOAT32,), size_factor=None,
-           summary="Shares a few centroid values among each layer's weights while fine-tuning; "
-                   "compresses better, like pruning.",
-           source=GUIDE_TFMOT),
-        _t(id=TechniqueId.PQAT, title="Pruning-preserving quantization-aware training (PQAT)",
-           family=Family.COLLABORATIVE, data=DataNeed.LABELLED, retrains=True,
-           guide_size="Up to 75%, plus sparsity for compression",
-           guide_accuracy="Close to QAT (TFMOT)", guide_hardware="CPU, GPU (Android), EdgeTPU",
-           formats=(F.INT8_FLOAT_IO, F.INT8_ONLY), size_factor=0.25,
-           summary="Prune, then QAT that keeps the zeros: an int8 model that also compresses.",
-           source=GUIDE_TFMOT),
-        _t(id=TechniqueId.CQAT, title="Cluster-preserving quantization-aware training (CQAT)",
-           family=Family.COLLABORATIVE, data=DataNeed.LABELLED, retrains=True,
-           guide_size="Up to 75%, plus clustering for compression",
-           guide_accuracy="Close to QAT (TFMOT)", guide_hardware="CPU, GPU (Android), EdgeTPU",
-           formats=(F.INT8_FLOAT_IO, F.INT8_ONLY), size_factor=0.25,
-           summary="Cluster, then QAT that keeps the clusters.", source=GUIDE_TFMOT),
-        _t(id=TechniqueId.PCQAT,
-           title="Sparsity- and cluster-preserving quantization-aware training (PCQAT)",
-           family=Family.COLLABORATIVE, data=DataNeed.LABELLED, retrains=True,
-           guide_size="Up to 75%, plus sparsity and clustering for compression",
-           guide_accuracy="Close to QAT (TFMOT)", guide_hardware="CPU, GPU (Android), EdgeTPU",
-           formats=(F.INT8_FLOAT_IO, F.INT8_ONLY), size_factor=0.25,
-           summary="Prune, sparsity-preserving clustering, then QAT that keeps both.",
-           source=GUIDE_TFMOT),
-    ]
-}
-
-POST_TRAINING = (
-    TechniqueId.FLOAT16, TechniqueId.DYNAMIC_RANGE, TechniqueId.INTEGER,
-    TechniqueId.INTEGER_ONLY, TechniqueId.INT16X8,
+from optimizer.guide.ids import (
+    DATA_LABELS,
+    DATA_ORDER,
+    GUIDE,
+    GUIDE_PTQ,
+    GUIDE_TFMOT,
+    DataNeed,
+    Family,
+    TechniqueId,
 )
-QAT_FAMILY = (TechniqueId.QAT, TechniqueId.PQAT, TechniqueId.CQAT, TechniqueId.PCQAT)
-FLOAT_TRAINING = (TechniqueId.PRUNING, TechniqueId.CLUSTERING)
+from optimizer.guide.technique import (
+    ANY_CONVERSION,
+    STAGE_ORDER,
+    Stage,
+    StageKind,
+    TechniqueInfo,
+)
+from optimizer.guide.techniques import (
+    clustering,
+    cqat,
+    dynamic_range,
+    float16,
+    float32,
+    int16x8,
+    integer,
+    integer_only,
+    pcqat,
+    pqat,
+    pruning,
+    qat,
+)
+
+__all__ = [
+    "DATA_LABELS", "DATA_ORDER", "GUIDE", "GUIDE_PTQ", "GUIDE_TFMOT", "DataNeed", "Family",
+    "TechniqueId", "TechniqueInfo", "TECHNIQUES", "POST_TRAINING", "QAT_FAMILY",
+    "FLOAT_TRAINING", "TechniqueSpec", "parse_spec", "technique", "retraining_bases",
+    "conversions_after",
+]
+
+#: One row per technique, in the order tables list them.
+TECHNIQUES: dict[TechniqueId, TechniqueInfo] = {row.id: row for row in (
+    float32.TECHNIQUE,
+    float16.TECHNIQUE,
+    dynamic_range.TECHNIQUE,
+    integer.TECHNIQUE,
+    integer_only.TECHNIQUE,
+    int16x8.TECHNIQUE,
+    qat.TECHNIQUE,
+    pruning.TECHNIQUE,
+    clustering.TECHNIQUE,
+    pqat.TECHNIQUE,
+    cqat.TECHNIQUE,
+    pcqat.TECHNIQUE,
+)}
+
+
+def _check_registry() -> None:
+    """Every id has a row; every conversion a retraining technique names is a conversion."""
+    missing = [t.value for t in TechniqueId if t not in TECHNIQUES]
+    if missing:
+        raise ImportError(f"no technique module registered for: {', '.join(missing)}; add its "
+                          "row to optimizer/guide/registry.py")
+    for row in TECHNIQUES.values():
+        for conversion in row.conversions:
+            if conversion != ANY_CONVERSION and TECHNIQUES[conversion].retrains:
+                raise ImportError(f"{row.id}: '{conversion}' cannot follow it: not a conversion")
+
+
+_check_registry()
+
+def conversions_after(tid: TechniqueId) -> tuple:
+    """The conversions that may follow a retraining technique after ``+``, its default first
+    (``ANY_CONVERSION`` expands to every conversion of the registry, in table order)."""
+    out = []
+    for item in TECHNIQUES[TechniqueId(tid)].conversions:
+        if item == ANY_CONVERSION:
+            out += [t for t, row in TECHNIQUES.items() if row.is_conversion]
+        else:
+            out.append(TechniqueId(item))
+    return tuple(dict.fromkeys(out))
+
+
+#: The plain post-training quantizations (every conversion but the float32 baseline).
+POST_TRAINING = tuple(t for t, row in TECHNIQUES.items()
+                      if row.is_conversion and t != TechniqueId.FLOAT32)
+#: Retraining techniques that end in quantization-aware training.
+QAT_FAMILY = tuple(t for t, row in TECHNIQUES.items() if row.quantization_aware)
+#: Retraining techniques that leave a float model (a conversion may follow).
+FLOAT_TRAINING = tuple(t for t, row in TECHNIQUES.items()
+                       if row.retrains and not row.quantization_aware)
 
 
 @dataclass(frozen=True)
@@ -252,8 +114,8 @@ class TechniqueSpec:
 
     ``base`` is the technique that names the spec (e.g. PRUNING for ``pruning+integer``);
     ``preserve_sparsity_clustering`` is set for ``pruning+clustering``; ``conversion`` is the
-    post-training quantization applied at the end (FLOAT32 for plain pruning/clustering,
-    INTEGER for the QAT family unless ``+integer_only`` is given).
+    post-training quantization applied at the end (the base's default when no ``+`` follows:
+    FLOAT32 after pruning/clustering, INTEGER after the QAT family).
     """
 
     text: str
@@ -262,23 +124,53 @@ class TechniqueSpec:
     preserve_sparsity_clustering: bool = False
 
     @property
+    def technique(self) -> TechniqueInfo:
+        """The base technique's row."""
+        return TECHNIQUES[self.base]
+
+    @property
     def retrains(self) -> bool:
         """True if any step fine-tunes the model (needs labelled data)."""
-        return TECHNIQUES[self.base].retrains
+        return self.technique.retrains
+
+    @property
+    def quantization_aware(self) -> bool:
+        """True when the pipeline ends in quantization-aware training."""
+        return self.technique.quantization_aware
+
+    @property
+    def stages(self) -> tuple:
+        """The fine-tuning stages in ``STAGE_ORDER``: the base technique's, plus the
+        sparsity-preserving clustering of ``pruning+clustering``."""
+        stages = self.technique.stages
+        if self.preserve_sparsity_clustering:
+            stages = stages + (Stage(StageKind.CLUSTERING, "sparsity"),)
+        return tuple(sorted(stages, key=lambda s: STAGE_ORDER.index(s.kind)))
+
+    @property
+    def conversion_options(self):
+        """The converter options of the final conversion (as a QAT model needs them)."""
+        options = TECHNIQUES[self.conversion].converter
+        return options.for_quantization_aware() if self.quantization_aware else options
+
+    @property
+    def calibrates(self) -> bool:
+        """True when the final conversion needs representative data (never after QAT)."""
+        return self.conversion_options.calibrate
 
     @property
     def data(self) -> DataNeed:
         """The most demanding data need of any step."""
-        needs = [TECHNIQUES[self.base].data]
-        if self.base not in QAT_FAMILY:
+        needs = [self.technique.data]
+        if not self.quantization_aware:
             needs.append(TECHNIQUES[self.conversion].data)
         return max(needs, key=DATA_ORDER.__getitem__)
 
     @property
     def targets(self) -> frozenset:
-        """Targets the produced file can run on. Pruning and clustering leave a float model,
-        so the final conversion alone decides; the QAT family decides by its I/O types."""
-        return _format_targets(self)
+        """Targets the produced file can run on: the final conversion decides its format
+        (pruning and clustering leave a float model; the QAT family's I/O types decide)."""
+        return TECHNIQUES[self.conversion].targets
 
     @property
     def is_post_training(self) -> bool:
@@ -289,16 +181,12 @@ class TechniqueSpec:
         return self.text
 
 
-def _format_targets(spec: TechniqueSpec) -> frozenset:
-    # The final conversion decides the file's format, after any retraining.
-    return TECHNIQUES[spec.conversion].targets
-
-
 def parse_spec(text: str) -> TechniqueSpec:
     """Parse ``id[+id...]`` into a ``TechniqueSpec``; raise ``ValueError`` naming the fix.
 
-    Accepted forms: ``<ptq>``; ``pruning|clustering[+<ptq>]``; ``pruning+clustering[+<ptq>]``;
-    ``qat|pqat|cqat|pcqat[+integer|+integer_only]``.
+    Accepted forms: a conversion alone (``float16``); a retraining technique followed by one of
+    the conversions its row allows (``pruning+dynamic_range``, ``qat+integer_only``); and
+    ``pruning+clustering[+<conversion>]`` (sparsity-preserving clustering).
     """
     raw = (text or "").strip()
     parts = [p.strip() for p in raw.split("+")]
@@ -317,33 +205,37 @@ def parse_spec(text: str) -> TechniqueSpec:
         preserve = True
         ids = [TechniqueId.PRUNING] + ids[2:]
     base, rest = ids[0], ids[1:]
+    row = TECHNIQUES[base]
     if len(rest) > 1:
         raise ValueError(f"'{raw}' chains too many steps; a spec is a technique and at most one "
                          f"post-training quantization, e.g. clustering+integer")
-    if base in POST_TRAINING or base == TechniqueId.FLOAT32:
+    if row.is_conversion:
         if rest:
             raise ValueError(f"'{raw}': {base.value} is already a conversion; put a retraining "
                              f"technique first (e.g. pruning+{rest[0].value})")
         return TechniqueSpec(text=base.value, base=base, conversion=base)
-    conversion = rest[0] if rest else None
-    if base in QAT_FAMILY:
-        allowed = (TechniqueId.INTEGER, TechniqueId.INTEGER_ONLY)
-        if conversion is not None and conversion not in allowed:
+    allowed = conversions_after(base)
+    conversion = rest[0] if rest else allowed[0]
+    if conversion not in allowed:
+        if row.quantization_aware:
             raise ValueError(f"'{raw}': {base.value} converts to int8; only +integer (float I/O) "
                              f"or +integer_only (int8 I/O) may follow it")
-        conversion = conversion or TechniqueId.INTEGER
-    else:
-        if conversion is not None and conversion not in POST_TRAINING + (TechniqueId.FLOAT32,):
-            raise ValueError(f"'{raw}': after {base.value} only a post-training quantization may "
-                             f"follow ({', '.join(t.value for t in POST_TRAINING)}); for QAT on "
-                             f"a pruned or clustered model use pqat, cqat or pcqat")
-        conversion = conversion or TechniqueId.FLOAT32
+        raise ValueError(f"'{raw}': after {base.value} only a post-training quantization may "
+                         f"follow ({', '.join(t.value for t in POST_TRAINING)}); for QAT on "
+                         f"a pruned or clustered model use pqat, cqat or pcqat")
     canonical = base.value + ("+clustering" if preserve else "")
-    default_conv = TechniqueId.INTEGER if base in QAT_FAMILY else TechniqueId.FLOAT32
-    if conversion != default_conv:
+    if conversion != allowed[0]:
         canonical += "+" + conversion.value
     return TechniqueSpec(text=canonical, base=base, conversion=conversion,
                          preserve_sparsity_clustering=preserve)
+
+
+def retraining_bases() -> tuple[str, ...]:
+    """Every retraining pipeline a spec can name before its ``+conversion``: the float
+    retraining techniques, their sparsity-preserving combination ``pruning+clustering``, then
+    the quantization-aware ones (table order within each)."""
+    return (*(t.value for t in FLOAT_TRAINING), parse_spec("pruning+clustering").text,
+            *(t.value for t in QAT_FAMILY))
 
 
 def technique(tid: TechniqueId | str) -> TechniqueInfo:

@@ -20,7 +20,7 @@ _LAZY = {
     "result_insights": "optimizer.report.insights",
     "insights_for": "optimizer.report.insights",
     "results_table": "optimizer.report.table",
-    "pareto_front": "optimizer.report.pareto",
+    "frame_front": "optimizer.report.pareto",
     "technique_color": "optimizer.report.style",
     "published_table": "optimizer.report.published",
     "PUBLISHED_SOURCE": "optimizer.report.published",

@@ -11,7 +11,7 @@ import math
 import plotly.graph_objects as go
 
 from optimizer.report import style
-from optimizer.report.pareto import pareto_front
+from optimizer.report.pareto import frame_front
 
 #: size kind -> (column, chart title words, axis title words)
 SIZE_COLUMNS = {"raw": ("size_bytes", "size on disk", "Size on disk"),
@@ -179,7 +179,7 @@ def accuracy_size_figure(frame, size: str = "gzip", budget: float | None = None)
     label, scale, unit, higher = _metric(rows)
     divisor, size_label = style.size_unit(rows[column].max())
     fig = go.Figure()
-    front = pareto_front(rows, {column: "min", "accuracy": "max" if higher else "min"})
+    front = frame_front(rows, {column: "min", "accuracy": "max" if higher else "min"})
     if len(front) > 1:
         pts = rows.loc[front]
         fig.add_trace(go.Scatter(

@@ -1,7 +1,12 @@
-"""Pareto fronts over measured results: the trade-offs no other result beats on every axis."""
+"""The Pareto front of a results table (rows of a frame), for the charts.
+
+Dominance itself is ``optimizer.guide.pareto``; this module picks the rows and axes.
+"""
 from __future__ import annotations
 
 import math
+
+from optimizer.guide.pareto import nondominated
 
 
 def _finite(value) -> bool:
@@ -11,7 +16,7 @@ def _finite(value) -> bool:
         return False
 
 
-def pareto_front(frame, objectives: dict) -> list:
+def frame_front(frame, objectives: dict) -> list:
     """Index labels of the rows of ``frame`` that no other row dominates.
 
     ``objectives`` maps a column to "min" or "max", e.g. ``{"size_bytes": "min",
@@ -33,13 +38,6 @@ def pareto_front(frame, objectives: dict) -> list:
         # store as "smaller is better" on every axis
         rows.append((label, [float(v) if s == "min" else -float(v)
                              for v, s in zip(values, objectives.values())]))
-    front = []
-    for label, vals in rows:
-        dominated = any(
-            all(o <= v for o, v in zip(other, vals)) and any(o < v for o, v in zip(other, vals))
-            for _, other in rows
-        )
-        if not dominated:
-            front.append((vals[0], label))
+    front = [(vals[0], label) for label, vals in nondominated(rows)]
     front.sort(key=lambda item: item[0])
     return [label for _, label in front]

@@ -15,25 +15,11 @@ import json
 
 from optimizer.engine.pruning import RAMP_FRACTION
 from optimizer.guide.configs import FinetuneConfig, PruningConfig, Settings
-from optimizer.guide.registry import QAT_FAMILY, TechniqueId, TechniqueSpec, parse_spec
+from optimizer.guide.registry import TECHNIQUES, TechniqueSpec, parse_spec
+from optimizer.guide.technique import StageKind
 
 _INITS = {"kmeans++": "KMEANS_PLUS_PLUS", "linear": "LINEAR", "density": "DENSITY_BASED",
           "random": "RANDOM"}
-_COMBINE = "tfmot.experimental.combine."
-_SCHEMES = {
-    TechniqueId.PQAT: ("sparsity", _COMBINE + "Default8BitPrunePreserveQuantizeScheme()"),
-    TechniqueId.CQAT: ("clusters", _COMBINE + "Default8BitClusterPreserveQuantizeScheme()"),
-    TechniqueId.PCQAT: ("sparsity and clusters", _COMBINE
-                        + "Default8BitClusterPreserveQuantizeScheme(preserve_sparsity=True)"),
-}
-_PTQ_TEXT = {
-    TechniqueId.FLOAT32: "float32 conversion (no quantization)",
-    TechniqueId.FLOAT16: "post-training float16 quantization",
-    TechniqueId.DYNAMIC_RANGE: "post-training dynamic range quantization (int8 weights)",
-    TechniqueId.INTEGER: "post-training integer quantization (float fallback, float I/O)",
-    TechniqueId.INTEGER_ONLY: "post-training integer-only quantization (int8 input and output)",
-    TechniqueId.INT16X8: "post-training int16x8 quantization (int16 activations, int8 weights)",
-}
 
 
 def reproduce_script(spec: TechniqueSpec | str, settings: Settings,
@@ -52,10 +38,8 @@ def reproduce_script(spec: TechniqueSpec | str, settings: Settings,
         if kind not in finetune:
             raise ValueError(f"reproduce_script needs the fine-tuning config of the '{kind}' "
                              f"step; pass finetune={{'{kind}': FinetuneConfig(...), ...}}")
-    qat = spec.base in QAT_FAMILY
-    calibrate = not qat and spec.conversion in (TechniqueId.INTEGER, TechniqueId.INTEGER_ONLY,
-                                                TechniqueId.INT16X8)
-    experimental = any(kind == "clustering" and (preserve or settings.clustering.per_channel)
+    calibrate = spec.calibrates
+    experimental = any(kind == StageKind.CLUSTERING and (preserve or settings.clustering.per_channel)
                        for kind, preserve in stages)
     blocks = [_header(spec, settings, finetune, stages, model_path, data_path, calibrate),
               _imports(bool(stages), experimental),
@@ -66,32 +50,22 @@ def reproduce_script(spec: TechniqueSpec | str, settings: Settings,
     for kind, preserve in stages:
         number += 1
         config = finetune[kind]
-        if kind == "pruning":
+        if kind == StageKind.PRUNING:
             blocks.append(_pruning_block(number, settings.pruning, config))
-        elif kind == "clustering":
+        elif kind == StageKind.CLUSTERING:
             blocks.append(_clustering_block(number, settings, config, preserve))
         else:
-            blocks.append(_qat_block(number, spec.base, config))
+            blocks.append(_qat_block(number, spec.technique, config))
     if calibrate:
         blocks.append(_representative_block(settings.calibration_samples))
-    blocks.append(_convert_block(number + 1, spec.conversion, qat))
+    blocks.append(_convert_block(number + 1, spec))
     return "\n\n\n".join(block.strip("\n") for block in blocks) + "\n"
 
 
-def _stages(spec: TechniqueSpec) -> list[tuple[str, bool]]:
-    """``(step kind, preserve)`` in order; preserve marks sparsity-preserving clustering."""
-    base = spec.base
-    if base == TechniqueId.PRUNING:
-        return [("pruning", False)] + ([("clustering", True)]
-                                       if spec.preserve_sparsity_clustering else [])
-    if base == TechniqueId.CLUSTERING:
-        return [("clustering", False)]
-    return {
-        TechniqueId.QAT: [("qat", False)],
-        TechniqueId.PQAT: [("pruning", False), ("qat", False)],
-        TechniqueId.CQAT: [("clustering", False), ("qat", False)],
-        TechniqueId.PCQAT: [("pruning", False), ("clustering", True), ("qat", False)],
-    }.get(base, [])
+def _stages(spec: TechniqueSpec) -> list[tuple[StageKind, bool]]:
+    """``(stage kind, preserve)`` in order; preserve marks sparsity-preserving clustering."""
+    return [(stage.kind, stage.kind == StageKind.CLUSTERING and stage.preserve == "sparsity")
+            for stage in spec.stages]
 
 
 def _ft_text(config: FinetuneConfig) -> str:
@@ -103,25 +77,25 @@ def _header(spec, settings, finetune, stages, model_path, data_path, calibrate) 
     lines = []
     for kind, preserve in stages:
         config = finetune[kind]
-        if kind == "pruning":
+        if kind == StageKind.PRUNING:
             p = settings.pruning
             lines.append(f"magnitude pruning to {p.sparsity:g} sparsity ({p.schedule} schedule, "
                          f"mask update every {p.frequency} steps; {_ft_text(config)}), strip")
-        elif kind == "clustering":
+        elif kind == StageKind.CLUSTERING:
             c = settings.clustering
             lines.append(f"{'sparsity-preserving ' if preserve else ''}weight clustering, "
                          f"{c.clusters} clusters{' per channel' if c.per_channel else ''}, "
                          f"{c.init} init ({_ft_text(config)}), strip")
         else:
-            kept = _SCHEMES[spec.base][0] if spec.base in _SCHEMES else None
+            kept = _preserved(spec.technique)
             lines.append("quantization-aware training" + (f" preserving {kept}" if kept else "")
                          + f" ({_ft_text(config)})")
-    if spec.base in QAT_FAMILY:
+    if spec.quantization_aware:
         lines.append("int8 conversion" + (" with int8 input and output"
-                                          if spec.conversion == TechniqueId.INTEGER_ONLY
+                                          if spec.conversion_options.integer_io
                                           else " (float input and output)"))
     else:
-        lines.append(_PTQ_TEXT[spec.conversion] + (f" ({settings.calibration_samples} "
+        lines.append(TECHNIQUES[spec.conversion].action + (f" ({settings.calibration_samples} "
                                                     "calibration samples)" if calibrate else ""))
     steps = "\n".join(f"  {i}. {line}" for i, line in enumerate(lines, 1))
     if stages:
@@ -257,12 +231,18 @@ model = tfmot.clustering.keras.strip_clustering(model)
 '''
 
 
-def _qat_block(number: int, base: TechniqueId, config: FinetuneConfig) -> str:
-    if base in _SCHEMES:
-        kept, scheme = _SCHEMES[base]
+def _preserved(technique) -> str | None:
+    """What a preserving QAT keeps ("sparsity", "clusters", "sparsity and clusters")."""
+    qat = next((s for s in technique.stages if s.kind == StageKind.QAT), None)
+    return qat.preserve.replace("+", " and ") if qat and qat.preserve else None
+
+
+def _qat_block(number: int, technique, config: FinetuneConfig) -> str:
+    if technique.qat_scheme:
         body = ("annotated = tfmot.quantization.keras.quantize_annotate_model(model)\n"
-                f"model = tfmot.quantization.keras.quantize_apply(\n    annotated, {scheme})")
-        title = f"quantization-aware training preserving {kept}"
+                f"model = tfmot.quantization.keras.quantize_apply(\n    annotated, "
+                f"{technique.qat_scheme})")
+        title = f"quantization-aware training preserving {_preserved(technique)}"
     else:
         body = "model = tfmot.quantization.keras.quantize_model(model)"
         title = "quantization-aware training"
@@ -285,27 +265,32 @@ def representative_dataset():
 '''
 
 
-def _convert_block(number: int, conversion: TechniqueId, qat: bool) -> str:
-    options = []
-    if conversion != TechniqueId.FLOAT32:
-        options.append("converter.optimizations = [tf.lite.Optimize.DEFAULT]")
-    if conversion == TechniqueId.FLOAT16:
-        options.append("converter.target_spec.supported_types = [tf.float16]")
-    if conversion in (TechniqueId.INTEGER, TechniqueId.INTEGER_ONLY,
-                      TechniqueId.INT16X8) and not qat:
-        options.append("converter.representative_dataset = representative_dataset")
-    if conversion == TechniqueId.INTEGER_ONLY:
-        options += ["converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]",
-                    "converter.inference_input_type = tf.int8",
-                    "converter.inference_output_type = tf.int8"]
-    if conversion == TechniqueId.INT16X8:
-        options += ["# If an op has no 16x8 kernel, also list tf.lite.OpsSet.TFLITE_BUILTINS.",
-                    "converter.target_spec.supported_ops = [\n    tf.lite.OpsSet."
-                    "EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]"]
-    what = ("int8 conversion (ranges learned during QAT: no calibration data)" if qat
-            else _PTQ_TEXT[conversion])
+def _convert_block(number: int, spec: TechniqueSpec) -> str:
+    """The conversion, written from the technique's ``ConverterOptions`` (as the engine applies
+    them; a QAT model's options drop calibration)."""
+    options = spec.conversion_options
+    lines = []
+    if options.optimize:
+        lines.append("converter.optimizations = [tf.lite.Optimize.DEFAULT]")
+    if options.supported_types:
+        lines.append("converter.target_spec.supported_types = [%s]"
+                     % ", ".join(f"tf.{t}" for t in options.supported_types))
+    if options.calibrate:
+        lines.append("converter.representative_dataset = representative_dataset")
+    if options.fallback_ops:
+        lines.append("# If an op has no kernel in these ops sets, also list "
+                     + ", ".join(f"tf.lite.OpsSet.{o}" for o in options.fallback_ops) + ".")
+    if options.supported_ops != ("TFLITE_BUILTINS",):
+        ops = ", ".join(f"tf.lite.OpsSet.{o}" for o in options.supported_ops)
+        lines.append(f"converter.target_spec.supported_ops = [{ops}]"
+                     if len(ops) < 60 else f"converter.target_spec.supported_ops = [\n    {ops}]")
+    if options.integer_io:
+        lines += ["converter.inference_input_type = tf.int8",
+                  "converter.inference_output_type = tf.int8"]
+    what = ("int8 conversion (ranges learned during QAT: no calibration data)"
+            if spec.quantization_aware else TECHNIQUES[spec.conversion].action)
     lines = [f"# --- Step {number}: {what}",
-             "converter = tf.lite.TFLiteConverter.from_keras_model(model)", *options,
+             "converter = tf.lite.TFLiteConverter.from_keras_model(model)", *lines,
              "tflite_model = converter.convert()",
              'with open(OUTPUT_PATH, "wb") as f:',
              "    f.write(tflite_model)",

@@ -19,8 +19,16 @@ import re
 from dataclasses import dataclass, field
 from enum import Enum
 
-from optimizer.guide.registry import POST_TRAINING, DataNeed, TechniqueId, parse_spec
+from optimizer.guide.registry import (
+    POST_TRAINING,
+    DataNeed,
+    TechniqueId,
+    conversions_after,
+    parse_spec,
+    retraining_bases,
+)
 from optimizer.guide.targets import Target
+from optimizer.guide.technique import STAGE_KNOBS, StageKind
 from optimizer.recommendation.decide import Answers
 from optimizer.recommendation.rules import (
     INTEGER_ONLY_TARGETS,
@@ -139,10 +147,29 @@ def _int8(target: Target) -> str:
 
 
 def _after_training(target: Target) -> list[str]:
-    """Conversions worth trying after pruning or clustering: the float file itself (its gzip
-    size is the point), float16, dynamic range and the target's int8 form. int16x8 is left
-    out: it runs on reference kernels (tens of times slower) and adds no size benefit."""
+    """Conversions worth trying after a retraining technique, those its row allows: the float
+    file itself (its gzip size is the point), float16, dynamic range and the target's int8
+    form. int16x8 is left out: it runs on reference kernels (tens of times slower) and adds no
+    size benefit."""
     return [T.FLOAT32.value, T.FLOAT16.value, T.DYNAMIC_RANGE.value, _int8(target)]
+
+
+def _knobs_and_conversions(base: str, levels: dict, target: Target):
+    """(stage kinds, knob sets, conversions) of one retraining base for the search.
+
+    A single-stage technique is tried at every level of its stage's knob; a multi-stage one at
+    the first level of each (one fine-tune per knob set). Conversions: those of
+    ``_after_training`` that the technique allows after ``+``.
+    """
+    spec = parse_spec(base)
+    kinds = tuple(stage.kind for stage in spec.stages)
+    knobbed = [kind for kind in kinds if STAGE_KNOBS[kind]]
+    if len(kinds) == 1:
+        knob_sets = [(pair,) for pair in levels[kinds[0]]] if knobbed else [()]
+    else:
+        knob_sets = [tuple(levels[kind][0] for kind in knobbed)]
+    allowed = {t.value for t in conversions_after(spec.base)}
+    return kinds, knob_sets, [c for c in _after_training(target) if c in allowed]
 
 
 def _levels(values, kind: str, low: float, high: float) -> tuple:
@@ -172,7 +199,7 @@ def plan_candidates(target: Target | str, data: DataNeed | str = DataNeed.LABELL
     for every retraining technique. Raises ``ValueError`` for bad levels.
     """
     target, data = Target(target), DataNeed(data)
-    epochs = {"pruning": 2, "clustering": 2, "qat": 2, **(epochs or {})}
+    epochs = {**{kind.value: 2 for kind in StageKind}, **(epochs or {})}
     sparsities = _levels(sparsities, "sparsity", 0.05, 0.95)
     clusters = _levels(clusters, "cluster", 2, 256)
     answers = _answers(target, data, can_retrain and retrain_blocker is None)
@@ -197,19 +224,12 @@ def plan_candidates(target: Target | str, data: DataNeed | str = DataNeed.LABELL
             for t in POST_TRAINING if allowed(t.value)]
     batches = [Batch(Kind.POST_TRAINING.value, Kind.POST_TRAINING, tuple(post))]
     retraining = []
-    s0, c0 = (f"pruning.sparsity={sparsities[0]:g}",), (f"clustering.clusters={clusters[0]}",)
-    groups = [("pruning", ("pruning",), [(f"pruning.sparsity={s:g}",) for s in sparsities],
-               _after_training(target)),
-              ("clustering", ("clustering",), [(f"clustering.clusters={c}",) for c in clusters],
-               _after_training(target)),
-              ("pruning+clustering", ("pruning", "clustering"), [s0 + c0],
-               _after_training(target)),
-              ("qat", ("qat",), [()], [_int8(target)]),
-              ("pqat", ("pruning", "qat"), [s0], [_int8(target)]),
-              ("cqat", ("clustering", "qat"), [c0], [_int8(target)]),
-              ("pcqat", ("pruning", "clustering", "qat"), [s0 + c0], [_int8(target)])]
+    levels = {StageKind.PRUNING: [f"pruning.sparsity={v:g}" for v in sparsities],
+              StageKind.CLUSTERING: [f"clustering.clusters={v}" for v in clusters]}
+    groups = [(base, *_knobs_and_conversions(base, levels, target)) for base in retraining_bases()]
     order = 0
     for base, stages, knob_sets, conversions in groups:
+        stages = tuple(str(kind) for kind in stages)
         for knobs in knob_sets:
             specs = [parse_spec(f"{base}+{conv}").text for conv in conversions]
             specs = [s for s in dict.fromkeys(specs) if allowed(s)]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 
+from optimizer.guide.pareto import nondominated
 from optimizer.guide.schema import Result
 
 SIZE_FIELDS = {"raw": "size_bytes", "gzip": "gzip_bytes"}
@@ -42,11 +43,6 @@ def _point(result: Result, measure: str, higher_is_better: bool):
     return (-accuracy if higher_is_better else accuracy, float(size), latency)
 
 
-def dominates(a: tuple, b: tuple) -> bool:
-    """True when point ``a`` is at least as good as ``b`` everywhere and better somewhere."""
-    return all(x <= y for x, y in zip(a, b)) and any(x < y for x, y in zip(a, b))
-
-
 def pareto_front(results, measure: str = "raw", higher_is_better: bool = True) -> list[str]:
     """Technique ids of the trials no other trial dominates, smallest size first.
 
@@ -59,7 +55,6 @@ def pareto_front(results, measure: str = "raw", higher_is_better: bool = True) -
         point = _point(result, measure, higher_is_better)
         if point is not None:
             points.append((result.technique, point))
-    front = [(point, name) for name, point in points
-             if not any(dominates(other, point) for _, other in points)]
+    front = [(point, name) for name, point in nondominated(points)]
     front.sort(key=lambda item: (item[0][1], item[0][0], item[0][2]))
     return [name for _, name in front]

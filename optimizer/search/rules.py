@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 from optimizer.guide.registry import QAT_FAMILY, TechniqueId, parse_spec
 from optimizer.guide.schema import Result
+from optimizer.guide.technique import StageKind
 from optimizer.search.candidates import Batch, Kind
 from optimizer.search.pareto import size_of
 
@@ -200,7 +201,7 @@ class Timing:
 
     @staticmethod
     def _key(batch: Batch, spec: str) -> str:
-        qat = batch.kind == Kind.RETRAINING and "qat" in batch.stages
+        qat = batch.kind == Kind.RETRAINING and StageKind.QAT in batch.stages
         return ("qat:" if qat else "") + parse_spec(spec).conversion.value
 
     def record(self, batch: Batch, results, report, wall_s: float) -> None:

@@ -23,6 +23,7 @@ from optimizer.artifacts.events import EventLog, EventType
 from optimizer.engine.selective import SelectiveTask
 from optimizer.guide.configs import Settings
 from optimizer.guide.registry import TechniqueId, parse_spec
+from optimizer.guide.technique import StageKind
 from optimizer.search.candidates import (
     REPAIR_GROUP,
     REPAIR_ID,
@@ -46,7 +47,7 @@ def plan_for(request: SearchRequest, bundle):
     """The candidate plan of ``request`` on ``bundle`` (its data kind and fine-tuning epochs)."""
     settings = Settings.from_pairs(request.settings)
     epochs = {kind: settings.finetune_for(bundle.finetune_for(kind)).epochs
-              for kind in ("pruning", "clustering", "qat")}
+              for kind in StageKind}
     return plan_candidates(request.target, bundle.dataset.kind, epochs, request.sparsities,
                            request.clusters,
                            retrain_blocker=getattr(bundle, "retrain_blocker", None))

@@ -10,6 +10,7 @@ the fake-quantized model for QAT), measured on the 2-core development machine.
 from __future__ import annotations
 
 from optimizer.guide.configs import FinetuneConfig
+from optimizer.guide.technique import StageKind
 from optimizer.models.demos.spec import DemoSpec, TrainingRecipe
 from optimizer.models.demos.waveforms import SIGNAL_LENGTH, WAVEFORM_CLASSES
 
@@ -17,7 +18,8 @@ DIGITS = tuple(str(i) for i in range(10))
 
 
 def _steps(pruning: FinetuneConfig, clustering: FinetuneConfig, qat: FinetuneConfig) -> tuple:
-    return (("pruning", pruning), ("clustering", clustering), ("qat", qat))
+    return ((StageKind.PRUNING.value, pruning), (StageKind.CLUSTERING.value, clustering),
+            (StageKind.QAT.value, qat))
 
 
 DEMOS = (

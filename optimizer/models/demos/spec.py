@@ -10,10 +10,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from optimizer.guide.configs import FinetuneConfig
+from optimizer.guide.technique import StageKind
 from optimizer.paths import ASSETS
 
 #: The retraining steps that have their own fine-tuning defaults.
-FINETUNE_STEPS = ("pruning", "clustering", "qat")
+FINETUNE_STEPS = tuple(kind.value for kind in StageKind)
 
 DEMO_ASSETS = ASSETS / "demos"
 

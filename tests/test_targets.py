@@ -1,0 +1,48 @@
+"""The target table: one row per target, and what derives from it."""
+from optimizer.guide.registry import TECHNIQUES, TechniqueId, parse_spec
+from optimizer.guide.targets import (
+    TARGET_LABELS,
+    TARGETS,
+    Format,
+    Target,
+    integer_only_targets,
+    target_info,
+    targets_running,
+)
+
+
+def test_every_target_has_one_row():
+    assert list(TARGETS) == list(Target)
+    assert TARGET_LABELS == {t: TARGETS[t].label for t in Target}
+    assert target_info("edgetpu") is TARGETS[Target.EDGETPU]
+
+
+def test_formats_decide_where_a_technique_runs():
+    assert targets_running([Format.INT8_ONLY]) == {Target.CPU, Target.GPU_ANDROID,
+                                                   Target.EDGETPU, Target.MCU}
+    assert TECHNIQUES[TechniqueId.FLOAT16].targets == {Target.CPU, Target.GPU,
+                                                       Target.GPU_ANDROID}
+    assert TECHNIQUES[TechniqueId.INT16X8].targets == {Target.CPU}
+    assert parse_spec("qat+integer_only").targets == parse_spec("integer_only").targets
+    assert parse_spec("pruning").targets == parse_spec("float32").targets
+
+
+def test_integer_only_and_float_only_targets_come_from_the_rows():
+    assert integer_only_targets() == {Target.EDGETPU, Target.MCU}
+    assert [t for t in Target if TARGETS[t].float_only] == [Target.GPU]
+    assert [t for t in Target if TARGETS[t].measured_here] == [Target.CPU]
+    for target in integer_only_targets():
+        assert TARGETS[target].float_reason and TARGETS[target].int16x8_reason
+
+
+def test_a_new_target_row_changes_the_derived_answers(monkeypatch):
+    """What a row says is what the rules use: take the desktop GPU's float16 away and float16
+    no longer runs there."""
+    from dataclasses import replace
+
+    from optimizer.guide import targets
+
+    gpu = replace(TARGETS[Target.GPU], formats=frozenset({Format.FLOAT32}))
+    monkeypatch.setitem(targets.TARGETS, Target.GPU, gpu)
+    assert Target.GPU not in TECHNIQUES[TechniqueId.FLOAT16].targets
+    assert Target.GPU in TECHNIQUES[TechniqueId.FLOAT32].targets
