@@ -4,11 +4,16 @@ VENV    ?= .venv
 PYTHON  ?= python3
 PY      := $(VENV)/bin/python
 PORT    ?= 8501
-ADDRESS ?= 0.0.0.0
+# Safe by default: only this machine can open the app. `make run-shared` (or ADDRESS=0.0.0.0)
+# serves a workshop's network; set OPTIMIZER_ACCESS_TOKEN to ask every browser for a token.
+ADDRESS ?= 127.0.0.1
+# The name browsers use to reach a shared server (Streamlit prints it instead of looking up
+# this machine's public IP on the internet at start-up).
+SERVER_NAME ?= $(shell hostname -f 2>/dev/null || hostname)
 CHROMIUM ?= /usr/bin/chromium
 PYTEST_ARGS ?=
 
-.PHONY: setup setup-npu run test test-fast lint chromium bench clean
+.PHONY: setup setup-npu run run-shared test test-fast lint chromium bench clean
 
 setup: $(VENV)/.installed
 
@@ -25,7 +30,12 @@ setup-npu: setup
 
 run: setup
 	$(PY) -m streamlit run app.py --server.headless true --server.port $(PORT) \
-	    --server.address $(ADDRESS) --browser.gatherUsageStats false
+	    --server.address $(ADDRESS) --browser.gatherUsageStats false \
+	    $(if $(filter 127.0.0.1 localhost,$(ADDRESS)),,--browser.serverAddress $(SERVER_NAME))
+
+# A workshop: every interface, reached as http://$(SERVER_NAME):$(PORT).
+run-shared:
+	$(MAKE) run ADDRESS=0.0.0.0
 
 # Debian's chromium drives the real-browser tests; never `playwright install` (no CDN here).
 chromium:

@@ -5,10 +5,11 @@ helpers (state keys, layout, navigation) in ``pages/common/``.
 """
 import streamlit as st
 
-from pages.common import boot, nav, state
+from pages.common import access, boot, nav, state
 
 boot.ensure_app_navigation()      # run as a plain st.navigation app, never the pages/-folder mode
 st.set_page_config(page_title="LiteRT Optimization Studio", page_icon="🪶", layout="wide",
                    initial_sidebar_state="expanded")
 state.init()
+access.gate()                     # only when OPTIMIZER_ACCESS_TOKEN is set: asked once per browser
 st.navigation(nav.sections()).run()

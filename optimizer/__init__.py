@@ -118,6 +118,13 @@ _LAZY = {
     "prepare_upload": "optimizer.models.uploads",
     "run_check": "optimizer.models.uploads",
     "accept_upload": "optimizer.models.uploads",
+    # runs that last (issue 11): names without server paths, damaged files, history, cache
+    "model_label": "optimizer.models.labels",
+    "public_record": "optimizer.report.public",
+    "new_run_id": "optimizer.artifacts.history",
+    "workspace_runs": "optimizer.workspace.index",
+    "shared_folder": "optimizer.workspace.index",
+    "delete_run": "optimizer.workspace.index",
 }
 
 

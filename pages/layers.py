@@ -25,7 +25,8 @@ if search is None or search.outcome is None:
 
 outcome = search.outcome
 int8 = outcome.trial("integer")
-st.markdown(f"Search of **{search.model}** ({search_view.STATUS.get(search.status, '')}).")
+st.markdown(f"Search of **{layout.plain(search.model)}** "
+            f"({search_view.STATUS.get(search.status, '')}).")
 
 
 @st.fragment(run_every=None if search.done else search_view.POLL_S)
@@ -68,7 +69,8 @@ entry = reports[pick]
 report = entry["report"]
 kept = report.get("kept_float") or []
 if kept:
-    st.success("**Kept in float:** " + ", ".join(f"`{k['layer']}` ({k['op']})" for k in kept)
+    st.success("**Kept in float:** " + ", ".join(f"{layout.plain(k['layer'])} "
+                                                f"({layout.plain(k['op'])})" for k in kept)
                + ". Every other layer stays int8.", icon=":material/memory:")
 st.caption("Each bar: how far an op's int8 output is from its float output, in quantization "
            "steps (RMSE / scale), measured on representative samples. Rounding alone gives "

@@ -57,7 +57,7 @@ if card:
                        "The operators the converted model uses; hardware delegates support "
                        "different subsets.")
         ops = card.get("ops") or []
-        st.markdown(" ".join(f"`{op}`" for op in ops) or "not reported")
+        st.markdown(", ".join(layout.plain(op) for op in ops) or "not reported")
         splits = card.get("data") or {}
         if splits:
             layout.section("Data that comes with it")

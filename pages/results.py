@@ -22,13 +22,16 @@ from pages.common.table import COLUMN_CONFIG
 layout.header(nav.RESULTS, "Measured on this machine against the float32 baseline: accuracy on "
                            "the test split, size on disk and gzipped, latency per inference.")
 
-session_runs = [r for r in runs.session_runs() if r.results]
+shared = runs.linked_run()     # /results?run=<id>: a run opened read-only from its link
+if shared is not None:
+    st.info("A shared run, opened from its link (read-only).", icon=":material/link:")
+session_runs = [read_run(shared)] if shared else [r for r in runs.session_runs() if r.results]
 if not session_runs:
     st.info("No results yet. Start a run to measure the techniques.", icon=":material/info:")
     nav.next_button(nav.RUN, "Go to the Run page", key="results_to_run")
     st.stop()
 
-current = state.get(state.RUN_DIR)
+current = str(shared) if shared else state.get(state.RUN_DIR)
 labels = {str(r.run_dir): f"{Path(r.run_dir).name} · {r.model} · {len(r.results)} results · "
                           f"{r.status}" for r in session_runs}
 keys = list(labels)
@@ -38,6 +41,8 @@ if len(keys) > 1:
 else:
     chosen = keys[0]
 run = read_run(chosen)
+if run.damaged:
+    st.warning(layout.plain(run.damaged), icon=":material/broken_image:")
 if not run.done:
     st.info("This run is still going; these are the results so far.", icon=":material/sync:")
 
@@ -59,7 +64,15 @@ cols[1].metric("Techniques measured", f"{int((frame['status'] == 'ok').sum())} o
 cols[2].metric("Meet all your goals", f"{len(met)} of {len(checks)}", border=True,
                help="The goals set on Your situation: the accuracy budget, and the size and "
                     "latency targets if you set them.")
-cols[3].metric("Run time", f"{run.elapsed_s:.0f} s", border=True)
+cols[3].metric("Work time", f"{run.work_s:.0f} s", border=True,
+               help=f"Time the run worked; it also waited {run.wait_s:.0f} s in the queue for "
+                    "a worker slot." if run.wait_s >= 1 else "Time the run worked.")
+if run.extra.get("cached"):
+    source = run.extra.get("cached_from") or {}
+    st.info(f"Served from the cache: an identical run (same model file, data, techniques, "
+            f"settings and packages) was measured at {layout.plain(source.get('measured_at'))} "
+            f"on {layout.plain(source.get('measured_on'))}. Use **Measure again** on the Run "
+            f"page for a fresh measurement.", icon=":material/cached:")
 for note in insights_for(notes, None):
     st.caption(note.text)
 

@@ -1,7 +1,7 @@
 """Step 4 · Run: start the baseline and the chosen techniques, watch them live, cancel."""
 import streamlit as st
 
-from optimizer import cancel_run, read_run, recommend, results_frame
+from optimizer import cancel_run, model_label, read_run, recommend, results_frame
 from optimizer.report import accuracy_budget, accuracy_size_figure
 from pages.common import layout, nav, runs, state
 from pages.common.progress import progress_rows, status_line
@@ -20,12 +20,12 @@ if specs is None:
         specs = []
 
 
-def start(label: str, key: str, primary: bool = True) -> None:
+def start(label: str, key: str, primary: bool = True, use_cache: bool = True) -> None:
     """The only way a run starts: an explicit button."""
     if st.button(label, type="primary" if primary else "secondary", key=key,
                  icon=":material/play_arrow:"):
         try:
-            runs.launch(specs)
+            runs.launch(specs, use_cache=use_cache)
         except Exception as exc:  # noqa: BLE001 - shown as a message
             layout.show_error(exc, "Starting the run")
         else:
@@ -33,7 +33,8 @@ def start(label: str, key: str, primary: bool = True) -> None:
 
 
 if run_dir is None:
-    st.markdown(f"**Model:** `{state.get(state.MODEL)}`  \n**Will run:** float32 (baseline)"
+    st.markdown(f"**Model:** {layout.plain(model_label(state.get(state.MODEL)))}  \n"
+                "**Will run:** float32 (baseline)"
                 + "".join(f", `{s}`" for s in specs))
     start("Start the run", key="run_start")
     nav.back_button(nav.RECOMMENDATION, "Change what to run", key="run_back")
@@ -48,7 +49,13 @@ def live_progress() -> None:
     now = read_run(run_dir)
     st.progress(min(1.0, now.overall_fraction), text=status_line(now))
     if now.queue_message:
-        st.info(now.queue_message, icon=":material/hourglass_top:")
+        st.info(layout.plain(now.queue_message), icon=":material/hourglass_top:")
+    if now.extra.get("cached"):
+        source = now.extra.get("cached_from") or {}
+        st.info(f"Served from the cache: measured at {layout.plain(source.get('measured_at'))} "
+                f"on {layout.plain(source.get('measured_on'))}.", icon=":material/cached:")
+    if now.damaged:
+        st.warning(layout.plain(now.damaged), icon=":material/broken_image:")
     st.dataframe(progress_rows(now), hide_index=True, width="stretch", key=None,
                  column_config={
                      "Progress": st.column_config.ProgressColumn(
@@ -56,13 +63,15 @@ def live_progress() -> None:
                      "Message": st.column_config.TextColumn("Message", width="large")})
     for result in now.results:
         if result.status == "error":
-            st.error(f"**{result.technique}** failed: {result.error}", icon=":material/error:")
+            st.error(f"**{layout.plain(result.technique)}** failed: "
+                     f"{layout.plain(result.error)}", icon=":material/error:")
         elif result.status == "skipped":
             reason = (result.error or "").removeprefix("not applicable: ")
-            st.info(f"**{result.technique}** does not apply to this model: {reason}",
+            st.info(f"**{layout.plain(result.technique)}** does not apply to this model: "
+                    f"{layout.plain(reason)}",
                     icon=":material/block:")
     if now.error:
-        st.error(f"**The run stopped:** {now.error}", icon=":material/error:")
+        st.error(f"**The run stopped:** {layout.plain(now.error)}", icon=":material/error:")
     if not now.done:
         if st.button("Cancel the run", key="run_cancel", icon=":material/stop_circle:"):
             cancel_run(run_dir)
@@ -84,12 +93,18 @@ if initial.done:
                                              budget=accuracy_budget(initial.results,
                                                                     state.goals())),
                         key="run_preview")
+    st.caption("Anyone with this address sees these results, read-only (add it to this "
+               "server's address):")
+    st.code(runs.share_path(run_dir), language=None)
     left, right = st.columns([1, 1])
     with left:
         nav.next_button(nav.RESULTS, "See the full results", key="run_next",
                         disabled=not len(ok))
     with right:
-        start("Run again", key="run_again", primary=False)
+        if initial.extra.get("cached"):
+            start("Measure again", key="run_measure_again", primary=False, use_cache=False)
+        else:
+            start("Run again", key="run_again", primary=False)
     nav.back_button(nav.RECOMMENDATION, "Change what to run", key="run_back_done")
 else:
     st.caption("You can leave this page: the run goes on, and coming back shows it again.")

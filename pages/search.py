@@ -1,6 +1,7 @@
 """Go further · Search my goals: the smallest model that meets your goals on your hardware."""
 import streamlit as st
 
+from optimizer import model_label
 from optimizer.search import stop_search
 from pages.common import layout, nav, search_view, state
 from pages.common import questions as q
@@ -16,7 +17,8 @@ search = search_view.current()
 running = search is not None and not search.done
 
 with st.form("search_form"):
-    st.markdown(f"**Model:** `{state.get(state.MODEL)}` (change it on the Model page)")
+    st.markdown(f"**Model:** {layout.plain(model_label(state.get(state.MODEL)))} (change it "
+                "on the Model page)")
     left, right = st.columns([3, 2], gap="large")
     with left:
         targets = list(q.TARGETS)

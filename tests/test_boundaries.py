@@ -60,7 +60,8 @@ def test_only_compat_imports_the_heavy_libraries():
 
 #: ``optimizer``'s layers, bottom first. A module may import its own layer and those below it.
 LAYERS = (
-    ("optimizer.compat", "optimizer.paths", "optimizer.procs", "optimizer.lazy"),
+    ("optimizer.compat", "optimizer.paths", "optimizer.procs", "optimizer.lazy",
+     "optimizer.queueing", "optimizer.access"),
     ("optimizer.guide",),
     ("optimizer.recommendation", "optimizer.measuring"),
     ("optimizer.artifacts",),
@@ -69,6 +70,7 @@ LAYERS = (
     ("optimizer.runs",),
     ("optimizer.search",),
     ("optimizer.report",),
+    ("optimizer.workspace",),
     ("optimizer.benchmarks",),
     ("optimizer.cli", "optimizer.__main__", "optimizer"),
 )

@@ -108,8 +108,11 @@ def test_extraction_never_writes_outside_its_folder(tmp_path):
 # -- the CLI -------------------------------------------------------------------------------------
 
 def _listing(root: Path, skip: Path) -> list[str]:
+    """Every path under ``root`` but ``skip`` and the server's slot queue (the check waits its
+    turn there, ``optimizer.queueing``: no upload content)."""
+    slots = root / "ws" / "slots"
     return sorted(str(p.relative_to(root)) for p in root.rglob("*")
-                  if skip != p and skip not in p.parents)
+                  if skip != p and skip not in p.parents and slots != p and slots not in p.parents)
 
 
 def _run_cli(tmp_path: Path, model: Path, data: Path, env_extra=()) -> tuple:

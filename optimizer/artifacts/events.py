@@ -9,6 +9,7 @@ technique's ``Result.to_dict()``. Nothing here imports TensorFlow.
 """
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import os
@@ -52,7 +53,9 @@ class EventLog:
     """Appends events to one ``events.jsonl`` file; safe to use from several processes.
 
     Each event is written with a single ``write`` on an ``O_APPEND`` descriptor under an
-    exclusive ``flock``, so lines from concurrent writers never interleave.
+    exclusive ``flock``, so lines from concurrent writers never interleave. A write cut short
+    (a full disk) is rolled back, so the file never ends in half a line that the next event
+    would be glued to; the ``OSError`` is raised.
     """
 
     def __init__(self, path: Path | str | None):
@@ -68,7 +71,13 @@ class EventLog:
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
-            os.write(fd, line)
+            size = os.fstat(fd).st_size
+            try:
+                if os.write(fd, line) != len(line):
+                    raise OSError(errno.ENOSPC, "no space left on device (short write)")
+            except OSError:
+                os.ftruncate(fd, size)
+                raise
         finally:
             os.close(fd)  # closing releases the lock
         return event
@@ -106,7 +115,8 @@ def read_events(path: Path | str) -> list[dict]:
             event = json.loads(raw)
         except ValueError:
             continue
-        if isinstance(event, dict) and "type" in event:
+        if isinstance(event, dict) and isinstance(event.get("type"), str) and \
+                isinstance(event.get("t"), (int, float)) and not isinstance(event["t"], bool):
             events.append(event)
     return events
 

@@ -42,8 +42,14 @@ def write_json_atomic(path: Path | str, data) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n")
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(json.dumps(data, indent=2, default=str) + "\n")
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)  # a full disk leaves the old file whole, not half a new one
+        if exc.filename is None:     # a failed write (not open) names no file: name it
+            raise OSError(exc.errno, exc.strerror, str(path)) from exc
+        raise
     return path
 
 

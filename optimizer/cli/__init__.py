@@ -9,10 +9,11 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from pathlib import Path
 
 # Subcommand modules, in the order `--help` lists them.
-COMMANDS = ("models", "techniques", "recommend", "run", "check", "search", "inspect", "readiness",
-            "bench", "worker")
+COMMANDS = ("models", "techniques", "recommend", "run", "check", "search", "history", "show",
+            "inspect", "readiness", "bench", "worker")
 
 
 class UsageError(Exception):
@@ -54,6 +55,14 @@ def main(argv=None) -> int:
     except (UsageError, ValueError, FileNotFoundError) as exc:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         print(f"error: {message}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        from optimizer.artifacts import space
+
+        if not space.is_no_space(exc):
+            raise
+        where = exc.filename or "."
+        print(f"error: {space.no_space_message(Path(str(where)).parent, None)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)

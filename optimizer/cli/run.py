@@ -39,6 +39,9 @@ def add_parser(sub) -> None:
                    help="progress events file (default <out>/events.jsonl)")
     p.add_argument("--json", nargs="?", const="-", default=None, metavar="FILE",
                    help="write {model, results} as JSON to FILE (or - for stdout)")
+    p.add_argument("--no-cache", action="store_true",
+                   help="measure again even when an identical run (same model file, data, "
+                        "techniques, settings, packages and machine) was measured before")
     p.set_defaults(func=run)
 
 
@@ -74,27 +77,91 @@ def run(args) -> int:
     events = Path(args.events).resolve() if args.events else run_dir / store.EVENTS
     _claim(run_dir, request)
     with store.RunLock(run_dir):
+        from optimizer.workspace.cache import cache_key
+
+        key = cache_key(request, bundle)
+        run_id = record_history(run_dir, cache_key=key)
         # start_run makes this process a group leader (cancel signals the group); a run from
         # a user's shell is not, and must never signal the shell's job (cancel walks the tree).
         leader = os.getpgrp() == os.getpid()
         store.write_pid(run_dir, os.getpid(), os.getpid() if leader else None)
         try:
-            outcome = execute_run(request, run_dir, events, json_path=_json_file(args.json))
+            fields = {"run_id": run_id, "cache_key": key}
+            outcome = None if args.no_cache else _from_cache(
+                key, run_dir, events, bundle, request, fields, args.json)
+            if outcome is None:
+                outcome = execute_run(request, run_dir, events,
+                                      json_path=_json_file(args.json), fields=fields)
         except Exception as exc:
+            from optimizer.artifacts import space
             from optimizer.artifacts.events import EventLog, EventType
 
+            if space.is_no_space(exc):
+                exc = space.NoSpace(space.no_space_message(run_dir, space.RUN_OVERHEAD_BYTES,
+                                                           "this run"))
             message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            EventLog(events).emit(EventType.ERROR, message=message)
-            raise
+            try:
+                EventLog(events).emit(EventType.ERROR, message=message)
+            except OSError:
+                pass  # the disk is full: the message still reaches stderr and run.log
+            raise exc
+        finally:
+            record_history(run_dir)
     if args.json == "-":
         doc = store.read_json(run_dir / store.RESULTS)
         write_json(doc, "-")
     elif args.json is None:
         _print_table(outcome, run_dir)
+        doc = store.read_json(run_dir / store.RESULTS) or {}
+        if doc.get("cached"):
+            source = doc.get("cached_from") or {}
+            print(f"cached: an identical run was measured at {source.get('measured_at')} on "
+                  f"{source.get('measured_on')}; pass --no-cache to measure again")
     if outcome.error:
         print(f"error: {outcome.error}", file=sys.stderr)
         return 1
     return 0
+
+
+def _from_cache(key: str, run_dir: Path, events: Path, bundle, request, fields: dict,
+                json_arg: str | None):
+    """The outcome served from the cache (waiting for an identical run being measured now),
+    or None when nothing identical was measured."""
+    import sqlite3
+
+    from optimizer.artifacts import history
+    from optimizer.artifacts.events import EventLog
+    from optimizer.runs.orchestrate import RunOutcome
+    from optimizer.workspace import cache
+
+    try:
+        hit = cache.lookup(key, log=EventLog(events), own=history.find_folder(run_dir))
+    except (ValueError, sqlite3.Error):
+        return None   # no usable history: measure (the run is still recorded in its folder)
+    if hit is None:
+        return None
+    row, results = hit
+    extra = {**fields, "model_ref": bundle.ref, "sha256": bundle.sha256, "data": request.data,
+             "run_dir": str(run_dir)}   # the same keys as a measured run's results.json
+    doc = cache.serve(row, results, run_dir, events, bundle.name, extra)
+    if _json_file(json_arg) is not None:
+        store.write_json_atomic(_json_file(json_arg), doc)
+    return RunOutcome(model=bundle.name, results=results, error=None)
+
+
+def record_history(run_dir: Path, **fields) -> str:
+    """Index the run in the workspace's history and return its id; a history that cannot be
+    written never stops a run (the folders are the record; ``history --rebuild`` re-reads)."""
+    import sqlite3
+
+    from optimizer.workspace import index
+
+    try:
+        return index.record(run_dir, **fields)
+    except (ValueError, OSError, sqlite3.Error) as exc:
+        print(f"warning: the run history was not updated ({exc}); rebuild it later with "
+              f"`python -m optimizer history --rebuild`", file=sys.stderr)
+        return run_dir.name
 
 
 def needs_check(ref: str) -> bool:

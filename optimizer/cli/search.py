@@ -26,6 +26,7 @@ from pathlib import Path
 from optimizer.artifacts import store
 from optimizer.cli import UsageError
 from optimizer.cli.output import write_json
+from optimizer.cli.run import record_history
 
 
 def _floats(text: str) -> tuple:
@@ -128,8 +129,13 @@ def run(args) -> int:
         _claim(run_dir, request, SEARCH)
         with store.RunLock(run_dir):
             _own(run_dir)
-            outcome = execute_search(request, run_dir)
+            record_history(run_dir)
+            try:
+                outcome = execute_search(request, run_dir)
+            finally:
+                record_history(run_dir)
     doc = store.read_json(run_dir / "outcome.json") or outcome.to_dict()
+    doc = {**doc, "run_id": record_history(run_dir)}
     if args.json is not None:
         write_json(doc, args.json)
     if args.json != "-":

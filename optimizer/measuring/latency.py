@@ -33,6 +33,7 @@ import numpy as np
 
 from optimizer.guide.configs import LatencyConfig
 from optimizer.paths import REPO_ROOT
+from optimizer.procs import die_with_parent
 
 #: Most timed invokes per model per round (the time cap usually binds first on slow models).
 MAX_INVOKES_PER_ROUND = 100
@@ -99,7 +100,7 @@ def measure_latency(paths, config: LatencyConfig = LatencyConfig()) -> dict[str,
     timeout = 60 + len(keys) * (float(config.max_seconds) + 30)
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
-                              env=env, cwd=str(REPO_ROOT))
+                              env=env, cwd=str(REPO_ROOT), preexec_fn=die_with_parent)
     except subprocess.TimeoutExpired:
         return _all_failed(keys, config, f"latency process timed out after {timeout:.0f} s")
     if done.returncode != 0:

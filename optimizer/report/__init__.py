@@ -11,6 +11,7 @@ _LAZY = {
     "accuracy_size_figure": "optimizer.report.charts",
     "accuracy_latency_figure": "optimizer.report.charts",
     "size_bars_figure": "optimizer.report.charts",
+    "compare_figure": "optimizer.report.compare",
     "goal_checks": "optimizer.report.judge",
     "accuracy_budget": "optimizer.report.judge",
     "baseline_of": "optimizer.report.judge",

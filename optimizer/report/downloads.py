@@ -6,15 +6,26 @@ import json
 import zipfile
 from pathlib import Path
 
+from optimizer.artifacts.store import read_json
 from optimizer.guide.schema import Result
+from optimizer.report.public import public_record
 
 #: Columns whose values are lists or dicts; the CSV stores them as JSON text.
 _JSON_COLUMNS = ("pipeline", "settings", "ops", "notes")
 
 
 def results_csv(frame) -> bytes:
-    """The results DataFrame as UTF-8 CSV bytes (list/dict columns as JSON text)."""
+    """The results DataFrame as UTF-8 CSV bytes (list/dict columns as JSON text).
+
+    Files are named relative to the run (``float16/model.tflite``); no server path or session
+    id is written (``report.public``).
+    """
+    from pandas.api.types import is_bool_dtype, is_numeric_dtype
+
     out = frame.copy()
+    for column in out.columns:
+        if not (is_numeric_dtype(out[column]) or is_bool_dtype(out[column])):
+            out[column] = out[column].map(public_record)
     for column in _JSON_COLUMNS:
         if column in out.columns:
             out[column] = out[column].map(lambda v: json.dumps(v) if v is not None else "")
@@ -39,10 +50,14 @@ def technique_zip(result: Result | dict, extra: dict | None = None) -> bytes | N
     prefix = safe_name(f"{r.model or 'model'}-{r.technique}")
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        run_dir = Path(r.tflite_path).parent.parent   # <run_dir>/<spec>/model.tflite
         zf.write(r.tflite_path, f"{prefix}/model.tflite")
-        if r.recipe_path and Path(r.recipe_path).is_file():
-            zf.write(r.recipe_path, f"{prefix}/recipe.json")
-        zf.writestr(f"{prefix}/result.json", json.dumps(r.to_dict(), indent=2, default=str))
+        recipe = read_json(r.recipe_path) if r.recipe_path else None
+        if recipe is not None:
+            zf.writestr(f"{prefix}/recipe.json",
+                        json.dumps(public_record(recipe, run_dir), indent=2, default=str))
+        zf.writestr(f"{prefix}/result.json",
+                    json.dumps(public_record(r.to_dict(), run_dir), indent=2, default=str))
         for name, text in (extra or {}).items():
             zf.writestr(f"{prefix}/{safe_name(name)}", text)
     return buffer.getvalue()

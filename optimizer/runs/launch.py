@@ -10,14 +10,13 @@ Nothing here imports TensorFlow.
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from optimizer.artifacts import store
+from optimizer.artifacts import space, store
 from optimizer.artifacts.events import (
     FINAL_STATES,
     EventLog,
@@ -27,10 +26,12 @@ from optimizer.artifacts.events import (
     fold_progress,
     read_events,
 )
+from optimizer.artifacts.recover import load_results, results_from_jobs
 from optimizer.guide.configs import Settings
 from optimizer.guide.registry import TechniqueId, parse_spec
 from optimizer.guide.schema import Result, Status
 from optimizer.procs import child_env
+from optimizer.runs.stopping import stop_processes
 
 __all__ = ["RunRequest", "RunState", "TechniqueProgress", "start_run", "read_run", "cancel_run",
            "list_runs"]
@@ -132,6 +133,11 @@ class RunState:
     started_at: float | None = None
     queue_message: str | None = None
     extra: dict = field(default_factory=dict)
+    damaged: str | None = None   # "this run's files are damaged: <what>", shown beside the rest
+    queue_position: int | None = None   # 1 = next to get a worker slot (while queued)
+    wait_estimate_s: float | None = None  # from the last runs' measured work times
+    wait_s: float = 0.0          # time spent waiting for a worker slot
+    work_s: float = 0.0          # time from getting the slot to the end (or now)
 
     @property
     def done(self) -> bool:
@@ -151,18 +157,21 @@ class RunState:
         return next((r for r in self.results if r.technique == spec), None)
 
 
-def start_run(request: RunRequest, run_dir: Path | str) -> Path:
+def start_run(request: RunRequest, run_dir: Path | str, use_cache: bool = True) -> Path:
     """Start a run in the background and return its folder at once.
 
     Writes ``request.json`` and ``pid``, then spawns ``python -m optimizer run ...`` in a new
     process group (so neither a Streamlit rerun nor the app's exit stops it) with its output in
-    ``run.log``. Raises ``ValueError`` for an unknown model or a folder that already holds a run.
+    ``run.log``. ``use_cache=False`` measures again even if an identical run was measured.
+    Raises ``ValueError`` for an unknown model or a folder that already holds a run.
     """
     from optimizer.models.resolve import resolve_model
 
     run_dir = Path(run_dir).resolve()
     if (run_dir / store.EVENTS).exists() or (run_dir / store.REQUEST).exists():
-        raise ValueError(f"{run_dir} already holds a run; start each run in a new folder")
+        raise ValueError(f"{run_dir.name} already holds a run; start each run in a new folder")
+    _check_queue_share(run_dir.parent)
+    space.ensure_space(run_dir.parent, space.RUN_OVERHEAD_BYTES, "a run")   # NoSpace: one line
     bundle = resolve_model(request.model, request.data)  # fail fast on unusable input
     # Files are passed as absolute paths: the orchestrator runs with the run folder as cwd.
     request = RunRequest(model=bundle.ref, techniques=request.techniques,
@@ -171,7 +180,7 @@ def start_run(request: RunRequest, run_dir: Path | str) -> Path:
     store.write_json_atomic(run_dir / store.REQUEST, request.to_dict())
     command = [sys.executable, "-m", "optimizer", "run", *request.to_cli_args(),
                "--out", str(run_dir), "--events", str(run_dir / store.EVENTS),
-               "--json", str(run_dir / store.RESULTS)]
+               "--json", str(run_dir / store.RESULTS)] + ([] if use_cache else ["--no-cache"])
     with open(run_dir / store.RUN_LOG, "ab") as log:
         proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, cwd=run_dir, env=child_env(),
@@ -180,9 +189,54 @@ def start_run(request: RunRequest, run_dir: Path | str) -> Path:
     return run_dir
 
 
+ENV_MAX_QUEUED = "OPTIMIZER_MAX_QUEUED"
+DEFAULT_MAX_QUEUED = 2
+
+
+def max_queued() -> int:
+    """Runs one workspace may have waiting at once: ``OPTIMIZER_MAX_QUEUED`` (default 2)."""
+    raw = os.environ.get(ENV_MAX_QUEUED, "").strip()
+    try:
+        value = int(raw) if raw else DEFAULT_MAX_QUEUED
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ValueError(f"{ENV_MAX_QUEUED}={raw!r} must be a whole number >= 1")
+    return value
+
+
+def _check_queue_share(parent: Path) -> None:
+    """Refuse a new run while this workspace (the runs folder) already has its share of runs
+    waiting for a slot, so one user cannot fill the queue in front of everyone else."""
+    if not parent.is_dir():
+        return
+    limit = max_queued()
+    waiting = sum(1 for d in parent.iterdir() if (d / store.REQUEST).exists()
+                  and read_run(d).status == RunStatus.QUEUED)
+    if waiting >= limit:
+        raise ValueError(f"you already have {waiting} run(s) waiting in the queue (at most "
+                         f"{limit} per workspace, {ENV_MAX_QUEUED}); wait for one to start or "
+                         f"cancel one")
+
+
 def read_run(run_dir: Path | str) -> RunState:
-    """Rebuild a run's state from its folder alone (request, events, results, lock)."""
+    """Rebuild a run's state from its folder alone (request, events, results, lock).
+
+    Never raises for a damaged folder: what cannot be read is named in ``RunState.damaged``
+    and everything readable is kept, so one bad folder never breaks a page or the other runs.
+    """
     run_dir = Path(run_dir)
+    try:
+        return _read_run(run_dir)
+    except (TypeError, ValueError, AttributeError, KeyError, IndexError, OSError) as exc:
+        results, damaged = load_results(run_dir, [])
+        what = f"{type(exc).__name__}: {str(exc).strip()[:120]}"
+        return RunState(run_dir=run_dir, status=RunStatus.FAILED, elapsed_s=0.0, progress={},
+                        results=results, error=None,
+                        damaged=damaged or f"this run's files are damaged: {what}")
+
+
+def _read_run(run_dir: Path) -> RunState:
     now = time.time()
     raw_request = store.read_json(run_dir / store.REQUEST)
     request = _request_or_none(raw_request)
@@ -192,7 +246,7 @@ def read_run(run_dir: Path | str) -> RunState:
     queued = next((e for e in reversed(events) if e["type"] == EventType.QUEUED.value), None)
     specs = list(request.specs) if request else list((started or {}).get("techniques") or [])
     progress = fold_progress(events, specs, now=now)
-    results = store.read_results(run_dir)
+    results, damaged = load_results(run_dir, events)
     pid = store.read_pid(run_dir) or {}
     alive = store.RunLock.is_held(run_dir)
     first_t = events[0]["t"] if events else pid.get("t")
@@ -200,13 +254,33 @@ def read_run(run_dir: Path | str) -> RunState:
     end_t = finished["t"] if finished else (events[-1]["t"] if events and status in
                                              RunStatus.OVER else now)
     if status in RunStatus.OVER:
+        if not alive and status != RunStatus.CANCELLED:
+            results = results + results_from_jobs(run_dir, {r.technique for r in results})
         progress, results = _close_unfinished(progress, results, status, error, request)
     return RunState(run_dir=run_dir, status=status,
                     elapsed_s=max(0.0, (end_t - first_t) if first_t else 0.0),
+                    wait_s=max(0.0, ((started or {}).get("t", end_t) - first_t)
+                               if first_t else 0.0),
+                    work_s=max(0.0, end_t - started["t"]) if started else 0.0,
+                    queue_position=(queued or {}).get("position") if status == "queued" else None,
+                    wait_estimate_s=(queued or {}).get("wait_s") if status == "queued" else None,
                     progress=progress, results=results, error=error, request=request,
                     model=(started or {}).get("model") or (request.model if request else None),
                     started_at=first_t,
-                    queue_message=(queued or {}).get("message") if status == "queued" else None)
+                    queue_message=(queued or {}).get("message") if status == "queued" else None,
+                    extra=_cache_note(run_dir),
+                    damaged=damaged if raw_request is None or request else
+                    damaged or "this run's files are damaged: request.json is not a run request")
+
+
+def _cache_note(run_dir: Path) -> dict:
+    """``{"cached": True, "cached_from": {"measured_at", "measured_on"}}`` for a run served
+    from the result cache (``optimizer.workspace.cache``), else ``{}``."""
+    doc = store.read_json(run_dir / store.RESULTS)
+    if isinstance(doc, dict) and doc.get("cached") is True:
+        source = doc.get("cached_from")
+        return {"cached": True, "cached_from": source if isinstance(source, dict) else {}}
+    return {}
 
 
 def _request_or_none(raw) -> RunRequest | None:
@@ -231,18 +305,39 @@ def _status(run_dir, alive, started, finished, pid, now, events) -> tuple[str, s
         return RunStatus.FAILED, errors[-1].get("message")
     if not events and pid and now - pid.get("t", 0) < START_GRACE_S:
         return RunStatus.QUEUED, None  # spawned a moment ago, not yet writing
-    return RunStatus.FAILED, f"the run process stopped unexpectedly; see {run_dir / store.RUN_LOG}"
+    return RunStatus.FAILED, _why_stopped(run_dir)
+
+
+#: Below this much free space a run that died unexpectedly is said to have filled the disk.
+LOW_SPACE_BYTES = 5 * space.MB
+
+
+def _why_stopped(run_dir: Path) -> str:
+    """One line for a run whose process died without saying why (killed, or the disk filled)."""
+    try:
+        if space.free_bytes(run_dir) < LOW_SPACE_BYTES:
+            return "the run stopped: " + space.no_space_message(run_dir, space.RUN_OVERHEAD_BYTES,
+                                                                 "a run")
+    except OSError:
+        pass
+    return (f"the run process stopped unexpectedly (killed, or the server restarted); its "
+            f"finished results are kept; see {store.RUN_LOG} in the run's folder")
 
 
 def _close_unfinished(progress, results, status, error, request):
     """Once a run is over, specs without a result become cancelled/error records."""
-    have = {r.technique for r in results}
+    have = {r.technique: r for r in results}
     cancelled = status == RunStatus.CANCELLED
     message = "cancelled before it finished" if cancelled else (error or "the run stopped early")
     state = TechniqueState.CANCELLED.value if cancelled else TechniqueState.ERROR.value
     new_progress, extra = {}, []
     for spec, row in progress.items():
-        if row.state not in FINAL_STATES:
+        if row.state not in FINAL_STATES and spec in have:  # recovered from its job's file
+            done = have[spec].ok
+            row = TechniqueProgress(**{**asdict(row), "fraction": 1.0, "message": "done" if done
+                                       else have[spec].error,
+                                       "state": TechniqueState.DONE.value if done else state})
+        elif row.state not in FINAL_STATES:
             row = TechniqueProgress(**{**asdict(row), "state": state, "message": message})
         new_progress[spec] = row
         if spec not in have:
@@ -262,7 +357,7 @@ def cancel_run(run_dir: Path | str, wait_s: float = 10.0) -> bool:
     store.write_json_atomic(run_dir / store.CANCELLED, {"t": round(time.time(), 3)})
     info = store.read_pid(run_dir) or {}
     if info.get("pid"):
-        _stop(int(info["pid"]), info.get("pgid"), run_dir, wait_s)
+        stop_processes(int(info["pid"]), info.get("pgid"), run_dir, wait_s)
     state = read_run(run_dir)  # unfinished specs now read as cancelled
     EventLog(run_dir / store.EVENTS).emit(EventType.RUN_FINISHED, status=RunStatus.CANCELLED,
                                           message="cancelled by the user")
@@ -272,80 +367,11 @@ def cancel_run(run_dir: Path | str, wait_s: float = 10.0) -> bool:
     return True
 
 
-def _stop(pid: int, pgid: int | None, run_dir: Path, wait_s: float) -> None:
-    """SIGTERM the run's processes, then SIGKILL what is left, and wait until they are gone.
-
-    A run from ``start_run`` leads its own process group: the group is signalled, which also
-    reaches a worker spawned a moment ago. A run started from a user's shell is not a leader
-    (signalling its group would hit the shell's job), so its process tree is signalled.
-    """
-    tree = [] if pgid else _tree(pid)
-    _signal(pgid, tree, signal.SIGTERM)
-    deadline = time.time() + wait_s
-    while store.RunLock.is_held(run_dir) and time.time() < deadline:
-        time.sleep(0.1)
-    _signal(pgid, tree, signal.SIGKILL)  # anything left (a child ignoring SIGTERM)
-    deadline = time.time() + wait_s
-    while time.time() < deadline:
-        alive = _group_members(pgid) if pgid else [p for p in tree if _alive(p)]
-        if not alive:
-            return
-        time.sleep(0.1)
-
-
-def _tree(pid: int) -> list:
-    import psutil
-
-    try:
-        parent = psutil.Process(pid)
-        return parent.children(recursive=True) + [parent]
-    except psutil.Error:
-        return []
-
-
-def _signal(pgid: int | None, tree: list, sig: int) -> None:
-    import psutil
-
-    if pgid:
-        try:
-            os.killpg(pgid, sig)
-        except (ProcessLookupError, PermissionError):
-            pass
-        return
-    for proc in tree:
-        try:
-            proc.send_signal(sig)
-        except psutil.Error:
-            pass
-
-
-def _alive(proc) -> bool:
-    import psutil
-
-    try:
-        return proc.status() != psutil.STATUS_ZOMBIE
-    except psutil.Error:
-        return False
-
-
-def _group_members(pgid: int) -> list[int]:
-    """Pids of the live (not zombie) processes in a process group."""
-    import psutil
-
-    members = []
-    for proc in psutil.process_iter(["status"]):
-        try:
-            if os.getpgid(proc.pid) == pgid and proc.info["status"] != psutil.STATUS_ZOMBIE:
-                members.append(proc.pid)
-        except (ProcessLookupError, PermissionError, psutil.Error):
-            continue
-    return members
-
-
 def list_runs(parent: Path | str) -> list[RunState]:
     """Every run folder directly under ``parent``, newest first."""
     parent = Path(parent)
     if not parent.is_dir():
         return []
-    runs = [read_run(d) for d in parent.iterdir() if (d / store.REQUEST).exists()]
+    runs = [read_run(d) for d in parent.iterdir()
+            if (d / store.REQUEST).exists() or (d / store.EVENTS).exists()]
     return sorted(runs, key=lambda r: r.started_at or 0.0, reverse=True)

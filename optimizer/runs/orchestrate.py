@@ -22,13 +22,13 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from optimizer.artifacts import store
+from optimizer.artifacts import space, store
 from optimizer.artifacts.events import EventLog, EventType
 from optimizer.artifacts.job import BASELINE, REFERENCE_OUTPUTS, RETRAINING, JobSpec
 from optimizer.guide.configs import Settings
 from optimizer.guide.registry import TechniqueId, parse_spec
 from optimizer.guide.schema import Result
-from optimizer.procs import child_env
+from optimizer.procs import child_env, die_with_parent
 from optimizer.runs.launch import RunRequest, RunStatus
 
 
@@ -55,7 +55,15 @@ def plan_jobs(request: RunRequest, run_dir: Path | str, events: Path | str | Non
 
 
 def describe_exit(returncode: int, log_path: Path) -> str:
-    """A one-line message for a worker that ended without writing its results."""
+    """A one-line message for a worker that ended without writing its results.
+
+    The log is named relative to the run folder (messages never carry server paths); a worker
+    that died on a nearly full disk is said to have done so, with the disk and the space needed.
+    """
+    folder, log_path = Path(log_path).parent, Path(log_path).name
+    if returncode != 0 and space.free_bytes(folder) < space.RUN_OVERHEAD_BYTES // 4:
+        return "the job could not write its files: " + space.no_space_message(
+            folder, space.RUN_OVERHEAD_BYTES, "a job")
     if returncode < 0:
         sig = -returncode
         name = signal.Signals(sig).name if sig in {s.value for s in signal.Signals} else str(sig)
@@ -76,7 +84,8 @@ def run_job(job: JobSpec, log: EventLog, model_name: str) -> list[Result]:
     command = [sys.executable, "-m", "optimizer", "worker", "--job", str(job.path)]
     with open(job.log_path, "ab") as out:
         returncode = subprocess.call(command, stdout=out, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, env=child_env())
+                                     stdin=subprocess.DEVNULL, env=child_env(),
+                                     preexec_fn=die_with_parent)
     doc = store.read_json(job.results_path, default={}) or {}
     produced = {r["technique"]: Result.from_dict(r) for r in doc.get("results", [])}
     failure = describe_exit(returncode, job.log_path)
@@ -127,6 +136,14 @@ def _reference(results: list[Result], run_dir: Path) -> dict | None:
             "outputs": str(store.spec_dir(run_dir, TechniqueId.FLOAT32.value) / REFERENCE_OUTPUTS)}
 
 
+def _model_bytes(ref: str) -> int:
+    """Bytes of an uploaded model's folder (a demo's weights are small: 0)."""
+    path = Path(str(ref))
+    if not path.is_file():
+        return 0
+    return sum(f.stat().st_size for f in path.parent.rglob("*") if f.is_file())
+
+
 @dataclass
 class RunOutcome:
     """What the orchestrator produced: every result in request order, and a run-level error."""
@@ -137,11 +154,12 @@ class RunOutcome:
 
 
 def execute_run(request: RunRequest, run_dir: Path | str, events: Path | str | None = None,
-                json_path: Path | str | None = None) -> RunOutcome:
+                json_path: Path | str | None = None, fields: dict | None = None) -> RunOutcome:
     """Run every job of ``request`` into ``run_dir`` (blocking) and return the outcome.
 
     Needs the run folder to be owned by this process (the caller holds ``store.RunLock``).
-    ``results.json`` (and ``json_path`` if different) is rewritten after every job.
+    ``results.json`` (and ``json_path`` if different) is rewritten after every job, with
+    ``fields`` (e.g. ``run_id``) beside the results.
     """
     from optimizer.models.resolve import resolve_model
     from optimizer.runs.slots import worker_slot
@@ -149,10 +167,12 @@ def execute_run(request: RunRequest, run_dir: Path | str, events: Path | str | N
     run_dir = Path(run_dir)
     bundle = resolve_model(request.model, request.data)
     settings = Settings.from_pairs(request.settings)
+    space.ensure_space(run_dir, space.run_needs(_model_bytes(bundle.ref), len(request.specs)),
+                       "this run")  # NoSpace: one line naming the disk, before any work
     log = EventLog(events)
     by_spec: dict[str, Result] = {}
-    extra = {"model_ref": bundle.ref, "sha256": bundle.sha256, "data": request.data,
-             "run_dir": str(run_dir)}
+    extra = {**(fields or {}), "model_ref": bundle.ref, "sha256": bundle.sha256,
+             "data": request.data, "run_dir": str(run_dir)}
 
     def save():
         ordered = [by_spec[s] for s in request.specs if s in by_spec]
@@ -160,7 +180,7 @@ def execute_run(request: RunRequest, run_dir: Path | str, events: Path | str | N
         if json_path and Path(json_path).resolve() != (run_dir / store.RESULTS).resolve():
             store.write_results(run_dir, bundle.name, ordered, path=json_path, **extra)
 
-    with worker_slot(on_wait=lambda m: log.emit(EventType.QUEUED, message=m)):
+    with worker_slot(on_wait=lambda m, **f: log.emit(EventType.QUEUED, message=m, **f)):
         log.emit(EventType.RUN_STARTED, model=bundle.name, techniques=list(request.specs),
                  message=f"optimizing {bundle.name}: {', '.join(request.specs)}")
         reference, error = None, None

@@ -1,24 +1,25 @@
-"""Server-wide worker slots: at most ``OPTIMIZER_MAX_JOBS`` runs work at the same time.
+"""Server-wide worker slots: at most ``OPTIMIZER_MAX_JOBS`` runs work at the same time, and the
+others wait their turn, first come, first served (``optimizer.queueing``).
 
 On a 2-core server, two runs at once would each get half the CPU and distort each other's
 latency numbers, so a run takes a slot before its first job and keeps it to the end; other
-users' runs queue (and say so) meanwhile. A slot is an exclusive ``flock`` on
-``<workspace>/slots/slot-<i>.lock``: the kernel frees it when the holder dies, so a crashed
-or cancelled run never leaves a slot taken.
+users' runs queue meanwhile and are told their place and an estimated wait, computed from the
+work time of the last finished runs in the history. A crashed or cancelled run never keeps a
+slot or its place in the queue (the kernel drops its locks).
 """
 from __future__ import annotations
 
-import fcntl
+import math
 import os
-import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
 
-from optimizer import paths
+from optimizer import queueing
 
 ENV_MAX_JOBS = "OPTIMIZER_MAX_JOBS"
 DEFAULT_MAX_JOBS = 1
+POOL = "run"
 
 
 def max_jobs() -> int:
@@ -38,41 +39,49 @@ def max_jobs() -> int:
 
 def slot_dir() -> Path:
     """The folder of the slot lock files (under the workspace, shared by every session)."""
-    path = paths.workspace() / "slots"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return queueing.pool_dir()
 
 
-def _try_take(count: int) -> tuple[int, int] | None:
-    for index in range(count):
-        fd = os.open(slot_dir() / f"slot-{index}.lock", os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            continue
-        return index, fd
-    return None
+def typical_work_s() -> tuple[float | None, int]:
+    """(mean work seconds, how many runs) of the last finished, measured runs (history)."""
+    try:
+        from optimizer.artifacts.history import recent_work_seconds
+
+        times = recent_work_seconds(limit=10)
+    except Exception:  # noqa: BLE001 - an estimate must never stop a run
+        return None, 0
+    return (sum(times) / len(times), len(times)) if times else (None, 0)
+
+
+def wait_message(position: int, slots: int, mean_s: float | None, runs: int) -> tuple[str, float | None]:
+    """The sentence a waiting run shows, and its estimated wait in seconds (None: unknown)."""
+    estimate = None if mean_s is None else mean_s * math.ceil(position / slots)
+    when = (f"about {estimate:.0f} s (the last {runs} run(s) worked {mean_s:.0f} s on average)"
+            if estimate is not None else "no finished runs yet to estimate the wait from")
+    return (f"waiting for a free worker slot: number {position} in the queue, {when}; "
+            f"{slots} run(s) at a time on this server ({ENV_MAX_JOBS}={slots}), so runs do not "
+            f"distort each other's latency"), estimate
 
 
 @contextmanager
-def worker_slot(on_wait: Callable[[str], None] | None = None,
-                poll_seconds: float = 0.5) -> Iterator[int]:
-    """Hold one worker slot for the ``with`` block; yields the slot index.
+def worker_slot(on_wait: Callable[..., None] | None = None, poll_seconds: float = 0.5,
+                info: dict | None = None) -> Iterator[int]:
+    """Hold one worker slot for the ``with`` block, in arrival order; yields the slot index.
 
-    When every slot is busy, ``on_wait(message)`` is called once (the run emits a "queued"
-    event with it) and the call waits until a slot frees up.
+    While waiting, ``on_wait(message, position=.., wait_s=..)`` is called each time the place
+    in the queue changes (a run emits it as a "queued" event).
     """
     count = max_jobs()
-    taken = _try_take(count)
-    if taken is None and on_wait is not None:
-        on_wait(f"waiting for a free worker slot: {count} run(s) at a time on this server "
-                f"({ENV_MAX_JOBS}={count}), so runs do not distort each other's latency")
-    while taken is None:
-        time.sleep(poll_seconds)
-        taken = _try_take(count)
-    index, fd = taken
-    try:
+    mean_s, runs = typical_work_s()
+
+    def told(position: int, ahead: list) -> None:
+        if on_wait is None:
+            return
+        message, estimate = wait_message(position, count, mean_s, runs)
+        try:
+            on_wait(message, position=position, wait_s=estimate)
+        except TypeError:   # a plain one-argument callback
+            on_wait(message)
+
+    with queueing.slot(POOL, count, info=info, on_wait=told, poll_seconds=poll_seconds) as index:
         yield index
-    finally:
-        os.close(fd)

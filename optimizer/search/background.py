@@ -159,7 +159,7 @@ def read_search(run_dir: Path | str) -> SearchState:
             stopped = (run_dir / STOP).exists()
             status = "stopped" if stopped else "failed"
             error = None if stopped else ("the search process ended unexpectedly; what it "
-                                          f"measured is kept (see {run_dir / store.RUN_LOG})")
+                                          f"measured is kept (see {store.RUN_LOG} in its folder)")
         error = error or outcome.error
     else:
         errors = [e for e in events if e["type"] == EventType.ERROR.value]
@@ -169,7 +169,7 @@ def read_search(run_dir: Path | str) -> SearchState:
             status = "queued"
         else:
             status, error = "failed", (f"the search process stopped before measuring anything; "
-                                       f"see {run_dir / store.RUN_LOG}")
+                                       f"see {store.RUN_LOG} in its folder")
     finished = next((e for e in reversed(events) if e["type"] == EventType.RUN_FINISHED.value),
                     None)
     end_t = now if alive or not events else (finished or events[-1])["t"]

@@ -88,7 +88,7 @@ def execute_search(request: SearchRequest, run_dir: Path | str,
     run_dir = Path(run_dir)
     bundle = resolve_model(request.model, request.data)
     log = EventLog(events or run_dir / store.EVENTS)
-    with worker_slot(on_wait=lambda m: log.emit(EventType.QUEUED, message=m)):
+    with worker_slot(on_wait=lambda m, **f: log.emit(EventType.QUEUED, message=m, **f)):
         plan = plan_for(request, bundle)
         if bundle.dataset.labelled and bundle.dataset.task == "classification":
             request.check_metric("accuracy")   # a budget of >= 1 point-fraction fails fast
@@ -156,7 +156,7 @@ def execute_repair(run_dir: Path | str, layers=(), analyse: bool = False) -> Sea
         evaluator.selective_task = SelectiveTask(mode="hand", trial=trial, layers=tuple(layers))
         batch = Batch(group, Kind.REPAIR, (Candidate(trial, TechniqueId.INTEGER.value, group,
                                                      Kind.REPAIR),))
-    with worker_slot(on_wait=lambda m: log.emit(EventType.QUEUED, message=m)):
+    with worker_slot(on_wait=lambda m, **f: log.emit(EventType.QUEUED, message=m, **f)):
         log.emit(EventType.RUN_STARTED, model=bundle.name, kind="repair",
                  techniques=batch.ids, message=("measuring the per-layer int8 error" if analyse
                                                 else f"keeping {len(layers)} layer(s) in float"))

@@ -1,9 +1,11 @@
 """Layout pieces every page shares: the step header, the sidebar summary and error messages."""
 from __future__ import annotations
 
+import re
+
 import streamlit as st
 
-from optimizer import TARGET_LABELS
+from optimizer import TARGET_LABELS, model_label
 
 from . import boot, nav, state
 
@@ -31,7 +33,7 @@ def _sidebar_summary() -> None:
         st.markdown("**LiteRT Optimization Studio**")
         st.caption("Walks the LiteRT *Model optimization* guide's decision tree, runs the "
                    "techniques for real and measures them against the float baseline.")
-        lines = [f"Model: `{state.get(state.MODEL)}`"]
+        lines = [f"Model: {plain(model_label(state.get(state.MODEL)))}"]
         answers = state.get(state.ANSWERS)
         if answers is not None and state.get(state.CONFIRMED):
             lines.append(f"Target: {TARGET_LABELS[answers.target]}")
@@ -41,6 +43,16 @@ def _sidebar_summary() -> None:
         if state.get(state.RUN_DIR):
             lines.append("A run is on the Run page")
         st.markdown("  \n".join(lines))
+
+
+_MARKUP = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
+
+
+def plain(text) -> str:
+    """``text`` escaped so that Streamlit's Markdown shows it as typed: a class name or file
+    name from an upload never becomes a link, an image (fetched by the browser), a colour
+    directive or HTML. Every user-controlled string goes through this before Markdown."""
+    return _MARKUP.sub(r"\\\1", str(text)).replace("\n", " ")
 
 
 def one_line(exc: BaseException) -> str:
@@ -56,9 +68,9 @@ def show_error(exc: BaseException, what: str) -> None:
     cause and the fix; anything else is unexpected, so say so and where to look.
     """
     if isinstance(exc, (ValueError, OSError)):
-        st.error(f"**{what}:** {one_line(exc)}", icon=":material/error:")
+        st.error(f"**{what}:** {plain(one_line(exc))}", icon=":material/error:")
     else:
-        st.error(f"**{what} failed unexpectedly** ({type(exc).__name__}: {one_line(exc)}). "
+        st.error(f"**{what} failed unexpectedly** ({type(exc).__name__}: {plain(one_line(exc))}). "
                  "Try again; if it keeps failing, the server's console has the details.",
                  icon=":material/error:")
 

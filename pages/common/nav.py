@@ -34,8 +34,10 @@ JOURNEY = (MODEL, SITUATION, RECOMMENDATION, RUN, RESULTS)
 
 SEARCH = PageInfo("pages/search.py", "Search my goals", "search")
 LAYERS = PageInfo("pages/layers.py", "Per-layer repair", "layers")
-#: Pages beside the journey: the goal-driven search and its per-layer int8 repair.
-FURTHER = (SEARCH, LAYERS)
+MY_RUNS = PageInfo("pages/my_runs.py", "My runs", "my_runs")
+#: Pages beside the journey: the goal-driven search, its per-layer int8 repair, and every run
+#: and search of this workspace.
+FURTHER = (SEARCH, LAYERS, MY_RUNS)
 
 
 def sections() -> dict:
@@ -51,8 +53,11 @@ def step_number(page: PageInfo) -> int:
 
 
 def go(page: PageInfo) -> None:
-    """Switch to another page of the app."""
-    st.switch_page(page.script)
+    """Switch to another page of the app, keeping the workspace token in the URL (``?w=``)."""
+    from . import state
+
+    token = st.session_state.get(state.SESSION_ID)
+    st.switch_page(page.script, query_params={state.TOKEN_PARAM: token} if token else None)
 
 
 def next_button(page: PageInfo, label: str, key: str, primary: bool = True,

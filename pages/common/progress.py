@@ -38,11 +38,25 @@ def progress_rows(run_state) -> list[dict]:
 
 
 def status_line(run_state) -> str:
-    """e.g. "digits-cnn · Running · 42 s · 3 of 5 techniques done"."""
+    """e.g. "digits-cnn · Running · work 42 s, waited 12 s · 3 of 5 techniques done"."""
+    from .layout import plain
+
     done = sum(1 for p in run_state.progress.values() if p.finished)
     total = len(run_state.progress)
     label = RUN_LABELS.get(run_state.status, run_state.status)
-    if run_state.status == "queued" and run_state.queue_message:
-        label = "Queued: " + run_state.queue_message
-    model = f"{run_state.model} · " if run_state.model else ""
-    return f"{model}{label} · {run_state.elapsed_s:.0f} s · {done} of {total} techniques done"
+    if run_state.status == "queued" and run_state.queue_position:
+        wait = run_state.wait_estimate_s
+        label = (f"Queued: number {run_state.queue_position} in the queue"
+                 + (f", about {wait:.0f} s to wait" if wait is not None else ""))
+    elif run_state.status == "queued" and run_state.queue_message:
+        label = "Queued"
+    model = f"{plain(run_state.model)} · " if run_state.model else ""
+    return f"{model}{label} · {time_text(run_state)} · {done} of {total} techniques done"
+
+
+def time_text(run_state) -> str:
+    """Work time and wait time apart: "work 10 s, waited 59 s in the queue"."""
+    if run_state.status == "queued":
+        return f"waited {run_state.wait_s:.0f} s"
+    waited = f", waited {run_state.wait_s:.0f} s in the queue" if run_state.wait_s >= 1 else ""
+    return f"work {run_state.work_s:.0f} s{waited}"

@@ -1,11 +1,18 @@
 """Starting and finding this session's runs (the one place the pages call ``start_run``)."""
 from __future__ import annotations
 
-import time
-import uuid
 from pathlib import Path
 
-from optimizer import TECHNIQUES, Family, RunRequest, list_runs, parse_spec, start_run
+from optimizer import (
+    TECHNIQUES,
+    Family,
+    RunRequest,
+    list_runs,
+    new_run_id,
+    parse_spec,
+    shared_folder,
+    start_run,
+)
 
 from . import state
 
@@ -35,7 +42,7 @@ def planned_specs(recommendation) -> list[str]:
     return picked[:4]
 
 
-def launch(specs: list[str]) -> Path:
+def launch(specs: list[str], use_cache: bool = True) -> Path:
     """Start a run of ``specs`` (the float32 baseline is always added) for this session's model.
 
     The run folder is ``<workspace>/sessions/<session>/runs/<time>-<id>`` and is remembered in
@@ -44,8 +51,7 @@ def launch(specs: list[str]) -> Path:
     techniques = tuple(s for s in specs if s != "float32") or ("float32",)
     request = RunRequest(model=state.get(state.MODEL), techniques=techniques,
                          data=state.get(state.DATA))
-    run_id = time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:6]
-    run_dir = start_run(request, state.runs_dir() / run_id)
+    run_dir = start_run(request, state.runs_dir() / new_run_id(), use_cache=use_cache)
     state.put(state.RUN_DIR, str(run_dir))
     return run_dir
 
@@ -53,3 +59,29 @@ def launch(specs: list[str]) -> Path:
 def session_runs() -> list:
     """This session's runs, newest first (``RunState`` records read from disk)."""
     return list_runs(state.runs_dir())
+
+
+#: The query parameter of a run's share link (``/results?run=<id>``).
+RUN_PARAM = "run"
+
+
+def linked_run() -> Path | None:
+    """The run a ``?run=<id>`` link names (anyone with the link may read it), or None; a
+    link that names nothing says so once."""
+    import streamlit as st
+
+    run_id = st.query_params.get(RUN_PARAM)
+    if not run_id:
+        return None
+    folder = shared_folder(run_id)
+    if folder is None:
+        st.warning("This run link does not open a run: it was mistyped or the run was "
+                   "deleted. Showing this workspace's runs instead.", icon=":material/link_off:")
+    return folder
+
+
+def share_path(run_dir) -> str:
+    """The page address that opens a run read-only: ``/results?run=<id>``."""
+    from .nav import RESULTS
+
+    return f"/{RESULTS.url}?{RUN_PARAM}={Path(run_dir).name}"

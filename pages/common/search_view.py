@@ -16,7 +16,7 @@ from optimizer import results_frame
 from optimizer.report import accuracy_latency_figure, skipped_table, trials_figure, trials_table
 from optimizer.search import SearchRequest, list_searches, read_search, start_search
 
-from . import state
+from . import layout, state
 
 POLL_S = 1.5
 STATUS = {"queued": "Queued: waiting for a free worker slot", "running": "Running",
@@ -123,7 +123,7 @@ def render_verdict(search) -> None:
     """The best trial and why it won (or what came closest), the front, skips and notes."""
     outcome = search.outcome
     if search.error and (outcome is None or not outcome.trials):
-        st.error(f"**The search failed:** {search.error}", icon=":material/error:")
+        st.error(f"**The search failed:** {layout.plain(search.error)}", icon=":material/error:")
         return
     if outcome is None:
         return
@@ -139,7 +139,7 @@ def render_verdict(search) -> None:
                          key="search_skipped")
     if outcome.excluded:
         with st.expander(f"Not for this target: {len(outcome.excluded)} technique(s)"):
-            st.markdown("\n".join(f"- `{t}`: {why}" for t, why in outcome.excluded))
+            st.markdown("\n".join(f"- `{t}`: {layout.plain(why)}" for t, why in outcome.excluded))
     if outcome.notes:
         with st.expander("Notes: time estimates and stops"):
-            st.markdown("\n".join(f"- {n}" for n in outcome.notes))
+            st.markdown("\n".join(f"- {layout.plain(n)}" for n in outcome.notes))

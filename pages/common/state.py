@@ -8,7 +8,6 @@ to another page never loses it. Each browser session gets its own id and its own
 """
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 
 import streamlit as st
@@ -27,13 +26,31 @@ RUN_SPECS = "run_specs"        # list[str] picked on the Recommendation page, No
 RUN_DIR = "run_dir"            # str path of the run this session is looking at
 SIZE_VIEW = "size_view"        # "gzip" or "raw" on the Results page
 SEARCH_DIR = "search_dir"      # str path of the search this session is looking at
+UPLOAD = "upload_manifest"     # str path of the checked upload this session uses
+
+#: The URL query parameter holding the browser's workspace token (``?w=...``).
+TOKEN_PARAM = "w"
+#: Keys kept in the workspace folder, so a reload, a bookmark or a restart brings them back.
+PERSISTED = (MODEL, DATA, CONFIRMED, RUN_SPECS, RUN_DIR, SEARCH_DIR, SIZE_VIEW, UPLOAD)
 
 
 def init() -> None:
     """Set every key's default once per session (called by app.py before navigation), mark the
-    session active, and (once per new session) remove the files of long-idle sessions."""
+    session active, and (once per new session) remove the files of long-idle sessions.
+
+    A browser's workspace is the token in the URL (``?w=``, 128 random bits): a new session
+    that arrives with one gets that workspace back (model, upload, answers, current run and
+    search); one without gets a fresh token, put into the URL for the next reload."""
     new = SESSION_ID not in st.session_state
-    st.session_state.setdefault(SESSION_ID, uuid.uuid4().hex[:12])
+    if new:
+        from optimizer.models.uploads.sessions import is_workspace_token, new_workspace_token
+
+        given = st.query_params.get(TOKEN_PARAM)
+        token = given if is_workspace_token(given) else new_workspace_token()
+        st.session_state[SESSION_ID] = token
+        _restore(token)
+    if st.query_params.get(TOKEN_PARAM) != st.session_state[SESSION_ID]:
+        st.query_params[TOKEN_PARAM] = st.session_state[SESSION_ID]
     _housekeeping(st.session_state[SESSION_ID], sweep=new)
     st.session_state.setdefault(MODEL, DEFAULT_MODEL)
     st.session_state.setdefault(DATA, None)
@@ -42,6 +59,48 @@ def init() -> None:
     st.session_state.setdefault(RUN_DIR, None)
     st.session_state.setdefault(SIZE_VIEW, "gzip")
     st.session_state.setdefault(SEARCH_DIR, None)
+    st.session_state.setdefault(UPLOAD, None)
+    save()
+
+
+def _restore(token: str) -> None:
+    """Load what ``save`` kept for this workspace; paths must still be inside it."""
+    from optimizer import Answers, Goals
+    from optimizer.models.uploads.sessions import load_state
+
+    try:
+        kept = load_state(token)
+    except (OSError, ValueError):
+        return
+    folder = str(paths.workspace() / "sessions" / token) + "/"
+    for key in PERSISTED:
+        value = kept.get(key)
+        if isinstance(value, str) and value.startswith("/") and not (
+                value.startswith(folder) and Path(value).exists()):
+            continue   # a file that is gone (or never was this workspace's)
+        if value is not None:
+            st.session_state[key] = value
+    try:
+        if isinstance(kept.get(ANSWERS), dict):
+            st.session_state[ANSWERS] = Answers.from_dict(kept[ANSWERS])
+        if isinstance(kept.get(GOALS), dict):
+            st.session_state[GOALS] = Goals.from_dict(kept[GOALS])
+    except (TypeError, ValueError, KeyError):
+        pass
+
+
+def save() -> None:
+    """Keep the persisted keys (and the answers and goals) in the workspace folder."""
+    from optimizer.models.uploads.sessions import save_state
+
+    values = {key: st.session_state.get(key) for key in PERSISTED}
+    for key in (ANSWERS, GOALS):
+        value = st.session_state.get(key)
+        values[key] = value.to_dict() if value is not None else None
+    try:
+        save_state(st.session_state[SESSION_ID], values)
+    except (OSError, ValueError, TypeError):
+        pass   # a full disk never breaks a page; the next change tries again
 
 
 def _housekeeping(session_id: str, sweep: bool) -> None:
@@ -65,6 +124,8 @@ def get(key: str, default=None):
 
 def put(key: str, value) -> None:
     st.session_state[key] = value
+    if key in PERSISTED or key in (ANSWERS, GOALS):
+        save()
 
 
 def default_answers(data_kind: str = "labelled"):
@@ -102,7 +163,11 @@ def goals():
 
 def session_dir() -> Path:
     """This browser session's private folder under the workspace."""
-    sid = st.session_state.get(SESSION_ID) or uuid.uuid4().hex[:12]
+    sid = st.session_state.get(SESSION_ID)
+    if not sid:
+        from optimizer.models.uploads.sessions import new_workspace_token
+
+        sid = new_workspace_token()
     st.session_state[SESSION_ID] = sid
     return paths.workspace() / "sessions" / sid
 

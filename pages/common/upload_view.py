@@ -25,7 +25,7 @@ from optimizer.models.uploads import (
 
 from . import layout, state
 
-UPLOAD = "upload_manifest"   # session-state key: the checked upload this session uses
+UPLOAD = state.UPLOAD          # session-state key: the checked upload this session uses
 PIXEL_LABELS = {"0-1": "0 to 1", "0-255": "0 to 255", "-1-1": "-1 to 1"}
 NO_LABEL = "(no label column: unlabelled samples)"
 
@@ -134,7 +134,7 @@ def show_summary(upload) -> None:
     shape = lambda spec: " × ".join("any" if d is None else str(d) for d in spec["shape"][1:])  # noqa: E731
     kinds = {"tf_keras": "tf_keras (Keras 2) model", "keras3": "Keras 3 model",
              "saved-model": "SavedModel", "tflite": "float .tflite"}
-    st.success(f"**{upload.title}** checked: {kinds.get(upload.flavor, upload.flavor)}, input "
+    st.success(f"**{layout.plain(upload.title)}** checked: {kinds.get(upload.flavor, upload.flavor)}, input "
                f"{', '.join(shape(s) for s in sig['inputs'])} → output "
                f"{', '.join(shape(s) for s in sig['outputs'])}. It is now the model of this "
                f"session.", icon=":material/verified:")
@@ -143,7 +143,7 @@ def show_summary(upload) -> None:
     if kind:
         counts = _counts(validation.get("samples"))
         st.info(f"**What data do you have?** → *{DATA_LABELS[DataNeed(kind)]}*: decided by "
-                f"your upload ({upload.data_title}: {counts}). The next page starts from this "
+                f"your upload ({layout.plain(upload.data_title)}: {counts}). The next page starts from this "
                 f"answer. Results report **{validation.get('metric')}**.",
                 icon=":material/dataset:")
     bridge = upload.bridge or {}
@@ -152,12 +152,14 @@ def show_summary(upload) -> None:
                    f"{bridge['max_abs_diff']:.3g} on {bridge['samples']} random inputs "
                    f"(allowed {bridge['tolerance']:.2g}).")
     if upload.retrain_blocker:
-        st.warning(f"**QAT, pruning and clustering do not apply:** {upload.retrain_blocker}.",
+        st.warning(f"**QAT, pruning and clustering do not apply:** "
+                   f"{layout.plain(upload.retrain_blocker)}.",
                    icon=":material/block:")
     for line in upload.warnings:
-        st.warning(line, icon=":material/warning:")
+        st.warning(layout.plain(line), icon=":material/warning:")
     with st.expander("Everything the check noted"):
-        st.markdown("\n".join(f"- {line}" for line in upload.notes) or "Nothing to note.")
+        st.markdown("\n".join(f"- {layout.plain(line)}" for line in upload.notes)
+                    or "Nothing to note.")
         if upload.layers:
             st.dataframe([{"Layer": r.get("name"), "Type": r.get("type"),
                            "Parameters": r.get("params")} for r in upload.layers],

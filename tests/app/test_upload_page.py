@@ -34,7 +34,10 @@ def _upload_app(sid: str):
 
 
 def _listing(root: Path) -> set:
-    return {str(p.relative_to(root)) for p in root.rglob("*")}
+    """Every path under the workspace but the server's slot queue (an upload check waits
+    its turn there: optimizer.queueing), which is no upload's content."""
+    return {str(p.relative_to(root)) for p in root.rglob("*")
+            if not str(p.relative_to(root)).startswith("slots")}
 
 
 def _good_npz(folder: Path) -> Path:

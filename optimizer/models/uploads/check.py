@@ -17,6 +17,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from optimizer import queueing
 from optimizer.models.uploads import errors
 from optimizer.models.uploads.errors import ProbeFailed, UploadError
 from optimizer.models.uploads.limits import ENV, Limits, limits
@@ -26,6 +27,10 @@ from optimizer.models.uploads.raw_data import DataOptions
 _KINDS = {cls.kind: cls for cls in (errors.UploadError, errors.TooLarge, errors.UnsafeArchive,
                                     errors.UnsafeModel, errors.UnreadableFile,
                                     errors.DataMismatch, errors.ProbeFailed)}
+
+
+#: The slot pool of upload checks (``OPTIMIZER_MAX_CHECKS`` at once, default 1).
+CHECK_POOL = "check"
 
 
 def check_command(model, data, workdir, options: DataOptions | None = None) -> list[str]:
@@ -59,9 +64,13 @@ def run_check(model: Path | str, data: Path | str | None, workdir: Path | str,
     env = {**child_env(), "TMPDIR": str(tmp), "KERAS_HOME": str(tmp / "keras"),
            "MPLCONFIGDIR": str(tmp / "mpl")}
     try:
-        proc = subprocess.run(check_command(model, data, workdir, options), capture_output=True,
-                              text=True, env=env, timeout=float(lim.probe_timeout_s),
-                              stdin=subprocess.DEVNULL, cwd=workdir)
+        # A bounded pool, first come first served: three big uploads at once must not load
+        # three TensorFlows (memory grew to 4.4 GB); the timeout starts once the check runs.
+        with queueing.slot(CHECK_POOL, int(lim.max_checks)):
+            proc = subprocess.run(check_command(model, data, workdir, options),
+                                  capture_output=True, text=True, env=env,
+                                  timeout=float(lim.probe_timeout_s),
+                                  stdin=subprocess.DEVNULL, cwd=workdir)
     except subprocess.TimeoutExpired:
         raise ProbeFailed(f"checking the upload took over {lim.probe_timeout_s:g} s and was "
                           f"stopped; upload a smaller model or raise "

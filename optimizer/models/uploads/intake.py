@@ -41,7 +41,21 @@ def accept_upload(session_id: str, model: tuple, data: tuple | None,
         for older in (folder.parent.iterdir() if folder.parent.is_dir() else []):
             if older.is_dir() and older != folder:
                 sessions.remove_upload(older)
+    _index(session_id, folder, upload)
     return upload
+
+
+def _index(session_id: str, folder: Path, upload: PreparedUpload) -> None:
+    """Add the upload to the workspace's history (by the user's file name); the history is an
+    index the folders can rebuild, so a database problem never refuses an upload."""
+    import sqlite3
+
+    from optimizer.artifacts import history
+
+    try:
+        history.record_upload(folder.name, session_id, upload.title, upload.sha256, folder)
+    except (ValueError, OSError, sqlite3.Error):
+        pass
 
 
 def current_upload(ref) -> PreparedUpload | None:

@@ -47,10 +47,11 @@ class Limits:
     max_array_mb: int = 2048
     probe_timeout_s: float = 300.0
     session_max_age_h: float = 24.0
+    max_checks: int = 1     # upload checks at once on the server (each loads TensorFlow)
 
     def __post_init__(self):
         for name in ("max_upload_mb", "max_extract_mb", "max_archive_files", "max_images",
-                     "max_image_pixels", "max_array_mb"):
+                     "max_image_pixels", "max_array_mb", "max_checks"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"limit {name} must be a positive whole number")
         for name in ("max_compression_ratio", "probe_timeout_s", "session_max_age_h"):
@@ -84,6 +85,7 @@ ENV = {
     "max_array_mb": "OPTIMIZER_MAX_ARRAY_MB",
     "probe_timeout_s": "OPTIMIZER_PROBE_TIMEOUT_S",
     "session_max_age_h": "OPTIMIZER_SESSION_MAX_AGE_H",
+    "max_checks": "OPTIMIZER_MAX_CHECKS",
 }
 STREAMLIT_UPLOAD_ENV = "STREAMLIT_SERVER_MAX_UPLOAD_SIZE"
 

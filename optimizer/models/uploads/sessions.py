@@ -15,13 +15,14 @@ resolved), so a crafted id or path can never delete anything else.
 from __future__ import annotations
 
 import re
+import secrets
 import shutil
 import time
 import uuid
 from pathlib import Path
 
 from optimizer import paths
-from optimizer.artifacts import store
+from optimizer.artifacts import space, store
 from optimizer.models.uploads.errors import TooLarge, UploadError
 from optimizer.models.uploads.limits import ENV, Limits, human_size, limits
 
@@ -49,6 +50,36 @@ def new_session_id() -> str:
     return uuid.uuid4().hex[:12]
 
 
+#: A workspace token in a link: 128 random bits, URL-safe (secrets.token_urlsafe(16)).
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{22,64}$")
+STATE_FILE = "state.json"
+
+
+def new_workspace_token() -> str:
+    """A fresh, unguessable workspace token (128 random bits) for a browser's ``?w=`` link."""
+    return secrets.token_urlsafe(16)
+
+
+def is_workspace_token(text) -> bool:
+    """True for a string shaped like ``new_workspace_token``'s (at least 128 bits' worth)."""
+    return isinstance(text, str) and bool(_TOKEN.match(text))
+
+
+def save_state(session_id: str, values: dict) -> None:
+    """Keep a workspace's small page state (model, answers, current run) in its folder, so a
+    reload, a new tab or a server restart brings it back."""
+    folder = session_dir(session_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    if store.read_json(folder / STATE_FILE) != values:
+        store.write_json_atomic(folder / STATE_FILE, values)
+
+
+def load_state(session_id: str) -> dict:
+    """What ``save_state`` kept ({} for a new workspace or an unreadable file)."""
+    data = store.read_json(session_dir(session_id) / STATE_FILE, default={})
+    return data if isinstance(data, dict) else {}
+
+
 def touch(session_id: str) -> Path:
     """Mark the session as active now (its folder is created if needed)."""
     folder = session_dir(session_id)
@@ -65,11 +96,20 @@ def new_upload_dir(session_id: str) -> Path:
     return folder
 
 
+#: Longest stored file name (the extension is always kept).
+MAX_NAME = 120
+
+
 def safe_filename(name: str, default: str = "upload") -> str:
     """A browser-supplied file name reduced to one safe path component (suffix kept)."""
     base = Path(str(name or "").replace("\\", "/")).name
     base = re.sub(r"[^A-Za-z0-9._-]+", "_", base).strip("._") or default
-    return base[:120]
+    if len(base) <= MAX_NAME:
+        return base
+    # Cut the stem, never the suffix: "<long>.h5" must still read as an .h5 file.
+    suffix = "".join(Path(base).suffixes[-2:])
+    suffix = suffix if len(suffix) <= 16 else Path(base).suffix[:16]
+    return base[:MAX_NAME - len(suffix)].rstrip("._") + suffix
 
 
 def save_upload(folder: Path | str, name: str, source, lim: Limits | None = None) -> Path:
@@ -81,6 +121,24 @@ def save_upload(folder: Path | str, name: str, source, lim: Limits | None = None
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / safe_filename(name)
     reader = _reader(source)
+    space.ensure_space(folder, lim.max_upload_bytes // 8 + space.MB, "an upload")
+    try:
+        written = _copy(reader, target, name, lim)
+    except FileExistsError:
+        raise
+    except OSError as exc:
+        target.unlink(missing_ok=True)
+        if space.is_no_space(exc):
+            raise space.NoSpace(space.no_space_message(folder, None, "an upload")) from None
+        raise
+    if written == 0:
+        target.unlink(missing_ok=True)
+        raise UploadError(f"{safe_filename(name)} is empty (0 bytes); upload the file again")
+    return target
+
+
+def _copy(reader, target: Path, name: str, lim: Limits) -> int:
+    """Stream ``reader`` into a new file ``target``, refusing more than the upload limit."""
     written = 0
     with open(target, "xb") as out:
         while True:
@@ -95,10 +153,7 @@ def save_upload(folder: Path | str, name: str, source, lim: Limits | None = None
                                f"limit ({human_size(written)} so far); upload a smaller file or "
                                f"raise {ENV['max_upload_mb']}")
             out.write(chunk)
-    if written == 0:
-        target.unlink(missing_ok=True)
-        raise UploadError(f"{safe_filename(name)} is empty (0 bytes); upload the file again")
-    return target
+    return written
 
 
 def _reader(source):

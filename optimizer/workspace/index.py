@@ -1,0 +1,255 @@
+"""The history index over run and search folders: record, list, rebuild, show, delete.
+
+Rows are built from a folder alone (``read_run`` / ``read_search``), so the database can be
+rebuilt at any time (``rebuild``); a row whose run is still going is re-read from its folder
+when listed. A folder's owner is the workspace token in its path
+(``<workspace>/sessions/<owner>/runs/<id>``); runs from the command line have none.
+"""
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+from optimizer import paths
+from optimizer.artifacts import history, store
+from optimizer.artifacts.events import EventType, read_events
+from optimizer.models.labels import model_label
+from optimizer.report.public import public_record
+from optimizer.runs.launch import read_run
+from optimizer.search.background import read_search
+from optimizer.search.runner import SEARCH
+
+#: The keys of ``python -m optimizer history --json`` rows (the issue's contract).
+PUBLIC_KEYS = ("id", "kind", "model", "techniques", "status", "queued_at", "started_at",
+               "finished_at", "cached", "best")
+#: Accuracy points a "best" result may lose (the app's default goal).
+BEST_MAX_DROP = 0.01
+
+
+def owner_of(folder: Path | str) -> str | None:
+    """The workspace token a folder belongs to, or None (outside ``<workspace>/sessions``)."""
+    try:
+        parts = Path(folder).resolve().relative_to(paths.workspace() / "sessions").parts
+    except ValueError:
+        return None
+    return parts[0] if parts else None
+
+
+def kind_of(folder: Path | str) -> str | None:
+    """"search", "run", or None for a folder that holds neither."""
+    folder = Path(folder)
+    if (folder / SEARCH).exists():
+        return "search"
+    if (folder / store.REQUEST).exists() or (folder / store.EVENTS).exists():
+        return "run"
+    return None
+
+
+def _times(folder: Path) -> tuple:
+    events = read_events(folder / store.EVENTS)
+    pid = store.read_pid(folder) or {}
+    queued = events[0]["t"] if events else pid.get("t")
+    started = next((e["t"] for e in events if e["type"] == EventType.RUN_STARTED.value), None)
+    finished = next((e["t"] for e in reversed(events)
+                     if e["type"] == EventType.RUN_FINISHED.value), None)
+    return queued, started, finished
+
+
+def best_of(results) -> dict | None:
+    """The smallest measured file within the default accuracy budget (else the smallest)."""
+    ok = [r for r in results if r.ok and r.technique != "float32" and r.gzip_bytes]
+    kept = [r for r in ok if r.accuracy_delta is None or r.accuracy_delta >= -BEST_MAX_DROP]
+    pick = min(kept or ok, key=lambda r: r.gzip_bytes, default=None)
+    if pick is None:
+        return None
+    base = next((r for r in results if r.technique == "float32" and r.ok), None)
+    ratio = round(base.gzip_bytes / pick.gzip_bytes, 2) if base and base.gzip_bytes else None
+    return {"technique": pick.technique, "gzip_bytes": pick.gzip_bytes, "x_smaller": ratio,
+            "accuracy": pick.accuracy, "accuracy_delta": pick.accuracy_delta,
+            "latency_ms_median": pick.latency_ms_median}
+
+
+def row_for(folder: Path | str) -> dict | None:
+    """The history row of a folder, read from its files (None if it holds no run)."""
+    folder = Path(folder).resolve()
+    kind = kind_of(folder)
+    if kind is None:
+        return None
+    queued, started, finished = _times(folder)
+    doc = store.read_json(folder / store.RESULTS)
+    doc = doc if isinstance(doc, dict) else {}
+    row = {"id": folder.name, "kind": kind, "owner": owner_of(folder), "folder": str(folder),
+           "queued_at": queued, "started_at": started, "finished_at": finished,
+           "cached": bool(doc.get("cached")), "cached_from": doc.get("cached_from"),
+           "cache_key": doc.get("cache_key")}
+    if kind == "run":
+        run = read_run(folder)
+        request = run.request
+        row.update(model=model_label(request.model if request else run.model),
+                   techniques=list(request.specs) if request else [],
+                   settings=list(request.settings) if request else [], status=run.status,
+                   best=best_of(run.results))
+    else:
+        search = read_search(folder)
+        trials = search.outcome.trials if search.outcome else []
+        best = search.outcome.trial(search.outcome.best) if search.outcome and \
+            search.outcome.best else None
+        row.update(model=model_label(search.request.model if search.request else search.model),
+                   techniques=[t.technique for t in trials],
+                   settings=list(search.request.settings) if search.request else [],
+                   status=search.status, best=best_of([*trials[:1], best]) if best else None)
+    return row
+
+
+def record(folder: Path | str, **fields) -> str:
+    """Index (or re-index) one folder and return its run id."""
+    row = row_for(folder)
+    if row is None:
+        raise ValueError(f"{Path(folder).name} holds no run or search")
+    return history.upsert_run({**row, **fields})
+
+
+def rebuild() -> int:
+    """Empty the database and index every run and search folder under the workspace, and any
+    other folder it held that still exists (command-line runs elsewhere). Returns the count."""
+    known = [Path(r["folder"]) for r in _safe_rows()]
+    history.clear()
+    sessions = paths.workspace() / "sessions"
+    found = {p.resolve() for pattern in ("*/runs/*", "*/searches/*")
+             for p in sessions.glob(pattern) if p.is_dir()}
+    found |= {p.resolve() for p in Path("out").glob("*") if p.is_dir()}  # the CLI's default
+    found |= {p for p in known if p.is_dir()}
+    count = 0
+    for folder in sorted(found):
+        if kind_of(folder) is not None:
+            record(folder)
+            count += 1
+    _rebuild_uploads(sessions)
+    return count
+
+
+def _rebuild_uploads(sessions: Path) -> None:
+    from optimizer.models.uploads.prepare import MANIFEST, PreparedUpload
+
+    for manifest in sessions.glob(f"*/uploads/*/{MANIFEST}"):
+        try:
+            upload = PreparedUpload.load(manifest)
+        except ValueError:
+            continue
+        folder = manifest.parent
+        history.record_upload(folder.name, folder.parent.parent.name, upload.title,
+                              upload.sha256, folder)
+
+
+def _safe_rows() -> list[dict]:
+    try:
+        return history.list_rows()
+    except ValueError:   # a damaged database: rebuild starts from the folders alone
+        history.db_path().unlink(missing_ok=True)
+        return []
+
+
+def runs(owner: str | None = None, any_owner: bool = True) -> list[dict]:
+    """History rows, newest first, with live runs re-read from their folders (a folder
+    deleted by hand, or swept with its idle session, drops its row)."""
+    rows = []
+    for row in history.list_rows(owner, any_owner=any_owner):
+        folder = Path(row["folder"])
+        if not folder.is_dir():
+            history.delete_run(row["id"])
+            continue
+        if row["status"] not in history.FINAL:
+            history.upsert_run({**row_for(folder), "id": row["id"]})
+            row = history.get_run(row["id"]) or row
+        rows.append(row)
+    return rows
+
+
+def public_row(row: dict) -> dict:
+    """A row as the CLI and downloads show it: the issue's keys, no folder or owner."""
+    return public_record({key: row.get(key) for key in PUBLIC_KEYS})
+
+
+def folder_of(run_id: str) -> Path | None:
+    """The folder of a run id (or of a folder path given instead), None if unknown."""
+    row = history.get_run(run_id)
+    if row is not None:
+        return Path(row["folder"])
+    path = Path(run_id)
+    return path.resolve() if path.is_dir() and kind_of(path) else None
+
+
+#: The ids a share link may name: the app's runs (time, then 128 random bits).
+_LINK_ID = re.compile(r"^\d{8}-\d{6}-[0-9a-f]{32}$")
+
+
+def shared_folder(run_id) -> Path | None:
+    """The folder a share link (``/results?run=<id>``) opens, read-only, or None.
+
+    Only an id from the history whose random part makes it unguessable opens anything;
+    never a path, never a command-line run (its id is a readable folder name).
+    """
+    if not isinstance(run_id, str) or not _LINK_ID.match(run_id):
+        return None
+    try:
+        row = history.get_run(run_id)
+    except ValueError:
+        return None
+    if row is None or row["owner"] is None:
+        return None
+    folder = Path(row["folder"])
+    return folder if folder.is_dir() else None
+
+
+def workspace_runs(owner: str) -> list[dict]:
+    """One workspace's runs and searches, newest first; folders the history does not know
+    yet (made before it existed, or while it was unwritable) are indexed on the way."""
+    sessions = paths.workspace() / "sessions" / owner
+    known = {r["folder"] for r in history.list_rows(owner)}
+    for pattern in ("runs/*", "searches/*"):
+        for folder in sessions.glob(pattern):
+            if str(folder.resolve()) not in known and kind_of(folder):
+                record(folder)
+    return runs(owner)
+
+
+def delete_run(run_id: str, owner: str | None) -> bool:
+    """Delete one run or search of ``owner``: its folder and its row. Refuses a live run and
+    another owner's run (``ValueError``); False if there is no such run."""
+    row = history.get_run(run_id)
+    if row is None:
+        return False
+    if row["owner"] != owner:
+        raise ValueError("this run belongs to another workspace; only its owner can delete it")
+    folder = Path(row["folder"])
+    if store.RunLock.is_held(folder):
+        raise ValueError("this run is still going; cancel it first, then delete it")
+    if folder.is_dir():
+        shutil.rmtree(folder)
+    history.delete_run(run_id)
+    return True
+
+
+def document(folder: Path | str, run_id: str | None = None) -> dict:
+    """A run's JSON as ``run --json`` printed it (``results.json``), rebuilt from the events
+    when that file is damaged; a search's ``outcome.json``. Carries ``run_id``."""
+    from optimizer.artifacts.recover import load_results
+    from optimizer.search.runner import OUTCOME
+
+    folder = Path(folder)
+    row = history.find_folder(folder.resolve())
+    run_id = (row or {}).get("id") or run_id or folder.name
+    if kind_of(folder) == "search":
+        doc = store.read_json(folder / OUTCOME)
+        return {**(doc if isinstance(doc, dict) else {"status": read_search(folder).status}),
+                "run_id": run_id}
+    doc = store.read_json(folder / store.RESULTS)
+    results, damaged = load_results(folder)
+    if isinstance(doc, dict) and not damaged:
+        return {**doc, "run_id": run_id}
+    run = read_run(folder)
+    base = doc if isinstance(doc, dict) else {}
+    return {**{k: v for k, v in base.items() if k != "results"}, "model": run.model,
+            "run_id": run_id, "status": run.status, "damaged": damaged or run.damaged,
+            "results": [r.to_dict() for r in run.results]}

@@ -1,0 +1,98 @@
+"""Links that survive a reload: the workspace token in the URL, share links, My runs, and
+damaged run folders on the Run and Results pages. Synthetic run folders, no TensorFlow."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from app_helpers import goto, new_app
+from run_folders import make_run
+
+from optimizer import new_run_id, paths
+from optimizer.workspace import index
+
+
+def _token_run(token: str, **kw) -> Path:
+    folder = make_run(paths.workspace() / "sessions" / token / "runs" / new_run_id(), **kw)
+    index.record(folder)
+    return folder
+
+
+def _texts(at) -> str:
+    parts = [m.value for m in at.markdown] + [i.value for i in at.info]
+    parts += [w.value for w in at.warning] + [e.value for e in at.error]
+    return re.sub(r"\\(.)", r"\1", "\n".join(str(p) for p in parts))   # as rendered
+
+
+def test_a_reload_brings_the_workspace_back():
+    first = new_app()
+    first.run()
+    token = first.query_params["w"][0] if isinstance(first.query_params["w"], list) \
+        else first.query_params["w"]
+    assert len(token) >= 22                                     # 128 random bits
+    folder = _token_run(token)
+    first.session_state["run_dir"] = str(folder)
+    first.session_state["run_specs"] = ["float16"]
+    goto(first, "pages/results.py")                            # a page view saves the state
+    reloaded = new_app()
+    reloaded.query_params["w"] = token                          # F5: the same URL
+    goto(reloaded, "pages/results.py")
+    assert not reloaded.exception
+    assert reloaded.session_state["session_id"] == token
+    assert reloaded.session_state["run_dir"] == str(folder)
+    assert reloaded.session_state["run_specs"] == ["float16"]
+    assert [m.value for m in reloaded.metric][0] == "digits-cnn"
+
+
+def test_a_made_up_token_gets_a_fresh_workspace():
+    at = new_app()
+    at.query_params["w"] = "short"
+    at.run()
+    assert at.session_state["session_id"] != "short"
+
+
+def test_a_share_link_opens_the_run_read_only_anywhere():
+    folder = _token_run("owner-token-aaaaaaaaaaaaaaaaaaaa")
+    at = new_app()
+    at.query_params["run"] = folder.name
+    goto(at, "pages/results.py")
+    assert not at.exception
+    assert "A shared run" in _texts(at)
+    assert [m.value for m in at.metric][0] == "digits-cnn"
+    guessed = new_app()
+    guessed.query_params["run"] = "../" + folder.name
+    goto(guessed, "pages/results.py")
+    assert "does not open a run" in _texts(guessed) and "No results yet" in _texts(guessed)
+
+
+def test_damaged_files_are_named_and_break_nothing():
+    token = "damaged-token-aaaaaaaaaaaaaaaa"
+    good = _token_run(token)
+    bad = _token_run(token)
+    (bad / "results.json").write_text("[1, 2]")
+    for page in ("pages/run.py", "pages/results.py"):
+        at = new_app(session_id=token, run_dir=str(bad))
+        goto(at, page)
+        assert not at.exception, (page, at.exception)
+        assert "this run's files are damaged: results.json holds a list" in _texts(at)
+    at = new_app(session_id=token, run_dir=str(good))
+    goto(at, "pages/results.py")
+    assert not at.exception and "damaged" not in _texts(at)
+
+
+def test_my_runs_lists_compares_and_deletes():
+    token = "my-runs-token-aaaaaaaaaaaaaaaa"
+    first, second = _token_run(token), _token_run(token)
+    at = new_app(session_id=token)
+    goto(at, "pages/my_runs.py")
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert set(table["Run id"]) == {first.name, second.name}
+    assert set(table["Best result"]) == {"float16 · 2.0x smaller"}
+    assert len(at.get("plotly_chart")) == 1                   # the two runs compared
+    assert f"/results?run={at.selectbox[0].value}" in [c.value for c in at.code]
+    at.checkbox[0].check().run()
+    [b for b in at.button if b.label == "Delete"][0].click().run()
+    assert not at.exception
+    remaining = at.dataframe[0].value
+    assert len(remaining) == 1 and not (first.exists() and second.exists())
