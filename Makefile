@@ -12,6 +12,10 @@ ADDRESS ?= 127.0.0.1
 SERVER_NAME ?= $(shell hostname -f 2>/dev/null || hostname)
 CHROMIUM ?= /usr/bin/chromium
 PYTEST_ARGS ?=
+# Test processes in parallel (pytest-xdist). Most of a test's time is a single-threaded
+# TensorFlow import or a small model's training in a child process, so three workers keep two
+# cores busy; --dist loadscope keeps a module's (or class's) shared fixtures on one worker.
+TEST_WORKERS ?= 3
 
 .PHONY: setup setup-npu run run-shared test test-fast lint chromium bench clean
 
@@ -48,11 +52,11 @@ chromium:
 	@$(CHROMIUM) --version
 
 test: setup chromium lint
-	CHROMIUM_PATH=$(CHROMIUM) $(PY) -m pytest tests $(PYTEST_ARGS)
+	CHROMIUM_PATH=$(CHROMIUM) $(PY) -m pytest tests -n $(TEST_WORKERS) --dist loadscope $(PYTEST_ARGS)
 
 # The inner loop: everything but the slow (TensorFlow) and browser tests, in a couple of minutes.
 test-fast: setup
-	$(PY) -m pytest tests -m "not slow and not browser" $(PYTEST_ARGS)
+	$(PY) -m pytest tests -m "not slow and not browser" -n 2 --dist loadscope $(PYTEST_ARGS)
 
 lint: setup
 	$(PY) -m ruff check .
