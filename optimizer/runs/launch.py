@@ -151,12 +151,14 @@ class RunState:
         return next((r for r in self.results if r.technique == spec), None)
 
 
-def start_run(request: RunRequest, run_dir: Path | str) -> Path:
+def start_run(request: RunRequest, run_dir: Path | str, context: dict | None = None) -> Path:
     """Start a run in the background and return its folder at once.
 
     Writes ``request.json`` and ``pid``, then spawns ``python -m optimizer run ...`` in a new
     process group (so neither a Streamlit rerun nor the app's exit stops it) with its output in
-    ``run.log``. Raises ``ValueError`` for an unknown model or a folder that already holds a run.
+    ``run.log``. ``context`` (``{"answers": .., "goals": ..}`` as dicts) goes to
+    ``context.json`` for the run's insights. Raises ``ValueError`` for an unknown model or a
+    folder that already holds a run.
     """
     from optimizer.models.resolve import resolve_model
 
@@ -169,6 +171,8 @@ def start_run(request: RunRequest, run_dir: Path | str) -> Path:
                          data=bundle.data, settings=request.settings)
     run_dir.mkdir(parents=True, exist_ok=True)
     store.write_json_atomic(run_dir / store.REQUEST, request.to_dict())
+    if context:
+        store.write_context(run_dir, context.get("answers"), context.get("goals"))
     command = [sys.executable, "-m", "optimizer", "run", *request.to_cli_args(),
                "--out", str(run_dir), "--events", str(run_dir / store.EVENTS),
                "--json", str(run_dir / store.RESULTS)]
