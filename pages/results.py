@@ -9,12 +9,14 @@ from optimizer.report import (
     accuracy_budget,
     accuracy_latency_figure,
     accuracy_size_figure,
+    agreement,
     goal_checks,
     insights_for,
     published_table,
-    result_insights,
+    recommended_of,
     results_table,
     size_bars_figure,
+    stored_insights,
 )
 from pages.common import downloads, layout, nav, runs, state
 from pages.common.table import COLUMN_CONFIG
@@ -45,10 +47,11 @@ goals = state.goals()
 frame = results_frame(run.results)
 checks = goal_checks(run.results, goals)
 budget = accuracy_budget(run.results, goals)
-notes = result_insights(run.results)
+notes = stored_insights(run.run_dir, run.results)
+recommended = recommended_of(run.run_dir)
 
 met = [t for t, c in checks.items() if c.met]
-cols = st.columns(4)
+cols = st.columns([2, 1, 1, 1])
 cols[0].metric("Model", run.model or "?", border=True)
 cols[1].metric("Techniques measured", f"{int((frame['status'] == 'ok').sum())} of {len(frame)}",
                border=True)
@@ -58,6 +61,15 @@ cols[2].metric("Meet all your goals", f"{len(met)} of {len(checks)}", border=Tru
 cols[3].metric("Run time", f"{run.elapsed_s:.0f} s", border=True)
 for note in insights_for(notes, None):
     st.caption(note.text)
+if recommended and run.result(recommended) is not None:
+    agreed, against = agreement(notes, recommended)
+    if agreed:
+        st.success(f"The measurements agreed with the guide's recommendation, `{recommended}`: "
+                   "nothing measured contradicts it.", icon=":material/thumb_up:")
+    else:
+        st.warning(f"**The measurements disagree with the guide's recommendation, "
+                   f"`{recommended}`.**\n\n" + "\n\n".join(n.message for n in against),
+                   icon=":material/rule:")
 
 layout.section("Results against the float32 baseline",
                "Δ is the change in percentage points; x smaller = baseline bytes / these bytes; "

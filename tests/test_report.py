@@ -151,7 +151,10 @@ def test_results_table_columns_units_and_goal_cells(frame, results):
     assert row.loc["pruning", "Sparsity (%)"] == pytest.approx(50.0)
     assert row.loc["float32", "I/O dtypes"] == "float32 → float32"
     assert row.loc["qat", "Note"].startswith("QAT needs")
-    assert row.loc["int16x8", "Latency p10–p90 (ms)"] == "0.198–0.242"
+    assert row.loc["int16x8", "Latency p10–p90"] == "0.198–0.242 ms"
+    assert row.loc["dynamic_range", "Latency median"] == "6.00 µs"
+    assert list(t.columns[:len(table.KEY_COLUMNS)]) == [
+        c.replace("Accuracy", "Accuracy (%)") for c in table.KEY_COLUMNS]
 
 
 # --- goals -----------------------------------------------------------------------------------

@@ -326,3 +326,10 @@ def stored_insights(run_dir, results=None) -> list[Insight]:
     if results is None:
         results = [Result.from_dict(r) for r in doc.get("results", []) if isinstance(r, dict)]
     return run_insights(results, *context_of(run_dir))
+
+
+def recommended_of(run_dir) -> str | None:
+    """The spec the guide recommended for the situation a run was made for (None when the run
+    has no ``context.json``, e.g. started from the command line)."""
+    answers, _ = context_of(run_dir)
+    return _recommended_spec(answers)

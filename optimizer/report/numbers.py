@@ -98,3 +98,8 @@ def ratio(value) -> str:
     """A factor such as "3.42x"."""
     value = _finite(value)
     return "–" if value is None else f"{sig(value)}x"
+
+
+#: The names the package exports (``optimizer.report.fmt_ms`` / ``fmt_sig``).
+fmt_ms = ms
+fmt_sig = sig

@@ -45,7 +45,8 @@ def launch(specs: list[str]) -> Path:
     request = RunRequest(model=state.get(state.MODEL), techniques=techniques,
                          data=state.get(state.DATA))
     run_id = time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:6]
-    run_dir = start_run(request, state.runs_dir() / run_id)
+    context = {"answers": state.answers().to_dict(), "goals": state.goals().to_dict()}
+    run_dir = start_run(request, state.runs_dir() / run_id, context=context)
     state.put(state.RUN_DIR, str(run_dir))
     return run_dir
 
