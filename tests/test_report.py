@@ -115,7 +115,11 @@ def test_accuracy_latency_figure_has_asymmetric_spread_and_log_axis(frame):
     assert point.error_x.array[0] == pytest.approx(0.011)
     assert point.error_x.arrayminus[0] == pytest.approx(0.005)
     assert fig.layout.xaxis.type == "log"       # int16x8 is 20x slower than the rest
-    assert "ms" in fig.layout.xaxis.title.text
+    assert "Latency" in fig.layout.xaxis.title.text
+    # ticks carry their unit and read 1-2-5 (not plotly's "2 5 1 2 5"); µs below 0.1 ms
+    assert list(fig.layout.xaxis.ticktext) == ["5 µs", "10 µs", "20 µs", "50 µs", "0.1 ms",
+                                               "0.2 ms"]
+    assert list(fig.layout.xaxis.tickvals) == pytest.approx([0.005, 0.01, 0.02, 0.05, 0.1, 0.2])
 
 
 def test_size_bars_show_raw_and_gzip_with_factors(frame):

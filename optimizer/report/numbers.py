@@ -103,3 +103,32 @@ def ratio(value) -> str:
 #: The names the package exports (``optimizer.report.fmt_ms`` / ``fmt_sig``).
 fmt_ms = ms
 fmt_sig = sig
+
+
+def tick_ms(value) -> str:
+    """A short axis label for a latency tick: 0.2 -> "0.2 ms", 0.005 -> "5 µs", 2 -> "2 ms"."""
+    if float(value) == 0:
+        return "0"
+    unit, scale = latency_unit(value)
+    return f"{float(value) * scale:g} {unit}"
+
+
+def latency_ticks(low: float, high: float, log: bool) -> tuple[list[float], list[str]]:
+    """Tick values and labels (each with its unit) for a latency axis from ``low`` to ``high``
+    ms: 1-2-5 steps on a log axis (0.1, 0.2, 0.5, 1, 2 ms), about five even steps otherwise."""
+    if not (math.isfinite(low) and math.isfinite(high)) or high <= 0:
+        return [], []
+    if log:
+        low = max(low, high * 1e-6)
+        values = [m * 10.0 ** e for e in range(math.floor(math.log10(low)) - 1,
+                                               math.ceil(math.log10(high)) + 1)
+                  for m in (1, 2, 5)]
+        values = [v for v in values if low <= v <= high]
+    else:
+        raw = (high - max(low, 0.0)) / 5 or high
+        power = 10.0 ** math.floor(math.log10(raw))
+        step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+        values = [i * step for i in range(int(max(low, 0.0) // step), int(high // step) + 1)]
+        values = [v for v in values if max(low, 0.0) <= v <= high]
+    values = [float(f"{v:.6g}") for v in values]
+    return values, [tick_ms(v) for v in values]

@@ -12,7 +12,7 @@ import math
 import plotly.graph_objects as go
 
 from optimizer.guide.goals import Goals
-from optimizer.report import style
+from optimizer.report import numbers, style
 from optimizer.report.charts import budget_line, empty_figure, point_labels
 from optimizer.report.judge import accuracy_budget
 from optimizer.search.candidates import trial_spec
@@ -61,8 +61,8 @@ def trials_figure(outcome):
                                 first=("float32", outcome.best or ""))
     for r, x, y, text, side in zip(rows, xs, ys, texts, sides):
         best, on_front = r.technique == outcome.best, r.technique in outcome.pareto
-        latency = (f"{r.latency_ms_median:.3f} ms" if _ok(r.latency_ms_median)
-                   else "not measured")
+        latency = numbers.ms(r.latency_ms_median) if _ok(r.latency_ms_median) \
+            else "not measured"
         fig.add_trace(go.Scatter(
             x=[x], y=[y], mode="markers+text", text=[text], textposition=side,
             textfont={"size": style.FONT_SIZE - 3},
