@@ -11,8 +11,8 @@ import importlib
 import sys
 
 # Subcommand modules, in the order `--help` lists them.
-COMMANDS = ("models", "techniques", "recommend", "run", "check", "search", "inspect", "bench",
-            "worker")
+COMMANDS = ("models", "techniques", "recommend", "run", "report", "check", "search", "inspect",
+            "bench", "worker")
 
 
 class UsageError(Exception):

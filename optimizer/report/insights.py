@@ -103,7 +103,8 @@ def _latency(r: Result, base: Result, spec) -> list[Insight]:
         context = (" The guide: float16 stores the weights as float16 and executes in float32, "
                    "so its speed-up is on GPU delegates.")
     if r.latency_kernels and r.latency_kernels != base.latency_kernels:
-        context += f" It ran on {r.latency_kernels} kernels, float32 on {base.latency_kernels}."
+        context += (f" Kernels: {r.latency_kernels} ({base.technique}: "
+                    f"{base.latency_kernels}).")
     if mine[1] < theirs[0]:
         return [Insight("faster", r.technique, (
             f"{r.technique} is faster than {base.technique} here: {figures}, "
@@ -170,9 +171,14 @@ def _contradictions(claimed: Result, rows: list[Result], base: Result, answers, 
     others = [r for r in rows if r.ok and r.technique not in (_BASE, claimed.technique)]
     spec = _spec(claimed.technique)
     info = TECHNIQUES.get(spec.base if spec else None)
-    who = (f"The guide recommended {claimed.technique}" if recommended else
-           f"The guide's table says {info.title if info else claimed.technique} has the "
-           f"'{info.guide_accuracy if info else 'smallest accuracy loss'}'; for {claimed.technique}")
+    if recommended:
+        who = f"The guide recommended {claimed.technique}"
+        subject = "it"
+    else:
+        title = info.title if info else claimed.technique
+        claim = info.guide_accuracy if info else "Smallest accuracy loss"
+        who = f"The guide's table gives {title} the '{claim}'"
+        subject = claimed.technique
     notes = []
     mine, metric = _gain(claimed), claimed.metric
     rivals = [r for r in others if _gain(r) is not None]
@@ -182,10 +188,10 @@ def _contradictions(claimed: Result, rows: list[Result], base: Result, answers, 
             pool = rivals + [claimed]
             fav, meets = _favoured(pool, base, goals,
                                    lambda r: (_gain(r), -(r.size_bytes or math.inf)))
-            claim = (f" ({info.guide_accuracy.lower()}, says the guide's table)"
-                     if recommended and info else "")
+            because = (f" ({info.guide_accuracy.lower()}, says the guide's table)"
+                       if recommended and info else "")
             notes.append(Insight("guide_contradicted", claimed.technique, (
-                f"{who}{claim}, but it lost more accuracy than {best.technique}: "
+                f"{who}{because}, but {subject} lost more accuracy than {best.technique}: "
                 f"{numbers.points(claimed.accuracy_delta, metric)} vs "
                 f"{numbers.points(best.accuracy_delta, metric)} against float32."
                 + _favour_text(fav, meets, goals, "accuracy")), best.technique, "warning"))
