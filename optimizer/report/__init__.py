@@ -25,6 +25,8 @@ _LAZY = {
     "fmt_ms": "optimizer.report.numbers",
     "fmt_sig": "optimizer.report.numbers",
     "results_table": "optimizer.report.table",
+    "key_table": "optimizer.report.table",
+    "report_html": "optimizer.report.handover",
     "pareto_front": "optimizer.report.pareto",
     "technique_color": "optimizer.report.style",
     "published_table": "optimizer.report.published",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import time
 from pathlib import Path
 
@@ -37,8 +38,17 @@ pre{background:#f3f4f6;padding:10px;overflow-x:auto;font-size:13px}
 """
 
 
+_PATH = re.compile(r"(?<![\w.])/(?:[\w.+-]+/)+[\w.+-]*")
+
+
+def scrub_paths(text: str) -> str:
+    """``text`` with absolute paths cut to their last part ("log: /srv/x/job.log" -> "log:
+    job.log"): a report handed to others names no folder of this server."""
+    return _PATH.sub(lambda m: Path(m.group(0)).name or "…", text)
+
+
 def _e(value) -> str:
-    return html.escape("" if value is None else str(value))
+    return html.escape(scrub_paths("" if value is None else str(value)))
 
 
 def _public_model(ref: str | None) -> str:

@@ -91,3 +91,26 @@ def results_table(frame, checks: dict | None = None):
         })
     table = pd.DataFrame(rows, columns=list(COLUMNS))
     return table.rename(columns={"Accuracy": metric_title})
+
+
+#: Short titles of the key columns in the compact table (it wraps instead of scrolling).
+_KEY_TITLES = {"Δ vs float32 (points)": "Δ (points)", "Size (kB)": "Size",
+               "Size: x smaller": "x smaller", "Latency median": "Latency",
+               "Latency p10–p90": "p10–p90"}
+
+
+def key_table(frame, checks: dict | None = None):
+    """The key columns only, as text in the shared number format, for a table that must fit
+    a projector (1280 px) or a phone (390 px) without scrolling sideways."""
+    from optimizer.report import numbers
+
+    full = results_table(frame, checks)
+    metric_title, _ = metric_header(frame)
+    out = full[[metric_title if c == "Accuracy" else c for c in KEY_COLUMNS]].copy()
+    out[metric_title] = out[metric_title].map(lambda v: "" if _num(v) is None else numbers.sig(v))
+    out["Δ vs float32 (points)"] = out["Δ vs float32 (points)"].map(
+        lambda v: "" if _num(v) is None else numbers.signed(v))
+    out["Size (kB)"] = [numbers.size(b) if _num(b) is not None else "" for b in frame["size_bytes"]]
+    out["Size: x smaller"] = out["Size: x smaller"].map(
+        lambda v: "" if _num(v) is None else numbers.ratio(v))
+    return out.rename(columns=_KEY_TITLES)

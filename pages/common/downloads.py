@@ -6,7 +6,7 @@ from functools import partial
 import streamlit as st
 
 from optimizer import Settings, get_demo, parse_spec
-from optimizer.report import results_csv, safe_name, technique_zip
+from optimizer.report import report_html, results_csv, safe_name, technique_zip
 
 from . import layout, state
 
@@ -32,6 +32,10 @@ def reproduce_text(technique: str, model: str, settings_pairs=()) -> str:
                             _finetune_defaults(model))
 
 
+def _report(run_dir) -> bytes:
+    return report_html(run_dir).encode("utf-8")
+
+
 def render(run, frame) -> None:
     """Download buttons for one run: per-technique zips, results CSV and reproduce script.
 
@@ -51,6 +55,12 @@ def render(run, frame) -> None:
                 icon=":material/download:", width="stretch")
     left, right = st.columns([1, 2], gap="large")
     with left:
+        st.download_button("Download report", data=partial(_report, run.run_dir),
+                           help="One HTML file that opens offline: answers, recommendation, "
+                                "results, charts (PNG export), insights, how it was measured",
+                           file_name=f"{safe_name(model)}-report.html", mime="text/html",
+                           key="dl_report", on_click="ignore", icon=":material/summarize:",
+                           type="primary")
         st.download_button("Results table (CSV)", data=results_csv(frame),
                            file_name=f"{safe_name(model)}-results.csv", mime="text/csv",
                            key="dl_csv", on_click="ignore", icon=":material/table:")

@@ -40,6 +40,11 @@ def test_results_page_shows_the_json_insights_and_the_disagreement():
                                                                 "not_meaningful"))
     table = at.dataframe[0].value.set_index("Technique")
     assert table.loc["integer", "Latency median"] == "1.20 µs"
+    key = at.table[0].value                      # the compact key columns, as text
+    assert list(key.columns) == ["Goals", "Accuracy (%)", "Δ (points)", "Size", "x smaller",
+                                 "Latency", "p10–p90"]
+    assert key.loc["qat", "Δ (points)"] == "-0.440" and key.loc["qat", "Size"] == "31.0 kB"
+    assert any(b.label == "Download report" for b in at.get("download_button"))
 
 
 def test_recommendation_page_says_what_the_measurements_showed():
