@@ -45,4 +45,7 @@ def status_line(run_state) -> str:
     if run_state.status == "queued" and run_state.queue_message:
         label = "Queued: " + run_state.queue_message
     model = f"{run_state.model} · " if run_state.model else ""
-    return f"{model}{label} · {run_state.elapsed_s:.0f} s · {done} of {total} techniques done"
+    left = getattr(run_state, "seconds_left", None)
+    estimate = f" · about {left:.0f} s left (estimate)" if left is not None else ""
+    return (f"{model}{label} · {run_state.elapsed_s:.0f} s · {done} of {total} techniques done"
+            f"{estimate}")
