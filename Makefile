@@ -20,7 +20,8 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 
 run: setup
 	$(PY) -m streamlit run app.py --server.headless true --server.port $(PORT) \
-	    --server.address $(ADDRESS) --browser.gatherUsageStats false
+	    --server.address $(ADDRESS) --browser.gatherUsageStats false \
+	    --server.fileWatcherType none
 
 # Debian's chromium drives the real-browser tests; never `playwright install` (no CDN here).
 chromium:

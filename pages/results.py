@@ -54,9 +54,9 @@ recommended = recommended_of(run.run_dir)
 met = [t for t, c in checks.items() if c.met]
 cols = st.columns([2, 1, 1, 1])
 cols[0].metric("Model", run.model or "?", border=True)
-cols[1].metric("Techniques measured", f"{int((frame['status'] == 'ok').sum())} of {len(frame)}",
+cols[1].metric("Measured", f"{int((frame['status'] == 'ok').sum())} of {len(frame)}",
                border=True)
-cols[2].metric("Meet all your goals", f"{len(met)} of {len(checks)}", border=True,
+cols[2].metric("Meet your goals", f"{len(met)} of {len(checks)}", border=True,
                help="The goals set on Your situation: the accuracy budget, and the size and "
                     "latency targets if you set them.")
 cols[3].metric("Run time", f"{run.elapsed_s:.0f} s", border=True)

@@ -34,6 +34,8 @@ _LAZY = {
     "results_csv": "optimizer.report.downloads",
     "technique_zip": "optimizer.report.downloads",
     "safe_name": "optimizer.report.downloads",
+    "rebuilt_keras_model": "optimizer.report.downloads",
+    "REBUILT_NAME": "optimizer.report.downloads",
     # the goal-driven search and its per-layer int8 repair
     "trials_figure": "optimizer.report.search_charts",
     "trials_table": "optimizer.report.search_charts",

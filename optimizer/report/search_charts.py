@@ -53,7 +53,8 @@ def trials_figure(outcome):
     budget = accuracy_budget(rows, _goals(outcome))
     low = min(ys + ([budget * scale] if budget is not None else []))
     high = max(ys + ([budget * scale] if budget is not None else []))
-    pad = max((high - low) * 0.15, 0.5)
+    # room above the top point for its label and the "best" arrow (issue 13, 10)
+    pad = max((high - low) * 0.25, 0.8)
     y_range = (low - pad, high + pad)
     fig = go.Figure()
     texts, sides = point_labels(xs, ys, [r.technique for r in rows],
@@ -82,7 +83,7 @@ def trials_figure(outcome):
     budget_line(fig, budget, scale, "%" if scale == 100.0 else "", higher)
     style.apply_layout(fig, title, f"{axis} ({unit})", label)
     # no line through the front: it is a front over three axes, drawn here on two
-    fig.update_layout(showlegend=False, title={"subtitle": {"text": (
+    fig.update_layout(showlegend=False, margin={"t": 110}, title={"subtitle": {"text": (
         "Arrow: the best trial (smallest meeting every goal) · green outline: Pareto front "
         "over accuracy, size and latency")}})
     fig.update_yaxes(range=list(y_range))

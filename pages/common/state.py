@@ -27,6 +27,7 @@ RUN_SPECS = "run_specs"        # list[str] picked on the Recommendation page, No
 RUN_DIR = "run_dir"            # str path of the run this session is looking at
 SIZE_VIEW = "size_view"        # "gzip" or "raw" on the Results page
 SEARCH_DIR = "search_dir"      # str path of the search this session is looking at
+LAYERS_NEWEST = "layers_newest"   # the newest per-layer report seen (its folder) on Layers
 
 
 def init() -> None:

@@ -1,0 +1,57 @@
+"""Projector and phone checks for the browser tests: screenshot a page at 1280x720 and 390x844
+and assert that the results table's key columns fit without scrolling sideways."""
+from __future__ import annotations
+
+import re
+
+from browser_helpers import screenshot, wait_for_app
+from playwright.sync_api import expect
+
+#: (name, width, height): a projector and a phone.
+VIEWPORTS = (("projector", 1280, 720), ("phone", 390, 844))
+
+_SCROLLERS = """el => [el, ...el.querySelectorAll('*')]
+  .filter(e => e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX !== 'visible')
+  .map(e => `${e.tagName}.${e.className}: ${e.scrollWidth} > ${e.clientWidth}`)"""
+
+
+def key_columns_fit(page) -> None:
+    """The Results page's key-column table scrolls nowhere and ends inside the viewport."""
+    table = page.get_by_test_id("stTable").first
+    expect(table).to_be_visible()
+    expect(table).to_contain_text("Latency")
+    assert table.evaluate(_SCROLLERS) == []
+    box = table.bounding_box()
+    assert box["x"] + box["width"] <= page.viewport_size["width"] + 1, box
+    main = page.get_by_test_id("stMain")
+    assert main.evaluate("el => el.scrollWidth <= el.clientWidth + 1")
+
+
+def open_page(page, title: str) -> None:
+    """Open a page through the sidebar (keeps the session); on a phone the sidebar is a
+    drawer, so open it first."""
+    if page.viewport_size["width"] < 768:      # the sidebar is a collapsed drawer there
+        opener = page.get_by_test_id("stExpandSidebarButton")
+        expect(opener).to_be_visible()
+        opener.click()
+        page.wait_for_timeout(600)
+    page.get_by_test_id("stSidebarNavLink").filter(has_text=title).click()
+    wait_for_app(page)
+    expect(page.get_by_test_id("stHeading").filter(
+        has_text=re.compile(f"^{re.escape(title)}$"))).to_be_visible()
+
+
+def check_viewports(page) -> None:
+    """Screenshot Recommendation and Results at each viewport; the key columns must fit."""
+    original = page.viewport_size
+    for name, width, height in VIEWPORTS:
+        page.set_viewport_size({"width": width, "height": height})
+        page.wait_for_timeout(1000)                 # Streamlit re-lays out (sidebar drawer)
+        open_page(page, "Recommendation")
+        expect(page.get_by_test_id("stPlotlyChart").first.locator(".main-svg").first) \
+            .to_be_visible()
+        screenshot(page, f"{name}-recommendation")
+        open_page(page, "Results")
+        key_columns_fit(page)
+        screenshot(page, f"{name}-results")
+    page.set_viewport_size(original)
