@@ -64,8 +64,12 @@ layout.section("The guide's decision tree, with your path",
                f"Source: {GUIDE}.")
 # the tree's leaf is drawn as chosen only when the hardware kept it (fix 6: no false highlight)
 shown_leaf = rec.leaf if rec.technique is not None and not rec.override else None
-st.plotly_chart(tree_figure(QUANT_TREE, path=rec.path, leaf=shown_leaf), key="tree",
-                config={"displayModeBar": False, "staticPlot": False})
+# On a phone (under 640 px) the wide tree's labels cannot be read: the CSS hides it there and
+# the walk below (the path alone, in words) stands in for it.
+st.html("<style>@media (max-width: 640px) { .st-key-tree_wide { display: none; } }</style>")
+with st.container(key="tree_wide"):
+    st.plotly_chart(tree_figure(QUANT_TREE, path=rec.path, leaf=shown_leaf), key="tree",
+                    config={"displayModeBar": False, "staticPlot": False})
 st.markdown("  \n".join(f"**{s.question}** → **{'Yes' if s.answer == 'Y' else 'No'}** — "
                         f"{s.because}" for s in rec.path)
             + f"  \n⇒ *{QUANT_TREE.node(rec.leaf).text}*"
