@@ -64,9 +64,8 @@ layout.section("The guide's decision tree, with your path",
                f"Source: {GUIDE}.")
 # the tree's leaf is drawn as chosen only when the hardware kept it (fix 6: no false highlight)
 shown_leaf = rec.leaf if rec.technique is not None and not rec.override else None
-# On a phone (under 640 px) the wide tree's labels cannot be read: the CSS hides it there and
-# the walk below (the path alone, in words) stands in for it.
-st.html("<style>@media (max-width: 640px) { .st-key-tree_wide { display: none; } }</style>")
+# On a phone the wide tree's labels cannot be read: layout's CSS hides this container there
+# and the walk below (the path alone, in words) stands in for it.
 with st.container(key="tree_wide"):
     st.plotly_chart(tree_figure(QUANT_TREE, path=rec.path, leaf=shown_leaf), key="tree",
                     config={"displayModeBar": False, "staticPlot": False})

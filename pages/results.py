@@ -12,7 +12,7 @@ from optimizer.report import (
     agreement,
     goal_checks,
     insights_for,
-    key_table,
+    key_table_html,
     published_table,
     recommended_of,
     results_table,
@@ -76,7 +76,7 @@ layout.section("Results against the float32 baseline",
                "Δ is the change in percentage points; x smaller = baseline bytes / these bytes; "
                "latency is one sample per inference (median, with the p10–p90 spread).")
 # the key columns wrap instead of scrolling sideways (a projector, a phone); all columns below
-st.table(key_table(frame, checks).set_index("Technique"))
+st.html(key_table_html(frame, checks))
 with st.expander("All columns (sortable): gzip, threads, kernels, I/O, engine, notes"):
     st.dataframe(results_table(frame, checks), hide_index=True, width="stretch",
                  column_config=COLUMN_CONFIG, key="results_table")

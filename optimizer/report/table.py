@@ -114,3 +114,25 @@ def key_table(frame, checks: dict | None = None):
     out["Size: x smaller"] = out["Size: x smaller"].map(
         lambda v: "" if _num(v) is None else numbers.ratio(v))
     return out.rename(columns=_KEY_TITLES)
+
+
+_KEY_CSS = ("<style>.key-table{width:100%;border-collapse:collapse;font-size:0.9rem;"
+            "margin:0.25rem 0 1rem}.key-table th,.key-table td{border:1px solid "
+            "rgba(128,128,128,0.3);padding:0.3rem 0.45rem;text-align:right;vertical-align:top;"
+            "overflow-wrap:anywhere}.key-table th{background:rgba(128,128,128,0.08);"
+            "font-weight:600}.key-table td:first-child,.key-table th:first-child{text-align:"
+            "left}@media (max-width:640px){.key-table{font-size:0.72rem}.key-table th,"
+            ".key-table td{padding:0.2rem 0.15rem}}</style>")
+
+
+def key_table_html(frame, checks: dict | None = None) -> str:
+    """``key_table`` as an HTML table (escaped) that wraps its cells instead of scrolling
+    sideways: on a 390-pixel phone every key column stays on screen."""
+    import html
+
+    table = key_table(frame, checks)
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in table.columns)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>"
+                   for row in table.itertuples(index=False))
+    return (f"{_KEY_CSS}<table class='key-table' data-testid='key-table'><thead><tr>{head}"
+            f"</tr></thead><tbody>{body}</tbody></table>")

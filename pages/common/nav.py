@@ -34,8 +34,9 @@ JOURNEY = (MODEL, SITUATION, RECOMMENDATION, RUN, RESULTS)
 
 SEARCH = PageInfo("pages/search.py", "Search my goals", "search")
 LAYERS = PageInfo("pages/layers.py", "Per-layer repair", "layers")
-#: Pages beside the journey: the goal-driven search and its per-layer int8 repair.
-FURTHER = (SEARCH, LAYERS)
+LEARN = PageInfo("pages/learn.py", "Learn: the guide", "learn")
+#: Pages beside the journey: the goal-driven search, its per-layer int8 repair, and the guide.
+FURTHER = (SEARCH, LAYERS, LEARN)
 
 
 def sections() -> dict:

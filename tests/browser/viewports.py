@@ -17,7 +17,7 @@ _SCROLLERS = """el => [el, ...el.querySelectorAll('*')]
 
 def key_columns_fit(page) -> None:
     """The Results page's key-column table scrolls nowhere and ends inside the viewport."""
-    table = page.get_by_test_id("stTable").first
+    table = page.locator("table.key-table").first
     expect(table).to_be_visible()
     expect(table).to_contain_text("Latency")
     assert table.evaluate(_SCROLLERS) == []
