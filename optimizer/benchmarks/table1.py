@@ -29,7 +29,7 @@ ARCHITECTURES = (
 OUT = paths.ASSETS / "learn" / "table1_measured.json"
 #: Random inputs written per model: calibration and a short accuracy pass only.
 SAMPLES = 40
-SETTINGS = ("calibration_samples=24", "latency.warmup=3", "latency.rounds=3",
+SETTINGS = ("calibration.samples=24", "latency.warmup=3", "latency.rounds=3",
             "latency.max_seconds=20")
 
 
