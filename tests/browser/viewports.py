@@ -32,11 +32,15 @@ def open_page(page, title: str) -> None:
     drawer, so open it first."""
     if page.viewport_size["width"] < 768:      # the sidebar is a collapsed drawer there
         opener = page.get_by_test_id("stExpandSidebarButton")
-        expect(opener).to_be_visible()
-        opener.click()
-        page.wait_for_timeout(600)
+        if opener.is_visible():                 # else the drawer is still open
+            opener.click()
+            page.wait_for_timeout(600)
     page.get_by_test_id("stSidebarNavLink").filter(has_text=title).click()
     wait_for_app(page)
+    closer = page.get_by_test_id("stSidebarCollapseButton")
+    if page.viewport_size["width"] < 768 and closer.is_visible():   # close the drawer
+        closer.locator("button").first.click(force=True)
+        page.wait_for_timeout(600)
     expect(page.get_by_test_id("stHeading").filter(
         has_text=re.compile(f"^{re.escape(title)}$"))).to_be_visible()
 
