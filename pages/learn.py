@@ -52,7 +52,9 @@ else:
     st.caption(f"Measured {document.get('date', '?')} on {host}; {versions}. Published "
                "latency is a Pixel 2's single big core, measured latency this machine's CPU "
                f"with {document['rows'][0].get('threads') or '?'} thread(s): compare ratios, "
-               f"not milliseconds. Regenerate: `{document.get('command', '')}`.")
+               "not milliseconds. A speed-up is named only when the p10–p90 intervals do not "
+               "overlap; a busy shared machine widens them. Regenerate: "
+               f"`{document.get('command', '')}`.")
 
 layout.section("Table 2: accuracy with int16 activations (published)",
                f"Source: {TABLE_2_SOURCE}. int16x8 runs on reference kernels by default, "

@@ -67,7 +67,21 @@ def measured_beside_table_1(document: dict | None):
     for name, *_acc, ms_f, ms_ptq, _ms_qat, mb_f, mb_opt in TABLE_1:
         m = measured.get(name, {})
         f_ms, i_ms = m.get("float32_latency_ms_median"), m.get("int8_latency_ms_median")
+        f_lo, f_hi = m.get("float32_latency_ms_p10"), m.get("float32_latency_ms_p90")
+        i_lo, i_hi = m.get("int8_latency_ms_p10"), m.get("int8_latency_ms_p90")
         f_b, i_b = m.get("float32_bytes"), m.get("int8_bytes")
+        speedup = ""
+        if f_ms and i_ms:
+            speedup = numbers.ratio(f_ms / i_ms)
+            if None not in (f_lo, f_hi, i_lo, i_hi) and not (i_hi < f_lo or i_lo > f_hi):
+                speedup = f"not meaningful: p10–p90 overlap (medians {speedup})"
+
+        def _latency(median, low, high):
+            if not median:
+                return ""
+            spread = f" ({numbers.ms_range(low, high)})" if None not in (low, high) else ""
+            return numbers.ms(median) + spread
+
         rows.append({
             "Model": name,
             "Size float (MB), published": mb_f,
@@ -75,9 +89,9 @@ def measured_beside_table_1(document: dict | None):
             "Size int8 (MB), published": mb_opt,
             "Size int8 (MB), measured": None if i_b is None else round(i_b / 1e6, 2),
             "Float / PTQ latency, published (Pixel 2)": f"{ms_f} / {ms_ptq} ms",
-            "Float / int8 latency, measured here": (
-                f"{numbers.ms(f_ms)} / {numbers.ms(i_ms)}" if f_ms and i_ms else ""),
-            "int8 speed-up, measured": (numbers.ratio(f_ms / i_ms) if f_ms and i_ms else ""),
+            "Float latency, measured (p10–p90)": _latency(f_ms, f_lo, f_hi),
+            "int8 latency, measured (p10–p90)": _latency(i_ms, i_lo, i_hi),
+            "int8 speed-up, measured": speedup,
         })
     return pd.DataFrame(rows)
 

@@ -34,8 +34,13 @@ def test_beside_table_puts_published_and_measured_side_by_side():
     table = measured_beside_table_1(doc).set_index("Model")
     row = table.loc["Mobilenet-v2-1-224"]
     assert row["Size float (MB), published"] == 14 and row["Size float (MB), measured"] == 13.98
-    assert row["Float / int8 latency, measured here"] == "30.0 ms / 12.0 ms"
-    assert row["int8 speed-up, measured"] == "2.50x"
+    assert row["Float latency, measured (p10–p90)"] == "30.0 ms"
+    assert row["int8 speed-up, measured"] == "2.50x"          # no intervals recorded
+    doc["rows"][0].update(float32_latency_ms_p10=20.0, float32_latency_ms_p90=40.0,
+                          int8_latency_ms_p10=10.0, int8_latency_ms_p90=25.0)
+    overlap = measured_beside_table_1(doc).set_index("Model").loc["Mobilenet-v2-1-224"]
+    assert overlap["int8 speed-up, measured"].startswith("not meaningful: p10–p90 overlap")
+    assert overlap["Float latency, measured (p10–p90)"] == "30.0 ms (20.0–40.0 ms)"
     assert table.loc["Inception_v3", "Size float (MB), measured"] is None or \
         table["Size float (MB), measured"].isna()["Inception_v3"]
     assert measured_beside_table_1(None) is None
