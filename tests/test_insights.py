@@ -117,3 +117,13 @@ def test_context_file_drives_the_recommendation(rows, tmp_path):
         accuracy=AccuracyGoal(max_drop=0.01)).to_dict())
     got = insights.stored_insights(tmp_path)
     assert any(n.kind == "guide_contradicted" and "recommended qat" in n.message for n in got)
+
+
+def test_only_post_training_variants_are_weighed_against_qat(rows):
+    # QAT beats every post-training variant; a pruned float model or another retraining
+    # technique doing better is not what the guide's table claims about QAT
+    rows[1].accuracy_delta = 0.001
+    rows.append(_r("pruning", 100_000, 0.99, 0.002, 0.0019, 0.0021, accuracy_delta=0.008))
+    rows.append(_r("cqat", 30_000, 0.99, 0.002, 0.0019, 0.0021, accuracy_delta=0.008))
+    notes = insights.run_insights(rows)
+    assert ("guide_contradicted", "qat") not in {(n.kind, n.technique) for n in notes}

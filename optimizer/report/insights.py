@@ -4,8 +4,9 @@
 carries them as ``"insights": [{"kind", "technique", "message", ..}]`` and the pages, the
 report and the CLI show that same list. Kinds:
 
-* ``guide_contradicted``: the guide's pick lost more accuracy than another measured variant,
-  or (when the user asked for the biggest size reduction) is larger; names both, the numbers,
+* ``guide_contradicted``: the guide's pick lost more accuracy than a measured post-training
+  quantization variant, or (when the user asked for the biggest size reduction) is larger;
+  names both, the numbers,
   and which one the measurements favour for the user's goals. Without answers, the guide's
   own table is the claim checked: it says quantization-aware training loses the least accuracy.
 * ``faster`` / ``slower``: against ``versus`` (the float32 baseline), only when the two p10-p90
@@ -148,6 +149,13 @@ def _compressed_only(r: Result, base: Result, spec) -> list[Insight]:
 
 # --- the guide against the measurements -------------------------------------------------------
 
+def _post_training_quantized(technique: str) -> bool:
+    """True for a plain post-training quantization (float16, dynamic range, integer, ...): the
+    rows the guide's table weighs QAT against. Retraining and float variants are not rivals."""
+    spec = _spec(technique)
+    return spec is not None and not spec.retrains and spec.conversion != TechniqueId.FLOAT32
+
+
 def _favoured(pool: list[Result], base: Result, goals, key) -> tuple[Result, bool]:
     """The best of ``pool`` by ``key`` among those meeting every goal (else among all);
     returns it and whether it meets the goals."""
@@ -168,7 +176,8 @@ def _favour_text(best: Result, meets: bool, goals, what: str) -> str:
 
 def _contradictions(claimed: Result, rows: list[Result], base: Result, answers, goals,
                     recommended: bool) -> list[Insight]:
-    others = [r for r in rows if r.ok and r.technique not in (_BASE, claimed.technique)]
+    others = [r for r in rows if r.ok and r.technique not in (_BASE, claimed.technique)
+              and _post_training_quantized(r.technique)]
     spec = _spec(claimed.technique)
     info = TECHNIQUES.get(spec.base if spec else None)
     if recommended:
