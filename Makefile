@@ -35,6 +35,7 @@ setup-npu: setup
 run: setup
 	$(PY) -m streamlit run app.py --server.headless true --server.port $(PORT) \
 	    --server.address $(ADDRESS) --browser.gatherUsageStats false \
+	    --server.fileWatcherType none \
 	    $(if $(filter 127.0.0.1 localhost,$(ADDRESS)),,--browser.serverAddress $(SERVER_NAME))
 
 # A workshop: every interface, reached as http://$(SERVER_NAME):$(PORT).

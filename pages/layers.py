@@ -3,7 +3,7 @@ import streamlit as st
 
 from optimizer.report import attempt_rows, layer_error_figure, layer_options, repair_rows
 from optimizer.search import layer_reports, read_search, start_repair
-from pages.common import layout, nav, search_view
+from pages.common import layout, nav, search_view, state
 
 _num = st.column_config.NumberColumn
 COLUMNS = {"Accuracy": _num("Accuracy", format="%.2f"), "Metric": _num("Metric", format="%.2f"),
@@ -63,9 +63,15 @@ if not reports:
         start("Starting the analysis", analyse=True)
     st.stop()
 
-labels = {i: r["label"] for i, r in enumerate(reports)}
+# options are report folders (stable), newest first; a new report (e.g. after a manual
+# repair) becomes the selection, so the selector and the table below show the same trial
+labels = {r.get("folder") or str(i): r["label"] for i, r in enumerate(reports)}
+newest = next(iter(labels))
+if state.get(state.LAYERS_NEWEST) != newest:
+    state.put(state.LAYERS_NEWEST, newest)
+    state.put("layers_report", newest)
 pick = st.selectbox("Report", list(labels), format_func=labels.get, key="layers_report")
-entry = reports[pick]
+entry = reports[list(labels).index(pick)]
 report = entry["report"]
 kept = report.get("kept_float") or []
 if kept:
@@ -94,7 +100,9 @@ layout.section("Keep layers in float by hand", "Pick layers from the chart (wors
                                                "float, without recalibrating.")
 options = layer_options(report)
 names = {o["name"]: f"{o['layer']} ({o['op']}) · {o['rmse_scale']:.2f}" for o in options}
-default = [k["name"] for k in kept if k["name"] in names] or [o["name"] for o in options[:1]]
+# the layers already kept plus the worst one not kept yet: the button then measures a new set-up
+kept_names = [k["name"] for k in kept if k["name"] in names]
+default = kept_names + [o["name"] for o in options if o["name"] not in kept_names][:1]
 chosen = st.multiselect("Layers to keep in float", list(names), default=default,
                         format_func=names.get, key="layers_pick")
 if st.button("Keep these in float and measure", type="primary", key="layers_repair",

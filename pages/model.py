@@ -3,7 +3,7 @@ import streamlit as st
 
 from optimizer import get_demo, list_demos
 from pages.common import layout, nav, state, upload_view
-from pages.common.cards import card_facts, layer_rows, model_card
+from pages.common.cards import card_facts, layer_rows, model_card, split_lines
 
 layout.header(nav.MODEL, "Pick the model to optimize. The built-in demos are trained models "
                          "with their own data, so everything runs offline; or bring your own.")
@@ -61,7 +61,7 @@ if card:
         splits = card.get("data") or {}
         if splits:
             layout.section("Data that comes with it")
-            st.markdown("  \n".join(f"**{k}**: {v:,} samples" for k, v in splits.items()))
+            st.markdown("  \n".join(split_lines(splits)))
         st.caption(f"Input: {demo.input_description}.")
 
 st.divider()

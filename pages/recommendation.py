@@ -2,8 +2,16 @@
 the others, and what to run."""
 import streamlit as st
 
-from optimizer import DATA_LABELS, GUIDE, QUANT_TREE, TARGET_LABELS, TECHNIQUES, recommend
-from optimizer.report import tree_figure
+from optimizer import (
+    DATA_LABELS,
+    GUIDE,
+    QUANT_TREE,
+    TARGET_LABELS,
+    TECHNIQUES,
+    read_run,
+    recommend,
+)
+from optimizer.report import agreement, recommended_of, stored_insights, tree_figure
 from pages.common import layout, nav, runs, state
 
 layout.header(nav.RECOMMENDATION, "What the guide's decision tree recommends for your "
@@ -32,14 +40,39 @@ if rec.override:
     st.info(f"**The hardware changed the tree's answer.** {rec.override}",
             icon=":material/memory:")
 
+
+def _measured_verdict(run_dir) -> None:
+    """Once this session's latest run has results: did the measurements agree with the guide?"""
+    run = read_run(run_dir)
+    if not run.results or recommended_of(run_dir) != rec.run_spec or rec.run_spec is None \
+            or run.result(rec.run_spec) is None:
+        return
+    agreed, against = agreement(stored_insights(run_dir, run.results), rec.run_spec)
+    if agreed:
+        st.success(f"**Measured on {run.model}:** the measurements agreed with the guide; "
+                   f"nothing measured contradicts `{rec.run_spec}`.", icon=":material/thumb_up:")
+    else:
+        st.warning(f"**Measured on {run.model}, the measurements disagree with the guide.**\n\n"
+                   + "\n\n".join(n.message for n in against), icon=":material/rule:")
+
+
+if state.get(state.RUN_DIR):
+    _measured_verdict(state.get(state.RUN_DIR))
+
 layout.section("The guide's decision tree, with your path",
                f"Questions green, techniques orange; your answers are highlighted. "
                f"Source: {GUIDE}.")
-st.plotly_chart(tree_figure(QUANT_TREE, path=rec.path, leaf=rec.leaf), key="tree",
-                config={"displayModeBar": False, "staticPlot": False})
+# the tree's leaf is drawn as chosen only when the hardware kept it (fix 6: no false highlight)
+shown_leaf = rec.leaf if rec.technique is not None and not rec.override else None
+# On a phone the wide tree's labels cannot be read: layout's CSS hides this container there
+# and the walk below (the path alone, in words) stands in for it.
+with st.container(key="tree_wide"):
+    st.plotly_chart(tree_figure(QUANT_TREE, path=rec.path, leaf=shown_leaf), key="tree",
+                    config={"displayModeBar": False, "staticPlot": False})
 st.markdown("  \n".join(f"**{s.question}** → **{'Yes' if s.answer == 'Y' else 'No'}** — "
                         f"{s.because}" for s in rec.path)
-            + f"  \n⇒ *{QUANT_TREE.node(rec.leaf).text}*")
+            + f"  \n⇒ *{QUANT_TREE.node(rec.leaf).text}*"
+            + ("" if shown_leaf else " — the tree's leaf, overruled by your hardware (above)"))
 
 if rec.unlock:
     layout.section("What would unlock a recommendation")
@@ -50,7 +83,8 @@ with left:
     layout.section("Why this technique")
     # the walk through the tree is drawn above and the guide's row is the table below
     shown = ("The guide's quantization decision tree", "The guide's table for")
-    st.markdown("\n".join(f"- {r}" for r in rec.reasons if not r.startswith(shown)))
+    st.markdown("\n".join(f"- {r}" for r in rec.reasons
+                           if not r.startswith(shown) and r != rec.override))
     if rec.technique is not None:
         info = TECHNIQUES[rec.technique]
         st.markdown(
@@ -74,7 +108,14 @@ with right, st.container(border=True):
     state.put(state.RUN_SPECS, list(picked))
     label = f"Run {len(picked) + 1} models now (baseline + {len(picked)})" if picked \
         else "Run the float32 baseline only"
-    if st.button(label, type="primary", icon=":material/play_arrow:", key="rec_run"):
+    # with nothing runnable on the target, a float32-only run measures nothing useful there
+    blocked = not picked and rec.technique is None
+    if blocked:
+        st.caption(f"Nothing that runs on {target} can be made with your data, and a float "
+                   "model does not run there: pick techniques to compare on this CPU, or "
+                   "change your answers.")
+    if st.button(label, type="primary", icon=":material/play_arrow:", key="rec_run",
+                 disabled=blocked):
         try:
             runs.launch(picked)
         except Exception as exc:  # noqa: BLE001 - shown as a message

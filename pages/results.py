@@ -9,12 +9,15 @@ from optimizer.report import (
     accuracy_budget,
     accuracy_latency_figure,
     accuracy_size_figure,
+    agreement,
     goal_checks,
     insights_for,
+    key_table_html,
     published_table,
-    result_insights,
+    recommended_of,
     results_table,
     size_bars_figure,
+    stored_insights,
 )
 from pages.common import downloads, layout, nav, readiness_view, runs, state
 from pages.common.table import COLUMN_CONFIG
@@ -54,14 +57,15 @@ results = with_readiness(run.results, target, budget=goals.mcu, data=data)
 frame = results_frame(results)
 checks = goal_checks(results, goals)
 budget = accuracy_budget(results, goals)
-notes = result_insights(results)
+notes = stored_insights(run.run_dir, results)
+recommended = recommended_of(run.run_dir)
 
 met = [t for t, c in checks.items() if c.met]
-cols = st.columns(4)
+cols = st.columns([2, 1, 1, 1])
 cols[0].metric("Model", run.model or "?", border=True)
-cols[1].metric("Techniques measured", f"{int((frame['status'] == 'ok').sum())} of {len(frame)}",
+cols[1].metric("Measured", f"{int((frame['status'] == 'ok').sum())} of {len(frame)}",
                border=True)
-cols[2].metric("Meet all your goals", f"{len(met)} of {len(checks)}", border=True,
+cols[2].metric("Meet your goals", f"{len(met)} of {len(checks)}", border=True,
                help="The goals set on Your situation: the accuracy budget, and the size and "
                     "latency targets if you set them.")
 cols[3].metric("Work time", f"{run.work_s:.0f} s", border=True,
@@ -75,12 +79,24 @@ if run.extra.get("cached"):
             f"page for a fresh measurement.", icon=":material/cached:")
 for note in insights_for(notes, None):
     st.caption(note.text)
+if recommended and run.result(recommended) is not None:
+    agreed, against = agreement(notes, recommended)
+    if agreed:
+        st.success(f"The measurements agreed with the guide's recommendation, `{recommended}`: "
+                   "nothing measured contradicts it.", icon=":material/thumb_up:")
+    else:
+        st.warning(f"**The measurements disagree with the guide's recommendation, "
+                   f"`{recommended}`.**\n\n" + "\n\n".join(n.message for n in against),
+                   icon=":material/rule:")
 
 layout.section("Results against the float32 baseline",
                "Δ is the change in percentage points; x smaller = baseline bytes / these bytes; "
                "latency is one sample per inference (median, with the p10–p90 spread).")
-st.dataframe(results_table(frame, checks), hide_index=True, width="stretch",
-             column_config=COLUMN_CONFIG, key="results_table")
+# the key columns wrap instead of scrolling sideways (a projector, a phone); all columns below
+st.html(key_table_html(frame, checks))
+with st.expander("All columns (sortable): gzip, threads, kernels, I/O, engine, notes"):
+    st.dataframe(results_table(frame, checks), hide_index=True, width="stretch",
+                 column_config=COLUMN_CONFIG, key="results_table")
 
 layout.section("Trade-offs")
 view = st.segmented_control("Size shown", ["gzip", "raw"], default=state.get(state.SIZE_VIEW),

@@ -58,6 +58,7 @@ def live_progress() -> None:
         st.warning(layout.plain(now.damaged), icon=":material/broken_image:")
     st.dataframe(progress_rows(now), hide_index=True, width="stretch", key=None,
                  column_config={
+                     "Step": st.column_config.TextColumn("Step", width="medium"),
                      "Progress": st.column_config.ProgressColumn(
                          "Progress", min_value=0.0, max_value=1.0, format="percent"),
                      "Message": st.column_config.TextColumn("Message", width="large")})

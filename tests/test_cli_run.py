@@ -178,3 +178,27 @@ def test_unusable_input_is_one_line_and_non_zero(args, fragment, tmp_path):
     lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1 and lines[0].startswith("error:") and fragment in lines[0]
     assert "Traceback" not in proc.stderr and proc.stdout == ""
+
+
+@pytest.mark.slow
+def test_json_insights_only_claim_what_was_measured(matrix):
+    """The issue's check on real measurements: guide_contradicted exactly when QAT lost more
+    than the best post-training variant; faster/slower only without overlapping intervals;
+    results.json carries the same list as --json."""
+    from optimizer.report.insights import run_insights
+
+    doc, by, out = matrix
+    kinds = [(i["kind"], i["technique"]) for i in doc["insights"]]
+    assert all({"kind", "technique", "message"} <= set(i) for i in doc["insights"])
+    ptq = [by[t]["accuracy_delta"] for t in ("float16", "dynamic_range", "integer")]
+    contradicted = ("guide_contradicted", "qat") in kinds
+    assert contradicted == (by["qat"]["accuracy_delta"] < max(ptq) - 1e-9)
+    base = by["float32"]
+    for item in doc["insights"]:
+        if item["kind"] in ("faster", "slower"):
+            r = by[item["technique"]]
+            assert r["latency_ms_p90"] < base["latency_ms_p10"] or \
+                r["latency_ms_p10"] > base["latency_ms_p90"], item
+    on_disk = json.loads((out / "results.json").read_text())["insights"]
+    assert on_disk == doc["insights"]
+    assert [n.to_dict() for n in run_insights(doc["results"])] == doc["insights"]

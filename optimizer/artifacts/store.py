@@ -3,7 +3,8 @@
 ```
 <run_dir>/request.json        what was asked (model ref, data path, specs, settings pairs)
 <run_dir>/events.jsonl        progress events (optimizer.artifacts.events)
-<run_dir>/results.json        {"model": .., "results": [Result.to_dict(), ..]}
+<run_dir>/results.json        {"model": .., "results": [Result.to_dict(), ..], "insights": [..]}
+<run_dir>/context.json        optional: the user's answers and goals the run was made for
 <run_dir>/pid, run.lock       the orchestrator's pid; a lock it holds while it lives
 <run_dir>/<job>.json/.log     one job's description and its log (tracebacks go here)
 <run_dir>/<spec>/model.tflite + recipe.json
@@ -31,6 +32,7 @@ CANCELLED = "cancelled"
 RUN_LOG = "run.log"
 TFLITE = "model.tflite"
 RECIPE = "recipe.json"
+CONTEXT = "context.json"
 
 #: Library versions recorded in every recipe (the stack a result was produced with).
 RECORDED_PACKAGES = ("tensorflow", "tf-keras", "tensorflow-model-optimization", "ai-edge-litert",
@@ -108,6 +110,30 @@ def read_results(run_dir: Path | str) -> list[Result]:
     """The results in ``<run_dir>/results.json`` as ``Result`` objects (``[]`` if none yet)."""
     doc = read_json(Path(run_dir) / RESULTS, default={}) or {}
     return [Result.from_dict(r) for r in doc.get("results", []) if isinstance(r, dict)]
+
+
+def write_context(run_dir: Path | str, answers: dict | None, goals: dict | None) -> Path:
+    """Record the situation a run was made for (``Answers.to_dict()``, ``Goals.to_dict()``):
+    the insights judge the guide's recommendation and the goals from it."""
+    return write_json_atomic(Path(run_dir) / CONTEXT, {"answers": answers, "goals": goals})
+
+
+def read_context(run_dir: Path | str) -> dict:
+    """``{"answers": dict or None, "goals": dict or None}`` from ``context.json`` (Nones if
+    the run was started without one, e.g. from the command line)."""
+    data = read_json(Path(run_dir) / CONTEXT, default=None)
+    data = data if isinstance(data, dict) else {}
+    return {"answers": data.get("answers"), "goals": data.get("goals")}
+
+
+def add_to_results(path: Path | str, **keys) -> dict | None:
+    """Add top-level keys (e.g. ``insights``) to a results document; None if it is missing."""
+    doc = read_json(path)
+    if not isinstance(doc, dict):
+        return None
+    doc.update(keys)
+    write_json_atomic(path, doc)
+    return doc
 
 
 def write_pid(run_dir: Path | str, pid: int, pgid: int | None = None) -> None:

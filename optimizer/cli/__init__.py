@@ -12,8 +12,8 @@ import sys
 from pathlib import Path
 
 # Subcommand modules, in the order `--help` lists them.
-COMMANDS = ("models", "techniques", "recommend", "run", "check", "search", "history", "show",
-            "inspect", "readiness", "bench", "worker")
+COMMANDS = ("models", "techniques", "recommend", "run", "report", "check", "search", "history",
+            "show", "inspect", "readiness", "bench", "worker")
 
 
 class UsageError(Exception):

@@ -12,7 +12,9 @@ from optimizer.cli.output import write_json
 
 def add_parser(sub) -> None:
     p = sub.add_parser("bench", help="benchmarks that print measured figures (ptq-sweep)")
-    p.add_argument("name", choices=["ptq-sweep"], help="which benchmark")
+    p.add_argument("name", choices=["ptq-sweep", "table1"],
+                   help="which benchmark: ptq-sweep, or table1 (the guide's Table 1 "
+                        "architectures measured here; writes assets/learn/table1_measured.json)")
     p.add_argument("--model", default="digits-mobilenetv2", metavar="NAME_OR_PATH",
                    help="demo name or tf_keras model file (default digits-mobilenetv2)")
     p.add_argument("--data", metavar="PATH", help=".npz data for a model file")
@@ -25,6 +27,15 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
     from optimizer.benchmarks.ptq_sweep import ptq_sweep
+
+    if args.name == "table1":
+        from optimizer.benchmarks.table1 import OUT, measure_table1
+
+        document = measure_table1(args.out)
+        if args.json is not None:
+            write_json(document, args.json)
+        print(f"wrote {OUT.relative_to(OUT.parents[2])}: {len(document['rows'])} models")
+        return 0
 
     figures = ptq_sweep(args.model, args.data, args.out)
     if args.json is not None:

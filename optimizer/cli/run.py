@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+import textwrap
 import time
 from pathlib import Path
 
@@ -107,6 +108,7 @@ def run(args) -> int:
             raise exc
         finally:
             record_history(run_dir)
+    notes = _write_insights(outcome, run_dir, _json_file(args.json))
     if args.json == "-":
         doc = store.read_json(run_dir / store.RESULTS)
         write_json(doc, "-")
@@ -117,6 +119,7 @@ def run(args) -> int:
             source = doc.get("cached_from") or {}
             print(f"cached: an identical run was measured at {source.get('measured_at')} on "
                   f"{source.get('measured_on')}; pass --no-cache to measure again")
+        print_insights(notes)
     if outcome.error:
         print(f"error: {outcome.error}", file=sys.stderr)
         return 1
@@ -164,6 +167,28 @@ def record_history(run_dir: Path, **fields) -> str:
         return run_dir.name
 
 
+def _write_insights(outcome, run_dir: Path, json_path: Path | None) -> list:
+    """Add ``"insights"`` to ``results.json`` (and the ``--json`` file), computed from the
+    results and the run's ``context.json`` (the user's answers and goals, if any)."""
+    from optimizer.report.insights import context_of, run_insights
+
+    notes = run_insights(outcome.results, *context_of(run_dir))
+    items = [n.to_dict() for n in notes]
+    for path in {run_dir / store.RESULTS, json_path}:
+        if path is not None:
+            store.add_to_results(path, insights=items)
+    return notes
+
+
+def print_insights(notes) -> None:
+    """The insights as plain text, one per paragraph (the same list the app shows)."""
+    if notes:
+        print("\nInsights (from the measurements above):")
+    for note in notes:
+        label = f"[{note.kind}{' ' + note.technique if note.technique else ''}]"
+        print(textwrap.fill(f"{label} {note.message}", width=100, subsequent_indent="  "))
+
+
 def needs_check(ref: str) -> bool:
     """True for a model file that has not been checked yet (not a demo, not a checked
     upload's ``upload.json``): ``run`` checks it first (``uploads.run_check``)."""
@@ -201,11 +226,14 @@ def _fmt(value, pattern: str, missing: str = "-") -> str:
 
 
 def _print_table(outcome, run_dir: Path) -> None:
-    rows = [("technique", "status", "accuracy", "delta", "bytes", "gzip", "latency ms (p10-p90)",
+    from optimizer.report import numbers
+
+    rows = [("technique", "status", "accuracy", "delta", "bytes", "gzip", "latency (p10-p90)",
              "in/out", "engine")]
     for r in outcome.results:
         latency = "-" if r.latency_ms_median is None else (
-            f"{r.latency_ms_median:.3f} ({r.latency_ms_p10:.3f}-{r.latency_ms_p90:.3f})")
+            f"{numbers.ms(r.latency_ms_median)} "
+            f"({numbers.ms_range(r.latency_ms_p10, r.latency_ms_p90)})")
         delta = None if r.accuracy_delta is None else 100 * r.accuracy_delta
         acc = None if r.accuracy is None else (100 * r.accuracy if r.metric != "rmse" else
                                                r.accuracy)

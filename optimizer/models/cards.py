@@ -18,6 +18,37 @@ from optimizer.paths import file_sha256
 
 #: A card takes seconds (TensorFlow import + one float conversion); this bounds a stuck child.
 INSPECT_TIMEOUT_S = 600
+#: The built-in demos' cards ship precomputed here (``<name>.card.json``), so the first page
+#: load starts no TensorFlow process; ``python -m optimizer.models.demos.train`` rewrites them.
+SHIPPED_CARDS = paths.ASSETS / "demos"
+
+
+def shipped_card_path(name: str):
+    """Where a built-in demo's precomputed card lives in the repository."""
+    return SHIPPED_CARDS / f"{name}.card.json"
+
+
+def shipped_card(ref: str, data: str | None = None) -> dict | None:
+    """The precomputed card of a built-in demo when it matches the demo's weights (its
+    ``card_key``), else None (the weights changed since: the card is computed again)."""
+    if data is not None:
+        return None
+    doc = store.read_json(shipped_card_path(str(ref)))
+    if not isinstance(doc, dict) or not isinstance(doc.get("card"), dict):
+        return None
+    try:
+        return doc["card"] if doc.get("card_key") == card_key(ref) else None
+    except ValueError:
+        return None
+
+
+def write_shipped_card(name: str) -> dict:
+    """Compute a built-in demo's card (in a subprocess) and write it to ``assets/demos``."""
+    card = describe_model(name, use_shipped=False)
+    store.write_json_atomic(shipped_card_path(name), {
+        "card_key": card_key(name), "card": card,
+        "command": f"python -m optimizer.models.demos.train --cards-only --model {name}"})
+    return card
 
 
 def card_key(ref: str, data: str | None = None) -> str:
@@ -29,7 +60,7 @@ def card_key(ref: str, data: str | None = None) -> str:
     return key
 
 
-def describe_model(ref: str, data: str | None = None) -> dict:
+def describe_model(ref: str, data: str | None = None, use_shipped: bool = True) -> dict:
     """The model card (see ``cli/inspect.model_card``), from the cache or a fresh subprocess.
 
     Blocking (seconds the first time). Raises ``ValueError`` with the inspector's one-line
@@ -38,11 +69,14 @@ def describe_model(ref: str, data: str | None = None) -> dict:
     from optimizer.models.uploads.prepare import PreparedUpload, is_manifest
     from optimizer.procs import child_env
 
+    shipped = shipped_card(ref, data) if use_shipped and not is_manifest(ref) else None
+    if shipped is not None:
+        return shipped
     if is_manifest(ref):  # an upload's card stays in its session's folder, never shared
         path = PreparedUpload.load(ref).folder / f"card-{card_key(ref, data)}.json"
     else:
         path = paths.cache_dir("cards") / f"{card_key(ref, data)}.json"
-    cached = store.read_json(path)
+    cached = store.read_json(path) if use_shipped else None
     if isinstance(cached, dict):
         return cached
     command = [sys.executable, "-m", "optimizer", "inspect", "--model", str(ref), "--json", "-"]

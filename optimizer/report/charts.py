@@ -10,7 +10,7 @@ import math
 
 import plotly.graph_objects as go
 
-from optimizer.report import style
+from optimizer.report import numbers, style
 from optimizer.report.pareto import frame_front
 
 #: size kind -> (column, chart title words, axis title words)
@@ -254,19 +254,23 @@ def accuracy_latency_figure(frame, budget: float | None = None):
             marker={"size": 15, "color": style.technique_color(row["technique"]),
                     "symbol": style.technique_symbol(row["technique"]),
                     "line": {"width": 1, "color": "rgba(0,0,0,0.4)"}},
-            hovertemplate=(f"<b>{row['technique']}</b><br>{label}: %{{y:.2f}}<br>"
-                           f"median {median:.3f} ms (p10 {p10:.3f}, p90 {p90:.3f})<br>"
+            hovertemplate=(f"<b>{row['technique']}</b><br>{label}: %{{y:.3g}}<br>"
+                           f"median {numbers.ms(median)} (p10–p90 "
+                           f"{numbers.ms_range(p10, p90)})<br>"
                            f"threads: {threads if _ok(threads) else 'n/a'} · kernels: {kernels}"
                            "<extra></extra>"),
         ))
     budget_line(fig, budget, scale, unit, higher)
-    style.apply_layout(fig, title, "Latency per inference (ms, median; bars p10–p90)", label)
+    style.apply_layout(fig, title, "Latency per inference (median; bars p10–p90)", label)
     fig.update_layout(showlegend=False, title={"subtitle": {"text": (
         "Median of single-sample invokes; bars span the 10th to 90th percentile")}})
+    # explicit ticks with their unit: plotly's log ticks read "2 5 1 2 5" (issue 13, 3)
+    tickvals, ticktext = numbers.latency_ticks(x_range[0], x_range[1], log_x)
+    fig.update_xaxes(tickmode="array", tickvals=tickvals, ticktext=ticktext)
     if log_x:
-        fig.update_xaxes(type="log", dtick="D2",
+        fig.update_xaxes(type="log",
                          range=[math.log10(x_range[0]), math.log10(x_range[1])],
-                         title={"text": "Latency per inference (ms, log scale; bars p10–p90)"})
+                         title={"text": "Latency per inference (log scale; bars p10–p90)"})
     else:
         fig.update_xaxes(range=list(x_range))
     fig.update_yaxes(range=y_range)

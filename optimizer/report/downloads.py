@@ -61,3 +61,24 @@ def technique_zip(result: Result | dict, extra: dict | None = None) -> bytes | N
         for name, text in (extra or {}).items():
             zf.writestr(f"{prefix}/{safe_name(name)}", text)
     return buffer.getvalue()
+
+
+#: The file name the rebuilt tf_keras model of a Keras 3 upload gets in downloads.
+REBUILT_NAME = "model_tf_keras.keras"
+
+
+def rebuilt_keras_model(model_ref: str | None) -> Path | None:
+    """The tf_keras model the app rebuilt from a Keras 3 upload (what its runs and the
+    reproduce script load: TFMOT needs tf_keras), or None for any other model."""
+    from optimizer.models.uploads.prepare import PreparedUpload, is_manifest
+
+    if not model_ref or not is_manifest(model_ref):
+        return None
+    try:
+        upload = PreparedUpload.load(model_ref)
+    except (OSError, ValueError):
+        return None
+    path = Path(upload.artifact)
+    if upload.flavor != "keras3" or upload.source != "keras" or not path.is_file():
+        return None
+    return path

@@ -1,38 +1,60 @@
-"""Honest notes next to the numbers, derived only from what a run measured.
+"""Insights: what a run's measurements say, as data, claiming only what they support.
 
-Each rule looks at measured values (sizes, medians, spreads, kernels, notes) and says what
-they mean for a workshop audience: e.g. when an int8 file is not faster than float32 here,
-it says so instead of repeating the guide's promise. A rule that lacks a measurement stays
-silent; nothing is estimated.
+``run_insights(results, answers=None, goals=None)`` returns ``Insight`` records; a run's JSON
+carries them as ``"insights": [{"kind", "technique", "message", ..}]`` and the pages, the
+report and the CLI show that same list. Kinds:
+
+* ``guide_contradicted``: the guide's pick lost more accuracy than a measured post-training
+  quantization variant, or (when the user asked for the biggest size reduction) is larger;
+  names both, the numbers,
+  and which one the measurements favour for the user's goals. Without answers, the guide's
+  own table is the claim checked: it says quantization-aware training loses the least accuracy.
+* ``faster`` / ``slower``: against ``versus`` (the float32 baseline), only when the two p10-p90
+  intervals do not overlap; otherwise ``not_meaningful`` with both intervals.
+* ``goal_missed``: a goal the recommended technique missed, and what measured would meet it.
+* context: ``measured_on``, ``failed``, ``latency_note``, ``compressed_only``.
+A rule that lacks a measurement stays silent; nothing is estimated.
 """
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
-from optimizer.guide.registry import QAT_FAMILY, TechniqueId, parse_spec
+from optimizer.guide.registry import QAT_FAMILY, TECHNIQUES, TechniqueId, parse_spec
 from optimizer.guide.schema import Result
+from optimizer.report import numbers
 
-#: p90 - p10 wider than this fraction of the median is called noisy.
-NOISY_SPREAD = 0.5
 #: Raw sizes within this fraction of the baseline count as "the same size on disk".
 SAME_SIZE = 0.02
-
-_INT8_COMPUTE = {TechniqueId.INTEGER, TechniqueId.INTEGER_ONLY}
+#: Kinds that say the measurements disagree with the guide's recommendation.
+DISAGREEMENT = ("guide_contradicted", "goal_missed")
+_BASE = TechniqueId.FLOAT32.value
+_EPS = 1e-9
 
 
 @dataclass(frozen=True)
 class Insight:
-    """One note: the technique it is about (None for the whole run), its kind and the text.
+    """One insight: its kind, the technique it is about (None for the whole run), the message,
+    the technique it is compared with (``versus``) and a severity ("info" or "warning")."""
 
-    ``severity`` is "info" (context) or "warning" (a number that needs care: noisy, slower,
-    failed).
-    """
-
-    technique: str | None
     kind: str
-    text: str
+    technique: str | None
+    message: str
+    versus: str | None = None
     severity: str = "info"
+
+    @property
+    def text(self) -> str:
+        return self.message
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Insight":
+        return cls(kind=str(data.get("kind", "")), technique=data.get("technique"),
+                   message=str(data.get("message", "")), versus=data.get("versus"),
+                   severity=str(data.get("severity") or "info"))
 
 
 def _num(value):
@@ -41,10 +63,6 @@ def _num(value):
     except (TypeError, ValueError):
         return None
     return value if math.isfinite(value) else None
-
-
-def _kb(nbytes) -> str:
-    return f"{nbytes / 1e6:,.2f} MB" if nbytes >= 1e6 else f"{nbytes / 1e3:,.1f} kB"
 
 
 def _spec(technique: str):
@@ -58,39 +76,55 @@ def _as_result(item) -> Result:
     return item if isinstance(item, Result) else Result.from_dict(dict(item))
 
 
-def _latency_notes(r: Result, base: Result, spec) -> list[Insight]:
-    notes = []
-    median, base_median = _num(r.latency_ms_median), _num(base.latency_ms_median)
-    if median is None or base_median is None:
-        return notes
-    int8 = spec is not None and (spec.conversion in _INT8_COMPUTE or spec.base in QAT_FAMILY)
-    if int8 and median >= base_median and spec.conversion != TechniqueId.INT16X8:
-        notes.append(Insight(r.technique, "int8-not-faster", (
-            f"Measured here, int8 is not faster: median {median:.3f} ms vs float32's "
-            f"{base_median:.3f} ms. For a model this small XNNPACK runs float32 as fast as int8 "
-            "on this CPU; int8's speed-up needs bigger models or integer hardware."),
-            "warning"))
-    elif spec is not None and spec.conversion == TechniqueId.DYNAMIC_RANGE \
-            and median >= base_median:
-        notes.append(Insight(r.technique, "dynamic-not-faster", (
-            f"Dynamic range is not faster here: median {median:.3f} ms vs float32's "
-            f"{base_median:.3f} ms. It quantizes activations on the fly, which costs more "
-            "than it saves on a model this small."), "warning"))
-    elif spec is not None and spec.conversion == TechniqueId.FLOAT16 and median >= base_median:
-        notes.append(Insight(r.technique, "float16-cpu", (
-            f"float16 halves the weights but computes in float32 on a CPU, so it is not faster "
-            f"here ({median:.3f} ms vs {base_median:.3f} ms); its speed-up is on GPU delegates.")))
-    if spec is not None and spec.conversion == TechniqueId.INT16X8 and median > base_median:
-        # the timing process's own note (if any) already names the kernels
-        why = "" if r.latency_note else (": only reference kernels exist for int16 "
-                                         "activations, as the guide warns")
-        notes.append(Insight(r.technique, "int16x8-slow", (
-            f"int16x8 is {median / base_median:.0f}x slower than float32 here "
-            f"({median:.3f} ms vs {base_median:.3f} ms){why}."), "warning"))
-    return notes
+def _gain(r: Result) -> float | None:
+    """The accuracy change oriented so that bigger is better (RMSE: less is better)."""
+    delta = _num(r.accuracy_delta)
+    if delta is None:
+        return None
+    return delta if r.higher_is_better else -delta
 
 
-def _size_notes(r: Result, base: Result, spec) -> list[Insight]:
+# --- latency -----------------------------------------------------------------------------------
+
+def _interval(r: Result):
+    lo, hi = _num(r.latency_ms_p10), _num(r.latency_ms_p90)
+    return None if lo is None or hi is None or _num(r.latency_ms_median) is None else (lo, hi)
+
+
+def _latency(r: Result, base: Result, spec) -> list[Insight]:
+    mine, theirs = _interval(r), _interval(base)
+    if mine is None or theirs is None:
+        return []
+    median, base_median = r.latency_ms_median, base.latency_ms_median
+    figures = (f"median {numbers.ms(median)} (p10–p90 {numbers.ms_range(*mine)}) vs "
+               f"{base.technique}'s {numbers.ms(base_median)} "
+               f"(p10–p90 {numbers.ms_range(*theirs)})")
+    context = ""
+    if spec is not None and spec.conversion == TechniqueId.FLOAT16:
+        context = (" The guide: float16 stores the weights as float16 and executes in float32, "
+                   "so its speed-up is on GPU delegates.")
+    if r.latency_kernels and r.latency_kernels != base.latency_kernels:
+        context += (f" Kernels: {r.latency_kernels} ({base.technique}: "
+                    f"{base.latency_kernels}).")
+    if mine[1] < theirs[0]:
+        return [Insight("faster", r.technique, (
+            f"{r.technique} is faster than {base.technique} here: {figures}, "
+            f"{numbers.ratio(base_median / median)} faster.{context}"), base.technique)]
+    if mine[0] > theirs[1]:
+        return [Insight("slower", r.technique, (
+            f"{r.technique} is slower than {base.technique} here: {figures}, "
+            f"{numbers.ratio(median / base_median)} slower.{context}"), base.technique,
+            "warning")]
+    return [Insight("not_meaningful", r.technique, (
+        f"No meaningful latency difference between {r.technique} and {base.technique}: the "
+        f"p10–p90 intervals overlap ({numbers.ms_range(*mine)} vs "
+        f"{numbers.ms_range(*theirs)}; medians {numbers.ms(median)} vs "
+        f"{numbers.ms(base_median)}).{context}"), base.technique)]
+
+
+# --- size --------------------------------------------------------------------------------------
+
+def _compressed_only(r: Result, base: Result, spec) -> list[Insight]:
     raw, gz = _num(r.size_bytes), _num(r.gzip_bytes)
     b_raw, b_gz = _num(base.size_bytes), _num(base.gzip_bytes)
     if None in (raw, gz, b_raw, b_gz) or spec is None:
@@ -103,55 +137,216 @@ def _size_notes(r: Result, base: Result, spec) -> list[Insight]:
     what = "Pruning" if spec.base == TechniqueId.PRUNING else "Clustering"
     extra = ""
     if spec.base == TechniqueId.PRUNING and _num(r.sparsity) is not None:
-        extra = f" (measured sparsity {100 * r.sparsity:.0f}%)"
+        extra = f" (measured sparsity {numbers.sig(100 * r.sparsity)}%)"
     elif r.max_unique_weights_per_channel:
         extra = f" (at most {r.max_unique_weights_per_channel} distinct weights per channel)"
-    return [Insight(r.technique, "compressed-only", (
-        f"{what} helps only the compressed size{extra}: {_kb(raw)} on disk, the same as "
-        f"float32, but {_kb(gz)} gzipped, {b_gz / gz:.1f}x smaller than float32's "
-        f"{_kb(b_gz)}. Add a post-training quantization to shrink the file itself."))]
+    return [Insight("compressed_only", r.technique, (
+        f"{what} helps only the compressed size{extra}: {numbers.size(raw)} on disk, the same "
+        f"as float32, but {numbers.size(gz)} gzipped, {numbers.ratio(b_gz / gz)} smaller than "
+        f"float32's {numbers.size(b_gz)}. Add a post-training quantization to shrink the file "
+        "itself."), base.technique)]
 
 
-def _noise_note(r: Result) -> list[Insight]:
-    median, p10, p90 = (_num(r.latency_ms_median), _num(r.latency_ms_p10),
-                        _num(r.latency_ms_p90))
-    if None in (median, p10, p90) or median <= 0:
+# --- the guide against the measurements -------------------------------------------------------
+
+def _post_training_quantized(technique: str) -> bool:
+    """True for a plain post-training quantization (float16, dynamic range, integer, ...): the
+    rows the guide's table weighs QAT against. Retraining and float variants are not rivals."""
+    spec = _spec(technique)
+    return spec is not None and not spec.retrains and spec.conversion != TechniqueId.FLOAT32
+
+
+def _favoured(pool: list[Result], base: Result, goals, key) -> tuple[Result, bool]:
+    """The best of ``pool`` by ``key`` among those meeting every goal (else among all);
+    returns it and whether it meets the goals."""
+    meeting = [r for r in pool if goals is not None and goals.is_met(base, r)]
+    best = max(meeting or pool, key=key)
+    return best, bool(meeting)
+
+
+def _favour_text(best: Result, meets: bool, goals, what: str) -> str:
+    if goals is None or not goals.active:
+        return f" On {what}, the measurements favour {best.technique}."
+    if meets:
+        return (f" For your goals the measurements favour {best.technique}: it meets them with "
+                f"the best {what} measured.")
+    return (f" None of the measured variants meets all your goals; on {what} the measurements "
+            f"favour {best.technique}.")
+
+
+def _contradictions(claimed: Result, rows: list[Result], base: Result, answers, goals,
+                    recommended: bool) -> list[Insight]:
+    others = [r for r in rows if r.ok and r.technique not in (_BASE, claimed.technique)
+              and _post_training_quantized(r.technique)]
+    spec = _spec(claimed.technique)
+    info = TECHNIQUES.get(spec.base if spec else None)
+    if recommended:
+        who = f"The guide recommended {claimed.technique}"
+        subject = "it"
+    else:
+        title = info.title if info else claimed.technique
+        claim = info.guide_accuracy if info else "Smallest accuracy loss"
+        who = f"The guide's table gives {title} the '{claim}'"
+        subject = claimed.technique
+    notes = []
+    mine, metric = _gain(claimed), claimed.metric
+    rivals = [r for r in others if _gain(r) is not None]
+    if mine is not None and rivals:
+        best = max(rivals, key=lambda r: (_gain(r), -(r.size_bytes or math.inf)))
+        if _gain(best) > mine + _EPS:
+            pool = rivals + [claimed]
+            fav, meets = _favoured(pool, base, goals,
+                                   lambda r: (_gain(r), -(r.size_bytes or math.inf)))
+            because = (f" ({info.guide_accuracy.lower()}, says the guide's table)"
+                       if recommended and info else "")
+            notes.append(Insight("guide_contradicted", claimed.technique, (
+                f"{who}{because}, but {subject} lost more accuracy than {best.technique}: "
+                f"{numbers.points(claimed.accuracy_delta, metric)} vs "
+                f"{numbers.points(best.accuracy_delta, metric)} against float32."
+                + _favour_text(fav, meets, goals, "accuracy")), best.technique, "warning"))
+    wants_smallest = recommended and answers is not None and \
+        str(getattr(answers.size_goal, "value", answers.size_goal)) == "4x"
+    sized = [r for r in others if _num(r.size_bytes) is not None]
+    if wants_smallest and _num(claimed.size_bytes) is not None and sized:
+        smallest = min(sized, key=lambda r: r.size_bytes)
+        if smallest.size_bytes < claimed.size_bytes:
+            fav, meets = _favoured(sized + [claimed], base, goals, lambda r: -r.size_bytes)
+            notes.append(Insight("guide_contradicted", claimed.technique, (
+                f"{who} for 'as small as possible (about 4x)', but {smallest.technique} is "
+                f"smaller: {numbers.size(claimed.size_bytes)} vs "
+                f"{numbers.size(smallest.size_bytes)} on disk."
+                + _favour_text(fav, meets, goals, "size")), smallest.technique, "warning"))
+    return notes
+
+
+def _goal_missed(claimed: Result, rows: list[Result], base: Result, goals) -> list[Insight]:
+    if goals is None or not goals.active:
         return []
-    if (p90 - p10) / median <= NOISY_SPREAD:
-        return []
-    return [Insight(r.technique, "noisy", (
-        f"Timings are noisy: p10–p90 spans {p10:.3f}–{p90:.3f} ms around a median of "
-        f"{median:.3f} ms; differences smaller than that are not meaningful."), "warning")]
+    notes = []
+    pool = [r for r in rows if r.ok and r.technique != _BASE]
+    for goal in goals.active:
+        item = goal.evaluate(base, claimed)
+        if item.met:
+            continue
+        meeting = [r.technique for r in pool if goal.is_met(base, r)]
+        fix = (f"Among the measured results, {', '.join(meeting)} meet{'s' if len(meeting) == 1 else ''} it."
+               if meeting else "None of the measured results meets it.")
+        notes.append(Insight("goal_missed", claimed.technique, (
+            f"The recommended {claimed.technique} missed your {goal.name} goal: {item.detail}. "
+            f"{fix}"), None, "warning"))
+    return notes
 
 
-def result_insights(results) -> list[Insight]:
-    """Notes for every result of a run (``Result`` objects or dicts), baseline first.
+def _recommended_spec(answers) -> str | None:
+    if answers is None:
+        return None
+    from optimizer.recommendation.decide import recommend
 
-    Covers: where it was measured; failures with their message; int8 / dynamic range /
-    float16 not faster than float32; int16x8 reference kernels (and any latency note the
-    timing process recorded); pruning/clustering helping only compressed size; noisy timings.
+    try:
+        return recommend(answers).run_spec
+    except ValueError:
+        return None
+
+
+def run_insights(results, answers=None, goals=None) -> list[Insight]:
+    """Every insight for a run's results (``Result`` objects or dicts).
+
+    ``answers`` (``Answers``) names the guide's recommendation and whether the user asked for
+    the biggest size reduction; ``goals`` (``Goals``) are judged for it and decide which variant
+    the measurements favour. Both optional: without answers the guide's claim that QAT loses
+    the least accuracy is what gets checked, for every QAT-family result.
     """
     rows = [_as_result(r) for r in results]
     notes: list[Insight] = []
     hosts = sorted({r.measured_on for r in rows if r.measured_on})
     if hosts:
-        notes.append(Insight(None, "measured-on", "Measured on " + "; ".join(hosts) + "."))
-    base = next((r for r in rows if r.technique == TechniqueId.FLOAT32.value and r.ok), None)
+        notes.append(Insight("measured_on", None, "Measured on " + "; ".join(hosts) + "."))
+    base = next((r for r in rows if r.technique == _BASE and r.ok), None)
+    recommended = _recommended_spec(answers)
+    if base is not None:
+        if recommended is not None:
+            claimed = [r for r in rows if r.technique == recommended and r.ok]
+        else:
+            claimed = [r for r in rows if r.ok and (s := _spec(r.technique)) is not None
+                       and s.base in QAT_FAMILY]
+        for r in claimed:
+            notes.extend(_contradictions(r, rows, base, answers, goals, recommended is not None))
+            if recommended is not None:
+                notes.extend(_goal_missed(r, rows, base, goals))
     for r in rows:
         if not r.ok:
-            notes.append(Insight(r.technique, "failed",
-                                 f"{r.status}: {r.error or 'no message recorded'}", "warning"))
+            notes.append(Insight("failed", r.technique, f"{r.status}: "
+                                 f"{r.error or 'no message recorded'}", None, "warning"))
             continue
         spec = _spec(r.technique)
         if base is not None and r is not base:
-            notes.extend(_latency_notes(r, base, spec))
-            notes.extend(_size_notes(r, base, spec))
+            notes.extend(_latency(r, base, spec))
+            notes.extend(_compressed_only(r, base, spec))
         if r.latency_note:
-            notes.append(Insight(r.technique, "latency-note", r.latency_note, "warning"))
-        notes.extend(_noise_note(r))
+            notes.append(Insight("latency_note", r.technique, r.latency_note, None, "warning"))
     return notes
 
 
+def result_insights(results, answers=None, goals=None) -> list[Insight]:
+    """Alias of ``run_insights`` (the name the pages used first)."""
+    return run_insights(results, answers, goals)
+
+
+def insights_from_json(items) -> list[Insight]:
+    """``Insight`` records from a run document's ``"insights"`` list (unknown keys ignored)."""
+    return [Insight.from_dict(i) for i in items or () if isinstance(i, dict)]
+
+
 def insights_for(notes, technique: str | None) -> list[Insight]:
-    """The notes about one technique (or the run-wide ones with ``technique=None``)."""
+    """The insights about one technique (or the run-wide ones with ``technique=None``)."""
     return [n for n in notes if n.technique == technique]
+
+
+def agreement(notes, recommended: str | None) -> tuple[bool, list[Insight]]:
+    """Whether the measurements agreed with the guide's recommendation: ``(agreed, the
+    disagreeing insights)``; agreed is True when nothing contradicted it."""
+    against = [n for n in notes if n.kind in DISAGREEMENT
+               and (recommended is None or n.technique == recommended)]
+    return not against, against
+
+
+def context_of(run_dir) -> tuple:
+    """``(Answers or None, Goals or None)`` a run was made for (its ``context.json``)."""
+    from optimizer.artifacts import store
+    from optimizer.guide.goals import Goals
+    from optimizer.recommendation.decide import Answers
+
+    raw = store.read_context(run_dir)
+    try:
+        answers = Answers.from_dict(raw["answers"]) if raw["answers"] else None
+    except (TypeError, ValueError):
+        answers = None
+    try:
+        goals = Goals.from_dict(raw["goals"]) if raw["goals"] else None
+    except (TypeError, ValueError):
+        goals = None
+    return answers, goals
+
+
+def stored_insights(run_dir, results=None) -> list[Insight]:
+    """A run folder's insights: the list its ``results.json`` carries (written when the run
+    ended), else computed now from its results and ``context.json``."""
+    from pathlib import Path
+
+    from optimizer.artifacts import store
+
+    doc = store.read_json(Path(run_dir) / store.RESULTS, default={}) or {}
+    if not isinstance(doc, dict):      # a damaged results.json: the results come from events
+        doc = {}
+    if isinstance(doc.get("insights"), list):
+        return insights_from_json(doc["insights"])
+    if results is None:
+        results = [Result.from_dict(r) for r in doc.get("results", []) if isinstance(r, dict)]
+    return run_insights(results, *context_of(run_dir))
+
+
+def recommended_of(run_dir) -> str | None:
+    """The spec the guide recommended for the situation a run was made for (None when the run
+    has no ``context.json``, e.g. started from the command line)."""
+    answers, _ = context_of(run_dir)
+    return _recommended_spec(answers)

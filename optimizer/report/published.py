@@ -29,3 +29,101 @@ def published_table():
                "Latency PTQ (ms, Pixel 2)", "Latency QAT (ms, Pixel 2)", "Size float (MB)",
                "Size optimized (MB)"]
     return pd.DataFrame(TABLE_1, columns=columns)
+
+
+TABLE_2_SOURCE = f"{GUIDE}, Table 2 (published; int16 activations with int8 weights)"
+
+#: (model, metric, float32 activations, int8 activations, int16 activations) as published.
+TABLE_2 = (
+    ("Wav2letter", "WER", "6.7%", "7.7%", "7.2%"),
+    ("DeepSpeech 0.5.1 (unrolled)", "CER", "6.13%", "43.67%", "6.52%"),
+    ("YoloV3", "mAP(IOU=0.5)", "0.577", "0.563", "0.574"),
+    ("MobileNetV1", "Top-1", "0.7062", "0.694", "0.6936"),
+    ("MobileNetV2", "Top-1", "0.718", "0.7126", "0.7137"),
+    ("MobileBert", "F1 (exact match)", "88.81 (81.23)", "2.08 (0)", "88.73 (81.15)"),
+)
+
+
+def published_table_2():
+    """Table 2 (accuracy with int16 activations) as a DataFrame, exactly as published."""
+    import pandas as pd
+
+    return pd.DataFrame(TABLE_2, columns=["Model", "Metric", "float32 activations",
+                                          "int8 activations", "int16 activations"])
+
+
+def measured_beside_table_1(document: dict | None):
+    """Table 1's size and latency columns (published, Pixel 2) beside this project's own
+    measurement of the same architectures (``assets/learn/table1_measured.json``: random
+    weights, this machine's CPU). Rows the measurement lacks show blanks; None without one."""
+    import pandas as pd
+
+    from optimizer.report import numbers
+
+    if not document or not document.get("rows"):
+        return None
+    measured = {r["model"]: r for r in document["rows"]}
+    rows = []
+    for name, *_acc, ms_f, ms_ptq, _ms_qat, mb_f, mb_opt in TABLE_1:
+        m = measured.get(name, {})
+        f_ms, i_ms = m.get("float32_latency_ms_median"), m.get("int8_latency_ms_median")
+        f_lo, f_hi = m.get("float32_latency_ms_p10"), m.get("float32_latency_ms_p90")
+        i_lo, i_hi = m.get("int8_latency_ms_p10"), m.get("int8_latency_ms_p90")
+        f_b, i_b = m.get("float32_bytes"), m.get("int8_bytes")
+        speedup = ""
+        if f_ms and i_ms:
+            speedup = numbers.ratio(f_ms / i_ms)
+            if None not in (f_lo, f_hi, i_lo, i_hi) and not (i_hi < f_lo or i_lo > f_hi):
+                speedup = f"not meaningful: p10–p90 overlap (medians {speedup})"
+
+        def _latency(median, low, high):
+            if not median:
+                return ""
+            spread = f" ({numbers.ms_range(low, high)})" if None not in (low, high) else ""
+            return numbers.ms(median) + spread
+
+        rows.append({
+            "Model": name,
+            "Size float (MB), published": mb_f,
+            "Size float (MB), measured": None if f_b is None else round(f_b / 1e6, 2),
+            "Size int8 (MB), published": mb_opt,
+            "Size int8 (MB), measured": None if i_b is None else round(i_b / 1e6, 2),
+            "Float / PTQ latency, published (Pixel 2)": f"{ms_f} / {ms_ptq} ms",
+            "Float latency, measured (p10–p90)": _latency(f_ms, f_lo, f_hi),
+            "int8 latency, measured (p10–p90)": _latency(i_ms, i_lo, i_hi),
+            "int8 speed-up, measured": speedup,
+        })
+    return pd.DataFrame(rows)
+
+
+def table1_measured() -> dict | None:
+    """This project's measurement of Table 1's architectures (``python -m optimizer bench
+    table1`` writes it to ``assets/learn/table1_measured.json``), or None before it ran."""
+    import json
+
+    from optimizer import paths
+
+    try:
+        return json.loads((paths.ASSETS / "learn" / "table1_measured.json").read_text())
+    except (OSError, ValueError):
+        return None
+
+
+#: The guide's quantization table, row by row (the registry's technique ids, in its order).
+GUIDE_TABLE_ROWS = ("float16", "dynamic_range", "integer", "qat")
+
+
+def guide_techniques_table():
+    """The guide's quantization techniques table (data, size reduction, accuracy, hardware)
+    as the registry quotes it."""
+    import pandas as pd
+
+    from optimizer.guide.registry import DATA_LABELS, TECHNIQUES, TechniqueId
+
+    rows = []
+    for tid in map(TechniqueId, GUIDE_TABLE_ROWS):
+        info = TECHNIQUES[tid]
+        rows.append({"Technique": info.title, "Data requirements": DATA_LABELS[info.data],
+                     "Size reduction": info.guide_size, "Accuracy": info.guide_accuracy,
+                     "Supported hardware": info.guide_hardware})
+    return pd.DataFrame(rows)

@@ -12,7 +12,7 @@ import math
 import plotly.graph_objects as go
 
 from optimizer.guide.goals import Goals
-from optimizer.report import style
+from optimizer.report import numbers, style
 from optimizer.report.charts import budget_line, empty_figure, point_labels
 from optimizer.report.judge import accuracy_budget
 from optimizer.search.candidates import trial_spec
@@ -53,7 +53,8 @@ def trials_figure(outcome):
     budget = accuracy_budget(rows, _goals(outcome))
     low = min(ys + ([budget * scale] if budget is not None else []))
     high = max(ys + ([budget * scale] if budget is not None else []))
-    pad = max((high - low) * 0.15, 0.5)
+    # room above the top point for its label and the "best" arrow (issue 13, 10)
+    pad = max((high - low) * 0.25, 0.8)
     y_range = (low - pad, high + pad)
     fig = go.Figure()
     texts, sides = point_labels(xs, ys, [r.technique for r in rows],
@@ -61,8 +62,8 @@ def trials_figure(outcome):
                                 first=("float32", outcome.best or ""))
     for r, x, y, text, side in zip(rows, xs, ys, texts, sides):
         best, on_front = r.technique == outcome.best, r.technique in outcome.pareto
-        latency = (f"{r.latency_ms_median:.3f} ms" if _ok(r.latency_ms_median)
-                   else "not measured")
+        latency = numbers.ms(r.latency_ms_median) if _ok(r.latency_ms_median) \
+            else "not measured"
         fig.add_trace(go.Scatter(
             x=[x], y=[y], mode="markers+text", text=[text], textposition=side,
             textfont={"size": style.FONT_SIZE - 3},
@@ -82,7 +83,7 @@ def trials_figure(outcome):
     budget_line(fig, budget, scale, "%" if scale == 100.0 else "", higher)
     style.apply_layout(fig, title, f"{axis} ({unit})", label)
     # no line through the front: it is a front over three axes, drawn here on two
-    fig.update_layout(showlegend=False, title={"subtitle": {"text": (
+    fig.update_layout(showlegend=False, margin={"t": 110}, title={"subtitle": {"text": (
         "Arrow: the best trial (smallest meeting every goal) · green outline: Pareto front "
         "over accuracy, size and latency")}})
     fig.update_yaxes(range=list(y_range))

@@ -7,14 +7,18 @@ from __future__ import annotations
 
 import math
 
-from optimizer.report import style
+from optimizer.report import numbers, style
 from optimizer.report.readiness import readiness_cell
 
-#: Display columns, in order (the page configures their number formats).
-COLUMNS = (
-    "Technique", "Status", "Goals", "Readiness", "Accuracy", "Δ vs float32 (points)",
-    "Size (kB)", "Size: x smaller", "gzip (kB)", "gzip: x smaller",
-    "Latency median (ms)", "Latency p10–p90 (ms)", "Threads", "Kernels",
+#: Display columns, in order (the page configures their number formats). The key columns
+#: (technique to latency) come first so they fit a 1280-pixel screen without scrolling; the
+#: Readiness column shows only once the target's readiness was checked.
+KEY_COLUMNS = (
+    "Technique", "Goals", "Readiness", "Accuracy", "Δ vs float32 (points)", "Size (kB)",
+    "Size: x smaller", "Latency median", "Latency p10–p90",
+)
+COLUMNS = KEY_COLUMNS + (
+    "Status", "gzip (kB)", "gzip: x smaller", "Threads", "Kernels",
     "I/O dtypes", "Engine", "Sparsity (%)", "Distinct weights / channel", "Note",
 )
 
@@ -28,8 +32,7 @@ def _num(value):
 
 
 def _spread(p10, p90) -> str:
-    p10, p90 = _num(p10), _num(p90)
-    return f"{p10:.3f}–{p90:.3f}" if p10 is not None and p90 is not None else ""
+    return numbers.ms_range(p10, p90) if _num(p10) is not None and _num(p90) is not None else ""
 
 
 def _goal_cell(check) -> str:
@@ -79,8 +82,9 @@ def results_table(frame, checks: dict | None = None):
             "Size: x smaller": _num(r.get("size_ratio")),
             "gzip (kB)": None if _num(r["gzip_bytes"]) is None else r["gzip_bytes"] / 1e3,
             "gzip: x smaller": _num(r.get("gzip_ratio")),
-            "Latency median (ms)": _num(r["latency_ms_median"]),
-            "Latency p10–p90 (ms)": _spread(r["latency_ms_p10"], r["latency_ms_p90"]),
+            "Latency median": numbers.ms(r["latency_ms_median"])
+            if _num(r["latency_ms_median"]) is not None else "",
+            "Latency p10–p90": _spread(r["latency_ms_p10"], r["latency_ms_p90"]),
             "Threads": _num(r["latency_threads"]),
             "Kernels": r["latency_kernels"] or "",
             "I/O dtypes": dtypes,
@@ -91,3 +95,50 @@ def results_table(frame, checks: dict | None = None):
         })
     table = pd.DataFrame(rows, columns=list(COLUMNS))
     return table.rename(columns={"Accuracy": metric_title})
+
+
+#: Short titles of the key columns in the compact table (it wraps instead of scrolling).
+_KEY_TITLES = {"Δ vs float32 (points)": "Δ (points)", "Size (kB)": "Size",
+               "Size: x smaller": "x smaller", "Latency median": "Latency",
+               "Latency p10–p90": "p10–p90"}
+
+
+def key_table(frame, checks: dict | None = None):
+    """The key columns only, as text in the shared number format, for a table that must fit
+    a projector (1280 px) or a phone (390 px) without scrolling sideways."""
+    from optimizer.report import numbers
+
+    full = results_table(frame, checks)
+    metric_title, _ = metric_header(frame)
+    out = full[[metric_title if c == "Accuracy" else c for c in KEY_COLUMNS]].copy()
+    out[metric_title] = out[metric_title].map(lambda v: "" if _num(v) is None else numbers.sig(v))
+    out["Δ vs float32 (points)"] = out["Δ vs float32 (points)"].map(
+        lambda v: "" if _num(v) is None else numbers.signed(v))
+    out["Size (kB)"] = [numbers.size(b) if _num(b) is not None else "" for b in frame["size_bytes"]]
+    out["Size: x smaller"] = out["Size: x smaller"].map(
+        lambda v: "" if _num(v) is None else numbers.ratio(v))
+    if not out["Readiness"].astype(str).str.strip().any():
+        out = out.drop(columns=["Readiness"])
+    return out.rename(columns=_KEY_TITLES)
+
+
+_KEY_CSS = ("<style>.key-table{width:100%;border-collapse:collapse;font-size:0.9rem;"
+            "margin:0.25rem 0 1rem}.key-table th,.key-table td{border:1px solid "
+            "rgba(128,128,128,0.3);padding:0.3rem 0.45rem;text-align:right;vertical-align:top;"
+            "overflow-wrap:anywhere}.key-table th{background:rgba(128,128,128,0.08);"
+            "font-weight:600}.key-table td:first-child,.key-table th:first-child{text-align:"
+            "left}@media (max-width:640px){.key-table{font-size:0.72rem}.key-table th,"
+            ".key-table td{padding:0.2rem 0.15rem}}</style>")
+
+
+def key_table_html(frame, checks: dict | None = None) -> str:
+    """``key_table`` as an HTML table (escaped) that wraps its cells instead of scrolling
+    sideways: on a 390-pixel phone every key column stays on screen."""
+    import html
+
+    table = key_table(frame, checks)
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in table.columns)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>"
+                   for row in table.itertuples(index=False))
+    return (f"{_KEY_CSS}<table class='key-table' data-testid='key-table'><thead><tr>{head}"
+            f"</tr></thead><tbody>{body}</tbody></table>")

@@ -52,3 +52,16 @@ def layer_rows(card: dict) -> list[dict]:
                      "Output shape": _shape(layer.get("output_shape")),
                      "Parameters": layer.get("params", 0)})
     return rows
+
+
+def split_lines(splits: dict) -> list[str]:
+    """The sample counts of a demo's splits, saying that the representative samples are drawn
+    from the training split (so the counts do not add up to more than the data set)."""
+    lines = []
+    for name, count in splits.items():
+        if name == "representative" and "train" in splits:
+            lines.append(f"**representative**: {count:,} samples, drawn from the training "
+                         "split (not extra data)")
+        else:
+            lines.append(f"**{name}**: {count:,} samples")
+    return lines

@@ -6,7 +6,14 @@ from functools import partial
 import streamlit as st
 
 from optimizer import Settings, get_demo, parse_spec
-from optimizer.report import results_csv, safe_name, technique_zip
+from optimizer.report import (
+    REBUILT_NAME,
+    rebuilt_keras_model,
+    report_html,
+    results_csv,
+    safe_name,
+    technique_zip,
+)
 
 from . import layout, state
 
@@ -24,12 +31,22 @@ def _finetune_defaults(model: str) -> dict:
     return {step: demo.finetune_for(step) for step in FINETUNE_STEPS}
 
 
-def reproduce_text(technique: str, model: str, settings_pairs=()) -> str:
+def reproduce_text(technique: str, model: str, settings_pairs=(),
+                   model_path: str = "model.h5") -> str:
     """A short standalone script that redoes ``technique`` with tf_keras / TFMOT / TFLite."""
     from optimizer.report.reproduce import reproduce_script
 
     return reproduce_script(parse_spec(technique), Settings.from_pairs(settings_pairs),
-                            _finetune_defaults(model))
+                            _finetune_defaults(model), model_path=model_path)
+
+
+def _zip_with_rebuilt(result, rebuilt) -> bytes | None:
+    """A technique's zip; for a Keras 3 upload it also holds the rebuilt tf_keras model."""
+    return technique_zip(result, {REBUILT_NAME: rebuilt.read_bytes()} if rebuilt else None)
+
+
+def _report(run_dir) -> bytes:
+    return report_html(run_dir).encode("utf-8")
 
 
 def render(run, frame) -> None:
@@ -38,19 +55,26 @@ def render(run, frame) -> None:
     The zips are built only when clicked (a callable), so big models cost nothing per rerun.
     """
     model = run.model or "model"
+    rebuilt = rebuilt_keras_model(run.request.model if run.request else None)
     ok = [r for r in run.results if r.ok and r.tflite_path]
     rows = [ok[i:i + PER_ROW] for i in range(0, len(ok), PER_ROW)]
     for row in rows:
         cols = st.columns(PER_ROW)
         for col, result in zip(cols, row):
             col.download_button(
-                f"{result.technique}.zip", data=partial(technique_zip, result),
+                f"{result.technique}.zip", data=partial(_zip_with_rebuilt, result, rebuilt),
                 help=".tflite model, its recipe JSON and the measured result",
                 file_name=f"{safe_name(model)}-{safe_name(result.technique)}.zip",
                 mime="application/zip", key=f"dl_{result.technique}", on_click="ignore",
                 icon=":material/download:", width="stretch")
     left, right = st.columns([1, 2], gap="large")
     with left:
+        st.download_button("Download report", data=partial(_report, run.run_dir),
+                           help="One HTML file that opens offline: answers, recommendation, "
+                                "results, charts (PNG export), insights, how it was measured",
+                           file_name=f"{safe_name(model)}-report.html", mime="text/html",
+                           key="dl_report", on_click="ignore", icon=":material/summarize:",
+                           type="primary")
         st.download_button("Results table (CSV)", data=results_csv(frame),
                            file_name=f"{safe_name(model)}-results.csv", mime="text/csv",
                            key="dl_csv", on_click="ignore", icon=":material/table:")
@@ -64,12 +88,20 @@ def render(run, frame) -> None:
                             key="dl_reproduce_pick")
         settings = run.request.settings if run.request else ()
         try:
-            script = reproduce_text(pick, model, settings)
+            script = reproduce_text(pick, model, settings,
+                                    model_path=REBUILT_NAME if rebuilt else "model.h5")
         except Exception as exc:  # noqa: BLE001 - the rest of the page still works
             layout.show_error(exc, "Writing the reproduce script")
             return
         st.download_button(f"reproduce_{safe_name(pick)}.py", data=script,
                            file_name=f"reproduce_{safe_name(pick)}.py", mime="text/x-python",
                            key="dl_script", on_click="ignore", icon=":material/code:")
+        if rebuilt is not None:
+            # fix 10: the script loads the tf_keras model the app rebuilt, not the Keras 3 file
+            st.download_button(REBUILT_NAME, data=partial(rebuilt.read_bytes),
+                               help="Your Keras 3 model rebuilt in tf_keras (TFMOT needs it); "
+                                    "the script above loads this file",
+                               file_name=REBUILT_NAME, mime="application/octet-stream",
+                               key="dl_rebuilt", on_click="ignore", icon=":material/download:")
         with st.expander("Show the script"):
             st.code(script, language="python")

@@ -9,6 +9,16 @@ from optimizer import TARGET_LABELS, model_label
 
 from . import boot, nav, state
 
+#: On a phone, long words in tables (technique specs, code) wrap instead of pushing the page
+#: sideways, and the wide decision tree gives way to the path in words (Recommendation).
+_NARROW_CSS = ("<style>@media (max-width: 640px) { [data-testid=stMain] td, "
+               "[data-testid=stMain] th { overflow-wrap: anywhere; } "
+               "[data-testid=stTable] table { font-size: 0.75rem; } "
+               "[data-testid=stTable] th, [data-testid=stTable] td { padding: 0.25rem 0.2rem; "
+               "white-space: normal; } [data-testid=stTable] th p, [data-testid=stTable] td p "
+               "{ white-space: normal; overflow-wrap: anywhere; word-break: break-word; } "
+               ".st-key-tree_wide { display: none; } }</style>")
+
 
 def header(page: nav.PageInfo, intro: str) -> None:
     """Step title ("Step 2 of 5 · Your situation"), a one-line intro and the sidebar summary.
@@ -18,6 +28,7 @@ def header(page: nav.PageInfo, intro: str) -> None:
     """
     boot.ensure_app_navigation()
     state.init()
+    st.html(_NARROW_CSS)
     if page in nav.JOURNEY:
         st.caption(f"STEP {nav.step_number(page)} OF {len(nav.JOURNEY)}")
     else:

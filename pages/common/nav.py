@@ -35,9 +35,10 @@ JOURNEY = (MODEL, SITUATION, RECOMMENDATION, RUN, RESULTS)
 SEARCH = PageInfo("pages/search.py", "Search my goals", "search")
 LAYERS = PageInfo("pages/layers.py", "Per-layer repair", "layers")
 MY_RUNS = PageInfo("pages/my_runs.py", "My runs", "my_runs")
-#: Pages beside the journey: the goal-driven search, its per-layer int8 repair, and every run
-#: and search of this workspace.
-FURTHER = (SEARCH, LAYERS, MY_RUNS)
+LEARN = PageInfo("pages/learn.py", "Learn: the guide", "learn")
+#: Pages beside the journey: the goal-driven search, its per-layer int8 repair, every run and
+#: search of this workspace, and the guide.
+FURTHER = (SEARCH, LAYERS, MY_RUNS, LEARN)
 
 
 def sections() -> dict:

@@ -51,7 +51,9 @@ def status_line(run_state) -> str:
     elif run_state.status == "queued" and run_state.queue_message:
         label = "Queued"
     model = f"{plain(run_state.model)} · " if run_state.model else ""
-    return f"{model}{label} · {time_text(run_state)} · {done} of {total} techniques done"
+    left = getattr(run_state, "seconds_left", None)
+    estimate = f" · about {left:.0f} s left (estimate)" if left is not None else ""
+    return f"{model}{label} · {time_text(run_state)} · {done} of {total} techniques done{estimate}"
 
 
 def time_text(run_state) -> str:

@@ -51,7 +51,9 @@ def launch(specs: list[str], use_cache: bool = True) -> Path:
     techniques = tuple(s for s in specs if s != "float32") or ("float32",)
     request = RunRequest(model=state.get(state.MODEL), techniques=techniques,
                          data=state.get(state.DATA))
-    run_dir = start_run(request, state.runs_dir() / new_run_id(), use_cache=use_cache)
+    context = {"answers": state.answers().to_dict(), "goals": state.goals().to_dict()}
+    run_dir = start_run(request, state.runs_dir() / new_run_id(), use_cache=use_cache,
+                        context=context)
     state.put(state.RUN_DIR, str(run_dir))
     return run_dir
 

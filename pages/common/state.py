@@ -32,6 +32,7 @@ UPLOAD = "upload_manifest"     # str path of the checked upload this session use
 TOKEN_PARAM = "w"
 #: Keys kept in the workspace folder, so a reload, a bookmark or a restart brings them back.
 PERSISTED = (MODEL, DATA, CONFIRMED, RUN_SPECS, RUN_DIR, SEARCH_DIR, SIZE_VIEW, UPLOAD)
+LAYERS_NEWEST = "layers_newest"   # the newest per-layer report seen (its folder) on Layers
 
 
 def init() -> None:
