@@ -195,7 +195,7 @@ def measure_conversion(ctx: JobContext, spec: str, conversion, steps: list, prep
 
 def convert_and_measure(ctx: JobContext, spec: str, source, steps: list, prep_seconds: float,
                         notes: list, fraction: tuple, finetunes: dict | None = None,
-                        representative=None) -> None:
+                        representative=None, coverage: dict | None = None) -> None:
     """Convert ``source`` for one spec, measure it and record the result (or its error).
 
     A failure here (e.g. an op that cannot be integer-only) only fails this spec.
@@ -215,8 +215,11 @@ def convert_and_measure(ctx: JobContext, spec: str, source, steps: list, prep_se
         engine = getattr(conversion.engine, "value", conversion.engine)
         all_steps = list(steps) + [f"convert to {spec_obj.conversion.value} ({engine}, "
                                    f"{conversion.seconds:.1f} s)"]
-        ctx.add(measure_conversion(ctx, spec, conversion, all_steps, prep_seconds, notes,
-                                   finetunes))
+        result = measure_conversion(ctx, spec, conversion, all_steps, prep_seconds, notes,
+                                    finetunes)
+        for key, value in (coverage or {}).items():  # retraining: what the transform covered
+            setattr(result, key, value)
+        ctx.add(result)
         ctx.progress([spec], "measured", end, "converted and evaluated; waiting for latency")
     except Exception as exc:
         print(f"--- {spec} failed ---", file=sys.stderr)

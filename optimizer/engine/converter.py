@@ -56,6 +56,8 @@ def configure(converter, tf, config: PtqConfig, reps, qat: bool, fallback: bool)
                                   f"'integer_only', not '{tid.value}'; convert the model from "
                                   "before quantize_model for other variants")
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        if reps is not None:  # layers QAT left float are calibrated from representative data
+            converter.representative_dataset = reps
         if tid == TechniqueId.INTEGER_ONLY:
             # Only the I/O types: adding TFLITE_BUILTINS_INT8 makes TF 2.21 demand a
             # representative dataset even for QAT graphs. The output is identical (measured)
@@ -219,7 +221,7 @@ def representative_dataset(shapes, dtypes, config: PtqConfig, data, qat: bool):
     """The calibration generator (built once; one sample per yield, a list per input) and its
     sample count."""
     tid = TechniqueId(config.technique)
-    if qat or not config.needs_calibration:
+    if (qat and data is None) or (not qat and not config.needs_calibration):
         return None, 0
     if data is None:
         raise ValueError(f"{tid.value} needs representative data for calibration: pass 100-500 "

@@ -24,13 +24,16 @@ import re
 
 from optimizer.engine.weights import (
     TransformStep,
-    copy_model,
     require_plain_model,
     require_tf_keras_model,
     transform_report,
+    wrap_supported,
 )
 
 PRESERVE_OPTIONS = (None, "sparsity", "clusters", "sparsity+clusters")
+#: Why a layer QAT does not annotate is left alone.
+LEFT_FLOAT = ("TFMOT cannot quantize it during training; it trains in float and the converter "
+              "quantizes it from the representative data")
 
 # TFMOT's message: "Layer <name>:<class 'tf_keras.src....BatchNormalization'> is not supported."
 _UNSUPPORTED = re.compile(r"Layer (?P<name>.+?):<class '(?P<cls>[\w.]+)'> is not supported")
@@ -71,20 +74,30 @@ def apply_qat(model, preserve: str | None = None) -> TransformStep:
 
     tfmot = compat.tfmot()
     quantization = tfmot.quantization.keras
-    copy = copy_model(model)
+    if preserve is None:
+        scheme = quantization.default_8bit.Default8BitQuantizeScheme()
+    else:
+        combine = tfmot.experimental.combine
+        scheme = {
+            "sparsity": lambda: combine.Default8BitPrunePreserveQuantizeScheme(),
+            "clusters": lambda: combine.Default8BitClusterPreserveQuantizeScheme(),
+            "sparsity+clusters": lambda: combine.Default8BitClusterPreserveQuantizeScheme(
+                preserve_sparsity=True),
+        }[preserve]()
+    registry = scheme.get_quantize_registry()
+
+    def annotate(layer):
+        if not registry.supports(layer):
+            raise ValueError(type(layer).__name__)
+        return quantization.quantize_annotate_layer(layer)
+
+    # TFMOT's "quantize some layers" path: annotate what it supports, leave the rest float
+    # (the converter quantizes those from the representative data).
+    annotated, refused = wrap_supported(model, annotate, "quantization-aware training",
+                                        LEFT_FLOAT, weightless=True)
     try:
-        if preserve is None:
-            wrapped = quantization.quantize_model(copy)
-        else:
-            combine = tfmot.experimental.combine
-            scheme = {
-                "sparsity": lambda: combine.Default8BitPrunePreserveQuantizeScheme(),
-                "clusters": lambda: combine.Default8BitClusterPreserveQuantizeScheme(),
-                "sparsity+clusters": lambda: combine.Default8BitClusterPreserveQuantizeScheme(
-                    preserve_sparsity=True),
-            }[preserve]()
-            wrapped = quantization.quantize_apply(quantization.quantize_annotate_model(copy),
-                                                  scheme)
+        with quantization.quantize_scope():
+            wrapped = quantization.quantize_apply(annotated, scheme)
     except RuntimeError as error:
         match = _UNSUPPORTED.search(str(error))
         if not match:
@@ -93,4 +106,8 @@ def apply_qat(model, preserve: str | None = None) -> TransformStep:
     # Layers whose weights get fake-quantized (activations-only wrappers do not count).
     acted_on = [layer.layer.name for layer in wrapped.layers
                 if getattr(layer, "_weight_vars", None)]
-    return TransformStep(model=wrapped, report=transform_report(model, acted_on, "quantized"))
+    left_float = [layer.name for layer in wrapped.layers
+                  if type(layer).__name__ not in ("QuantizeWrapperV2", "QuantizeWrapper",
+                                                  "QuantizeLayer", "InputLayer")]
+    report = transform_report(model, acted_on, "quantized", refused)
+    return TransformStep(model=wrapped, report=report, left_float=tuple(left_float))

@@ -75,6 +75,11 @@ class Result:
     eval_seconds: float | None = None
     notes: list = field(default_factory=list)
     measured_on: str | None = None
+    # Retraining techniques: layers holding weights that the TFMOT transform wrapped, all
+    # layers holding weights, and the share of the weights in the wrapped ones (0..1).
+    transformed_layers: int | None = None
+    weight_layers: int | None = None
+    transformed_weight_fraction: float | None = None
 
     @property
     def ok(self) -> bool:
