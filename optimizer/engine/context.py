@@ -168,6 +168,8 @@ def measure_conversion(ctx: JobContext, spec: str, conversion, steps: list, prep
     notes = list(notes) + [str(line) for line in (conversion.log or ())]
     if evaluation.metric == "agreement":
         notes.append("no labels: the metric is agreement with the float32 baseline's predictions")
+        if evaluation.note:
+            notes.append(evaluation.note)
     settings = relevant_settings(spec, ctx.settings, finetunes)
     engine = getattr(conversion.engine, "value", conversion.engine)
     recipe = {"technique": spec, "model": ctx.bundle.to_dict(), "data": ctx.bundle.data or

@@ -58,6 +58,15 @@ def _as_result(item) -> Result:
     return item if isinstance(item, Result) else Result.from_dict(dict(item))
 
 
+def _outside_xnnpack(note) -> str:
+    """"int8 ops left to builtin kernels, outside XNNPACK: HARD_SWISH x19" from a latency
+    note, or ""."""
+    for part in str(note or "").split("; "):
+        if part.startswith("int8 ops left to builtin kernels"):
+            return part
+    return ""
+
+
 def _latency_notes(r: Result, base: Result, spec) -> list[Insight]:
     notes = []
     median, base_median = _num(r.latency_ms_median), _num(base.latency_ms_median)
@@ -65,11 +74,14 @@ def _latency_notes(r: Result, base: Result, spec) -> list[Insight]:
         return notes
     int8 = spec is not None and (spec.conversion in _INT8_COMPUTE or spec.base in QAT_FAMILY)
     if int8 and median >= base_median and spec.conversion != TechniqueId.INT16X8:
+        outside = _outside_xnnpack(r.latency_note)
+        why = (f" The timing process found {outside}: each runs on slower builtin kernels and "
+               f"splits the XNNPACK graph." if outside else
+               " For a model this small XNNPACK runs float32 as fast as int8 on this CPU; "
+               "int8's speed-up needs bigger models or integer hardware.")
         notes.append(Insight(r.technique, "int8-not-faster", (
             f"Measured here, int8 is not faster: median {median:.3f} ms vs float32's "
-            f"{base_median:.3f} ms. For a model this small XNNPACK runs float32 as fast as int8 "
-            "on this CPU; int8's speed-up needs bigger models or integer hardware."),
-            "warning"))
+            f"{base_median:.3f} ms.{why}"), "warning"))
     elif spec is not None and spec.conversion == TechniqueId.DYNAMIC_RANGE \
             and median >= base_median:
         notes.append(Insight(r.technique, "dynamic-not-faster", (
