@@ -141,19 +141,21 @@ def write_npz(path: Path, x_train, y_train, x_test, y_test) -> Path:
 EPOCHS = {"mobilenetv3": 6, "efficientnet": 4, "signal": 8, "text": 8, "two_input": 10}
 
 
-def build_zoo(folder: Path, names=NAMES) -> dict:
-    """Train and save every model in ``names`` with Keras 3 and write its data file."""
+def build_zoo(folder: Path, names=NAMES, samples: int = 480, epochs: int | None = None) -> dict:
+    """Train and save every model in ``names`` with Keras 3 and write its data file
+    (``samples`` in all, a quarter for the test split; ``epochs`` overrides ``EPOCHS``)."""
     from optimizer import compat
 
     keras = compat.keras3()
     zoo = {}
     for name in names:
         keras.utils.set_random_seed(0)
-        x, y = data(name)
+        x, y = data(name, samples)
         n = int(len(y) * 0.75)
         x_train, x_test = _split(x, n)
-        model = train(keras, build(keras, name), x_train, y[:n], EPOCHS[name])
+        model = train(keras, build(keras, name), x_train, y[:n], epochs or EPOCHS[name])
         path = Path(folder) / f"{name}.keras"
+        model.compile()  # saved without the optimizer state, as users are advised to
         model.save(path)
         zoo[name] = (path, write_npz(Path(folder) / f"{name}.npz", x_train, y[:n], x_test, y[n:]),
                      model)

@@ -145,6 +145,11 @@ def coverage(reports) -> dict:
                                             if total else 0.0)}
 
 
+#: Layers the retraining transforms leave as they are, and why (measured: clustering a
+#: MultiHeadAttention cannot be stripped, its kernels come back with another shape).
+LEFT_AS_IS = {"MultiHeadAttention": "attention internals are left as they are"}
+
+
 def wrap_supported(model, wrap, action: str, reason: str, weightless: bool = False):
     """A copy of ``model`` where every layer holding weights that ``wrap`` accepts is wrapped
     and every other layer is left as it is (TFMOT's "transform some layers" path:
@@ -169,6 +174,9 @@ def wrap_supported(model, wrap, action: str, reason: str, weightless: bool = Fal
                 refused[type(layer).__name__] = "a nested model is left as it is"
             return layer
         if not layer.weights and not weightless:
+            return layer
+        if type(layer).__name__ in LEFT_AS_IS:
+            refused.setdefault(type(layer).__name__, LEFT_AS_IS[type(layer).__name__])
             return layer
         try:
             out = wrap(layer)
@@ -239,7 +247,8 @@ def transform_report(model, acted_on, action: str, reasons=None) -> TransformRep
         skipped_kinds=tuple(kinds),
         skipped_fraction=sum(params for _, _, params in skipped) / total,
         params=tuple((name, params) for name, _, params in layers),
-        reasons=tuple(f"{kind}: {why[kind]}" for kind in kinds if kind in why))
+        reasons=tuple(f"{', '.join(k for k in kinds if why.get(k) == text)}: {text}"
+                      for text in dict.fromkeys(why[k] for k in kinds if k in why)))
 
 
 def require_tf_keras_model(model, what: str = "this step") -> None:
