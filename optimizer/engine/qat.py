@@ -1,20 +1,22 @@
 """Quantization-aware training with TFMOT, plain or preserving earlier pruning / clustering.
 
-``apply_qat(model)`` is ``quantize_model``; the collaborative variants annotate the model and
-apply one of TFMOT's preserving schemes (from ``tfmot.experimental.combine``):
+``apply_qat(model)`` follows the TFMOT guide's "quantize some layers" path: every layer the
+scheme's registry supports is annotated (``quantize_annotate_layer``) and ``quantize_apply``
+runs with one scheme (the collaborative ones from ``tfmot.experimental.combine``):
 
 =====================  =================================================================
 preserve               scheme
 =====================  =================================================================
-``None``               default 8-bit QAT (``quantize_model``)
+``None``               ``Default8BitQuantizeScheme()`` (default 8-bit QAT)
 ``"sparsity"``         ``Default8BitPrunePreserveQuantizeScheme()`` (PQAT)
 ``"clusters"``         ``Default8BitClusterPreserveQuantizeScheme()`` (CQAT)
 ``"sparsity+clusters"`` ``Default8BitClusterPreserveQuantizeScheme(preserve_sparsity=True)`` (PCQAT)
 =====================  =================================================================
 
-QAT is applied to a stripped model. TFMOT raises ``RuntimeError`` for a layer it cannot
-quantize (e.g. a BatchNormalization that does not directly follow a Conv); that becomes
-``UnsupportedLayerError`` naming the layer and the fix.
+Layers TFMOT cannot quantize (Rescaling, Conv1D, a BatchNormalization that does not follow a
+Conv, attention, TFOpLambda math) stay float while fine-tuning; the step lists them in
+``left_float`` and the retraining job then gives the converter representative data, so it
+quantizes them by calibration. QAT is applied to a stripped model.
 
 TensorFlow is imported only inside functions, through ``optimizer.compat``.
 """
