@@ -13,8 +13,10 @@ preserve               scheme
 ``"sparsity+clusters"`` ``Default8BitClusterPreserveQuantizeScheme(preserve_sparsity=True)`` (PCQAT)
 =====================  =================================================================
 
-Layers TFMOT cannot quantize (Rescaling, Conv1D, a BatchNormalization that does not follow a
-Conv, attention, TFOpLambda math) stay float while fine-tuning; the step lists them in
+Conv1D, which TFMOT's registry lacks, gets a quantize config of our own
+(``conv1d_quantize_config``) under plain QAT. Layers TFMOT cannot quantize (Rescaling, a
+BatchNormalization that does not follow a Conv, attention, TFOpLambda math) stay float
+while fine-tuning; the step lists them in
 ``left_float`` and the retraining job then gives the converter representative data, so it
 quantizes them by calibration. QAT is applied to a stripped model.
 
@@ -87,8 +89,12 @@ def apply_qat(model, preserve: str | None = None) -> TransformStep:
                 preserve_sparsity=True),
         }[preserve]()
     registry = scheme.get_quantize_registry()
+    conv1d = conv1d_quantize_config(quantization) if preserve is None else None
+    keras = compat.keras()
 
     def annotate(layer):
+        if conv1d is not None and type(layer) is keras.layers.Conv1D:
+            return quantization.quantize_annotate_layer(layer, conv1d())
         if not registry.supports(layer):
             raise ValueError(type(layer).__name__)
         return quantization.quantize_annotate_layer(layer)
@@ -98,7 +104,8 @@ def apply_qat(model, preserve: str | None = None) -> TransformStep:
     annotated, refused = wrap_supported(model, annotate, "quantization-aware training",
                                         LEFT_FLOAT, weightless=True)
     try:
-        with quantization.quantize_scope():
+        scope = {"Conv1DQuantizeConfig": conv1d} if conv1d is not None else {}
+        with quantization.quantize_scope(scope):
             wrapped = quantization.quantize_apply(annotated, scheme)
     except RuntimeError as error:
         match = _UNSUPPORTED.search(str(error))
@@ -113,3 +120,35 @@ def apply_qat(model, preserve: str | None = None) -> TransformStep:
                                                   "QuantizeLayer", "InputLayer")]
     report = transform_report(model, acted_on, "quantized", refused)
     return TransformStep(model=wrapped, report=report, left_float=tuple(left_float))
+
+
+def conv1d_quantize_config(quantization):
+    """Our own QuantizeConfig for Conv1D, which TFMOT's 8-bit registry lacks: the kernel
+    fake-quantized per tensor (symmetric, narrow range, as TFMOT does for Dense) and the
+    activation output with a moving-average range. Measured: the converter turns the layer
+    into an int8 CONV_2D. Used for plain QAT only (the preserving schemes keep their own
+    registries, so Conv1D stays float there and the converter calibrates it)."""
+    quantizers = quantization.quantizers
+
+    class Conv1DQuantizeConfig(quantization.QuantizeConfig):
+        def get_weights_and_quantizers(self, layer):
+            return [(layer.kernel, quantizers.LastValueQuantizer(
+                num_bits=8, symmetric=True, narrow_range=True, per_axis=False))]
+
+        def get_activations_and_quantizers(self, layer):
+            return [(layer.activation, quantizers.MovingAverageQuantizer(
+                num_bits=8, symmetric=False, narrow_range=False, per_axis=False))]
+
+        def set_quantize_weights(self, layer, quantize_weights):
+            layer.kernel = quantize_weights[0]
+
+        def set_quantize_activations(self, layer, quantize_activations):
+            layer.activation = quantize_activations[0]
+
+        def get_output_quantizers(self, layer):
+            return []
+
+        def get_config(self):
+            return {}
+
+    return Conv1DQuantizeConfig
