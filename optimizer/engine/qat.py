@@ -88,6 +88,7 @@ def apply_qat(model, preserve: str | None = None) -> TransformStep:
             "sparsity+clusters": lambda: combine.Default8BitClusterPreserveQuantizeScheme(
                 preserve_sparsity=True),
         }[preserve]()
+    scheme = _CheckedScheme(scheme)
     registry = scheme.get_quantize_registry()
     conv1d = conv1d_quantize_config(quantization) if preserve is None else None
     keras = compat.keras()
@@ -152,3 +153,38 @@ def conv1d_quantize_config(quantization):
             return {}
 
     return Conv1DQuantizeConfig
+
+
+class _CheckedScheme:
+    """A quantize scheme whose registry says "supported" only when it can also give a
+    config: TFMOT's prune-preserving registry claims layers such as Rescaling and then fails
+    on them (``get_quantize_config() called on an unsupported layer``) when an annotated
+    layer follows one; with this the layer simply stays float."""
+
+    def __init__(self, inner):
+        self._inner = inner
+        self._registry = inner.get_quantize_registry()
+        claims = self._registry.supports
+        checking = set()  # get_quantize_config may ask supports() again: answer plainly then
+
+        def supports(layer):
+            if not claims(layer):
+                return False
+            if id(layer) in checking:
+                return True
+            checking.add(id(layer))
+            try:
+                self._registry.get_quantize_config(layer)
+            except (ValueError, KeyError):
+                return False
+            finally:
+                checking.discard(id(layer))
+            return True
+
+        self._registry.supports = supports
+
+    def get_layout_transformer(self):
+        return self._inner.get_layout_transformer()
+
+    def get_quantize_registry(self):
+        return self._registry
