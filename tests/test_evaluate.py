@@ -109,3 +109,16 @@ def test_input_count_must_match(tflites, tiny_dataset):
         run_tflite(tflites["float32"], [tiny_dataset.x_test, tiny_dataset.x_test])
     with pytest.raises(ValueError, match="chunk"):
         run_tflite(tflites["float32"], tiny_dataset.x_test, chunk=0)
+
+
+def test_degenerate_agreement_is_said_to_be_not_meaningful():
+    from optimizer.measuring.accuracy import degenerate_agreement
+
+    rng = np.random.default_rng(0)
+    varied = rng.uniform(size=(40, 4))
+    assert degenerate_agreement(varied, varied[::-1].copy()) is None
+    constant = np.tile([0.7, 0.1, 0.1, 0.1], (40, 1))  # an untrained model: always class 0
+    note = degenerate_agreement(varied, constant)
+    assert "not meaningful" in note and "predicts class 0 for every test sample" in note
+    zeros = np.zeros((40, 4))  # an int8 softmax that rounds every class to 0
+    assert "this model's top class scores tie on 100%" in degenerate_agreement(zeros, varied)

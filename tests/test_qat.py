@@ -136,7 +136,9 @@ def test_pcqat_keeps_sparsity_and_clusters_in_the_int8_file(pruned, part, tiny_d
 
 
 @pytest.mark.slow
-def test_unsupported_layer_names_the_layer_and_the_fix():
+def test_unsupported_layers_are_left_float_and_the_rest_quantized():
+    """TFMOT's "quantize some layers" path: a BatchNormalization that does not follow a Conv
+    (which TFMOT cannot quantize) stays float; Conv2D and Dense are still quantized."""
     from optimizer import compat
 
     keras = compat.keras()
@@ -149,14 +151,21 @@ def test_unsupported_layer_names_the_layer_and_the_fix():
         keras.layers.Dense(10, activation="softmax"),
     ])
     for preserve in (None, "sparsity"):
-        with pytest.raises(UnsupportedLayerError) as caught:
-            apply_qat(model, preserve=preserve)
-        error = caught.value
-        assert isinstance(error, ValueError)
-        assert (error.layer_name, error.layer_type) == ("late_bn", "BatchNormalization")
-        message = str(error)
-        assert "'late_bn'" in message and "post-training integer quantization" in message
-        assert "right after a Conv" in message and "\n" not in message
+        step = apply_qat(model, preserve=preserve)
+        assert "late_bn" in step.left_float
+        # the Dense kernel is fake-quantized (TFMOT gives this Conv2D a no-op config)
+        assert "dense" in " ".join(step.report.wrapped) and step.report.weight_layers == 2
+        assert step.report.transformed_weight_fraction > 0.9
+        kinds = {type(layer).__name__ for layer in step.model.layers}
+        assert "QuantizeWrapperV2" in kinds and "BatchNormalization" in kinds
+
+
+def test_unsupported_layer_error_names_the_layer_and_the_fix():
+    error = UnsupportedLayerError("late_bn", "BatchNormalization")
+    assert isinstance(error, ValueError)
+    message = str(error)
+    assert "'late_bn'" in message and "post-training integer quantization" in message
+    assert "right after a Conv" in message and "\n" not in message
 
 
 @pytest.mark.slow

@@ -37,7 +37,8 @@ def results():
            output_dtype="float32"),
         _r("int16x8", 47_400, 41_400, 0.982, 0.220,
            latency_note="int16x8 runs on reference kernels"),
-        _r("pruning", 156_000, 85_000, 0.971, 0.010, sparsity=0.5),
+        _r("pruning", 156_000, 85_000, 0.971, 0.010, sparsity=0.5, transformed_layers=3,
+           weight_layers=4, transformed_weight_fraction=0.75),
         _r("clustering+integer", 45_700, 28_000, 0.960, 0.009, p10=0.004, p90=0.020),
         Result.failed("qat", "QAT needs labelled training data; upload x_train/y_train",
                       model="digits-cnn"),
@@ -153,6 +154,9 @@ def test_results_table_columns_units_and_goal_cells(frame, results):
     assert row.loc["dynamic_range", "Δ vs float32 (points)"] == pytest.approx(-0.2)
     assert row.loc["dynamic_range", "Size: x smaller"] == pytest.approx(156 / 45)
     assert row.loc["pruning", "Sparsity (%)"] == pytest.approx(50.0)
+    assert row.loc["pruning", "Transformed layers"] == "3 of 4"
+    assert row.loc["pruning", "Weights transformed (%)"] == pytest.approx(75.0)
+    assert row.loc["float32", "Transformed layers"] == ""
     assert row.loc["float32", "I/O dtypes"] == "float32 → float32"
     assert row.loc["qat", "Note"].startswith("QAT needs")
     assert row.loc["int16x8", "Latency p10–p90"] == "0.198–0.242 ms"
@@ -258,3 +262,11 @@ def test_a_shared_label_that_fits_nowhere_spills_least():
                                 ["float32", "float16", "dynamic_range", "qat"],
                                 x_range=(0.0, 0.0275), y_range=(97.2, 99.0), first=("float32",))
     assert texts[0] == "float32, float16,<br>dynamic_range" and sides[0].endswith("left")
+
+
+def test_int8_slower_names_the_ops_outside_xnnpack(results):
+    slow = next(r for r in results if r.technique == "integer")
+    slow.latency_note = "int8 ops left to builtin kernels, outside XNNPACK: HARD_SWISH x19"
+    notes = insights.result_insights(results)
+    text = next(n.text for n in notes if n.kind == "int8-not-faster")
+    assert "HARD_SWISH x19" in text and "builtin kernels" in text

@@ -172,3 +172,39 @@ def test_split_is_stratified_and_deterministic():
     assert np.array_equal(a["x_test"], b["x_test"])
     assert sorted(a["y_test"].tolist()) == [0] * 5 + [1] * 5
     assert len(a["x_train"]) == 30 and not set(a["x_train"][:, 0]) & set(a["x_test"][:, 0])
+
+
+def test_child_check_command_keeps_a_negative_pixel_range_in_one_argument():
+    import argparse
+
+    from optimizer.cli import check as check_cli
+    from optimizer.models.uploads.check import check_command
+    from optimizer.models.uploads.raw_data import DataOptions
+
+    command = check_command("m.keras", "d.zip", "/w", DataOptions(pixel_range="-1-1"))
+    assert "--pixel-range=-1-1" in command
+    parser = argparse.ArgumentParser()
+    check_cli.add_parser(parser.add_subparsers())
+    args = parser.parse_args(command[3:])  # after "python -m optimizer"
+    assert args.pixel_range == "-1-1"
+
+
+def test_upload_limit_message_counts_mib_and_names_the_optimizer_state(tmp_path):
+    from optimizer.models.uploads.errors import TooLarge
+    from optimizer.models.uploads.limits import Limits, check_upload_size
+
+    path = tmp_path / "big.keras"
+    path.write_bytes(b"x" * (3 * 1024 * 1024 + 10))
+    with pytest.raises(TooLarge) as caught:
+        check_upload_size(path, "model file", Limits(max_upload_mb=2))
+    message = str(caught.value)
+    assert "3.0 MiB (3.1 MB), over the 2 MiB upload limit" in message
+    assert "include_optimizer=False" in message
+
+
+def test_check_json_without_workdir_drops_paths_into_the_deleted_folder():
+    from optimizer.cli.check import without_paths
+
+    doc = {"manifest_path": "/tmp/x/upload.json", "title": "m", "nested": {"a": "/tmp/x/a"},
+           "list": ["/tmp/x/b", "keep"]}
+    assert without_paths(doc, "/tmp/x") == {"title": "m", "nested": {}, "list": ["keep"]}

@@ -54,8 +54,11 @@ def test_keras3_call_records_translate_to_tf_keras_nodes():
     assert _node({"args": [tensor("a")], "kwargs": {"mask": None}}, "x") == [["a", 0, 0, {}]]
     assert _node({"args": [[tensor("a"), tensor("b")]], "kwargs": {}}, "add") == [
         ["a", 0, 0, {}], ["b", 0, 0, {}]]
-    with pytest.raises(BridgeError, match="several tensor arguments"):
-        _node({"args": [tensor("q"), tensor("v")], "kwargs": {}}, "mha")
+    # a second positional tensor becomes the keyword tf_keras' call names (query, value)
+    assert _node({"args": [tensor("q"), tensor("v")], "kwargs": {}}, "mha",
+                 "MultiHeadAttention") == [["q", 0, 0, {"value": ["v", 0, 0]}]]
+    with pytest.raises(BridgeError, match=r"layer 'f' \(Flatten\) is called with 2 positional"):
+        _node({"args": [tensor("q"), tensor("v")], "kwargs": {}}, "f", "Flatten")
     assert _endpoints(["in", 0, 0]) == [["in", 0, 0]]
     assert _endpoints([["a", 0, 0], ["b", 0, 0]]) == [["a", 0, 0], ["b", 0, 0]]
 

@@ -30,7 +30,7 @@ def test_save_upload_uses_a_safe_name_and_caps_the_size(tmp_path, monkeypatch):
     assert path.parent == tmp_path and path.name == "pass_wd.h5"
     assert path.read_bytes() == b"12345"
     monkeypatch.setenv("OPTIMIZER_MAX_UPLOAD_MB", "1")
-    with pytest.raises(TooLarge, match="over the 1 MB upload limit"):
+    with pytest.raises(TooLarge, match="over the 1 MiB upload limit"):
         sessions.save_upload(tmp_path, "big.bin", io.BytesIO(bytes(1024 * 1024 + 1)))
     assert not (tmp_path / "big.bin").exists()
     with pytest.raises(UploadError, match="empty"):

@@ -78,10 +78,22 @@ def run(args) -> int:
             holder.cleanup()
     doc = upload.to_dict()
     if args.json is not None:
-        write_json(doc, args.json)
+        # without --workdir the folder is already deleted: print no path into it
+        write_json(doc if keep else without_paths(doc, str(workdir)), args.json)
         return 0
     _print(doc, keep)
     return 0
+
+
+def without_paths(doc, folder: str):
+    """``doc`` without the values that point into ``folder`` (dropped, not left dangling)."""
+    if isinstance(doc, dict):
+        return {k: without_paths(v, folder) for k, v in doc.items()
+                if not (isinstance(v, str) and v.startswith(folder))}
+    if isinstance(doc, list):
+        return [without_paths(v, folder) for v in doc
+                if not (isinstance(v, str) and v.startswith(folder))]
+    return doc
 
 
 def _print(doc: dict, kept: bool) -> None:

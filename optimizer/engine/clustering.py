@@ -19,6 +19,7 @@ from optimizer.engine.weights import (
     require_plain_model,
     require_tf_keras_model,
     transform_report,
+    wrap_supported,
 )
 from optimizer.guide.configs import ClusteringConfig
 
@@ -47,24 +48,36 @@ def apply_clustering(model, config: ClusteringConfig,
 
     tfmot = compat.tfmot()
     init = getattr(tfmot.clustering.keras.CentroidInitialization, CENTROID_INITS[config.init])
-    copy = copy_model(model)
     if preserve_sparsity or config.per_channel:
         experimental = compat.tfmot_experimental_clustering()
-        wrapped = experimental.cluster_weights(
-            copy, number_of_clusters=int(config.clusters), cluster_centroids_init=init,
-            preserve_sparsity=bool(preserve_sparsity),
-            cluster_per_channel=bool(config.per_channel))
+
+        def wrap(layer):
+            return experimental.cluster_weights(
+                layer, number_of_clusters=int(config.clusters), cluster_centroids_init=init,
+                preserve_sparsity=bool(preserve_sparsity),
+                cluster_per_channel=bool(config.per_channel))
     else:
-        wrapped = tfmot.clustering.keras.cluster_weights(
-            copy, number_of_clusters=int(config.clusters), cluster_centroids_init=init)
-    if wrapped is None:
-        # cluster_weights returns None, without an error, for a model it does not recognise
-        # (a Keras 3 model); never let that travel on as a "model".
-        raise ValueError("TFMOT's cluster_weights returned no model; TFMOT needs a tf_keras "
-                         "(Keras 2) Sequential or Functional model")
+        def wrap(layer):
+            return tfmot.clustering.keras.cluster_weights(
+                layer, number_of_clusters=int(config.clusters), cluster_centroids_init=init)
+    # Only layers TFMOT can cluster are wrapped; the others stay as they are.
+    wrapped, refused = wrap_supported(model, _checked(wrap), "clustering",
+                                      "TFMOT has no clustering support for it")
     acted_on = [layer.layer.name for layer in wrapped.layers
                 if getattr(layer, "original_clusterable_weights", None)]
-    return TransformStep(model=wrapped, report=transform_report(model, acted_on, "clustered"))
+    return TransformStep(model=wrapped,
+                         report=transform_report(model, acted_on, "clustered", refused))
+
+
+def _checked(wrap):
+    """``wrap`` that raises instead of returning None (``cluster_weights`` returns None,
+    without an error, for an object it does not recognise)."""
+    def checked(layer):
+        out = wrap(layer)
+        if out is None:
+            raise ValueError("TFMOT's cluster_weights returned nothing for it")
+        return out
+    return checked
 
 
 def strip_clustering(model):

@@ -151,6 +151,8 @@ def measure_conversion(ctx: JobContext, spec: str, conversion, steps: list, prep
     notes = list(notes) + [str(line) for line in (conversion.log or ())]
     if evaluation.metric == "agreement":
         notes.append("no labels: the metric is agreement with the float32 baseline's predictions")
+        if evaluation.note:
+            notes.append(evaluation.note)
     settings = relevant_settings(spec, ctx.settings, finetunes)
     engine = getattr(conversion.engine, "value", conversion.engine)
     recipe = {"technique": spec, "model": ctx.bundle.to_dict(), "data": ctx.bundle.data or
@@ -178,7 +180,7 @@ def measure_conversion(ctx: JobContext, spec: str, conversion, steps: list, prep
 
 def convert_and_measure(ctx: JobContext, spec: str, source, steps: list, prep_seconds: float,
                         notes: list, fraction: tuple, finetunes: dict | None = None,
-                        representative=None) -> None:
+                        representative=None, coverage: dict | None = None) -> None:
     """Convert ``source`` for one spec, measure it and record the result (or its error).
 
     A failure here (e.g. an op that cannot be integer-only) only fails this spec.
@@ -198,8 +200,11 @@ def convert_and_measure(ctx: JobContext, spec: str, source, steps: list, prep_se
         engine = getattr(conversion.engine, "value", conversion.engine)
         all_steps = list(steps) + [f"convert to {spec_obj.conversion.value} ({engine}, "
                                    f"{conversion.seconds:.1f} s)"]
-        ctx.add(measure_conversion(ctx, spec, conversion, all_steps, prep_seconds, notes,
-                                   finetunes))
+        result = measure_conversion(ctx, spec, conversion, all_steps, prep_seconds, notes,
+                                    finetunes)
+        for key, value in (coverage or {}).items():  # retraining: what the transform covered
+            setattr(result, key, value)
+        ctx.add(result)
         ctx.progress([spec], "measured", end, "converted and evaluated; waiting for latency")
     except Exception as exc:
         print(f"--- {spec} failed ---", file=sys.stderr)

@@ -158,22 +158,45 @@ def convert(source, config: PtqConfig, representative=None) -> Conversion:
     frozen = source
     if frozen.recurrent and config.needs_calibration and not frozen.quantization_aware:
         _refuse_loop_calibration(frozen, config)
+    loop_note = None
+    if frozen.recurrent and frozen.quantization_aware and representative is not None \
+            and _graph_has_loop(frozen):
+        # QAT left the recurrent layers float; calibrating their loop would crash the converter
+        representative = None
+        loop_note = ("the recurrent loop (WHILE op) stays float: calibrating it crashes the "
+                     "TensorFlow 2.21 converter")
     result = convert_with(
         lambda: tf.lite.TFLiteConverter.from_concrete_functions([frozen.function]),
         "from_concrete_functions(frozen graph)", config, representative, frozen.input_shapes,
         frozen.input_dtypes, frozen.quantization_aware, start,
         names=(frozen.input_names, frozen.output_names))
-    return replace(result, log=(frozen.note, *result.log)) if frozen.note else result
+    notes = tuple(n for n in (frozen.note, loop_note) if n)
+    return replace(result, log=(*notes, *result.log)) if notes else result
+
+
+def _graph_has_loop(frozen: FrozenModel) -> bool:
+    """True when the frozen graph holds a While loop (a QAT graph cannot be converted to
+    float32 to look at its ops)."""
+    try:
+        return any(op.type in ("While", "StatelessWhile")
+                   for op in frozen.function.graph.get_operations())
+    except AttributeError:
+        return True  # cannot tell: do not risk calibrating a loop
+
+
+def _keeps_loop(frozen: FrozenModel) -> bool:
+    """True when the model's float file keeps a WHILE loop (recurrent layers)."""
+    float_file = convert(frozen, PtqConfig(TechniqueId.FLOAT32)).tflite
+    from optimizer.measuring.facts import tflite_facts
+
+    return "WHILE" in tflite_facts(float_file).ops
 
 
 def _refuse_loop_calibration(frozen: FrozenModel, config: PtqConfig) -> None:
     """Raise ``ConversionError`` before calibrating a model whose float file keeps a WHILE
     loop: measured with TF 2.21, calibrating an LSTM, GRU or SimpleRNN loop for integer,
     integer_only or int16x8 kills the process (segmentation fault)."""
-    float_file = convert(frozen, PtqConfig(TechniqueId.FLOAT32)).tflite
-    from optimizer.measuring.facts import tflite_facts
-
-    if "WHILE" in tflite_facts(float_file).ops:
+    if _keeps_loop(frozen):
         raise ConversionError(
             f"{TechniqueId(config.technique).value}: not applicable: calibrating this model's "
             f"recurrent loop (the WHILE op of its LSTM/GRU/SimpleRNN layers) crashes the "

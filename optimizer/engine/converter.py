@@ -78,7 +78,8 @@ def configure(converter, tf, config: PtqConfig, reps, qat: bool, fallback: bool)
     ops = options.supported_ops + (options.fallback_ops if fallback else ())
     if ops != ("TFLITE_BUILTINS",):
         converter.target_spec.supported_ops = [getattr(tf.lite.OpsSet, o) for o in ops]
-    if options.calibrate:
+    if options.calibrate or (qat and reps is not None):
+        # a QAT model calibrates only the layers it left float (given data for them)
         converter.representative_dataset = reps
     if options.integer_io:
         io = tf.uint8 if IoType(config.io_type) == IoType.UINT8 else tf.int8
@@ -216,7 +217,7 @@ def representative_dataset(shapes, dtypes, config: PtqConfig, data, qat: bool):
     """The calibration generator (built once; one sample per yield, a list per input) and its
     sample count."""
     tid = TechniqueId(config.technique)
-    if qat or not config.needs_calibration:
+    if (qat and data is None) or (not qat and not config.needs_calibration):
         return None, 0
     if data is None:
         raise ValueError(f"{tid.value} needs representative data for calibration: pass 100-500 "

@@ -19,6 +19,7 @@ from optimizer.engine.weights import (
     require_plain_model,
     require_tf_keras_model,
     transform_report,
+    wrap_supported,
 )
 from optimizer.guide.configs import PruningConfig
 
@@ -87,12 +88,15 @@ def apply_pruning(model, config: PruningConfig, steps_per_epoch: int, epochs: in
         schedule = sparsity_api.PolynomialDecay(
             initial_sparsity=0.0, final_sparsity=float(config.sparsity), begin_step=0,
             end_step=end_step, frequency=frequency)
-    wrapped = sparsity_api.prune_low_magnitude(copy_model(model), pruning_schedule=schedule)
-    # Every layer gets a wrapper; only those with prunable weights are actually pruned.
+    # Only layers TFMOT can prune are wrapped; the others (Rescaling, attention, ...) stay
+    # as they are.
+    wrapped, refused = wrap_supported(
+        model, lambda layer: sparsity_api.prune_low_magnitude(layer, pruning_schedule=schedule),
+        "pruning", "TFMOT has no pruning support for it")
     acted_on = [layer.layer.name for layer in wrapped.layers
                 if getattr(layer, "prunable_weights", None)]
     return PruningStep(model=wrapped, callbacks=(sparsity_api.UpdatePruningStep(),),
-                       report=transform_report(model, acted_on, "pruned"),
+                       report=transform_report(model, acted_on, "pruned", refused),
                        schedule=config.schedule, frequency=frequency, end_step=end_step,
                        total_steps=total)
 

@@ -1,20 +1,24 @@
 """Quantization-aware training with TFMOT, plain or preserving earlier pruning / clustering.
 
-``apply_qat(model)`` is ``quantize_model``; the collaborative variants annotate the model and
-apply one of TFMOT's preserving schemes (from ``tfmot.experimental.combine``):
+``apply_qat(model)`` follows the TFMOT guide's "quantize some layers" path: every layer the
+scheme's registry supports is annotated (``quantize_annotate_layer``) and ``quantize_apply``
+runs with one scheme (the collaborative ones from ``tfmot.experimental.combine``):
 
 =====================  =================================================================
 preserve               scheme
 =====================  =================================================================
-``None``               default 8-bit QAT (``quantize_model``)
+``None``               ``Default8BitQuantizeScheme()`` (default 8-bit QAT)
 ``"sparsity"``         ``Default8BitPrunePreserveQuantizeScheme()`` (PQAT)
 ``"clusters"``         ``Default8BitClusterPreserveQuantizeScheme()`` (CQAT)
 ``"sparsity+clusters"`` ``Default8BitClusterPreserveQuantizeScheme(preserve_sparsity=True)`` (PCQAT)
 =====================  =================================================================
 
-QAT is applied to a stripped model. TFMOT raises ``RuntimeError`` for a layer it cannot
-quantize (e.g. a BatchNormalization that does not directly follow a Conv); that becomes
-``UnsupportedLayerError`` naming the layer and the fix.
+Conv1D, which TFMOT's registry lacks, gets a quantize config of our own
+(``conv1d_quantize_config``) under plain QAT. Layers TFMOT cannot quantize (Rescaling, a
+BatchNormalization that does not follow a Conv, attention, TFOpLambda math) stay float
+while fine-tuning; the step lists them in
+``left_float`` and the retraining job then gives the converter representative data, so it
+quantizes them by calibration. QAT is applied to a stripped model.
 
 TensorFlow is imported only inside functions, through ``optimizer.compat``.
 """
@@ -24,13 +28,16 @@ import re
 
 from optimizer.engine.weights import (
     TransformStep,
-    copy_model,
     require_plain_model,
     require_tf_keras_model,
     transform_report,
+    wrap_supported,
 )
 
 PRESERVE_OPTIONS = (None, "sparsity", "clusters", "sparsity+clusters")
+#: Why a layer QAT does not annotate is left alone.
+LEFT_FLOAT = ("TFMOT cannot quantize it during training; it trains in float and the converter "
+              "quantizes it from the representative data")
 
 # TFMOT's message: "Layer <name>:<class 'tf_keras.src....BatchNormalization'> is not supported."
 _UNSUPPORTED = re.compile(r"Layer (?P<name>.+?):<class '(?P<cls>[\w.]+)'> is not supported")
@@ -71,20 +78,36 @@ def apply_qat(model, preserve: str | None = None) -> TransformStep:
 
     tfmot = compat.tfmot()
     quantization = tfmot.quantization.keras
-    copy = copy_model(model)
+    if preserve is None:
+        scheme = quantization.default_8bit.Default8BitQuantizeScheme()
+    else:
+        combine = tfmot.experimental.combine
+        scheme = {
+            "sparsity": lambda: combine.Default8BitPrunePreserveQuantizeScheme(),
+            "clusters": lambda: combine.Default8BitClusterPreserveQuantizeScheme(),
+            "sparsity+clusters": lambda: combine.Default8BitClusterPreserveQuantizeScheme(
+                preserve_sparsity=True),
+        }[preserve]()
+    scheme = _CheckedScheme(scheme)
+    registry = scheme.get_quantize_registry()
+    conv1d = conv1d_quantize_config(quantization) if preserve is None else None
+    keras = compat.keras()
+
+    def annotate(layer):
+        if conv1d is not None and type(layer) is keras.layers.Conv1D:
+            return quantization.quantize_annotate_layer(layer, conv1d())
+        if not registry.supports(layer):
+            raise ValueError(type(layer).__name__)
+        return quantization.quantize_annotate_layer(layer)
+
+    # TFMOT's "quantize some layers" path: annotate what it supports, leave the rest float
+    # (the converter quantizes those from the representative data).
+    annotated, refused = wrap_supported(model, annotate, "quantization-aware training",
+                                        LEFT_FLOAT, weightless=True)
     try:
-        if preserve is None:
-            wrapped = quantization.quantize_model(copy)
-        else:
-            combine = tfmot.experimental.combine
-            scheme = {
-                "sparsity": lambda: combine.Default8BitPrunePreserveQuantizeScheme(),
-                "clusters": lambda: combine.Default8BitClusterPreserveQuantizeScheme(),
-                "sparsity+clusters": lambda: combine.Default8BitClusterPreserveQuantizeScheme(
-                    preserve_sparsity=True),
-            }[preserve]()
-            wrapped = quantization.quantize_apply(quantization.quantize_annotate_model(copy),
-                                                  scheme)
+        scope = {"Conv1DQuantizeConfig": conv1d} if conv1d is not None else {}
+        with quantization.quantize_scope(scope):
+            wrapped = quantization.quantize_apply(annotated, scheme)
     except RuntimeError as error:
         match = _UNSUPPORTED.search(str(error))
         if not match:
@@ -93,4 +116,75 @@ def apply_qat(model, preserve: str | None = None) -> TransformStep:
     # Layers whose weights get fake-quantized (activations-only wrappers do not count).
     acted_on = [layer.layer.name for layer in wrapped.layers
                 if getattr(layer, "_weight_vars", None)]
-    return TransformStep(model=wrapped, report=transform_report(model, acted_on, "quantized"))
+    left_float = [layer.name for layer in wrapped.layers
+                  if type(layer).__name__ not in ("QuantizeWrapperV2", "QuantizeWrapper",
+                                                  "QuantizeLayer", "InputLayer")]
+    report = transform_report(model, acted_on, "quantized", refused)
+    return TransformStep(model=wrapped, report=report, left_float=tuple(left_float))
+
+
+def conv1d_quantize_config(quantization):
+    """Our own QuantizeConfig for Conv1D, which TFMOT's 8-bit registry lacks: the kernel
+    fake-quantized per tensor (symmetric, narrow range, as TFMOT does for Dense) and the
+    activation output with a moving-average range. Measured: the converter turns the layer
+    into an int8 CONV_2D. Used for plain QAT only (the preserving schemes keep their own
+    registries, so Conv1D stays float there and the converter calibrates it)."""
+    quantizers = quantization.quantizers
+
+    class Conv1DQuantizeConfig(quantization.QuantizeConfig):
+        def get_weights_and_quantizers(self, layer):
+            return [(layer.kernel, quantizers.LastValueQuantizer(
+                num_bits=8, symmetric=True, narrow_range=True, per_axis=False))]
+
+        def get_activations_and_quantizers(self, layer):
+            return [(layer.activation, quantizers.MovingAverageQuantizer(
+                num_bits=8, symmetric=False, narrow_range=False, per_axis=False))]
+
+        def set_quantize_weights(self, layer, quantize_weights):
+            layer.kernel = quantize_weights[0]
+
+        def set_quantize_activations(self, layer, quantize_activations):
+            layer.activation = quantize_activations[0]
+
+        def get_output_quantizers(self, layer):
+            return []
+
+        def get_config(self):
+            return {}
+
+    return Conv1DQuantizeConfig
+
+
+class _CheckedScheme:
+    """A quantize scheme whose registry says "supported" only when it can also give a
+    config: TFMOT's prune-preserving registry claims layers such as Rescaling and then fails
+    on them (``get_quantize_config() called on an unsupported layer``) when an annotated
+    layer follows one; with this the layer simply stays float."""
+
+    def __init__(self, inner):
+        self._inner = inner
+        self._registry = inner.get_quantize_registry()
+        claims = self._registry.supports
+        checking = set()  # get_quantize_config may ask supports() again: answer plainly then
+
+        def supports(layer):
+            if not claims(layer):
+                return False
+            if id(layer) in checking:
+                return True
+            checking.add(id(layer))
+            try:
+                self._registry.get_quantize_config(layer)
+            except (ValueError, KeyError):
+                return False
+            finally:
+                checking.discard(id(layer))
+            return True
+
+        self._registry.supports = supports
+
+    def get_layout_transformer(self):
+        return self._inner.get_layout_transformer()
+
+    def get_quantize_registry(self):
+        return self._registry

@@ -23,6 +23,7 @@ from optimizer.engine.context import (
     load_step,
     timer,
 )
+from optimizer.engine.weights import coverage
 from optimizer.guide.registry import parse_spec
 from optimizer.guide.technique import StageKind
 
@@ -48,15 +49,15 @@ def run_retraining(ctx: JobContext) -> None:
     finetunes = {s.kind: ctx.settings.finetune_for(ctx.bundle.finetune_for(s.kind))
                  for s in stages}
     total = sum(finetunes[s.kind].epochs for s in stages) or 1
-    steps, notes, done = [load_step(ctx, timer() - start)], [], 0
+    steps, notes, done, reports, partial_qat = [load_step(ctx, timer() - start)], [], 0, [], False
     for stage in stages:
         config = finetunes[stage.kind]
         width = FINETUNE_END - FINETUNE_START
         span = (FINETUNE_START + width * done / total,
                 FINETUNE_START + width * (done + config.epochs) / total)
         try:
-            model, stage_steps, stage_notes = _run_stage(ctx, stage, model, dataset, config,
-                                                         specs, span)
+            model, stage_steps, stage_notes, step = _run_stage(ctx, stage, model, dataset,
+                                                               config, specs, span)
         except ValueError as exc:
             reason = unsupported_layer(exc)
             if reason is None:
@@ -65,6 +66,9 @@ def run_retraining(ctx: JobContext) -> None:
             return
         steps += stage_steps
         notes += stage_notes
+        reports.append(getattr(step, "report", None))
+        if stage.kind == StageKind.QAT and (step.report.skipped or getattr(step, "left_float", ())):
+            partial_qat = True
         done += config.epochs
     if len(specs) > 1:
         steps.append("one fine-tuned model shared by " + ", ".join(specs))
@@ -78,10 +82,12 @@ def run_retraining(ctx: JobContext) -> None:
         return cache["rep"]
 
     for spec in specs:
-        needs_data = parse_spec(spec).calibrates
+        # QAT that left layers float needs the data to quantize those in the converter
+        needs_data = parse_spec(spec).calibrates or partial_qat
         convert_and_measure(ctx, spec, source, steps, prep_seconds, notes,
                             fraction=(FINETUNE_END, MEASURED_END), finetunes=finetunes,
-                            representative=representative if needs_data else None)
+                            representative=representative if needs_data else None,
+                            coverage=coverage(reports))
 
 
 def _run_stage(ctx, stage, model, dataset, config, specs, span):
@@ -115,7 +121,7 @@ def _run_stage(ctx, stage, model, dataset, config, specs, span):
                      f"mask update every {step.frequency} steps, target reached at step "
                      f"{step.end_step})")
         return (strip_pruning(step.model), [described, ft_text(report), "strip_pruning"],
-                _skipped_notes(step))
+                _skipped_notes(step), step)
     if stage.kind == StageKind.CLUSTERING:
         from optimizer.engine.clustering import apply_clustering, strip_clustering
 
@@ -128,7 +134,7 @@ def _run_stage(ctx, stage, model, dataset, config, specs, span):
                      f"{', per channel' if cfg.per_channel else ''}"
                      f"{', sparsity-preserving' if stage.preserve else ''})")
         return (strip_clustering(clustered), [described, ft_text(report), "strip_clustering"],
-                _skipped_notes(step))
+                _skipped_notes(step), step)
     from optimizer.engine.qat import apply_qat
 
     step = apply_qat(model, preserve=stage.preserve)
@@ -136,7 +142,13 @@ def _run_stage(ctx, stage, model, dataset, config, specs, span):
     report = finetune(quantized, dataset, config, callbacks=tuple(getattr(step, "callbacks", ())),
                       on_progress=on_progress)
     described = "apply_qat" + (f" (preserving {stage.preserve})" if stage.preserve else "")
-    return quantized, [described, ft_text(report)], _skipped_notes(step)
+    notes = _skipped_notes(step)
+    left = getattr(step, "left_float", ())
+    if left:
+        notes.append(f"{len(left)} layer(s) without a QAT quantizer trained in float and were "
+                     f"quantized by the converter from the representative data: "
+                     + ", ".join(left[:8]) + (", ..." if len(left) > 8 else ""))
+    return quantized, [described, ft_text(report)], notes, step
 
 
 def _freeze_or_keep(model, notes: list):
@@ -175,6 +187,8 @@ def unsupported_layer(exc: BaseException) -> str | None:
 
     if isinstance(exc, UnsupportedLayerError):
         return f"not applicable: {exc}"
+    if "cannot transform any layer" in str(exc):
+        return f"not applicable: {exc}; use a post-training quantization for this model"
     match = _TFMOT_UNSUPPORTED.search(str(exc))
     if match:
         verb = {"Prune": "pruning", "Cluster": "clustering"}.get(match["what"], match["what"])

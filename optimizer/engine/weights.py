@@ -19,8 +19,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-#: Weight names ending in this: kernel (Conv, Dense), depthwise_kernel, pointwise_kernel...
-_KERNEL_SUFFIX = "kernel"
+#: Weight names ending in these: kernel (Conv, Dense), depthwise_kernel, pointwise_kernel...,
+#: embeddings (Embedding, which TFMOT prunes and clusters too)
+_KERNEL_SUFFIX = ("kernel", "embeddings")
 #: Kernels TFMOT's whole-model pruning and clustering never change (its registries map
 #: DepthwiseConv2D to no weights), so they do not count towards the pruned sparsity.
 _NOT_PRUNABLE = ("depthwise_kernel",)
@@ -77,11 +78,13 @@ class KernelStats:
 
 @dataclass(frozen=True)
 class TransformReport:
-    """Which kernel layers a transform wrapped, and which it left alone.
+    """Which weight layers a transform wrapped, and which it left alone.
 
     ``wrapped`` and ``skipped`` are layer names in model order; ``skipped_kinds`` the layer
     classes skipped (e.g. ``("DepthwiseConv2D",)``) and ``skipped_fraction`` the share of all
-    kernel weights held by skipped layers.
+    kernel weights held by skipped layers. ``params`` maps each weight layer to its kernel
+    parameters (for coverage over several stages) and ``reasons`` says why a layer class was
+    left alone ("TFMOT has no pruning support for MultiHeadAttention").
     """
 
     action: str
@@ -89,6 +92,20 @@ class TransformReport:
     skipped: tuple = ()
     skipped_kinds: tuple = ()
     skipped_fraction: float = 0.0
+    params: tuple = ()
+    reasons: tuple = ()
+
+    @property
+    def transformed_layers(self) -> int:
+        return len(self.wrapped)
+
+    @property
+    def weight_layers(self) -> int:
+        return len(self.wrapped) + len(self.skipped)
+
+    @property
+    def transformed_weight_fraction(self) -> float:
+        return 1.0 - float(self.skipped_fraction) if self.weight_layers else 0.0
 
     def note(self) -> str:
         """One honest sentence about skipped layers for a result's notes ("" when none)."""
@@ -96,15 +113,85 @@ class TransformReport:
             return ""
         kinds = ", ".join(self.skipped_kinds)
         effect = {"pruned": "so whole-model sparsity stays below the target",
-                  "clustered": "so those layers keep all their distinct values"}.get(
+                  "clustered": "so those layers keep all their distinct values",
+                  "quantized": "so only the converter quantizes them"}.get(
                       self.action, "so those layers keep their original weights")
+        names = ", ".join(self.skipped[:8]) + (", ..." if len(self.skipped) > 8 else "")
+        why = "; ".join(self.reasons)
         return (f"{len(self.skipped)} kernel layer(s) were not {self.action} by TFMOT ({kinds}: "
-                f"{self.skipped_fraction:.0%} of kernel weights), {effect}")
+                f"{self.skipped_fraction:.0%} of kernel weights), {effect}; left alone: {names}"
+                + (f" ({why})" if why else ""))
 
     def to_dict(self) -> dict:
         return {"action": self.action, "wrapped": list(self.wrapped),
                 "skipped": list(self.skipped), "skipped_kinds": list(self.skipped_kinds),
-                "skipped_fraction": self.skipped_fraction}
+                "skipped_fraction": self.skipped_fraction, "reasons": list(self.reasons)}
+
+
+def coverage(reports) -> dict:
+    """``transformed_layers``, ``weight_layers`` and ``transformed_weight_fraction`` over the
+    reports of a pipeline's stages: a layer counts as transformed when every stage wrapped it.
+    Empty when there is no report."""
+    reports = [r for r in reports if r is not None]
+    if not reports:
+        return {}
+    params = dict(reports[0].params) or {n: 1 for n in reports[0].wrapped + reports[0].skipped}
+    done = set(params)
+    for report in reports:
+        done &= set(report.wrapped)
+    total = sum(params.values())
+    return {"transformed_layers": len(done), "weight_layers": len(params),
+            "transformed_weight_fraction": (sum(params[n] for n in done) / total
+                                            if total else 0.0)}
+
+
+#: Layers the retraining transforms leave as they are, and why (measured: clustering a
+#: MultiHeadAttention cannot be stripped, its kernels come back with another shape).
+LEFT_AS_IS = {"MultiHeadAttention": "attention internals are left as they are"}
+
+
+def wrap_supported(model, wrap, action: str, reason: str, weightless: bool = False):
+    """A copy of ``model`` where every layer holding weights that ``wrap`` accepts is wrapped
+    and every other layer is left as it is (TFMOT's "transform some layers" path:
+    ``clone_model`` with a ``clone_function``).
+
+    ``wrap(layer)`` returns the wrapped layer or raises ``ValueError``/``RuntimeError`` for a
+    layer it cannot transform (``reason`` is then recorded for its class). ``weightless``
+    offers layers without weights to ``wrap`` too (QAT quantizes their outputs). Returns
+    ``(model, {layer class: reason})``; raises
+    ``ValueError`` ("cannot ... any layer") when nothing could be wrapped.
+    """
+    from optimizer import compat
+
+    keras = compat.keras()
+    copy = copy_model(model)
+    refused: dict[str, str] = {}
+    wrapped_any = []
+
+    def clone(layer):
+        if isinstance(layer, keras.Model):
+            if layer.weights:
+                refused[type(layer).__name__] = "a nested model is left as it is"
+            return layer
+        if not layer.weights and not weightless:
+            return layer
+        if type(layer).__name__ in LEFT_AS_IS:
+            refused.setdefault(type(layer).__name__, LEFT_AS_IS[type(layer).__name__])
+            return layer
+        try:
+            out = wrap(layer)
+        except (ValueError, RuntimeError, TypeError):
+            refused.setdefault(type(layer).__name__, reason)
+            return layer
+        if layer.weights:
+            wrapped_any.append(layer.name)
+        return out
+
+    result = keras.models.clone_model(copy, clone_function=clone)
+    if not wrapped_any:
+        kinds = ", ".join(sorted(refused)) or "none with weights"
+        raise ValueError(f"{action} cannot transform any layer of this model (layers: {kinds})")
+    return result, refused
 
 
 @dataclass(frozen=True, eq=False)
@@ -114,6 +201,7 @@ class TransformStep:
     model: object
     report: TransformReport
     callbacks: tuple = ()
+    left_float: tuple = ()  # QAT: layers (weightless ones too) left without fake-quant
 
 
 def kernel_stats(model) -> KernelStats:
@@ -144,7 +232,7 @@ def kernel_layers(model) -> list[tuple[str, str, int]]:
     return [(name, kind, params) for name, (kind, params) in totals.items()]
 
 
-def transform_report(model, acted_on, action: str) -> TransformReport:
+def transform_report(model, acted_on, action: str, reasons=None) -> TransformReport:
     """Build the report for a transform of ``model`` (the plain input) that changed the
     kernels of the layers named in ``acted_on``."""
     acted = set(acted_on)
@@ -152,10 +240,15 @@ def transform_report(model, acted_on, action: str) -> TransformReport:
     wrapped = tuple(name for name, _, _ in layers if name in acted)
     skipped = [(name, kind, params) for name, kind, params in layers if name not in acted]
     total = sum(params for _, _, params in layers) or 1
+    kinds = sorted({kind for _, kind, _ in skipped})
+    why = dict(reasons or {})
     return TransformReport(
         action=action, wrapped=wrapped, skipped=tuple(name for name, _, _ in skipped),
-        skipped_kinds=tuple(sorted({kind for _, kind, _ in skipped})),
-        skipped_fraction=sum(params for _, _, params in skipped) / total)
+        skipped_kinds=tuple(kinds),
+        skipped_fraction=sum(params for _, _, params in skipped) / total,
+        params=tuple((name, params) for name, _, params in layers),
+        reasons=tuple(f"{', '.join(k for k in kinds if why.get(k) == text)}: {text}"
+                      for text in dict.fromkeys(why[k] for k in kinds if k in why)))
 
 
 def require_tf_keras_model(model, what: str = "this step") -> None:

@@ -77,6 +77,11 @@ class Result:
     measured_on: str | None = None
     # The target readiness check's verdict (optimizer.measuring.readiness.Readiness.to_dict()).
     readiness: dict | None = None
+    # Retraining techniques: layers holding weights that the TFMOT transform wrapped, all
+    # layers holding weights, and the share of the weights in the wrapped ones (0..1).
+    transformed_layers: int | None = None
+    weight_layers: int | None = None
+    transformed_weight_fraction: float | None = None
 
     @property
     def ok(self) -> bool:

@@ -36,6 +36,7 @@ class Evaluation:
     outputs: np.ndarray = field(repr=False, compare=False)
     samples: int
     seconds: float
+    note: str | None = None  # e.g. why an agreement figure is not meaningful
 
 
 def run_tflite(tflite: bytes | Path, x, chunk: int = 32, num_threads: int = 2) -> np.ndarray:
@@ -123,7 +124,32 @@ def score(outputs: np.ndarray, dataset, reference_outputs=None, seconds: float =
         raise ValueError("without labels, agreement needs the baseline's outputs: pass "
                          "reference_outputs (the float32 Evaluation.outputs)")
     value = float(np.mean(predicted == predictions(reference)))
-    return Evaluation("agreement", value, True, outputs, len(outputs), seconds)
+    return Evaluation("agreement", value, True, outputs, len(outputs), seconds,
+                      note=degenerate_agreement(outputs, reference))
+
+
+def degenerate_agreement(outputs, reference) -> str | None:
+    """Why an agreement figure says nothing, or None: the baseline predicts one class for
+    every sample (e.g. an untrained model), or either model's scores tie between classes
+    (argmax then picks the first: an int8 softmax that rounds every class to 0 "agrees" or
+    not by accident)."""
+    reasons = []
+    base = predictions(reference)
+    if len(base) > 1 and np.unique(base).size == 1:
+        reasons.append(f"the float32 baseline predicts class {int(base[0])} for every test "
+                       f"sample")
+    for label, scores in (("float32 baseline", reference), ("this model", outputs)):
+        flat = np.asarray(scores, dtype=np.float64).reshape(len(scores), -1)
+        if flat.shape[1] < 2:
+            continue
+        top = flat.max(axis=1, keepdims=True)
+        ties = float(np.mean((np.abs(flat - top) <= 1e-12).sum(axis=1) > 1))
+        if ties >= 0.1:
+            reasons.append(f"the {label}'s top class scores tie on {ties:.0%} of the samples")
+    if not reasons:
+        return None
+    return ("agreement is not meaningful here: " + "; ".join(reasons)
+            + "; upload labelled data (or a trained model) to measure accuracy")
 
 
 def predictions(outputs: np.ndarray) -> np.ndarray:

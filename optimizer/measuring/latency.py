@@ -217,6 +217,12 @@ def _load(path: str, config: LatencyConfig, rng) -> dict:
     names = [op["op_name"] for op in builtin]
     counted = tuple(f"{n} x{names.count(n)}" if names.count(n) > 1 else n
                     for n in sorted(set(names)))
+    int8 = [op["op_name"] for op in builtin if not _is_dynamic_range(op) and any(
+        np.dtype(t) in (np.int8, np.uint8) for t in list(op["operand_types"]))]
+    if int8 and kernels.startswith("XNNPACK"):
+        # e.g. MobileNetV3's int8 HARD_SWISH: XNNPACK has no kernel, each one splits the graph
+        notes.append("int8 ops left to builtin kernels, outside XNNPACK: " + ", ".join(
+            f"{n} x{int8.count(n)}" if int8.count(n) > 1 else n for n in sorted(set(int8))))
     return {"interpreter": interpreter, "kernels": kernels, "builtin_ops": counted,
             "note": "; ".join(notes) or None, "rounds": []}
 

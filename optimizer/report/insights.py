@@ -84,6 +84,15 @@ def _gain(r: Result) -> float | None:
     return delta if r.higher_is_better else -delta
 
 
+def _outside_xnnpack(note) -> str:
+    """"int8 ops left to builtin kernels, outside XNNPACK: HARD_SWISH x19" from a latency
+    note, or ""."""
+    for part in str(note or "").split("; "):
+        if part.startswith("int8 ops left to builtin kernels"):
+            return part
+    return ""
+
+
 # --- latency -----------------------------------------------------------------------------------
 
 def _interval(r: Result):
@@ -111,6 +120,10 @@ def _latency(r: Result, base: Result, spec) -> list[Insight]:
             f"{r.technique} is faster than {base.technique} here: {figures}, "
             f"{numbers.ratio(base_median / median)} faster.{context}"), base.technique)]
     if mine[0] > theirs[1]:
+        outside = _outside_xnnpack(r.latency_note)
+        if outside:
+            context += (f" The timing process found {outside}: those run on builtin kernels "
+                        "and split the XNNPACK graph.")
         return [Insight("slower", r.technique, (
             f"{r.technique} is slower than {base.technique} here: {figures}, "
             f"{numbers.ratio(median / base_median)} slower.{context}"), base.technique,

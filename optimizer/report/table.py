@@ -19,7 +19,8 @@ KEY_COLUMNS = (
 )
 COLUMNS = KEY_COLUMNS + (
     "Status", "gzip (kB)", "gzip: x smaller", "Threads", "Kernels",
-    "I/O dtypes", "Engine", "Sparsity (%)", "Distinct weights / channel", "Note",
+    "I/O dtypes", "Engine", "Sparsity (%)", "Distinct weights / channel",
+    "Transformed layers", "Weights transformed (%)", "Note",
 )
 
 
@@ -33,6 +34,12 @@ def _num(value):
 
 def _spread(p10, p90) -> str:
     return numbers.ms_range(p10, p90) if _num(p10) is not None and _num(p90) is not None else ""
+
+
+def _coverage_cell(r) -> str:
+    """"12 of 15" weight layers the retraining transform wrapped ("" for other techniques)."""
+    done, total = _num(r.get("transformed_layers")), _num(r.get("weight_layers"))
+    return "" if done is None or total is None else f"{int(done)} of {int(total)}"
 
 
 def _goal_cell(check) -> str:
@@ -91,6 +98,9 @@ def results_table(frame, checks: dict | None = None):
             "Engine": r["engine"] or "",
             "Sparsity (%)": None if sparsity is None else 100 * sparsity,
             "Distinct weights / channel": _num(r["max_unique_weights_per_channel"]),
+            "Transformed layers": _coverage_cell(r),
+            "Weights transformed (%)": (None if _num(r.get("transformed_weight_fraction")) is None
+                                        else 100 * float(r["transformed_weight_fraction"])),
             "Note": r["error"] or "",
         })
     table = pd.DataFrame(rows, columns=list(COLUMNS))

@@ -19,5 +19,9 @@ COLUMN_CONFIG = {
     "Threads": _num("Threads", format="%d"),
     "Sparsity (%)": _num("Sparsity (%)", format="%.1f"),
     "Distinct weights / channel": _num("Distinct weights / channel", format="%d"),
+    "Transformed layers": st.column_config.TextColumn(
+        "Transformed layers", help="weight layers the retraining transform wrapped, of all "
+        "layers holding weights; the notes name the layers left alone and why"),
+    "Weights transformed (%)": _num("Weights transformed (%)", format="%.0f"),
     "Note": st.column_config.TextColumn("Note", width="large"),
 }

@@ -265,7 +265,7 @@ MODEL_CASES = [
     Case("text-renamed-h5", text_renamed_h5, "unreadable", ("text file", "HDF5")),
     Case("text-renamed-tflite", text_renamed_tflite, "unreadable", ("text file", "TFLite")),
     Case("empty-model", empty_model, "unreadable", ("empty", "0 bytes")),
-    Case("oversized-model", oversized_model, "too-large", ("over the 1 MB upload limit",),
+    Case("oversized-model", oversized_model, "too-large", ("over the 1 MiB upload limit",),
          env=(("OPTIMIZER_MAX_UPLOAD_MB", "1"),)),
     Case("zip-slip", saved_model_zip_slip, "unsafe-archive", ("outside", "..")),
     Case("zip-absolute", saved_model_absolute, "unsafe-archive", ("absolute path",)),

@@ -37,7 +37,9 @@ def check_command(model, data, workdir, options: DataOptions | None = None) -> l
     """The ``python -m optimizer check`` command line for one upload."""
     options = options or DataOptions()
     command = [sys.executable, "-m", "optimizer", "check", "--model", str(model),
-               "--workdir", str(workdir), "--pixel-range", options.pixel_range, "--json", "-"]
+               "--workdir", str(workdir),
+               # one token: "-1-1" as its own argument would look like an option to argparse
+               f"--pixel-range={options.pixel_range}", "--json", "-"]
     if data is not None:
         command += ["--data", str(data)]
     if options.label_column is not None:

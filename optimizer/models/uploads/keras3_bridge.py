@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from optimizer.models.uploads import keras3_ops as ops
 from optimizer.models.uploads import keras_classes as kc
 
 #: Outputs of the rebuilt model must match within atol + rtol * max|output|.
@@ -65,28 +66,51 @@ def translate_config(class_name: str, config: dict) -> tuple[dict, list]:
 
     Returns ``({"class_name": ..., "config": ...}, dropped)`` where ``dropped`` lists
     ``(layer, key)`` pairs of arguments removed because tf_keras does not take them (the
-    verification decides whether that mattered). Raises ``BridgeError`` for a layer class
-    tf_keras lacks or a call it cannot express.
+    verification decides whether that mattered). Keras 3 operation nodes and activations
+    tf_keras lacks become ``TFOpLambda`` layers (``keras3_ops``). Raises ``BridgeError`` for
+    a layer class tf_keras lacks or a call it cannot express, naming the layer and its class.
     """
     dropped: list = []
     if class_name == "Sequential":
-        layers = [_layer(entry, dropped, functional=False) for entry in config.get("layers", [])]
+        layers = []
+        for entry in config.get("layers", []):
+            layers.extend(_layer(entry, dropped, functional=False, renames={}))
         return {"class_name": "Sequential",
                 "config": {"name": config.get("name", "sequential"), "layers": layers}}, dropped
     if class_name in ("Functional", "Model"):
-        layers = [_layer(entry, dropped, functional=True) for entry in config.get("layers", [])]
+        layers, renames = [], {}
+        for entry in config.get("layers", []):
+            layers.extend(_layer(entry, dropped, functional=True, renames=renames))
+        outputs = _endpoints(config.get("output_layers"))
+        if renames:
+            # the chain layers themselves read the renamed layer's own output
+            chained = {e["name"] for e in layers if str(e.get("name")).split("__")[0] in renames
+                       and "__" in str(e.get("name"))}
+            layers = [entry if entry["name"] in chained else
+                      dict(entry, inbound_nodes=_renamed(entry.get("inbound_nodes"), renames))
+                      for entry in layers]
+            outputs = _renamed(outputs, renames)
         return {"class_name": "Functional",
                 "config": {"name": config.get("name", "model"), "layers": layers,
                            "input_layers": _endpoints(config.get("input_layers")),
-                           "output_layers": _endpoints(config.get("output_layers"))}}, dropped
+                           "output_layers": outputs}}, dropped
     raise BridgeError(f"the model is a {class_name}, not a Sequential or Functional model; "
                       f"TFMOT can only transform those", layer_class=class_name)
 
 
-def _layer(entry: dict, dropped: list, functional: bool) -> dict:
+def _layer(entry: dict, dropped: list, functional: bool, renames: dict) -> list[dict]:
+    """The tf_keras layer entries for one Keras 3 entry (one, or several for an op chain)."""
     cls = entry.get("class_name")
     config = dict(entry.get("config") or {})
     name = config.get("name") or entry.get("name") or cls
+    if ops.is_op_node(entry):
+        if not functional:
+            raise BridgeError(f"operation '{name}' ({cls}) inside a Sequential model cannot be "
+                              f"rebuilt", name, cls)
+        try:
+            return ops.translate_op(entry, _history)
+        except ops.OpError as exc:
+            raise BridgeError(str(exc), name, cls) from None
     if cls in ("Sequential", "Functional", "Model"):
         inner, inner_dropped = translate_config(cls, config)
         dropped.extend(inner_dropped)
@@ -95,10 +119,73 @@ def _layer(entry: dict, dropped: list, functional: bool) -> dict:
         if cls in kc.KERAS3_ONLY_LAYERS or cls not in kc.COMMON_LAYERS:
             raise BridgeError(f"layer '{name}' ({cls}) has no tf_keras counterpart", name, cls)
         out = {"class_name": cls, "config": _layer_config(cls, name, config, dropped)}
-    if functional:
-        out["name"] = name
-        out["inbound_nodes"] = [_node(node, name) for node in entry.get("inbound_nodes") or []]
-    return out
+    chain = _activation_rewrite(cls, name, out.get("config") or {})
+    if chain and not functional:
+        raise BridgeError(f"layer '{name}' ({cls}) uses activation '{chain}', which tf_keras "
+                          f"lacks; only a Functional model can be rebuilt with it", name, cls)
+    if not functional:
+        return [out]
+    out["name"] = name
+    out["inbound_nodes"] = [_node(node, name, cls) for node in entry.get("inbound_nodes") or []]
+    if cls == "MultiHeadAttention":
+        _attention_shapes(out["config"], entry.get("inbound_nodes") or [])
+    if not chain:
+        return [out]
+    if len(out["inbound_nodes"]) != 1:
+        raise BridgeError(f"layer '{name}' ({cls}) with activation '{chain}' is shared, which "
+                          f"the rebuild does not express", name, cls)
+    if cls == "Activation":  # the chain replaces the layer and keeps its name
+        node = out["inbound_nodes"][0]
+        if len(node) != 1:
+            raise BridgeError(f"layer '{name}' ({cls}) takes several tensors", name, cls)
+        return ops.activation_layers(chain, node[0][:3], name)
+    out["config"]["activation"] = "linear"
+    final = f"{name}__{chain}"
+    renames[name] = final
+    return [out] + ops.activation_layers(chain, [name, 0, 0], final)
+
+
+def _attention_shapes(config: dict, nodes: list) -> None:
+    """tf_keras' MultiHeadAttention is rebuilt from the shapes of its query, value and key
+    (Keras 3 keeps them in the call record instead)."""
+    if config.get("query_shape") or not nodes or not isinstance(nodes[0], dict):
+        return
+    args, kwargs = list(nodes[0].get("args") or []), dict(nodes[0].get("kwargs") or {})
+    named = dict(zip(("query", "value", "key"), args))
+    named.update({k: v for k, v in kwargs.items() if k in ("query", "value", "key")})
+
+    def shape(tensor):
+        if isinstance(tensor, dict) and tensor.get("class_name") == "__keras_tensor__":
+            return list(tensor["config"].get("shape") or [])
+        return None
+
+    config["query_shape"] = shape(named.get("query"))
+    config["value_shape"] = shape(named.get("value"))
+    config["key_shape"] = shape(named.get("key")) or config["value_shape"]
+
+
+def _activation_rewrite(cls: str, name: str, config: dict) -> str | None:
+    """The activation of a layer that must become an op chain (None when tf_keras has it)."""
+    activation = config.get("activation")
+    if not isinstance(activation, str) or activation in ops.SAME_ACTIVATIONS:
+        return None
+    if activation in ops.ACTIVATION_CHAINS:
+        return activation
+    raise BridgeError(f"layer '{name}' ({cls}) uses activation '{activation}', which tf_keras "
+                      f"lacks", name, cls)
+
+
+def _renamed(value, renames: dict):
+    """Node data with references to renamed layers pointed at their new names (the chain
+    that now ends a layer with a rewritten activation)."""
+    if isinstance(value, list):
+        if len(value) >= 3 and isinstance(value[0], str) and value[0] in renames \
+                and isinstance(value[1], int):
+            return [renames[value[0]], *(_renamed(v, renames) for v in value[1:])]
+        return [_renamed(v, renames) for v in value]
+    if isinstance(value, dict):
+        return {k: _renamed(v, renames) for k, v in value.items()}
+    return value
 
 
 def _layer_config(cls: str, name: str, config: dict, dropped: list) -> dict:
@@ -218,11 +305,17 @@ def _history(tensor) -> list | None:
     return None
 
 
-def _node(node, layer: str) -> list:
-    """A Keras 3 call record ``{"args": [...], "kwargs": {...}}`` -> tf_keras node data."""
+def _node(node, layer: str, cls: str | None = None) -> list:
+    """A Keras 3 call record ``{"args": [...], "kwargs": {...}}`` -> tf_keras node data.
+
+    The first argument (a tensor or a list of tensors) becomes the node's inputs; further
+    positional arguments become keywords named after tf_keras' ``call`` signature (e.g.
+    ``MultiHeadAttention(query, value)`` -> ``value=``); tensors in keywords become references.
+    """
     if isinstance(node, list):  # already tf_keras-style
         return node
     args, kwargs = list(node.get("args") or []), dict(node.get("kwargs") or {})
+    label = f"layer '{layer}'" + (f" ({cls})" if cls else "")
     tensors = []
     if args:
         first = args[0]
@@ -230,14 +323,50 @@ def _node(node, layer: str) -> list:
         for item in items:
             history = _history(item)
             if history is None:
-                raise BridgeError(f"layer '{layer}' is called with a non-tensor input, which "
-                                  f"tf_keras cannot express", layer)
+                raise BridgeError(f"{label} is called with a non-tensor input, which tf_keras "
+                                  f"cannot express", layer, cls)
             tensors.append(history)
-    if len(args) > 1 or any(_history(v) is not None for v in kwargs.values()):
-        raise BridgeError(f"layer '{layer}' is called with several tensor arguments, which the "
-                          f"tf_keras rebuild does not express", layer)
-    extra = {k: v for k, v in kwargs.items() if v is not None and k != "mask"}
-    return [[h[0], h[1], h[2], extra] for h in tensors]
+    extra = {}
+    if len(args) > 1:
+        names = _call_names(cls)
+        if names is None or len(args) - 1 > len(names):
+            raise BridgeError(f"{label} is called with {len(args)} positional arguments, which "
+                              f"the tf_keras rebuild does not express", layer, cls)
+        extra.update(zip(names, args[1:]))
+    extra.update(kwargs)
+    out = {}
+    for key, value in extra.items():
+        if value is None or key == "mask":
+            continue
+        out[key] = _tensor_argument(value, label, layer, cls)
+    return [[h[0], h[1], h[2], out] for h in tensors]
+
+
+def _tensor_argument(value, label: str, layer: str, cls: str | None):
+    """A call argument: a tensor reference, a list of them, or a plain value."""
+    history = _history(value)
+    if history is not None:
+        return history
+    if isinstance(value, list):
+        return [_tensor_argument(v, label, layer, cls) for v in value]
+    if isinstance(value, dict):
+        raise BridgeError(f"{label} is called with a {value.get('class_name', 'structured')} "
+                          f"argument, which the tf_keras rebuild does not express", layer, cls)
+    return value
+
+
+def _call_names(cls: str | None) -> list | None:
+    """The names of tf_keras ``cls.call``'s arguments after the first (None when unknown)."""
+    from optimizer import compat
+
+    layer_class = getattr(compat.keras().layers, cls or "", None)
+    if layer_class is None:
+        return None
+    try:
+        params = list(inspect.signature(layer_class.call).parameters.values())
+    except (TypeError, ValueError):
+        return None
+    return [p.name for p in params[2:] if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
 
 
 def _endpoints(value) -> list:

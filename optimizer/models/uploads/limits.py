@@ -139,6 +139,19 @@ def check_upload_size(size_or_path, what: str = "upload", lim: Limits | None = N
 
         raise UnreadableFile(f"the {what} is empty (0 bytes); upload the file again")
     if size > lim.max_upload_bytes:
-        raise TooLarge(f"the {what} is {human_size(size)}, over the {lim.max_upload_mb} MB upload "
-                       f"limit; upload a smaller file or raise {ENV['max_upload_mb']}")
+        name = Path(size_or_path).name if isinstance(size_or_path, (str, Path)) else ""
+        raise TooLarge(f"the {what} is {size / MB:,.1f} MiB ({size / 1e6:,.1f} MB), over the "
+                       f"{lim.max_upload_mb} MiB upload limit (1 MiB = 1,048,576 bytes); "
+                       f"{keras_size_hint(name)}upload a smaller file or raise "
+                       f"{ENV['max_upload_mb']}")
     return size
+
+
+def keras_size_hint(name: str) -> str:
+    """For a Keras file: how to drop the optimizer state it may carry (often half its size,
+    Adam keeps two slots per weight), with a trailing "; "."""
+    if not str(name).lower().endswith((".keras", ".h5", ".hdf5")):
+        return ""
+    return ("a Keras file saved from a compiled model carries its optimizer state: save it "
+            "without it (tf_keras: model.save(path, include_optimizer=False); Keras 3: save an "
+            "uncompiled copy of the model) to shrink it, or ")

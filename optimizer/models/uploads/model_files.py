@@ -19,6 +19,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from optimizer.models.uploads import keras3_ops
 from optimizer.models.uploads import keras_classes as kc
 from optimizer.models.uploads.archives import check_zip, open_zip, read_member
 from optimizer.models.uploads.errors import UnreadableFile, UnsafeModel
@@ -245,6 +246,12 @@ def _check_class(node: dict, cls: str, name: str) -> None:
             return
         raise UnsafeModel(f"{name} uses a custom function ({config!r}); only built-in "
                           f"activations load from an upload: use one, and save again")
+    if str(module or "").startswith("keras.src.ops"):  # a Keras 3 operation node
+        if cls in keras3_ops.OPS and registered in (None, cls):
+            return
+        raise UnsafeModel(f"{name} uses the Keras operation {label} from {module}, which "
+                          f"uploads do not accept; use keras.layers or the operations "
+                          f"{', '.join(sorted(keras3_ops.OPS)[:6])}, ...")
     custom = (module is not None and not str(module).startswith(("keras", "tf_keras"))) or (
         registered not in (None, cls) and ">" in str(registered))
     if custom or cls not in kc.ALLOWED:

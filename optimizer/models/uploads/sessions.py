@@ -24,7 +24,7 @@ from pathlib import Path
 from optimizer import paths
 from optimizer.artifacts import space, store
 from optimizer.models.uploads.errors import TooLarge, UploadError
-from optimizer.models.uploads.limits import ENV, Limits, human_size, limits
+from optimizer.models.uploads.limits import ENV, MB, Limits, keras_size_hint, limits
 
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 LAST_SEEN = ".last_seen"
@@ -149,8 +149,9 @@ def _copy(reader, target: Path, name: str, lim: Limits) -> int:
             if written > lim.max_upload_bytes:
                 out.close()
                 target.unlink(missing_ok=True)
-                raise TooLarge(f"{safe_filename(name)} is over the {lim.max_upload_mb} MB upload "
-                               f"limit ({human_size(written)} so far); upload a smaller file or "
+                raise TooLarge(f"{safe_filename(name)} is over the {lim.max_upload_mb} MiB upload "
+                               f"limit ({written / MB:,.1f} MiB so far; 1 MiB = 1,048,576 "
+                               f"bytes); {keras_size_hint(name)}upload a smaller file or "
                                f"raise {ENV['max_upload_mb']}")
             out.write(chunk)
     return written
