@@ -17,6 +17,7 @@ import os
 import shutil
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -48,13 +49,28 @@ NOT_APPLICABLE = {
 }
 
 
-@pytest.fixture(scope="module")
+class _Lazy(dict):
+    """A dict that builds a missing entry on first use (and keeps it)."""
+
+    def __init__(self, make):
+        super().__init__()
+        self._make = make
+
+    def __missing__(self, key):
+        value = self[key] = self._make(key)
+        return value
+
+
+@pytest.fixture(scope="session")
 def zoo(tmp_path_factory, tiny_dataset):
-    """Every architecture trained in tf_keras and in Keras 3, saved, with its data file."""
+    """Every architecture in tf_keras and in Keras 3, trained, saved, with its data file.
+
+    Built lazily: a test (on whichever test worker runs it) trains only the models it uses,
+    each with its own seed, so the matrix spreads over parallel workers.
+    """
     from optimizer import compat
 
     folder = tmp_path_factory.mktemp("zoo")
-    tf_keras, keras3 = compat.keras(), compat.keras3()
     xw, yw = waves()
     xt, names = table()
     data = {"digits": (tiny_dataset.x_train, tiny_dataset.y_train, tiny_dataset.x_test,
@@ -62,24 +78,30 @@ def zoo(tmp_path_factory, tiny_dataset):
             "waves": (xw[:450], yw[:450], xw[450:], yw[450:])}
     species = {n: i for i, n in enumerate(sorted(set(names)))}
     y_table = np.array([species[n] for n in names])
-    files = {"digits.npz": write_npz(folder / "digits.npz", *data["digits"]),
-             "waves.npz": write_npz(folder / "waves.npz", *data["waves"]),
-             "digits.zip": write_image_zip(folder / "digits.zip",
-                                           np.concatenate([data["digits"][0], data["digits"][2]]),
-                                           np.concatenate([data["digits"][1], data["digits"][3]])),
-             "table.csv": write_csv(folder / "table.csv", xt, names)}
-    models = {}
-    for flavor, keras in (("tf_keras", tf_keras), ("keras3", keras3)):
-        keras.utils.set_random_seed(0)
-        for arch in ARCHITECTURES + (("rmsnorm",) if flavor == "keras3" else ()):
-            source = DATA_OF.get(arch, "digits")
-            x, y = (xt, y_table) if source == "table" else data[source][:2]
-            model = train(build(keras, arch), keras, x, y)
-            suffix = ".h5" if flavor == "tf_keras" and arch in ("conv1d", "resnet") else ".keras"
-            path = folder / f"{arch}-{flavor}{suffix}"
-            model.save(path)
-            models[(arch, flavor)] = (path, model)
-    return {"folder": folder, "files": files, "models": models}
+    writers = {
+        "digits.npz": lambda path: write_npz(path, *data["digits"]),
+        "waves.npz": lambda path: write_npz(path, *data["waves"]),
+        "digits.zip": lambda path: write_image_zip(
+            path, np.concatenate([data["digits"][0], data["digits"][2]]),
+            np.concatenate([data["digits"][1], data["digits"][3]])),
+        "table.csv": lambda path: write_csv(path, xt, names)}
+
+    def make_file(name):
+        return writers[name](folder / name)
+
+    def make_model(key):
+        arch, flavor = key
+        keras = compat.keras() if flavor == "tf_keras" else compat.keras3()
+        keras.utils.set_random_seed(zlib.crc32(f"{arch}-{flavor}".encode()) % 2**31)
+        source = DATA_OF.get(arch, "digits")
+        x, y = (xt, y_table) if source == "table" else data[source][:2]
+        model = train(build(keras, arch), keras, x, y)
+        suffix = ".h5" if flavor == "tf_keras" and arch in ("conv1d", "resnet") else ".keras"
+        path = folder / f"{arch}-{flavor}{suffix}"
+        model.save(path)
+        return path, model
+
+    return {"folder": folder, "files": _Lazy(make_file), "models": _Lazy(make_model)}
 
 
 def _data_file(zoo, arch: str) -> Path:
@@ -115,9 +137,7 @@ def _summary(label: str, results: dict, manifest: dict) -> str:
     return f"[{label}]{diff} " + " ".join(cells)
 
 
-@pytest.mark.parametrize("flavor", ["tf_keras", "keras3"])
-@pytest.mark.parametrize("arch", ARCHITECTURES)
-def test_every_applicable_technique_runs(arch, flavor, zoo, tmp_path):
+def _every_applicable_technique_runs(arch, flavor, zoo, tmp_path):
     model_path, original = zoo["models"][(arch, flavor)]
     out = tmp_path / "run"
     extra = ("--label-column", "species") if UPLOAD_AS.get(arch) == "csv" else ()
@@ -147,63 +167,86 @@ def test_every_applicable_technique_runs(arch, flavor, zoo, tmp_path):
         assert any("fixed batch size of 1" in n for n in results["float32"]["notes"])
 
 
-def test_keras3_layer_without_tf_keras_counterpart(zoo, tmp_path):
-    model_path, original = zoo["models"][("rmsnorm", "keras3")]
-    out = tmp_path / "run"
-    results = _run(model_path, zoo["files"]["digits.npz"], out, PTQ + TRAINING)
-    manifest = json.loads((out / "upload" / "upload.json").read_text())
-    print(_summary("rmsnorm/keras3", results, manifest))
-    assert manifest["source"] == "saved-model"
-    for spec in ["float32"] + PTQ[:3]:
-        assert results[spec]["status"] == "ok", (spec, results[spec]["error"])
-        assert "from_saved_model" in " ".join(results[spec]["pipeline"]) or spec != "float32"
-    for spec in TRAINING:
-        error = results[spec]["error"] or ""
-        assert results[spec]["status"] == "skipped", (spec, results[spec])
-        assert "rms_normalization" in error and "RMSNormalization" in error, error
-        assert "SavedModel export" in error
-    x_test, y_test = _prepared_test_split(out)
-    own = float(np.mean(np.argmax(original.predict(x_test, verbose=0), axis=1) == y_test))
-    assert results["float32"]["accuracy"] == pytest.approx(own, abs=1.5 / len(y_test))
+def _matrix_class(arch: str, flavor: str):
+    """One class per (architecture, format): a unit of its own for parallel test workers
+    (``--dist loadscope``), which then train only the model they test."""
+    def test_every_applicable_technique_runs(self, zoo, tmp_path):
+        _every_applicable_technique_runs(arch, flavor, zoo, tmp_path)
+
+    return type(f"TestEveryTechnique_{arch}_{flavor}", (),
+                {"test_every_applicable_technique_runs": test_every_applicable_technique_runs})
 
 
-def test_collaborative_techniques_on_a_rebuilt_keras3_model(zoo, tmp_path):
-    model_path, _ = zoo["models"][("resnet", "keras3")]
-    results = _run(model_path, zoo["files"]["digits.npz"], tmp_path / "run", COLLABORATIVE)
-    print(_summary("resnet/keras3 collaborative", results, {}))
-    for spec, r in results.items():
-        assert r["status"] == "ok", (spec, r["error"])
-    assert 0.4 <= results["pruning+clustering"]["sparsity"] <= 0.6
-    assert results["cqat"]["max_unique_weights_per_channel"] <= 16
+for _arch in ARCHITECTURES:
+    for _flavor in ("tf_keras", "keras3"):
+        _cls = _matrix_class(_arch, _flavor)
+        globals()[_cls.__name__] = _cls
 
 
-def test_float_tflite_upload_quantizes_with_the_litert_quantizer(zoo, tmp_path):
-    from optimizer.engine.convert import convert
-    from optimizer.guide.configs import PtqConfig
+class TestKeras3LayerWithoutTf:
+    def test_keras3_layer_without_tf_keras_counterpart(self, zoo, tmp_path):
+        model_path, original = zoo["models"][("rmsnorm", "keras3")]
+        out = tmp_path / "run"
+        results = _run(model_path, zoo["files"]["digits.npz"], out, PTQ + TRAINING)
+        manifest = json.loads((out / "upload" / "upload.json").read_text())
+        print(_summary("rmsnorm/keras3", results, manifest))
+        assert manifest["source"] == "saved-model"
+        for spec in ["float32"] + PTQ[:3]:
+            assert results[spec]["status"] == "ok", (spec, results[spec]["error"])
+            assert "from_saved_model" in " ".join(results[spec]["pipeline"]) or spec != "float32"
+        for spec in TRAINING:
+            error = results[spec]["error"] or ""
+            assert results[spec]["status"] == "skipped", (spec, results[spec])
+            assert "rms_normalization" in error and "RMSNormalization" in error, error
+            assert "SavedModel export" in error
+        x_test, y_test = _prepared_test_split(out)
+        own = float(np.mean(np.argmax(original.predict(x_test, verbose=0), axis=1) == y_test))
+        assert results["float32"]["accuracy"] == pytest.approx(own, abs=1.5 / len(y_test))
 
-    _, original = zoo["models"][("gap", "tf_keras")]
-    tflite = tmp_path / "gap.tflite"
-    tflite.write_bytes(convert(original, PtqConfig.float32()).tflite)
-    results = _run(tflite, zoo["files"]["digits.npz"], tmp_path / "run", PTQ + TRAINING)
-    print(_summary("gap/.tflite", results, {}))
-    assert results["float32"]["engine"] == "uploaded"
-    for spec in PTQ:
-        assert results[spec]["status"] == "ok", (spec, results[spec]["error"])
-        assert results[spec]["engine"] == "litert-quantizer"
-    assert results["integer_only"]["input_dtype"] == "int8"
-    for spec in TRAINING:
-        assert results[spec]["status"] == "skipped"
-        assert "a .tflite holds no trainable Keras model" in results[spec]["error"]
 
 
-def test_zipped_savedmodel_upload_runs_post_training(zoo, tmp_path):
-    _, original = zoo["models"][("resnet", "keras3")]
-    export = tmp_path / "exported"
-    original.export(str(export), verbose=False)
-    archive = shutil.make_archive(str(tmp_path / "resnet_savedmodel"), "zip", export)
-    results = _run(Path(archive), zoo["files"]["digits.npz"], tmp_path / "run", PTQ + ["qat"])
-    print(_summary("resnet/SavedModel zip", results, {}))
-    for spec in ["float32"] + PTQ:
-        assert results[spec]["status"] == "ok", (spec, results[spec]["error"])
-    assert results["qat"]["status"] == "skipped"
-    assert "SavedModel is converted as a graph" in results["qat"]["error"]
+class TestCollaborativeTechniquesOnA:
+    def test_collaborative_techniques_on_a_rebuilt_keras3_model(self, zoo, tmp_path):
+        model_path, _ = zoo["models"][("resnet", "keras3")]
+        results = _run(model_path, zoo["files"]["digits.npz"], tmp_path / "run", COLLABORATIVE)
+        print(_summary("resnet/keras3 collaborative", results, {}))
+        for spec, r in results.items():
+            assert r["status"] == "ok", (spec, r["error"])
+        assert 0.4 <= results["pruning+clustering"]["sparsity"] <= 0.6
+        assert results["cqat"]["max_unique_weights_per_channel"] <= 16
+
+
+
+class TestFloatTfliteUploadQuantizes:
+    def test_float_tflite_upload_quantizes_with_the_litert_quantizer(self, zoo, tmp_path):
+        from optimizer.engine.convert import convert
+        from optimizer.guide.configs import PtqConfig
+
+        _, original = zoo["models"][("gap", "tf_keras")]
+        tflite = tmp_path / "gap.tflite"
+        tflite.write_bytes(convert(original, PtqConfig.float32()).tflite)
+        results = _run(tflite, zoo["files"]["digits.npz"], tmp_path / "run", PTQ + TRAINING)
+        print(_summary("gap/.tflite", results, {}))
+        assert results["float32"]["engine"] == "uploaded"
+        for spec in PTQ:
+            assert results[spec]["status"] == "ok", (spec, results[spec]["error"])
+            assert results[spec]["engine"] == "litert-quantizer"
+        assert results["integer_only"]["input_dtype"] == "int8"
+        for spec in TRAINING:
+            assert results[spec]["status"] == "skipped"
+            assert "a .tflite holds no trainable Keras model" in results[spec]["error"]
+
+
+
+class TestZippedSavedmodelUploadRuns:
+    def test_zipped_savedmodel_upload_runs_post_training(self, zoo, tmp_path):
+        _, original = zoo["models"][("resnet", "keras3")]
+        export = tmp_path / "exported"
+        original.export(str(export), verbose=False)
+        archive = shutil.make_archive(str(tmp_path / "resnet_savedmodel"), "zip", export)
+        results = _run(Path(archive), zoo["files"]["digits.npz"], tmp_path / "run", PTQ + ["qat"])
+        print(_summary("resnet/SavedModel zip", results, {}))
+        for spec in ["float32"] + PTQ:
+            assert results[spec]["status"] == "ok", (spec, results[spec]["error"])
+        assert results["qat"]["status"] == "skipped"
+        assert "SavedModel is converted as a graph" in results["qat"]["error"]
