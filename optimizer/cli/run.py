@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from optimizer.artifacts import store
@@ -39,13 +40,38 @@ def add_parser(sub) -> None:
                    help="progress events file (default <out>/events.jsonl)")
     p.add_argument("--json", nargs="?", const="-", default=None, metavar="FILE",
                    help="write {model, results} as JSON to FILE (or - for stdout)")
+    add_executor_options(p)
     p.set_defaults(func=run)
+
+
+def add_executor_options(p) -> None:
+    """``--executor local|ray`` and ``--ray-address HOST:PORT`` (shared with ``search``)."""
+    from optimizer.runs.executor import ENV_EXECUTOR, ENV_RAY_ADDRESS, ExecutorKind
+
+    p.add_argument("--executor", choices=[k.value for k in ExecutorKind], default=None,
+                   help=f"where jobs run: local child processes (default) or a Ray cluster "
+                        f"(default from {ENV_EXECUTOR})")
+    p.add_argument("--ray-address", metavar="HOST:PORT", default=None,
+                   help=f"the Ray head's address for --executor ray (default from "
+                        f"{ENV_RAY_ADDRESS})")
+
+
+def executor_choice(args):
+    """The executor the flags (else the environment) ask for; ``UsageError`` when unusable."""
+    from optimizer.runs.executor import choose_executor
+
+    try:
+        return choose_executor(args.executor, args.ray_address)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def run(args) -> int:
     from optimizer.models.resolve import resolve_model
+    from optimizer.runs.executor import make_executor
     from optimizer.runs.orchestrate import execute_run
 
+    choice = executor_choice(args)
     techniques = [t.strip() for item in args.technique for t in item.split(",") if t.strip()]
     request = RunRequest(model=args.model, techniques=tuple(techniques), data=args.data,
                          settings=tuple(args.settings))  # ValueError -> one line, exit 2
@@ -73,13 +99,18 @@ def run(args) -> int:
                          settings=request.settings)
     events = Path(args.events).resolve() if args.events else run_dir / store.EVENTS
     _claim(run_dir, request)
-    with store.RunLock(run_dir):
+    try:
+        executor = make_executor(choice)
+    except ValueError as exc:  # the cluster cannot be reached: one line, exit 2
+        raise UsageError(str(exc)) from None
+    with store.RunLock(run_dir), _closing(executor):
         # start_run makes this process a group leader (cancel signals the group); a run from
         # a user's shell is not, and must never signal the shell's job (cancel walks the tree).
         leader = os.getpgrp() == os.getpid()
         store.write_pid(run_dir, os.getpid(), os.getpid() if leader else None)
         try:
-            outcome = execute_run(request, run_dir, events, json_path=_json_file(args.json))
+            outcome = execute_run(request, run_dir, events, json_path=_json_file(args.json),
+                                  executor=executor)
         except Exception as exc:
             from optimizer.artifacts.events import EventLog, EventType
 
@@ -95,6 +126,14 @@ def run(args) -> int:
         print(f"error: {outcome.error}", file=sys.stderr)
         return 1
     return 0
+
+
+@contextmanager
+def _closing(executor):
+    try:
+        yield executor
+    finally:
+        executor.close()
 
 
 def needs_check(ref: str) -> bool:
