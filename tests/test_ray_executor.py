@@ -1,0 +1,185 @@
+"""The ``ray`` executor against a real local Ray head (started here on 127.0.0.1, 2 CPUs).
+
+Fast tests cover choosing the executor and the file shipping helpers; the slow ones run
+``digits-cnn`` through the cluster and compare with the local executor, cancel a run on the
+cluster, and kill a Ray worker in the middle of a job.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from optimizer.artifacts import store
+from optimizer.runs.executor import ExecutorChoice, ExecutorKind, choose_executor
+from optimizer.runs.launch import RunRequest, cancel_run, read_run, start_run
+from optimizer.runs.ray_tasks import pack, rebase, unpack
+
+SPECS = "float16,dynamic_range,pruning"
+
+# -- choosing an executor -------------------------------------------------------------------
+
+
+def test_flags_win_over_the_environment_and_local_is_the_default():
+    assert choose_executor(environ={}) == ExecutorChoice(ExecutorKind.LOCAL)
+    env = {"OPTIMIZER_EXECUTOR": "ray", "OPTIMIZER_RAY_ADDRESS": "10.0.0.5:6379"}
+    assert choose_executor(environ=env) == ExecutorChoice(ExecutorKind.RAY, "10.0.0.5:6379")
+    assert choose_executor("local", environ=env).kind == ExecutorKind.LOCAL
+    assert choose_executor(None, "h:1", environ=env).address == "h:1"
+    assert ExecutorChoice("ray", "h:1").to_args() == ["--executor", "ray", "--ray-address", "h:1"]
+
+
+@pytest.mark.parametrize("kind, address, fragment", [
+    ("ray", None, "--ray-address HOST:PORT"), ("ray", "nohost", "is not HOST:PORT"),
+    ("spark", None, "unknown executor 'spark'")])
+def test_bad_executor_choices_name_the_fix(kind, address, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        ExecutorChoice(kind, address)
+
+
+def test_cli_refuses_ray_without_an_address_in_one_line(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPTIMIZER_RAY")}
+    proc = subprocess.run([sys.executable, "-m", "optimizer", "run", "--model", "digits-cnn",
+                           "--technique", "float16", "--executor", "ray",
+                           "--out", str(tmp_path / "r")], capture_output=True, text=True, env=env)
+    assert proc.returncode == 2
+    assert "--ray-address HOST:PORT" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_pack_unpack_and_rebase_move_a_folder(tmp_path):
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    (tmp_path / "a" / "b" / "m.tflite").write_bytes(b"x" * 10)
+    unpack(pack(tmp_path, ["a"]), tmp_path / "out")
+    assert (tmp_path / "out" / "a" / "b" / "m.tflite").read_bytes() == b"x" * 10
+    doc = {"p": "/r/run/f/m.tflite", "q": ["/r/run", "/r/runner/x"], "n": 3}
+    assert rebase(doc, "/r/run", "/l") == {"p": "/l/f/m.tflite", "q": ["/l", "/r/runner/x"],
+                                           "n": 3}
+
+
+# -- a real cluster -------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def ray_head():
+    """One local Ray head for this module: 127.0.0.1, 2 CPUs, its own temp folder; stopped
+    (its whole process group) at the end."""
+    port = _free_port()
+    temp = tempfile.mkdtemp(prefix="rayt", dir="/tmp")
+    ray_cli = str(Path(sys.executable).parent / "ray")
+    head = subprocess.Popen([ray_cli, "start", "--head", "--block", "--node-ip-address",
+                             "127.0.0.1", "--port", str(port), "--num-cpus", "2",
+                             "--disable-usage-stats", "--include-dashboard=false",
+                             "--temp-dir", temp], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 120
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            if time.time() > deadline or head.poll() is not None:
+                os.killpg(head.pid, signal.SIGKILL)
+                pytest.fail("the local Ray head did not start")
+            time.sleep(0.5)
+    yield {"address": f"127.0.0.1:{port}", "pid": head.pid}
+    os.killpg(head.pid, signal.SIGTERM)
+    try:
+        head.wait(10)
+    except subprocess.TimeoutExpired:
+        os.killpg(head.pid, signal.SIGKILL)
+
+
+def _run(tmp_path, name, *extra) -> dict:
+    out = tmp_path / name
+    proc = subprocess.run([sys.executable, "-m", "optimizer", "run", "--model", "digits-cnn",
+                           "--technique", SPECS, "--set", "finetune.epochs=1", "--out", str(out),
+                           "--json", "-", *extra], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return {r["technique"]: r for r in json.loads(proc.stdout)["results"]}
+
+
+def _cluster_workers(head_pid: int) -> list[psutil.Process]:
+    """The ``optimizer worker`` processes running under the test's Ray head."""
+    found = []
+    for proc in psutil.Process(head_pid).children(recursive=True):
+        try:
+            if "worker" in proc.cmdline() and "optimizer" in proc.cmdline():
+                found.append(proc)
+        except psutil.Error:
+            continue
+    return found
+
+
+@pytest.mark.slow
+def test_a_run_through_ray_matches_the_local_executor(ray_head, tmp_path):
+    on_ray = _run(tmp_path, "ray", "--executor", "ray", "--ray-address", ray_head["address"])
+    local = _run(tmp_path, "local")
+    assert list(on_ray) == ["float32", "float16", "dynamic_range", "pruning"]
+    for spec, r in on_ray.items():
+        assert r["status"] == "ok", r["error"]
+        assert r["executor"] == "ray" and r["node"] == on_ray["float32"]["node"] and r["cpu"]
+        assert r["size_bytes"] == local[spec]["size_bytes"]
+        assert r["accuracy"] == pytest.approx(local[spec]["accuracy"], abs=0.02)
+        assert r["latency_ms_median"] is not None
+        assert Path(r["tflite_path"]).is_file()  # the file came back into the run folder
+        assert str(tmp_path / "ray") in r["tflite_path"]
+        assert local[spec]["executor"] == "local" and local[spec]["node"]
+    for spec in ("float32", "float16", "dynamic_range"):  # post-training: deterministic
+        assert on_ray[spec]["accuracy"] == local[spec]["accuracy"]
+    events = [json.loads(line) for line in (tmp_path / "ray" / store.EVENTS).read_text().splitlines()]
+    assert any(e["type"] == "progress" and e["technique"] == "pruning"
+               and (e.get("step") or "").startswith("fine-tune") for e in events)
+
+
+def _wait(run_dir, predicate, timeout=300):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        state = read_run(run_dir)
+        if predicate(state):
+            return state
+        time.sleep(0.2)
+    raise AssertionError(f"timed out; state: {read_run(run_dir)}")
+
+
+@pytest.mark.slow
+def test_a_killed_worker_is_an_error_the_others_go_on_and_cancel_stops_the_tasks(
+        ray_head, tmp_path, monkeypatch):
+    monkeypatch.setenv("OPTIMIZER_EXECUTOR", "ray")
+    monkeypatch.setenv("OPTIMIZER_RAY_ADDRESS", ray_head["address"])
+    request = RunRequest(model="digits-cnn", techniques=["float16", "pruning", "clustering"],
+                         settings=["finetune.epochs=200"])
+    run_dir = start_run(request, tmp_path / "run")
+    _wait(run_dir, lambda s: (s.progress["pruning"].step or "").startswith("fine-tune"))
+    workers = [p for p in _cluster_workers(ray_head["pid"])
+               if any("pruning" in part for part in p.cmdline())]
+    assert workers
+    workers[0].parent().kill()  # the Ray worker process running the task dies
+    state = _wait(run_dir, lambda s: (s.progress["clustering"].step or "").startswith("fine-tune"))
+    pruning = state.result("pruning")
+    assert pruning.status == "error" and "Ray worker" in pruning.error
+    assert pruning.executor == "ray"
+    assert state.result("float32").ok and state.result("float16").ok
+    # the next job runs on the cluster; Cancel stops it there
+    assert _cluster_workers(ray_head["pid"])
+    assert cancel_run(run_dir) is True
+    state = read_run(run_dir)
+    assert state.status == "cancelled" and state.result("clustering").status == "cancelled"
+    deadline = time.time() + 30
+    while _cluster_workers(ray_head["pid"]) and time.time() < deadline:
+        time.sleep(0.5)
+    assert _cluster_workers(ray_head["pid"]) == []  # the task was cancelled, its child gone
