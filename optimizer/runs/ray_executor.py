@@ -24,7 +24,7 @@ from optimizer.artifacts import store
 from optimizer.artifacts.events import EventLog, EventType
 from optimizer.artifacts.job import JobSpec
 from optimizer.guide.configs import Settings
-from optimizer.guide.schema import Result
+from optimizer.guide.schema import Result, Status
 from optimizer.runs.local import describe_exit, fill_latency
 from optimizer.runs.ray_tasks import pack, rebase, run_job_remote, time_files_remote, unpack
 
@@ -56,19 +56,26 @@ class RayExecutor:
                              f"--ray-address / OPTIMIZER_RAY_ADDRESS") from None
         self._job_task = self.ray.remote(run_job_remote).options(
             num_cpus=job_cpus, max_retries=0, num_returns="streaming")
+        self.job_cpus = job_cpus
         self._in_flight: set = set()
         self._latency_node: tuple | None = None
         signal.signal(signal.SIGTERM, self._on_term)
 
     # -- the executor protocol ----------------------------------------------------------------
-    def run_job(self, job: JobSpec, log: EventLog, model_name: str) -> list[Result]:
-        """Run ``job`` as one task; one result per spec, error results if the task died."""
+    def run_job(self, job: JobSpec, log: EventLog, model_name: str, watch=None,
+                announce: bool = True) -> list[Result]:
+        """Run ``job`` as one task; one result per spec, error results if the task died.
+
+        ``watch()`` (a search's clock, stop flag and projection) is asked every couple of
+        seconds; a reason it returns cancels the task and becomes "cancelled" results.
+        ``announce=False`` leaves the job started/finished events to the caller.
+        """
         store.write_json_atomic(job.path, job.to_dict())
-        for spec in job.specs:
+        for spec in job.specs if announce else ():
             log.emit(EventType.JOB_STARTED, spec, message=f"{job.id} started on the Ray cluster",
                      job=job.id)
         doc, inputs, moves = ship(job)
-        failure, end = None, None
+        failure, end, stopped = None, None, None
         generator = self._job_task.remote(doc, inputs, moves)
         self._in_flight.add(generator)
         try:
@@ -79,6 +86,9 @@ class RayExecutor:
                     log.emit(event.pop("type"), event.pop("technique", None), **event)
                 if "returncode" in item:
                     end = item
+                elif watch is not None and (stopped := watch()):
+                    self.ray.cancel(generator, force=True)
+                    break
         except self.ray.exceptions.RayError as exc:
             failure = (f"the Ray worker running {job.id} died or failed "
                        f"({first_line(exc)}); the other techniques went on")
@@ -93,9 +103,14 @@ class RayExecutor:
                 store.write_json_atomic(job.results_path, results)
             produced = {r["technique"]: Result.from_dict(r) for r in results.get("results", [])}
             failure = describe_exit(returncode, job.log_path) + f" on node {end['node']}"
-        out = [produced.get(s) or Result.failed(s, failure, model=model_name) for s in job.specs]
+        out = [produced.get(s) or (Result.failed(s, stopped, model=model_name,
+                                                  status=Status.CANCELLED) if stopped else
+                                    Result.failed(s, failure, model=model_name))
+               for s in job.specs]
         for r in out:
             r.executor = self.name
+        if not announce:
+            return out
         log.emit(EventType.JOB_FINISHED, None, job=job.id, returncode=returncode,
                  message=f"{job.id} finished on the Ray cluster"
                          + (f" with exit status {returncode}" if end else f": {failure}"))
@@ -139,6 +154,11 @@ class RayExecutor:
 
     def close(self) -> None:
         self.ray.shutdown()
+
+    def width(self) -> int:
+        """How many jobs fit side by side now: the cluster's free CPUs per job (at least 1)."""
+        free = self.ray.available_resources().get("CPU", 0)
+        return max(1, int(free // self.job_cpus))
 
     # -- helpers ------------------------------------------------------------------------------
     def latency_node(self) -> tuple:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ctypes
 import io
+import itertools
 import json
 import os
 import signal
@@ -25,6 +26,8 @@ from optimizer.artifacts.job import JobSpec
 from optimizer.procs import child_env
 
 POLL_S = 0.5
+#: Polls between two messages to the driver when the job is quiet.
+HEARTBEAT = 4
 #: The folder names of a shipped job, inside the worker's temporary folder.
 INPUTS, RUN = "inputs", "run"
 
@@ -108,10 +111,10 @@ def run_job_remote(job_doc: dict, inputs: bytes | None, moves: dict):
                                     stdin=subprocess.DEVNULL, env=child_env(),
                                     preexec_fn=_die_with_parent)
             try:
-                while True:
+                for tick in itertools.count():
                     done = proc.poll() is not None
                     lines, offset = _new_lines(events, offset)
-                    if lines:
+                    if lines or tick % HEARTBEAT == 0:   # a heartbeat lets the driver watch
                         yield {"events": lines}
                     if done:
                         break
