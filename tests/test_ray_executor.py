@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -22,6 +19,7 @@ import pytest
 from optimizer.artifacts import store
 from optimizer.runs.executor import ExecutorChoice, ExecutorKind, choose_executor
 from optimizer.runs.launch import RunRequest, cancel_run, read_run, start_run
+from optimizer.runs.ray_head import local_head
 from optimizer.runs.ray_tasks import pack, rebase, unpack
 
 SPECS = "float16,dynamic_range,pruning"
@@ -68,40 +66,11 @@ def test_pack_unpack_and_rebase_move_a_folder(tmp_path):
 # -- a real cluster -------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def ray_head():
-    """One local Ray head for this module: 127.0.0.1, 2 CPUs, its own temp folder; stopped
-    (its whole process group) at the end."""
-    port = _free_port()
-    temp = tempfile.mkdtemp(prefix="rayt", dir="/tmp")
-    ray_cli = str(Path(sys.executable).parent / "ray")
-    head = subprocess.Popen([ray_cli, "start", "--head", "--block", "--node-ip-address",
-                             "127.0.0.1", "--port", str(port), "--num-cpus", "2",
-                             "--disable-usage-stats", "--include-dashboard=false",
-                             "--temp-dir", temp], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.time() + 120
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            if time.time() > deadline or head.poll() is not None:
-                os.killpg(head.pid, signal.SIGKILL)
-                pytest.fail("the local Ray head did not start")
-            time.sleep(0.5)
-    yield {"address": f"127.0.0.1:{port}", "pid": head.pid}
-    os.killpg(head.pid, signal.SIGTERM)
-    try:
-        head.wait(10)
-    except subprocess.TimeoutExpired:
-        os.killpg(head.pid, signal.SIGKILL)
+    """One local Ray head for this module: 127.0.0.1, 2 CPUs, stopped at the end."""
+    with local_head(2) as head:
+        yield head
 
 
 def _run(tmp_path, name, *extra) -> dict:
