@@ -152,3 +152,21 @@ def test_a_killed_worker_is_an_error_the_others_go_on_and_cancel_stops_the_tasks
     while _cluster_workers(ray_head["pid"]) and time.time() < deadline:
         time.sleep(0.5)
     assert _cluster_workers(ray_head["pid"]) == []  # the task was cancelled, its child gone
+
+
+def test_results_name_where_they_were_timed_and_mixed_nodes_are_flagged():
+    from optimizer.guide.schema import Result, results_frame
+    from optimizer.report.insights import result_insights
+    from optimizer.report.table import results_table
+
+    def ok(technique, node):
+        return Result(technique=technique, status="ok", size_bytes=100, gzip_bytes=90,
+                      accuracy=0.9, metric="accuracy", executor="ray", node=node, cpu="EPYC")
+
+    same = [ok("float32", "10.0.0.5"), ok("float16", "10.0.0.5")]
+    table = results_table(results_frame(same))
+    assert list(table["Timed on"]) == ["ray · 10.0.0.5 (EPYC)"] * 2
+    assert not [n for n in result_insights(same) if n.kind == "mixed-nodes"]
+    mixed = [ok("float32", "10.0.0.5"), ok("float16", "10.0.0.6")]
+    notes = [n for n in result_insights(mixed) if n.kind == "mixed-nodes"]
+    assert notes and "10.0.0.5, 10.0.0.6" in notes[0].text

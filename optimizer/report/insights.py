@@ -136,6 +136,13 @@ def result_insights(results) -> list[Insight]:
     hosts = sorted({r.measured_on for r in rows if r.measured_on})
     if hosts:
         notes.append(Insight(None, "measured-on", "Measured on " + "; ".join(hosts) + "."))
+    nodes = sorted({r.node for r in rows if r.ok and r.node})
+    if len(nodes) > 1:
+        notes.append(Insight(None, "mixed-nodes",
+                             f"These results were timed on different nodes ({', '.join(nodes)}):"
+                             " their latencies are not comparable with each other (size and "
+                             "accuracy do not depend on the node). Time them again in one run "
+                             "to compare speed.", "warning"))
     base = next((r for r in rows if r.technique == TechniqueId.FLOAT32.value and r.ok), None)
     for r in rows:
         if not r.ok:

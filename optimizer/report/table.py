@@ -15,7 +15,7 @@ COLUMNS = (
     "Technique", "Status", "Goals", "Readiness", "Accuracy", "Δ vs float32 (points)",
     "Size (kB)", "Size: x smaller", "gzip (kB)", "gzip: x smaller",
     "Latency median (ms)", "Latency p10–p90 (ms)", "Threads", "Kernels",
-    "I/O dtypes", "Engine", "Sparsity (%)", "Distinct weights / channel", "Note",
+    "I/O dtypes", "Engine", "Sparsity (%)", "Distinct weights / channel", "Timed on", "Note",
 )
 
 
@@ -30,6 +30,13 @@ def _num(value):
 def _spread(p10, p90) -> str:
     p10, p90 = _num(p10), _num(p90)
     return f"{p10:.3f}–{p90:.3f}" if p10 is not None and p90 is not None else ""
+
+
+def timed_on(r) -> str:
+    """Where a result ran and was timed: "ray · 10.0.0.5 (CPU model)"; "" when not recorded."""
+    executor, node, cpu = (r.get(k) for k in ("executor", "node", "cpu"))
+    where = " · ".join(str(v) for v in (executor, node) if isinstance(v, str) and v)
+    return f"{where} ({cpu})" if where and isinstance(cpu, str) and cpu else where
 
 
 def _goal_cell(check) -> str:
@@ -87,6 +94,7 @@ def results_table(frame, checks: dict | None = None):
             "Engine": r["engine"] or "",
             "Sparsity (%)": None if sparsity is None else 100 * sparsity,
             "Distinct weights / channel": _num(r["max_unique_weights_per_channel"]),
+            "Timed on": timed_on(r),
             "Note": r["error"] or "",
         })
     table = pd.DataFrame(rows, columns=list(COLUMNS))
