@@ -170,3 +170,22 @@ def test_results_name_where_they_were_timed_and_mixed_nodes_are_flagged():
     mixed = [ok("float32", "10.0.0.5"), ok("float16", "10.0.0.6")]
     notes = [n for n in result_insights(mixed) if n.kind == "mixed-nodes"]
     assert notes and "10.0.0.5, 10.0.0.6" in notes[0].text
+
+
+def test_cluster_status_is_none_locally_and_names_a_bad_setting():
+    from optimizer.runs.cluster import cluster_status
+
+    assert cluster_status(environ={}) is None
+    status = cluster_status(environ={"OPTIMIZER_EXECUTOR": "ray"})
+    assert status.error and "OPTIMIZER_RAY_ADDRESS" in status.error and "OPTIMIZER" in status.text
+
+
+@pytest.mark.slow
+def test_cluster_status_reads_the_size_of_the_cluster(ray_head):
+    from optimizer.runs.cluster import cluster_status
+
+    env = {"OPTIMIZER_EXECUTOR": "ray", "OPTIMIZER_RAY_ADDRESS": ray_head["address"]}
+    status = cluster_status(environ=env)
+    assert status.error is None, status.error
+    assert status.nodes == 1 and status.cpus == 2 and 0 <= status.free_cpus <= 2
+    assert "1 node, 2 CPUs" in status.text

@@ -12,7 +12,7 @@ import sys
 
 # Subcommand modules, in the order `--help` lists them.
 COMMANDS = ("models", "techniques", "recommend", "run", "check", "search", "inspect", "readiness",
-            "bench", "worker")
+            "bench", "worker", "cluster")
 
 
 class UsageError(Exception):
