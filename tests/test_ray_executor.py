@@ -189,3 +189,30 @@ def test_cluster_status_reads_the_size_of_the_cluster(ray_head):
     assert status.error is None, status.error
     assert status.nodes == 1 and status.cpus == 2 and 0 <= status.free_cpus <= 2
     assert "1 node, 2 CPUs" in status.text
+
+
+def test_ship_sends_the_model_file_the_reference_and_the_files_beside_the_job(tmp_path):
+    from optimizer.artifacts.job import JobSpec
+    from optimizer.runs.ray_executor import ship
+    from optimizer.runs.ray_tasks import JOB_FILES
+
+    run_dir = tmp_path / "run"
+    (run_dir / "float32").mkdir(parents=True)
+    (run_dir / "float32" / "outputs.npy").write_bytes(b"ref")
+    (run_dir / "job-3-x.selective.json").write_text("{}")
+    (run_dir / "job-3-x.json").write_text("{}")             # the job file itself stays
+    model = tmp_path / "m.keras"
+    model.write_bytes(b"model")
+    job = JobSpec(id="job-3-x", kind="selective", specs=("integer",), model=str(model),
+                  data=None, settings=(), run_dir=str(run_dir), events=None,
+                  reference={"outputs": str(run_dir / "float32" / "outputs.npy")})
+    doc, data, moves = ship(job)
+    unpack(data, tmp_path / "got")
+    got = sorted(str(p.relative_to(tmp_path / "got")) for p in (tmp_path / "got").rglob("*")
+                 if p.is_file())
+    assert f"{JOB_FILES}/job-3-x.selective.json" in got and f"{JOB_FILES}/job-3-x.json" not in got
+    assert {moves[str(model)], moves[job.reference["outputs"]]} <= set(got)
+    assert (tmp_path / "got" / moves[str(model)]).read_bytes() == b"model"
+    demo = JobSpec(id="job-1-b", kind="baseline", specs=("float32",), model="digits-cnn",
+                   data=None, settings=(), run_dir=str(tmp_path / "empty"), events=None)
+    assert ship(demo)[1:] == (None, {})   # a demo needs nothing: workers have its assets

@@ -26,7 +26,14 @@ from optimizer.artifacts.job import JobSpec
 from optimizer.guide.configs import Settings
 from optimizer.guide.schema import Result, Status
 from optimizer.runs.local import describe_exit, fill_latency
-from optimizer.runs.ray_tasks import pack, rebase, run_job_remote, time_files_remote, unpack
+from optimizer.runs.ray_tasks import (
+    JOB_FILES,
+    pack,
+    rebase,
+    run_job_remote,
+    time_files_remote,
+    unpack,
+)
 
 NAME = "ray"
 
@@ -187,7 +194,8 @@ def ship(job: JobSpec) -> tuple[dict, bytes | None, dict]:
     """The job as a dict, an archive of the local files it needs, and where each went.
 
     Shipped: the model file (an upload's whole folder for an ``upload.json``), the data file,
-    the float32 reference outputs. A demo name needs nothing: workers have the demo assets.
+    the float32 reference outputs and the files beside the job file (``<job id>.*``, e.g. a
+    selective job's task). A demo name needs nothing: workers have the demo assets.
     """
     wanted: dict[str, Path] = {}
     model = Path(str(job.model))
@@ -198,12 +206,18 @@ def ship(job: JobSpec) -> tuple[dict, bytes | None, dict]:
         wanted[str(Path(job.data))] = Path(job.data)
     if job.reference and job.reference.get("outputs") and Path(job.reference["outputs"]).is_file():
         wanted[str(Path(job.reference["outputs"]))] = Path(job.reference["outputs"])
-    if not wanted:
+    own = {job.path.name, job.log_path.name, job.results_path.name}
+    sidecars = [p for p in Path(job.run_dir).glob(f"{job.id}.*") if p.name not in own]
+    if not wanted and not sidecars:
         return job.to_dict(), None, {}
     import tempfile
 
     moves = {}
     with tempfile.TemporaryDirectory(prefix="optimizer-ship-") as tmp:
+        if sidecars:   # files the worker reads beside its job file (a selective job's task)
+            (Path(tmp) / JOB_FILES).mkdir()
+            for path in sidecars:
+                os.symlink(path.resolve(), Path(tmp) / JOB_FILES / path.name)
         for number, key in enumerate(sorted(wanted)):
             name = f"in{number}"
             source = Path(key)
@@ -215,7 +229,8 @@ def ship(job: JobSpec) -> tuple[dict, bytes | None, dict]:
                 os.symlink(source, target / source.name)
                 name = f"{name}/{source.name}"
             moves[key] = name
-        data = pack(tmp, sorted({m.split("/")[0] for m in moves.values()}), dereference=True)
+        folders = {m.split("/")[0] for m in moves.values()} | ({JOB_FILES} if sidecars else set())
+        data = pack(tmp, sorted(folders), dereference=True)
     # the longest (most specific) prefix first, so a folder move never swallows a file's
     ordered = dict(sorted(moves.items(), key=lambda kv: -len(kv[0])))
     return job.to_dict(), data, ordered

@@ -13,6 +13,7 @@ import io
 import itertools
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -30,6 +31,8 @@ POLL_S = 0.5
 HEARTBEAT = 4
 #: The folder names of a shipped job, inside the worker's temporary folder.
 INPUTS, RUN = "inputs", "run"
+#: The folder of ``inputs`` holding the files that go beside the job file.
+JOB_FILES = "job-files"
 
 
 def pack(root: Path | str, names=None, dereference: bool = False) -> bytes:
@@ -101,6 +104,9 @@ def run_job_remote(job_doc: dict, inputs: bytes | None, moves: dict):
                                                       old, new)))
         run_dir = tmp / RUN
         run_dir.mkdir()
+        if (tmp / INPUTS / JOB_FILES).is_dir():
+            for path in (tmp / INPUTS / JOB_FILES).iterdir():
+                shutil.copy2(path, run_dir / path.name)
         doc.update(run_dir=str(run_dir), events=str(run_dir / "events.jsonl"))
         job = JobSpec.from_dict(doc)
         job.path.write_text(json.dumps(job.to_dict()))
