@@ -216,3 +216,29 @@ def test_ship_sends_the_model_file_the_reference_and_the_files_beside_the_job(tm
     demo = JobSpec(id="job-1-b", kind="baseline", specs=("float32",), model="digits-cnn",
                    data=None, settings=(), run_dir=str(tmp_path / "empty"), events=None)
     assert ship(demo)[1:] == (None, {})   # a demo needs nothing: workers have its assets
+
+
+@pytest.mark.slow
+def test_a_search_on_the_cluster_runs_independent_batches_side_by_side(ray_head, tmp_path):
+    out = tmp_path / "search"
+    proc = subprocess.run([sys.executable, "-m", "optimizer", "search", "--model", "digits-cnn",
+                           "--target", "cpu", "--max-accuracy-drop", "0.02", "--size-measure",
+                           "gzip", "--sparsities", "0.5,0.75", "--time-budget", "60",
+                           "--set", "finetune.epochs=1", "--executor", "ray", "--ray-address",
+                           ray_head["address"], "--out", str(out), "--json", "-"],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    doc = json.loads(proc.stdout)
+    trials = {t["technique"]: t for t in doc["trials"]}
+    assert trials["float32"]["status"] == "ok" and trials["float32"]["executor"] == "ray"
+    assert trials["float32"]["node"] and trials["float32"]["latency_ms_median"] is not None
+    events = [json.loads(line) for line in (out / store.EVENTS).read_text().splitlines()]
+    running, overlapped = set(), False
+    for e in events:   # two batches' jobs were running at the same time
+        if e["type"] == "job_started" and e.get("batch"):
+            running.add(e["batch"])
+            overlapped |= len(running) > 1
+        elif e["type"] == "job_finished" and e.get("batch"):
+            running.discard(e["batch"])
+    assert overlapped
+    assert doc["elapsed_s"] <= 60 + 30   # the budget holds (plus the last latency timing)

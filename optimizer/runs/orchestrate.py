@@ -13,6 +13,9 @@ After each job, latency is timed for its files in a LiteRT-only process
 (exception, non-zero exit, killed, out of memory) becomes ``status: "error"`` results with a
 one-line message; its traceback stays in ``<run_dir>/<job>.log``; the run goes on. The whole
 run holds a server-wide worker slot (``optimizer.runs.slots``). Nothing here imports TensorFlow.
+
+Where the jobs run is the executor's business (``optimizer.runs.executor``): the local one
+above by default, or a Ray cluster (``runs.ray_executor``) with the same planning and results.
 """
 from __future__ import annotations
 
