@@ -79,6 +79,7 @@ _LAZY = {
     "read_run": "optimizer.runs.launch",
     "cancel_run": "optimizer.runs.launch",
     "list_runs": "optimizer.runs.launch",
+    "cluster_status": "optimizer.runs.cluster",
     "demo_names": "optimizer.models.demos",
     # models (demos and files)
     "resolve_model": "optimizer.models.resolve",

@@ -128,3 +128,12 @@ def litert_aot_target(vendor: str):
     import importlib
 
     return importlib.import_module(f"ai_edge_litert.aot.vendors.{vendor}.target")
+
+
+def ray():
+    """Return the ``ray`` module (the cluster executor's engine; heavy, so imported only by
+    ``optimizer.runs.ray_executor`` when ``--executor ray`` is chosen). Raises
+    ``ModuleNotFoundError`` when Ray is not installed."""
+    import ray
+
+    return ray

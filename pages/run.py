@@ -4,6 +4,7 @@ import streamlit as st
 from optimizer import cancel_run, model_label, read_run, recommend, results_frame
 from optimizer.report import accuracy_budget, accuracy_size_figure
 from pages.common import layout, nav, runs, state
+from pages.common.cluster_view import show_cluster
 from pages.common.progress import progress_rows, status_line
 
 POLL_S = 1.0
@@ -11,6 +12,7 @@ POLL_S = 1.0
 layout.header(nav.RUN, "Each technique runs for real in a background process: converted, "
                        "evaluated on the test split and timed on this machine.")
 
+show_cluster()
 run_dir = state.run_dir()
 specs = state.get(state.RUN_SPECS)
 if specs is None:

@@ -205,3 +205,41 @@ def test_no_repair_for_a_model_without_a_graph_to_requantize():
                          repair_blocker="this .tflite model has none")
     assert "keep-float" not in [c[0] for c in evaluator.calls]
     assert any("this .tflite model has none" in n for n in outcome.notes)
+
+
+class WideEvaluator(ScriptedEvaluator):
+    """A scripted evaluator two batches wide (a cluster): records each wave it runs."""
+
+    width = 2
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.waves = []
+
+    def run_many(self, wave):
+        self.waves.append([batch.group for batch, _ in wave])
+        start = self.clock.now
+        reports = []
+        for batch, context in wave:   # side by side: each starts at the wave's start
+            self.clock.now = start
+            report = self.run(batch, context)
+            report.extra["seconds"] = self.clock.now - start
+            reports.append(report)
+        self.clock.now = start + max(r.extra["seconds"] for r in reports)
+        return reports
+
+
+def test_a_wide_evaluator_runs_independent_batches_side_by_side_after_the_baseline():
+    clock = FakeClock()
+    table = {**MNV2, "dynamic_range": result("dynamic_range", 558_808, 0.90)}  # int8 misses
+    req = SearchRequest(model="m", target="cpu", max_accuracy_drop=0.01, time_budget_s=3600)
+    plan = plan_candidates(req.target, "labelled", EPOCHS)
+    narrow = ScriptedEvaluator(table, FakeClock(), seconds={"post-training": 60})
+    alone = run_search(req, plan, narrow, clock=narrow.clock)
+    wide = WideEvaluator(table, clock, seconds={"post-training": 60})
+    outcome = run_search(req, plan, wide, clock=clock)
+    assert wide.calls[0][0] == "post-training" and len(wide.calls[0][1]) > 1  # alone, first
+    assert wide.waves and all(len(w) == 2 for w in wide.waves[:-1])
+    assert {c[0] for c in wide.calls} == {c[0] for c in narrow.calls}  # the same batches ran
+    assert outcome.best == alone.best
+    assert outcome.elapsed_s < alone.elapsed_s   # on the fake clock: waves overlap

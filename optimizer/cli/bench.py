@@ -1,7 +1,9 @@
-"""``python -m optimizer bench ptq-sweep --model NAME [--data PATH] [--json FILE|-]``.
+"""``python -m optimizer bench ptq-sweep --model NAME [--data PATH] [--json FILE|-]``
+and ``python -m optimizer bench search-executors [--model NAME] [--ray-address HOST:PORT]``.
 
-Prints measured figures (see ``optimizer.benchmarks.ptq_sweep``): naive vs optimized post-training sweep,
-each in a fresh process, with the speed-up and peak memory.
+Prints measured figures: naive vs optimized post-training sweep, each in a fresh process, with
+the speed-up and peak memory (``optimizer.benchmarks.ptq_sweep``); the same search with the
+local executor and on a Ray cluster (``optimizer.benchmarks.search_executors``).
 """
 from __future__ import annotations
 
@@ -11,12 +13,20 @@ from optimizer.cli.output import write_json
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("bench", help="benchmarks that print measured figures (ptq-sweep)")
-    p.add_argument("name", choices=["ptq-sweep", "table1"],
-                   help="which benchmark: ptq-sweep, or table1 (the guide's Table 1 "
-                        "architectures measured here; writes assets/learn/table1_measured.json)")
-    p.add_argument("--model", default="digits-mobilenetv2", metavar="NAME_OR_PATH",
-                   help="demo name or tf_keras model file (default digits-mobilenetv2)")
+    p = sub.add_parser("bench", help="benchmarks that print measured figures (ptq-sweep, "
+                                     "table1, search-executors)")
+    p.add_argument("name", choices=["ptq-sweep", "table1", "search-executors"],
+                   help="which benchmark: ptq-sweep; table1 (the guide's Table 1 architectures "
+                        "measured here; writes assets/learn/table1_measured.json); "
+                        "search-executors (the same search on the local executor and on Ray)")
+    p.add_argument("--model", default=None, metavar="NAME_OR_PATH",
+                   help="demo name or tf_keras model file (default digits-mobilenetv2 for "
+                        "ptq-sweep, digits-cnn for search-executors)")
+    p.add_argument("--ray-address", metavar="HOST:PORT", help="search-executors: the cluster "
+                   "(default: a local head started for the benchmark with --cpus CPUs)")
+    p.add_argument("--cpus", type=int, default=2, help="search-executors: CPUs of that head")
+    p.add_argument("--time-budget", type=float, default=1200.0, metavar="S",
+                   help="search-executors: each search's budget (large, so neither is cut)")
     p.add_argument("--data", metavar="PATH", help=".npz data for a model file")
     p.add_argument("--out", metavar="DIR", help="where the files and logs go (default under "
                                                "the workspace)")
@@ -26,6 +36,8 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
+    if args.name == "search-executors":
+        return _search_executors(args)
     from optimizer.benchmarks.ptq_sweep import ptq_sweep
 
     if args.name == "table1":
@@ -37,7 +49,7 @@ def run(args) -> int:
         print(f"wrote {OUT.relative_to(OUT.parents[2])}: {len(document['rows'])} models")
         return 0
 
-    figures = ptq_sweep(args.model, args.data, args.out)
+    figures = ptq_sweep(args.model or "digits-mobilenetv2", args.data, args.out)
     if args.json is not None:
         write_json(figures, args.json)
         return 0
@@ -50,6 +62,25 @@ def run(args) -> int:
               f"{_f(v['naive_accuracy'], 9, '{:.4f}')} {_f(v['optimized_accuracy'], 8, '{:.4f}')}")
     print(json.dumps({k: figures[k] for k in ("naive_s", "optimized_s", "speedup",
                                                "peak_rss_mb")}))
+    return 0
+
+
+def _search_executors(args) -> int:
+    from optimizer.benchmarks.search_executors import search_executors
+
+    figures = search_executors(args.model or "digits-cnn", args.ray_address, args.cpus,
+                               args.out, args.time_budget)
+    if args.json is not None:
+        write_json(figures, args.json)
+        return 0
+    print(f"search-executors on {figures['model']} ({figures['measured_on']}); cluster: "
+          f"{figures['cluster']}")
+    for name in ("local", "ray"):
+        f = figures[name]
+        print(f"{name:<6} wall {f['wall_s']:>7.1f} s  status {f['status']}  trials {f['trials']} "
+              f"({f['ok']} ok)  best {f['best']}  nodes {', '.join(f['nodes']) or '-'}"
+              + (f"  error: {f['error']}" if f["error"] else ""))
+    print(json.dumps({"speedup": figures["speedup"], "out": figures["out"]}))
     return 0
 
 

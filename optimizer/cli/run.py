@@ -12,6 +12,7 @@ import os
 import sys
 import textwrap
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from optimizer.artifacts import store
@@ -43,13 +44,38 @@ def add_parser(sub) -> None:
     p.add_argument("--no-cache", action="store_true",
                    help="measure again even when an identical run (same model file, data, "
                         "techniques, settings, packages and machine) was measured before")
+    add_executor_options(p)
     p.set_defaults(func=run)
+
+
+def add_executor_options(p) -> None:
+    """``--executor local|ray`` and ``--ray-address HOST:PORT`` (shared with ``search``)."""
+    from optimizer.runs.executor import ENV_EXECUTOR, ENV_RAY_ADDRESS, ExecutorKind
+
+    p.add_argument("--executor", choices=[k.value for k in ExecutorKind], default=None,
+                   help=f"where jobs run: local child processes (default) or a Ray cluster "
+                        f"(default from {ENV_EXECUTOR})")
+    p.add_argument("--ray-address", metavar="HOST:PORT", default=None,
+                   help=f"the Ray head's address for --executor ray (default from "
+                        f"{ENV_RAY_ADDRESS})")
+
+
+def executor_choice(args):
+    """The executor the flags (else the environment) ask for; ``UsageError`` when unusable."""
+    from optimizer.runs.executor import choose_executor
+
+    try:
+        return choose_executor(args.executor, args.ray_address)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def run(args) -> int:
     from optimizer.models.resolve import resolve_model
+    from optimizer.runs.executor import make_executor
     from optimizer.runs.orchestrate import execute_run
 
+    choice = executor_choice(args)
     techniques = [t.strip() for item in args.technique for t in item.split(",") if t.strip()]
     request = RunRequest(model=args.model, techniques=tuple(techniques), data=args.data,
                          settings=tuple(args.settings))  # ValueError -> one line, exit 2
@@ -77,7 +103,11 @@ def run(args) -> int:
                          settings=request.settings)
     events = Path(args.events).resolve() if args.events else run_dir / store.EVENTS
     _claim(run_dir, request)
-    with store.RunLock(run_dir):
+    try:
+        executor = make_executor(choice)
+    except ValueError as exc:  # the cluster cannot be reached: one line, exit 2
+        raise UsageError(str(exc)) from None
+    with store.RunLock(run_dir), _closing(executor):
         from optimizer.workspace.cache import cache_key
 
         key = cache_key(request, bundle)
@@ -92,7 +122,8 @@ def run(args) -> int:
                 key, run_dir, events, bundle, request, fields, args.json)
             if outcome is None:
                 outcome = execute_run(request, run_dir, events,
-                                      json_path=_json_file(args.json), fields=fields)
+                                      json_path=_json_file(args.json), fields=fields,
+                                      executor=executor)
         except Exception as exc:
             from optimizer.artifacts import space
             from optimizer.artifacts.events import EventLog, EventType
@@ -187,6 +218,14 @@ def print_insights(notes) -> None:
     for note in notes:
         label = f"[{note.kind}{' ' + note.technique if note.technique else ''}]"
         print(textwrap.fill(f"{label} {note.message}", width=100, subsequent_indent="  "))
+
+
+@contextmanager
+def _closing(executor):
+    try:
+        yield executor
+    finally:
+        executor.close()
 
 
 def needs_check(ref: str) -> bool:

@@ -26,7 +26,7 @@ from pathlib import Path
 from optimizer.artifacts import store
 from optimizer.cli import UsageError
 from optimizer.cli.output import write_json
-from optimizer.cli.run import record_history
+from optimizer.cli.run import add_executor_options, executor_choice, record_history
 
 
 def _floats(text: str) -> tuple:
@@ -82,6 +82,7 @@ def add_parser(sub) -> None:
                    help="on a finished search (--out DIR): measure the per-layer int8 error")
     p.add_argument("--json", nargs="?", const="-", default=None, metavar="FILE",
                    help="write the outcome as JSON to FILE (or - for stdout)")
+    add_executor_options(p)
     p.set_defaults(func=run)
 
 
@@ -126,13 +127,21 @@ def run(args) -> int:
         bundle = resolve_model(request.model, request.data)   # fail fast on unusable input
         run_dir = Path(args.out or Path("out") / f"search-{bundle.name}-"
                                                   f"{time.strftime('%Y%m%d-%H%M%S')}").resolve()
+        choice = executor_choice(args)
         _claim(run_dir, request, SEARCH)
+        from optimizer.runs.executor import make_executor
+
+        try:
+            executor = make_executor(choice)
+        except ValueError as exc:  # the cluster cannot be reached: one line, exit 2
+            raise UsageError(str(exc)) from None
         with store.RunLock(run_dir):
             _own(run_dir)
             record_history(run_dir)
             try:
-                outcome = execute_search(request, run_dir)
+                outcome = execute_search(request, run_dir, executor=executor)
             finally:
+                executor.close()
                 record_history(run_dir)
     doc = store.read_json(run_dir / "outcome.json") or outcome.to_dict()
     doc = {**doc, "run_id": record_history(run_dir)}

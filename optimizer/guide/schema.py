@@ -75,6 +75,11 @@ class Result:
     eval_seconds: float | None = None
     notes: list = field(default_factory=list)
     measured_on: str | None = None
+    # Where it ran: the executor ("local" or "ray"), the node its latency was timed on
+    # and that node's CPU model (results of one comparison should share one node).
+    executor: str | None = None
+    node: str | None = None
+    cpu: str | None = None
     # The target readiness check's verdict (optimizer.measuring.readiness.Readiness.to_dict()).
     readiness: dict | None = None
     # Retraining techniques: layers holding weights that the TFMOT transform wrapped, all

@@ -114,6 +114,16 @@ def host_description() -> str:
     """The CPU model, logical core count and ai-edge-litert version, for ``measured_on``."""
     from importlib import metadata
 
+    cpu = cpu_model()
+    try:
+        litert = metadata.version("ai-edge-litert")
+    except metadata.PackageNotFoundError:
+        litert = "unknown"
+    return f"{cpu}, {os.cpu_count()} logical cores, ai-edge-litert {litert}"
+
+
+def cpu_model() -> str:
+    """This machine's CPU model name (``/proc/cpuinfo``, else the platform's words)."""
     cpu = ""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -126,11 +136,7 @@ def host_description() -> str:
         import platform
 
         cpu = platform.processor() or platform.machine() or "unknown CPU"
-    try:
-        litert = metadata.version("ai-edge-litert")
-    except metadata.PackageNotFoundError:
-        litert = "unknown"
-    return f"{cpu}, {os.cpu_count()} logical cores, ai-edge-litert {litert}"
+    return cpu
 
 
 def _all_failed(keys, config: LatencyConfig, message: str) -> dict[str, LatencyStats]:

@@ -12,7 +12,7 @@ report and the CLI show that same list. Kinds:
 * ``faster`` / ``slower``: against ``versus`` (the float32 baseline), only when the two p10-p90
   intervals do not overlap; otherwise ``not_meaningful`` with both intervals.
 * ``goal_missed``: a goal the recommended technique missed, and what measured would meet it.
-* context: ``measured_on``, ``failed``, ``latency_note``, ``compressed_only``.
+* context: ``measured_on``, ``mixed_nodes``, ``failed``, ``latency_note``, ``compressed_only``.
 A rule that lacks a measurement stays silent; nothing is estimated.
 """
 from __future__ import annotations
@@ -274,6 +274,13 @@ def run_insights(results, answers=None, goals=None) -> list[Insight]:
     hosts = sorted({r.measured_on for r in rows if r.measured_on})
     if hosts:
         notes.append(Insight("measured_on", None, "Measured on " + "; ".join(hosts) + "."))
+    nodes = sorted({r.node for r in rows if r.ok and r.node})
+    if len(nodes) > 1:
+        notes.append(Insight("mixed_nodes", None,
+                             f"These results were timed on different nodes ({', '.join(nodes)}):"
+                             " their latencies are not comparable with each other (size and "
+                             "accuracy do not depend on the node). Time them again in one run "
+                             "to compare speed.", None, "warning"))
     base = next((r for r in rows if r.technique == _BASE and r.ok), None)
     recommended = _recommended_spec(answers)
     if base is not None:

@@ -20,7 +20,7 @@ KEY_COLUMNS = (
 COLUMNS = KEY_COLUMNS + (
     "Status", "gzip (kB)", "gzip: x smaller", "Threads", "Kernels",
     "I/O dtypes", "Engine", "Sparsity (%)", "Distinct weights / channel",
-    "Transformed layers", "Weights transformed (%)", "Note",
+    "Transformed layers", "Weights transformed (%)", "Timed on", "Note",
 )
 
 
@@ -40,6 +40,13 @@ def _coverage_cell(r) -> str:
     """"12 of 15" weight layers the retraining transform wrapped ("" for other techniques)."""
     done, total = _num(r.get("transformed_layers")), _num(r.get("weight_layers"))
     return "" if done is None or total is None else f"{int(done)} of {int(total)}"
+
+
+def timed_on(r) -> str:
+    """Where a result ran and was timed: "ray · 10.0.0.5 (CPU model)"; "" when not recorded."""
+    executor, node, cpu = (r.get(k) for k in ("executor", "node", "cpu"))
+    where = " · ".join(str(v) for v in (executor, node) if isinstance(v, str) and v)
+    return f"{where} ({cpu})" if where and isinstance(cpu, str) and cpu else where
 
 
 def _goal_cell(check) -> str:
@@ -101,6 +108,7 @@ def results_table(frame, checks: dict | None = None):
             "Transformed layers": _coverage_cell(r),
             "Weights transformed (%)": (None if _num(r.get("transformed_weight_fraction")) is None
                                         else 100 * float(r["transformed_weight_fraction"])),
+            "Timed on": timed_on(r),
             "Note": r["error"] or "",
         })
     table = pd.DataFrame(rows, columns=list(COLUMNS))

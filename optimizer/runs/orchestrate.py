@@ -13,12 +13,12 @@ After each job, latency is timed for its files in a LiteRT-only process
 (exception, non-zero exit, killed, out of memory) becomes ``status: "error"`` results with a
 one-line message; its traceback stays in ``<run_dir>/<job>.log``; the run goes on. The whole
 run holds a server-wide worker slot (``optimizer.runs.slots``). Nothing here imports TensorFlow.
+
+Where the jobs run is the executor's business (``optimizer.runs.executor``): the local one
+above by default, or a Ray cluster (``runs.ray_executor``) with the same planning and results.
 """
 from __future__ import annotations
 
-import signal
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,8 +28,9 @@ from optimizer.artifacts.job import BASELINE, REFERENCE_OUTPUTS, RETRAINING, Job
 from optimizer.guide.configs import Settings
 from optimizer.guide.registry import TechniqueId, parse_spec
 from optimizer.guide.schema import Result
-from optimizer.procs import child_env, die_with_parent
+from optimizer.runs.executor import Executor, LocalExecutor
 from optimizer.runs.launch import RunRequest, RunStatus
+from optimizer.runs.local import describe_exit, measure_job_latency, run_job  # noqa: F401 (API)
 
 
 def job_key(spec_text: str) -> str:
@@ -52,80 +53,6 @@ def plan_jobs(request: RunRequest, run_dir: Path | str, events: Path | str | Non
                             data=request.data, settings=request.settings, run_dir=str(run_dir),
                             events=str(events) if events else None))
     return jobs
-
-
-def describe_exit(returncode: int, log_path: Path) -> str:
-    """A one-line message for a worker that ended without writing its results.
-
-    The log is named relative to the run folder (messages never carry server paths); a worker
-    that died on a nearly full disk is said to have done so, with the disk and the space needed.
-    """
-    folder, log_path = Path(log_path).parent, Path(log_path).name
-    if returncode != 0 and space.free_bytes(folder) < space.RUN_OVERHEAD_BYTES // 4:
-        return "the job could not write its files: " + space.no_space_message(
-            folder, space.RUN_OVERHEAD_BYTES, "a job")
-    if returncode < 0:
-        sig = -returncode
-        name = signal.Signals(sig).name if sig in {s.value for s in signal.Signals} else str(sig)
-        if sig == signal.SIGKILL:
-            return (f"the job process was killed ({name}), most likely out of memory; run fewer "
-                    f"or smaller jobs at once (log: {log_path})")
-        return f"the job process stopped on signal {name} (log: {log_path})"
-    if returncode == 0:
-        return f"the job process ended without a result (log: {log_path})"
-    return f"the job process failed with exit status {returncode} (log: {log_path})"
-
-
-def run_job(job: JobSpec, log: EventLog, model_name: str) -> list[Result]:
-    """Run one job in a ``python -m optimizer worker`` child; always returns one result per spec."""
-    store.write_json_atomic(job.path, job.to_dict())
-    for spec in job.specs:
-        log.emit(EventType.JOB_STARTED, spec, message=f"{job.id} started", job=job.id)
-    command = [sys.executable, "-m", "optimizer", "worker", "--job", str(job.path)]
-    with open(job.log_path, "ab") as out:
-        returncode = subprocess.call(command, stdout=out, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, env=child_env(),
-                                     preexec_fn=die_with_parent)
-    doc = store.read_json(job.results_path, default={}) or {}
-    produced = {r["technique"]: Result.from_dict(r) for r in doc.get("results", [])}
-    failure = describe_exit(returncode, job.log_path)
-    results = [produced.get(spec) or Result.failed(spec, failure, model=model_name)
-               for spec in job.specs]
-    log.emit(EventType.JOB_FINISHED, None, job=job.id, returncode=returncode,
-             message=f"{job.id} finished with exit status {returncode}")
-    return results
-
-
-def measure_job_latency(results: list[Result], settings: Settings, log: EventLog) -> None:
-    """Time the job's files in the LiteRT-only process and fill the latency fields in place."""
-    timed = [r for r in results if r.ok and r.tflite_path]
-    if not timed:
-        return
-    log.progress([r.technique for r in timed], "latency", fraction=0.97,
-                 message="timing latency in a LiteRT-only process")
-    try:
-        from optimizer.measuring.latency import host_description, measure_latency
-
-        stats = measure_latency([r.tflite_path for r in timed], settings.latency)
-        host = host_description()
-    except Exception as exc:  # latency is one measurement among several: keep the result
-        for r in timed:
-            r.notes = list(r.notes) + [f"latency not measured: {_first_line(exc)}"]
-        return
-    for r in timed:
-        s = stats.get(r.tflite_path) or stats.get(str(Path(r.tflite_path)))
-        if s is None:
-            r.notes = list(r.notes) + ["latency not measured: the timing process gave no result"]
-            continue
-        r.latency_ms_median, r.latency_ms_p10, r.latency_ms_p90 = s.median_ms, s.p10_ms, s.p90_ms
-        r.latency_threads, r.latency_invokes = s.threads, s.invokes
-        r.latency_kernels, r.latency_note = s.kernels, s.note
-        r.measured_on = host
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _reference(results: list[Result], run_dir: Path) -> dict | None:
@@ -154,15 +81,16 @@ class RunOutcome:
 
 
 def execute_run(request: RunRequest, run_dir: Path | str, events: Path | str | None = None,
-                json_path: Path | str | None = None, fields: dict | None = None) -> RunOutcome:
+                json_path: Path | str | None = None, fields: dict | None = None,
+                executor: Executor | None = None) -> RunOutcome:
     """Run every job of ``request`` into ``run_dir`` (blocking) and return the outcome.
 
     Needs the run folder to be owned by this process (the caller holds ``store.RunLock``).
     ``results.json`` (and ``json_path`` if different) is rewritten after every job, with
-    ``fields`` (e.g. ``run_id``) beside the results.
+    ``fields`` (e.g. ``run_id``) beside the results. Jobs run on ``executor`` (default:
+    ``LocalExecutor``, child processes on this machine).
     """
     from optimizer.models.resolve import resolve_model
-    from optimizer.runs.slots import worker_slot
 
     run_dir = Path(run_dir)
     bundle = resolve_model(request.model, request.data)
@@ -180,7 +108,8 @@ def execute_run(request: RunRequest, run_dir: Path | str, events: Path | str | N
         if json_path and Path(json_path).resolve() != (run_dir / store.RESULTS).resolve():
             store.write_results(run_dir, bundle.name, ordered, path=json_path, **extra)
 
-    with worker_slot(on_wait=lambda m, **f: log.emit(EventType.QUEUED, message=m, **f)):
+    executor = executor or LocalExecutor()
+    with executor.slot(log):
         log.emit(EventType.RUN_STARTED, model=bundle.name, techniques=list(request.specs),
                  message=f"optimizing {bundle.name}: {', '.join(request.specs)}")
         reference, error = None, None
@@ -190,8 +119,8 @@ def execute_run(request: RunRequest, run_dir: Path | str, events: Path | str | N
                                             f"nothing to compare against ({error})",
                                          model=bundle.name) for s in job.specs]
             else:
-                results = run_job(job.with_reference(reference), log, bundle.name)
-                measure_job_latency(results, settings, log)
+                results = executor.run_job(job.with_reference(reference), log, bundle.name)
+                executor.time_latency(results, settings, log)
             for r in results:
                 by_spec[r.technique] = r
                 log.emit(EventType.RESULT, r.technique, result=r.to_dict(),

@@ -21,7 +21,9 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -55,8 +57,13 @@ def folder_name(group: str) -> str:
 class JobEvaluator:
     """Runs search batches as worker processes in ``run_dir`` (see the module docstring)."""
 
-    def __init__(self, request, run_dir: Path | str, bundle, events: Path | str | None = None):
+    def __init__(self, request, run_dir: Path | str, bundle, events: Path | str | None = None,
+                 executor=None):
         self.request = request
+        # None or the local executor: worker children watched here; else (a cluster) each
+        # batch is a task of ``executor`` and independent batches run side by side
+        self.executor = None if executor is None or executor.name == "local" else executor
+        self._lock = threading.Lock()
         self.run_dir = Path(run_dir)
         self.bundle = bundle
         self.events = Path(events) if events else self.run_dir / store.EVENTS
@@ -66,30 +73,48 @@ class JobEvaluator:
         self.selective_task: SelectiveTask | None = None   # set for a by-hand repair
 
     # -- the protocol -------------------------------------------------------------------------
+    @property
+    def width(self) -> int:
+        """How many batches may run side by side: 1 here, the free CPUs on a cluster."""
+        return 1 if self.executor is None else self.executor.width()
+
+    def run_many(self, wave) -> list[BatchReport]:
+        """Run independent ``(batch, context)`` pairs side by side (threads driving tasks)."""
+        with ThreadPoolExecutor(max_workers=len(wave)) as pool:
+            return list(pool.map(lambda pair: self._timed(*pair), wave))
+
     def run(self, batch, context) -> BatchReport:
         """Run ``batch`` as one job; one ``Result`` per candidate, renamed to its trial id."""
-        self.count += 1
-        job = self._job(batch, context)
+        with self._lock:
+            self.count += 1
+            job = self._job(batch, context, self.count)
         for cand in batch.candidates:
             self.log.emit(EventType.JOB_STARTED, cand.id, job=job.id, batch=batch.group,
                           message=f"{batch.group}: started")
-        code, stopped, per_epoch = self._launch(job, batch, context)
-        doc = store.read_json(job.results_path, default={}) or {}
-        produced = {r["technique"]: Result.from_dict(r) for r in doc.get("results", [])}
+        if self.executor is None:
+            code, stopped, per_epoch = self._launch(job, batch, context)
+            doc = store.read_json(job.results_path, default={}) or {}
+            produced = {r["technique"]: Result.from_dict(r) for r in doc.get("results", [])}
+        else:
+            code, stopped, per_epoch, produced = self._on_executor(job, batch, context)
         results = []
         for cand in batch.candidates:
             key = cand.id if batch.kind == Kind.REPAIR else cand.spec
             result = produced.get(key)
             if result is None:
                 status = Status.CANCELLED if stopped else Status.ERROR
-                result = Result.failed(cand.id, stopped or describe_exit(code, job.log_path),
-                                       model=self.bundle.name, status=status)
+                why = stopped or (describe_exit(code, job.log_path) if code is not None
+                                  else "the job gave no result")
+                result = Result.failed(cand.id, why, model=self.bundle.name, status=status)
             results.append(replace(result, technique=cand.id))
         # timing takes at most max_seconds per file (plus a process start): only within budget
         timed = sum(1 for r in results if r.ok)
         needed = timed * self.settings.latency.max_seconds + LATENCY_START_S
         if context.deadline - time.monotonic() >= needed and not context.should_stop():
-            measure_job_latency(results, self.settings, self.log)
+            if self.executor is None:
+                measure_job_latency(results, self.settings, self.log)
+            else:
+                self.executor.time_latency(results, self.settings, self.log)
         else:
             for r in results:
                 if r.ok:
@@ -107,6 +132,24 @@ class JobEvaluator:
                            extra={"folder": job.run_dir})
 
     # -- internals ----------------------------------------------------------------------------
+    def _timed(self, batch, context) -> BatchReport:
+        began = time.monotonic()
+        report = self.run(batch, context)
+        report.extra["seconds"] = time.monotonic() - began
+        return report
+
+    def _on_executor(self, job: JobSpec, batch, context) -> tuple:
+        """Run the job as a task of the executor, watched like ``_launch`` watches a child;
+        (exit status or None, why it was stopped, s per epoch, results by spec)."""
+        started = time.time()
+        watcher = _Watch(self.events, job, batch, context, started)
+        results = self.executor.run_job(job, self.log, self.bundle.name, watch=watcher,
+                                        announce=False)
+        per_epoch = watcher.per_epoch
+        if per_epoch is None and batch.epochs:
+            per_epoch, _ = _projection(self.events, job.specs, started, batch.epochs)
+        return None, watcher.stopped, per_epoch, {r.technique: r for r in results}
+
     def _readiness(self, results: list) -> list:
         """The trials with the target's readiness verdict (``Result.readiness``), which the
         "must be ready" goal and the microcontroller budget judge."""
@@ -114,13 +157,13 @@ class JobEvaluator:
 
         return check_variants(results, self.request.target, budget=self.request.mcu_budget)
 
-    def _job(self, batch, context) -> JobSpec:
+    def _job(self, batch, context, number: int) -> JobSpec:
         folder = self.run_dir / folder_name(batch.group)
         folder.mkdir(parents=True, exist_ok=True)
         kind = {Kind.POST_TRAINING: BASELINE, Kind.RETRAINING: RETRAINING,
                 Kind.REPAIR: SELECTIVE}[Kind(batch.kind)]
         specs = [c.id if batch.kind == Kind.REPAIR else c.spec for c in batch.candidates]
-        job = JobSpec(id=f"job-{self.count}-{folder.name}", kind=kind, specs=tuple(specs),
+        job = JobSpec(id=f"job-{number}-{folder.name}", kind=kind, specs=tuple(specs),
                       model=self.bundle.ref, data=self.bundle.data,
                       settings=tuple(self.request.settings) + tuple(batch.knobs),
                       run_dir=str(folder), events=str(self.events),
@@ -148,30 +191,46 @@ class JobEvaluator:
         store.write_json_atomic(job.path, job.to_dict())
         command = [sys.executable, "-m", "optimizer", "worker", "--job", str(job.path)]
         started = time.time()
-        deadline_wall = started + (context.deadline - time.monotonic())
+        watcher = _Watch(self.events, job, batch, context, started)
         with open(job.log_path, "ab") as out:
             proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT,
                                     stdin=subprocess.DEVNULL, env=child_env())
-        stopped, per_epoch = None, None
         while proc.poll() is None:
             time.sleep(POLL_S)
-            now = time.time()
-            if context.should_stop():
-                stopped = "stopped by the user"
-            elif now >= deadline_wall:
-                stopped = "stopped at the end of the time budget"
-            elif batch.epochs:
-                per_epoch, projected = _projection(self.events, job.specs, started, batch.epochs)
-                if projected is not None and now + projected > deadline_wall:
-                    stopped = (f"stopped during fine-tuning: at {per_epoch:.1f} s per epoch "
-                               f"(measured) its {batch.epochs} epochs would end about "
-                               f"{now + projected - deadline_wall:.0f} s after the time budget")
-            if stopped:
+            if watcher():
                 _stop(proc)
                 break
+        stopped, per_epoch = watcher.stopped, watcher.per_epoch
         if per_epoch is None and batch.epochs:
             per_epoch, _ = _projection(self.events, job.specs, started, batch.epochs)
         return proc.wait(), stopped, per_epoch
+
+
+class _Watch:
+    """The stop rules of ``JobEvaluator._launch`` as a callable a task's driver asks: the
+    stop flag, the time budget and the projected end of a fine-tune; returns why to stop."""
+
+    def __init__(self, events, job, batch, context, started: float):
+        self.events, self.job, self.batch, self.context = events, job, batch, context
+        self.started = started
+        self.deadline_wall = started + (context.deadline - time.monotonic())
+        self.stopped, self.per_epoch = None, None
+
+    def __call__(self) -> str | None:
+        now = time.time()
+        if self.context.should_stop():
+            self.stopped = "stopped by the user"
+        elif now >= self.deadline_wall:
+            self.stopped = "stopped at the end of the time budget"
+        elif self.batch.epochs:
+            self.per_epoch, projected = _projection(self.events, self.job.specs, self.started,
+                                                    self.batch.epochs)
+            if projected is not None and now + projected > self.deadline_wall:
+                self.stopped = (f"stopped during fine-tuning: at {self.per_epoch:.1f} s per "
+                                f"epoch (measured) its {self.batch.epochs} epochs would end "
+                                f"about {now + projected - self.deadline_wall:.0f} s after the "
+                                f"time budget")
+        return self.stopped
 
 
 def _projection(events_path, specs, since: float, epochs: int) -> tuple:

@@ -70,7 +70,12 @@ class BatchReport:
 
 
 class Evaluator(Protocol):
-    """Runs one batch and returns its report; must return by ``context.deadline``."""
+    """Runs one batch and returns its report; must return by ``context.deadline``.
+
+    An evaluator with a ``width`` above one (a cluster) also offers ``run_many(wave)``: up to
+    ``width`` independent ``(batch, context)`` pairs run side by side, one report each, in
+    order, each report's ``extra["seconds"]`` the time its batch took.
+    """
 
     def run(self, batch: Batch, context: BatchContext) -> BatchReport: ...
 
@@ -119,58 +124,75 @@ def run_search(request: SearchRequest, plan: CandidatePlan, evaluator: Evaluator
     timing = Timing()
     ran: list[Batch] = []
     state = {"stopped": None, "goals": None, "repair_queued": False, "failed": None}
-    reports: list[dict] = []
+    reports_: list[dict] = []   # the repairs' layer reports
 
     def outcome(status: str) -> SearchOutcome:
         return finalize(request, plan, list(trials.values()), skipped, notes, eligible,
                         state["goals"], status=status, stopped=state["stopped"],
-                        elapsed_s=clock() - start, error=state["failed"], layer_reports=reports)
+                        elapsed_s=clock() - start, error=state["failed"], layer_reports=reports_)
 
+    width = max(1, int(getattr(evaluator, "width", 1) or 1))
     while queue:
-        batch = queue.pop(0)
-        baseline = trials.get(BASELINE)
-        if should_stop():
-            state["stopped"] = "stopped by the user"
-            queue.insert(0, batch)
-            break
-        if baseline is not None:
-            batch, skips = prune_batch(batch, list(trials.values()), state["goals"],
-                                       request.size_measure, eligible, ran,
-                                       objective=request.objective)
-            skipped.extend(skips)
-            if not batch.candidates:
-                continue
-            estimate = timing.estimate(batch, request.max_float_layers)
-            left = deadline - clock()
-            if left <= 0:
-                state["stopped"] = "the time budget is used up"
+        wave: list[tuple[Batch, BatchContext]] = []
+        # independent batches run side by side when the evaluator is wider than one (a
+        # cluster); the baseline always runs alone, first, since every rule needs it
+        while queue and len(wave) < (width if BASELINE in trials else 1):
+            batch = queue.pop(0)
+            baseline = trials.get(BASELINE)
+            if should_stop():
+                state["stopped"] = "stopped by the user"
                 queue.insert(0, batch)
                 break
-            if estimate.seconds is not None and estimate.seconds > left:
-                skipped.extend(Skip(c.id, f"not started: {left:.0f} s of the time budget left, "
-                                          f"and it needs {estimate.text}", batch.group)
-                               for c in batch.candidates)
-                continue
-            if estimate.unknown:
-                notes.append(f"{batch.group}: started with {left:.0f} s left; {estimate.text}")
-        context = BatchContext(deadline=deadline, request=request, baseline=baseline,
-                               goals=state["goals"], should_stop=should_stop,
-                               repairs=(trials.get(TechniqueId.INTEGER.value) or
-                                        trials.get(TechniqueId.INTEGER_ONLY.value))
-                               if batch.kind == Kind.REPAIR else None)
+            if baseline is not None:
+                batch, skips = prune_batch(batch, list(trials.values()), state["goals"],
+                                           request.size_measure, eligible,
+                                           ran + [b for b, _ in wave],
+                                           objective=request.objective)
+                skipped.extend(skips)
+                if not batch.candidates:
+                    continue
+                estimate = timing.estimate(batch, request.max_float_layers)
+                left = deadline - clock()
+                if left <= 0:
+                    state["stopped"] = "the time budget is used up"
+                    queue.insert(0, batch)
+                    break
+                if estimate.seconds is not None and estimate.seconds > left:
+                    skipped.extend(Skip(c.id, f"not started: {left:.0f} s of the time budget "
+                                              f"left, and it needs {estimate.text}", batch.group)
+                                   for c in batch.candidates)
+                    continue
+                if estimate.unknown:
+                    notes.append(f"{batch.group}: started with {left:.0f} s left; "
+                                 f"{estimate.text}")
+            context = BatchContext(deadline=deadline, request=request, baseline=baseline,
+                                   goals=state["goals"], should_stop=should_stop,
+                                   repairs=(trials.get(TechniqueId.INTEGER.value) or
+                                            trials.get(TechniqueId.INTEGER_ONLY.value))
+                                   if batch.kind == Kind.REPAIR else None)
+            wave.append((batch, context))
+        if state["stopped"] or not wave:
+            queue[0:0] = [b for b, _ in wave]
+            break
         began = clock()
-        report = evaluator.run(batch, context)
-        results = _complete(batch, report)
-        timing.record(batch, results, report, clock() - began)
-        ran.append(batch)
-        for result in results:
-            trials[result.technique] = result
-        if report.stopped:
-            notes.append(f"{batch.group}: {report.stopped}")
-        if batch.kind == Kind.REPAIR and report.extra.get("folder"):
-            reports.append({"trial": batch.candidates[0].id, "folder": report.extra["folder"],
-                            "mode": "auto"})
-        if baseline is None:
+        if len(wave) == 1:
+            reports = [evaluator.run(*wave[0])]
+        else:
+            reports = evaluator.run_many(wave)
+        elapsed = clock() - began
+        for (batch, _), report in zip(wave, reports):
+            results = _complete(batch, report)
+            took = elapsed if len(wave) == 1 else report.extra.get("seconds", elapsed)
+            timing.record(batch, results, report, took)
+            ran.append(batch)
+            for result in results:
+                trials[result.technique] = result
+            if report.stopped:
+                notes.append(f"{batch.group}: {report.stopped}")
+            if batch.kind == Kind.REPAIR and report.extra.get("folder"):
+                reports_.append({"trial": batch.candidates[0].id,
+                                 "folder": report.extra["folder"], "mode": "auto"})
+        if state["goals"] is None:
             baseline = trials.get(BASELINE)
             if baseline is None or not baseline.ok:
                 state["failed"] = ("the float32 baseline failed, so there is nothing to compare "

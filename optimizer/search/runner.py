@@ -80,15 +80,20 @@ def read_outcome(run_dir: Path | str) -> SearchOutcome | None:
 
 
 def execute_search(request: SearchRequest, run_dir: Path | str,
-                   events: Path | str | None = None) -> SearchOutcome:
-    """Run ``request`` into ``run_dir`` (blocking); the caller holds the folder's ``RunLock``."""
+                   events: Path | str | None = None, executor=None) -> SearchOutcome:
+    """Run ``request`` into ``run_dir`` (blocking); the caller holds the folder's ``RunLock``.
+
+    ``executor`` (default: local child processes holding a worker slot) runs the jobs; on a
+    cluster (``runs.ray_executor``) independent batches run side by side.
+    """
     from optimizer.models.resolve import resolve_model
-    from optimizer.runs.slots import worker_slot
+    from optimizer.runs.executor import LocalExecutor
 
     run_dir = Path(run_dir)
     bundle = resolve_model(request.model, request.data)
     log = EventLog(events or run_dir / store.EVENTS)
-    with worker_slot(on_wait=lambda m, **f: log.emit(EventType.QUEUED, message=m, **f)):
+    executor = executor or LocalExecutor()
+    with executor.slot(log):
         plan = plan_for(request, bundle)
         if bundle.dataset.labelled and bundle.dataset.task == "classification":
             request.check_metric("accuracy")   # a budget of >= 1 point-fraction fails fast
@@ -96,7 +101,7 @@ def execute_search(request: SearchRequest, run_dir: Path | str,
                  techniques=[c.id for c in plan.candidates],
                  message=f"searching {bundle.name} for {request.target.value}: "
                          f"{len(plan.candidates)} candidates, {request.time_budget_s:.0f} s")
-        evaluator = JobEvaluator(request, run_dir, bundle, events=log.path)
+        evaluator = JobEvaluator(request, run_dir, bundle, events=log.path, executor=executor)
         outcome = run_search(request, plan, evaluator,
                              on_update=lambda o: write_outcome(run_dir, o, bundle, request),
                              should_stop=lambda: (run_dir / STOP).exists(),
