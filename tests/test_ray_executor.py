@@ -166,9 +166,9 @@ def test_results_name_where_they_were_timed_and_mixed_nodes_are_flagged():
     same = [ok("float32", "10.0.0.5"), ok("float16", "10.0.0.5")]
     table = results_table(results_frame(same))
     assert list(table["Timed on"]) == ["ray · 10.0.0.5 (EPYC)"] * 2
-    assert not [n for n in result_insights(same) if n.kind == "mixed-nodes"]
+    assert not [n for n in result_insights(same) if n.kind == "mixed_nodes"]
     mixed = [ok("float32", "10.0.0.5"), ok("float16", "10.0.0.6")]
-    notes = [n for n in result_insights(mixed) if n.kind == "mixed-nodes"]
+    notes = [n for n in result_insights(mixed) if n.kind == "mixed_nodes"]
     assert notes and "10.0.0.5, 10.0.0.6" in notes[0].text
 
 
