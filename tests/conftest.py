@@ -72,3 +72,9 @@ def tiny_model(tiny_dataset):
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     model.fit(tiny_dataset.x_train, tiny_dataset.y_train, epochs=8, batch_size=32, verbose=0)
     return model
+
+
+def pytest_collection_modifyitems(config, items):
+    """Run the slow tests first: with parallel workers (``make test``) the long ones then start
+    at once instead of forming a tail at the end. Order within each group is unchanged."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

@@ -278,7 +278,7 @@ def _wait(run_dir, predicate, timeout=600):
 
 
 @pytest.mark.slow
-def test_inapplicable_technique_is_a_skipped_result_while_the_others_run(layernorm_files, tmp_path):
+def test_a_layer_qat_cannot_quantize_is_left_float_while_the_others_run(layernorm_files, tmp_path):
     model, data = layernorm_files
     request = RunRequest(model=model, data=data, techniques=["dynamic_range", "qat", "pruning"],
                          settings=["finetune.epochs=1"])
@@ -288,12 +288,13 @@ def test_inapplicable_technique_is_a_skipped_result_while_the_others_run(layerno
     by = {r.technique: r for r in state.results}
     assert by["float32"].ok and by["dynamic_range"].ok and by["pruning"].ok
     qat = by["qat"]
-    # TFMOT cannot quantize LayerNormalization: qat is "not applicable", with the layer and
-    # the fix in one line, and the run goes on
-    assert qat.status == "skipped" and qat.error.startswith("not applicable")
-    assert "LayerNormalization" in qat.error and "post-training integer" in qat.error
-    assert "\n" not in qat.error and "Traceback" not in qat.error
-    assert state.progress["qat"].state == "skipped" and state.progress["pruning"].state == "done"
+    # TFMOT has no QAT wrapper for LayerNormalization: QAT quantizes the rest, leaves it float
+    # (the converter quantizes it from representative data) and says so; the run goes on
+    assert qat.ok, qat.error
+    assert qat.weight_layers and qat.transformed_layers < qat.weight_layers + 1
+    assert any("layer_normalization" in n or "LayerNormalization" in n for n in qat.notes), \
+        qat.notes
+    assert state.progress["qat"].state == "done" and state.progress["pruning"].state == "done"
     assert state.progress["qat"].finished
     doc = json.loads((run_dir / "results.json").read_text())
     assert [r["technique"] for r in doc["results"]] == ["float32", "dynamic_range", "qat",

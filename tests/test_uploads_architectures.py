@@ -43,7 +43,9 @@ COLLABORATIVE = ["pqat", "cqat", "pcqat", "pruning+clustering"]
 #: Measured: what does not apply to an architecture, and the words its result must say.
 NOT_APPLICABLE = {
     # QAT leaves Conv1D and the recurrent layers float (the converter quantizes what it can)
-    "rnn": {  # the recurrent layers stay a WHILE loop; calibrating it crashes TF 2.21
+    "rnn": {"qat": ("not applicable", "quantization-aware training cannot quantize layer",
+                    "(LSTM)"),
+            # the recurrent layers stay a WHILE loop; calibrating it crashes TF 2.21
             **{spec: ("not applicable", "WHILE op", "dynamic_range")
                for spec in ("integer", "integer_only", "int16x8")}},
 }

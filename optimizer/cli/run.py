@@ -110,7 +110,7 @@ def run(args) -> int:
     with store.RunLock(run_dir), _closing(executor):
         from optimizer.workspace.cache import cache_key
 
-        key = cache_key(request, bundle)
+        key = cache_key(request, bundle, executor=choice.kind.value)
         run_id = record_history(run_dir, cache_key=key)
         # start_run makes this process a group leader (cancel signals the group); a run from
         # a user's shell is not, and must never signal the shell's job (cancel walks the tree).

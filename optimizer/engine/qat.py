@@ -43,6 +43,11 @@ LEFT_FLOAT = ("TFMOT cannot quantize it during training; it trains in float and 
 _UNSUPPORTED = re.compile(r"Layer (?P<name>.+?):<class '(?P<cls>[\w.]+)'> is not supported")
 
 
+#: Recurrent layer classes QAT refuses (see ``apply_qat``).
+RECURRENT_LAYERS = frozenset({"LSTM", "GRU", "SimpleRNN", "RNN", "Bidirectional",
+                              "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D"})
+
+
 class UnsupportedLayerError(ValueError):
     """A layer that quantization-aware training cannot quantize; names the layer and the fix."""
 
@@ -74,6 +79,12 @@ def apply_qat(model, preserve: str | None = None) -> TransformStep:
                          f"'clusters' or 'sparsity+clusters'")
     require_tf_keras_model(model, "quantization-aware training")
     require_plain_model(model, "quantization-aware training")
+    # A recurrent layer left float under QAT crashes the TF 2.21 converter (SIGSEGV, measured
+    # on LSTM+GRU models in tf_keras and rebuilt from Keras 3): refuse it by name instead.
+    recurrent = next((layer for layer in model.layers
+                      if type(layer).__name__ in RECURRENT_LAYERS), None)
+    if recurrent is not None:
+        raise UnsupportedLayerError(recurrent.name, type(recurrent).__name__)
     from optimizer import compat
 
     tfmot = compat.tfmot()

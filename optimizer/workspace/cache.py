@@ -29,8 +29,9 @@ from optimizer.runs.launch import RunStatus
 POLL_S = 1.0
 
 
-def cache_key(request, bundle) -> str:
-    """SHA-256 over everything a measurement depends on (see the module doc)."""
+def cache_key(request, bundle, executor: str = "local") -> str:
+    """SHA-256 over everything a measurement depends on (see the module doc), including where
+    it ran: a run on a Ray cluster is timed on its nodes, never served as a local one."""
     from optimizer.measuring.latency import host_description
 
     from optimizer.workspace.index import owner_of
@@ -44,7 +45,7 @@ def cache_key(request, bundle) -> str:
            "workspace": owner_of(bundle.ref) if upload else None, "data": data_hash,
            "specs": list(request.specs), "settings": sorted(request.settings),
            "packages": store.library_versions(), "host": host_description(),
-           "cores": os.cpu_count()}
+           "cores": os.cpu_count(), "executor": str(executor)}
     return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()
 
 

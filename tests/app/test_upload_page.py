@@ -104,7 +104,7 @@ def test_a_real_upload_becomes_the_sessions_model_and_can_be_removed(tmp_path, t
     at.run()
     button(at, "Check my model and data").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
-    assert "digits_cnn.keras** checked" in at.success[0].value
+    assert "digits\\_cnn\\.keras** checked" in at.success[0].value   # the name is escaped
     assert "Labelled training data" in at.info[0].value
     manifest = Path(at.session_state["model_ref"])
     session = _private_workspace / "sessions" / sid
