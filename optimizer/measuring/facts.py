@@ -87,14 +87,9 @@ def tflite_facts(path_or_bytes) -> TfliteFacts:
 
     Needs only the file. Raises ``ValueError`` when the bytes are not a TFLite flatbuffer.
     """
-    data = _read_bytes(path_or_bytes)
-    schema = compat.tflite_schema()
-    if len(data) < 8 or not schema.Model.ModelBufferHasIdentifier(data, 0):
-        raise ValueError("not a TFLite model (the file lacks the 'TFL3' flatbuffer identifier); "
-                         "upload a .tflite produced by the TFLite converter or LiteRT")
-    model = schema.Model.GetRootAs(data, 0)
-    names = _enum_names(schema.BuiltinOperator)
-    type_names = _enum_names(schema.TensorType)
+    data, schema, model = load_model(path_or_bytes)
+    names = enum_names(schema.BuiltinOperator)
+    type_names = enum_names(schema.TensorType)
     main = model.Subgraphs(0)
 
     op_counts: dict[str, int] = {}
@@ -126,7 +121,19 @@ def tflite_facts(path_or_bytes) -> TfliteFacts:
     )
 
 
-def _read_bytes(path_or_bytes) -> bytes:
+def load_model(path_or_bytes) -> tuple:
+    """``(bytes, schema module, flatbuffer Model)`` of a ``.tflite`` given as a path or bytes;
+    ``ValueError`` when it is not a TFLite flatbuffer. Every reader of the file starts here."""
+    data = model_bytes(path_or_bytes)
+    schema = compat.tflite_schema()
+    if len(data) < 8 or not schema.Model.ModelBufferHasIdentifier(data, 0):
+        raise ValueError("not a TFLite model (the file lacks the 'TFL3' flatbuffer identifier); "
+                         "give a .tflite produced by the TFLite converter or LiteRT")
+    return data, schema, schema.Model.GetRootAs(data, 0)
+
+
+def model_bytes(path_or_bytes) -> bytes:
+    """The bytes of a ``.tflite`` given as a path or as bytes."""
     if isinstance(path_or_bytes, (bytes, bytearray, memoryview)):
         return bytes(path_or_bytes)
     path = Path(path_or_bytes)
@@ -135,7 +142,8 @@ def _read_bytes(path_or_bytes) -> bytes:
     return path.read_bytes()
 
 
-def _enum_names(enum_class) -> dict[int, str]:
+def enum_names(enum_class) -> dict[int, str]:
+    """Value -> name of a flatbuffer schema enum (BuiltinOperator, TensorType, ...)."""
     return {v: k for k, v in vars(enum_class).items() if not k.startswith("_") and isinstance(v, int)}
 
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 import numpy as np
 
 from optimizer import compat
+from optimizer.measuring.facts import model_bytes
 from optimizer.measuring.latency import kernels_used
-from optimizer.measuring.readiness.graph import model_bytes, read_graph
+from optimizer.measuring.readiness.graph import read_graph
 from optimizer.measuring.readiness.report import Readiness, count_where, grouped
 
 

@@ -8,9 +8,8 @@ CPU"), so ``graph_ops`` keeps that order.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
-from optimizer import compat
+from optimizer.measuring.facts import enum_names, load_model
 
 FLOAT_TYPES = frozenset({"float32", "float16", "float64"})
 INT8_TYPES = frozenset({"int8", "uint8"})
@@ -66,15 +65,10 @@ class Graph:
 
 def read_graph(path_or_bytes) -> Graph:
     """Parse a ``.tflite`` (path or bytes). Raises ``ValueError`` when it is not one."""
-    data = model_bytes(path_or_bytes)
-    schema = compat.tflite_schema()
-    if len(data) < 8 or not schema.Model.ModelBufferHasIdentifier(data, 0):
-        raise ValueError("not a TFLite model (the file lacks the 'TFL3' flatbuffer identifier); "
-                         "give a .tflite produced by the TFLite converter or LiteRT")
-    model = schema.Model.GetRootAs(data, 0)
-    names = _enum(schema.BuiltinOperator)
-    types = _enum(schema.TensorType)
-    activations = _enum(schema.ActivationFunctionType)
+    _data, schema, model = load_model(path_or_bytes)
+    names = enum_names(schema.BuiltinOperator)
+    types = enum_names(schema.TensorType)
+    activations = enum_names(schema.ActivationFunctionType)
     graph = model.Subgraphs(0)
 
     def tensor(i: int) -> TensorInfo:
@@ -109,20 +103,6 @@ def op_counts(ops) -> dict:
     for op in ops:
         counts[op.name] = counts.get(op.name, 0) + 1
     return counts
-
-
-def model_bytes(path_or_bytes) -> bytes:
-    """The bytes of a ``.tflite`` given as a path or as bytes."""
-    if isinstance(path_or_bytes, (bytes, bytearray, memoryview)):
-        return bytes(path_or_bytes)
-    path = Path(path_or_bytes)
-    if not path.is_file():
-        raise ValueError(f"no .tflite file at {path}; check the path")
-    return path.read_bytes()
-
-
-def _enum(enum_class) -> dict:
-    return {v: k for k, v in vars(enum_class).items() if not k.startswith("_") and isinstance(v, int)}
 
 
 # Options tables that carry a fused activation, by their BuiltinOptions union name.

@@ -9,9 +9,10 @@ from __future__ import annotations
 import re
 
 from optimizer import compat
+from optimizer.measuring.facts import model_bytes
 from optimizer.measuring.readiness.aot import run_plugin, soc_names
 from optimizer.measuring.readiness.check import SetupMissing
-from optimizer.measuring.readiness.graph import model_bytes, read_graph
+from optimizer.measuring.readiness.graph import read_graph
 from optimizer.measuring.readiness.report import Readiness, grouped, stay
 from optimizer.measuring.readiness.setup_npu import intel_missing
 

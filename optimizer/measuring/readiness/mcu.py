@@ -20,8 +20,9 @@ import tempfile
 import numpy as np
 
 from optimizer import compat
+from optimizer.measuring.facts import model_bytes
 from optimizer.measuring.readiness.capture import native_stderr
-from optimizer.measuring.readiness.graph import FLOAT_TYPES, model_bytes, op_counts, read_graph
+from optimizer.measuring.readiness.graph import FLOAT_TYPES, op_counts, read_graph
 from optimizer.measuring.readiness.report import OpPlacement, Readiness, grouped
 
 #: Arena sizes tried: the search doubles from the first until one allocates, up to the last.
