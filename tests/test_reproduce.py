@@ -49,12 +49,12 @@ def test_script_carries_the_runs_hyper_parameters():
         "clustering.init=linear", "clustering.per_channel=true", "calibration.samples=123"])
     source = reproduce_script("pruning+clustering+integer", settings, FINETUNE)
     assert "final_sparsity=0.8" in source and "frequency = min(5, total_steps)" in source
-    assert "total_steps = 3 * math.ceil(len(x_train) / 16)" in source
+    assert "total_steps = 3 * math.ceil(len(y_train) / 16)" in source
     assert "epochs=3, learning_rate=0.0005, batch_size=16" in source
     assert "number_of_clusters=8" in source and "CentroidInitialization.LINEAR" in source
     assert "preserve_sparsity=True, cluster_per_channel=True" in source
     assert "epochs=2, learning_rate=2e-05, batch_size=64" in source
-    assert "x_rep[:123]" in source and "representative_dataset" in source
+    assert "range(min(123, len(x_rep[0])))" in source and "representative_dataset" in source
     assert "UpdatePruningStep()" in source and "strip_pruning" in source
     assert "strip_clustering" in source
 
@@ -84,7 +84,7 @@ def test_pruning_schedule_in_the_script_matches_the_engine():
              if line.startswith(("total_steps =", "frequency =", "end_step ="))]
     assert len(lines) == 3
     for samples in (5, 40, 1347):
-        scope = {"math": math, "x_train": np.zeros(samples)}
+        scope = {"math": math, "y_train": np.zeros(samples)}
         exec("\n".join(lines), scope)
         total = 3 * math.ceil(samples / 16)
         assert (scope["frequency"], scope["end_step"]) == schedule_steps(total, 7)

@@ -95,7 +95,8 @@ def test_integer_inputs_nan_labels_and_multi_input_models():
                  raw(x=X, y=np.where(Y == 3, np.nan, 1.5)))
     two = sig()
     two["inputs"] = two["inputs"] * 2
-    with pytest.raises(DataMismatch, match="exactly one input"):
+    with pytest.raises(DataMismatch, match=r"2 inputs .* are one array; save one array per "
+                       r"input as x_train.<input name>"):
         validate(two, raw(x=X, y=Y))
     with pytest.raises(DataMismatch, match="150 samples but 10 labels"):
         validate(sig(), raw(x=X, y=Y[:10]))

@@ -97,11 +97,12 @@ def without_paths(doc, folder: str):
 
 
 def _print(doc: dict, kept: bool) -> None:
+    from optimizer.models.uploads.validate import tensors_text
+
     inputs = doc["signature"].get("inputs") or []
     outputs = doc["signature"].get("outputs") or []
-    shape = lambda spec: "x".join("any" if d is None else str(d) for d in spec["shape"][1:])  # noqa: E731
-    print(f"{doc['title']}: {doc['flavor']} model, input {', '.join(map(shape, inputs))} "
-          f"-> output {', '.join(map(shape, outputs))}")
+    print(f"{doc['title']}: {doc['flavor']} model, input{'s' if len(inputs) > 1 else ''} "
+          f"{tensors_text(inputs)} -> output {tensors_text(outputs)}")
     if doc.get("retrain_blocker"):
         print(f"training techniques: not applicable: {doc['retrain_blocker']}")
     else:

@@ -215,9 +215,11 @@ def convert_from_keras(model, config: PtqConfig, representative=None) -> Convers
     inputs = getattr(model, "inputs", None) or []
     shapes = tuple((None, *tuple(t.shape)[1:]) for t in inputs)
     dtypes = tuple(np.dtype(t.dtype.as_numpy_dtype).name for t in inputs)
+    names = tuple(str(n) for n in (getattr(model, "input_names", None)
+                                   or [t.name.split(":")[0] for t in inputs]))
     return convert_with(lambda: tf.lite.TFLiteConverter.from_keras_model(model),
                          "from_keras_model", config, representative, shapes, dtypes,
-                         is_quantization_aware(model), start)
+                         is_quantization_aware(model), start, names=(names, ()), by_name=True)
 
 
 def is_quantization_aware(model) -> bool:

@@ -25,6 +25,7 @@ from optimizer.guide.registry import TECHNIQUES, TechniqueId
 from optimizer.guide.schema import Engine
 from optimizer.guide.technique import ConverterOptions
 from optimizer.guide.techniques.conversions import AFTER_QAT
+from optimizer.inputs import is_multi, ordered
 
 
 class ConversionError(ValueError):
@@ -87,11 +88,15 @@ def configure(converter, tf, config: PtqConfig, reps, qat: bool, fallback: bool)
         converter.inference_output_type = io
 
 def convert_with(make, origin: str, config: PtqConfig, representative, shapes, dtypes,
-                  qat: bool, start: float, names=None) -> Conversion:
-    """Configure, convert (capturing stderr), retry int16x8 once with float fallback, check."""
+                  qat: bool, start: float, names=None, by_name: bool = False) -> Conversion:
+    """Configure, convert (capturing stderr), retry int16x8 once with float fallback, check.
+
+    ``names`` is ``(input names, output names)``: the signature a file without one gets, and
+    how named representative inputs are matched (fed by name with ``by_name``)."""
     tf = compat.tf()
     tid = TechniqueId(config.technique)
-    reps, samples = representative_dataset(shapes, dtypes, config, representative, qat)
+    reps, samples = representative_dataset(shapes, dtypes, config, representative, qat,
+                                           names[0] if names else None, by_name)
     log: list[str] = []
     fallback = False
     while True:
@@ -213,34 +218,47 @@ def require_integer_only(tflite: bytes, config: PtqConfig, tool: str = "the conv
                               f"replace op {floats[0]}")
 
 
-def representative_dataset(shapes, dtypes, config: PtqConfig, data, qat: bool):
-    """The calibration generator (built once; one sample per yield, a list per input) and its
-    sample count."""
+def representative_dataset(shapes, dtypes, config: PtqConfig, data, qat: bool, names=None,
+                           by_name: bool = False):
+    """The calibration generator (built once; one sample per yield) and its sample count.
+
+    ``data`` is an array, a list of arrays in ``names`` order, or ``Inputs`` matched to the
+    model's input ``names``. A sample is a list in ``names`` order, or with ``by_name`` a dict
+    by input name (the converter then matches the names to its signature: needed where its
+    graph orders the inputs otherwise, measured for ``from_keras_model`` with two inputs)."""
     tid = TechniqueId(config.technique)
     if (qat and data is None) or (not qat and not config.needs_calibration):
         return None, 0
     if data is None:
         raise ValueError(f"{tid.value} needs representative data for calibration: pass 100-500 "
                          "unlabelled input samples, or use dynamic_range, which needs none")
-    arrays = list(data) if isinstance(data, (list, tuple)) else [data]
+    if is_multi(data) and not names:
+        raise ValueError("named representative inputs need the model's input names")
+    arrays = ordered(data, names or [f"input_{i}" for i in range(len(shapes))],
+                     "the representative samples")
     if len(arrays) != len(shapes):
         raise ValueError(f"the model has {len(shapes)} inputs but {len(arrays)} representative "
                          "arrays were given; pass one array per input")
     arrays = [np.asarray(a)[: config.calibration_samples].astype(d, copy=False)
               for a, d in zip(arrays, dtypes)]
-    for array, shape in zip(arrays, shapes):
+    for i, (array, shape) in enumerate(zip(arrays, shapes)):
         expected = tuple(shape[1:])
         if len(array.shape) != len(shape) or any(
                 e is not None and e != a for e, a in zip(expected, array.shape[1:])):
+            which = f" for input '{names[i]}'" if names and len(shapes) > 1 else ""
             raise ValueError(f"representative samples have shape {tuple(array.shape[1:])} but "
-                             f"the model expects {expected}; pass inputs shaped like the model's")
+                             f"the model expects {expected}{which}; pass inputs shaped like "
+                             f"the model's")
     count = min(len(a) for a in arrays)
     if count == 0:
         raise ValueError("the representative dataset is empty: pass 100-500 input samples")
 
     def generator():
         for i in range(count):
-            yield [a[i:i + 1] for a in arrays]
+            if by_name and len(arrays) > 1:
+                yield {n: a[i:i + 1] for n, a in zip(names, arrays)}
+            else:
+                yield [a[i:i + 1] for a in arrays]
 
     return generator, count
 

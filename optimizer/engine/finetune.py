@@ -17,6 +17,7 @@ from enum import Enum
 import numpy as np
 
 from optimizer.guide.configs import FinetuneConfig
+from optimizer.inputs import as_float32, count, ordered
 
 #: At most this many per-batch progress calls per second (epoch ends always report).
 PROGRESS_PER_SECOND = 4
@@ -116,7 +117,7 @@ def finetune(model, dataset, config: FinetuneConfig, callbacks=(), on_progress=N
     from optimizer.engine.weights import require_tf_keras_model
 
     require_tf_keras_model(model, "fine-tuning")
-    _check_input_shape(model, x)
+    x = _model_inputs(model, x)
     kind = infer_loss(model, dataset.task)
     y = _labels_for(kind, y, model.output_shape[-1])
 
@@ -126,7 +127,7 @@ def finetune(model, dataset, config: FinetuneConfig, callbacks=(), on_progress=N
     loss, metrics = _loss_and_metrics(keras, kind)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=float(config.learning_rate)),
                   loss=loss, metrics=metrics)
-    steps = steps_per_epoch(len(x), config.batch_size)
+    steps = steps_per_epoch(count(x), config.batch_size)
     all_callbacks = list(callbacks)
     if on_progress is not None:
         all_callbacks.append(_progress_callback(keras, on_progress, int(config.epochs), steps))
@@ -137,7 +138,7 @@ def finetune(model, dataset, config: FinetuneConfig, callbacks=(), on_progress=N
     logs = history.history
     accuracy = logs.get("accuracy")
     return FinetuneReport(
-        epochs=int(config.epochs), steps_per_epoch=steps, samples=int(len(x)),
+        epochs=int(config.epochs), steps_per_epoch=steps, samples=int(count(x)),
         seconds=seconds, loss=float(logs["loss"][-1]),
         accuracy=float(accuracy[-1]) if accuracy else None, loss_kind=kind.value,
         learning_rate=float(config.learning_rate), batch_size=int(config.batch_size))
@@ -153,7 +154,7 @@ def _require_labels(dataset) -> None:
 
 def _training_arrays(dataset) -> tuple[np.ndarray, np.ndarray]:
     _require_labels(dataset)
-    x = np.asarray(dataset.x_train, dtype=np.float32)
+    x = as_float32(dataset.x_train)
     y = np.asarray(dataset.y_train)
     if len(x) != len(y):
         raise ValueError(f"x_train has {len(x)} samples but y_train has {len(y)}; give one "
@@ -161,15 +162,20 @@ def _training_arrays(dataset) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
-def _check_input_shape(model, x: np.ndarray) -> None:
-    expected = tuple(model.input_shape[1:]) if not isinstance(model.input_shape, list) else None
-    if expected is None:
-        raise ValueError("fine-tuning supports single-input models; this one has several inputs")
-    got = x.shape[1:]
-    if len(expected) != len(got) or any(e is not None and e != g
-                                        for e, g in zip(expected, got)):
-        raise ValueError(f"training samples have shape {got} but the model expects "
-                         f"{expected}; reshape x_train to match the model input")
+def _model_inputs(model, x):
+    """``x`` as ``fit`` takes it: one array, or a list in the model's input order (from
+    ``Inputs``); raises ``ValueError`` naming a missing or mis-shaped input."""
+    shapes = model.input_shape if isinstance(model.input_shape, list) else [model.input_shape]
+    names = list(getattr(model, "input_names", None) or [f"input_{i}" for i in range(len(shapes))])
+    arrays = ordered(x, names, "the training samples")
+    for name, shape, array in zip(names, shapes, arrays):
+        expected, got = tuple(shape[1:]), array.shape[1:]
+        if len(expected) != len(got) or any(e is not None and e != g
+                                            for e, g in zip(expected, got)):
+            which = f"input '{name}': " if len(names) > 1 else ""
+            raise ValueError(f"{which}training samples have shape {got} but the model expects "
+                             f"{expected}; reshape x_train to match the model input")
+    return arrays[0] if len(arrays) == 1 else arrays
 
 
 def _labels_for(kind: LossKind, y: np.ndarray, units: int) -> np.ndarray:

@@ -58,11 +58,12 @@ def quantization_debugger(source, representative, calibration_samples: int = 200
     start = time.perf_counter()
     frozen = source if isinstance(source, FrozenModel) else freeze_model(source)
     config = PtqConfig(TechniqueId.INTEGER, calibration_samples=calibration_samples)
-    reps, _ = representative_dataset(frozen.input_shapes, frozen.input_dtypes, config, representative,
-                              False)
+    reps, _ = representative_dataset(frozen.input_shapes, frozen.input_dtypes, config,
+                                     representative, False, frozen.input_names)
     debug_config = PtqConfig(TechniqueId.INTEGER, calibration_samples=debug_samples)
-    debug_reps, count = representative_dataset(frozen.input_shapes, frozen.input_dtypes, debug_config,
-                                        representative, False)
+    debug_reps, count = representative_dataset(frozen.input_shapes, frozen.input_dtypes,
+                                               debug_config, representative, False,
+                                               frozen.input_names)
     captured: list[str] = []
     error = None
     with captured_stderr(captured), warnings.catch_warnings():

@@ -28,6 +28,7 @@ from optimizer.guide.configs import IoType, PtqConfig
 from optimizer.guide.registry import TECHNIQUES, TechniqueId
 from optimizer.guide.schema import Engine
 from optimizer.guide.technique import QuantizerRecipe
+from optimizer.inputs import ordered
 
 
 def quantize_tflite(float_tflite: bytes, config: PtqConfig, representative=None) -> Conversion:
@@ -110,11 +111,7 @@ def _calibration_data(model: bytes, config: PtqConfig, representative) -> dict:
     key = next(iter(signatures))
     names = list(signatures[key]["inputs"])
     runner_inputs = interpreter.get_signature_runner(key).get_input_details()
-    arrays = list(representative) if isinstance(representative, (list, tuple)) else [
-        representative]
-    if len(arrays) != len(names):
-        raise ValueError(f"the model has {len(names)} inputs ({', '.join(names)}) but "
-                         f"{len(arrays)} representative arrays were given; pass one per input")
+    arrays = ordered(representative, names, "the representative samples")
     arrays = [np.asarray(a)[: config.calibration_samples] for a in arrays]
     count = min(len(a) for a in arrays)
     if count == 0:

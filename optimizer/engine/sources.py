@@ -48,4 +48,5 @@ def convert_upload(source, config: PtqConfig, representative=None, start: float 
     return convert_with(
         lambda: tf.lite.TFLiteConverter.from_saved_model(
             source.path, signature_keys=[source.signature_key]),
-        "from_saved_model", config, representative, source.input_shapes, dtypes, False, start)
+        "from_saved_model", config, representative, source.input_shapes, dtypes, False, start,
+        names=(source.input_names, ()) if source.input_names else None, by_name=True)

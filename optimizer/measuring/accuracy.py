@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from optimizer import compat
+from optimizer.inputs import ordered
 
 
 @dataclass(frozen=True)
@@ -42,19 +43,17 @@ class Evaluation:
 def run_tflite(tflite: bytes | Path, x, chunk: int = 32, num_threads: int = 2) -> np.ndarray:
     """Run a ``.tflite`` (bytes or path) on ``x`` and return its first output, in float.
 
-    ``x`` is an array of samples, or a list of arrays for a model with several inputs (in the
-    model's input order). Samples run ``chunk`` at a time (the input is resized once per chunk
-    size); a model whose batch dimension is fixed runs one sample at a time.
+    ``x`` is an array of samples, or for a model with several inputs ``Inputs`` (matched to
+    the file's inputs by name) or a list of arrays in the file's input order. Samples run
+    ``chunk`` at a time (the input is resized once per chunk size); a model whose batch
+    dimension is fixed runs one sample at a time.
     """
     if int(chunk) < 1:
         raise ValueError("chunk must be a positive number of samples (32 is a good default)")
     interpreter = _interpreter(tflite, num_threads)
     inputs = interpreter.get_input_details()
     output = interpreter.get_output_details()[0]
-    arrays = [np.asarray(a) for a in (x if isinstance(x, (list, tuple)) else [x])]
-    if len(arrays) != len(inputs):
-        raise ValueError(f"the model has {len(inputs)} inputs but {len(arrays)} arrays were "
-                         "given; pass one array per input")
+    arrays = [np.asarray(a) for a in ordered(x, input_names(interpreter), "the test samples")]
     count = len(arrays[0])
     if any(len(a) != count for a in arrays):
         raise ValueError("every input array must hold the same number of samples")
@@ -158,6 +157,17 @@ def predictions(outputs: np.ndarray) -> np.ndarray:
     if flat.shape[1] == 1:
         return (flat[:, 0] > 0.5).astype(np.int64)
     return flat.argmax(axis=1).astype(np.int64)
+
+
+def input_names(interpreter) -> list:
+    """The names of an interpreter's inputs, in ``get_input_details`` order: the signature's
+    names where the file has one (the model's own input names), else the tensors' names."""
+    by_index = {}
+    signatures = interpreter.get_signature_list()
+    if signatures:
+        runner = interpreter.get_signature_runner(next(iter(signatures)))
+        by_index = {int(d["index"]): name for name, d in runner.get_input_details().items()}
+    return [by_index.get(int(d["index"]), d["name"]) for d in interpreter.get_input_details()]
 
 
 def _interpreter(tflite, num_threads: int):

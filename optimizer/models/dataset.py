@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from optimizer.guide.registry import DataNeed
+from optimizer.inputs import Inputs, as_float32, to_npz
 
 #: The guide's advice for the size of a representative (calibration) dataset.
 REPRESENTATIVE_MIN, REPRESENTATIVE_MAX = 100, 500
@@ -20,6 +21,9 @@ REPRESENTATIVE_MIN, REPRESENTATIVE_MAX = 100, 500
 class Dataset:
     """Splits for one model. Arrays are float32 inputs and integer class labels.
 
+    The ``x_*`` splits are arrays, or ``optimizer.inputs.Inputs`` (named arrays) for a model
+    with several inputs.
+
     ``x_rep`` holds representative samples for calibration (taken from the training split
     when there is one). Without labels ``y_test`` is ``None`` and results report agreement
     with the float baseline's predictions instead of accuracy. ``task`` is "classification"
@@ -27,11 +31,11 @@ class Dataset:
     """
 
     name: str
-    x_test: np.ndarray
+    x_test: np.ndarray | Inputs
     y_test: np.ndarray | None = None
-    x_train: np.ndarray | None = None
+    x_train: np.ndarray | Inputs | None = None
     y_train: np.ndarray | None = None
-    x_rep: np.ndarray | None = None
+    x_rep: np.ndarray | Inputs | None = None
     task: str = "classification"
     num_classes: int | None = None
     class_names: tuple = ()
@@ -50,13 +54,18 @@ class Dataset:
         """True when the test split has labels, so accuracy can be measured."""
         return self.y_test is not None
 
-    def representative(self, n: int = 200) -> np.ndarray:
+    @property
+    def input_names(self) -> tuple:
+        """The names of the inputs for a model with several, else ()."""
+        return self.x_test.names if isinstance(self.x_test, Inputs) else ()
+
+    def representative(self, n: int = 200):
         """The first ``n`` representative samples (deterministic, float32)."""
         source = self.x_rep if self.x_rep is not None else self.x_train
         if source is None:
             raise ValueError("no representative samples: upload 100-500 unlabelled inputs "
                              "(an .npz with an 'x' array) to use integer quantization")
-        return np.asarray(source[:n], dtype=np.float32)
+        return as_float32(source[:n])
 
     def sizes(self) -> dict:
         """Sample counts per split, for display."""
@@ -67,9 +76,13 @@ class Dataset:
 
     def save_npz(self, path) -> None:
         """Write the splits as an ``.npz`` the CLI's ``--data`` accepts (no pickled objects)."""
-        arrays = {"x_test": self.x_test}
-        for key in ("y_test", "x_train", "y_train", "x_rep"):
+        np.savez_compressed(path, **self.arrays())
+
+    def arrays(self) -> dict:
+        """The splits as ``.npz`` entries (several inputs as ``x_test.<input name>``...)."""
+        arrays = {}
+        for key in ("x_test", "y_test", "x_train", "y_train", "x_rep"):
             value = getattr(self, key)
             if value is not None:
-                arrays[key] = value
-        np.savez_compressed(path, **arrays)
+                arrays.update(to_npz(key, value) if key.startswith("x") else {key: value})
+        return arrays

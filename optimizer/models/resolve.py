@@ -22,6 +22,7 @@ from typing import Callable
 import numpy as np
 
 from optimizer.guide.configs import FinetuneConfig
+from optimizer.inputs import as_float32, from_npz
 from optimizer.models.dataset import REPRESENTATIVE_MAX, Dataset
 from optimizer.paths import file_sha256
 
@@ -253,11 +254,14 @@ def load_npz(path: str | Path) -> Dataset:
     path = Path(path)
     with np.load(path, allow_pickle=False) as npz:
         arrays = {key: npz[key] for key in npz.files}
-    if "x_test" in arrays:
-        x_train = arrays.get("x_train")
+    x_test = from_npz(arrays, "x_test")
+    if x_test is not None:
+        x_train = from_npz(arrays, "x_train")
         y_test = arrays.get("y_test")
         y_train = arrays.get("y_train")
-        x_rep = arrays.get("x_rep", x_train[:200] if x_train is not None else None)
+        x_rep = from_npz(arrays, "x_rep")
+        if x_rep is None and x_train is not None:
+            x_rep = x_train[:200]
         task = str(arrays["task"]) if "task" in arrays else "classification"
         labels = [y for y in (y_train, y_test) if y is not None]
         if "num_classes" in arrays:
@@ -266,15 +270,18 @@ def load_npz(path: str | Path) -> Dataset:
             classes = (int(max(int(np.max(y)) for y in labels)) + 1
                        if labels and task == "classification" else None)
         target = _float if task == "regression" else _int
-        return Dataset(name=path.stem, x_test=_float(arrays["x_test"]), y_test=target(y_test),
-                       x_train=_float(x_train), y_train=target(y_train), x_rep=_float(x_rep),
-                       task=task, num_classes=classes,
+        return Dataset(name=path.stem, x_test=as_float32(x_test), y_test=target(y_test),
+                       x_train=as_float32(x_train), y_train=target(y_train),
+                       x_rep=as_float32(x_rep), task=task, num_classes=classes,
                        class_names=tuple(str(c) for c in arrays.get("class_names", ())))
-    if "x" in arrays:
-        x = _float(arrays["x"])
+    x = from_npz(arrays, "x")
+    if x is not None:
+        x = as_float32(x)
         return Dataset(name=path.stem, x_test=x, x_rep=x[:REPRESENTATIVE_MAX])
     raise ValueError(f"{path.name} has arrays {sorted(arrays)}; expected x_train, y_train, "
-                     f"x_test, y_test (labelled) or x (unlabelled samples)")
+                     f"x_test, y_test (labelled) or x (unlabelled samples); a model with "
+                     f"several inputs takes x_train.<input name>, x_test.<input name> (or "
+                     f"x.<input name>)")
 
 
 def _float(a):

@@ -22,6 +22,7 @@ class SavedModelSource:
     signature_key: str
     input_shapes: tuple
     input_dtypes: tuple
+    input_names: tuple = ()
 
     @classmethod
     def from_signature(cls, path, signature: dict) -> "SavedModelSource":
@@ -30,7 +31,8 @@ class SavedModelSource:
         return cls(path=str(path),
                    signature_key=signature.get("signature_key") or "serving_default",
                    input_shapes=tuple(tuple(i["shape"]) for i in inputs),
-                   input_dtypes=tuple(str(i["dtype"]) for i in inputs))
+                   input_dtypes=tuple(str(i["dtype"]) for i in inputs),
+                   input_names=tuple(str(i.get("name", "")) for i in inputs))
 
 
 @dataclass(frozen=True)

@@ -146,9 +146,25 @@ keras.utils.set_random_seed(0)  # same shuffling and initialisation on every run
 model = keras.models.load_model(MODEL_PATH, compile=False)
 '''
     if retrains or calibrate:
-        text += "data = np.load(DATA_PATH)\n"
+        text += '''
+data = np.load(DATA_PATH)
+
+
+def samples(split):
+    """A split's inputs: one array per model input, in the model's order (a model with
+    several inputs keeps each under "<split>.<input name>")."""
+    if split in data.files:
+        return [data[split].astype("float32")]
+    return [data[f"{split}.{name}"].astype("float32") for name in model.input_names]
+
+
+def has(split):
+    return any(key.split(".")[0] == split for key in data.files)
+
+'''
     if retrains:
-        text += 'x_train = data["x_train"].astype("float32")\ny_train = data["y_train"]\n'
+        text += ('x_train = samples("x_train")\nx_train = x_train[0] if len(x_train) == 1 '
+                 'else x_train\ny_train = data["y_train"]\n')
     return text
 
 
@@ -200,7 +216,7 @@ def _pruning_block(number: int, p: PruningConfig, config: FinetuneConfig) -> str
 # TFMOT updates the mask every `frequency` steps (counting from 1); end the ramp on a multiple
 # of it within the fine-tune so the final mask is really applied, leaving the last quarter of
 # the steps to recover accuracy.
-total_steps = {config.epochs} * math.ceil(len(x_train) / {config.batch_size})
+total_steps = {config.epochs} * math.ceil(len(y_train) / {config.batch_size})
 frequency = min({p.frequency}, total_steps)
 end_step = max(frequency, int(total_steps * {RAMP_FRACTION!r}) // frequency * frequency)
 {schedule}
@@ -256,12 +272,15 @@ def _qat_block(number: int, technique, config: FinetuneConfig) -> str:
 def _representative_block(samples: int) -> str:
     return f'''
 # Calibration: {samples} representative samples, one per yield.
-x_rep = data["x_rep"] if "x_rep" in data.files else data["x_train"]
+x_rep = samples("x_rep") if has("x_rep") else samples("x_train")
 
 
 def representative_dataset():
-    for sample in x_rep[:{samples}].astype("float32"):
-        yield [sample[None, ...]]
+    for i in range(min({samples}, len(x_rep[0]))):
+        if len(x_rep) == 1:
+            yield [x_rep[0][i:i + 1]]
+        else:  # by name: the converter's graph may order several inputs differently
+            yield {{name: x[i:i + 1] for name, x in zip(model.input_names, x_rep)}}
 '''
 
 

@@ -22,6 +22,7 @@ from optimizer.models.uploads import (
     reset_session,
     touch,
 )
+from optimizer.models.uploads.validate import tensors_text
 
 from . import layout, state
 
@@ -43,8 +44,9 @@ def render() -> None:
     st.markdown(
         f"Upload a **Keras model** (`.h5` / `.keras`, tf_keras or Keras 3), a **zipped "
         f"SavedModel folder** (`.zip`) or a **float `.tflite`**, and **data**: an `.npz` "
-        f"(`x_train, y_train, x_test, y_test`, or only `x`), a zip of images in one folder per "
-        f"class, or a CSV. Up to {lim.max_upload_mb} MB per file. Your files stay in this "
+        f"(`x_train, y_train, x_test, y_test`, or only `x`; a model with several inputs takes "
+        f"one array per input: `x_train.<input name>`, `x_test.<input name>`), a zip of images "
+        f"in one folder per class, or a CSV. Up to {lim.max_upload_mb} MB per file. Your files stay in this "
         f"browser session's own folder on the server and are removed when you start over or "
         f"after {lim.session_max_age_h:g} hours of inactivity; nothing in them is executed.")
     left, right = st.columns(2, gap="large")
@@ -131,13 +133,14 @@ def _counts(samples) -> str:
 def show_summary(upload) -> None:
     """What the check found: model kind, shapes, the rebuild, data answer, notes, warnings."""
     sig = upload.signature
-    shape = lambda spec: " × ".join("any" if d is None else str(d) for d in spec["shape"][1:])  # noqa: E731
     kinds = {"tf_keras": "tf_keras (Keras 2) model", "keras3": "Keras 3 model",
              "saved-model": "SavedModel", "tflite": "float .tflite"}
-    st.success(f"**{layout.plain(upload.title)}** checked: {kinds.get(upload.flavor, upload.flavor)}, input "
-               f"{', '.join(shape(s) for s in sig['inputs'])} → output "
-               f"{', '.join(shape(s) for s in sig['outputs'])}. It is now the model of this "
-               f"session.", icon=":material/verified:")
+    plural = "s" if len(sig["inputs"]) > 1 else ""
+    st.success(f"**{layout.plain(upload.title)}** checked: "
+               f"{kinds.get(upload.flavor, upload.flavor)}, input{plural} "
+               f"{layout.plain(tensors_text(sig['inputs'], ' × '))} → output "
+               f"{layout.plain(tensors_text(sig['outputs'], ' × '))}. It is now the model of "
+               f"this session.", icon=":material/verified:")
     validation = upload.validation or {}
     kind = validation.get("data_kind")
     if kind:

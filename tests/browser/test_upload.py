@@ -1,6 +1,7 @@
 """Bring your own model in the real browser: a hostile file is refused with one line on the
-page, then a Keras 3 model and its .npz are uploaded (Playwright ``set_input_files`` on the
-``st.file_uploader`` inputs), checked, and a run completes with its charts drawn."""
+page, then a two-input Keras 3 model and its .npz (one array per input) are uploaded
+(Playwright ``set_input_files`` on the ``st.file_uploader`` inputs), checked, and a run
+completes with its charts drawn."""
 from __future__ import annotations
 
 import re
@@ -17,19 +18,30 @@ CHECK_TIMEOUT_MS = 240_000      # a TensorFlow import and the Keras 3 rebuild, o
 
 @pytest.fixture(scope="module")
 def upload_files(tmp_path_factory, tiny_dataset):
-    """A small Keras 3 CNN trained on the digits, and the digits as an .npz."""
+    """A small two-input Keras 3 model (the digit image and its 8 row means) trained on the
+    digits, and the digits as an .npz with one array per input (x_train.image, ...)."""
+    from dataclasses import replace
+
     from optimizer import compat
+    from optimizer.inputs import Inputs
+
+    def two(x):
+        return Inputs({"image": x, "rows": x.mean(axis=(2, 3))})
 
     keras = compat.keras3()
     keras.utils.set_random_seed(0)
-    model = keras.Sequential([
-        keras.Input((8, 8, 1)), keras.layers.Conv2D(8, 3, activation="relu"),
-        keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")])
+    image, rows = keras.Input((8, 8, 1), name="image"), keras.Input((8,), name="rows")
+    x = keras.layers.Flatten()(keras.layers.Conv2D(8, 3, activation="relu")(image))
+    x = keras.layers.Concatenate()([x, keras.layers.Dense(8, activation="relu")(rows)])
+    model = keras.Model([image, rows], keras.layers.Dense(10, activation="softmax")(x))
     model.compile("adam", "sparse_categorical_crossentropy")
-    model.fit(tiny_dataset.x_train, tiny_dataset.y_train, epochs=4, verbose=0)
+    train = two(tiny_dataset.x_train)
+    model.fit({"image": train["image"], "rows": train["rows"]}, tiny_dataset.y_train,
+              epochs=4, verbose=0)
     folder = tmp_path_factory.mktemp("browser-upload")
     model.save(folder / "my_digits.keras")
-    tiny_dataset.save_npz(folder / "my_digits.npz")
+    replace(tiny_dataset, x_train=train, x_test=two(tiny_dataset.x_test),
+            x_rep=two(tiny_dataset.x_rep)).save_npz(folder / "my_digits.npz")
     (folder / "not_a_model.h5").write_text("just some text\n" * 10)
     return folder
 
@@ -65,6 +77,7 @@ def test_upload_a_model_and_data_and_complete_a_run(page, upload_files):
     wait_for_app(page, timeout=CHECK_TIMEOUT_MS)
     expect(page.get_by_test_id("stAlertContainer").filter(
         has_text="my_digits.keras checked")).to_be_visible(timeout=CHECK_TIMEOUT_MS)
+    expect(page.get_by_text("inputs image 8 × 8 × 1, rows 8 → output 10")).to_be_visible()
     expect(page.get_by_text("What data do you have?")).to_be_visible()
     expect(page.get_by_test_id("stAlertContainer").filter(
         has_text="Labelled training data")).to_be_visible()

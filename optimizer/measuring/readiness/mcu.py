@@ -181,8 +181,11 @@ def _invoke_once(data: bytes, arena: int) -> str | None:
     log: list[str] = []
     try:
         with native_stderr(log):
-            detail = interpreter.get_input_details(0)
-            interpreter.set_input(np.zeros(detail["shape"], detail["dtype"]), 0)
+            inputs = len(compat.interpreter_class()(model_content=bytes(data))
+                         .get_input_details())
+            for i in range(inputs):
+                detail = interpreter.get_input_details(i)
+                interpreter.set_input(np.zeros(detail["shape"], detail["dtype"]), i)
             interpreter.invoke()
     except (RuntimeError, ValueError) as exc:
         return (log[-1] if log else str(exc))[:200]
@@ -191,15 +194,25 @@ def _invoke_once(data: bytes, arena: int) -> str | None:
 
 def tflm_accuracy(data: bytes, arena: int, dataset, path) -> dict:
     """The test split through TFLM (one sample per invoke) next to LiteRT's metric."""
-    from optimizer.measuring.accuracy import dequantize_output, evaluate, quantize_input, score
+    from optimizer.inputs import ordered
+    from optimizer.measuring.accuracy import (
+        dequantize_output,
+        evaluate,
+        input_names,
+        quantize_input,
+        score,
+    )
 
     runtime = compat.tflite_micro_runtime()
     interpreter = _load(runtime, data, arena).interpreter
-    into, out = _detail(interpreter.get_input_details(0)), _detail(interpreter.get_output_details(0))
-    x = np.asarray(dataset.x_test)
+    names = input_names(compat.interpreter_class()(model_content=bytes(data)))
+    arrays = [np.asarray(a) for a in ordered(dataset.x_test, names, "the test samples")]
+    into = [_detail(interpreter.get_input_details(i)) for i in range(len(arrays))]
+    out = _detail(interpreter.get_output_details(0))
     outputs = []
-    for sample in x:
-        interpreter.set_input(quantize_input(sample[None], into), 0)
+    for j in range(len(arrays[0])):  # TFLM's input i is the subgraph's input i, as LiteRT's
+        for i, (array, detail) in enumerate(zip(arrays, into)):
+            interpreter.set_input(quantize_input(array[j][None], detail), i)
         interpreter.invoke()
         outputs.append(dequantize_output(interpreter.get_output(0), out))
     tflm = score(np.concatenate(outputs, axis=0), dataset)

@@ -80,15 +80,18 @@ def load_npz_file(path: Path, lim: Limits | None = None) -> RawData:
     except (OSError, EOFError) as exc:
         raise UnreadableFile(f"{path.name} is damaged ({exc}); save it again with numpy.savez") \
             from None
-    keys = set(arrays)
-    if {"x_train", "y_train", "x_test", "y_test"} <= keys:
+    splits = {k.split(".", 1)[0] for k in arrays}  # x_train.image -> x_train
+    if {"x_train", "y_train", "x_test", "y_test"} <= splits:
         wanted = ("x_train", "y_train", "x_test", "y_test", "x_rep")
-    elif "x" in keys:
+    elif "x" in splits:
         wanted = ("x", "y")
     else:
-        raise DataMismatch(f"{path.name} has arrays {sorted(keys)}; expected x_train, y_train, "
-                           f"x_test, y_test (labelled) or x (unlabelled samples)")
-    out = {k: arrays[k] for k in wanted if k in arrays}
+        raise DataMismatch(f"{path.name} has arrays {sorted(arrays)}; expected x_train, y_train, "
+                           f"x_test, y_test (labelled) or x (unlabelled samples); for a model "
+                           f"with several inputs name them x_train.<input name>, "
+                           f"x_test.<input name> (or x.<input name>)")
+    out = {k: v for k, v in arrays.items() if k.split(".", 1)[0] in wanted
+           and ("." not in k or k.startswith("x"))}
     for key, value in out.items():
         if value.dtype.kind not in "biuf" and not (key.startswith("y") and value.dtype.kind == "U"):
             raise DataMismatch(f"array '{key}' in {path.name} has dtype {value.dtype}, not "

@@ -297,11 +297,7 @@ def _probe_tflite(info: ModelFileInfo) -> dict:
 
 def save_prepared(dataset: Dataset, path: Path | str) -> Path:
     """Write a Dataset as ``.npz`` with its task and class names (plain arrays, no pickles)."""
-    arrays = {"x_test": dataset.x_test, "task": np.array(dataset.task)}
-    for key in ("y_test", "x_train", "y_train", "x_rep"):
-        value = getattr(dataset, key)
-        if value is not None:
-            arrays[key] = value
+    arrays = {**dataset.arrays(), "task": np.array(dataset.task)}
     if dataset.num_classes:
         arrays["num_classes"] = np.array(int(dataset.num_classes))
     if dataset.class_names:

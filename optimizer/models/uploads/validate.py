@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from optimizer.guide.registry import DATA_LABELS, DataNeed
+from optimizer.inputs import SPLITS, Inputs, as_float32, from_npz, is_multi, ordered
 from optimizer.models.dataset import REPRESENTATIVE_MAX, REPRESENTATIVE_MIN, Dataset
 from optimizer.models.uploads.data_files import split
 from optimizer.models.uploads.errors import DataMismatch
@@ -62,6 +63,17 @@ def shape_text(shape) -> str:
     return "x".join("any" if d is None or d == -1 else str(int(d)) for d in shape) or "a scalar"
 
 
+def tensors_text(specs, times: str = "x") -> str:
+    """A signature's inputs (or outputs) in words: "32x32x3", or with several, each named:
+    "image 32x32x3, tabular 8"."""
+    def one(spec):
+        return shape_text(tuple(spec["shape"])[1:]).replace("x", times)
+    if len(specs) == 1:
+        return one(specs[0])
+    return ", ".join(f"{spec.get('name') or f'input_{i}'} {one(spec)}"
+                     for i, spec in enumerate(specs))
+
+
 def validate(signature: dict, raw: RawData, name: str = "data") -> tuple[Dataset, ValidationReport]:
     """Check ``raw`` against the model ``signature`` (from the probe) and build the Dataset.
 
@@ -69,18 +81,14 @@ def validate(signature: dict, raw: RawData, name: str = "data") -> tuple[Dataset
     "output_activation": "softmax" | "sigmoid" | "linear" | None}``. Raises ``DataMismatch``.
     """
     inputs, outputs = signature.get("inputs") or [], signature.get("outputs") or []
-    if len(inputs) != 1:
-        raise DataMismatch(f"the model has {len(inputs)} inputs; uploads support models with "
-                           f"exactly one input: export a single-input model")
+    if not inputs:
+        raise DataMismatch("the model reports no inputs; export it with its input layer")
     if not outputs:
         raise DataMismatch("the model reports no outputs; export it with its output layer")
-    model_shape = tuple(inputs[0]["shape"])[1:]
-    model_dtype = str(inputs[0].get("dtype") or "float32")
     notes, warnings = list(raw.notes), []
     arrays = _splits(raw)
     for key in [k for k in ("x_train", "x_test", "x_rep") if arrays.get(k) is not None]:
-        arrays[key] = _fit_shape(arrays[key], model_shape, raw.source, notes)
-        _check_values(arrays[key], key, model_dtype)
+        arrays[key] = _fit_inputs(arrays[key], inputs, raw.source, notes, key)
     labelled = arrays.get("y_test") is not None or arrays.get("y_train") is not None
     task, num_classes = _task(signature, arrays, labelled, notes)
     if len(arrays["x_test"]) == 0:
@@ -109,18 +117,26 @@ def validate(signature: dict, raw: RawData, name: str = "data") -> tuple[Dataset
 
 
 def _splits(raw: RawData) -> dict:
-    arrays = dict(raw.arrays)
+    flat = dict(raw.arrays)
+    arrays = {k: v for k, v in flat.items() if "." not in k}
+    for split_name in SPLITS:  # x_train.<input name>... -> Inputs
+        try:
+            value = from_npz(flat, split_name)
+        except ValueError as exc:
+            raise DataMismatch(str(exc)) from None
+        if value is not None:
+            arrays[split_name] = value
     if "x" in arrays:
         x, y = arrays.pop("x"), arrays.pop("y", None)
         if y is None:
-            return {"x_test": _float(x), "x_rep": _float(x[:REPRESENTATIVE_MAX])}
+            return {"x_test": as_float32(x), "x_rep": as_float32(x[:REPRESENTATIVE_MAX])}
         if len(y) != len(x):
             raise DataMismatch(f"{len(x)} samples but {len(y)} labels; give one label per "
                                f"sample")
         arrays = split(x, y)
     for key in ("x_train", "x_test", "x_rep"):
         if arrays.get(key) is not None:
-            arrays[key] = _float(arrays[key])
+            arrays[key] = as_float32(arrays[key])
     for xs, ys in (("x_train", "y_train"), ("x_test", "y_test")):
         if arrays.get(ys) is not None and len(arrays[ys]) != len(arrays[xs]):
             raise DataMismatch(f"{xs} has {len(arrays[xs])} samples but {ys} has "
@@ -128,8 +144,43 @@ def _splits(raw: RawData) -> dict:
     return arrays
 
 
-def _float(a) -> np.ndarray:
-    return np.asarray(a, dtype=np.float32)
+def _fit_inputs(x, inputs: list, source: str, notes: list, key: str):
+    """``x`` checked against the model's inputs: one array for a one-input model, ``Inputs``
+    in the model's input order (named as the model names them) for several."""
+    names = [str(spec.get("name") or f"input_{i}") for i, spec in enumerate(inputs)]
+    if len(inputs) == 1:
+        if is_multi(x):
+            if len(x.names) != 1:
+                raise DataMismatch(f"{_split_name(key)} are named arrays "
+                                   f"({', '.join(x.names)}) but the model has one input; "
+                                   f"save them as one '{key}' array")
+            x = x[x.names[0]]
+        x = _fit_shape(x, tuple(inputs[0]["shape"])[1:], source, notes)
+        _check_values(x, key, str(inputs[0].get("dtype") or "float32"))
+        return x
+    if not is_multi(x):
+        expected = ", ".join(f"{n} ({shape_text(tuple(s['shape'])[1:])})"
+                             for n, s in zip(names, inputs))
+        if source in ("images", "csv"):
+            raise DataMismatch(f"the model has {len(inputs)} inputs ({expected}); image zips "
+                               f"and CSV files hold one input: upload an .npz with "
+                               f"x_train.<input name>, x_test.<input name> arrays (or "
+                               f"x.<input name>) for each of them")
+        raise DataMismatch(f"the model has {len(inputs)} inputs ({expected}) but "
+                           f"{_split_name(key)} are one array; save one array per input as "
+                           f"{key}.<input name> (e.g. {key}.{names[0]})")
+    try:
+        arrays = ordered(x, names, _split_name(key))
+    except ValueError as exc:
+        raise DataMismatch(str(exc)) from None
+    fitted = {}
+    for name, spec, array in zip(names, inputs, arrays):
+        try:
+            fitted[name] = _fit_shape(array, tuple(spec["shape"])[1:], source, notes)
+        except DataMismatch as exc:
+            raise DataMismatch(f"input '{name}': {exc}") from None
+        _check_values(fitted[name], key, str(spec.get("dtype") or "float32"), name)
+    return Inputs(fitted)
 
 
 def _fit_shape(x: np.ndarray, model_shape: tuple, source: str, notes: list) -> np.ndarray:
@@ -158,15 +209,16 @@ def _matches(data_shape: tuple, model_shape: tuple) -> bool:
         m is None or m == -1 or int(m) == int(d) for d, m in zip(data_shape, model_shape))
 
 
-def _check_values(x: np.ndarray, key: str, model_dtype: str) -> None:
+def _check_values(x: np.ndarray, key: str, model_dtype: str, input_name: str = "") -> None:
+    what = _split_name(key) + (f" of input '{input_name}'" if input_name else "")
     bad = ~np.isfinite(x)
     if bad.any():
         first = int(np.argwhere(bad.reshape(len(x), -1).any(axis=1))[0][0])
-        raise DataMismatch(f"{_split_name(key)} have {int(bad.sum()):,} NaN or infinite values "
+        raise DataMismatch(f"{what} have {int(bad.sum()):,} NaN or infinite values "
                            f"(first in sample {first}); clean or drop those samples")
     if np.dtype(model_dtype).kind in "iu" and not np.array_equal(x, np.round(x)):
         raise DataMismatch(f"the model takes whole-number inputs ({model_dtype}, e.g. token ids) "
-                           f"but {_split_name(key)} have fractional values; upload the ids")
+                           f"but {what} have fractional values; upload the ids")
 
 
 def _split_name(key: str) -> str:
