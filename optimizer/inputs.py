@@ -129,8 +129,9 @@ def ordered(x, names, what: str = "the samples") -> list:
         return [x[by_key[key(n)]] for n in names]
     arrays = list(x) if isinstance(x, (list, tuple)) else [x]
     if len(arrays) != len(names):
-        raise ValueError(f"the model has {len(names)} inputs ({', '.join(names)}) but "
-                         f"{len(arrays)} arrays were given; name one array per input")
+        raise ValueError(f"the model has {len(names)} input{'s' if len(names) > 1 else ''} "
+                         f"({', '.join(names)}) but {len(arrays)} arrays were given; give one "
+                         f"array per input (named after them for several)")
     return arrays
 
 
