@@ -160,3 +160,20 @@ def build_zoo(folder: Path, names=NAMES, samples: int = 480, epochs: int | None 
         zoo[name] = (path, write_npz(Path(folder) / f"{name}.npz", x_train, y[:n], x_test, y[n:]),
                      model)
     return zoo
+
+
+def run_cli(model: Path, data: Path, specs: str, out: Path) -> dict:
+    """``python -m optimizer run`` on a zoo model as a user runs it (one fine-tuning epoch);
+    returns its JSON document. Fails the test with the log's tail when the command fails."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    args = [sys.executable, "-m", "optimizer", "run", "--model", str(model), "--data", str(data),
+            "--technique", specs, "--set", "finetune.epochs=1", "--out", str(out), "--json", "-"]
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.run(args, capture_output=True, text=True, timeout=900,
+                          env={**os.environ, "PYTHONPATH": str(root)})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout)

@@ -3,11 +3,8 @@ input (a missing or mis-shaped input is named), and every technique run end to e
 two-input Keras 3 model (image + table) through the CLI."""
 from __future__ import annotations
 
-import json
-import os
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,7 +15,6 @@ from optimizer.models.uploads.errors import DataMismatch
 from optimizer.models.uploads.raw_data import RawData
 from optimizer.models.uploads.validate import tensors_text, validate
 
-ROOT = Path(__file__).resolve().parents[1]
 RNG = np.random.default_rng(0)
 N = 120
 IMAGE = RNG.random((N, 8, 8, 1), dtype=np.float32)
@@ -153,22 +149,17 @@ def test_dataset_file_round_trip(tmp_path):
 def two_input_run(tmp_path_factory):
     """The two-input Keras 3 model of tests/real_models.py and every technique through the
     CLI, as a user would run it."""
-    from real_models import build_zoo
+    from real_models import build_zoo, run_cli
 
     folder = tmp_path_factory.mktemp("two-input")
     path, data, model = build_zoo(folder, ("two_input",), samples=320)["two_input"]
     specs = "float32,dynamic_range,integer,integer_only,qat,pruning,clustering"
-    args = [sys.executable, "-m", "optimizer", "run", "--model", str(path), "--data", str(data),
-            "--technique", specs, "--set", "finetune.epochs=1", "--out", str(folder / "run"),
-            "--json", "-"]
-    proc = subprocess.run(args, capture_output=True, text=True, timeout=900,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)})
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    doc = run_cli(path, data, specs, folder / "run")
     with np.load(data) as npz:
         x_test = {k.split(".", 1)[1]: npz[k] for k in npz.files if k.startswith("x_test.")}
         y_test = npz["y_test"]
     own = float(np.mean(np.argmax(model.predict(x_test, verbose=0), axis=1) == y_test))
-    return json.loads(proc.stdout), specs.split(","), own, (x_test, y_test)
+    return doc, specs.split(","), own, (x_test, y_test)
 
 
 @pytest.mark.slow

@@ -7,18 +7,11 @@ CLI run (the signal model: Rescaling input, Conv1D, BatchNorm after a Dense).
 """
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
-from real_models import build_zoo
+from real_models import build_zoo, run_cli
 
 pytestmark = pytest.mark.slow
-ROOT = Path(__file__).resolve().parents[1]
 NAMES = ("mobilenetv3", "signal", "text")
 
 
@@ -93,13 +86,7 @@ def test_qat_annotates_supported_layers_and_leaves_the_rest_float(rebuilt):
 def test_every_technique_on_the_signal_model_through_the_cli(zoo, tmp_path):
     path, data, original = zoo["signal"]
     specs = "float32,qat,pruning"
-    args = [sys.executable, "-m", "optimizer", "run", "--model", str(path), "--data", str(data),
-            "--technique", specs, "--set", "finetune.epochs=1", "--out", str(tmp_path / "run"),
-            "--json", "-"]
-    proc = subprocess.run(args, capture_output=True, text=True, timeout=900,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)})
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    results = {r["technique"]: r for r in json.loads(proc.stdout)["results"]}
+    results = {r["technique"]: r for r in run_cli(path, data, specs, tmp_path / "run")["results"]}
     for spec in specs.split(","):
         assert results[spec]["status"] == "ok", (spec, results[spec]["error"])
     for spec in ("qat", "pruning"):
