@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -159,12 +160,12 @@ def two_input_run(tmp_path_factory):
         x_test = {k.split(".", 1)[1]: npz[k] for k in npz.files if k.startswith("x_test.")}
         y_test = npz["y_test"]
     own = float(np.mean(np.argmax(model.predict(x_test, verbose=0), axis=1) == y_test))
-    return doc, specs.split(","), own, (x_test, y_test)
+    return doc, specs.split(","), own, (x_test, y_test), data
 
 
 @pytest.mark.slow
 def test_every_technique_runs_on_a_two_input_model(two_input_run):
-    doc, specs, own, _ = two_input_run
+    doc, specs, own, _, _ = two_input_run
     results = {r["technique"]: r for r in doc["results"]}
     for spec in specs:
         assert results[spec]["status"] == "ok", (spec, results[spec]["error"])
@@ -179,7 +180,7 @@ def test_every_technique_runs_on_a_two_input_model(two_input_run):
 def test_measured_outputs_follow_input_names_not_argument_order(two_input_run):
     from optimizer.measuring.accuracy import run_tflite
 
-    doc, _, _, (x_test, y_test) = two_input_run
+    doc, _, _, (x_test, y_test), data = two_input_run
     results = {r["technique"]: r for r in doc["results"]}
     path = results["integer_only"]["tflite_path"]
     forward = run_tflite(path, Inputs(x_test))
@@ -189,6 +190,12 @@ def test_measured_outputs_follow_input_names_not_argument_order(two_input_run):
     assert accuracy == pytest.approx(results["integer_only"]["accuracy"], abs=1e-9)
     with pytest.raises(ValueError, match="have no input 'table'"):
         run_tflite(path, Inputs({"image": x_test["image"]}))
+    # TFLite Micro feeds each input by its index, matched by the file's input names
+    from optimizer.measuring.readiness.mcu import tflm_accuracy
+    from optimizer.models.resolve import load_npz
+
+    tflm = tflm_accuracy(Path(path).read_bytes(), 64 * 1024, load_npz(data), path)
+    assert tflm["tflm"] == pytest.approx(tflm["litert"], abs=0.02)
 
 
 

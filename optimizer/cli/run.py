@@ -28,8 +28,9 @@ def add_parser(sub) -> None:
                    help="a built-in demo (see `models`), a Keras .h5/.keras file (tf_keras or "
                         "Keras 3), a zipped SavedModel folder (.zip) or a float .tflite")
     p.add_argument("--data", metavar="PATH", help=".npz with x_train, y_train, x_test, y_test "
-                                                 "(or only x, unlabelled), a zip of images in "
-                                                 "class folders, or a CSV")
+                                                 "(or only x, unlabelled; several inputs: "
+                                                 "x_train.<input name>, ...), a zip of images "
+                                                 "in class folders, or a CSV")
     add_data_options(p)
     p.add_argument("--technique", action="append", default=[], metavar="ID",
                    help="technique spec, e.g. float16 or pruning+dynamic_range (repeatable; "
