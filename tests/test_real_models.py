@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from real_models import build_zoo
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.cost(150)]
 ROOT = Path(__file__).resolve().parents[1]
 NAMES = ("mobilenetv3", "signal", "text")
 

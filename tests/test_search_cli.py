@@ -14,6 +14,8 @@ import pytest
 
 from optimizer.guide.schema import RESULT_FIELDS
 
+pytestmark = pytest.mark.cost(80)
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
