@@ -14,7 +14,8 @@ CHROMIUM ?= /usr/bin/chromium
 PYTEST_ARGS ?=
 # Test processes in parallel (pytest-xdist). Most of a test's time is a single-threaded
 # TensorFlow import or a small model's training in a child process, so three workers keep two
-# cores busy; --dist loadscope keeps a module's (or class's) shared fixtures on one worker.
+# cores busy; --dist loadscope keeps a module's (or class's) shared fixtures on one worker, and
+# tests/conftest.py hands out the costliest of those units first (their @pytest.mark.cost).
 TEST_WORKERS ?= 3
 
 .PHONY: setup setup-npu run run-shared test test-fast lint chromium bench clean

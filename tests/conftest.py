@@ -74,7 +74,40 @@ def tiny_model(tiny_dataset):
     return model
 
 
+#: Rough seconds of a scope (see ``_scope_cost``) without a ``cost`` mark: a slow test
+#: (TensorFlow in-process or in a subprocess) and a fast one.
+SLOW_TEST_COST, FAST_TEST_COST = 2.0, 0.3
+
+
+def _xdist_scope(item) -> str:
+    """The unit ``--dist loadscope`` sends to one worker: the test's class, else its module."""
+    return item.nodeid.rsplit("::", 1)[0]
+
+
+def _scope_cost(items) -> float:
+    """Rough seconds a scope takes: its ``@pytest.mark.cost(seconds)`` (on the modules and
+    classes that take longest, as measured in a ``make test`` run; only the order they give
+    matters), else a sum per test."""
+    marked = [m.args[0] for item in items if (m := item.get_closest_marker("cost"))]
+    if marked:
+        return float(max(marked))
+    return sum(SLOW_TEST_COST if item.get_closest_marker("slow") else FAST_TEST_COST
+               for item in items)
+
+
+def pytest_configure(config):
+    # xdist's loadscope otherwise reorders scopes by their number of tests, which put the long
+    # single-test classes (one CLI run each) last, as a tail; keep the order set below instead.
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
+
+
 def pytest_collection_modifyitems(config, items):
-    """Run the slow tests first: with parallel workers (``make test``) the long ones then start
-    at once instead of forming a tail at the end. Order within each group is unchanged."""
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+    """Run the costliest units first: with parallel workers (``make test``, ``--dist
+    loadscope``) the long ones then start at once and the short ones fill in at the end,
+    instead of a long one forming a tail. A scope's tests stay together, in their order."""
+    scopes: dict[str, list] = {}
+    for item in items:
+        scopes.setdefault(_xdist_scope(item), []).append(item)
+    ordered = sorted(scopes.values(), key=_scope_cost, reverse=True)   # stable for ties
+    items[:] = [item for scope in ordered for item in scope]

@@ -9,6 +9,8 @@ import pytest
 
 from optimizer.benchmarks.ptq_sweep import PTQ_SWEEP
 
+pytestmark = pytest.mark.cost(45)
+
 
 @pytest.mark.slow
 def test_ptq_sweep_reports_both_paths(tmp_path, tiny_model, tiny_dataset):

@@ -18,6 +18,8 @@ from optimizer.artifacts import store
 from optimizer.artifacts.events import read_events
 from optimizer.paths import file_sha256
 
+pytestmark = pytest.mark.cost(170)
+
 TECHNIQUES = ["float16", "dynamic_range", "integer", "integer_only", "int16x8", "qat", "pruning",
               "clustering", "pqat", "cqat", "pcqat", "pruning+dynamic_range",
               "clustering+integer", "pruning+clustering"]

@@ -7,6 +7,8 @@ import pytest
 from optimizer.engine.clustering import CENTROID_INITS
 from optimizer.guide.configs import ClusteringConfig, FinetuneConfig, PruningConfig
 
+pytestmark = pytest.mark.cost(30)
+
 
 def test_every_configurable_init_maps_to_a_tfmot_initialization():
     from optimizer.guide import configs

@@ -9,7 +9,7 @@ from optimizer.guide.registry import TechniqueId
 from optimizer.guide.schema import Engine
 from optimizer.measuring.facts import tflite_facts
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.cost(30)]
 
 PRESETS = {
     "float32": PtqConfig.float32(),

@@ -17,6 +17,8 @@ from optimizer.models.demos import datasets as demo_data
 from optimizer.models.demos.train import main as train_main
 from optimizer.models.demos.waveforms import WAVEFORM_CLASSES, make_waveforms
 
+pytestmark = pytest.mark.cost(45)
+
 ROOT = Path(__file__).resolve().parents[1]
 REQUIRED = ("digits-cnn", "digits-mobilenetv2", "waveforms-conv1d")
 # Keras test-accuracy floors, a few points under what the shipped weights measured

@@ -21,6 +21,8 @@ from optimizer.guide.schema import Result
 from optimizer.runs.launch import RunRequest, cancel_run, list_runs, read_run, start_run
 from optimizer.runs.orchestrate import describe_exit, job_key, plan_jobs, run_job
 
+pytestmark = pytest.mark.cost(75)
+
 # -- requests and planning ------------------------------------------------------------------
 
 

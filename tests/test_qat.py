@@ -12,6 +12,8 @@ import pytest
 from optimizer.engine.qat import UnsupportedLayerError, apply_qat
 from optimizer.guide.configs import ClusteringConfig, FinetuneConfig, PruningConfig
 
+pytestmark = pytest.mark.cost(60)
+
 QAT_FINETUNE = FinetuneConfig(epochs=1, learning_rate=1e-4)
 
 

@@ -22,6 +22,8 @@ from optimizer.runs.launch import RunRequest, cancel_run, read_run, start_run
 from optimizer.runs.ray_head import local_head
 from optimizer.runs.ray_tasks import pack, rebase, unpack
 
+pytestmark = pytest.mark.cost(150)
+
 SPECS = "float16,dynamic_range,pruning"
 
 # -- choosing an executor -------------------------------------------------------------------

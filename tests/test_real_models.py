@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from real_models import build_zoo, run_cli
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.cost(150)]
 NAMES = ("mobilenetv3", "signal", "text")
 
 
@@ -52,14 +52,15 @@ def test_pruning_and_clustering_wrap_what_tfmot_supports(rebuilt):
     from optimizer.engine.pruning import apply_pruning
     from optimizer.guide.configs import ClusteringConfig, PruningConfig
 
+    pruned = {}
     for name, (model, _) in rebuilt.items():
-        pruned = apply_pruning(model, PruningConfig(), steps_per_epoch=4, epochs=1).report
+        pruned[name] = apply_pruning(model, PruningConfig(), steps_per_epoch=4, epochs=1).report
         clustered = apply_clustering(model, ClusteringConfig()).report
-        for report in (pruned, clustered):
+        for report in (pruned[name], clustered):
             assert report.transformed_layers >= 1, (name, report)
             if name in ("mobilenetv3", "signal"):
                 assert report.transformed_weight_fraction >= 0.5, (name, report)
-    text = apply_pruning(rebuilt["text"][0], PruningConfig(), steps_per_epoch=4, epochs=1).report
+    text = pruned["text"]
     assert "MultiHeadAttention" in text.skipped_kinds
     assert "MultiHeadAttention: attention internals are left as they are" in text.note()
     assert text.weight_layers == text.transformed_layers + len(text.skipped)

@@ -15,6 +15,8 @@ from optimizer.guide.configs import FinetuneConfig, Settings
 from optimizer.guide.registry import POST_TRAINING, QAT_FAMILY, TechniqueId, parse_spec
 from optimizer.report.reproduce import reproduce_script
 
+pytestmark = pytest.mark.cost(35)
+
 FINETUNE = {"pruning": FinetuneConfig(epochs=3, learning_rate=5e-4, batch_size=16),
             "clustering": FinetuneConfig(epochs=2, learning_rate=2e-5, batch_size=64),
             "qat": FinetuneConfig(epochs=1, learning_rate=1e-4, batch_size=32)}

@@ -14,6 +14,8 @@ import pytest
 
 from optimizer.guide.schema import RESULT_FIELDS
 
+pytestmark = pytest.mark.cost(80)
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -44,7 +46,7 @@ def test_unusable_input_is_one_line_and_exit_2(args, message):
 def test_a_real_search_repairs_int8_and_a_repair_by_hand_joins_it(tmp_path):
     out = tmp_path / "search"
     done = _search("--model", "digits-outliers", "--target", "cpu", "--max-accuracy-drop",
-                   "0.01", "--time-budget", "120", "--set", "finetune.epochs=1",
+                   "0.01", "--time-budget", "60", "--set", "finetune.epochs=1",
                    "--out", str(out), "--json", "-")
     assert done.returncode == 0, done.stderr[-3000:]
     doc = json.loads(done.stdout)
@@ -63,7 +65,7 @@ def test_a_real_search_repairs_int8_and_a_repair_by_hand_joins_it(tmp_path):
     assert doc["best"]["size_bytes"] <= repaired["size_bytes"]
     assert doc["checks"][doc["best"]["technique"]]["met"]
     assert doc["explanation"].startswith(f"{doc['best']['technique']} wins")
-    assert doc["elapsed_s"] <= 120 + 30      # the budget plus the last job's latency timing
+    assert doc["elapsed_s"] <= 60 + 30       # the budget plus the last job's latency timing
     for skip in doc["skipped"]:
         assert skip["reason"]
     # results on disk like a run, with the repair's file, recipe and layer report

@@ -16,6 +16,8 @@ from optimizer.search.background import (
 )
 from optimizer.search.request import SearchRequest
 
+pytestmark = pytest.mark.cost(35)
+
 DEADLINE_S = 900
 
 

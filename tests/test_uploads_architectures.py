@@ -139,52 +139,88 @@ def _summary(label: str, results: dict, manifest: dict) -> str:
     return f"[{label}]{diff} " + " ".join(cells)
 
 
-def _every_applicable_technique_runs(arch, flavor, zoo, tmp_path):
-    model_path, original = zoo["models"][(arch, flavor)]
-    out = tmp_path / "run"
-    extra = ("--label-column", "species") if UPLOAD_AS.get(arch) == "csv" else ()
-    results = _run(model_path, _data_file(zoo, arch), out, PTQ + TRAINING, *extra)
-    manifest = json.loads((out / "upload" / "upload.json").read_text())
-    print(_summary(f"{arch}/{flavor}", results, manifest))
-    expected = NOT_APPLICABLE.get(arch, {})
-    for spec, r in results.items():
-        if spec in expected:
-            assert r["status"] in ("skipped", "error"), (spec, r)
-            for words in expected[spec]:
-                assert words in r["error"], (spec, r["error"])
-            continue
-        assert r["status"] == "ok", (arch, flavor, spec, r["error"])
-    # The float32 file scores what the user's own model scores on the same test split.
-    x_test, y_test = _prepared_test_split(out)
-    own = float(np.mean(np.argmax(original.predict(x_test, verbose=0), axis=1) == y_test))
-    assert results["float32"]["accuracy"] == pytest.approx(own, abs=1.5 / len(y_test))
-    assert results["float32"]["accuracy"] > 0.5, "the test model should have learned something"
-    for spec in ("float16", "dynamic_range", "integer"):
-        if spec not in expected:
-            assert abs(results[spec]["accuracy_delta"]) <= 0.05, (spec, results[spec])
-    if flavor == "keras3":
-        assert manifest["flavor"] == "keras3" and manifest["source"] == "keras"
-        assert manifest["bridge"]["max_abs_diff"] <= manifest["bridge"]["tolerance"]
-    if arch == "rnn":
-        assert any("fixed batch size of 1" in n for n in results["float32"]["notes"])
+#: Rough seconds of each architecture's class in ``make test`` (the ``cost`` mark: the longest
+#: units of parallel work start first).
+COST = {"rnn": 85, "resnet": 75, "conv1d": 70, "dwsep": 70, "gap": 70, "mlp": 60}
+
+
+class _EveryTechnique:
+    """One CLI run of every technique on one (architecture, format), shared by the class's
+    tests; one class per pair is a unit of its own for parallel test workers (``--dist
+    loadscope``), which then train only the model they test."""
+
+    ARCH: str
+    FLAVOR: str
+    TECHNIQUES = PTQ + TRAINING
+
+    @pytest.fixture(scope="class")
+    def run(self, zoo, tmp_path_factory):
+        model_path, original = zoo["models"][(self.ARCH, self.FLAVOR)]
+        out = tmp_path_factory.mktemp(f"{self.ARCH}-{self.FLAVOR}") / "run"
+        extra = ("--label-column", "species") if UPLOAD_AS.get(self.ARCH) == "csv" else ()
+        results = _run(model_path, _data_file(zoo, self.ARCH), out, self.TECHNIQUES, *extra)
+        manifest = json.loads((out / "upload" / "upload.json").read_text())
+        print(_summary(f"{self.ARCH}/{self.FLAVOR}", results, manifest))
+        return results, manifest, out, original
+
+    def test_every_applicable_technique_runs(self, run):
+        arch, flavor = self.ARCH, self.FLAVOR
+        results, manifest, out, original = run
+        expected = NOT_APPLICABLE.get(arch, {})
+        for spec, r in results.items():
+            if spec in expected:
+                assert r["status"] in ("skipped", "error"), (spec, r)
+                for words in expected[spec]:
+                    assert words in r["error"], (spec, r["error"])
+                continue
+            assert r["status"] == "ok", (arch, flavor, spec, r["error"])
+        # The float32 file scores what the user's own model scores on the same test split.
+        x_test, y_test = _prepared_test_split(out)
+        own = float(np.mean(np.argmax(original.predict(x_test, verbose=0), axis=1) == y_test))
+        assert results["float32"]["accuracy"] == pytest.approx(own, abs=1.5 / len(y_test))
+        assert results["float32"]["accuracy"] > 0.5, "the test model should have learned something"
+        for spec in ("float16", "dynamic_range", "integer"):
+            if spec not in expected:
+                assert abs(results[spec]["accuracy_delta"]) <= 0.05, (spec, results[spec])
+        if flavor == "keras3":
+            assert manifest["flavor"] == "keras3" and manifest["source"] == "keras"
+            assert manifest["bridge"]["max_abs_diff"] <= manifest["bridge"]["tolerance"]
+        if arch == "rnn":
+            assert any("fixed batch size of 1" in n for n in results["float32"]["notes"])
 
 
 def _matrix_class(arch: str, flavor: str):
-    """One class per (architecture, format): a unit of its own for parallel test workers
-    (``--dist loadscope``), which then train only the model they test."""
-    def test_every_applicable_technique_runs(self, zoo, tmp_path):
-        _every_applicable_technique_runs(arch, flavor, zoo, tmp_path)
+    name = f"TestEveryTechnique_{arch}_{flavor}"
+    return pytest.mark.cost(COST[arch])(
+        type(name, (_EveryTechnique,), {"ARCH": arch, "FLAVOR": flavor}))
 
-    return type(f"TestEveryTechnique_{arch}_{flavor}", (),
-                {"test_every_applicable_technique_runs": test_every_applicable_technique_runs})
+
+@pytest.mark.cost(180)
+class TestEveryTechnique_resnet_keras3(_EveryTechnique):
+    """Also the collaborative techniques, in the same CLI run (one upload check, one frozen
+    baseline for both tests)."""
+
+    ARCH, FLAVOR = "resnet", "keras3"
+    TECHNIQUES = PTQ + TRAINING + COLLABORATIVE
+
+    def test_collaborative_techniques_on_a_rebuilt_keras3_model(self, run):
+        results = run[0]
+        print(_summary("resnet/keras3 collaborative",
+                       {t: results[t] for t in ["float32"] + COLLABORATIVE}, {}))
+        for spec in ["float32"] + COLLABORATIVE:
+            assert results[spec]["status"] == "ok", (spec, results[spec]["error"])
+        assert 0.4 <= results["pruning+clustering"]["sparsity"] <= 0.6
+        assert results["cqat"]["max_unique_weights_per_channel"] <= 16
 
 
 for _arch in ARCHITECTURES:
     for _flavor in ("tf_keras", "keras3"):
-        _cls = _matrix_class(_arch, _flavor)
-        globals()[_cls.__name__] = _cls
+        if f"TestEveryTechnique_{_arch}_{_flavor}" not in globals():
+            _cls = _matrix_class(_arch, _flavor)
+            globals()[_cls.__name__] = _cls
 
 
+@pytest.mark.cost(30)
 class TestKeras3LayerWithoutTf:
     def test_keras3_layer_without_tf_keras_counterpart(self, zoo, tmp_path):
         model_path, original = zoo["models"][("rmsnorm", "keras3")]
@@ -206,19 +242,7 @@ class TestKeras3LayerWithoutTf:
         assert results["float32"]["accuracy"] == pytest.approx(own, abs=1.5 / len(y_test))
 
 
-
-class TestCollaborativeTechniquesOnA:
-    def test_collaborative_techniques_on_a_rebuilt_keras3_model(self, zoo, tmp_path):
-        model_path, _ = zoo["models"][("resnet", "keras3")]
-        results = _run(model_path, zoo["files"]["digits.npz"], tmp_path / "run", COLLABORATIVE)
-        print(_summary("resnet/keras3 collaborative", results, {}))
-        for spec, r in results.items():
-            assert r["status"] == "ok", (spec, r["error"])
-        assert 0.4 <= results["pruning+clustering"]["sparsity"] <= 0.6
-        assert results["cqat"]["max_unique_weights_per_channel"] <= 16
-
-
-
+@pytest.mark.cost(10)
 class TestFloatTfliteUploadQuantizes:
     def test_float_tflite_upload_quantizes_with_the_litert_quantizer(self, zoo, tmp_path):
         from optimizer.engine.convert import convert
@@ -239,7 +263,7 @@ class TestFloatTfliteUploadQuantizes:
             assert "a .tflite holds no trainable Keras model" in results[spec]["error"]
 
 
-
+@pytest.mark.cost(20)
 class TestZippedSavedmodelUploadRuns:
     def test_zipped_savedmodel_upload_runs_post_training(self, zoo, tmp_path):
         _, original = zoo["models"][("resnet", "keras3")]

@@ -22,6 +22,8 @@ from optimizer.models.uploads.data_files import load_data_file
 from optimizer.models.uploads.prepare import prepare_upload
 from optimizer.models.uploads.validate import validate
 
+pytestmark = pytest.mark.cost(45)
+
 ROOT = Path(__file__).resolve().parents[1]
 SIGNATURE = {"inputs": [{"name": "input", "shape": [None, 8, 8, 1], "dtype": "float32"}],
              "outputs": [{"name": "dense", "shape": [None, 10], "dtype": "float32"}],

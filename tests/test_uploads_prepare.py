@@ -15,6 +15,8 @@ from optimizer.models.uploads import ProbeFailed, UnsafeModel, run_check
 from optimizer.models.uploads import check as check_module
 from optimizer.models.uploads.keras3_bridge import BridgeError, _endpoints, _node, translate_config
 
+pytestmark = pytest.mark.cost(30)
+
 # -- fast: the subprocess boundary -------------------------------------------------------------
 
 def _fake_child(monkeypatch, code: str):

@@ -11,7 +11,7 @@ from app_helpers import RUN_SPECS, button, goto, new_app
 from optimizer import AccuracyGoal, Goals, LatencyGoal, read_run
 from optimizer.report import fmt_ms
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.cost(25)]
 
 
 def _chart(at, key):

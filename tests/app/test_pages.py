@@ -9,6 +9,8 @@ from app_helpers import button, goto, new_app
 
 from optimizer import AccuracyGoal, Answers, Goals, LatencyGoal, SizeGoal, TechniqueId
 
+pytestmark = pytest.mark.cost(50)
+
 PAGES = ["pages/model.py", "pages/situation.py", "pages/recommendation.py", "pages/run.py",
          "pages/results.py"]
 

@@ -10,7 +10,7 @@ from app_helpers import button, goto, new_app
 
 from optimizer import AccuracyGoal, Answers, Goals, McuBudget, TargetGoal
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.cost(30)]
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,8 @@ import time
 import pytest
 from app_helpers import RUN_DEADLINE_S, button, goto, new_app
 
+pytestmark = pytest.mark.cost(80)
+
 
 def _texts(at) -> str:
     parts = [e.value for kind in ("markdown", "success", "warning", "info", "error", "caption")

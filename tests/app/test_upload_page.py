@@ -24,6 +24,8 @@ from hostile.builders import (
     text_renamed_h5,
 )
 
+pytestmark = pytest.mark.cost(40)
+
 NPZ = "application/octet-stream"
 
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from app_helpers import goto, new_app
 from run_folders import make_run
 
 from optimizer import new_run_id, paths
 from optimizer.workspace import index
+
+pytestmark = pytest.mark.cost(30)
 
 
 def _token_run(token: str, **kw) -> Path:

@@ -14,7 +14,7 @@ from browser_helpers import charts_drawn, screenshot, wait_for_app
 from playwright.sync_api import expect
 from viewports import check_viewports
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.cost(70)]
 
 RUN_TIMEOUT_MS = 900_000     # the real run: seconds on a quiet machine, minutes on a busy one
 

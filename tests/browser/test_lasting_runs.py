@@ -21,7 +21,7 @@ import pytest
 from browser_helpers import charts_drawn, screenshot, wait_for_app
 from playwright.sync_api import expect
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.cost(30)]
 
 RUN_TIMEOUT_MS = 900_000
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,7 +8,7 @@ import pytest
 from browser_helpers import charts_drawn, screenshot, wait_for_app
 from playwright.sync_api import expect
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.cost(60)]
 
 SEARCH_TIMEOUT_MS = 900_000     # a one-minute budget, but a busy 2-core machine queues runs
 

@@ -10,7 +10,7 @@ import pytest
 from browser_helpers import charts_drawn, screenshot, wait_for_app
 from playwright.sync_api import expect
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.cost(45)]
 
 RUN_TIMEOUT_MS = 900_000
 CHECK_TIMEOUT_MS = 240_000      # a TensorFlow import and the Keras 3 rebuild, on a busy host
