@@ -16,6 +16,7 @@ from optimizer.models.uploads.errors import DataMismatch
 from optimizer.models.uploads.raw_data import RawData
 from optimizer.models.uploads.validate import tensors_text, validate
 
+pytestmark = pytest.mark.cost(120)  # one CLI run of every technique, a reproduce run
 RNG = np.random.default_rng(0)
 N = 120
 IMAGE = RNG.random((N, 8, 8, 1), dtype=np.float32)
