@@ -63,15 +63,8 @@ class Inputs:
             return self._arrays[key]
         return Inputs({k: v[key] for k, v in self._arrays.items()})
 
-    def __contains__(self, name) -> bool:
-        return name in self._arrays
-
     def astype(self, dtype, copy: bool = True) -> "Inputs":
         return Inputs({k: v.astype(dtype, copy=copy) for k, v in self._arrays.items()})
-
-    def map(self, fn) -> "Inputs":
-        """Apply ``fn(name, array)`` to every input."""
-        return Inputs({k: fn(k, v) for k, v in self._arrays.items()})
 
     def __repr__(self) -> str:
         shapes = ", ".join(f"{k}: {v.shape}" for k, v in self._arrays.items())
