@@ -48,7 +48,12 @@ def init() -> None:
     if new:
         from optimizer.workspace.browser import choose_token
 
-        token, _source = choose_token(st.query_params.get(TOKEN_PARAM), _cookie())
+        try:
+            token, _source = choose_token(st.query_params.get(TOKEN_PARAM), _cookie())
+        except OSError:    # the secret cannot be written (a full disk): this session only
+            import secrets
+
+            token = secrets.token_urlsafe(16)
         st.session_state[SESSION_ID] = token
         _restore(token)
     if st.query_params.get(TOKEN_PARAM) != st.session_state[SESSION_ID]:

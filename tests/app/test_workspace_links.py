@@ -76,6 +76,19 @@ def test_only_a_token_this_server_issued_is_adopted():
     assert list(again.dataframe[0].value["Run id"]) == [folder.name]
 
 
+def test_a_disk_that_cannot_keep_the_secret_still_opens_the_app(monkeypatch):
+    from optimizer.workspace import browser
+
+    def no_space():
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(browser, "secret", no_space)
+    at = new_app()
+    goto(at, "pages/my_runs.py")
+    assert not at.exception, at.exception
+    assert len(at.session_state["session_id"]) == 22 and "No runs yet" in _texts(at)
+
+
 def test_a_link_viewer_gets_no_writing_control_and_a_copy_of_their_own():
     owner, viewer = issue_token(), issue_token()
     folder = _token_run(owner, files=True)
