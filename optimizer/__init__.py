@@ -126,6 +126,8 @@ _LAZY = {
     "workspace_runs": "optimizer.workspace.index",
     "shared_folder": "optimizer.workspace.index",
     "delete_run": "optimizer.workspace.index",
+    # links that only read (issue 20): a shared run copied into the viewer's own workspace
+    "copy_run": "optimizer.workspace.copies",
 }
 
 

@@ -77,7 +77,7 @@ def live_progress() -> None:
         st.error(f"**The run stopped:** {layout.plain(now.error)}", icon=":material/error:")
     if not now.done:
         if st.button("Cancel the run", key="run_cancel", icon=":material/stop_circle:"):
-            cancel_run(run_dir)
+            cancel_run(run_dir, workspace=state.get(state.SESSION_ID))
             st.rerun()
     elif not initial.done:
         st.rerun()   # the run just ended: redraw the whole page once, without polling

@@ -128,7 +128,7 @@ def test_write_json_atomic_keeps_the_old_file_on_a_full_disk(tmp_path, monkeypat
 
 @pytest.mark.parametrize("free", [0, 250 * 1024])
 def test_disk_full_names_the_disk_and_the_space_needed(tmp_path, monkeypatch, free):
-    from optimizer.models.uploads.sessions import save_upload
+    from optimizer.models.uploads.saving import save_upload
 
     monkeypatch.setattr(space, "free_bytes", lambda path: free)
     with pytest.raises(space.NoSpace) as info:

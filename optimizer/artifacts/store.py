@@ -193,3 +193,9 @@ class RunLock:
         finally:
             os.close(fd)
         return False
+
+
+def has_live_work(folder: Path | str) -> bool:
+    """True when a run or search in a work folder of ``folder`` (``<folder>/<kind>/<id>``, as
+    a browser workspace holds them) is still alive, i.e. holds its lock."""
+    return any(RunLock.is_held(lock.parent) for lock in Path(folder).glob(f"*/*/{LOCK}"))

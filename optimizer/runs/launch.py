@@ -16,6 +16,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from optimizer import access
 from optimizer.artifacts import space, store
 from optimizer.artifacts.events import (
     FINAL_STATES,
@@ -378,12 +379,14 @@ def _close_unfinished(progress, results, status, error, request):
     return new_progress, list(results) + extra
 
 
-def cancel_run(run_dir: Path | str, wait_s: float = 10.0) -> bool:
+def cancel_run(run_dir: Path | str, wait_s: float = 10.0, *, workspace: str | None = None) -> bool:
     """Stop a run: kill its process group; finished results stay, the rest become "cancelled".
 
-    Returns True if a live run was stopped, False if it was already over.
+    Returns True if a live run was stopped, False if it was already over. ``workspace`` is who
+    asks (None: the command line); another workspace's run raises ``access.ReadOnly``.
     """
     run_dir = Path(run_dir)
+    access.require_owner(run_dir, workspace, "Cancelling a run")
     if not store.RunLock.is_held(run_dir) and read_run(run_dir).done:
         return False
     store.write_json_atomic(run_dir / store.CANCELLED, {"t": round(time.time(), 3)})

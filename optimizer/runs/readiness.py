@@ -15,6 +15,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from optimizer import access
 from optimizer.guide.schema import Result
 from optimizer.paths import REPO_ROOT
 
@@ -57,12 +58,19 @@ def with_readiness(results, target, soc=None, budget=None, data=None) -> list[Re
 
 
 def check_variants(results, target, soc=None, budget=None, data=None,
-                   refresh: bool = False) -> list[Result]:
+                   refresh: bool = False, *, workspace: str | None = None) -> list[Result]:
     """Run the readiness check for ``target`` on every measured variant (cached unless
     ``refresh``) and return the results with ``readiness`` filled in.
 
     ``data`` is a demo name or an ``.npz`` path (microcontroller: accuracy through TFLM).
+    ``workspace`` is who asks (a browser's token; None for the command line): a variant of a
+    run another workspace owns raises ``access.ReadOnly`` before anything is checked or written.
     """
+    results = [r if isinstance(r, Result) else Result.from_dict(r) for r in results]
+    for result in results:
+        if result.tflite_path:
+            access.require_owner(Path(result.tflite_path).parent, workspace,
+                                 "Checking readiness")
     key = cache_key(target, soc, budget, data)
     for result in results:
         result = result if isinstance(result, Result) else Result.from_dict(result)

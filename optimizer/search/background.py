@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from optimizer import access
 from optimizer.artifacts import store
 from optimizer.artifacts.events import EventType, read_events
 from optimizer.procs import child_env
@@ -88,11 +89,15 @@ def start_search(request: SearchRequest, run_dir: Path | str) -> Path:
     return run_dir
 
 
-def start_repair(run_dir: Path | str, layers=(), analyse: bool = False) -> None:
+def start_repair(run_dir: Path | str, layers=(), analyse: bool = False, *,
+                 workspace: str | None = None) -> None:
     """Keep ``layers`` (op names from a layer report) of int8 in float as one more trial of
     the finished search in ``run_dir`` -- or, with ``analyse``, measure the per-layer error --
-    in the background. Raises ``ValueError`` while the search still runs or without layers."""
+    in the background. Raises ``ValueError`` while the search still runs or without layers,
+    and ``access.ReadOnly`` when ``workspace`` (who asks; None: the command line) does not
+    own the search."""
     run_dir = Path(run_dir).resolve()
+    access.require_owner(run_dir, workspace, "Repairing a search's layers")
     state = read_search(run_dir)
     if not state.done:
         raise ValueError("the search is still running; wait for it to finish (or stop it)")
@@ -183,11 +188,14 @@ def read_search(run_dir: Path | str) -> SearchState:
                        started_at=first_t)
 
 
-def stop_search(run_dir: Path | str, wait_s: float = 30.0) -> bool:
+def stop_search(run_dir: Path | str, wait_s: float = 30.0, *,
+                workspace: str | None = None) -> bool:
     """Stop a running search (or repair): ask it to stop, wait up to ``wait_s`` for it to end
     its job and write what it found, then kill its process group if it is still alive.
-    Returns False when nothing was running."""
+    Returns False when nothing was running; ``access.ReadOnly`` when ``workspace`` (who asks;
+    None: the command line) does not own the search."""
     run_dir = Path(run_dir)
+    access.require_owner(run_dir, workspace, "Stopping a search")
     if not store.RunLock.is_held(run_dir):
         return False
     store.write_json_atomic(run_dir / STOP, {"t": round(time.time(), 3)})

@@ -11,7 +11,7 @@ import re
 import shutil
 from pathlib import Path
 
-from optimizer import paths
+from optimizer import access, paths
 from optimizer.artifacts import history, store
 from optimizer.artifacts.events import EventType, read_events
 from optimizer.models.labels import model_label
@@ -221,7 +221,8 @@ def delete_run(run_id: str, owner: str | None) -> bool:
     if row is None:
         return False
     if row["owner"] != owner:
-        raise ValueError("this run belongs to another workspace; only its owner can delete it")
+        raise access.ReadOnly("this run belongs to another workspace; only its owner can "
+                              "delete it")
     folder = Path(row["folder"])
     if store.RunLock.is_held(folder):
         raise ValueError("this run is still going; cancel it first, then delete it")

@@ -7,9 +7,12 @@ from optimizer import (
     TECHNIQUES,
     Family,
     RunRequest,
+    access,
+    copy_run,
     list_runs,
     new_run_id,
     parse_spec,
+    read_run,
     shared_folder,
     start_run,
 )
@@ -80,6 +83,28 @@ def linked_run() -> Path | None:
         st.warning("This run link does not open a run: it was mistyped or the run was "
                    "deleted. Showing this workspace's runs instead.", icon=":material/link_off:")
     return folder
+
+
+def read_only(folder) -> bool:
+    """True when this browser's workspace may only read ``folder`` (another workspace's run,
+    opened from its share link): the page then offers no control that writes or starts work."""
+    return folder is not None and not access.may_change(folder, state.get(state.SESSION_ID))
+
+
+def copy_to_workspace(folder) -> Path:
+    """Copy a shared run into this workspace as a run of its own and make it the current run,
+    with its model, data and techniques, so the journey goes on from there."""
+    from optimizer.models.uploads import current_upload
+
+    copy = copy_run(folder, state.get(state.SESSION_ID))
+    request = read_run(copy).request
+    if request is not None:
+        state.put(state.MODEL, request.model)
+        state.put(state.DATA, request.data)
+        state.put(state.RUN_SPECS, [s for s in request.specs if s != "float32"] or None)
+        state.put(state.UPLOAD, request.model if current_upload(request.model) else None)
+    state.put(state.RUN_DIR, str(copy))
+    return copy
 
 
 def share_path(run_dir) -> str:
