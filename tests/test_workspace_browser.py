@@ -108,3 +108,14 @@ def test_the_sweep_never_follows_a_link_out_of_the_sessions_root(tmp_path):
         assert outside.exists()
     finally:
         link.unlink()
+
+
+def test_an_unsigned_token_from_before_signing_is_looked_up_never_created():
+    """Bookmarks made before tokens were signed keep their workspace (this server holds its
+    page state); the same shape chosen by hand, with no workspace behind it, starts a new one."""
+    old = secrets.token_urlsafe(16)
+    assert not browser.is_issued(old)
+    assert browser.choose_token(old, None)[1] == "new"
+    browser.save_state(old, {"model": "digits-cnn"})
+    assert browser.is_issued(old)
+    assert browser.choose_token(old, None) == (old, "address")

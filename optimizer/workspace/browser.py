@@ -44,6 +44,10 @@ WORK_FOLDERS = ("runs", "searches")
 _RANDOM_CHARS = 22          # secrets.token_urlsafe(16): 128 random bits
 _SIGNATURE_BYTES = 16       # 128 bits of the HMAC, 22 characters
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{44}$")
+#: Tokens issued before they were signed (128 random bits): accepted only when looked up, i.e.
+#: this server already keeps that workspace's page state, so old bookmarks keep working while a
+#: string chosen by hand never creates a workspace.
+_LEGACY_TOKEN = re.compile(r"^[A-Za-z0-9_-]{22}$")
 
 
 def secret() -> bytes:
@@ -92,7 +96,10 @@ def issue_token() -> str:
 
 
 def is_issued(text) -> bool:
-    """True only for a token ``issue_token`` made with this server's secret."""
+    """True only for a token ``issue_token`` made with this server's secret, or an unsigned
+    token from before signing whose workspace this server already holds (looked up)."""
+    if isinstance(text, str) and _LEGACY_TOKEN.match(text):
+        return (paths.session_dir(text) / STATE_FILE).is_file()
     if not isinstance(text, str) or not _TOKEN.match(text):
         return False
     random_part, signature = text[:_RANDOM_CHARS], text[_RANDOM_CHARS:]
