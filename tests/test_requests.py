@@ -242,3 +242,20 @@ def test_a_bad_request_file_is_one_line_and_exit_2(tmp_path, capsys, command, co
 
 def test_to_cli_args_is_gone():
     assert not hasattr(RunRequest, "to_cli_args") and not hasattr(SearchRequest, "to_cli_args")
+
+
+def test_the_cli_prints_each_verdict_with_the_goals_it_misses(capsys):
+    from optimizer import Result
+    from optimizer.cli.run import print_checks
+    from optimizer.report.judge import goal_checks
+
+    base = Result(technique="float32", accuracy=0.98, size_bytes=100)
+    small = Result(technique="integer_only", accuracy=0.90, size_bytes=25)
+    goals = RunRequest(model="m", target="edgetpu", max_accuracy_drop=0.01).goals()
+    print_checks(goal_checks([base, small], goals))
+    out = capsys.readouterr().out
+    assert "integer_only: misses the accuracy and target goals" in out
+    assert "drop 8.0 points > 1.0 allowed" in out and "not checked for edgetpu" in out
+    assert "python -m optimizer readiness" in out
+    print_checks({})
+    assert capsys.readouterr().out == ""

@@ -280,6 +280,11 @@ def print_checks(checks: dict) -> None:
             if not item.met:
                 print(textwrap.fill(f"{item.name}: {item.detail}", width=100,
                                     initial_indent="    - ", subsequent_indent="      "))
+    if any(item.name == "target" for check in checks.values() for item in check.items):
+        print(textwrap.fill("A run does not check readiness itself: `python -m optimizer "
+                            "readiness --model FILE.tflite --target T` checks one file, the "
+                            "Results page's Check readiness every variant.", width=100,
+                            initial_indent="  ", subsequent_indent="  "))
 
 
 @contextmanager
