@@ -124,7 +124,7 @@ def test_a_cached_source_with_missing_files_is_measured_again(workspace):
 def test_the_key_covers_model_data_specs_settings_and_workspace(workspace):
     from types import SimpleNamespace
 
-    from optimizer.runs.launch import RunRequest
+    from optimizer.runs.request import RunRequest
 
     def key(ref, sha="m1", techniques=("float16",), settings=(), data=None):
         bundle = SimpleNamespace(sha256=sha, kind="demo", ref=ref)

@@ -12,7 +12,8 @@ from optimizer import queueing
 from optimizer.artifacts import history, store
 from optimizer.artifacts.events import EventType, make_event
 from optimizer.runs import slots
-from optimizer.runs.launch import RunRequest, read_run, start_run
+from optimizer.runs.background import read_run, start_run
+from optimizer.runs.request import RunRequest
 
 
 @pytest.fixture(autouse=True)

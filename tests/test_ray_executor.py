@@ -17,10 +17,11 @@ import psutil
 import pytest
 
 from optimizer.artifacts import store
+from optimizer.runs.background import cancel_run, read_run, start_run
 from optimizer.runs.executor import ExecutorChoice, ExecutorKind, choose_executor
-from optimizer.runs.launch import RunRequest, cancel_run, read_run, start_run
 from optimizer.runs.ray_head import local_head
 from optimizer.runs.ray_tasks import pack, rebase, unpack
+from optimizer.runs.request import RunRequest
 
 pytestmark = pytest.mark.cost(150)
 

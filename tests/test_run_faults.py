@@ -17,7 +17,7 @@ from run_folders import result as _result
 from optimizer.artifacts import space, store
 from optimizer.artifacts.events import EventLog, EventType, read_events
 from optimizer.guide.schema import results_frame
-from optimizer.runs.launch import list_runs, read_run
+from optimizer.runs.background import list_runs, read_run
 
 
 def _ok(run) -> dict:
@@ -144,8 +144,9 @@ def test_disk_full_names_the_disk_and_the_space_needed(tmp_path, monkeypatch, fr
 
 def test_run_refuses_to_start_on_a_full_disk(tmp_path, monkeypatch, capsys):
     from optimizer.cli import main
-    from optimizer.runs.launch import RunRequest, start_run
+    from optimizer.runs.background import start_run
     from optimizer.runs.orchestrate import execute_run
+    from optimizer.runs.request import RunRequest
 
     monkeypatch.setattr(space, "free_bytes", lambda path: 250 * 1024)
     with pytest.raises(space.NoSpace, match="this run needs about"):

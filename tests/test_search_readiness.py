@@ -36,9 +36,7 @@ def test_mcu_budgets_are_goals_and_round_trip():
     req = SearchRequest(model="digits-cnn", target="mcu", mcu_ram_kb=256, mcu_flash_kb=1024)
     assert req.goals().mcu == McuBudget(ram_kb=256, flash_kb=1024)
     assert SearchRequest.from_dict(req.to_dict()) == req
-    args = req.to_cli_args()
-    assert args[args.index("--mcu-ram-kb") + 1] == "256"
-    assert args[args.index("--mcu-flash-kb") + 1] == "1024"
+    assert (req.to_dict()["mcu_ram_kb"], req.to_dict()["mcu_flash_kb"]) == (256, 1024)
     with pytest.raises(ValueError, match="mcu target only"):
         SearchRequest(model="m", target="edgetpu", mcu_ram_kb=256)
 
@@ -52,7 +50,7 @@ def test_cli_flags_build_the_request():
          "--mcu-ram-kb", "256", "--mcu-flash-kb", "1024", "--no-must-be-ready"])
     req = _request(args)
     assert (req.mcu_ram_kb, req.mcu_flash_kb, req.must_be_ready) == (256, 1024, False)
-    assert req.to_cli_args()[-1] == "--no-must-be-ready"
+    assert req.to_dict()["must_be_ready"] is False
 
 
 def _search(table, **request):

@@ -83,8 +83,8 @@ def naive_sweep(ref: str, data: str | None, out: Path) -> None:
 
 
 def _optimized_job(ref: str, data: str | None, run_dir: Path):
-    from optimizer.runs.launch import RunRequest
     from optimizer.runs.orchestrate import plan_jobs
+    from optimizer.runs.request import RunRequest
 
     request = RunRequest(model=ref, techniques=tuple(t.value for t in PTQ_SWEEP), data=data)
     jobs = plan_jobs(request, run_dir, run_dir / store.EVENTS)

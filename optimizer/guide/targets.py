@@ -85,6 +85,14 @@ class TargetInfo:
         """True when the target runs only float files (float32 or float16)."""
         return self.formats <= frozenset({Format.FLOAT32, Format.FLOAT16})
 
+    @property
+    def ready_by_default(self) -> bool:
+        """Whether the goal "must be ready for the target" is on unless the user turns it off:
+        on every target but the one the app measures on (a measured variant already ran
+        there), so a variant that cannot run on the target never counts as meeting the goals.
+        The one owner of that rule: goals, requests and pages read it here."""
+        return not self.measured_here
+
     def runs(self, fmt: Format) -> bool:
         """True if a file of format ``fmt`` executes on this target."""
         return Format(fmt) in self.formats

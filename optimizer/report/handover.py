@@ -1,7 +1,7 @@
 """The hand-over report: one self-contained HTML file for a run (no streamlit, no network).
 
 ``report_html(run_dir)`` gathers what the run folder holds -- the model, the answers and
-goals it was made for (``context.json``), the guide's tree path and recommendation with its
+goals it was made for (its ``request.json``), the guide's tree path and recommendation with its
 reasons, the results table, the three charts (plotly.js inlined: the file opens offline),
 the insights, how it was measured (library versions, CPU, threads, dates) and the commands
 that reproduce it. Every user string is escaped; no server path is written into the file.
@@ -171,7 +171,7 @@ def report_html(run_dir: Path | str) -> str:
                                 f"{store.RESULTS} (see `python -m optimizer run --out`)")
     results = [Result.from_dict(r) for r in doc["results"] if isinstance(r, dict)]
     model = str(doc.get("model") or "model")
-    answers, goals = insights_mod.context_of(run_dir)
+    answers, goals = insights_mod.context_of(run_dir, results)
     notes = insights_mod.stored_insights(run_dir, results)
     frame = results_frame(results)
     checks = goal_checks(results, goals)

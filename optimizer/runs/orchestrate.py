@@ -28,9 +28,10 @@ from optimizer.artifacts.job import BASELINE, REFERENCE_OUTPUTS, RETRAINING, Job
 from optimizer.guide.configs import Settings
 from optimizer.guide.registry import TechniqueId, parse_spec
 from optimizer.guide.schema import Result
+from optimizer.runs.background import RunStatus
 from optimizer.runs.executor import Executor, LocalExecutor
-from optimizer.runs.launch import RunRequest, RunStatus
 from optimizer.runs.local import describe_exit, measure_job_latency, run_job  # noqa: F401 (API)
+from optimizer.runs.request import RunRequest
 
 
 def job_key(spec_text: str) -> str:

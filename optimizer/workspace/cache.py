@@ -1,8 +1,9 @@
 """The result cache: a run identical to a finished one gets the stored results at once.
 
-Identical means the same model file and data (their SHA-256), the same technique specs and
-settings, the same package versions and the same machine (latency is a property of the
-host); an upload's results are shared only within its own workspace, a demo's with everyone. The key is stored with each run (``results.json`` and the history row); a hit copies
+Identical means the same model file and data (their SHA-256), the same measured part of the
+request (``RunRequest.measured_dict()``: technique specs, settings; not the answers and goals,
+which only judge the results), the same package versions and the same machine (latency is a
+property of the host); an upload's results are shared only within its own workspace, a demo's with everyone. The key is stored with each run (``results.json`` and the history row); a hit copies
 the finished run's files into the new run folder (hard links where the disk allows) and
 writes its results marked ``"cached": true`` with when and where they were measured -- never
 which run they came from, since a run id is also the secret of its share link.
@@ -23,7 +24,7 @@ from optimizer.artifacts import history, store
 from optimizer.artifacts.events import EventLog, EventType
 from optimizer.artifacts.recover import load_results
 from optimizer.paths import file_sha256
-from optimizer.runs.launch import RunStatus
+from optimizer.runs.background import RunStatus
 
 #: How often a run waiting for an identical one looks again.
 POLL_S = 1.0
@@ -39,11 +40,13 @@ def cache_key(request, bundle, executor: str = "local") -> str:
     data = request.data
     data_hash = file_sha256(data) if data and Path(data).is_file() else data
     upload = Path(str(bundle.ref)).exists()
-    doc = {"model": bundle.sha256, "kind": bundle.kind, "demo": None if upload else bundle.ref,
+    # The request's measured part (techniques, settings, every future field), with the model
+    # and data by content; its answers and goals only judge the results, so they stay out.
+    doc = {**request.measured_dict(),
+           "model": bundle.sha256, "kind": bundle.kind, "demo": None if upload else bundle.ref,
            # An upload's results are served only within its own workspace: another user's
            # identical file must not learn its file name, data name or recipe from the cache.
            "workspace": owner_of(bundle.ref) if upload else None, "data": data_hash,
-           "specs": list(request.specs), "settings": sorted(request.settings),
            "packages": store.library_versions(), "host": host_description(),
            "cores": os.cpu_count(), "executor": str(executor)}
     return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()

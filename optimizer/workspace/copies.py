@@ -21,7 +21,7 @@ from pathlib import Path
 from optimizer import access, paths
 from optimizer.artifacts import space, store
 from optimizer.artifacts.history import new_run_id
-from optimizer.runs.launch import read_run
+from optimizer.runs.background import read_run
 from optimizer.workspace import index
 
 #: Files a copy leaves behind: the owner's processes and their logs, never results.

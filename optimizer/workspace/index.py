@@ -16,7 +16,7 @@ from optimizer.artifacts import history, store
 from optimizer.artifacts.events import EventType, read_events
 from optimizer.models.labels import model_label
 from optimizer.report.public import public_record
-from optimizer.runs.launch import read_run
+from optimizer.runs.background import read_run
 from optimizer.search.background import read_search
 from optimizer.search.runner import SEARCH
 

@@ -46,17 +46,17 @@ def planned_specs(recommendation) -> list[str]:
 
 
 def launch(specs: list[str], use_cache: bool = True) -> Path:
-    """Start a run of ``specs`` (the float32 baseline is always added) for this session's model.
+    """Start a run of ``specs`` (the float32 baseline is always added) for this session's model,
+    recording the session's answers and goals in its ``request.json`` (they judge its results).
 
     The run folder is ``<workspace>/sessions/<session>/runs/<time>-<id>`` and is remembered in
     session state; raises ``ValueError`` (from the library) for an unusable model or spec.
     """
-    techniques = tuple(s for s in specs if s != "float32") or ("float32",)
-    request = RunRequest(model=state.get(state.MODEL), techniques=techniques,
-                         data=state.get(state.DATA))
-    context = {"answers": state.answers().to_dict(), "goals": state.goals().to_dict()}
-    run_dir = start_run(request, state.runs_dir() / new_run_id(), use_cache=use_cache,
-                        context=context)
+    answers = state.answers()
+    request = RunRequest.from_goals(state.goals(), answers.target, model=state.get(state.MODEL),
+                                    techniques=tuple(specs), data=state.get(state.DATA),
+                                    answers=answers)
+    run_dir = start_run(request, state.runs_dir() / new_run_id(), use_cache=use_cache)
     state.put(state.RUN_DIR, str(run_dir))
     return run_dir
 

@@ -108,7 +108,7 @@ def test_a_hand_made_token_in_the_address_or_the_cookie_is_not_adopted(page, bas
 def test_a_link_viewer_cannot_change_the_owners_run(browser, base_url, server_workspace):
     from optimizer import paths, read_run
     from optimizer.access import ReadOnly
-    from optimizer.runs.launch import cancel_run
+    from optimizer.runs.background import cancel_run
     from optimizer.runs.readiness import check_variants
     from optimizer.workspace.browser import issue_token
 
