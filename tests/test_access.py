@@ -167,7 +167,8 @@ def test_a_run_naming_other_files_of_its_owner_is_not_copied_and_leaves_nothing(
     owner, viewer = issue_token(), issue_token()
     folder = _owner_run(owner)
     elsewhere = paths.session_dir(owner) / "runs" / "other" / "float16" / "model.tflite"
-    store.write_context(folder, {"note": str(elsewhere)}, None)
+    store.write_json_atomic(folder / store.CONTEXT, {"answers": {"note": str(elsewhere)},
+                                                     "goals": None})   # an older run folder
     with pytest.raises(ValueError, match="cannot be copied"):
         copy_run(folder, viewer)
     home = paths.session_dir(viewer)
