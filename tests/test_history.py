@@ -294,3 +294,15 @@ def test_history_lists_newest_first_live_runs_included(workspace):
             lock.release()
     index.record(folders["old"], queued_at=999.0)               # queued_at is kept once set
     assert [r["id"] for r in index.runs()] == ["new", "middle", "old"]
+
+
+def test_a_newer_database_is_kept_aside_for_its_version(workspace, tmp_path):
+    ids = _runs_everywhere(workspace, tmp_path)
+    conn = sqlite3.connect(history.db_path())
+    conn.execute("PRAGMA user_version = 99")
+    conn.close()
+    report = rebuild()
+    assert report.count == 2 and report.set_aside_unusable and ".newer-" in report.aside.name
+    assert _listed() == ids
+    report = rebuild()                                          # a sound one: kept as previous
+    assert report.aside.name == "history.sqlite3.previous" and not report.set_aside_unusable

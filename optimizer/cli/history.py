@@ -33,8 +33,8 @@ def run(args) -> int:
     if args.rebuild:
         report = rebuild()
         if args.json is None:
-            aside = f"; the damaged database was kept as {report.aside.name}" \
-                if report.aside is not None and ".damaged-" in report.aside.name else ""
+            aside = f"; the unusable database was kept as {report.aside.name}" \
+                if report.set_aside_unusable else ""
             print(f"history rebuilt from the run folders: {report.count} run(s) and "
                   f"search(es){aside}")
     rows = [index.public_row(r) for r in index.runs(args.owner)]

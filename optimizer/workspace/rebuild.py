@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from dataclasses import dataclass
 from pathlib import Path
 
 from optimizer import paths
@@ -20,15 +21,19 @@ from optimizer.artifacts import history, space
 from optimizer.workspace import index, journal
 
 
+@dataclass(frozen=True)
 class RebuildReport:
-    """What a rebuild did: how many rows, and where a damaged database was put aside."""
+    """What a rebuild did: how many rows, and the name the old database was kept under
+    (``history.sqlite3.damaged-<time>`` / ``.newer-<time>`` when it could not be used,
+    ``history.sqlite3.previous`` when it was sound; None when there was none)."""
 
-    def __init__(self, count: int, aside: Path | None):
-        self.count = count
-        self.aside = aside
+    count: int
+    aside: Path | None
 
-    def __int__(self) -> int:
-        return self.count
+    @property
+    def set_aside_unusable(self) -> bool:
+        """True when the old database was unusable (damaged or newer) and kept aside."""
+        return self.aside is not None and not self.aside.name.endswith(".previous")
 
 
 def rebuild(extra: tuple = ()) -> RebuildReport:
@@ -54,20 +59,22 @@ def rebuild(extra: tuple = ()) -> RebuildReport:
     except (OSError, sqlite3.Error, ValueError) as exc:
         _remove(new)
         raise _why(exc, db) from None
-    aside = history.set_aside(db, "damaged") if unusable else \
+    aside = history.set_aside(db, unusable) if unusable else \
         history.set_aside(db, "previous", stamped=False)
     os.replace(new, db)
     return RebuildReport(count, aside)
 
 
-def _old_rows() -> tuple[list[dict], bool]:
-    """(rows of the current database, whether it is unusable: damaged or too new)."""
+def _old_rows() -> tuple[list[dict], str | None]:
+    """(rows of the current database, why it is unusable: "damaged", "newer" or None)."""
     if not history.db_path().exists():
-        return [], False
+        return [], None
     try:
-        return history.list_rows(), False
-    except (history.HistoryDamaged, history.HistoryTooNew):
-        return [], True
+        return history.list_rows(), None
+    except history.HistoryDamaged:
+        return [], "damaged"
+    except history.HistoryTooNew:   # written by a newer version: kept for that version
+        return [], "newer"
 
 
 def _folders(old_rows: list[dict], extra) -> list[Path]:
