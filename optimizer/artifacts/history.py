@@ -76,7 +76,7 @@ class HistoryTooNew(ValueError):
 
 
 #: SQLite's primary result codes (``sqlite_errorcode & 0xff``) this module tells apart.
-SQLITE_CORRUPT, SQLITE_NOTADB, SQLITE_FULL, SQLITE_IOERR = 11, 26, 13, 10
+SQLITE_CORRUPT, SQLITE_NOTADB, SQLITE_FULL = 11, 26, 13
 #: Below this much free space an SQLite I/O error is named as the full disk it most likely is.
 LOW_SPACE_BYTES = 5 * space.MB
 REBUILD_FIX = "rebuild it from the run folders: python -m optimizer history --rebuild"

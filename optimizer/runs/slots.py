@@ -67,13 +67,13 @@ def worker_slot(on_wait: Callable[..., None] | None = None, poll_seconds: float 
     wait ends, its first estimate and the actual wait are logged (``wait.log_wait``).
     """
     count = max_jobs()
-    times = wait.job_times()
-    fallback, _ = typical_work_s()
     first: dict = {}
     arrived = time.time()
 
     def told(position: int, ahead: list, holding: list) -> None:
-        estimate = wait.estimate_wait(count, ahead, holding, info, times, fallback)
+        # Re-read each time: the runs ahead record their jobs' times as they finish them.
+        estimate = wait.estimate_wait(count, ahead, holding, info, wait.job_times(),
+                                      typical_work_s()[0])
         first.setdefault("estimate", estimate.seconds)
         first.setdefault("position", position)
         if on_wait is None:
