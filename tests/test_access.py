@@ -38,16 +38,16 @@ def _owner_run(owner: str, **kw) -> Path:
 def test_only_the_owning_workspace_may_change_a_folder(tmp_path):
     owner, viewer = issue_token(), issue_token()
     folder = _owner_run(owner)
-    assert access.owner_of(folder) == owner
+    assert paths.owner_of(folder) == owner
     assert access.may_change(folder, owner) and access.may_change(folder / "float16", owner)
     assert not access.may_change(folder, viewer) and not access.may_change(folder, "")
     assert access.may_change(folder, None)                      # the command line
-    assert access.owner_of(tmp_path) is None
+    assert paths.owner_of(tmp_path) is None
     assert not access.may_change(tmp_path, viewer) and access.may_change(tmp_path, None)
     link = paths.session_dir(viewer) / "runs" / "link-to-theirs"
     link.parent.mkdir(parents=True)
     os.symlink(folder, link)                 # a link in my workspace is still their folder
-    assert access.owner_of(link) == owner and not access.may_change(link, viewer)
+    assert paths.owner_of(link) == owner and not access.may_change(link, viewer)
     with pytest.raises(access.ReadOnly, match="Copy into my workspace"):
         access.require_owner(link, viewer, "Checking readiness")
 
@@ -103,7 +103,7 @@ def test_a_copy_is_the_viewers_own_run_with_no_link_back_to_the_owner():
     copy = copy_run(folder, viewer)
     assert folder_hashes(folder) == before                      # the owner's folder only read
     assert copy.parent == paths.session_dir(viewer) / "runs" and copy.name != folder.name
-    assert access.owner_of(copy) == viewer
+    assert paths.owner_of(copy) == viewer
     assert _no_trace_of(copy, folder.name, owner) == []
     assert not {store.PID, store.RUN_LOG, store.LOCK} & {p.name for p in copy.iterdir()}
     run = read_run(copy)
