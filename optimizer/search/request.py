@@ -207,3 +207,18 @@ class SearchRequest:
         for pair in self.settings:
             args += ["--set", pair]
         return args
+
+
+def readiness_blocker(request: SearchRequest) -> str | None:
+    """Why ``request`` cannot run here: its trials must be ready on a target whose readiness
+    check cannot run on this machine (the NPU checks without ``make setup-npu``), so every
+    trial would end "could not check". None when it can run."""
+    if not request.readiness_required:
+        return None
+    from optimizer.measuring.readiness import readiness_unavailable
+
+    missing = readiness_unavailable(request.target)
+    if missing is None:
+        return None
+    return (f"target {request.target.value} needs its readiness check, but {missing}; or "
+            f"search without it (must be ready: off)")

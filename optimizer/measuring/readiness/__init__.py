@@ -1,11 +1,20 @@
 """Will a ``.tflite`` run on the chosen target hardware? One check per target, LiteRT-only.
 
-Each target's row (``optimizer.guide.targets.TARGETS``) names its check (a module here) and
-method: ``cpu`` (LiteRT + XNNPACK, interpreted), ``mcu`` (TFLite Micro, interpreted),
-``edgetpu`` and ``gpu`` (documented rules), ``qualcomm`` (AOT compile, compiled), ``intel``
-(OpenVINO partitioning, partitioned). No module here imports TensorFlow.
+``registry.CHECKS`` holds each target's check (a callable with its method), complete against
+``optimizer.guide.targets.TARGETS`` at import: ``cpu`` (LiteRT + XNNPACK, interpreted), ``mcu``
+(TFLite Micro, interpreted), ``edgetpu`` and ``gpu`` (documented rules), ``qualcomm`` (AOT
+compile, compiled), ``intel`` (OpenVINO partitioning, partitioned); the two NPU checks share
+``aot``. A verdict is ready, not ready, or "could not check" (``ready`` None). No module here
+imports TensorFlow.
 """
-from optimizer.measuring.readiness.check import SetupMissing, check_readiness
+from optimizer.measuring.readiness.contract import SetupMissing, TargetCheck
+from optimizer.measuring.readiness.registry import (
+    CHECKS,
+    check_fingerprint,
+    check_readiness,
+    readiness_unavailable,
+)
 from optimizer.measuring.readiness.report import OpPlacement, Readiness
 
-__all__ = ["OpPlacement", "Readiness", "SetupMissing", "check_readiness"]
+__all__ = ["CHECKS", "OpPlacement", "Readiness", "SetupMissing", "TargetCheck",
+           "check_fingerprint", "check_readiness", "readiness_unavailable"]
