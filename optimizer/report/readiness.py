@@ -6,6 +6,7 @@ target's runtime next to LiteRT's) and, per variant, one row per op kind with wh
 from __future__ import annotations
 
 from optimizer.measuring.readiness.report import COULD_NOT_CHECK, verdict_state
+from optimizer.report.style import result_name
 
 READINESS_COLUMNS = ("Technique", "Readiness", "Method", "Summary", "Arena (kB)", "Flash (kB)",
                      "Target runtime metric (%)", "LiteRT metric (%)")
@@ -36,7 +37,7 @@ def readiness_rows(results):
         fraction = accuracy.get("metric") in ("accuracy", "agreement")
         scale = 100.0 if fraction else 1.0
         rows.append({
-            "Technique": r.technique,
+            "Technique": result_name(r),
             "Readiness": readiness_cell(verdict),
             "Method": verdict.get("method") or "",
             "Summary": verdict.get("summary") or verdict.get("error") or "",

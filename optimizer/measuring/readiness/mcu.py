@@ -7,8 +7,8 @@ interpreter allocates, found by bisection to 16 bytes (TFLM has no arena getter)
 forked child; it is measured with the Python runtime's default allocator, which records its
 allocations, so a firmware build may need slightly less. Flash is the model's bytes (the
 flatbuffer is read in place from flash); TFLM's code and the application need flash too. With
-data, the test split runs one sample per ``invoke()`` through TFLM and the metric sits next to
-the same file's LiteRT metric.
+data, the test split runs one sample per ``invoke()`` (a file's fixed batch per call) through
+TFLM and the metric sits next to the same file's LiteRT metric.
 """
 from __future__ import annotations
 
@@ -225,6 +225,7 @@ def tflm_accuracy(data: bytes, arena: int, dataset, path) -> dict:
         quantize_input,
         score,
     )
+    from optimizer.measuring.batching import padded
 
     runtime = compat.tflite_micro_runtime()
     interpreter = _load(runtime, data, arena).interpreter
@@ -232,12 +233,14 @@ def tflm_accuracy(data: bytes, arena: int, dataset, path) -> dict:
     arrays = [np.asarray(a) for a in ordered(dataset.x_test, names, "the test samples")]
     into = [_detail(interpreter.get_input_details(i)) for i in range(len(arrays))]
     out = _detail(interpreter.get_output_details(0))
+    step = max(1, int(interpreter.get_input_details(0)["shape"][0]))  # a file's fixed batch
     outputs = []
-    for j in range(len(arrays[0])):  # TFLM's input i is the subgraph's input i, as LiteRT's
+    for j in range(0, len(arrays[0]), step):  # TFLM's input i is the subgraph's input i
+        size = min(step, len(arrays[0]) - j)
         for i, (array, detail) in enumerate(zip(arrays, into)):
-            interpreter.set_input(quantize_input(array[j][None], detail), i)
+            interpreter.set_input(quantize_input(padded(array[j:j + size], step), detail), i)
         interpreter.invoke()
-        outputs.append(dequantize_output(interpreter.get_output(0), out))
+        outputs.append(dequantize_output(interpreter.get_output(0)[:size], out))
     tflm = score(np.concatenate(outputs, axis=0), dataset)
     litert = evaluate(data, dataset)
     return {"metric": tflm.metric, "tflm": tflm.value, "litert": litert.value,
