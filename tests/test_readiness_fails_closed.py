@@ -175,3 +175,22 @@ def test_a_search_that_needs_an_npu_check_without_the_tools_exits_2_at_once(targ
     assert done.stdout == "" and len(done.stderr.strip().splitlines()) == 1
     assert "`make setup-npu`" in done.stderr and "--no-must-be-ready" in done.stderr
     assert not out.exists()                              # no trial ran, nothing was written
+
+
+def test_the_app_cannot_start_such_a_search_either(tmp_path, monkeypatch):
+    from optimizer.search.background import start_search
+    from optimizer.search.request import SearchRequest
+
+    missing = "the NPU tools are not installed (hidden by the test); run `make setup-npu`"
+    monkeypatch.setitem(CHECKS, Target.NPU_INTEL, replace(CHECKS[Target.NPU_INTEL],
+                                                          missing=lambda: missing))
+    request = SearchRequest(model="digits-cnn", target="npu-intel", max_accuracy_drop=0.01)
+    with pytest.raises(ValueError, match="needs its readiness check, but the NPU tools are not "
+                                         "installed.*make setup-npu"):
+        start_search(request, tmp_path / "search")
+    assert not (tmp_path / "search").exists()
+    allowed = SearchRequest(model="digits-cnn", target="npu-intel", max_accuracy_drop=0.01,
+                            must_be_ready=False)
+    from optimizer.search.request import readiness_blocker
+
+    assert readiness_blocker(allowed) is None
