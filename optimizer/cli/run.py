@@ -351,7 +351,7 @@ def _print_table(outcome, run_dir: Path) -> None:
         delta = None if r.accuracy_delta is None else 100 * r.accuracy_delta
         acc = None if r.accuracy is None else (100 * r.accuracy if r.metric != "rmse" else
                                                r.accuracy)
-        rows.append((r.technique, r.status, _fmt(acc, "{:.2f}"), _fmt(delta, "{:+.2f}"),
+        rows.append((r.shown_as, r.status, _fmt(acc, "{:.2f}"), _fmt(delta, "{:+.2f}"),
                      _fmt(r.size_bytes, "{:,}"), _fmt(r.gzip_bytes, "{:,}"), latency,
                      f"{r.input_dtype or '-'}/{r.output_dtype or '-'}", r.engine or "-"))
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
