@@ -14,6 +14,7 @@ from run_folders import folder_hashes, make_run
 from optimizer import access, new_run_id, paths
 from optimizer.artifacts import history, store
 from optimizer.runs.background import cancel_run, read_run
+from optimizer.measuring.readiness.registry import target_check
 from optimizer.runs.readiness import cache_key, check_variants
 from optimizer.search.background import start_repair, stop_search
 from optimizer.workspace import index
@@ -30,9 +31,15 @@ def _owner_run(owner: str, **kw) -> Path:
     for spec in ("float32", "float16"):
         verdicts = folder / spec / "readiness"
         verdicts.mkdir()
-        (verdicts / cache_key("cpu")).write_text(json.dumps(VERDICT))
+        (verdicts / cache_key("cpu")).write_text(json.dumps(
+            {**VERDICT, "checked_with": target_check("cpu").fingerprint()}))
     index.record(folder)
     return folder
+
+
+def _verdict(result) -> dict:
+    """A result's cached readiness verdict without the stamp of the check that made it."""
+    return {k: v for k, v in result.readiness.items() if k != "checked_with"}
 
 
 def test_only_the_owning_workspace_may_change_a_folder(tmp_path):
@@ -83,7 +90,7 @@ def test_the_owner_reads_and_checks_its_own_run():
     owner = issue_token()
     folder = _owner_run(owner)
     checked = check_variants(read_run(folder).results, "cpu", workspace=owner)
-    assert [r.readiness for r in checked] == [VERDICT, VERDICT]   # cached: no process started
+    assert [_verdict(r) for r in checked] == [VERDICT, VERDICT]   # cached: no process started
 
 
 def _no_trace_of(folder: Path, *secrets: str) -> list[str]:
@@ -118,7 +125,7 @@ def test_a_copy_is_the_viewers_own_run_with_no_link_back_to_the_owner():
     assert history.get_run(copy.name)["owner"] == viewer
     assert [r["id"] for r in index.workspace_runs(viewer)] == [copy.name]
     checked = check_variants(run.results, "cpu", workspace=viewer)   # now the viewer's own
-    assert [r.readiness for r in checked] == [VERDICT, VERDICT]
+    assert [_verdict(r) for r in checked] == [VERDICT, VERDICT]
     assert not (paths.session_dir(viewer) / ".copying").exists() or not any(
         (paths.session_dir(viewer) / ".copying").iterdir())
 
