@@ -13,8 +13,8 @@ from run_folders import folder_hashes, make_run
 
 from optimizer import access, new_run_id, paths
 from optimizer.artifacts import history, store
-from optimizer.runs.background import cancel_run, read_run
 from optimizer.measuring.readiness.registry import target_check
+from optimizer.runs.background import cancel_run, read_run
 from optimizer.runs.readiness import cache_key, check_variants
 from optimizer.search.background import start_repair, stop_search
 from optimizer.workspace import index
