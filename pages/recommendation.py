@@ -11,33 +11,36 @@ from optimizer import (
     read_run,
     recommend,
 )
+from optimizer.recommendation.tree import answer_label
 from optimizer.report import agreement, recommended_of, stored_insights, tree_figure
+from optimizer.text import tr
 from pages.common import layout, nav, runs, state
 
-layout.header(nav.RECOMMENDATION, "What the guide's decision tree recommends for your "
-                                  "situation, and why.")
+layout.header(nav.RECOMMENDATION, tr("What the guide's decision tree recommends for your "
+                                     "situation, and why."))
 answers = state.answers()
 if not state.get(state.CONFIRMED):
-    st.info("These are the demo's default answers. Change them on **Your situation**.",
-            icon=":material/info:")
+    st.info(tr("These are the demo's default answers. Change them on **{page}**.",
+               page=tr(nav.SITUATION.title)), icon=":material/info:")
 
 try:
-    rec = recommend(answers)
+    rec = recommend(answers)      # written in the page's language (optimizer.text)
 except ValueError as exc:
-    layout.show_error(exc, "Making the recommendation")
-    nav.back_button(nav.SITUATION, "Back to your situation", key="rec_error_back")
+    layout.show_error(exc, tr("Making the recommendation"))
+    nav.back_button(nav.SITUATION, tr("Back to your situation"), key="rec_error_back")
     st.stop()
 
-target = TARGET_LABELS[answers.target]
+target = tr(TARGET_LABELS[answers.target])
 if rec.technique is not None:
     info = TECHNIQUES[rec.technique]
-    st.success(f"#### Recommended for {target}: {info.title}\n"
-               f"Technique spec `{rec.run_spec}`. {info.summary}", icon=":material/verified:")
+    st.success(tr("#### Recommended for {target}: {title}\nTechnique spec `{spec}`. {summary}",
+                  target=target, title=tr(info.title), spec=rec.run_spec,
+                  summary=tr(info.summary)), icon=":material/verified:")
 else:
-    st.warning(f"#### Nothing that runs on {target} can be made with your data\n"
-               "See below what data would unlock it.", icon=":material/lock:")
+    st.warning(tr("#### Nothing that runs on {target} can be made with your data\nSee below "
+                  "what data would unlock it.", target=target), icon=":material/lock:")
 if rec.override:
-    st.info(f"**The hardware changed the tree's answer.** {rec.override}",
+    st.info(tr("**The hardware changed the tree's answer.** {why}", why=rec.override),
             icon=":material/memory:")
 
 
@@ -49,19 +52,21 @@ def _measured_verdict(run_dir) -> None:
         return
     agreed, against = agreement(stored_insights(run_dir, run.results), rec.run_spec)
     if agreed:
-        st.success(f"**Measured on {run.model}:** the measurements agreed with the guide; "
-                   f"nothing measured contradicts `{rec.run_spec}`.", icon=":material/thumb_up:")
+        st.success(tr("**Measured on {model}:** the measurements agreed with the guide; nothing "
+                      "measured contradicts `{spec}`.", model=layout.plain(run.model),
+                      spec=rec.run_spec), icon=":material/thumb_up:")
     else:
-        st.warning(f"**Measured on {run.model}, the measurements disagree with the guide.**\n\n"
+        st.warning(tr("**Measured on {model}, the measurements disagree with the guide.**",
+                      model=layout.plain(run.model)) + "\n\n"
                    + "\n\n".join(n.message for n in against), icon=":material/rule:")
 
 
 if state.get(state.RUN_DIR):
     _measured_verdict(state.get(state.RUN_DIR))
 
-layout.section("The guide's decision tree, with your path",
-               f"Questions green, techniques orange; your answers are highlighted. "
-               f"Source: {GUIDE}.")
+layout.section(tr("The guide's decision tree, with your path"),
+               tr("Questions green, techniques orange; your answers are highlighted. Source: "
+                  "{source}.", source=tr(GUIDE)))
 # the tree's leaf is drawn as chosen only when the hardware kept it (fix 6: no false highlight)
 shown_leaf = rec.leaf if rec.technique is not None and not rec.override else None
 # On a phone the wide tree's labels cannot be read: layout's CSS hides this container there
@@ -69,63 +74,66 @@ shown_leaf = rec.leaf if rec.technique is not None and not rec.override else Non
 with st.container(key="tree_wide"):
     st.plotly_chart(tree_figure(QUANT_TREE, path=rec.path, leaf=shown_leaf), key="tree",
                     config={"displayModeBar": False, "staticPlot": False})
-st.markdown("  \n".join(f"**{s.question}** → **{'Yes' if s.answer == 'Y' else 'No'}** — "
-                        f"{s.because}" for s in rec.path)
-            + f"  \n⇒ *{QUANT_TREE.node(rec.leaf).text}*"
-            + ("" if shown_leaf else " — the tree's leaf, overruled by your hardware (above)"))
+st.markdown("  \n".join(f"**{s.question}** → **{answer_label(s.answer)}** — {s.because}"
+                        for s in rec.path)
+            + f"  \n⇒ *{tr(QUANT_TREE.node(rec.leaf).text)}*"
+            + ("" if shown_leaf else tr(" — the tree's leaf, overruled by your hardware (above)")))
 
 if rec.unlock:
-    layout.section("What would unlock a recommendation")
+    layout.section(tr("What would unlock a recommendation"))
     st.markdown("\n".join(f"- {u.text}" for u in rec.unlock))
 
 left, right = st.columns([3, 2], gap="large")
 with left:
-    layout.section("Why this technique")
-    # the walk through the tree is drawn above and the guide's row is the table below
-    shown = ("The guide's quantization decision tree", "The guide's table for")
-    st.markdown("\n".join(f"- {r}" for r in rec.reasons
-                           if not r.startswith(shown) and r != rec.override))
+    layout.section(tr("Why this technique"))
+    # the walk through the tree is drawn above, the override stated above, the guide's row
+    # is the table below
+    st.markdown("\n".join(f"- {r}" for r, kind in zip(rec.reasons, rec.reason_kinds)
+                           if kind not in ("tree", "table", "override")))
     if rec.technique is not None:
         info = TECHNIQUES[rec.technique]
         st.markdown(
-            "| Data needed | Size reduction | Accuracy | Hardware |\n|---|---|---|---|\n"
-            f"| {DATA_LABELS[info.data]} | {info.guide_size} | {info.guide_accuracy} | "
-            f"{info.guide_hardware} |")
-        st.caption(f"The guide's row for {info.title} ({info.source}).")
+            f"| {tr('Data needed')} | {tr('Size reduction')} | {tr('Accuracy')} | "
+            f"{tr('Hardware')} |\n|---|---|---|---|\n"
+            f"| {tr(DATA_LABELS[info.data])} | {tr(info.guide_size)} | "
+            f"{tr(info.guide_accuracy)} | {tr(info.guide_hardware)} |")
+        st.caption(tr("The guide's row for {title} ({source}).", title=tr(info.title),
+                      source=tr(info.source)))
     for note in rec.notes:
         st.info(note, icon=":material/memory:")
 with right, st.container(border=True):
-    layout.section("What to run", "The float32 baseline always runs first. Post-training "
-                                  "variants take seconds; retraining ones fine-tune the model.")
+    layout.section(tr("What to run"), tr("The float32 baseline always runs first. "
+                                         "Post-training variants take seconds; retraining ones "
+                                         "fine-tune the model."))
     options = runs.all_specs()
     planned = state.get(state.RUN_SPECS)
     if planned is None:
         planned = runs.planned_specs(rec)
-    picked = st.multiselect("Techniques to run and compare", options,
+    picked = st.multiselect(tr("Techniques to run and compare"), options,
                             default=[s for s in planned if s in options], key="rec_specs",
-                            help="Recommended first; alternatives worth comparing: "
-                                 + ", ".join(rec.alternatives or ("none",)))
+                            help=tr("Recommended first; alternatives worth comparing: {specs}",
+                                    specs=", ".join(rec.alternatives) or tr("none")))
     state.put(state.RUN_SPECS, list(picked))
-    label = f"Run {len(picked) + 1} models now (baseline + {len(picked)})" if picked \
-        else "Run the float32 baseline only"
+    label = tr("Run {count} models now (baseline + {picked})", count=len(picked) + 1,
+               picked=len(picked)) if picked else tr("Run the float32 baseline only")
     # with nothing runnable on the target, a float32-only run measures nothing useful there
     blocked = not picked and rec.technique is None
     if blocked:
-        st.caption(f"Nothing that runs on {target} can be made with your data, and a float "
-                   "model does not run there: pick techniques to compare on this CPU, or "
-                   "change your answers.")
+        st.caption(tr("Nothing that runs on {target} can be made with your data, and a float "
+                      "model does not run there: pick techniques to compare on this CPU, or "
+                      "change your answers.", target=target))
     if st.button(label, type="primary", icon=":material/play_arrow:", key="rec_run",
                  disabled=blocked):
         try:
             runs.launch(picked)
         except Exception as exc:  # noqa: BLE001 - shown as a message
-            layout.show_error(exc, "Starting the run")
+            layout.show_error(exc, tr("Starting the run"))
         else:
             nav.go(nav.RUN)
-    nav.back_button(nav.SITUATION, "Change your answers", key="rec_back")
+    nav.back_button(nav.SITUATION, tr("Change your answers"), key="rec_back")
 
-layout.section("Why not the others", "Every other technique in the guide, and why the tree "
-                                     "or your hardware ruled it out.")
-st.markdown("| Technique | What it is | Why not |\n|---|---|---|\n" + "\n".join(
-    f"| `{e.technique.value}` | {TECHNIQUES[e.technique].title} | {e.reason} |"
-    for e in rec.excluded))
+layout.section(tr("Why not the others"), tr("Every other technique in the guide, and why the "
+                                            "tree or your hardware ruled it out."))
+st.markdown(f"| {tr('Technique')} | {tr('What it is')} | {tr('Why not')} |\n|---|---|---|\n"
+            + "\n".join(f"| `{e.technique.value}` | {tr(TECHNIQUES[e.technique].title)} | "
+                         f"{e.reason} |" for e in rec.excluded))

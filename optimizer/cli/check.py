@@ -7,7 +7,8 @@ data fits it (shapes, labels, NaN, sample counts). Prints what was found, or one
 ``error: cause; fix`` with exit status 2. With ``--workdir DIR`` the checked upload is kept
 there (``DIR/upload.json`` is then a model reference for ``run``); without it, everything is
 written to a temporary folder that is removed afterwards. With ``--json`` an error is also
-printed as ``{"error": .., "kind": ..}`` (how ``uploads.check.run_check`` reads it back).
+printed as ``{"error": .., "kind": .., "message": {"id", "params"}}`` (how
+``uploads.check.run_check`` reads it back: the app writes ``message`` in its reader's language).
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import tempfile
 from contextlib import contextmanager
 
 from optimizer.cli.output import write_json
+from optimizer.text import msg
 
 
 def add_parser(sub) -> None:
@@ -67,11 +69,14 @@ def run(args) -> int:
             except Exception as exc:  # noqa: BLE001 - a loader's own failure: still one line
                 from optimizer.models.uploads.errors import ProbeFailed, first_line
 
-                raise ProbeFailed(f"the model could not be checked ({type(exc).__name__}: "
-                                  f"{first_line(exc)}); save or convert it again") from None
+                raise ProbeFailed(msg("the model could not be checked ({kind}: {error}); save or "
+                                      "convert it again", kind=type(exc).__name__,
+                                      error=first_line(exc))) from None
     except UploadError as exc:
         if args.json is not None:
-            write_json({"error": str(exc), "kind": exc.kind}, args.json)
+            message = getattr(exc, "message", None)
+            write_json({"error": str(exc), "kind": exc.kind,
+                        "message": message.to_dict() if message is not None else None}, args.json)
         raise
     finally:
         if holder is not None:

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from enum import Enum
 
-GUIDE = 'LiteRT "Model optimization" guide (ai.google.dev/edge/litert/models/model_optimization)'
-GUIDE_PTQ = 'LiteRT "Post-training quantization" guide'
-GUIDE_TFMOT = "TensorFlow Model Optimization Toolkit guides (collaborative optimization)"
+from optimizer.text import N_
+
+GUIDE = N_('LiteRT "Model optimization" guide (ai.google.dev/edge/litert/models/model_optimization)')
+GUIDE_PTQ = N_('LiteRT "Post-training quantization" guide')
+GUIDE_TFMOT = N_("TensorFlow Model Optimization Toolkit guides (collaborative optimization)")
 
 
 class TechniqueId(str, Enum):
@@ -46,9 +48,9 @@ class DataNeed(str, Enum):
 DATA_ORDER = {DataNeed.NONE: 0, DataNeed.REPRESENTATIVE: 1, DataNeed.LABELLED: 2}
 
 DATA_LABELS = {
-    DataNeed.NONE: "No data",
-    DataNeed.REPRESENTATIVE: "Unlabelled representative sample",
-    DataNeed.LABELLED: "Labelled training data",
+    DataNeed.NONE: N_("No data"),
+    DataNeed.REPRESENTATIVE: N_("Unlabelled representative sample"),
+    DataNeed.LABELLED: N_("Labelled training data"),
 }
 
 

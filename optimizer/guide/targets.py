@@ -17,6 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from optimizer.text import N_
+
 
 class Target(str, Enum):
     """Target hardware, as the decision tree's footnote asks the user to account for."""
@@ -111,52 +113,52 @@ _NPU_FORMATS = frozenset({Format.FLOAT32, Format.FLOAT16, Format.DYNAMIC_RANGE,
                           Format.INT8_FLOAT_IO, Format.INT8_ONLY})
 
 TARGETS: dict[Target, TargetInfo] = {row.id: row for row in [
-    TargetInfo(Target.CPU, "CPU", "a CPU", _ALL_FORMATS,
-               notes="XNNPACK runs float32, float16 (as float32) and int8 files; int16x8 runs on "
-                     "reference kernels only, much slower.",
+    TargetInfo(Target.CPU, N_("CPU"), N_("a CPU"), _ALL_FORMATS,
+               notes=N_("XNNPACK runs float32, float16 (as float32) and int8 files; int16x8 runs on "
+                        "reference kernels only, much slower."),
                measured_here=True, readiness="interpreted"),
-    TargetInfo(Target.GPU, "GPU (desktop GPU delegate)", "a desktop GPU delegate",
+    TargetInfo(Target.GPU, N_("GPU (desktop GPU delegate)"), N_("a desktop GPU delegate"),
                frozenset({Format.FLOAT32, Format.FLOAT16}),
-               float_reason="the desktop GPU delegate runs float32 and float16 models",
-               int16x8_reason="GPU delegates don't support it",
-               notes="The GPU delegate computes in float16 where allowed; int8 weights are not "
-                     "listed for it in the guide."),
-    TargetInfo(Target.GPU_ANDROID, "GPU on Android", "the GPU on Android",
+               float_reason=N_("the desktop GPU delegate runs float32 and float16 models"),
+               int16x8_reason=N_("GPU delegates don't support it"),
+               notes=N_("The GPU delegate computes in float16 where allowed; int8 weights are not "
+                        "listed for it in the guide.")),
+    TargetInfo(Target.GPU_ANDROID, N_("GPU on Android"), N_("the GPU on Android"),
                frozenset({Format.FLOAT32, Format.FLOAT16, Format.DYNAMIC_RANGE,
                           Format.INT8_FLOAT_IO, Format.INT8_ONLY}),
-               int16x8_reason="GPU delegates don't support it",
-               notes="The guide lists float16, dynamic range, integer and QAT models for the GPU "
-                     "on Android."),
-    TargetInfo(Target.EDGETPU, "Edge TPU", "the Edge TPU", frozenset({Format.INT8_ONLY}),
-               float_reason="the Edge TPU runs only full-integer models",
-               int16x8_reason="the Edge TPU runs only int8 models",
-               notes="Needs full 8-bit integer tensors and ops with int8/uint8 input and output, "
-                     "static shapes; ops after the first unsupported one run on the CPU.",
-               deployment="The Edge TPU also needs the integer-only file compiled with "
-                          "edgetpu_compiler; ops it does not support run on the CPU instead, so "
-                          "check the compiler's report (Coral's model requirements)."),
-    TargetInfo(Target.MCU, "Microcontroller", "a microcontroller", frozenset({Format.INT8_ONLY}),
-               float_reason="microcontrollers run only full-integer models",
-               int16x8_reason="microcontrollers run only int8 models",
-               notes="TFLite Micro runs int8 kernels; the model must fit the flash and its tensor "
-                     "arena the RAM.",
-               deployment="Microcontrollers run the integer-only file with LiteRT for "
-                          "Microcontrollers; check that it fits the device's flash and RAM.",
+               int16x8_reason=N_("GPU delegates don't support it"),
+               notes=N_("The guide lists float16, dynamic range, integer and QAT models for the GPU "
+                        "on Android.")),
+    TargetInfo(Target.EDGETPU, N_("Edge TPU"), N_("the Edge TPU"), frozenset({Format.INT8_ONLY}),
+               float_reason=N_("the Edge TPU runs only full-integer models"),
+               int16x8_reason=N_("the Edge TPU runs only int8 models"),
+               notes=N_("Needs full 8-bit integer tensors and ops with int8/uint8 input and output, "
+                        "static shapes; ops after the first unsupported one run on the CPU."),
+               deployment=N_("The Edge TPU also needs the integer-only file compiled with "
+                             "edgetpu_compiler; ops it does not support run on the CPU instead, so "
+                             "check the compiler's report (Coral's model requirements).")),
+    TargetInfo(Target.MCU, N_("Microcontroller"), N_("a microcontroller"), frozenset({Format.INT8_ONLY}),
+               float_reason=N_("microcontrollers run only full-integer models"),
+               int16x8_reason=N_("microcontrollers run only int8 models"),
+               notes=N_("TFLite Micro runs int8 kernels; the model must fit the flash and its tensor "
+                        "arena the RAM."),
+               deployment=N_("Microcontrollers run the integer-only file with LiteRT for "
+                             "Microcontrollers; check that it fits the device's flash and RAM."),
                readiness="interpreted"),
-    TargetInfo(Target.NPU_QUALCOMM, "Qualcomm NPU (Snapdragon)", "a Snapdragon NPU", _NPU_FORMATS,
-               int16x8_reason="the guide lists int16x8 for CPU reference kernels only",
-               notes="LiteRT compiles the model ahead of time with Qualcomm's compiler plugin for "
-                     "one Snapdragon SoC; ops the compiler does not support stay on the CPU. The "
-                     "HTP runs float models in float16.",
-               deployment="Ship the model compiled ahead of time for each SoC (LiteRT's "
-                          "aot_compile) and run it with LiteRT's CompiledModel on the phone.",
+    TargetInfo(Target.NPU_QUALCOMM, N_("Qualcomm NPU (Snapdragon)"), N_("a Snapdragon NPU"), _NPU_FORMATS,
+               int16x8_reason=N_("the guide lists int16x8 for CPU reference kernels only"),
+               notes=N_("LiteRT compiles the model ahead of time with Qualcomm's compiler plugin for "
+                        "one Snapdragon SoC; ops the compiler does not support stay on the CPU. The "
+                        "HTP runs float models in float16."),
+               deployment=N_("Ship the model compiled ahead of time for each SoC (LiteRT's "
+                             "aot_compile) and run it with LiteRT's CompiledModel on the phone."),
                readiness="compiled", needs_setup="make setup-npu"),
-    TargetInfo(Target.NPU_INTEL, "Intel NPU (OpenVINO)", "an Intel NPU", _NPU_FORMATS,
-               int16x8_reason="the Intel NPU runs int8 and float16 precisions",
-               notes="LiteRT's OpenVINO plugin decides which ops the NPU takes; the rest stay on "
-                     "the CPU.",
-               deployment="Compile for the NPU with LiteRT's aot_compile on a machine with "
-                          "Intel's NPU compiler, and run it with LiteRT's CompiledModel.",
+    TargetInfo(Target.NPU_INTEL, N_("Intel NPU (OpenVINO)"), N_("an Intel NPU"), _NPU_FORMATS,
+               int16x8_reason=N_("the Intel NPU runs int8 and float16 precisions"),
+               notes=N_("LiteRT's OpenVINO plugin decides which ops the NPU takes; the rest stay on "
+                        "the CPU."),
+               deployment=N_("Compile for the NPU with LiteRT's aot_compile on a machine with "
+                             "Intel's NPU compiler, and run it with LiteRT's CompiledModel."),
                readiness="partitioned", needs_setup="make setup-npu"),
 ]}
 

@@ -36,7 +36,8 @@ from optimizer.recommendation.rules import (
     unlock_options,
     why_not,
 )
-from optimizer.recommendation.tree import PTQ_TREE, QUANT_TREE, YES
+from optimizer.recommendation.tree import PTQ_TREE, QUANT_TREE, YES, answer_label
+from optimizer.text import N_, tr
 
 __all__ = ["QUANT_TREE", "PTQ_TREE", "SizeReduction", "Effort", "AccuracyPriority", "Answers",
            "PathStep", "Exclusion", "UnlockOption", "Recommendation", "recommend"]
@@ -163,6 +164,9 @@ class Recommendation:
     reached and ``tree_technique`` its technique, which ``override`` explains when the hardware
     changed it. ``excluded`` has every other registry technique exactly once.
     ``companion_path`` is the walk through ``PTQ_TREE`` when it leads to the same technique.
+    ``reason_kinds`` names what each of ``reasons`` is about ("tree", "override", "run_as",
+    "table", "companion", "baseline"), so a page can leave out what it draws otherwise. Every
+    sentence is written in the language in use when ``recommend`` ran (``optimizer.text``).
     """
 
     answers: Answers
@@ -178,6 +182,7 @@ class Recommendation:
     unlock: tuple[UnlockOption, ...] = ()
     override: str | None = None
     companion_path: tuple[PathStep, ...] = ()
+    reason_kinds: tuple[str, ...] = ()
 
     @property
     def runnable(self) -> bool:
@@ -232,44 +237,52 @@ def _decide(node_id: str, a: Answers) -> bool:
     }[node_id]
 
 
+_DATA_WORDS = {DataNeed.NONE: N_("you have no data"),
+               DataNeed.REPRESENTATIVE: N_("you have unlabelled representative samples"),
+               DataNeed.LABELLED: N_("your labelled training data also serves as "
+                                     "representative samples")}
+#: The answer to each question in the user's words: (question, Y) and (question, N).
+_BECAUSE = {
+    ("Q1", True): N_("you want to optimize the model"),
+    ("Q1", False): N_("you chose to just convert it"),
+    ("Q2", True): N_("you want it as small as possible (about 4x)"),
+    ("Q2", False): N_("about 2x smaller is enough"),
+    ("Q3", True): N_("you want the best result and accept more effort"),
+    ("Q3", False): N_("you want the quickest path"),
+    ("Q6", True): N_("you asked for the highest accuracy"),
+    ("Q6", False): N_("standard accuracy is enough"),
+}
+
+
 def _because(node_id: str, answer: str, a: Answers) -> str:
     """The answer in the user's words."""
     yes = answer == YES
-    data_words = {DataNeed.NONE: "you have no data",
-                  DataNeed.REPRESENTATIVE: "you have unlabelled representative samples",
-                  DataNeed.LABELLED: "your labelled training data also serves as "
-                                     "representative samples"}
-    if node_id in ("Q1", "P1"):
-        return "you want to optimize the model" if yes else "you chose to just convert it"
-    if node_id == "Q2":
-        return "you want it as small as possible (about 4x)" if yes else \
-            "about 2x smaller is enough"
-    if node_id == "Q3":
-        return "you want the best result and accept more effort" if yes else \
-            "you want the quickest path"
+    label = tr(TARGET_LABELS[a.target])
+    if (node_id.replace("P1", "Q1"), yes) in _BECAUSE:
+        return tr(_BECAUSE[(node_id.replace("P1", "Q1"), yes)])
     if node_id == "Q4":
         if yes:
-            return "you have labelled training data and can retrain"
+            return tr("you have labelled training data and can retrain")
         if a.data == DataNeed.LABELLED:
-            return "you said you cannot retrain"
-        return "retraining needs labelled training data; " + (
-            "you have none" if a.data == DataNeed.NONE else "you have only unlabelled samples")
+            return tr("you said you cannot retrain")
+        return tr("retraining needs labelled training data; you have none") \
+            if a.data == DataNeed.NONE else \
+            tr("retraining needs labelled training data; you have only unlabelled samples")
     if node_id in ("Q5", "P3"):
-        return data_words[a.data]
-    if node_id == "Q6":
-        return "you asked for the highest accuracy" if yes else "standard accuracy is enough"
+        return tr(_DATA_WORDS[a.data])
     if node_id == "P2":
-        return "a desktop GPU delegate runs float16" if yes else \
-            f"{TARGET_LABELS[a.target]} is not limited to float16 types"
+        return tr("a desktop GPU delegate runs float16") if yes else \
+            tr("{target} is not limited to float16 types", target=label)
     if node_id == "P4":
-        return f"{TARGET_LABELS[a.target]} runs only int8 ops" if yes else \
-            f"{TARGET_LABELS[a.target]} also runs float ops, so float fallback is fine"
+        return tr("{target} runs only int8 ops", target=label) if yes else \
+            tr("{target} also runs float ops, so float fallback is fine", target=label)
     return ""
 
 
 def _walk(tree, a: Answers) -> tuple[tuple[PathStep, ...], str]:
     steps, leaf = tree.walk(lambda node: _decide(node.id, a))
-    return tuple(PathStep(q, tree.node(q).text, ans, _because(q, ans, a)) for q, ans in steps), leaf
+    return tuple(PathStep(q, tr(tree.node(q).text), ans, _because(q, ans, a))
+                 for q, ans in steps), leaf
 
 
 def _alternatives(a: Answers, choice: Choice) -> tuple[str, ...]:
@@ -301,33 +314,45 @@ def _excluded(a: Answers, steps, choice: Choice, alternatives) -> tuple[Exclusio
         reason = why_not(tid, a, steps, choice)
         offered = [s for s in alternatives if parse_spec(s).base == tid]
         if offered:
-            reason += f"; {' and '.join(offered)} is offered as an alternative to compare"
+            reason += tr("; {specs} is offered as an alternative to compare",
+                         specs=tr(" and ").join(offered))
         out.append(Exclusion(tid, reason))
     return tuple(out)
 
 
-def _reasons(a: Answers, path, leaf: str, choice: Choice, companion) -> tuple[str, ...]:
-    walked = "; ".join(f"{s.question} {s.answer} ({s.because})" for s in path)
-    reasons = [f"The guide's quantization decision tree: {walked} -> "
-               f"'{QUANT_TREE.node(leaf).text}' [{GUIDE}]."]
+def _reasons(a: Answers, path, leaf: str, choice: Choice,
+             companion) -> tuple[tuple[str, str], ...]:
+    """(kind, sentence) for every reason behind the choice, in the language in use."""
+    walked = "; ".join(f"{s.question} {answer_label(s.answer)} ({s.because})" for s in path)
+    reasons = [("tree", tr("The guide's quantization decision tree: {walked} -> '{leaf}' "
+                           "[{source}].", walked=walked, leaf=tr(QUANT_TREE.node(leaf).text),
+                           source=tr(GUIDE)))]
     if choice.override:
-        reasons.append(choice.override)
+        reasons.append(("override", choice.override))
     if choice.technique is None:
         return tuple(reasons)
     info = TECHNIQUES[choice.technique]
     if choice.run_spec and choice.run_spec != choice.technique.value:
-        reasons.append(f"{on_target(a.target, capital=True)} it runs as {choice.run_spec}: "
-                       f"converted integer-only, with int8 input and output and int8 ops only.")
-    reasons.append(f"The guide's table for {info.title}: data: {DATA_LABELS[info.data]}; "
-                   f"size reduction: {info.guide_size}; accuracy: {info.guide_accuracy}; "
-                   f"hardware: {info.guide_hardware} [{info.source}].")
+        reasons.append(("run_as", tr("{on} it runs as {spec}: converted integer-only, with int8 "
+                                     "input and output and int8 ops only.",
+                                     on=on_target(a.target, capital=True),
+                                     spec=choice.run_spec)))
+    reasons.append(("table", tr(
+        "The guide's table for {title}: data: {data}; size reduction: {size}; accuracy: "
+        "{accuracy}; hardware: {hardware} [{source}].", title=tr(info.title),
+        data=tr(DATA_LABELS[info.data]), size=tr(info.guide_size),
+        accuracy=tr(info.guide_accuracy), hardware=tr(info.guide_hardware),
+        source=tr(info.source))))
     if companion:
-        walked = "; ".join(f"{s.question} {s.answer}" for s in companion)
-        reasons.append(f"The companion post-training tree agrees: {walked} -> "
-                       f"'{PTQ_TREE.node(_companion_leaf(a)).text}' [{GUIDE_PTQ}].")
+        walked = "; ".join(f"{s.question} {answer_label(s.answer)}" for s in companion)
+        reasons.append(("companion", tr(
+            "The companion post-training tree agrees: {walked} -> '{leaf}' [{source}].",
+            walked=walked, leaf=tr(PTQ_TREE.node(_companion_leaf(a)).text),
+            source=tr(GUIDE_PTQ))))
     if choice.technique == TechniqueId.FLOAT32:
-        reasons.append("Converting to float first checks that every op is supported and is the "
-                       f"baseline for every comparison [{GUIDE_PTQ}].")
+        reasons.append(("baseline", tr("Converting to float first checks that every op is "
+                                       "supported and is the baseline for every comparison "
+                                       "[{source}].", source=tr(GUIDE_PTQ))))
     return tuple(reasons)
 
 
@@ -349,6 +374,7 @@ def recommend(answers: Answers) -> Recommendation:
         companion = ()
     steps = tuple((s.node, s.answer) for s in path)
     alternatives = _alternatives(answers, choice)
+    reasons = _reasons(answers, path, leaf, choice, companion)
     return Recommendation(
         answers=answers,
         technique=choice.technique,
@@ -358,7 +384,8 @@ def recommend(answers: Answers) -> Recommendation:
         tree_technique=QUANT_TREE.node(leaf).technique,
         alternatives=alternatives,
         excluded=_excluded(answers, steps, choice, alternatives),
-        reasons=_reasons(answers, path, leaf, choice, companion),
+        reasons=tuple(text for _, text in reasons),
+        reason_kinds=tuple(kind for kind, _ in reasons),
         notes=hardware_notes(answers, choice),
         unlock=unlock_options(answers, choice),
         override=choice.override,

@@ -29,20 +29,28 @@ from optimizer.recommendation.tree import (
     QUANT_TREE_FOOTNOTE,
     YES,
     TreeNode,
+    answer_label,
 )
+from optimizer.text import N_, tr
 
 T = TechniqueId
 #: Targets that run only full-integer (int8 ops, int8 input/output) models (from the table).
 INTEGER_ONLY_TARGETS = integer_only_targets()
-_INTEGER_ONLY_NOT_NEEDED = (
+_INTEGER_ONLY_NOT_NEEDED = N_(
     "integer only (int8 input and output, conversion fails on any op without an int8 kernel) is "
     "what integer-only accelerators need; {on}, integer quantization with float fallback is the "
     "same size and keeps float input/output (the companion tree: '{p4}' = N)")
 
 
 def on_target(target: Target, capital: bool = False) -> str:
-    """'on the Edge TPU', 'on a desktop GPU delegate', ... for sentences."""
-    return ("On " if capital else "on ") + TARGETS[target].phrase
+    """'on the Edge TPU', 'on a desktop GPU delegate', ... for sentences (in the language in
+    use, like every sentence here: ``optimizer.text``)."""
+    phrase = tr(TARGETS[target].phrase)
+    return tr("On {phrase}", phrase=phrase) if capital else tr("on {phrase}", phrase=phrase)
+
+
+def _phrase(target: Target) -> str:
+    return tr(TARGETS[target].phrase)
 
 
 @dataclass(frozen=True)
@@ -67,60 +75,64 @@ def runnable(spec_text: str, answers) -> bool:
 def apply_hardware(answers, leaf: TreeNode) -> Choice:
     """Apply the footnote: keep the tree's leaf where the target runs it, else substitute."""
     tid, target = leaf.technique, answers.target
-    said = f"The tree's leaf is '{leaf.text}'"
+    said = tr("The tree's leaf is '{leaf}'", leaf=tr(leaf.text))
     if tid == T.FLOAT32:
         return Choice(T.FLOAT32, T.FLOAT32.value)
     if target in INTEGER_ONLY_TARGETS:
         return _integer_only_choice(answers, leaf)
     if TARGETS[target].float_only and tid != T.FLOAT16:
-        why = ("int16x8 runs only on CPU reference kernels and GPU delegates don't support it"
+        why = (tr("int16x8 runs only on CPU reference kernels and GPU delegates don't support it")
                if tid == T.INT16X8 else
-               f"the guide lists it for {TECHNIQUES[tid].guide_hardware} only, not for a "
-               "desktop GPU delegate")
-        return Choice(T.FLOAT16, T.FLOAT16.value, (
-            f"{said}, but {why}. For a GPU the companion post-training tree answers "
-            f"'{PTQ_TREE.node('P2').text}' with Y, which leads to float16, so the "
-            f"recommendation is post-training float16 quantization [{GUIDE_PTQ}]. A bigger size "
-            "reduction than about 2x is not offered for a desktop GPU: every 4x technique "
-            "(dynamic range, integer, QAT) stores int8 weights that the guide lists only for "
-            "CPU, GPU (Android) and EdgeTPU; choose 'GPU on Android' or 'CPU' to get one."))
+               tr("the guide lists it for {hardware} only, not for a desktop GPU delegate",
+                  hardware=tr(TECHNIQUES[tid].guide_hardware)))
+        return Choice(T.FLOAT16, T.FLOAT16.value, tr(
+            "{said}, but {why}. For a GPU the companion post-training tree answers "
+            "'{question}' with Y, which leads to float16, so the recommendation is "
+            "post-training float16 quantization [{source}]. A bigger size reduction than about "
+            "2x is not offered for a desktop GPU: every 4x technique (dynamic range, integer, "
+            "QAT) stores int8 weights that the guide lists only for CPU, GPU (Android) and "
+            "EdgeTPU; choose 'GPU on Android' or 'CPU' to get one.",
+            said=said, why=why, question=tr(PTQ_TREE.node("P2").text), source=tr(GUIDE_PTQ)))
     if tid == T.INT16X8 and not TARGETS[target].runs(Format.INT16X8):
-        return Choice(T.INTEGER, T.INTEGER.value, (
-            f"{said}, but int16x8 runs only on CPU reference kernels; {TARGETS[target].int16x8_reason}. "
-            f"The closest technique that runs {on_target(target)} is the same tree branch "
-            "with int8 activations, 'Post-training integer quantization', so that is the "
-            "recommendation "
-            "(it may lose a little more accuracy than int16 activations would)."))
+        return Choice(T.INTEGER, T.INTEGER.value, tr(
+            "{said}, but int16x8 runs only on CPU reference kernels; {reason}. The closest "
+            "technique that runs {on} is the same tree branch with int8 activations, "
+            "'Post-training integer quantization', so that is the recommendation (it may lose "
+            "a little more accuracy than int16 activations would).",
+            said=said, reason=tr(TARGETS[target].int16x8_reason), on=on_target(target)))
     return Choice(tid, parse_spec(tid.value).text)
 
 
 def _integer_only_choice(answers, leaf: TreeNode) -> Choice:
     target, tid = answers.target, leaf.technique
-    said = f"The tree's leaf is '{leaf.text}', but {TARGETS[target].float_reason}"
+    said = tr("The tree's leaf is '{leaf}', but {reason}", leaf=tr(leaf.text),
+              reason=tr(TARGETS[target].float_reason))
     if tid == T.INT16X8:
-        said += f" (int16x8 runs only on CPU reference kernels; {TARGETS[target].int16x8_reason})"
+        said += tr(" (int16x8 runs only on CPU reference kernels; {reason})",
+                   reason=tr(TARGETS[target].int16x8_reason))
     if answers.data == DataNeed.LABELLED and answers.can_retrain:
         if tid == T.QAT:
             return Choice(T.QAT, "qat+integer_only")
-        return Choice(T.QAT, "qat+integer_only", (
-            f"{said}. You have labelled data and can retrain, so the recommendation is "
+        return Choice(T.QAT, "qat+integer_only", tr(
+            "{said}. You have labelled data and can retrain, so the recommendation is "
             "quantization-aware training converted integer-only (qat+integer_only): of the "
             "full-integer techniques it loses the least accuracy (the guide's table: 'Smallest "
             "accuracy loss'), and the guide's workflow turns to QAT when an accelerator needs "
-            f"it [{GUIDE}]. Post-training integer_only needs no retraining and is offered as an "
-            "alternative."))
+            "it [{source}]. Post-training integer_only needs no retraining and is offered as an "
+            "alternative.", said=said, source=tr(GUIDE)))
     if answers.data == DataNeed.NONE:
-        return Choice(None, None, (
-            f"{said}, and every full-integer technique needs data: post-training integer-only "
+        return Choice(None, None, tr(
+            "{said}, and every full-integer technique needs data: post-training integer-only "
             "quantization calibrates on representative samples and QAT retrains on labelled "
-            f"data. Nothing that runs {on_target(target)} can be made without data; see what "
-            "would unlock it."))
-    have = ("unlabelled representative samples" if answers.data == DataNeed.REPRESENTATIVE
-            else "labelled data but cannot retrain")
-    return Choice(T.INTEGER_ONLY, T.INTEGER_ONLY.value, (
-        f"{said}. You have {have}, so the recommendation is post-training integer quantization "
+            "data. Nothing that runs {on} can be made without data; see what would unlock it.",
+            said=said, on=on_target(target)))
+    have = (tr("unlabelled representative samples") if answers.data == DataNeed.REPRESENTATIVE
+            else tr("labelled data but cannot retrain"))
+    return Choice(T.INTEGER_ONLY, T.INTEGER_ONLY.value, tr(
+        "{said}. You have {have}, so the recommendation is post-training integer quantization "
         "with integer-only ops and int8 input/output (integer_only): the companion tree answers "
-        f"'{PTQ_TREE.node('P4').text}' with Y for this target [{GUIDE_PTQ}]."))
+        "'{question}' with Y for this target [{source}].",
+        said=said, have=have, question=tr(PTQ_TREE.node("P4").text), source=tr(GUIDE_PTQ)))
 
 
 @dataclass(frozen=True)
@@ -143,13 +155,14 @@ def unlock_options(answers, choice: Choice) -> tuple[UnlockOption, ...]:
         return ()
     where = on_target(answers.target)
     return (
-        UnlockOption(DataNeed.REPRESENTATIVE, False, T.INTEGER_ONLY.value,
-                     "Add 100-500 unlabelled representative samples (inputs from your training "
-                     "or validation data) to run post-training integer-only quantization "
-                     f"(integer_only) {where} [{GUIDE_PTQ}]."),
-        UnlockOption(DataNeed.LABELLED, True, "qat+integer_only",
-                     "Add labelled training data and allow retraining to run quantization-aware "
-                     f"training converted integer-only (qat+integer_only) {where} [{GUIDE}]."),
+        UnlockOption(DataNeed.REPRESENTATIVE, False, T.INTEGER_ONLY.value, tr(
+            "Add 100-500 unlabelled representative samples (inputs from your training or "
+            "validation data) to run post-training integer-only quantization (integer_only) "
+            "{where} [{source}].", where=where, source=tr(GUIDE_PTQ))),
+        UnlockOption(DataNeed.LABELLED, True, "qat+integer_only", tr(
+            "Add labelled training data and allow retraining to run quantization-aware "
+            "training converted integer-only (qat+integer_only) {where} [{source}].",
+            where=where, source=tr(GUIDE))),
     )
 
 
@@ -159,25 +172,31 @@ def hardware_reason(tid: TechniqueId, target: Target) -> str | None:
     if target in info.targets:
         return None
     if tid == T.INT16X8:
-        return f"int16x8 runs only on CPU reference kernels; {TARGETS[target].int16x8_reason}"
+        return tr("int16x8 runs only on CPU reference kernels; {reason}",
+                  reason=tr(TARGETS[target].int16x8_reason))
     if target in INTEGER_ONLY_TARGETS:
-        what = {
-            T.FLOAT32: "a float model will not run there",
-            T.FLOAT16: "float16 keeps float weights and float compute",
-            T.DYNAMIC_RANGE: "dynamic range quantization keeps float activations (mixed "
-                             "integer/float execution)",
-            T.INTEGER: "integer quantization with float fallback keeps float input/output and "
-                       "any float ops; integer_only is the variant it runs",
-            T.PRUNING: "pruning alone leaves a float model; follow it with integer_only "
-                       "(pruning+integer_only) or use pqat+integer_only",
-            T.CLUSTERING: "clustering alone leaves a float model; follow it with integer_only "
-                          "(clustering+integer_only) or use cqat+integer_only",
-        }.get(tid, "this technique's file keeps float parts")
-        return f"{TARGETS[target].float_reason}; {what}"
+        what = _FLOAT_PARTS.get(tid, N_("this technique's file keeps float parts"))
+        return f"{tr(TARGETS[target].float_reason)}; {tr(what)}"
     if TARGETS[target].float_only:
-        return (f"the guide lists it for {info.guide_hardware} only, not for a desktop GPU "
-                "delegate; float16 is the GPU choice")
-    return f"the guide lists it for {info.guide_hardware}, which does not include {TARGETS[target].phrase}"
+        return tr("the guide lists it for {hardware} only, not for a desktop GPU delegate; "
+                  "float16 is the GPU choice", hardware=tr(info.guide_hardware))
+    return tr("the guide lists it for {hardware}, which does not include {target}",
+              hardware=tr(info.guide_hardware), target=_phrase(target))
+
+
+#: What keeps a technique's file off an integer-only target.
+_FLOAT_PARTS = {
+    T.FLOAT32: N_("a float model will not run there"),
+    T.FLOAT16: N_("float16 keeps float weights and float compute"),
+    T.DYNAMIC_RANGE: N_("dynamic range quantization keeps float activations (mixed "
+                        "integer/float execution)"),
+    T.INTEGER: N_("integer quantization with float fallback keeps float input/output and any "
+                  "float ops; integer_only is the variant it runs"),
+    T.PRUNING: N_("pruning alone leaves a float model; follow it with integer_only "
+                  "(pruning+integer_only) or use pqat+integer_only"),
+    T.CLUSTERING: N_("clustering alone leaves a float model; follow it with integer_only "
+                     "(clustering+integer_only) or use cqat+integer_only"),
+}
 
 
 def data_reason(tid: TechniqueId, answers) -> str | None:
@@ -185,38 +204,39 @@ def data_reason(tid: TechniqueId, answers) -> str | None:
     info = TECHNIQUES[tid]
     if info.retrains:
         if answers.data == DataNeed.NONE:
-            return "needs labelled training data; you have none"
+            return tr("needs labelled training data; you have none")
         if answers.data == DataNeed.REPRESENTATIVE:
-            return "needs labelled training data to fine-tune; you have only unlabelled samples"
+            return tr("needs labelled training data to fine-tune; you have only unlabelled "
+                      "samples")
         if not answers.can_retrain:
-            return "retrains (fine-tunes) the model; you said you cannot retrain"
+            return tr("retrains (fine-tunes) the model; you said you cannot retrain")
         return None
     if info.data == DataNeed.REPRESENTATIVE and answers.data == DataNeed.NONE:
-        return ("needs 100-500 unlabelled representative samples to calibrate activations; you "
-                "have no data")
+        return tr("needs 100-500 unlabelled representative samples to calibrate activations; "
+                  "you have no data")
     return None
 
 
 # Why the user's answer at a question leads away from a leaf: keyed by (question, answer).
 _DIVERGE = {
-    ("Q1", NO): "you chose not to optimize, so the tree converts a float TFLite model",
-    ("Q2", NO): "you asked for about 2x smaller; float16 gives that without data and with "
-                "insignificant accuracy loss",
-    ("Q2", YES): "you asked for a bigger size reduction; float16 gives at most about 2x "
-                 "(up to 50%)",
-    ("Q3", NO): "you asked for the quickest path, so the tree stops at dynamic range "
-                "quantization, which needs no data or training",
-    ("Q3", YES): "you accept more effort, so the tree goes past dynamic range quantization",
-    ("Q4", YES): "you can retrain with labelled data, so the tree picks quantization-aware "
-                 "training, which loses the least accuracy",
-    ("Q4", NO): "you cannot retrain, so the tree goes on to the post-training techniques",
-    ("Q5", YES): "you have representative data, so the tree goes on to integer quantization, "
-                 "which also quantizes activations",
-    ("Q5", NO): "you have no representative dataset, so the tree falls back to dynamic range "
-                "quantization",
-    ("Q6", YES): "you asked for higher accuracy, so the tree picks int16 activations",
-    ("Q6", NO): "standard accuracy is enough; int16 activations are for accuracy-sensitive "
-                "models and run only on slow reference kernels",
+    ("Q1", NO): N_("you chose not to optimize, so the tree converts a float TFLite model"),
+    ("Q2", NO): N_("you asked for about 2x smaller; float16 gives that without data and with "
+                   "insignificant accuracy loss"),
+    ("Q2", YES): N_("you asked for a bigger size reduction; float16 gives at most about 2x "
+                    "(up to 50%)"),
+    ("Q3", NO): N_("you asked for the quickest path, so the tree stops at dynamic range "
+                   "quantization, which needs no data or training"),
+    ("Q3", YES): N_("you accept more effort, so the tree goes past dynamic range quantization"),
+    ("Q4", YES): N_("you can retrain with labelled data, so the tree picks quantization-aware "
+                    "training, which loses the least accuracy"),
+    ("Q4", NO): N_("you cannot retrain, so the tree goes on to the post-training techniques"),
+    ("Q5", YES): N_("you have representative data, so the tree goes on to integer quantization, "
+                    "which also quantizes activations"),
+    ("Q5", NO): N_("you have no representative dataset, so the tree falls back to dynamic range "
+                   "quantization"),
+    ("Q6", YES): N_("you asked for higher accuracy, so the tree picks int16 activations"),
+    ("Q6", NO): N_("standard accuracy is enough; int16 activations are for accuracy-sensitive "
+                   "models and run only on slow reference kernels"),
 }
 
 
@@ -243,26 +263,27 @@ def tree_reason(tid: TechniqueId, steps: tuple[tuple[str, str], ...]) -> str | N
     if best is None:
         return None
     _, question, answer = best
-    text = QUANT_TREE.node(question).text
-    return f"{_DIVERGE[(question, answer)]} ({question} '{text}' = {answer})"
+    text = tr(QUANT_TREE.node(question).text)
+    return tr("{why} ({question} '{text}' = {answer})", why=tr(_DIVERGE[(question, answer)]),
+              question=question, text=text, answer=answer_label(answer))
 
 
 _OUTSIDE_TREE = {
-    T.PRUNING: "not in the guide's quantization tree: pruning keeps the same size on disk and "
-               "the same latency, and only makes the file compress better (smaller download); "
-               "the guide's workflow adds it to shrink the model further",
-    T.CLUSTERING: "not in the guide's quantization tree: clustering keeps the same size on disk "
-                  "and only makes the file compress better (smaller download); the guide's "
-                  "workflow adds it to shrink the model further",
-    T.PQAT: "a collaborative optimization: pruning before quantization-aware training, for a "
-            "smaller compressed file at the cost of more fine-tuning; the guide's tree stops at "
-            "QAT",
-    T.CQAT: "a collaborative optimization: clustering before quantization-aware training, for a "
-            "smaller compressed file at the cost of more fine-tuning; the guide's tree stops at "
-            "QAT",
-    T.PCQAT: "a collaborative optimization: pruning and clustering before quantization-aware "
-             "training, for the smallest compressed file at the cost of the most fine-tuning; "
-             "the guide's tree stops at QAT",
+    T.PRUNING: N_("not in the guide's quantization tree: pruning keeps the same size on disk and "
+                  "the same latency, and only makes the file compress better (smaller download); "
+                  "the guide's workflow adds it to shrink the model further"),
+    T.CLUSTERING: N_("not in the guide's quantization tree: clustering keeps the same size on disk "
+                     "and only makes the file compress better (smaller download); the guide's "
+                     "workflow adds it to shrink the model further"),
+    T.PQAT: N_("a collaborative optimization: pruning before quantization-aware training, for a "
+               "smaller compressed file at the cost of more fine-tuning; the guide's tree stops at "
+               "QAT"),
+    T.CQAT: N_("a collaborative optimization: clustering before quantization-aware training, for a "
+               "smaller compressed file at the cost of more fine-tuning; the guide's tree stops at "
+               "QAT"),
+    T.PCQAT: N_("a collaborative optimization: pruning and clustering before quantization-aware "
+                "training, for the smallest compressed file at the cost of the most fine-tuning; "
+                "the guide's tree stops at QAT"),
 }
 
 
@@ -270,29 +291,30 @@ def why_not(tid: TechniqueId, answers, steps, choice: Choice) -> str:
     """The human reason ``tid`` is not the recommendation, most decisive reason first:
     not optimizing, then hardware, then data, then where the tree went instead."""
     if not answers.optimize:
-        return (f"you chose not to optimize ('{QUANT_TREE.node('Q1').text}' = N), so the tree "
-                "converts a float TFLite model")
+        return tr("you chose not to optimize ('{question}' = N), so the tree converts a float "
+                  "TFLite model", question=tr(QUANT_TREE.node("Q1").text))
     reason = hardware_reason(tid, answers.target) or data_reason(tid, answers)
     if reason:
         return reason
     if tid == T.FLOAT32:
-        return ("the float baseline, not an optimization: it is converted first and every "
-                "variant is compared with it")
+        return tr("the float baseline, not an optimization: it is converted first and every "
+                  "variant is compared with it")
     if tid == T.INTEGER_ONLY:
         if choice.technique == T.QAT:
-            return ("you can retrain with labelled data, and quantization-aware training loses "
-                    "less accuracy than post-training integer quantization (the guide's table: "
-                    "'Smallest' vs 'Small accuracy loss')")
+            return tr("you can retrain with labelled data, and quantization-aware training "
+                      "loses less accuracy than post-training integer quantization (the "
+                      "guide's table: 'Smallest' vs 'Small accuracy loss')")
         if choice.technique in (T.INTEGER, T.INT16X8):
-            return _INTEGER_ONLY_NOT_NEEDED.format(on=on_target(answers.target),
-                                                   p4=PTQ_TREE.node("P4").text)
+            return tr(_INTEGER_ONLY_NOT_NEEDED, on=on_target(answers.target),
+                      p4=tr(PTQ_TREE.node("P4").text))
     if tid in QAT_FAMILY and tid != T.QAT and choice.technique not in QAT_FAMILY:
         before = tree_reason(T.QAT, steps)
-        return f"{before}; {_OUTSIDE_TREE[tid]}" if before else _OUTSIDE_TREE[tid]
-    reason = tree_reason(tid, steps) or _OUTSIDE_TREE.get(tid)
+        return f"{before}; {tr(_OUTSIDE_TREE[tid])}" if before else tr(_OUTSIDE_TREE[tid])
+    reason = tree_reason(tid, steps) or (tr(_OUTSIDE_TREE[tid]) if tid in _OUTSIDE_TREE
+                                         else None)
     if reason:
         return reason
-    return "the tree reaches another leaf for your answers"
+    return tr("the tree reaches another leaf for your answers")
 
 
 def hardware_notes(answers, choice: Choice) -> tuple[str, ...]:
@@ -300,18 +322,21 @@ def hardware_notes(answers, choice: Choice) -> tuple[str, ...]:
     measure, and deployment steps the app does not do."""
     target, notes = answers.target, []
     if choice.override:
-        notes.append(f"The tree's footnote: \"{QUANT_TREE_FOOTNOTE}\" The recommendation "
-                     f"follows it for {TARGETS[target].phrase}.")
+        notes.append(tr("The tree's footnote: \"{footnote}\" The recommendation follows it for "
+                        "{target}.", footnote=tr(QUANT_TREE_FOOTNOTE), target=_phrase(target)))
     if not answers.optimize and target in INTEGER_ONLY_TARGETS:
-        notes.append(f"A float model will not run there: {TARGETS[target].float_reason} (fully "
-                     "8-bit quantized). Answer Y to 'Optimize model?' to get one.")
+        notes.append(tr("A float model will not run there: {reason} (fully 8-bit quantized). "
+                        "Answer Y to '{question}' to get one.",
+                        reason=tr(TARGETS[target].float_reason),
+                        question=tr(QUANT_TREE.node("Q1").text)))
     if TARGETS[target].deployment and choice.technique is not None and answers.optimize:
-        notes.append(TARGETS[target].deployment)
+        notes.append(tr(TARGETS[target].deployment))
     if choice.technique == T.INT16X8:
-        notes.append("int16x8 has only unoptimized reference kernels: expect it to be slower "
-                     "than int8, not faster; its speed needs specialised hardware [" + GUIDE + "].")
+        notes.append(tr("int16x8 has only unoptimized reference kernels: expect it to be slower "
+                        "than int8, not faster; its speed needs specialised hardware "
+                        "[{source}].", source=tr(GUIDE)))
     if not TARGETS[target].measured_here:
-        notes.append(f"This app measures latency on its own CPU, not {TARGETS[target].phrase}: sizes and "
-                     "accuracy carry over, timings do not.")
+        notes.append(tr("This app measures latency on its own CPU, not {target}: sizes and "
+                        "accuracy carry over, timings do not.", target=_phrase(target)))
     return tuple(notes)
 

@@ -19,8 +19,15 @@ from dataclasses import dataclass
 from enum import Enum
 
 from optimizer.guide.registry import GUIDE, GUIDE_PTQ, TechniqueId
+from optimizer.text import N_, trc
 
 YES, NO = "Y", "N"
+
+
+def answer_label(answer: str) -> str:
+    """An edge's answer as the trees show it: "Y" / "N" in English (the guide's image),
+    "Có" / "Không" in Vietnamese."""
+    return trc("tree edge", "Y") if answer == YES else trc("tree edge", "N")
 
 
 class NodeKind(str, Enum):
@@ -186,20 +193,20 @@ QUANT_TREE = DecisionTree(
     source=GUIDE,
     root="Q1",
     nodes=(
-        _q("Q1", "Optimize model?"),
-        _q("Q2", "Want bigger model size reduction?"),
-        _q("Q3", "More efforts required?"),
-        _q("Q4", "Able to re-train the model?"),
-        _q("Q5", "Have representative dataset?"),
-        _q("Q6", "Want higher accuracy?"),
-        _leaf("L_FLOAT32", "Convert float TFLite models", TechniqueId.FLOAT32),
-        _leaf("L_FLOAT16", "Post-training float16 quantization", TechniqueId.FLOAT16),
-        _leaf("L_DYNAMIC_RANGE", "Post-training dynamic range quantization",
+        _q("Q1", N_("Optimize model?")),
+        _q("Q2", N_("Want bigger model size reduction?")),
+        _q("Q3", N_("More efforts required?")),
+        _q("Q4", N_("Able to re-train the model?")),
+        _q("Q5", N_("Have representative dataset?")),
+        _q("Q6", N_("Want higher accuracy?")),
+        _leaf("L_FLOAT32", N_("Convert float TFLite models"), TechniqueId.FLOAT32),
+        _leaf("L_FLOAT16", N_("Post-training float16 quantization"), TechniqueId.FLOAT16),
+        _leaf("L_DYNAMIC_RANGE", N_("Post-training dynamic range quantization"),
               TechniqueId.DYNAMIC_RANGE),
-        _leaf("L_QAT", "Quantization-aware training", TechniqueId.QAT),
-        _leaf("L_INT16X8", "Post-training integer quantization with int16 activations",
+        _leaf("L_QAT", N_("Quantization-aware training"), TechniqueId.QAT),
+        _leaf("L_INT16X8", N_("Post-training integer quantization with int16 activations"),
               TechniqueId.INT16X8),
-        _leaf("L_INTEGER", "Post-training integer quantization", TechniqueId.INTEGER),
+        _leaf("L_INTEGER", N_("Post-training integer quantization"), TechniqueId.INTEGER),
     ),
     edges=_edges(
         ("Q1", NO, "L_FLOAT32"), ("Q1", YES, "Q2"),
@@ -212,9 +219,9 @@ QUANT_TREE = DecisionTree(
 )
 
 #: The image's red footnote: the target hardware constrains the leaf.
-QUANT_TREE_FOOTNOTE = ("Hardware accelerators, such as GPU or DSP, only support a subset of our "
-                       "quantization schemes. Make sure to account for your choice of "
-                       "accelerators as well.")
+QUANT_TREE_FOOTNOTE = N_("Hardware accelerators, such as GPU or DSP, only support a subset of "
+                         "our quantization schemes. Make sure to account for your choice of "
+                         "accelerators as well.")
 
 #: The companion "Post-training quantization" page's tree.
 PTQ_TREE = DecisionTree(
@@ -222,18 +229,18 @@ PTQ_TREE = DecisionTree(
     source=GUIDE_PTQ,
     root="P1",
     nodes=(
-        _q("P1", "Optimize model?"),
-        _q("P2", "Limit to float16 supported types (i.e. GPU)?"),
-        _q("P3", "Have RepresentativeDataset?"),
-        _q("P4", "Limit to Int8 ops?"),
-        _leaf("PL_FLOAT32", "Convert to float TFLite models.", TechniqueId.FLOAT32),
-        _leaf("PL_FLOAT16", "float16: parameters stored as float16, model executes in float32",
+        _q("P1", N_("Optimize model?")),
+        _q("P2", N_("Limit to float16 supported types (i.e. GPU)?")),
+        _q("P3", N_("Have RepresentativeDataset?")),
+        _q("P4", N_("Limit to Int8 ops?")),
+        _leaf("PL_FLOAT32", N_("Convert to float TFLite models."), TechniqueId.FLOAT32),
+        _leaf("PL_FLOAT16", N_("float16: parameters stored as float16, model executes in float32"),
               TechniqueId.FLOAT16),
-        _leaf("PL_DYNAMIC_RANGE", "dynamic range: integer weights, mixed integer/float execution",
+        _leaf("PL_DYNAMIC_RANGE", N_("dynamic range: integer weights, mixed integer/float execution"),
               TechniqueId.DYNAMIC_RANGE),
-        _leaf("PL_INTEGER_ONLY", "integer only: weights and activations int8, integer ops only",
+        _leaf("PL_INTEGER_ONLY", N_("integer only: weights and activations int8, integer ops only"),
               TechniqueId.INTEGER_ONLY),
-        _leaf("PL_INTEGER", "integer with float fallback: int8 where possible, float32 otherwise",
+        _leaf("PL_INTEGER", N_("integer with float fallback: int8 where possible, float32 otherwise"),
               TechniqueId.INTEGER),
     ),
     edges=_edges(

@@ -37,6 +37,8 @@ _LAZY = {
     "published_table": "optimizer.report.published",
     "PUBLISHED_SOURCE": "optimizer.report.published",
     "TABLE_2_SOURCE": "optimizer.report.published",
+    "table_1_source": "optimizer.report.published",
+    "table_2_source": "optimizer.report.published",
     "published_table_2": "optimizer.report.published",
     "measured_beside_table_1": "optimizer.report.published",
     "table1_measured": "optimizer.report.published",

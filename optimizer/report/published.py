@@ -7,8 +7,21 @@ authors on a Pixel 2, single big CPU core.
 from __future__ import annotations
 
 from optimizer.guide.registry import GUIDE
+from optimizer.text import N_, tr
 
 PUBLISHED_SOURCE = f"{GUIDE}, Table 1 (published; latency on a Pixel 2, single big CPU core)"
+
+
+def table_1_source() -> str:
+    """``PUBLISHED_SOURCE`` in the language in use."""
+    return tr("{guide}, Table 1 (published; latency on a Pixel 2, single big CPU core)",
+              guide=tr(GUIDE))
+
+
+def table_2_source() -> str:
+    """``TABLE_2_SOURCE`` in the language in use."""
+    return tr("{guide}, Table 2 (published; int16 activations with int8 weights)",
+              guide=tr(GUIDE))
 
 #: (model, top-1 original, top-1 PTQ, top-1 QAT, ms original, ms PTQ, ms QAT, MB original,
 #: MB optimized) exactly as published; None where the guide says N/A.
@@ -20,15 +33,19 @@ TABLE_1 = (
 )
 
 
+#: Table 1's column names (in the language in use: the Vietnamese ones are the Vietnamese
+#: guide's own).
+TABLE_1_COLUMNS = (N_("Model"), N_("Top-1 float"), N_("Top-1 post-training quantized"),
+                   N_("Top-1 quantization-aware training"), N_("Latency float (ms, Pixel 2)"),
+                   N_("Latency PTQ (ms, Pixel 2)"), N_("Latency QAT (ms, Pixel 2)"),
+                   N_("Size float (MB)"), N_("Size optimized (MB)"))
+
+
 def published_table():
     """Table 1 as a DataFrame with units in the column names (published, not measured)."""
     import pandas as pd
 
-    columns = ["Model", "Top-1 float", "Top-1 post-training quantized",
-               "Top-1 quantization-aware training", "Latency float (ms, Pixel 2)",
-               "Latency PTQ (ms, Pixel 2)", "Latency QAT (ms, Pixel 2)", "Size float (MB)",
-               "Size optimized (MB)"]
-    return pd.DataFrame(TABLE_1, columns=columns)
+    return pd.DataFrame(TABLE_1, columns=[tr(c) for c in TABLE_1_COLUMNS])
 
 
 TABLE_2_SOURCE = f"{GUIDE}, Table 2 (published; int16 activations with int8 weights)"
@@ -44,12 +61,19 @@ TABLE_2 = (
 )
 
 
+#: Table 2's words that the Vietnamese guide writes in Vietnamese (the rest are names).
+TABLE_2_WORDS = (N_("DeepSpeech 0.5.1 (unrolled)"), N_("Top-1"), N_("F1 (exact match)"))
+TABLE_2_COLUMNS = (N_("Model"), N_("Metric"), N_("float32 activations"), N_("int8 activations"),
+                   N_("int16 activations"))
+
+
 def published_table_2():
-    """Table 2 (accuracy with int16 activations) as a DataFrame, exactly as published."""
+    """Table 2 (accuracy with int16 activations) as a DataFrame, exactly as published (in
+    the language in use: the Vietnamese guide's words)."""
     import pandas as pd
 
-    return pd.DataFrame(TABLE_2, columns=["Model", "Metric", "float32 activations",
-                                          "int8 activations", "int16 activations"])
+    rows = [tuple(tr(v) if v in TABLE_2_WORDS else v for v in row) for row in TABLE_2]
+    return pd.DataFrame(rows, columns=[tr(c) for c in TABLE_2_COLUMNS])
 
 
 def measured_beside_table_1(document: dict | None):
@@ -74,7 +98,7 @@ def measured_beside_table_1(document: dict | None):
         if f_ms and i_ms:
             speedup = numbers.ratio(f_ms / i_ms)
             if None not in (f_lo, f_hi, i_lo, i_hi) and not (i_hi < f_lo or i_lo > f_hi):
-                speedup = f"not meaningful: p10–p90 overlap (medians {speedup})"
+                speedup = tr("not meaningful: p10–p90 overlap (medians {ratio})", ratio=speedup)
 
         def _latency(median, low, high):
             if not median:
@@ -83,15 +107,15 @@ def measured_beside_table_1(document: dict | None):
             return numbers.ms(median) + spread
 
         rows.append({
-            "Model": name,
-            "Size float (MB), published": mb_f,
-            "Size float (MB), measured": None if f_b is None else round(f_b / 1e6, 2),
-            "Size int8 (MB), published": mb_opt,
-            "Size int8 (MB), measured": None if i_b is None else round(i_b / 1e6, 2),
-            "Float / PTQ latency, published (Pixel 2)": f"{ms_f} / {ms_ptq} ms",
-            "Float latency, measured (p10–p90)": _latency(f_ms, f_lo, f_hi),
-            "int8 latency, measured (p10–p90)": _latency(i_ms, i_lo, i_hi),
-            "int8 speed-up, measured": speedup,
+            tr("Model"): name,
+            tr("Size float (MB), published"): mb_f,
+            tr("Size float (MB), measured"): None if f_b is None else round(f_b / 1e6, 2),
+            tr("Size int8 (MB), published"): mb_opt,
+            tr("Size int8 (MB), measured"): None if i_b is None else round(i_b / 1e6, 2),
+            tr("Float / PTQ latency, published (Pixel 2)"): f"{ms_f} / {ms_ptq} ms",
+            tr("Float latency, measured (p10–p90)"): _latency(f_ms, f_lo, f_hi),
+            tr("int8 latency, measured (p10–p90)"): _latency(i_ms, i_lo, i_hi),
+            tr("int8 speed-up, measured"): speedup,
         })
     return pd.DataFrame(rows)
 
@@ -115,15 +139,20 @@ GUIDE_TABLE_ROWS = ("float16", "dynamic_range", "integer", "qat")
 
 def guide_techniques_table():
     """The guide's quantization techniques table (data, size reduction, accuracy, hardware)
-    as the registry quotes it."""
+    as the registry quotes it, each technique named as the guide's table (and tree) names it,
+    in the language in use."""
     import pandas as pd
 
     from optimizer.guide.registry import DATA_LABELS, TECHNIQUES, TechniqueId
+    from optimizer.recommendation.tree import QUANT_TREE
 
+    names = {leaf.technique: leaf.text for leaf in QUANT_TREE.leaves}
     rows = []
     for tid in map(TechniqueId, GUIDE_TABLE_ROWS):
         info = TECHNIQUES[tid]
-        rows.append({"Technique": info.title, "Data requirements": DATA_LABELS[info.data],
-                     "Size reduction": info.guide_size, "Accuracy": info.guide_accuracy,
-                     "Supported hardware": info.guide_hardware})
+        rows.append({tr("Technique"): tr(names.get(tid, info.title)),
+                     tr("Data requirements"): tr(DATA_LABELS[info.data]),
+                     tr("Size reduction"): tr(info.guide_size),
+                     tr("Accuracy"): tr(info.guide_accuracy),
+                     tr("Supported hardware"): tr(info.guide_hardware)})
     return pd.DataFrame(rows)

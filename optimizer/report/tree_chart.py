@@ -12,7 +12,9 @@ import textwrap
 
 import plotly.graph_objects as go
 
+from optimizer.recommendation.tree import answer_label
 from optimizer.report import style
+from optimizer.text import tr
 
 QUESTION_COLOR = "#2e7d32"
 LEAF_COLOR = "#e8710a"
@@ -83,7 +85,7 @@ def tree_figure(tree, path=(), leaf: str | None = None, title: str | None = None
 
     ``path`` is a sequence of (question id, "Y"/"N") pairs (or objects with ``node`` and
     ``answer``), ``leaf`` the leaf id reached. Every question, leaf and Y/N edge is drawn;
-    the ones on the path are solid and bold, the rest faded.
+    the ones on the path are solid and bold, the rest faded. Texts are in the language in use.
     """
     steps = []
     for step in path:
@@ -116,7 +118,7 @@ def tree_figure(tree, path=(), leaf: str | None = None, title: str | None = None
             my += 0.13          # beside the arrow, so the arrow stays visible
         elif abs(end[0] - start[0]) < 1e-6:
             mx += 0.09
-        fig.add_annotation(x=mx, y=my, text=f"<b>{edge.label}</b>", showarrow=False,
+        fig.add_annotation(x=mx, y=my, text=f"<b>{answer_label(edge.label)}</b>", showarrow=False,
                            font={"size": style.FONT_SIZE - 1,
                                  "color": "white" if active else None},
                            bgcolor=color if active else "rgba(128,128,128,0.18)",
@@ -130,12 +132,12 @@ def tree_figure(tree, path=(), leaf: str | None = None, title: str | None = None
                       fillcolor=base if active else "rgba(128,128,128,0.08)",
                       line={"color": base, "width": 3 if active else 1.2},
                       opacity=1.0 if active else 0.75, layer="below")
-        label = node.text if not node.is_leaf else f"{node.text}"
+        label = tr(node.text)     # the guide's words, in the page's language
         fig.add_annotation(x=x, y=y, text=(f"<b>{_wrap(label)}</b>" if active else _wrap(label)),
                            showarrow=False,
                            font={"size": style.FONT_SIZE - 2,
                                  "color": "white" if active else None},
-                           hovertext=(f"{node.id}: {node.text}"
+                           hovertext=(f"{node.id}: {label}"
                                       + (f" → {node.technique.value}" if node.technique else "")))
     xs = [p[0] for p in pos.values()]
     ys = [p[1] for p in pos.values()]

@@ -4,6 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from optimizer import access
+from optimizer.text import tr
 
 from . import state
 
@@ -20,16 +21,16 @@ def gate() -> None:
         return
     st.title("LiteRT Optimization Studio", anchor=False)
     with st.form("access_form"):
-        given = st.text_input("Access token", type="password",
-                              help="The workshop's organiser gives it; this browser is asked "
-                                   "once.")
-        sent = st.form_submit_button("Enter", type="primary")
+        given = st.text_input(tr("Access token"), type="password",
+                              help=tr("The workshop's organiser gives it; this browser is asked "
+                                      "once."))
+        sent = st.form_submit_button(tr("Enter"), type="primary")
     if sent:
         if access.check(given):
             st.session_state[GRANTED] = True
             if workspace:
                 access.remember(workspace)
             st.rerun()
-        st.error("That is not the access token; ask the organiser for it.",
+        st.error(tr("That is not the access token; ask the organiser for it."),
                  icon=":material/lock:")
     st.stop()

@@ -4,6 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from optimizer import describe_model
+from optimizer.text import N_, tr
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -18,7 +19,7 @@ def _shape(value) -> str:
         return "?"
     if value and isinstance(value[0], list):          # several inputs or outputs
         return ", ".join(_shape(v) for v in value)
-    return " × ".join("any" if d in (None, -1) else str(d) for d in value) or "scalar"
+    return " × ".join(tr("any") if d in (None, -1) else str(d) for d in value) or tr("scalar")
 
 
 def _kb(nbytes) -> str:
@@ -32,15 +33,17 @@ def card_facts(card: dict, demo=None) -> list[tuple[str, str, str]]:
     params = card.get("params")
     classes = card.get("num_classes") or (demo.num_classes if demo else None)
     return [
-        ("Parameters", f"{params:,}" if isinstance(params, int) else "?",
-         "Trainable and non-trainable weights of the Keras model."),
-        ("Float32 size", _kb(card.get("float32_tflite_bytes")),
-         "The float32 .tflite file converted from it: the baseline every variant is compared "
-         "with (1 kB = 1,000 bytes)."),
-        ("Input shape", _shape(card.get("input_shape")), "One sample, without the batch axis."),
-        ("Classes", str(classes), "How many classes the model tells apart.") if classes else
-        ("Output shape", _shape(card.get("output_shape")), "What the model predicts."),
-        ("Layers", str(len(card.get("layers") or [])), "Keras layers, listed below."),
+        (tr("Parameters"), f"{params:,}" if isinstance(params, int) else "?",
+         tr("Trainable and non-trainable weights of the Keras model.")),
+        (tr("Float32 size"), _kb(card.get("float32_tflite_bytes")),
+         tr("The float32 .tflite file converted from it: the baseline every variant is compared "
+            "with (1 kB = 1,000 bytes).")),
+        (tr("Input shape"), _shape(card.get("input_shape")),
+         tr("One sample, without the batch axis.")),
+        (tr("Classes"), str(classes), tr("How many classes the model tells apart."))
+        if classes else
+        (tr("Output shape"), _shape(card.get("output_shape")), tr("What the model predicts.")),
+        (tr("Layers"), str(len(card.get("layers") or [])), tr("Keras layers, listed below.")),
     ]
 
 
@@ -48,10 +51,14 @@ def layer_rows(card: dict) -> list[dict]:
     """One display row per layer: name, type, output shape, parameters."""
     rows = []
     for layer in card.get("layers") or []:
-        rows.append({"Layer": layer.get("name", ""), "Type": layer.get("type", ""),
-                     "Output shape": _shape(layer.get("output_shape")),
-                     "Parameters": layer.get("params", 0)})
+        rows.append({tr("Layer"): layer.get("name", ""), tr("Type"): layer.get("type", ""),
+                     tr("Output shape"): _shape(layer.get("output_shape")),
+                     tr("Parameters"): layer.get("params", 0)})
     return rows
+
+
+#: A data set's splits as the card names them.
+SPLITS = {"train": N_("train"), "test": N_("test"), "representative": N_("representative")}
 
 
 def split_lines(splits: dict) -> list[str]:
@@ -60,8 +67,9 @@ def split_lines(splits: dict) -> list[str]:
     lines = []
     for name, count in splits.items():
         if name == "representative" and "train" in splits:
-            lines.append(f"**representative**: {count:,} samples, drawn from the training "
-                         "split (not extra data)")
+            lines.append(tr("**{split}**: {count} samples, drawn from the training split (not "
+                            "extra data)", split=tr("representative"), count=f"{count:,}"))
         else:
-            lines.append(f"**{name}**: {count:,} samples")
+            lines.append(tr("**{split}**: {count} samples", split=tr(SPLITS.get(name, name)),
+                            count=f"{count:,}"))
     return lines

@@ -6,8 +6,9 @@ import re
 import streamlit as st
 
 from optimizer import TARGET_LABELS, model_label
+from optimizer.text import Message, tr
 
-from . import boot, nav, state
+from . import boot, language, nav, state
 
 #: On a phone, long words in tables (technique specs, code) wrap instead of pushing the page
 #: sideways, and the wide decision tree gives way to the path in words (Recommendation).
@@ -23,17 +24,20 @@ _NARROW_CSS = ("<style>@media (max-width: 640px) { [data-testid=stMain] td, "
 def header(page: nav.PageInfo, intro: str) -> None:
     """Step title ("Step 2 of 5 · Your situation"), a one-line intro and the sidebar summary.
 
-    Every page calls this first, so it also makes sure app.py's navigation and the session
-    defaults are in place (see ``boot``).
+    Every page calls this first, so it also makes sure app.py's navigation, the session
+    defaults and the language are in place (see ``boot``, ``language``). ``intro`` is already
+    in the page's language.
     """
     boot.ensure_app_navigation()
     state.init()
+    language.choose()
     st.html(_NARROW_CSS)
     if page in nav.JOURNEY:
-        st.caption(f"STEP {nav.step_number(page)} OF {len(nav.JOURNEY)}")
+        st.caption(tr("STEP {step} OF {steps}", step=nav.step_number(page),
+                      steps=len(nav.JOURNEY)))
     else:
-        st.caption("GO FURTHER")
-    st.title(page.title, anchor=False)
+        st.caption(tr("GO FURTHER"))
+    st.title(tr(page.title), anchor=False)
     st.markdown(intro)
     _sidebar_summary()
 
@@ -41,18 +45,19 @@ def header(page: nav.PageInfo, intro: str) -> None:
 def _sidebar_summary() -> None:
     """What the session has chosen so far, so every page shows where the user is."""
     with st.sidebar:
+        language.switch()
         st.markdown("**LiteRT Optimization Studio**")
-        st.caption("Walks the LiteRT *Model optimization* guide's decision tree, runs the "
-                   "techniques for real and measures them against the float baseline.")
-        lines = [f"Model: {plain(model_label(state.get(state.MODEL)))}"]
+        st.caption(tr("Walks the LiteRT *Model optimization* guide's decision tree, runs the "
+                      "techniques for real and measures them against the float baseline."))
+        lines = [tr("Model: {model}", model=plain(model_label(state.get(state.MODEL))))]
         answers = state.get(state.ANSWERS)
         if answers is not None and state.get(state.CONFIRMED):
-            lines.append(f"Target: {TARGET_LABELS[answers.target]}")
+            lines.append(tr("Target: {target}", target=tr(TARGET_LABELS[answers.target])))
         specs = state.get(state.RUN_SPECS)
         if specs:
-            lines.append("To run: " + ", ".join(f"`{s}`" for s in specs))
+            lines.append(tr("To run: {specs}", specs=", ".join(f"`{s}`" for s in specs)))
         if state.get(state.RUN_DIR):
-            lines.append("A run is on the Run page")
+            lines.append(tr("A run is on the Run page"))
         st.markdown("  \n".join(lines))
 
 
@@ -76,14 +81,27 @@ def show_error(exc: BaseException, what: str) -> None:
     """An st.error naming what failed, the cause and the fix; no traceback on the page.
 
     ``ValueError`` (and missing-file ``OSError``) messages from the library already name the
-    cause and the fix; anything else is unexpected, so say so and where to look.
+    cause and the fix; anything else is unexpected, so say so and where to look. ``what`` is
+    in the page's language; the message is too where the library wrote it in the language in
+    use (an error that carries its message id and values, ``message_of``, is rendered here).
     """
     if isinstance(exc, (ValueError, OSError)):
-        st.error(f"**{what}:** {plain(one_line(exc))}", icon=":material/error:")
+        st.error(f"**{what}:** {plain(message_of(exc))}", icon=":material/error:")
     else:
-        st.error(f"**{what} failed unexpectedly** ({type(exc).__name__}: {plain(one_line(exc))}). "
-                 "Try again; if it keeps failing, the server's console has the details.",
+        st.error(tr("**{what} failed unexpectedly** ({kind}: {message}). Try again; if it keeps "
+                    "failing, the server's console has the details.", what=what,
+                    kind=type(exc).__name__, message=plain(one_line(exc))),
                  icon=":material/error:")
+
+
+def message_of(exc: BaseException) -> str:
+    """An error's one line in the page's language: an error that carries its message as data
+    (``exc.message``, an ``optimizer.text.Message``: an upload's error from the checking
+    process, say) is written from the catalogue; others as the library wrote them."""
+    message = getattr(exc, "message", None) or (exc.args[0] if exc.args else None)
+    if isinstance(message, Message):
+        return " ".join(message.render().split())
+    return one_line(exc)
 
 
 def section(title: str, help_text: str | None = None) -> None:

@@ -9,10 +9,13 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from optimizer.text import N_, tr
+
 
 @dataclass(frozen=True)
 class PageInfo:
-    """One page: its script (relative to app.py), title and URL path.
+    """One page: its script (relative to app.py), title (English; shown through the
+    catalogue, ``tr(page.title)``) and URL path.
 
     The URL path equals the file name (see ``boot``). Pages have no icons: a Material page
     icon makes the browser fetch a favicon from fonts.gstatic.com (fails offline) and emoji
@@ -24,18 +27,18 @@ class PageInfo:
     url: str
 
 
-MODEL = PageInfo("pages/model.py", "Model", "model")
-SITUATION = PageInfo("pages/situation.py", "Your situation", "situation")
-RECOMMENDATION = PageInfo("pages/recommendation.py", "Recommendation", "recommendation")
-RUN = PageInfo("pages/run.py", "Run", "run")
-RESULTS = PageInfo("pages/results.py", "Results", "results")
+MODEL = PageInfo("pages/model.py", N_("Model"), "model")
+SITUATION = PageInfo("pages/situation.py", N_("Your situation"), "situation")
+RECOMMENDATION = PageInfo("pages/recommendation.py", N_("Recommendation"), "recommendation")
+RUN = PageInfo("pages/run.py", N_("Run"), "run")
+RESULTS = PageInfo("pages/results.py", N_("Results"), "results")
 
 JOURNEY = (MODEL, SITUATION, RECOMMENDATION, RUN, RESULTS)
 
-SEARCH = PageInfo("pages/search.py", "Search my goals", "search")
-LAYERS = PageInfo("pages/layers.py", "Per-layer repair", "layers")
-MY_RUNS = PageInfo("pages/my_runs.py", "My runs", "my_runs")
-LEARN = PageInfo("pages/learn.py", "Learn: the guide", "learn")
+SEARCH = PageInfo("pages/search.py", N_("Search my goals"), "search")
+LAYERS = PageInfo("pages/layers.py", N_("Per-layer repair"), "layers")
+MY_RUNS = PageInfo("pages/my_runs.py", N_("My runs"), "my_runs")
+LEARN = PageInfo("pages/learn.py", N_("Learn: the guide"), "learn")
 #: Pages beside the journey: the goal-driven search, its per-layer int8 repair, every run and
 #: search of this workspace, and the guide.
 FURTHER = (SEARCH, LAYERS, MY_RUNS, LEARN)
@@ -43,10 +46,10 @@ FURTHER = (SEARCH, LAYERS, MY_RUNS, LEARN)
 
 def sections() -> dict:
     """``{section title: [st.Page, ...]}`` for ``st.navigation``; the Model page is the default."""
-    journey = [st.Page(p.script, title=f"{i}. {p.title}", url_path=p.url, default=(p is MODEL))
-               for i, p in enumerate(JOURNEY, start=1)]
-    further = [st.Page(p.script, title=p.title, url_path=p.url) for p in FURTHER]
-    return {"The journey": journey, "Go further": further}
+    journey = [st.Page(p.script, title=f"{i}. {tr(p.title)}", url_path=p.url,
+                       default=(p is MODEL)) for i, p in enumerate(JOURNEY, start=1)]
+    further = [st.Page(p.script, title=tr(p.title), url_path=p.url) for p in FURTHER]
+    return {tr("The journey"): journey, tr("Go further"): further}
 
 
 def step_number(page: PageInfo) -> int:
@@ -54,11 +57,16 @@ def step_number(page: PageInfo) -> int:
 
 
 def go(page: PageInfo) -> None:
-    """Switch to another page of the app, keeping the workspace token in the URL (``?w=``)."""
-    from . import state
+    """Switch to another page of the app, keeping the workspace token (``?w=``) and the
+    language (``?lang=``) in the URL."""
+    from optimizer.text import current_language
+
+    from . import language, state
 
     token = st.session_state.get(state.SESSION_ID)
-    st.switch_page(page.script, query_params={state.TOKEN_PARAM: token} if token else None)
+    params = {state.TOKEN_PARAM: token} if token else {}
+    params[language.PARAM] = current_language()
+    st.switch_page(page.script, query_params=params)
 
 
 def next_button(page: PageInfo, label: str, key: str, primary: bool = True,

@@ -1,26 +1,35 @@
 """The questionnaire's wording: the guide's tree questions in the user's words, and goals.
 
 Options are (value, label) pairs whose values are exactly what ``optimizer.Answers`` takes;
-``goals_from_form`` / ``goal_form_defaults`` translate between the form and ``optimizer.Goals``.
+labels are English message ids, shown with ``tr`` (``label``). ``goals_from_form`` /
+``goal_form_defaults`` translate between the form and ``optimizer.Goals``.
 """
 from __future__ import annotations
 
 from optimizer import TARGET_LABELS, Target
 from optimizer import TARGETS as TARGET_ROWS
+from optimizer.text import N_, tr
 
-OPTIMIZE = {True: "Optimize it (smaller, maybe faster)",
-            False: "Just convert it to a float .tflite, don't optimize"}
-DATA = {"labelled": "Labelled training data",
-        "unlabelled": "A few hundred unlabelled samples (inputs only)",
-        "none": "No data at all"}
+OPTIMIZE = {True: N_("Optimize it (smaller, maybe faster)"),
+            False: N_("Just convert it to a float .tflite, don't optimize")}
+DATA = {"labelled": N_("Labelled training data"),
+        "unlabelled": N_("A few hundred unlabelled samples (inputs only)"),
+        "none": N_("No data at all")}
 TARGETS = {t.value: TARGET_LABELS[t] for t in Target}
-SIZE = {"2x": "About 2x smaller is enough", "4x": "As small as possible (about 4x)"}
-EFFORT = {"quick": "Quickest path", "thorough": "Best result, more effort is fine"}
-ACCURACY = {"standard": "Standard: a small loss is fine",
-            "high": "Highest accuracy matters most"}
+SIZE = {"2x": N_("About 2x smaller is enough"), "4x": N_("As small as possible (about 4x)")}
+EFFORT = {"quick": N_("Quickest path"), "thorough": N_("Best result, more effort is fine")}
+ACCURACY = {"standard": N_("Standard: a small loss is fine"),
+            "high": N_("Highest accuracy matters most")}
 
-DROP_MODES = {"absolute": "points (absolute)", "relative": "% of the baseline (relative)"}
-SIZE_KINDS = {"none": "No size target", "bytes": "At most … kB", "ratio": "At least … x smaller"}
+DROP_MODES = {"absolute": N_("points (absolute)"), "relative": N_("% of the baseline (relative)")}
+SIZE_KINDS = {"none": N_("No size target"), "bytes": N_("At most … kB"),
+              "ratio": N_("At least … x smaller")}
+
+
+def label(options: dict):
+    """A ``format_func`` showing an option's label in the page's language (translated now:
+    Streamlit may call it outside the page's run, where another language is in use)."""
+    return {value: tr(text) for value, text in options.items()}.get
 
 
 def value_of(answer) -> str:
@@ -70,28 +79,29 @@ def goals_from_form(drop: float, drop_mode: str, size_kind: str, size_value: flo
     from optimizer import AccuracyGoal, Goals, LatencyGoal, McuBudget, SizeGoal, TargetGoal
 
     if drop < 0:
-        raise ValueError("the accuracy drop must be 0 or more; enter e.g. 1 for one point")
+        raise ValueError(tr("the accuracy drop must be 0 or more; enter e.g. 1 for one point"))
     if drop_mode == "relative" and drop >= 100:
-        raise ValueError("a relative accuracy drop is a percentage of the baseline below 100; "
-                         "enter e.g. 2 for 2%")
+        raise ValueError(tr("a relative accuracy drop is a percentage of the baseline below "
+                            "100; enter e.g. 2 for 2%"))
     accuracy = AccuracyGoal(max_drop=drop / 100.0, relative=drop_mode == "relative",
                             higher_is_better=higher_is_better)
     size = None
     if size_kind == "bytes":
         if size_value <= 0:
-            raise ValueError("enter the largest acceptable size in kB, or choose 'No size target'")
+            raise ValueError(tr("enter the largest acceptable size in kB, or choose '{none}'",
+                                none=tr(SIZE_KINDS["none"])))
         size = SizeGoal(max_bytes=int(round(size_value * 1e3)), compressed=compressed)
     elif size_kind == "ratio":
         if size_value <= 1:
-            raise ValueError("a size target of 'x smaller' must be above 1 (e.g. 4 for 4x "
-                             "smaller), or choose 'No size target'")
+            raise ValueError(tr("a size target of 'x smaller' must be above 1 (e.g. 4 for 4x "
+                                "smaller), or choose '{none}'", none=tr(SIZE_KINDS["none"])))
         size = SizeGoal(max_ratio=1.0 / size_value, compressed=compressed)
     latency = LatencyGoal(max_ms=latency_ms) if latency_ms and latency_ms > 0 else None
     target = value_of(target)
     mcu = None
     if target == Target.MCU.value and (ram_kb or flash_kb):
         if (ram_kb or 0) < 0 or (flash_kb or 0) < 0:
-            raise ValueError("microcontroller budgets are kB of RAM and flash, 0 for none")
+            raise ValueError(tr("microcontroller budgets are kB of RAM and flash, 0 for none"))
         mcu = McuBudget(ram_kb=int(ram_kb) or None, flash_kb=int(flash_kb) or None)
     ready = TargetGoal(target) if must_be_ready and TARGET_ROWS[Target(target)].ready_by_default \
         else None

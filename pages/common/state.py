@@ -27,11 +27,12 @@ RUN_DIR = "run_dir"            # str path of the run this session is looking at
 SIZE_VIEW = "size_view"        # "gzip" or "raw" on the Results page
 SEARCH_DIR = "search_dir"      # str path of the search this session is looking at
 UPLOAD = "upload_manifest"     # str path of the checked upload this session uses
+LANG = "language"              # "en" or "vi": the pages' language (pages/common/language.py)
 
 #: The URL query parameter holding the browser's workspace token (``?w=...``).
 TOKEN_PARAM = "w"
 #: Keys kept in the workspace folder, so a reload, a bookmark or a restart brings them back.
-PERSISTED = (MODEL, DATA, CONFIRMED, RUN_SPECS, RUN_DIR, SEARCH_DIR, SIZE_VIEW, UPLOAD)
+PERSISTED = (MODEL, DATA, CONFIRMED, RUN_SPECS, RUN_DIR, SEARCH_DIR, SIZE_VIEW, UPLOAD, LANG)
 LAYERS_NEWEST = "layers_newest"   # the newest per-layer report seen (its folder) on Layers
 
 

@@ -21,13 +21,15 @@ from optimizer.models.uploads import (
     limits,
 )
 from optimizer.models.uploads.validate import tensors_text
+from optimizer.text import N_, tr
 from optimizer.workspace.browser import reset_session, touch
 
 from . import layout, state
 
 UPLOAD = state.UPLOAD          # session-state key: the checked upload this session uses
-PIXEL_LABELS = {"0-1": "0 to 1", "0-255": "0 to 255", "-1-1": "-1 to 1"}
-NO_LABEL = "(no label column: unlabelled samples)"
+PIXEL_LABELS = {"0-1": N_("0 to 1"), "0-255": N_("0 to 255"), "-1-1": N_("-1 to 1")}
+NO_LABEL = "\u2205"            # the label column picker's "none" (shown as NO_LABEL_TEXT)
+NO_LABEL_TEXT = N_("(no label column: unlabelled samples)")
 
 
 def _session_id() -> str:
@@ -40,29 +42,30 @@ def render() -> None:
     sid = _session_id()
     touch(sid)                 # (state.init also sweeps idle sessions' files once per session)
     lim = limits()
-    st.markdown(
-        f"Upload a **Keras model** (`.h5` / `.keras`, tf_keras or Keras 3), a **zipped "
-        f"SavedModel folder** (`.zip`) or a **float `.tflite`**, and **data**: an `.npz` "
-        f"(`x_train, y_train, x_test, y_test`, or only `x`; a model with several inputs takes "
-        f"one array per input: `x_train.<input name>`, `x_test.<input name>`), a zip of images "
-        f"in one folder per class, or a CSV. Up to {lim.max_upload_mb} MB per file. Your files stay in this "
-        f"browser session's own folder on the server and are removed when you start over or "
-        f"after {lim.session_max_age_h:g} hours of inactivity; nothing in them is executed.")
+    st.markdown(tr(
+        "Upload a **Keras model** (`.h5` / `.keras`, tf_keras or Keras 3), a **zipped "
+        "SavedModel folder** (`.zip`) or a **float `.tflite`**, and **data**: an `.npz` "
+        "(`x_train, y_train, x_test, y_test`, or only `x`; a model with several inputs takes "
+        "one array per input: `x_train.<input name>`, `x_test.<input name>`), a zip of images "
+        "in one folder per class, or a CSV. Up to {mb} MB per file. Your files stay in this "
+        "browser session's own folder on the server and are removed when you start over or "
+        "after {hours} hours of inactivity; nothing in them is executed.",
+        mb=lim.max_upload_mb, hours=f"{lim.session_max_age_h:g}"))
     left, right = st.columns(2, gap="large")
     model_file = left.file_uploader(
-        "Model file", type=[s.lstrip(".") for s in MODEL_SUFFIXES], key="upload_model",
+        tr("Model file"), type=[s.lstrip(".") for s in MODEL_SUFFIXES], key="upload_model",
         max_upload_size=lim.max_upload_mb)
     data_file = right.file_uploader(
-        "Data file", type=[s.lstrip(".") for s in DATA_SUFFIXES], key="upload_data",
+        tr("Data file"), type=[s.lstrip(".") for s in DATA_SUFFIXES], key="upload_data",
         max_upload_size=lim.max_upload_mb)
     options = _data_options(right, data_file)
-    if st.button("Check my model and data", type="primary", key="upload_check",
+    if st.button(tr("Check my model and data"), type="primary", key="upload_check",
                  icon=":material/fact_check:", disabled=model_file is None or data_file is None):
         _check(sid, model_file, data_file, options)
     upload = current_upload(state.get(UPLOAD))
     if upload is not None:
         show_summary(upload)
-        if st.button("Remove my uploaded files and start over", key="upload_reset",
+        if st.button(tr("Remove my uploaded files and start over"), key="upload_reset",
                      type="tertiary", icon=":material/delete:"):
             reset_session(sid)
             reset = {UPLOAD: None, state.MODEL: state.DEFAULT_MODEL, state.DATA: None,
@@ -78,28 +81,31 @@ def _data_options(column, data_file) -> DataOptions:
     name = (getattr(data_file, "name", "") or "").lower()
     if name.endswith(".csv"):
         columns = csv_header(data_file.getvalue()[:65536])
-        pick = column.selectbox("Label column", [NO_LABEL] + columns, key="upload_label",
+        pick = column.selectbox(tr("Label column"), [NO_LABEL] + columns, key="upload_label",
                                 index=len(columns) if columns else 0,
-                                help="The column holding the labels; every other column is an "
-                                     "input feature.")
+                                format_func={NO_LABEL: tr(NO_LABEL_TEXT),
+                                             **{c: c for c in columns}}.get,
+                                help=tr("The column holding the labels; every other column is "
+                                        "an input feature."))
         return DataOptions(label_column=None if pick == NO_LABEL else pick)
     if name.endswith(".zip"):
-        pick = column.radio("Scale the image pixels to", list(PIXEL_RANGES), horizontal=True,
-                            format_func=PIXEL_LABELS.get, key="upload_pixels",
-                            help="Match the preprocessing the model was trained with; images "
-                                 "are resized to the model's input size.")
+        pick = column.radio(tr("Scale the image pixels to"), list(PIXEL_RANGES), horizontal=True,
+                            format_func={r: tr(t) for r, t in PIXEL_LABELS.items()}.get,
+                            key="upload_pixels",
+                            help=tr("Match the preprocessing the model was trained with; images "
+                                    "are resized to the model's input size."))
         return DataOptions(pixel_range=pick)
     return DataOptions()
 
 
 def _check(sid: str, model_file, data_file, options: DataOptions) -> None:
-    with st.spinner("Checking your files in a separate process: file types, no code inside, "
-                    "the model loads, the data fits it (a few seconds)…"):
+    with st.spinner(tr("Checking your files in a separate process: file types, no code inside, "
+                       "the model loads, the data fits it (a few seconds)…")):
         try:
             upload = accept_upload(sid, (model_file.name, model_file),
                                    (data_file.name, data_file), options)
         except ValueError as exc:
-            layout.show_error(exc, "Your upload was not accepted")
+            layout.show_error(exc, tr("Your upload was not accepted"))
             return
     use(upload)
     st.rerun()      # redraw everything (the sidebar too) with the new model; the summary stays
@@ -126,43 +132,54 @@ def _counts(samples) -> str:
     """{"train": 1347, "test": 450} -> "1,347 train · 450 test samples"."""
     if not isinstance(samples, dict):
         return str(samples)
-    return " · ".join(f"{n:,} {split}" for split, n in samples.items()) + " samples"
+    return tr("{counts} samples", counts=" · ".join(
+        f"{n:,} {tr(SPLITS.get(split, split))}" for split, n in samples.items()))
+
+
+#: The splits of a data set, as the summary names them.
+SPLITS = {"train": N_("train"), "test": N_("test"), "representative": N_("representative")}
 
 
 def show_summary(upload) -> None:
     """What the check found: model kind, shapes, the rebuild, data answer, notes, warnings."""
     sig = upload.signature
-    kinds = {"tf_keras": "tf_keras (Keras 2) model", "keras3": "Keras 3 model",
-             "saved-model": "SavedModel", "tflite": "float .tflite"}
-    plural = "s" if len(sig["inputs"]) > 1 else ""
-    st.success(f"**{layout.plain(upload.title)}** checked: "
-               f"{kinds.get(upload.flavor, upload.flavor)}, input{plural} "
-               f"{layout.plain(tensors_text(sig['inputs'], ' × '))} → output "
-               f"{layout.plain(tensors_text(sig['outputs'], ' × '))}. It is now the model of "
-               f"this session.", icon=":material/verified:")
+    kinds = {"tf_keras": N_("tf_keras (Keras 2) model"), "keras3": N_("Keras 3 model"),
+             "saved-model": N_("SavedModel"), "tflite": N_("float .tflite")}
+    kind_text = tr(kinds[upload.flavor]) if upload.flavor in kinds else upload.flavor
+    st.success(tr("**{title}** checked: {kind}, input(s) {inputs} → output {outputs}. It is now "
+                  "the model of this session.", title=layout.plain(upload.title), kind=kind_text,
+                  inputs=layout.plain(tensors_text(sig["inputs"], " × ")),
+                  outputs=layout.plain(tensors_text(sig["outputs"], " × "))),
+               icon=":material/verified:")
     validation = upload.validation or {}
     kind = validation.get("data_kind")
     if kind:
         counts = _counts(validation.get("samples"))
-        st.info(f"**What data do you have?** → *{DATA_LABELS[DataNeed(kind)]}*: decided by "
-                f"your upload ({layout.plain(upload.data_title)}: {counts}). The next page starts from this "
-                f"answer. Results report **{validation.get('metric')}**.",
+        st.info(tr("**What data do you have?** → *{answer}*: decided by your upload ({data}: "
+                   "{counts}). The next page starts from this answer. Results report "
+                   "**{metric}**.", answer=tr(DATA_LABELS[DataNeed(kind)]),
+                   data=layout.plain(upload.data_title), counts=counts,
+                   metric=tr(METRICS.get(validation.get("metric"), str(validation.get("metric"))))),
                 icon=":material/dataset:")
     bridge = upload.bridge or {}
     if "max_abs_diff" in bridge:
-        st.caption(f"Rebuilt in tf_keras for TFMOT and verified: largest output difference "
-                   f"{bridge['max_abs_diff']:.3g} on {bridge['samples']} random inputs "
-                   f"(allowed {bridge['tolerance']:.2g}).")
-    if upload.retrain_blocker:
-        st.warning(f"**QAT, pruning and clustering do not apply:** "
-                   f"{layout.plain(upload.retrain_blocker)}.",
-                   icon=":material/block:")
-    for line in upload.warnings:
+        st.caption(tr("Rebuilt in tf_keras for TFMOT and verified: largest output difference "
+                      "{diff} on {samples} random inputs (allowed {allowed}).",
+                      diff=f"{bridge['max_abs_diff']:.3g}", samples=bridge["samples"],
+                      allowed=f"{bridge['tolerance']:.2g}"))
+    for blocker in upload.shown("retrain_blocker"):
+        st.warning(tr("**QAT, pruning and clustering do not apply:** {why}.",
+                      why=layout.plain(blocker)), icon=":material/block:")
+    for line in upload.shown("warnings"):
         st.warning(layout.plain(line), icon=":material/warning:")
-    with st.expander("Everything the check noted"):
-        st.markdown("\n".join(f"- {layout.plain(line)}" for line in upload.notes)
-                    or "Nothing to note.")
+    with st.expander(tr("Everything the check noted")):
+        st.markdown("\n".join(f"- {layout.plain(line)}" for line in upload.shown("notes"))
+                    or tr("Nothing to note."))
         if upload.layers:
-            st.dataframe([{"Layer": r.get("name"), "Type": r.get("type"),
-                           "Parameters": r.get("params")} for r in upload.layers],
+            st.dataframe([{tr("Layer"): r.get("name"), tr("Type"): r.get("type"),
+                           tr("Parameters"): r.get("params")} for r in upload.layers],
                          hide_index=True, width="stretch")
+
+
+#: The metric a run reports, as the summary names it.
+METRICS = {"accuracy": N_("accuracy"), "agreement": N_("agreement"), "rmse": N_("RMSE")}

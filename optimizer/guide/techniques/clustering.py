@@ -3,15 +3,16 @@ from optimizer.guide.ids import GUIDE_TFMOT, DataNeed, Family, TechniqueId
 from optimizer.guide.targets import Format
 from optimizer.guide.technique import Stage, StageKind, TechniqueInfo
 from optimizer.guide.techniques.conversions import AFTER_TRAINING
+from optimizer.text import N_
 
 TECHNIQUE = TechniqueInfo(
-    id=TechniqueId.CLUSTERING, title="Weight clustering", family=Family.TRAINING,
+    id=TechniqueId.CLUSTERING, title=N_("Weight clustering"), family=Family.TRAINING,
     data=DataNeed.LABELLED, retrains=True,
-    guide_size="Same size on disk; up to 5x smaller compressed (TFMOT)",
-    guide_accuracy="Minimal loss of accuracy (TFMOT)", guide_hardware="As the float model",
+    guide_size=N_("Same size on disk; up to 5x smaller compressed (TFMOT)"),
+    guide_accuracy=N_("Minimal loss of accuracy (TFMOT)"), guide_hardware=N_("As the float model"),
     formats=(Format.FLOAT32,), size_factor=None,
-    summary="Shares a few centroid values among each layer's weights while fine-tuning; "
-            "compresses better, like pruning.",
+    summary=N_("Shares a few centroid values among each layer's weights while fine-tuning; "
+               "compresses better, like pruning."),
     action="weight clustering",
     source=GUIDE_TFMOT,
     stages=(Stage(StageKind.CLUSTERING),),

@@ -2,16 +2,17 @@
 from optimizer.guide.ids import DataNeed, Family, TechniqueId
 from optimizer.guide.targets import Format
 from optimizer.guide.technique import ConverterOptions, QuantizerRecipe, TechniqueInfo
+from optimizer.text import N_
 
 TECHNIQUE = TechniqueInfo(
-    id=TechniqueId.DYNAMIC_RANGE, title="Post-training dynamic range quantization",
-    family=Family.POST_TRAINING, data=DataNeed.NONE, retrains=False, guide_size="Up to 75%",
-    guide_accuracy="Smallest accuracy loss", guide_hardware="CPU, GPU (Android)",
+    id=TechniqueId.DYNAMIC_RANGE, title=N_("Post-training dynamic range quantization"),
+    family=Family.POST_TRAINING, data=DataNeed.NONE, retrains=False, guide_size=N_("Up to 75%"),
+    guide_accuracy=N_("Smallest accuracy loss"), guide_hardware=N_("CPU, GPU (Android)"),
     formats=(Format.DYNAMIC_RANGE,), size_factor=0.25,
-    summary="Weights stored as int8; activations are quantized on the fly by dynamic-range "
-            "kernels, so no data is needed.",
+    summary=N_("Weights stored as int8; activations are quantized on the fly by dynamic-range "
+               "kernels, so no data is needed."),
     action="post-training dynamic range quantization (int8 weights)",
-    hardware_note="Mixed float/integer execution: not for Edge TPU or microcontrollers.",
+    hardware_note=N_("Mixed float/integer execution: not for Edge TPU or microcontrollers."),
     converter=ConverterOptions(optimize=True),
     # For an uploaded .tflite, dynamic_legacy_wi8_afp32 quantizes only weights with at least
     # 1,024 elements, as the converter does, and matches its size (558,480 vs 558,512 B on

@@ -2,18 +2,19 @@
 from optimizer.guide.ids import DataNeed, Family, TechniqueId
 from optimizer.guide.targets import Format
 from optimizer.guide.technique import ConverterOptions, QuantizerRecipe, TechniqueInfo
+from optimizer.text import N_
 
 TECHNIQUE = TechniqueInfo(
-    id=TechniqueId.INT16X8, title="Post-training integer quantization with int16 activations",
+    id=TechniqueId.INT16X8, title=N_("Post-training integer quantization with int16 activations"),
     family=Family.POST_TRAINING, data=DataNeed.REPRESENTATIVE, retrains=False,
-    guide_size="Up to 75% (weights int8)",
-    guide_accuracy="Can be more accurate than int8 activations",
-    guide_hardware="CPU (reference kernels)", formats=(Format.INT16X8,), size_factor=0.3,
-    summary="int16 activations with int8 weights: more accurate when activations are sensitive "
-            "to quantization.",
+    guide_size=N_("Up to 75% (weights int8)"),
+    guide_accuracy=N_("Can be more accurate than int8 activations"),
+    guide_hardware=N_("CPU (reference kernels)"), formats=(Format.INT16X8,), size_factor=0.3,
+    summary=N_("int16 activations with int8 weights: more accurate when activations are sensitive "
+               "to quantization."),
     action="post-training int16x8 quantization (int16 activations, int8 weights)",
-    hardware_note="Only unoptimized reference kernels exist, so it is slower than int8; hardware "
-                  "delegates do not run it.",
+    hardware_note=N_("Only unoptimized reference kernels exist, so it is slower than int8; hardware "
+                     "delegates do not run it."),
     # The guide's recipe lists the 16x8 ops set alone; an op without a 16x8 kernel is then
     # converted again with TFLITE_BUILTINS added so that op runs in float (the log says which).
     converter=ConverterOptions(

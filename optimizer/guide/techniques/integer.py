@@ -2,18 +2,19 @@
 from optimizer.guide.ids import GUIDE_PTQ, DataNeed, Family, TechniqueId
 from optimizer.guide.targets import Format
 from optimizer.guide.technique import ConverterOptions, QuantizerRecipe, TechniqueInfo
+from optimizer.text import N_
 
 TECHNIQUE = TechniqueInfo(
-    id=TechniqueId.INTEGER, title="Post-training integer quantization (float fallback)",
+    id=TechniqueId.INTEGER, title=N_("Post-training integer quantization (float fallback)"),
     family=Family.POST_TRAINING, data=DataNeed.REPRESENTATIVE, retrains=False,
-    guide_size="Up to 75%", guide_accuracy="Small accuracy loss",
-    guide_hardware="CPU, GPU (Android), EdgeTPU", formats=(Format.INT8_FLOAT_IO,),
+    guide_size=N_("Up to 75%"), guide_accuracy=N_("Small accuracy loss"),
+    guide_hardware=N_("CPU, GPU (Android), EdgeTPU"), formats=(Format.INT8_FLOAT_IO,),
     size_factor=0.25,
-    summary="Weights and activations int8 where possible, float32 otherwise; input and output "
-            "stay float. Calibrated on 100-500 representative samples.",
+    summary=N_("Weights and activations int8 where possible, float32 otherwise; input and output "
+               "stay float. Calibrated on 100-500 representative samples."),
     action="post-training integer quantization (float fallback, float I/O)",
-    hardware_note="Float input/output and float fallback ops are not Edge TPU compatible; use "
-                  "integer_only there.",
+    hardware_note=N_("Float input/output and float fallback ops are not Edge TPU compatible; use "
+                     "integer_only there."),
     source=GUIDE_PTQ,
     converter=ConverterOptions(optimize=True, calibrate=True),
     # Uploaded .tflite: INPUT and OUTPUT left unquantized, so the file takes and returns float

@@ -2,14 +2,15 @@
 from optimizer.guide.ids import GUIDE_PTQ, DataNeed, Family, TechniqueId
 from optimizer.guide.targets import Format
 from optimizer.guide.technique import ConverterOptions, QuantizerRecipe, TechniqueInfo
+from optimizer.text import N_
 
 TECHNIQUE = TechniqueInfo(
-    id=TechniqueId.INTEGER_ONLY, title="Post-training integer quantization (integer only)",
+    id=TechniqueId.INTEGER_ONLY, title=N_("Post-training integer quantization (integer only)"),
     family=Family.POST_TRAINING, data=DataNeed.REPRESENTATIVE, retrains=False,
-    guide_size="Up to 75%", guide_accuracy="Small accuracy loss",
-    guide_hardware="CPU, GPU (Android), EdgeTPU", formats=(Format.INT8_ONLY,), size_factor=0.25,
-    summary="Every op int8 with int8 input and output, as Edge TPUs and microcontrollers "
-            "require; conversion fails on an op that cannot be quantized.",
+    guide_size=N_("Up to 75%"), guide_accuracy=N_("Small accuracy loss"),
+    guide_hardware=N_("CPU, GPU (Android), EdgeTPU"), formats=(Format.INT8_ONLY,), size_factor=0.25,
+    summary=N_("Every op int8 with int8 input and output, as Edge TPUs and microcontrollers "
+               "require; conversion fails on an op that cannot be quantized."),
     action="post-training integer-only quantization (int8 input and output)",
     source=GUIDE_PTQ,
     converter=ConverterOptions(optimize=True, calibrate=True, integer_io=True,

@@ -3,15 +3,16 @@ from optimizer.guide.ids import GUIDE_TFMOT, DataNeed, Family, TechniqueId
 from optimizer.guide.targets import Format
 from optimizer.guide.technique import Stage, StageKind, TechniqueInfo
 from optimizer.guide.techniques.conversions import AFTER_QAT, COMBINE
+from optimizer.text import N_
 
 TECHNIQUE = TechniqueInfo(
-    id=TechniqueId.PCQAT, title="Sparsity- and cluster-preserving quantization-aware training (PCQAT)",
+    id=TechniqueId.PCQAT, title=N_("Sparsity- and cluster-preserving quantization-aware training (PCQAT)"),
     family=Family.COLLABORATIVE, data=DataNeed.LABELLED, retrains=True,
-    guide_size="Up to 75%, plus sparsity and clustering for compression",
-    guide_accuracy="Close to QAT (TFMOT)",
-    guide_hardware="CPU, GPU (Android), EdgeTPU", formats=(Format.INT8_FLOAT_IO, Format.INT8_ONLY),
+    guide_size=N_("Up to 75%, plus sparsity and clustering for compression"),
+    guide_accuracy=N_("Close to QAT (TFMOT)"),
+    guide_hardware=N_("CPU, GPU (Android), EdgeTPU"), formats=(Format.INT8_FLOAT_IO, Format.INT8_ONLY),
     size_factor=0.25,
-    summary="Prune, sparsity-preserving clustering, then QAT that keeps both.",
+    summary=N_("Prune, sparsity-preserving clustering, then QAT that keeps both."),
     action="sparsity- and cluster-preserving quantization-aware training",
     source=GUIDE_TFMOT,
     stages=(Stage(StageKind.PRUNING), Stage(StageKind.CLUSTERING, "sparsity"),

@@ -25,6 +25,7 @@ from pathlib import Path, PurePosixPath
 
 from optimizer.models.uploads.errors import TooLarge, UnreadableFile, UnsafeArchive
 from optimizer.models.uploads.limits import ENV, Limits, human_size, limits
+from optimizer.text import msg
 
 #: Entries up to this size are not ratio-checked: small files of zeros compress 1000:1
 #: legitimately, and a bomb needs size to do harm.
@@ -37,26 +38,30 @@ def open_zip(path: Path | str, what: str = "archive") -> zipfile.ZipFile:
     try:
         return zipfile.ZipFile(path)
     except zipfile.BadZipFile:
-        raise UnreadableFile(f"the {what} {Path(path).name} is not a valid zip file (truncated "
-                             f"or another format); create it again with a zip tool") from None
+        raise UnreadableFile(msg("the {what} {name} is not a valid zip file (truncated or another "
+                                 "format); create it again with a zip tool",
+                                 what=what, name=Path(path).name)) from None
     except OSError as exc:
-        raise UnreadableFile(f"cannot read the {what} {Path(path).name} ({exc.strerror or exc}); "
-                             f"upload it again") from None
+        raise UnreadableFile(msg("cannot read the {what} {name} ({value}); upload it again",
+                                 what=what, name=Path(path).name, value=exc.strerror or exc)) from None
 
 
 def entry_path(info: zipfile.ZipInfo) -> PurePosixPath:
     """The entry's relative path, or ``UnsafeArchive`` when it could escape the folder."""
     name = info.filename
     if "\x00" in name or "\\" in name:
-        raise UnsafeArchive(f"archive entry {name!r} has a backslash or NUL byte in its name; "
-                            f"create the zip with forward-slash paths")
+        raise UnsafeArchive(msg("archive entry {name!r} has a backslash or NUL byte in its name; create "
+                                "the zip with forward-slash paths",
+                                name=name))
     if name.startswith("/") or re.match(r"^[A-Za-z]:", name):
-        raise UnsafeArchive(f"archive entry {name!r} has an absolute path; create the zip from "
-                            f"inside the folder so every path is relative")
+        raise UnsafeArchive(msg("archive entry {name!r} has an absolute path; create the zip from inside "
+                                "the folder so every path is relative",
+                                name=name))
     parts = PurePosixPath(name).parts
     if ".." in parts:
-        raise UnsafeArchive(f"archive entry {name!r} points outside the archive folder ('..'); "
-                            f"create the zip from inside the folder without '..' paths")
+        raise UnsafeArchive(msg("archive entry {name!r} points outside the archive folder ('..'); create "
+                                "the zip from inside the folder without '..' paths",
+                                name=name))
     return PurePosixPath(*[p for p in parts if p not in ("", ".")]) if parts else PurePosixPath()
 
 
@@ -74,48 +79,59 @@ def check_zip(zf: zipfile.ZipFile, lim: Limits | None = None, what: str = "archi
     lim = lim or limits()
     infos = zf.infolist()
     if len(infos) > lim.max_archive_files:
-        raise TooLarge(f"the {what} holds {len(infos):,} entries, over the limit of "
-                       f"{lim.max_archive_files:,}; upload fewer files or raise "
-                       f"{ENV['max_archive_files']}")
+        raise TooLarge(msg("the {what} holds {n_infos:,} entries, over the limit of "
+                           "{max_archive_files:,}; upload fewer files or raise {max_archive_files2}",
+                           what=what, n_infos=len(infos), max_archive_files=lim.max_archive_files,
+                           max_archive_files2=ENV['max_archive_files']))
     files, seen, total, packed = [], set(), 0, 0
     for info in infos:
         path = entry_path(info)
         kind = _unix_type(info)
         if kind == stat.S_IFLNK:
-            raise UnsafeArchive(f"archive entry {info.filename!r} is a symbolic link; links are "
-                                f"not accepted: zip the files themselves (zip without -y)")
+            raise UnsafeArchive(msg("archive entry {filename!r} is a symbolic link; links are not "
+                                    "accepted: zip the files themselves (zip without -y)",
+                                    filename=info.filename))
         if kind not in (0, stat.S_IFREG, stat.S_IFDIR):
-            raise UnsafeArchive(f"archive entry {info.filename!r} is not a regular file or "
-                                f"folder; zip only files and folders")
+            raise UnsafeArchive(msg("archive entry {filename!r} is not a regular file or folder; zip only "
+                                    "files and folders",
+                                    filename=info.filename))
         if info.flag_bits & 0x1:
-            raise UnsafeArchive(f"archive entry {info.filename!r} is encrypted; upload a zip "
-                                f"without a password")
+            raise UnsafeArchive(msg("archive entry {filename!r} is encrypted; upload a zip without a "
+                                    "password",
+                                    filename=info.filename))
         key = str(path).lower()
         if key in seen and not info.is_dir():
-            raise UnsafeArchive(f"archive entry {info.filename!r} appears twice; create the zip "
-                                f"again so each path is stored once")
+            raise UnsafeArchive(msg("archive entry {filename!r} appears twice; create the zip again so "
+                                    "each path is stored once",
+                                    filename=info.filename))
         seen.add(key)
         if info.is_dir() or kind == stat.S_IFDIR:
             continue
         size, csize = int(info.file_size), max(int(info.compress_size), 1)
         if size > RATIO_MIN_BYTES and size / csize > lim.max_compression_ratio:
-            raise UnsafeArchive(f"archive entry {info.filename!r} unpacks {human_size(csize)} "
-                                f"into {human_size(size)} (ratio {size / csize:,.0f}, over "
-                                f"{lim.max_compression_ratio:g}): it looks like a zip bomb; "
-                                f"upload the files uncompressed or raise "
-                                f"{ENV['max_compression_ratio']}")
+            raise UnsafeArchive(msg("archive entry {filename!r} unpacks {human_size} into {human_size2} "
+                                    "(ratio {value:,.0f}, over {max_compression_ratio:g}): it looks like "
+                                    "a zip bomb; upload the files uncompressed or raise "
+                                    "{max_compression_ratio2}",
+                                    filename=info.filename, human_size=human_size(csize),
+                                    human_size2=human_size(size), value=size / csize,
+                                    max_compression_ratio=lim.max_compression_ratio,
+                                    max_compression_ratio2=ENV['max_compression_ratio']))
         total += size
         packed += csize
         files.append(info)
     if total > lim.max_extract_bytes:
-        raise TooLarge(f"the {what} unpacks to {human_size(total)}, over the "
-                       f"{lim.max_extract_mb} MB limit; upload less data or raise "
-                       f"{ENV['max_extract_mb']}")
+        raise TooLarge(msg("the {what} unpacks to {human_size}, over the {max_extract_mb} MB limit; "
+                           "upload less data or raise {max_extract_mb2}",
+                           what=what, human_size=human_size(total), max_extract_mb=lim.max_extract_mb,
+                           max_extract_mb2=ENV['max_extract_mb']))
     if total > RATIO_MIN_BYTES and total / max(packed, 1) > lim.max_compression_ratio:
-        raise UnsafeArchive(f"the {what} unpacks {human_size(packed)} into {human_size(total)} "
-                            f"(ratio {total / max(packed, 1):,.0f}): it looks like a zip bomb; "
-                            f"upload the files uncompressed or raise "
-                            f"{ENV['max_compression_ratio']}")
+        raise UnsafeArchive(msg("the {what} unpacks {human_size} into {human_size2} (ratio {value:,.0f}): "
+                                "it looks like a zip bomb; upload the files uncompressed or raise "
+                                "{max_compression_ratio}",
+                                what=what, human_size=human_size(packed), human_size2=human_size(total),
+                                value=total / max(packed, 1),
+                                max_compression_ratio=ENV['max_compression_ratio']))
     return files
 
 
@@ -134,12 +150,12 @@ def read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, max_bytes: int) -> b
                     break
                 out += chunk
                 if len(out) > limit:
-                    raise UnsafeArchive(f"archive entry {info.filename!r} unpacks to more bytes "
-                                        f"than its header says; the zip is corrupt or hostile, "
-                                        f"create it again")
+                    raise UnsafeArchive(msg("archive entry {filename!r} unpacks to more bytes than its "
+                                            "header says; the zip is corrupt or hostile, create it again",
+                                            filename=info.filename))
     except (zipfile.BadZipFile, EOFError, OSError, RuntimeError) as exc:
-        raise UnreadableFile(f"archive entry {info.filename!r} cannot be read ({exc}); create "
-                             f"the zip again") from None
+        raise UnreadableFile(msg("archive entry {filename!r} cannot be read ({exc}); create the zip again",
+                                 filename=info.filename, exc=exc)) from None
     return bytes(out)
 
 
@@ -160,8 +176,9 @@ def safe_extract(path: Path | str, dest: Path | str, lim: Limits | None = None,
             relative = entry_path(info)
             target = root.joinpath(*relative.parts)
             if root not in target.parents:
-                raise UnsafeArchive(f"archive entry {info.filename!r} would land outside the "
-                                    f"extraction folder; create the zip with relative paths")
+                raise UnsafeArchive(msg("archive entry {filename!r} would land outside the extraction "
+                                        "folder; create the zip with relative paths",
+                                        filename=info.filename))
             _make_dirs(root, target.parent)
             budget -= _write_entry(zf, info, target, budget)
             written.append(target)
@@ -175,8 +192,9 @@ def _make_dirs(root: Path, folder: Path) -> None:
     for part in folder.relative_to(root).parts:
         current = current / part
         if current.is_symlink() or (current.exists() and not current.is_dir()):
-            raise UnsafeArchive(f"archive path {current.relative_to(root)} is both a file and "
-                                f"a folder; create the zip again")
+            raise UnsafeArchive(msg("archive path {relative_to} is both a file and a folder; create the "
+                                    "zip again",
+                                    relative_to=current.relative_to(root)))
         current.mkdir(exist_ok=True)
 
 
@@ -185,8 +203,9 @@ def _write_entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, budge
     try:
         fd = os.open(target, flags, 0o600)
     except FileExistsError:
-        raise UnsafeArchive(f"archive entry {info.filename!r} would overwrite another entry; "
-                            f"create the zip again") from None
+        raise UnsafeArchive(msg("archive entry {filename!r} would overwrite another entry; create the zip "
+                                "again",
+                                filename=info.filename)) from None
     count = 0
     try:
         with os.fdopen(fd, "wb") as out, zf.open(info) as handle:
@@ -196,11 +215,11 @@ def _write_entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, budge
                     break
                 count += len(chunk)
                 if count > info.file_size or count > budget:
-                    raise UnsafeArchive(f"archive entry {info.filename!r} unpacks to more bytes "
-                                        f"than its header says; the zip is corrupt or hostile, "
-                                        f"create it again")
+                    raise UnsafeArchive(msg("archive entry {filename!r} unpacks to more bytes than its "
+                                            "header says; the zip is corrupt or hostile, create it again",
+                                            filename=info.filename))
                 out.write(chunk)
     except (zipfile.BadZipFile, EOFError, RuntimeError) as exc:
-        raise UnreadableFile(f"archive entry {info.filename!r} cannot be read ({exc}); create "
-                             f"the zip again") from None
+        raise UnreadableFile(msg("archive entry {filename!r} cannot be read ({exc}); create the zip again",
+                                 filename=info.filename, exc=exc)) from None
     return count

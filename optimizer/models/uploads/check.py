@@ -23,6 +23,7 @@ from optimizer.models.uploads.errors import ProbeFailed, UploadError
 from optimizer.models.uploads.limits import ENV, Limits, limits
 from optimizer.models.uploads.prepare import PreparedUpload
 from optimizer.models.uploads.raw_data import DataOptions
+from optimizer.text import Message, msg
 
 _KINDS = {cls.kind: cls for cls in (errors.UploadError, errors.TooLarge, errors.UnsafeArchive,
                                     errors.UnsafeModel, errors.UnreadableFile,
@@ -76,9 +77,10 @@ def run_check(model: Path | str, data: Path | str | None, workdir: Path | str,
                                   timeout=float(lim.probe_timeout_s),
                                   stdin=subprocess.DEVNULL, cwd=workdir)
     except subprocess.TimeoutExpired:
-        raise ProbeFailed(f"checking the upload took over {lim.probe_timeout_s:g} s and was "
-                          f"stopped; upload a smaller model or raise "
-                          f"{ENV['probe_timeout_s']}") from None
+        raise ProbeFailed(msg("checking the upload took over {seconds} s and was stopped; upload "
+                              "a smaller model or raise {variable}",
+                              seconds=f"{lim.probe_timeout_s:g}",
+                              variable=ENV["probe_timeout_s"])) from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return _outcome(proc, workdir)
@@ -89,23 +91,27 @@ def _outcome(proc: subprocess.CompletedProcess, workdir: Path) -> PreparedUpload
     if proc.returncode == 0 and isinstance(doc, dict) and "manifest_path" in doc:
         return PreparedUpload.load(doc["manifest_path"])
     if isinstance(doc, dict) and doc.get("error"):
-        raise _KINDS.get(doc.get("kind"), UploadError)(doc["error"])
+        # the child's message as data (id and values), so the page can write it in its language
+        raise _KINDS.get(doc.get("kind"), UploadError)(Message.from_dict(doc.get("message"))
+                                                       or doc["error"])
     if proc.returncode < 0:
         sig = -proc.returncode
         name = signal.Signals(sig).name if sig in {s.value for s in signal.Signals} else str(sig)
         if sig == signal.SIGKILL:
-            raise ProbeFailed("checking the upload ran out of memory and was stopped; upload a "
-                              "smaller model or data file")
-        raise ProbeFailed(f"the model crashed the process that loads it ({name}); the file is "
-                          f"damaged or not supported: save or convert it again")
+            raise ProbeFailed(msg("checking the upload ran out of memory and was stopped; upload a "
+                                  "smaller model or data file"))
+        raise ProbeFailed(msg("the model crashed the process that loads it ({name}); the file is damaged "
+                              "or not supported: save or convert it again",
+                              name=name))
     lines = [ln.strip() for ln in (proc.stderr or "").splitlines() if ln.strip()]
     reason = next((ln[len("error:"):].strip() for ln in reversed(lines)
                    if ln.startswith("error:")), None)
     if reason:
         raise UploadError(reason)
     tail = lines[-1][:200] if lines else f"exit status {proc.returncode}"
-    raise ProbeFailed(f"checking the upload failed unexpectedly ({tail}); try again, and if it "
-                      f"keeps failing the model may not be supported")
+    raise ProbeFailed(msg("checking the upload failed unexpectedly ({tail}); try again, and if it keeps "
+                          "failing the model may not be supported",
+                          tail=tail))
 
 
 def _json(text: str):

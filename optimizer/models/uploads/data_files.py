@@ -22,6 +22,7 @@ from optimizer.models.uploads.archives import check_zip, open_zip
 from optimizer.models.uploads.errors import DataMismatch, TooLarge, UnreadableFile, UnsafeArchive
 from optimizer.models.uploads.limits import ENV, Limits, check_upload_size, human_size, limits
 from optimizer.models.uploads.raw_data import TEST_FRACTION, DataOptions, RawData
+from optimizer.text import msg
 
 DATA_SUFFIXES = (".npz", ".zip", ".csv")
 
@@ -37,18 +38,21 @@ def load_data_file(path: Path | str, options: DataOptions | None = None,
     lim = lim or limits()
     path = Path(path)
     if not path.is_file():
-        raise UnreadableFile(f"data file not found: {path}; check the path")
+        raise UnreadableFile(msg("data file not found: {path}; check the path", path=path))
     suffix = path.suffix.lower()
     if suffix not in DATA_SUFFIXES:
-        raise UnreadableFile(f"unsupported data file '{path.name}': upload an .npz, a zip of "
-                             f"images in class folders, or a CSV")
-    check_upload_size(path, f"data file {path.name}", lim)
+        raise UnreadableFile(msg("unsupported data file '{name}': upload an .npz, a zip of images in "
+                                 "class folders, or a CSV",
+                                 name=path.name))
+    check_upload_size(path, msg("data file {name}", name=path.name), lim)
     with open(path, "rb") as handle:
         head = handle.read(4)
     if suffix in (".npz", ".zip") and head[:2] != b"PK":
-        raise UnreadableFile(f"{path.name} is not a zip archive, so not a valid "
-                             f"{'.npz' if suffix == '.npz' else 'image zip'}; "
-                             f"{'save it with numpy.savez' if suffix == '.npz' else 'zip the image folders'}")
+        raise UnreadableFile(
+            msg("{name} is not a zip archive, so not a valid .npz; save it with numpy.savez",
+                name=path.name) if suffix == ".npz" else
+            msg("{name} is not a zip archive, so not a valid image zip; zip the image folders",
+                name=path.name))
     if suffix == ".npz":
         return load_npz_file(path, lim)
     if suffix == ".zip":
@@ -63,8 +67,8 @@ def load_data_file(path: Path | str, options: DataOptions | None = None,
 def load_npz_file(path: Path, lim: Limits | None = None) -> RawData:
     """Arrays of an ``.npz`` (``x_train, y_train, x_test, y_test``, or ``x`` [+ ``y``])."""
     lim = lim or limits()
-    with open_zip(path, "data file") as zf:
-        infos = check_zip(zf, lim, f"data file {path.name}")
+    with open_zip(path, msg("data file")) as zf:
+        infos = check_zip(zf, lim, msg("data file {name}", name=path.name))
         for info in infos:
             _check_npy_header(zf, info, lim, path.name)
     try:
@@ -72,13 +76,14 @@ def load_npz_file(path: Path, lim: Limits | None = None) -> RawData:
             arrays = {key: npz[key] for key in npz.files}
     except ValueError as exc:
         if "allow_pickle" in str(exc) or "Object arrays" in str(exc):
-            raise DataMismatch(f"{path.name} holds object arrays (pickled Python objects), which "
-                               f"are never loaded from an upload; save plain numeric arrays with "
-                               f"numpy.savez") from None
-        raise UnreadableFile(f"{path.name} cannot be read as an .npz ({exc}); save it again with "
-                             f"numpy.savez") from None
+            raise DataMismatch(msg("{name} holds object arrays (pickled Python objects), which are never "
+                                   "loaded from an upload; save plain numeric arrays with numpy.savez",
+                                   name=path.name)) from None
+        raise UnreadableFile(msg("{name} cannot be read as an .npz ({exc}); save it again with numpy.savez",
+                                 name=path.name, exc=exc)) from None
     except (OSError, EOFError) as exc:
-        raise UnreadableFile(f"{path.name} is damaged ({exc}); save it again with numpy.savez") \
+        raise UnreadableFile(msg("{name} is damaged ({exc}); save it again with numpy.savez",
+                                 name=path.name, exc=exc)) \
             from None
     splits = {k.split(".", 1)[0] for k in arrays}  # x_train.image -> x_train
     if {"x_train", "y_train", "x_test", "y_test"} <= splits:
@@ -86,16 +91,17 @@ def load_npz_file(path: Path, lim: Limits | None = None) -> RawData:
     elif "x" in splits:
         wanted = ("x", "y")
     else:
-        raise DataMismatch(f"{path.name} has arrays {sorted(arrays)}; expected x_train, y_train, "
-                           f"x_test, y_test (labelled) or x (unlabelled samples); for a model "
-                           f"with several inputs name them x_train.<input name>, "
-                           f"x_test.<input name> (or x.<input name>)")
+        raise DataMismatch(msg("{name} has arrays {arrays}; expected x_train, y_train, x_test, y_test "
+                               "(labelled) or x (unlabelled samples); for a model with several inputs "
+                               "name them x_train.<input name>, x_test.<input name> (or x.<input name>)",
+                               name=path.name, arrays=sorted(arrays)))
     out = {k: v for k, v in arrays.items() if k.split(".", 1)[0] in wanted
            and ("." not in k or k.startswith("x"))}
     for key, value in out.items():
         if value.dtype.kind not in "biuf" and not (key.startswith("y") and value.dtype.kind == "U"):
-            raise DataMismatch(f"array '{key}' in {path.name} has dtype {value.dtype}, not "
-                               f"numbers; save numeric arrays")
+            raise DataMismatch(msg("array '{key}' in {name} has dtype {dtype}, not numbers; save numeric "
+                                   "arrays",
+                                   key=key, name=path.name, dtype=value.dtype))
     class_names: tuple = ()
     for key in ("y_train", "y_test", "y"):
         if key in out and out[key].dtype.kind == "U":
@@ -121,23 +127,27 @@ def _check_npy_header(zf, info, lim: Limits, name: str) -> None:
             reader = {(1, 0): np.lib.format.read_array_header_1_0,
                       (2, 0): np.lib.format.read_array_header_2_0}.get(version)
             if reader is None:
-                raise ValueError(f"unsupported .npy version {version}")
+                raise ValueError(msg("unsupported .npy version {version}", version=version))
             shape, _, dtype = reader(handle)
     except ValueError as exc:
-        raise UnreadableFile(f"array {info.filename!r} in {name} has a damaged header ({exc}); "
-                             f"save it again with numpy.savez") from None
+        raise UnreadableFile(msg("array {filename!r} in {name} has a damaged header ({exc}); save it "
+                                 "again with numpy.savez",
+                                 filename=info.filename, name=name, exc=exc)) from None
     if dtype.hasobject:
-        raise DataMismatch(f"{name} holds object arrays (pickled Python objects), which are "
-                           f"never loaded from an upload; save plain numeric arrays")
+        raise DataMismatch(msg("{name} holds object arrays (pickled Python objects), which are never "
+                               "loaded from an upload; save plain numeric arrays",
+                               name=name))
     nbytes = int(np.prod(shape, dtype=np.float64)) * dtype.itemsize
     if nbytes > lim.max_array_bytes:
-        raise TooLarge(f"array {info.filename!r} in {name} is {human_size(nbytes)}, over the "
-                       f"{lim.max_array_mb} MB limit; upload less data or raise "
-                       f"{ENV['max_array_mb']}")
+        raise TooLarge(msg("array {filename!r} in {name} is {human_size}, over the {max_array_mb} MB "
+                           "limit; upload less data or raise {max_array_mb2}",
+                           filename=info.filename, name=name, human_size=human_size(nbytes),
+                           max_array_mb=lim.max_array_mb, max_array_mb2=ENV['max_array_mb']))
     if nbytes > int(info.file_size):
-        raise UnsafeArchive(f"array {info.filename!r} in {name} claims {human_size(nbytes)} but "
-                            f"stores {human_size(info.file_size)}; the file is damaged or "
-                            f"hostile, save it again")
+        raise UnsafeArchive(msg("array {filename!r} in {name} claims {human_size} but stores "
+                                "{human_size2}; the file is damaged or hostile, save it again",
+                                filename=info.filename, name=name, human_size=human_size(nbytes),
+                                human_size2=human_size(info.file_size)))
 
 
 # -- CSV -----------------------------------------------------------------------------------------
@@ -146,12 +156,13 @@ def csv_columns(path: Path | str, lim: Limits | None = None) -> list[str]:
     """The column names of a CSV's header (for choosing the label column)."""
     import pandas as pd
 
-    check_upload_size(Path(path), f"data file {Path(path).name}", lim)
+    check_upload_size(Path(path), msg("data file {name}", name=Path(path).name), lim)
     try:
         return [str(c) for c in pd.read_csv(path, nrows=0).columns]
     except (ValueError, UnicodeDecodeError) as exc:
-        raise UnreadableFile(f"{Path(path).name} cannot be read as a CSV ({exc}); save it as "
-                             f"comma-separated text with a header row") from None
+        raise UnreadableFile(msg("{name} cannot be read as a CSV ({exc}); save it as comma-separated text "
+                                 "with a header row",
+                                 name=Path(path).name, exc=exc)) from None
 
 
 def csv_header(head: bytes) -> list[str]:
@@ -178,37 +189,45 @@ def load_csv_file(path: Path, options: DataOptions | None = None,
         frame = pd.read_csv(path)
     except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise UnreadableFile(f"{path.name} cannot be read as a CSV ({first}); save it as "
-                             f"comma-separated text with a header row") from None
+        raise UnreadableFile(msg("{name} cannot be read as a CSV ({first}); save it as comma-separated "
+                                 "text with a header row",
+                                 name=path.name, first=first)) from None
     if frame.empty or frame.shape[1] == 0:
-        raise DataMismatch(f"{path.name} has no data rows; upload a CSV with a header and rows")
+        raise DataMismatch(msg("{name} has no data rows; upload a CSV with a header and rows",
+                               name=path.name))
     label = options.label_column
     columns = [str(c) for c in frame.columns]
     frame.columns = columns
     y, class_names, notes = None, (), []
     if label is not None:
         if label not in columns:
-            raise DataMismatch(f"column '{label}' is not in {path.name} (columns: "
-                               f"{', '.join(columns[:20])}); choose the label column from those")
+            raise DataMismatch(msg("column '{label}' is not in {name} (columns: {join}); choose the label "
+                                   "column from those",
+                                   label=label, name=path.name, join=', '.join(columns[:20])))
         target = frame.pop(label)
         y, class_names = _csv_labels(target, label)
-        notes.append(f"label column '{label}'")
+        notes.append(msg("label column '{label}'", label=label))
     if frame.shape[1] == 0:
-        raise DataMismatch(f"{path.name} has no feature columns besides '{label}'; upload the "
-                           f"input features too")
+        raise DataMismatch(msg("{name} has no feature columns besides '{label}'; upload the input "
+                               "features too",
+                               name=path.name, label=label))
     text = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
     if text:
-        hint = (f", or choose '{text[0]}' as the label column (--label-column {text[0]})"
-                if label is None and len(text) == 1 else "")
-        raise DataMismatch(f"column(s) {', '.join(repr(c) for c in text[:5])} of {path.name} are "
-                           f"not numbers; encode them as numbers or drop them{hint}")
+        hint = (msg(", or choose '{column}' as the label column (--label-column {column})",
+                    column=text[0]) if label is None and len(text) == 1 else "")
+        raise DataMismatch(msg("column(s) {columns} of {name} are not numbers; encode them as "
+                               "numbers or drop them{hint}",
+                               columns=", ".join(repr(c) for c in text[:5]), name=path.name,
+                               hint=hint))
     x = frame.to_numpy(dtype=np.float32)
     if not np.isfinite(x).all():
         row, col = np.argwhere(~np.isfinite(x))[0]
-        raise DataMismatch(f"{path.name} has {int((~np.isfinite(x)).sum())} empty or non-finite "
-                           f"cells (first: column '{frame.columns[col]}', row {row + 1}); fill "
-                           f"them in or drop those rows")
-    notes.insert(0, f"{x.shape[0]:,} rows, {x.shape[1]} feature columns")
+        raise DataMismatch(msg("{name} has {count} empty or non-finite cells (first: column "
+                               "'{column}', row {row}); fill them in or drop those rows",
+                               name=path.name, count=int((~np.isfinite(x)).sum()),
+                               column=frame.columns[col], row=row + 1))
+    notes.insert(0, msg("{rows} rows, {columns} feature columns", rows=f"{x.shape[0]:,}",
+                        columns=x.shape[1]))
     arrays = {"x": x} if y is None else {"x": x, "y": y}
     return RawData(source="csv", arrays=arrays, class_names=class_names, notes=tuple(notes))
 
@@ -217,8 +236,9 @@ def _csv_labels(column, label: str):
     import pandas as pd
 
     if column.isna().any():
-        raise DataMismatch(f"label column '{label}' has {int(column.isna().sum())} empty cells; "
-                           f"fill them in or drop those rows")
+        raise DataMismatch(msg("label column '{label}' has {int} empty cells; fill them in or drop those "
+                               "rows",
+                               label=label, int=int(column.isna().sum())))
     if pd.api.types.is_numeric_dtype(column):
         return column.to_numpy(), ()
     names = sorted(str(v) for v in column.unique())
@@ -233,7 +253,7 @@ def split(x: np.ndarray, y: np.ndarray | None, test_fraction: float = TEST_FRACT
     """Shuffle and split into train/test (stratified when every class has 2+ samples)."""
     n = len(x)
     if n < 2:
-        raise DataMismatch(f"only {n} sample(s); upload at least a few dozen")
+        raise DataMismatch(msg("only {n} sample(s); upload at least a few dozen", n=n))
     rng = np.random.default_rng(seed)
     if y is not None and y.dtype.kind in "iu":
         test = []

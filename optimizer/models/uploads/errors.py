@@ -3,8 +3,12 @@
 Every class is a ``ValueError``, so the CLI prints it as ``error: ...`` with a non-zero exit
 status and the pages show it with ``layout.show_error``; none of them carries a traceback to
 the user. ``kind`` is a short stable code (tests and the UI match on it, never on wording).
+A message made with ``optimizer.text.msg`` travels as data (``error.message``): ``str(error)``
+is English, and the page writes it in its reader's language (``render(error.message)``).
 """
 from __future__ import annotations
+
+from optimizer.text import Message
 
 
 class UploadError(ValueError):
@@ -12,9 +16,10 @@ class UploadError(ValueError):
 
     kind = "unusable"
 
-    def __init__(self, message: str):
+    def __init__(self, message):
         # One line, always: a message that leaks a multi-line library error would break the
         # CLI's contract (one line, no traceback) and clutter the page.
+        self.message = message if isinstance(message, Message) else None
         text = " ".join(str(message).split())
         super().__init__(text)
 

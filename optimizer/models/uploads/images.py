@@ -19,6 +19,7 @@ from optimizer.models.uploads.archives import check_zip, open_zip, read_member
 from optimizer.models.uploads.errors import DataMismatch, TooLarge, UnreadableFile
 from optimizer.models.uploads.limits import ENV, Limits, limits
 from optimizer.models.uploads.raw_data import PIXEL_RANGES, DataOptions, RawData
+from optimizer.text import msg
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
 PILLOW_FORMATS = ["PNG", "JPEG", "BMP", "GIF", "WEBP"]
@@ -36,21 +37,24 @@ def load_image_zip(path: Path, input_shape: tuple | None, options: DataOptions |
     options = options or DataOptions()
     lim = lim or limits()
     height, width, channels = _image_target(input_shape)
-    with open_zip(path, "image zip") as zf:
-        infos = check_zip(zf, lim, f"image zip {path.name}")
+    with open_zip(path, msg("image zip")) as zf:
+        infos = check_zip(zf, lim, msg("image zip {name}", name=path.name))
         entries, skipped = _image_entries(infos)
         if not entries:
-            raise DataMismatch(f"{path.name} holds no PNG, JPEG, BMP, GIF or WebP images; zip a "
-                               f"folder with one sub-folder of images per class")
+            raise DataMismatch(msg("{name} holds no PNG, JPEG, BMP, GIF or WebP images; zip a folder with "
+                                   "one sub-folder of images per class",
+                                   name=path.name))
         if len(entries) > lim.max_images:
-            raise TooLarge(f"{path.name} holds {len(entries):,} images, over the limit of "
-                           f"{lim.max_images:,}; upload fewer images or raise "
-                           f"{ENV['max_images']}")
+            raise TooLarge(msg("{name} holds {count} images, over the limit of {limit}; upload "
+                               "fewer images or raise {variable}", name=path.name,
+                               count=f"{len(entries):,}", limit=f"{lim.max_images:,}",
+                               variable=ENV["max_images"]))
         classes = sorted({label for label, _ in entries if label is not None})
         labelled = bool(classes)
         if labelled and any(label is None for label, _ in entries):
-            raise DataMismatch(f"{path.name} mixes images in class folders with images outside "
-                               f"them; put every image in its class's folder")
+            raise DataMismatch(msg("{name} mixes images in class folders with images outside them; put "
+                                   "every image in its class's folder",
+                                   name=path.name))
         x = np.empty((len(entries), height, width, channels), dtype=np.float32)
         resized = 0
         lo, hi = PIXEL_RANGES[options.pixel_range]
@@ -60,16 +64,19 @@ def load_image_zip(path: Path, input_shape: tuple | None, options: DataOptions |
             x[i] = lo + pixels * ((hi - lo) / 255.0)
     y = np.array([classes.index(label) for label, _ in entries], dtype=np.int64) if labelled \
         else None
-    notes = [f"{len(entries):,} images decoded"
-             + (f" in {len(classes)} classes ({', '.join(classes[:12])}"
-                f"{', ...' if len(classes) > 12 else ''})" if labelled else " (no class folders: "
-                "unlabelled samples)"),
-             f"pixels scaled to {options.pixel_range.replace('-1-1', '[-1, 1]')}"
-             f"{'' if options.pixel_range == '-1-1' else ' range'}"]
+    names = ", ".join(classes[:12]) + (", ..." if len(classes) > 12 else "")
+    scale = {"0-1": "0-1", "0-255": "0-255", "-1-1": "[-1, 1]"}.get(options.pixel_range,
+                                                                    options.pixel_range)
+    notes = [msg("{count} images decoded in {classes} classes ({names})", count=f"{len(entries):,}",
+                 classes=len(classes), names=names) if labelled else
+             msg("{count} images decoded (no class folders: unlabelled samples)",
+                 count=f"{len(entries):,}"),
+             msg("pixels scaled to {scale}", scale=scale)]
     if resized:
-        notes.append(f"{resized:,} images resized to {height}x{width} (the model's input)")
+        notes.append(msg("{resized} images resized to {height}x{width} (the model's input)",
+                         resized=f"{resized:,}", height=height, width=width))
     if skipped:
-        notes.append(f"{skipped:,} non-image files ignored")
+        notes.append(msg("{skipped:,} non-image files ignored", skipped=skipped))
     arrays = {"x": x} if y is None else {"x": x, "y": y}
     return RawData(source="images", arrays=arrays, class_names=tuple(classes),
                    notes=tuple(notes))
@@ -77,12 +84,13 @@ def load_image_zip(path: Path, input_shape: tuple | None, options: DataOptions |
 
 def _image_target(input_shape) -> tuple[int, int, int]:
     if input_shape is None:
-        raise DataMismatch("an image zip needs the model's input size; check the model first")
+        raise DataMismatch(msg("an image zip needs the model's input size; check the model first"))
     shape = tuple(input_shape)
     if len(shape) != 3 or shape[-1] not in (1, 3, 4) or any(d is None for d in shape):
         described = "x".join("?" if d is None else str(d) for d in shape)
-        raise DataMismatch(f"the model expects inputs of shape {described}, not images "
-                           f"(height x width x 1 or 3 channels); upload an .npz or CSV instead")
+        raise DataMismatch(msg("the model expects inputs of shape {described}, not images (height x width "
+                               "x 1 or 3 channels); upload an .npz or CSV instead",
+                               described=described))
     return int(shape[0]), int(shape[1]), int(shape[2])
 
 
@@ -118,9 +126,11 @@ def _decode(Image, zf, info, lim: Limits, target) -> tuple[np.ndarray, bool]:
             with Image.open(io.BytesIO(data), formats=PILLOW_FORMATS) as image:
                 w, h = image.size
                 if w * h > lim.max_image_pixels:
-                    raise TooLarge(f"image {info.filename!r} is {w}x{h} pixels, over the limit "
-                                   f"of {lim.max_image_pixels:,}; shrink it or raise "
-                                   f"{ENV['max_image_pixels']}")
+                    raise TooLarge(msg("image {filename!r} is {w}x{h} pixels, over the limit of "
+                                       "{max_image_pixels:,}; shrink it or raise {max_image_pixels2}",
+                                       filename=info.filename, w=w, h=h,
+                                       max_image_pixels=lim.max_image_pixels,
+                                       max_image_pixels2=ENV['max_image_pixels']))
                 image.seek(0)
                 converted = image.convert(mode)
                 resized = converted.size != (width, height)
@@ -130,9 +140,9 @@ def _decode(Image, zf, info, lim: Limits, target) -> tuple[np.ndarray, bool]:
     except TooLarge:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise TooLarge(f"image {info.filename!r} decodes to too many pixels (decompression "
-                       f"bomb); shrink it") from None
+        raise TooLarge(msg("image {filename!r} decodes to too many pixels (decompression bomb); shrink it",
+                           filename=info.filename)) from None
     except (OSError, ValueError, SyntaxError, EOFError) as exc:
-        raise UnreadableFile(f"image {info.filename!r} cannot be decoded ({exc}); upload PNG or "
-                             f"JPEG files") from None
+        raise UnreadableFile(msg("image {filename!r} cannot be decoded ({exc}); upload PNG or JPEG files",
+                                 filename=info.filename, exc=exc)) from None
     return pixels.reshape(height, width, channels), resized

@@ -24,6 +24,7 @@ import numpy as np
 
 from optimizer.models.uploads import keras3_ops as ops
 from optimizer.models.uploads import keras_classes as kc
+from optimizer.text import Message, msg
 
 #: Outputs of the rebuilt model must match within atol + rtol * max|output|.
 ATOL, RTOL = 1e-4, 1e-4
@@ -36,8 +37,9 @@ _BASE_KWARGS = {"name", "trainable", "dtype", "dynamic", "input_dim", "input_sha
 class BridgeError(ValueError):
     """The model cannot be rebuilt in tf_keras; ``layer``/``layer_class`` name the blocker."""
 
-    def __init__(self, message: str, layer: str | None = None, layer_class: str | None = None):
-        super().__init__(message)
+    def __init__(self, message, layer: str | None = None, layer_class: str | None = None):
+        super().__init__(str(message))
+        self.message = message if isinstance(message, Message) else None
         self.layer = layer
         self.layer_class = layer_class
 
@@ -94,8 +96,9 @@ def translate_config(class_name: str, config: dict) -> tuple[dict, list]:
                 "config": {"name": config.get("name", "model"), "layers": layers,
                            "input_layers": _endpoints(config.get("input_layers")),
                            "output_layers": outputs}}, dropped
-    raise BridgeError(f"the model is a {class_name}, not a Sequential or Functional model; "
-                      f"TFMOT can only transform those", layer_class=class_name)
+    raise BridgeError(msg("the model is a {class_name}, not a Sequential or Functional model; TFMOT can "
+                          "only transform those",
+                          class_name=class_name), layer_class=class_name)
 
 
 def _layer(entry: dict, dropped: list, functional: bool, renames: dict) -> list[dict]:
@@ -105,8 +108,8 @@ def _layer(entry: dict, dropped: list, functional: bool, renames: dict) -> list[
     name = config.get("name") or entry.get("name") or cls
     if ops.is_op_node(entry):
         if not functional:
-            raise BridgeError(f"operation '{name}' ({cls}) inside a Sequential model cannot be "
-                              f"rebuilt", name, cls)
+            raise BridgeError(msg("operation '{name}' ({cls}) inside a Sequential model cannot be rebuilt",
+                                  name=name, cls=cls), name, cls)
         try:
             return ops.translate_op(entry, _history)
         except ops.OpError as exc:
@@ -117,12 +120,14 @@ def _layer(entry: dict, dropped: list, functional: bool, renames: dict) -> list[
         out = dict(inner)
     else:
         if cls in kc.KERAS3_ONLY_LAYERS or cls not in kc.COMMON_LAYERS:
-            raise BridgeError(f"layer '{name}' ({cls}) has no tf_keras counterpart", name, cls)
+            raise BridgeError(msg("layer '{name}' ({cls}) has no tf_keras counterpart", name=name,
+                                  cls=cls), name, cls)
         out = {"class_name": cls, "config": _layer_config(cls, name, config, dropped)}
     chain = _activation_rewrite(cls, name, out.get("config") or {})
     if chain and not functional:
-        raise BridgeError(f"layer '{name}' ({cls}) uses activation '{chain}', which tf_keras "
-                          f"lacks; only a Functional model can be rebuilt with it", name, cls)
+        raise BridgeError(msg("layer '{name}' ({cls}) uses activation '{chain}', which tf_keras lacks; "
+                              "only a Functional model can be rebuilt with it",
+                              name=name, cls=cls, chain=chain), name, cls)
     if not functional:
         return [out]
     out["name"] = name
@@ -132,12 +137,14 @@ def _layer(entry: dict, dropped: list, functional: bool, renames: dict) -> list[
     if not chain:
         return [out]
     if len(out["inbound_nodes"]) != 1:
-        raise BridgeError(f"layer '{name}' ({cls}) with activation '{chain}' is shared, which "
-                          f"the rebuild does not express", name, cls)
+        raise BridgeError(msg("layer '{name}' ({cls}) with activation '{chain}' is shared, which the "
+                              "rebuild does not express",
+                              name=name, cls=cls, chain=chain), name, cls)
     if cls == "Activation":  # the chain replaces the layer and keeps its name
         node = out["inbound_nodes"][0]
         if len(node) != 1:
-            raise BridgeError(f"layer '{name}' ({cls}) takes several tensors", name, cls)
+            raise BridgeError(msg("layer '{name}' ({cls}) takes several tensors", name=name,
+                                  cls=cls), name, cls)
         return ops.activation_layers(chain, node[0][:3], name)
     out["config"]["activation"] = "linear"
     final = f"{name}__{chain}"
@@ -171,8 +178,8 @@ def _activation_rewrite(cls: str, name: str, config: dict) -> str | None:
         return None
     if activation in ops.ACTIVATION_CHAINS:
         return activation
-    raise BridgeError(f"layer '{name}' ({cls}) uses activation '{activation}', which tf_keras "
-                      f"lacks", name, cls)
+    raise BridgeError(msg("layer '{name}' ({cls}) uses activation '{activation}', which tf_keras lacks",
+                          name=name, cls=cls, activation=activation), name, cls)
 
 
 def _renamed(value, renames: dict):
@@ -195,7 +202,7 @@ def _layer_config(cls: str, name: str, config: dict, dropped: list) -> dict:
             out["batch_input_shape"] = value
         elif cls == "InputLayer" and key == "optional":
             if value:
-                raise BridgeError(f"input '{name}' is optional, which tf_keras cannot express",
+                raise BridgeError(msg("input '{name}' is optional, which tf_keras cannot express", name=name),
                                   name, cls)
         elif key in ("layer", "backward_layer", "cell") and isinstance(value, dict):
             out[key] = _wrapped(value, key, dropped)  # Bidirectional, TimeDistributed, RNN
@@ -209,7 +216,8 @@ def _wrapped(entry: dict, key: str, dropped: list) -> dict:
     sub = dict(entry.get("config") or {})
     name = sub.get("name", key)
     if cls not in kc.COMMON_LAYERS:
-        raise BridgeError(f"layer '{name}' ({cls}) has no tf_keras counterpart", name, cls)
+        raise BridgeError(msg("layer '{name}' ({cls}) has no tf_keras counterpart", name=name,
+                              cls=cls), name, cls)
     return {"class_name": cls, "config": _layer_config(cls, name, sub, dropped)}
 
 
@@ -323,15 +331,17 @@ def _node(node, layer: str, cls: str | None = None) -> list:
         for item in items:
             history = _history(item)
             if history is None:
-                raise BridgeError(f"{label} is called with a non-tensor input, which tf_keras "
-                                  f"cannot express", layer, cls)
+                raise BridgeError(msg("{label} is called with a non-tensor input, which tf_keras cannot "
+                                      "express",
+                                      label=label), layer, cls)
             tensors.append(history)
     extra = {}
     if len(args) > 1:
         names = _call_names(cls)
         if names is None or len(args) - 1 > len(names):
-            raise BridgeError(f"{label} is called with {len(args)} positional arguments, which "
-                              f"the tf_keras rebuild does not express", layer, cls)
+            raise BridgeError(msg("{label} is called with {n_args} positional arguments, which the "
+                                  "tf_keras rebuild does not express",
+                                  label=label, n_args=len(args)), layer, cls)
         extra.update(zip(names, args[1:]))
     extra.update(kwargs)
     out = {}
@@ -350,8 +360,9 @@ def _tensor_argument(value, label: str, layer: str, cls: str | None):
     if isinstance(value, list):
         return [_tensor_argument(v, label, layer, cls) for v in value]
     if isinstance(value, dict):
-        raise BridgeError(f"{label} is called with a {value.get('class_name', 'structured')} "
-                          f"argument, which the tf_keras rebuild does not express", layer, cls)
+        raise BridgeError(msg("{label} is called with a {get} argument, which the tf_keras rebuild does "
+                              "not express",
+                              label=label, get=value.get('class_name', 'structured')), layer, cls)
     return value
 
 
@@ -387,16 +398,17 @@ def rebuild(keras3_model):
     keras = compat.keras()
     class_name = type(keras3_model).__name__
     if class_name not in ("Sequential", "Functional", "Model"):
-        raise BridgeError(f"the model is a subclassed {class_name}; only Sequential and "
-                          f"Functional models can be rebuilt", layer_class=class_name)
+        raise BridgeError(msg("the model is a subclassed {class_name}; only Sequential and Functional "
+                              "models can be rebuilt",
+                              class_name=class_name), layer_class=class_name)
     translated, dropped = translate_config(class_name, keras3_model.get_config())
     try:
         model = keras.models.model_from_json(__import__("json").dumps(translated))
     except BridgeError:
         raise
     except Exception as exc:  # noqa: BLE001 - any tf_keras refusal blocks the rebuild
-        raise BridgeError(f"tf_keras cannot build the model from its config "
-                          f"({_first_line(exc)})") from None
+        raise BridgeError(msg("tf_keras cannot build the model from its config ({first_line})",
+                              first_line=_first_line(exc))) from None
     copied = _copy_weights(keras3_model, model)
     return model, tuple(dropped), copied
 
@@ -408,7 +420,7 @@ def _copy_weights(source, target) -> int:
     for layer in source.layers:
         twin = by_name.get(layer.name)
         if twin is None:
-            raise BridgeError(f"layer '{layer.name}' is missing from the tf_keras rebuild",
+            raise BridgeError(msg("layer '{name}' is missing from the tf_keras rebuild", name=layer.name),
                               layer.name, type(layer).__name__)
         if hasattr(layer, "layers") and hasattr(twin, "layers"):
             copied += _copy_weights(layer, twin)
@@ -416,9 +428,10 @@ def _copy_weights(source, target) -> int:
         weights = [np.asarray(w) for w in layer.get_weights()]
         expected = [tuple(w.shape) for w in twin.get_weights()]
         if [tuple(w.shape) for w in weights] != expected:
-            raise BridgeError(f"layer '{layer.name}' ({type(layer).__name__}) stores its "
-                              f"weights differently in tf_keras "
-                              f"({[tuple(w.shape) for w in weights]} vs {expected})",
+            raise BridgeError(msg("layer '{name}' ({name2}) stores its weights differently in tf_keras "
+                                  "({value} vs {expected})",
+                                  name=layer.name, name2=type(layer).__name__,
+                                  value=[tuple(w.shape) for w in weights], expected=expected),
                               layer.name, type(layer).__name__)
         if weights:
             twin.set_weights(weights)
@@ -431,7 +444,7 @@ def verify(keras3_model, tf_keras_model, samples) -> float:
     a = _outputs(keras3_model.predict(samples, verbose=0))
     b = _outputs(tf_keras_model.predict(samples, verbose=0))
     if len(a) != len(b) or any(x.shape != y.shape for x, y in zip(a, b)):
-        raise BridgeError("the rebuilt model's outputs have other shapes than the original's")
+        raise BridgeError(msg("the rebuilt model's outputs have other shapes than the original's"))
     return float(max(np.max(np.abs(x - y)) if x.size else 0.0 for x, y in zip(a, b)))
 
 
@@ -453,8 +466,9 @@ def rebuild_verified(keras3_model, samples):
     tolerance = tolerance_for(keras3_model, samples)
     if not np.isfinite(diff) or diff > tolerance:
         keys = ", ".join(f"{layer}.{key}" for layer, key in dropped) or "none"
-        raise BridgeError(f"the tf_keras rebuild gives different outputs (max abs diff "
-                          f"{diff:.3g} > {tolerance:.3g}; arguments tf_keras lacks: {keys})")
+        raise BridgeError(msg("the tf_keras rebuild gives different outputs (max abs diff {diff:.3g} > "
+                              "{tolerance:.3g}; arguments tf_keras lacks: {keys})",
+                              diff=diff, tolerance=tolerance, keys=keys))
     n = len(samples[0]) if isinstance(samples, (list, tuple)) else len(samples)
     return model, BridgeReport(max_abs_diff=diff, tolerance=tolerance, samples=int(n),
                                weights_copied=copied, dropped=dropped)

@@ -14,6 +14,8 @@ Everything here is pure JSON work; the rebuilt model is verified against the ori
 """
 from __future__ import annotations
 
+from optimizer.text import msg
+
 #: Activation names tf_keras computes exactly as Keras 3 does (kept as they are).
 SAME_ACTIVATIONS = frozenset("""
 elu exponential gelu leaky_relu linear log_softmax mish relu relu6 selu sigmoid silu softmax
@@ -115,7 +117,7 @@ def activation_layers(activation: str, source: list, final_name: str) -> list[di
     called ``final_name``. Raises ``OpError`` for an activation without a rewrite."""
     chain = ACTIVATION_CHAINS.get(activation)
     if chain is None:
-        raise OpError(f"activation '{activation}' has no tf_keras counterpart")
+        raise OpError(msg("activation '{activation}' has no tf_keras counterpart", activation=activation))
     layers, current = [], list(source)
     for i, (function, arg) in enumerate(chain):
         name = final_name if i == len(chain) - 1 else f"{final_name}__{activation}_{i}"
@@ -141,22 +143,23 @@ def translate_op(entry: dict, history) -> list[dict]:
     name = config.get("name") or entry.get("name") or cls
     label = f"operation '{name}' ({entry.get('module')}.{cls})"
     if cls not in OPS:
-        raise OpError(f"{label} has no tf_keras counterpart")
+        raise OpError(msg("{label} has no tf_keras counterpart", label=label))
     nodes = entry.get("inbound_nodes") or []
     if len(nodes) != 1 or not isinstance(nodes[0], dict):
-        raise OpError(f"{label} is used {len(nodes)} times, which the rebuild does not express")
+        raise OpError(msg("{label} is used {n_nodes} times, which the rebuild does not express",
+                          label=label, n_nodes=len(nodes)))
     args = list(nodes[0].get("args") or [])
     kwargs = {k: v for k, v in dict(nodes[0].get("kwargs") or {}).items() if v is not None}
     function, rest, keys = OPS[cls]
     if not args:
-        raise OpError(f"{label} has no tensor argument")
+        raise OpError(msg("{label} has no tensor argument", label=label))
     refs = [_argument(a, history, label) for a in args]
     if function == "activation":
         if len(refs) != 1 or not _is_ref(refs[0]):
-            raise OpError(f"{label} is called with other arguments than one tensor")
+            raise OpError(msg("{label} is called with other arguments than one tensor", label=label))
         return activation_layers(rest, refs[0], name)
     if len(refs) > 1 + len(rest) or kwargs:
-        raise OpError(f"{label} is called with arguments the rebuild does not express")
+        raise OpError(msg("{label} is called with arguments the rebuild does not express", label=label))
     call = {tf_key: config[key] for key, tf_key in keys.items() if key in config}
     for arg_name, ref in zip(rest, refs[1:]):
         call[arg_name] = ref
@@ -166,7 +169,7 @@ def translate_op(entry: dict, history) -> list[dict]:
         if len(refs) == 2 and _is_ref(refs[1]) and commutative:
             first, call[rest[0]] = refs[1], refs[0]
         elif not any(_is_ref(r) for r in refs):
-            raise OpError(f"{label} is called without a tensor")
+            raise OpError(msg("{label} is called without a tensor", label=label))
     return [op_layer(name, function, first, call)]
 
 
@@ -184,5 +187,5 @@ def _argument(value, history, label: str):
         return ref
     if isinstance(value, (int, float, bool)) or value is None:
         return value
-    raise OpError(f"{label} is called with a constant the rebuild does not express "
-                  f"({type(value).__name__})")
+    raise OpError(msg("{label} is called with a constant the rebuild does not express ({name})",
+                      label=label, name=type(value).__name__))

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from optimizer.models.uploads.errors import TooLarge, UploadError
+from optimizer.text import msg
 
 MB = 1024 * 1024
 
@@ -53,10 +54,10 @@ class Limits:
         for name in ("max_upload_mb", "max_extract_mb", "max_archive_files", "max_images",
                      "max_image_pixels", "max_array_mb", "max_checks"):
             if int(getattr(self, name)) < 1:
-                raise ValueError(f"limit {name} must be a positive whole number")
+                raise ValueError(msg("limit {name} must be a positive whole number", name=name))
         for name in ("max_compression_ratio", "probe_timeout_s", "session_max_age_h"):
             if float(getattr(self, name)) <= 0:
-                raise ValueError(f"limit {name} must be positive")
+                raise ValueError(msg("limit {name} must be positive", name=name))
 
     @property
     def max_upload_bytes(self) -> int:
@@ -108,12 +109,13 @@ def limits(environ=None) -> Limits:
         try:
             values[name] = kind(float(text)) if kind is int else kind(text)
         except ValueError:
-            raise UploadError(f"{variable}={text!r} is not a number; set it to e.g. "
-                              f"{Limits.__dataclass_fields__[name].default}") from None
+            raise UploadError(msg("{variable}={text!r} is not a number; set it to e.g. {default}",
+                                  variable=variable, text=text,
+                                  default=Limits.__dataclass_fields__[name].default)) from None
     try:
         return Limits(**values)
     except ValueError as exc:
-        raise UploadError(f"{exc}; fix the OPTIMIZER_* environment variable") from None
+        raise UploadError(msg("{exc}; fix the OPTIMIZER_* environment variable", exc=exc)) from None
 
 
 def human_size(nbytes: float) -> str:
@@ -126,24 +128,26 @@ def human_size(nbytes: float) -> str:
     return f"{value:,.1f} TB"
 
 
-def check_upload_size(size_or_path, what: str = "upload", lim: Limits | None = None) -> int:
+def check_upload_size(size_or_path, what: str | None = None, lim: Limits | None = None) -> int:
     """Refuse a file larger than the upload limit (``TooLarge``) or empty (``UploadError``).
 
     ``size_or_path`` is a byte count or a path. Returns the size in bytes.
     """
     lim = lim or limits()
+    what = what or msg("upload")
     size = (Path(size_or_path).stat().st_size if isinstance(size_or_path, (str, Path))
             else int(size_or_path))
     if size == 0:
         from optimizer.models.uploads.errors import UnreadableFile
 
-        raise UnreadableFile(f"the {what} is empty (0 bytes); upload the file again")
+        raise UnreadableFile(msg("the {what} is empty (0 bytes); upload the file again", what=what))
     if size > lim.max_upload_bytes:
         name = Path(size_or_path).name if isinstance(size_or_path, (str, Path)) else ""
-        raise TooLarge(f"the {what} is {size / MB:,.1f} MiB ({size / 1e6:,.1f} MB), over the "
-                       f"{lim.max_upload_mb} MiB upload limit (1 MiB = 1,048,576 bytes); "
-                       f"{keras_size_hint(name)}upload a smaller file or raise "
-                       f"{ENV['max_upload_mb']}")
+        raise TooLarge(msg("the {what} is {mib} MiB ({mb} MB), over the {limit} MiB upload limit "
+                           "(1 MiB = 1,048,576 bytes); {hint}upload a smaller file or raise "
+                           "{variable}", what=what, mib=f"{size / MB:,.1f}", mb=f"{size / 1e6:,.1f}",
+                           limit=lim.max_upload_mb, hint=keras_size_hint(name),
+                           variable=ENV["max_upload_mb"]))
     return size
 
 
@@ -152,6 +156,6 @@ def keras_size_hint(name: str) -> str:
     Adam keeps two slots per weight), with a trailing "; "."""
     if not str(name).lower().endswith((".keras", ".h5", ".hdf5")):
         return ""
-    return ("a Keras file saved from a compiled model carries its optimizer state: save it "
-            "without it (tf_keras: model.save(path, include_optimizer=False); Keras 3: save an "
-            "uncompiled copy of the model) to shrink it, or ")
+    return msg("a Keras file saved from a compiled model carries its optimizer state: save it "
+               "without it (tf_keras: model.save(path, include_optimizer=False); Keras 3: save an "
+               "uncompiled copy of the model) to shrink it, or ")

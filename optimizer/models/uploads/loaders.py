@@ -22,6 +22,7 @@ from optimizer import compat
 from optimizer.measuring.batching import fixed_batch
 from optimizer.models.uploads.errors import UnreadableFile, UnsafeModel, UploadError, first_line
 from optimizer.models.uploads.model_files import KERAS3, inspect_model_file
+from optimizer.text import msg
 
 #: Graph ops that call back into Python: an uploaded SavedModel must not contain them.
 PYTHON_OPS = frozenset({"PyFunc", "PyFuncStateless", "EagerPyFunc"})
@@ -35,8 +36,9 @@ def load_tf_keras(path: Path | str):
     """
     info = inspect_model_file(path)
     if info.flavor == KERAS3:
-        raise ValueError(f"{Path(path).name} was saved by Keras 3; tf_keras cannot load it, "
-                         f"rebuild it with optimizer.models.uploads.keras3_bridge")
+        raise ValueError(msg("{name} was saved by Keras 3; tf_keras cannot load it, rebuild it with "
+                             "optimizer.models.uploads.keras3_bridge",
+                             name=Path(path).name))
     keras = compat.keras()
     try:
         if info.format == "keras":
@@ -46,8 +48,9 @@ def load_tf_keras(path: Path | str):
     except (UnsafeModel, UnreadableFile):
         raise
     except Exception as exc:  # noqa: BLE001 - any loader failure is one line for the user
-        raise UnreadableFile(f"tf_keras cannot load {Path(path).name} ({first_line(exc)}); save "
-                             f"the model again with model.save()") from None
+        raise UnreadableFile(msg("tf_keras cannot load {name} ({first_line}); save the model again with "
+                                 "model.save()",
+                                 name=Path(path).name, first_line=first_line(exc))) from None
     reserve_layer_names(model)
     return model
 
@@ -91,8 +94,9 @@ def load_keras3(path: Path | str):
             return keras3.saving.load_model(path, compile=False, safe_mode=True)
         return keras3.saving.load_model(path, compile=False)
     except Exception as exc:  # noqa: BLE001
-        raise UnreadableFile(f"Keras 3 cannot load {Path(path).name} ({first_line(exc)}); save "
-                             f"the model again with model.save()") from None
+        raise UnreadableFile(msg("Keras 3 cannot load {name} ({first_line}); save the model again with "
+                                 "model.save()",
+                                 name=Path(path).name, first_line=first_line(exc))) from None
 
 
 def _dims(shape) -> list:
@@ -181,24 +185,25 @@ def saved_model_signature(folder: Path | str, key: str = "serving_default") -> d
     try:
         proto.ParseFromString(path.read_bytes())
     except Exception as exc:  # noqa: BLE001 - protobuf's DecodeError and friends
-        raise UnreadableFile(f"saved_model.pb cannot be parsed ({first_line(exc)}); export the "
-                             f"SavedModel again") from None
+        raise UnreadableFile(msg("saved_model.pb cannot be parsed ({first_line}); export the SavedModel "
+                                 "again",
+                                 first_line=first_line(exc))) from None
     if not proto.meta_graphs:
-        raise UnreadableFile("the SavedModel has no graph; export it again with "
-                             "tf.saved_model.save or model.export")
+        raise UnreadableFile(msg("the SavedModel has no graph; export it again with tf.saved_model.save "
+                                 "or model.export"))
     graph = proto.meta_graphs[0]
     ops = {node.op for node in graph.graph_def.node}
     for function in graph.graph_def.library.function:
         ops |= {node.op for node in function.node_def}
     if ops & PYTHON_OPS:
-        raise UnsafeModel(f"the SavedModel calls Python code ({', '.join(sorted(ops & PYTHON_OPS))}"
-                          f" op), which never runs from an upload; export it without "
-                          f"tf.py_function / tf.numpy_function")
+        raise UnsafeModel(msg("the SavedModel calls Python code ({join} op), which never runs from an "
+                              "upload; export it without tf.py_function / tf.numpy_function",
+                              join=', '.join(sorted(ops & PYTHON_OPS))))
     signatures = graph.signature_def
     if key not in signatures:
         if not signatures:
-            raise UnreadableFile("the SavedModel has no serving signature; export it with "
-                                 "model.export() or tf.saved_model.save(..., signatures=...)")
+            raise UnreadableFile(msg("the SavedModel has no serving signature; export it with "
+                                     "model.export() or tf.saved_model.save(..., signatures=...)"))
         key = sorted(signatures)[0]
     signature = signatures[key]
 
@@ -229,8 +234,9 @@ def tflite_signature(tflite: bytes) -> dict:
             .BUILTIN_WITHOUT_DEFAULT_DELEGATES)
         interpreter.allocate_tensors()
     except Exception as exc:  # noqa: BLE001 - LiteRT's RuntimeError/ValueError
-        raise UnreadableFile(f"LiteRT cannot open the .tflite ({first_line(exc)}); convert the "
-                             f"model again with the TFLite converter") from None
+        raise UnreadableFile(msg("LiteRT cannot open the .tflite ({first_line}); convert the model again "
+                                 "with the TFLite converter",
+                                 first_line=first_line(exc))) from None
 
     def tensors(details):
         # "quantized": an integer tensor with a scale takes (gives) real values, quantized

@@ -24,6 +24,7 @@ from optimizer.models.uploads import keras_classes as kc
 from optimizer.models.uploads.archives import check_zip, open_zip, read_member
 from optimizer.models.uploads.errors import UnreadableFile, UnsafeModel
 from optimizer.models.uploads.limits import Limits, check_upload_size, limits
+from optimizer.text import N_, msg
 
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
@@ -87,20 +88,24 @@ def inspect_model_file(path: Path | str, lim: Limits | None = None) -> ModelFile
     lim = lim or limits()
     path = Path(path)
     if not path.is_file():
-        raise UnreadableFile(f"model file not found: {path}; check the path")
-    check_upload_size(path, f"model file {path.name}", lim)
+        raise UnreadableFile(msg("model file not found: {path}; check the path", path=path))
+    check_upload_size(path, msg("model file {name}", name=path.name), lim)
     suffix = path.suffix.lower()
     if suffix not in MODEL_SUFFIXES:
-        raise UnreadableFile(f"unsupported model file '{path.name}': upload a Keras .h5 or "
-                             f".keras file, a zipped SavedModel folder (.zip) or a .tflite")
+        raise UnreadableFile(msg("unsupported model file '{name}': upload a Keras .h5 or .keras file, a "
+                                 "zipped SavedModel folder (.zip) or a .tflite",
+                                 name=path.name))
     found = sniff(path)
     expected = {".h5": "hdf5", ".hdf5": "hdf5", ".keras": "zip", ".zip": "zip",
                 ".tflite": "tflite"}[suffix]
     if found != expected:
-        described = {"text": "a text file", "zip": "a zip archive", "hdf5": "an HDF5 file",
-                     "tflite": "a .tflite model", "unknown": "an unknown binary format"}[found]
-        raise UnreadableFile(f"{path.name} is {described}, not the {_format_name(suffix)} its "
-                             f"name says; upload the file written by {_writer(suffix)}")
+        described = {"text": N_("a text file"), "zip": N_("a zip archive"),
+                     "hdf5": N_("an HDF5 file"), "tflite": N_("a .tflite model"),
+                     "unknown": N_("an unknown binary format")}[found]
+        raise UnreadableFile(msg("{name} is {described}, not the {format_name} its name says; "
+                                 "upload the file written by {writer}", name=path.name,
+                                 described=msg(described), format_name=_format_name(suffix),
+                                 writer=_writer(suffix)))
     if expected == "hdf5":
         return _inspect_h5(path)
     if suffix == ".keras":
@@ -111,16 +116,16 @@ def inspect_model_file(path: Path | str, lim: Limits | None = None) -> ModelFile
 
 
 def _format_name(suffix: str) -> str:
-    return {".h5": "HDF5 Keras model", ".hdf5": "HDF5 Keras model",
-            ".keras": "Keras zip (.keras)", ".zip": "zip of a SavedModel folder",
-            ".tflite": "TFLite flatbuffer"}[suffix]
+    return msg({".h5": N_("HDF5 Keras model"), ".hdf5": N_("HDF5 Keras model"),
+               ".keras": N_("Keras zip (.keras)"), ".zip": N_("zip of a SavedModel folder"),
+               ".tflite": N_("TFLite flatbuffer")}[suffix])
 
 
 def _writer(suffix: str) -> str:
     return {".h5": "model.save('model.h5')", ".hdf5": "model.save('model.h5')",
             ".keras": "model.save('model.keras')",
-            ".zip": "zipping the folder tf.saved_model.save wrote",
-            ".tflite": "the TFLite converter"}[suffix]
+            ".zip": msg("zipping the folder tf.saved_model.save wrote"),
+            ".tflite": msg("the TFLite converter")}[suffix]
 
 
 # -- Keras configs -----------------------------------------------------------------------------
@@ -140,25 +145,29 @@ def _inspect_h5(path: Path) -> ModelFileInfo:
             has_weights = "model_weights" in handle
     except OSError as exc:
         reason = "truncated" if "truncated" in str(exc).lower() else "damaged"
-        raise UnreadableFile(f"{path.name} is a {reason} HDF5 file and cannot be read; save "
-                             f"the model again and upload the whole file") from None
+        raise UnreadableFile(msg("{name} is a {reason} HDF5 file and cannot be read; save the model again "
+                                 "and upload the whole file",
+                                 name=path.name, reason=reason)) from None
     if raw is None:
-        raise UnreadableFile(f"{path.name} holds no model config (a weights-only file?); save "
-                             f"the whole model with model.save('model.h5')")
+        raise UnreadableFile(msg("{name} holds no model config (a weights-only file?); save the whole "
+                                 "model with model.save('model.h5')",
+                                 name=path.name))
     version = _text(version)
     config = _json(_text(raw), path.name)
     layers = scan_config(config, path.name)
-    notes = [] if has_weights else ["the file stores no weights group"]
+    notes = [] if has_weights else [msg("the file stores no weights group")]
     return ModelFileInfo(path=str(path), format="h5", flavor=_flavor(version),
                          keras_version=version, layers=layers, notes=tuple(notes))
 
 
 def _inspect_keras_zip(path: Path, lim: Limits) -> ModelFileInfo:
-    with open_zip(path, "model file") as zf:
-        entries = {info.filename: info for info in check_zip(zf, lim, f"model file {path.name}")}
+    with open_zip(path, msg("model file")) as zf:
+        entries = {info.filename: info
+                   for info in check_zip(zf, lim, msg("model file {name}", name=path.name))}
         if "config.json" not in entries:
-            raise UnreadableFile(f"{path.name} is a zip without config.json, so not a .keras "
-                                 f"model; save it with model.save('model.keras')")
+            raise UnreadableFile(msg("{name} is a zip without config.json, so not a .keras model; save it "
+                                     "with model.save('model.keras')",
+                                     name=path.name))
         config = _json(read_member(zf, entries["config.json"], CONFIG_MAX_BYTES).decode(
             "utf-8", "replace"), path.name)
         version = None
@@ -167,8 +176,9 @@ def _inspect_keras_zip(path: Path, lim: Limits) -> ModelFileInfo:
                 "utf-8", "replace"), path.name)
             version = str(meta.get("keras_version")) if isinstance(meta, dict) else None
         if "model.weights.h5" not in entries:
-            raise UnreadableFile(f"{path.name} has no model.weights.h5 inside; save the model "
-                                 f"again with model.save('model.keras')")
+            raise UnreadableFile(msg("{name} has no model.weights.h5 inside; save the model again with "
+                                     "model.save('model.keras')",
+                                     name=path.name))
     layers = scan_config(config, path.name)
     return ModelFileInfo(path=str(path), format="keras", flavor=_flavor(version),
                          keras_version=version, layers=layers)
@@ -184,11 +194,12 @@ def _json(text: str, name: str):
     try:
         return json.loads(text)
     except ValueError:
-        raise UnreadableFile(f"the model config in {name} is not valid JSON (damaged file); "
-                             f"save the model again") from None
+        raise UnreadableFile(msg("the model config in {name} is not valid JSON (damaged file); save the "
+                                 "model again",
+                                 name=name)) from None
 
 
-def scan_config(config, name: str = "the model") -> tuple:
+def scan_config(config, name: str | None = None) -> tuple:
     """Walk a Keras config (parsed JSON) and refuse anything that would run code.
 
     Returns ``((layer name, class name), ...)`` for the layers found. Raises ``UnsafeModel``
@@ -196,9 +207,11 @@ def scan_config(config, name: str = "the model") -> tuple:
     model itself is scanned: a ``compile_config`` is never deserialized (files load with
     ``compile=False``).
     """
+    name = name or msg("the model")
     if not isinstance(config, dict):
-        raise UnsafeModel(f"the config in {name} is not a Keras model config; save the model "
-                          f"with model.save()")
+        raise UnsafeModel(msg("the config in {name} is not a Keras model config; save the model with "
+                              "model.save()",
+                              name=name))
     root = {k: v for k, v in config.items() if k not in ("compile_config", "training_config")}
     layers: list[tuple] = []
     _scan(root, layers, name, depth=0)
@@ -207,8 +220,9 @@ def scan_config(config, name: str = "the model") -> tuple:
 
 def _scan(node, layers: list, name: str, depth: int) -> None:
     if depth > 200:
-        raise UnsafeModel(f"the config in {name} is nested over 200 levels deep; save the "
-                          f"model again with standard layers")
+        raise UnsafeModel(msg("the config in {name} is nested over 200 levels deep; save the model again "
+                              "with standard layers",
+                              name=name))
     if isinstance(node, list):
         for item in node:
             _scan(item, layers, name, depth + 1)
@@ -231,62 +245,71 @@ def _scan(node, layers: list, name: str, depth: int) -> None:
 def _check_class(node: dict, cls: str, name: str) -> None:
     config = node.get("config")
     layer = config.get("name") if isinstance(config, dict) else None
-    label = f"layer '{layer}' ({cls})" if layer else f"class '{cls}'"
+    label = msg("layer '{layer}' ({cls})", layer=layer, cls=cls) if layer else \
+        msg("class '{cls}'", cls=cls)
     if cls in ("Lambda", "__lambda__"):
-        raise UnsafeModel(f"{name} contains a Lambda {label}: it holds Python code, which is "
-                          f"never run from an upload; replace it with built-in Keras layers "
-                          f"and save the model again")
+        raise UnsafeModel(msg("{name} contains a Lambda {label}: it holds Python code, which is never run "
+                              "from an upload; replace it with built-in Keras layers and save the model "
+                              "again",
+                              name=name, label=label))
     if cls in kc.CODE_LAYERS:
-        raise UnsafeModel(f"{name} contains {label}, which loads code or files of its own; "
-                          f"replace it with built-in Keras layers and save the model again")
+        raise UnsafeModel(msg("{name} contains {label}, which loads code or files of its own; replace it "
+                              "with built-in Keras layers and save the model again",
+                              name=name, label=label))
     module = node.get("module")
     registered = node.get("registered_name")
     if cls == "function":  # Keras 3 writes built-in activations as {"class_name": "function"}
         if str(module or "").startswith(("keras", "tf_keras")) and config in kc.ACTIVATIONS:
             return
-        raise UnsafeModel(f"{name} uses a custom function ({config!r}); only built-in "
-                          f"activations load from an upload: use one, and save again")
+        raise UnsafeModel(msg("{name} uses a custom function ({config!r}); only built-in activations load "
+                              "from an upload: use one, and save again",
+                              name=name, config=config))
     if str(module or "").startswith("keras.src.ops"):  # a Keras 3 operation node
         if cls in keras3_ops.OPS and registered in (None, cls):
             return
-        raise UnsafeModel(f"{name} uses the Keras operation {label} from {module}, which "
-                          f"uploads do not accept; use keras.layers or the operations "
-                          f"{', '.join(sorted(keras3_ops.OPS)[:6])}, ...")
+        raise UnsafeModel(msg("{name} uses the Keras operation {label} from {module}, which uploads do "
+                              "not accept; use keras.layers or the operations {join}, ...",
+                              name=name, label=label, module=module,
+                              join=', '.join(sorted(keras3_ops.OPS)[:6])))
     custom = (module is not None and not str(module).startswith(("keras", "tf_keras"))) or (
         registered not in (None, cls) and ">" in str(registered))
     if custom or cls not in kc.ALLOWED:
-        raise UnsafeModel(f"{name} uses the custom or unknown {label}; custom classes are never "
-                          f"loaded from an upload (their code would have to run): rebuild the "
-                          f"model from built-in Keras layers")
+        raise UnsafeModel(msg("{name} uses the custom or unknown {label}; custom classes are never loaded "
+                              "from an upload (their code would have to run): rebuild the model from "
+                              "built-in Keras layers",
+                              name=name, label=label))
     if cls in ("TFOpLambda", "SlicingOpLambda"):
         function = config.get("function") if isinstance(config, dict) else None
         if not kc.tf_op_allowed(function):
-            raise UnsafeModel(f"{name}: {label} calls TensorFlow function {function!r}, which "
-                              f"is not plain tensor math; rebuild it with Keras layers")
+            raise UnsafeModel(msg("{name}: {label} calls TensorFlow function {function!r}, which is not "
+                                  "plain tensor math; rebuild it with Keras layers",
+                                  name=name, label=label, function=function))
 
 
 # -- SavedModel zips ---------------------------------------------------------------------------
 
 def _inspect_saved_model_zip(path: Path, lim: Limits) -> ModelFileInfo:
-    with open_zip(path, "model file") as zf:
-        infos = check_zip(zf, lim, f"model file {path.name}")
+    with open_zip(path, msg("model file")) as zf:
+        infos = check_zip(zf, lim, msg("model file {name}", name=path.name))
     roots, notes = [], []
     for info in infos:
         entry = PurePosixPath(info.filename)
         if entry.suffix.lower() in CODE_SUFFIXES:
-            raise UnsafeModel(f"the SavedModel zip contains {info.filename!r}, a code or pickle "
-                              f"file; a SavedModel needs only saved_model.pb, variables/ and "
-                              f"assets/: zip just those")
+            raise UnsafeModel(msg("the SavedModel zip contains {filename!r}, a code or pickle file; a "
+                                  "SavedModel needs only saved_model.pb, variables/ and assets/: zip just "
+                                  "those",
+                                  filename=info.filename))
         if entry.name == "saved_model.pb":
             roots.append(str(entry.parent))
         if entry.name == "keras_metadata.pb":
-            notes.append("keras_metadata.pb is ignored: only the graph is converted")
+            notes.append(msg("keras_metadata.pb is ignored: only the graph is converted"))
     if not roots:
-        raise UnreadableFile(f"{path.name} has no saved_model.pb; zip the folder that "
-                             f"tf.saved_model.save (or model.export) wrote")
+        raise UnreadableFile(msg("{name} has no saved_model.pb; zip the folder that tf.saved_model.save "
+                                 "(or model.export) wrote",
+                                 name=path.name))
     if len(roots) > 1:
-        raise UnreadableFile(f"{path.name} holds {len(roots)} SavedModels; zip exactly one "
-                             f"SavedModel folder")
+        raise UnreadableFile(msg("{name} holds {n_roots} SavedModels; zip exactly one SavedModel folder",
+                                 name=path.name, n_roots=len(roots)))
     return ModelFileInfo(path=str(path), format="saved-model", flavor=SAVED_MODEL,
                          saved_model_root="" if roots[0] == "." else roots[0],
                          notes=tuple(notes))

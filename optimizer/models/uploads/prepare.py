@@ -44,6 +44,7 @@ from optimizer.models.uploads.model_files import (
 )
 from optimizer.models.uploads.raw_data import DataOptions
 from optimizer.models.uploads.validate import validate
+from optimizer.text import Message, msg, render
 
 MANIFEST = "upload.json"
 DATA_FILE = "data.npz"
@@ -51,10 +52,10 @@ MANIFEST_VERSION = 1
 
 #: Why the training techniques cannot run, per kind of upload that has no Keras model.
 NO_KERAS = {
-    TFLITE: ("a .tflite holds no trainable Keras model; upload the Keras model (.h5/.keras) to "
-             "use QAT, pruning or clustering"),
-    SAVED_MODEL: ("a SavedModel is converted as a graph, not as a Keras model; upload the Keras "
-                  "model (.h5/.keras) to use QAT, pruning or clustering"),
+    TFLITE: msg("a .tflite holds no trainable Keras model; upload the Keras model (.h5/.keras) "
+                "to use QAT, pruning or clustering"),
+    SAVED_MODEL: msg("a SavedModel is converted as a graph, not as a Keras model; upload the "
+                     "Keras model (.h5/.keras) to use QAT, pruning or clustering"),
 }
 
 
@@ -67,6 +68,9 @@ class PreparedUpload:
     with ``from_saved_model``, "tflite": quantized by the LiteRT Quantizer); ``artifact`` the
     path they load. ``retrain_blocker`` says why QAT/pruning/clustering cannot run (None when
     they can). ``validation`` is the ``ValidationReport`` as a dict (None without data).
+    ``notes``, ``warnings`` and ``retrain_blocker`` are English; ``messages`` holds the same as
+    data (``{"notes": [..], "warnings": [..], "retrain_blocker": ..}``, each ``Message.to_dict``
+    or None) for ``shown`` to write in the reader's language.
     """
 
     manifest_path: str
@@ -86,6 +90,18 @@ class PreparedUpload:
     validation: dict | None = None
     notes: list = field(default_factory=list)
     warnings: list = field(default_factory=list)
+    messages: dict = field(default_factory=dict)
+
+    def shown(self, key: str) -> list[str]:
+        """``notes`` or ``warnings`` (or ``retrain_blocker``, as a list) in the language in use:
+        from ``messages`` where the check recorded them as data, else as recorded."""
+        english = getattr(self, key)
+        english = ([english] if english else []) if isinstance(english, str) else list(english)
+        kept = (self.messages or {}).get(key)
+        kept = [kept] if key == "retrain_blocker" and kept else kept
+        if not isinstance(kept, list) or len(kept) != len(english):
+            return english
+        return [render(m) if m else text for m, text in zip(kept, english)]
 
     @property
     def folder(self) -> Path:
@@ -108,11 +124,11 @@ class PreparedUpload:
         try:
             doc = json.loads(path.read_text())
         except (OSError, ValueError):
-            raise UnreadableFile(f"cannot read the upload manifest {path}; check the upload "
-                                 f"again") from None
+            raise UnreadableFile(msg("cannot read the upload manifest {path}; check the upload again",
+                                     path=path)) from None
         if doc.get("version") != MANIFEST_VERSION:
-            raise UnreadableFile(f"{path} was written by another version; check the upload "
-                                 f"again")
+            raise UnreadableFile(msg("{path} was written by another version; check the upload again",
+                                     path=path))
         names = set(cls.__dataclass_fields__)
         return cls(**{k: v for k, v in doc.items() if k in names})
 
@@ -136,14 +152,14 @@ def prepare_upload(model: Path | str, data: Path | str | None, workdir: Path | s
     options = options or DataOptions()
     workdir = Path(workdir).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
-    model_path = _bring(Path(model), workdir / "model", "model file", lim)
+    model_path = _bring(Path(model), workdir / "model", msg("model file"), lim)
     info = inspect_model_file(model_path, lim)
     data_path = raw = None
     if data is not None:  # everything about the data that needs no model, before TensorFlow
-        data_path = _bring(Path(data), workdir / "data", "data file", lim)
+        data_path = _bring(Path(data), workdir / "data", msg("data file"), lim)
         if data_path.suffix.lower() == ".zip":
-            with open_zip(data_path, "image zip") as zf:
-                check_zip(zf, lim, f"image zip {data_path.name}")
+            with open_zip(data_path, msg("image zip")) as zf:
+                check_zip(zf, lim, msg("image zip {name}", name=data_path.name))
         else:
             raw = load_data_file(data_path, options, None, lim)
     probe = probe_model(info, workdir / "model")
@@ -160,7 +176,12 @@ def prepare_upload(model: Path | str, data: Path | str | None, workdir: Path | s
         manifest.update(data=str(out), data_title=Path(data).name, validation=report.to_dict())
         notes += list(report.notes)
         warnings += list(report.warnings)
-    manifest.update(notes=notes, warnings=warnings)
+    blocker = manifest.get("retrain_blocker")
+    manifest.update(notes=[str(n) for n in notes], warnings=[str(w) for w in warnings],
+                    retrain_blocker=str(blocker) if blocker else None,
+                    messages={"notes": [_data(n) for n in notes],
+                              "warnings": [_data(w) for w in warnings],
+                              "retrain_blocker": _data(blocker) if blocker else None})
     (workdir / MANIFEST).write_text(json.dumps(manifest, indent=2, default=str) + "\n")
     return PreparedUpload.load(workdir / MANIFEST)
 
@@ -170,11 +191,16 @@ def _stem(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip("-.") or "model"
 
 
-def _bring(path: Path, folder: Path, what: str, lim: Limits) -> Path:
+def _data(message) -> dict | None:
+    """A recorded message as data (None for a plain string: shown as recorded)."""
+    return message.to_dict() if isinstance(message, Message) else None
+
+
+def _bring(path: Path, folder: Path, what, lim: Limits) -> Path:
     """Copy an uploaded file into the upload folder (unless it is already inside it)."""
     if not path.is_file():
-        raise UnreadableFile(f"{what} not found: {path}; check the path")
-    check_upload_size(path, f"{what} {path.name}", lim)
+        raise UnreadableFile(msg("{what} not found: {path}; check the path", what=what, path=path))
+    check_upload_size(path, msg("{what} {name}", what=what, name=path.name), lim)
     folder.mkdir(parents=True, exist_ok=True)
     resolved = path.resolve()
     if folder.resolve() in resolved.parents:
@@ -206,8 +232,8 @@ def probe_model(info: ModelFileInfo, folder: Path) -> dict:
         return {"source": "keras", "artifact": info.path,
                 "signature": loaders.keras_signature(model), "layers": loaders.layer_rows(model),
                 "params": int(model.count_params()), "bridge": None, "retrain_blocker": None,
-                "notes": [f"tf_keras model (Keras {info.keras_version or '2'}): every "
-                          f"technique applies"]}
+                "notes": [msg("tf_keras model (Keras {version}): every technique applies",
+                              version=info.keras_version or "2")]}
     assert info.flavor == KERAS3  # noqa: S101 - inspect_model_file returns only these flavors
     return _probe_keras3(info, folder)
 
@@ -229,10 +255,11 @@ def _probe_keras3(info: ModelFileInfo, folder: Path) -> dict:
     model.save(target)
     return {**base, "source": "keras", "artifact": str(target), "bridge": report.to_dict(),
             "retrain_blocker": None,
-            "notes": [f"Keras {info.keras_version} model rebuilt in tf_keras (TFMOT needs "
-                      f"tf_keras): {report.weights_copied} weight arrays copied, outputs match "
-                      f"within max abs diff {report.max_abs_diff:.3g} on {report.samples} random "
-                      f"inputs"]}
+            "notes": [msg("Keras {version} model rebuilt in tf_keras (TFMOT needs tf_keras): "
+                          "{copied} weight arrays copied, outputs match within max abs diff "
+                          "{diff} on {samples} random inputs", version=info.keras_version,
+                          copied=report.weights_copied, diff=f"{report.max_abs_diff:.3g}",
+                          samples=report.samples)]}
 
 
 def _export_keras3(original, folder: Path, error, info: ModelFileInfo) -> dict:
@@ -247,13 +274,16 @@ def _export_keras3(original, folder: Path, error, info: ModelFileInfo) -> dict:
     except TypeError:  # older Keras 3 without the verbose argument
         original.export(str(target))
     signature = loaders.saved_model_signature(target)
-    blocker = (f"{error} (Keras {info.keras_version} model), so TFMOT cannot transform it; "
-               f"post-training quantization works through the model's SavedModel export")
+    reason = getattr(error, "message", None) or str(error)
+    blocker = msg("{error} (Keras {version} model), so TFMOT cannot transform it; post-training "
+                  "quantization works through the model's SavedModel export", error=reason,
+                  version=info.keras_version)
     return {"source": "saved-model", "artifact": str(target), "bridge": {
         "error": str(error), "layer": error.layer, "layer_class": error.layer_class},
         "saved_model_signature": signature.get("signature_key"), "retrain_blocker": blocker,
-        "notes": [f"cannot rebuild the Keras {info.keras_version} model in tf_keras: {error}; "
-                  f"post-training techniques run from its SavedModel export (model.export)"]}
+        "notes": [msg("cannot rebuild the Keras {version} model in tf_keras: {error}; "
+                      "post-training techniques run from its SavedModel export (model.export)",
+                      version=info.keras_version, error=reason)]}
 
 
 def _probe_saved_model(info: ModelFileInfo, folder: Path) -> dict:
@@ -263,14 +293,14 @@ def _probe_saved_model(info: ModelFileInfo, folder: Path) -> dict:
     target = folder / "saved_model_zip"
     if target.exists():
         shutil.rmtree(target)
-    safe_extract(info.path, target, what=f"model file {Path(info.path).name}")
+    safe_extract(info.path, target, what=msg("model file {name}", name=Path(info.path).name))
     root = target / info.saved_model_root if info.saved_model_root else target
     signature = loaders.saved_model_signature(root)
     return {"source": "saved-model", "artifact": str(root), "signature": signature,
             "saved_model_signature": signature.get("signature_key"), "layers": [],
             "params": None, "bridge": None, "retrain_blocker": NO_KERAS[SAVED_MODEL],
-            "notes": ["SavedModel: read as a graph for conversion only (no Python objects are "
-                      "restored); post-training techniques apply"]}
+            "notes": [msg("SavedModel: read as a graph for conversion only (no Python objects "
+                          "are restored); post-training techniques apply")]}
 
 
 def _probe_tflite(info: ModelFileInfo) -> dict:
@@ -281,14 +311,15 @@ def _probe_tflite(info: ModelFileInfo) -> dict:
     try:
         facts = tflite_facts(data)
     except Exception as exc:  # noqa: BLE001 - a damaged flatbuffer
-        raise UnreadableFile(f"{Path(info.path).name} is a damaged .tflite ({exc}); convert the "
-                             f"model again") from None
+        raise UnreadableFile(msg("{name} is a damaged .tflite ({exc}); convert the model again",
+                                 name=Path(info.path).name, exc=exc)) from None
     signature = loaders.tflite_signature(data)
     fmt = tflite_format(data)
-    notes = ["float .tflite: post-training quantization runs through the LiteRT Quantizer"]
+    notes = [msg("float .tflite: post-training quantization runs through the LiteRT Quantizer")]
     if quantized_blocker(fmt):
-        notes = [f"measured {uploaded_label(fmt)} in the float32 baseline's place; the "
-                 f"post-training techniques do not apply: {quantized_blocker(fmt)}"]
+        notes = [msg("measured {label} in the float32 baseline's place; the post-training "
+                     "techniques do not apply: {why}", label=uploaded_label(fmt),
+                     why=quantized_blocker(fmt))]
     notes += _batch_notes(info, signature)
     return {"source": "tflite", "artifact": info.path, "signature": signature, "layers": [],
             "params": facts.weight_params, "bridge": None, "retrain_blocker": NO_KERAS[TFLITE],
@@ -303,9 +334,10 @@ def _batch_notes(info: ModelFileInfo, signature: dict) -> list:
         return []
     outputs = [o["shape"][0] if o["shape"] else None for o in signature.get("outputs") or []]
     if any(d not in (batch, None) for d in outputs):
-        raise UploadError(f"{Path(info.path).name} fixes its batch at {batch} but its output "
-                          f"batch is {outputs[0]}, so results cannot be told apart per sample; "
-                          f"export the model with a resizable (or batch-1) input")
+        raise UploadError(msg("{name} fixes its batch at {batch} but its output batch is {value}, so "
+                              "results cannot be told apart per sample; export the model with a resizable "
+                              "(or batch-1) input",
+                              name=Path(info.path).name, batch=batch, value=outputs[0]))
     return [batch_note(batch)]
 
 

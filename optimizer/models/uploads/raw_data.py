@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from optimizer.text import msg
+
 #: Pixel value ranges images can be scaled to (the model's own preprocessing decides which).
 PIXEL_RANGES = {"0-1": (0.0, 1.0), "0-255": (0.0, 255.0), "-1-1": (-1.0, 1.0)}
 
@@ -27,10 +29,10 @@ class DataOptions:
 
     def __post_init__(self):
         if self.pixel_range not in PIXEL_RANGES:
-            raise ValueError(f"unknown pixel range '{self.pixel_range}'; use one of "
-                             f"{', '.join(PIXEL_RANGES)}")
+            raise ValueError(msg("unknown pixel range '{pixel_range}'; use one of {join}",
+                                 pixel_range=self.pixel_range, join=', '.join(PIXEL_RANGES)))
         if not 0.05 <= float(self.test_fraction) <= 0.9:
-            raise ValueError("test_fraction must be between 0.05 and 0.9")
+            raise ValueError(msg("test_fraction must be between 0.05 and 0.9"))
 
 
 @dataclass(frozen=True, eq=False)

@@ -18,6 +18,7 @@ from optimizer import paths
 from optimizer.artifacts import space
 from optimizer.models.uploads.errors import TooLarge, UploadError
 from optimizer.models.uploads.limits import ENV, MB, Limits, keras_size_hint, limits
+from optimizer.text import msg
 
 _CHUNK = 1 << 20
 #: Longest stored file name (the extension is always kept).
@@ -53,7 +54,7 @@ def save_upload(folder: Path | str, name: str, source, lim: Limits | None = None
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / safe_filename(name)
     reader = _reader(source)
-    space.ensure_space(folder, lim.max_upload_bytes // 8 + space.MB, "an upload")
+    space.ensure_space(folder, lim.max_upload_bytes // 8 + space.MB, msg("an upload"))
     try:
         written = _copy(reader, target, name, lim)
     except FileExistsError:
@@ -61,11 +62,12 @@ def save_upload(folder: Path | str, name: str, source, lim: Limits | None = None
     except OSError as exc:
         target.unlink(missing_ok=True)
         if space.is_no_space(exc):
-            raise space.NoSpace(space.no_space_message(folder, None, "an upload")) from None
+            raise space.NoSpace(space.no_space_message(folder, None, msg("an upload"))) from None
         raise
     if written == 0:
         target.unlink(missing_ok=True)
-        raise UploadError(f"{safe_filename(name)} is empty (0 bytes); upload the file again")
+        raise UploadError(msg("{safe_filename} is empty (0 bytes); upload the file again",
+                              safe_filename=safe_filename(name)))
     return target
 
 
@@ -81,10 +83,12 @@ def _copy(reader, target: Path, name: str, lim: Limits) -> int:
             if written > lim.max_upload_bytes:
                 out.close()
                 target.unlink(missing_ok=True)
-                raise TooLarge(f"{safe_filename(name)} is over the {lim.max_upload_mb} MiB upload "
-                               f"limit ({written / MB:,.1f} MiB so far; 1 MiB = 1,048,576 "
-                               f"bytes); {keras_size_hint(name)}upload a smaller file or "
-                               f"raise {ENV['max_upload_mb']}")
+                raise TooLarge(msg("{safe_filename} is over the {max_upload_mb} MiB upload limit "
+                                   "({value:,.1f} MiB so far; 1 MiB = 1,048,576 bytes); "
+                                   "{keras_size_hint}upload a smaller file or raise {max_upload_mb2}",
+                                   safe_filename=safe_filename(name), max_upload_mb=lim.max_upload_mb,
+                                   value=written / MB, keras_size_hint=keras_size_hint(name),
+                                   max_upload_mb2=ENV['max_upload_mb']))
             out.write(chunk)
     return written
 

@@ -31,6 +31,7 @@ from optimizer.models.dataset import REPRESENTATIVE_MAX, REPRESENTATIVE_MIN, Dat
 from optimizer.models.uploads.data_files import split
 from optimizer.models.uploads.errors import DataMismatch
 from optimizer.models.uploads.raw_data import RawData
+from optimizer.text import N_, msg
 
 CLASS_SCORE_ACTIVATIONS = ("softmax", "sigmoid")
 
@@ -60,7 +61,8 @@ class ValidationReport:
 
 def shape_text(shape) -> str:
     """(96, 96, 3) -> "96x96x3" (None -> "any")."""
-    return "x".join("any" if d is None or d == -1 else str(int(d)) for d in shape) or "a scalar"
+    return "x".join(msg("any") if d is None or d == -1 else str(int(d)) for d in shape) \
+        or msg("a scalar")
 
 
 def tensors_text(specs, times: str = "x") -> str:
@@ -82,9 +84,9 @@ def validate(signature: dict, raw: RawData, name: str = "data") -> tuple[Dataset
     """
     inputs, outputs = signature.get("inputs") or [], signature.get("outputs") or []
     if not inputs:
-        raise DataMismatch("the model reports no inputs; export it with its input layer")
+        raise DataMismatch(msg("the model reports no inputs; export it with its input layer"))
     if not outputs:
-        raise DataMismatch("the model reports no outputs; export it with its output layer")
+        raise DataMismatch(msg("the model reports no outputs; export it with its output layer"))
     notes, warnings = list(raw.notes), []
     arrays = _splits(raw)
     for key in [k for k in ("x_train", "x_test", "x_rep") if arrays.get(k) is not None]:
@@ -92,18 +94,21 @@ def validate(signature: dict, raw: RawData, name: str = "data") -> tuple[Dataset
     labelled = arrays.get("y_test") is not None or arrays.get("y_train") is not None
     task, num_classes = _task(signature, arrays, labelled, notes)
     if len(arrays["x_test"]) == 0:
-        raise DataMismatch("the test split is empty; upload more samples")
+        raise DataMismatch(msg("the test split is empty; upload more samples"))
     x_rep = arrays.get("x_rep")
     if x_rep is None:
         x_rep = (arrays.get("x_train") if arrays.get("x_train") is not None
                  else arrays["x_test"])[:REPRESENTATIVE_MAX]
     if len(x_rep) < REPRESENTATIVE_MIN:
-        warnings.append(f"only {len(x_rep)} representative samples for calibration; the guide "
-                        f"suggests {REPRESENTATIVE_MIN}-{REPRESENTATIVE_MAX} for integer "
-                        f"quantization: upload more for reliable int8 results")
+        warnings.append(msg("only {n_x_rep} representative samples for calibration; the guide suggests "
+                            "{representative_min}-{representative_max} for integer quantization: upload "
+                            "more for reliable int8 results",
+                            n_x_rep=len(x_rep), representative_min=REPRESENTATIVE_MIN,
+                            representative_max=REPRESENTATIVE_MAX))
     if arrays.get("x_train") is not None and len(arrays["x_train"]) < 32 and labelled:
-        warnings.append(f"only {len(arrays['x_train'])} training samples; fine-tuning "
-                        f"(QAT, pruning, clustering) needs more to recover accuracy")
+        warnings.append(msg("only {count} training samples; fine-tuning (QAT, pruning, "
+                            "clustering) needs more to recover accuracy",
+                            count=len(arrays["x_train"])))
     dataset = Dataset(
         name=name, x_test=arrays["x_test"], y_test=arrays.get("y_test"),
         x_train=arrays.get("x_train"), y_train=arrays.get("y_train"), x_rep=x_rep, task=task,
@@ -131,16 +136,17 @@ def _splits(raw: RawData) -> dict:
         if y is None:
             return {"x_test": as_float32(x), "x_rep": as_float32(x[:REPRESENTATIVE_MAX])}
         if len(y) != len(x):
-            raise DataMismatch(f"{len(x)} samples but {len(y)} labels; give one label per "
-                               f"sample")
+            raise DataMismatch(msg("{n_x} samples but {n_y} labels; give one label per sample",
+                                   n_x=len(x), n_y=len(y)))
         arrays = split(x, y)
     for key in ("x_train", "x_test", "x_rep"):
         if arrays.get(key) is not None:
             arrays[key] = as_float32(arrays[key])
     for xs, ys in (("x_train", "y_train"), ("x_test", "y_test")):
         if arrays.get(ys) is not None and len(arrays[ys]) != len(arrays[xs]):
-            raise DataMismatch(f"{xs} has {len(arrays[xs])} samples but {ys} has "
-                               f"{len(arrays[ys])} labels; give one label per sample")
+            raise DataMismatch(msg("{xs} has {samples} samples but {ys} has {labels} labels; give "
+                                   "one label per sample", xs=xs, samples=len(arrays[xs]), ys=ys,
+                                   labels=len(arrays[ys])))
     return arrays
 
 
@@ -151,9 +157,10 @@ def _fit_inputs(x, inputs: list, source: str, notes: list, key: str):
     if len(inputs) == 1:
         if is_multi(x):
             if len(x.names) != 1:
-                raise DataMismatch(f"{_split_name(key)} are named arrays "
-                                   f"({', '.join(x.names)}) but the model has one input; "
-                                   f"save them as one '{key}' array")
+                raise DataMismatch(msg("{split_name} are named arrays ({names}) but the model has "
+                                       "one input; save them as one '{key}' array",
+                                       split_name=_split_name(key), names=", ".join(x.names),
+                                       key=key))
             x = x[x.names[0]]
         x = _fit_shape(x, tuple(inputs[0]["shape"])[1:], source, notes)
         _check_values(x, key, _value_dtype(inputs[0]))
@@ -162,13 +169,14 @@ def _fit_inputs(x, inputs: list, source: str, notes: list, key: str):
         expected = ", ".join(f"{n} ({shape_text(tuple(s['shape'])[1:])})"
                              for n, s in zip(names, inputs))
         if source in ("images", "csv"):
-            raise DataMismatch(f"the model has {len(inputs)} inputs ({expected}); image zips "
-                               f"and CSV files hold one input: upload an .npz with "
-                               f"x_train.<input name>, x_test.<input name> arrays (or "
-                               f"x.<input name>) for each of them")
-        raise DataMismatch(f"the model has {len(inputs)} inputs ({expected}) but "
-                           f"{_split_name(key)} are one array; save one array per input as "
-                           f"{key}.<input name> (e.g. {key}.{names[0]})")
+            raise DataMismatch(msg("the model has {n_inputs} inputs ({expected}); image zips and CSV "
+                                   "files hold one input: upload an .npz with x_train.<input name>, "
+                                   "x_test.<input name> arrays (or x.<input name>) for each of them",
+                                   n_inputs=len(inputs), expected=expected))
+        raise DataMismatch(msg("the model has {n_inputs} inputs ({expected}) but {split_name} "
+                               "are one array; save one array per input as {key}.<input name> "
+                               "(e.g. {key}.{first})", n_inputs=len(inputs), expected=expected,
+                               split_name=_split_name(key), key=key, first=names[0]))
     try:
         arrays = ordered(x, names, _split_name(key))
     except ValueError as exc:
@@ -178,7 +186,7 @@ def _fit_inputs(x, inputs: list, source: str, notes: list, key: str):
         try:
             fitted[name] = _fit_shape(array, tuple(spec["shape"])[1:], source, notes)
         except DataMismatch as exc:
-            raise DataMismatch(f"input '{name}': {exc}") from None
+            raise DataMismatch(msg("input '{name}': {exc}", name=name, exc=exc)) from None
         _check_values(fitted[name], key, _value_dtype(spec), name)
     return Inputs(fitted)
 
@@ -188,20 +196,22 @@ def _fit_shape(x: np.ndarray, model_shape: tuple, source: str, notes: list) -> n
     if _matches(data_shape, model_shape):
         return x
     if _matches(data_shape + (1,), model_shape):
-        note = f"added a channel axis: {shape_text(data_shape)} -> {shape_text(data_shape + (1,))}"
+        note = msg("added a channel axis: {before} -> {after}", before=shape_text(data_shape),
+                   after=shape_text(data_shape + (1,)))
         if note not in notes:
             notes.append(note)
         return x[..., None]
-    noun = {"images": "your images are", "csv": "your CSV rows have"}.get(source,
-                                                                         "your samples are")
     if source == "csv":
-        raise DataMismatch(f"the model expects {shape_text(model_shape)} input values, "
-                           f"{noun} {shape_text(data_shape)} feature columns; give the CSV "
-                           f"exactly the model's input features (plus the label column)")
-    fix = ("resize or reshape your data to match" if len(model_shape) == len(data_shape)
-           else "reshape your data to the model's input shape")
-    raise DataMismatch(f"the model expects {shape_text(model_shape)}, {noun} "
-                       f"{shape_text(data_shape)}; {fix}")
+        raise DataMismatch(msg("the model expects {expected} input values, your CSV rows have "
+                               "{given} feature columns; give the CSV exactly the model's input "
+                               "features (plus the label column)",
+                               expected=shape_text(model_shape), given=shape_text(data_shape)))
+    noun = msg("your images are") if source == "images" else msg("your samples are")
+    fix = (msg("resize or reshape your data to match") if len(model_shape) == len(data_shape)
+           else msg("reshape your data to the model's input shape"))
+    raise DataMismatch(msg("the model expects {expected}, {noun} {given}; {fix}",
+                           expected=shape_text(model_shape), noun=noun,
+                           given=shape_text(data_shape), fix=fix))
 
 
 def _matches(data_shape: tuple, model_shape: tuple) -> bool:
@@ -216,21 +226,27 @@ def _value_dtype(spec: dict) -> str:
 
 
 def _check_values(x: np.ndarray, key: str, model_dtype: str, input_name: str = "") -> None:
-    what = _split_name(key) + (f" of input '{input_name}'" if input_name else "")
+    what = msg("{split} of input '{name}'", split=_split_name(key), name=input_name) \
+        if input_name else _split_name(key)
     bad = ~np.isfinite(x)
     if bad.any():
         first = int(np.argwhere(bad.reshape(len(x), -1).any(axis=1))[0][0])
-        raise DataMismatch(f"{what} have {int(bad.sum()):,} NaN or infinite values "
-                           f"(first in sample {first}); clean or drop those samples")
+        raise DataMismatch(msg("{what} have {count} NaN or infinite values (first in sample "
+                               "{first}); clean or drop those samples",
+                               what=what, count=f"{int(bad.sum()):,}", first=first))
     if np.dtype(model_dtype).kind in "iu" and not np.array_equal(x, np.round(x)):
-        raise DataMismatch(f"the model takes whole-number inputs ({model_dtype}, e.g. token ids) "
-                           f"but {what} have fractional values; upload the ids")
+        raise DataMismatch(msg("the model takes whole-number inputs ({model_dtype}, e.g. token ids) but "
+                               "{what} have fractional values; upload the ids",
+                               model_dtype=model_dtype, what=what))
 
 
 def _split_name(key: str) -> str:
-    return {"x_train": "the training inputs", "x_test": "the test inputs",
-            "x_rep": "the representative inputs", "y_train": "the training labels",
-            "y_test": "the test labels"}.get(key, key)
+    return msg(_SPLIT_NAMES[key]) if key in _SPLIT_NAMES else key
+
+
+_SPLIT_NAMES = {"x_train": N_("the training inputs"), "x_test": N_("the test inputs"),
+                "x_rep": N_("the representative inputs"), "y_train": N_("the training labels"),
+                "y_test": N_("the test labels")}
 
 
 def _task(signature: dict, arrays: dict, labelled: bool, notes: list):
@@ -245,12 +261,12 @@ def _task(signature: dict, arrays: dict, labelled: bool, notes: list):
     ys = {k: np.asarray(arrays[k]) for k in ("y_train", "y_test") if arrays.get(k) is not None}
     for key, y in ys.items():
         if y.dtype.kind == "f" and not np.isfinite(y).all():
-            raise DataMismatch(f"{_split_name(key)} have NaN or infinite values; fix or drop "
-                               f"those samples")
+            raise DataMismatch(msg("{split_name} have NaN or infinite values; fix or drop those samples",
+                                   split_name=_split_name(key)))
     if units and all(y.ndim == 2 and y.shape[1] == units > 1 and _one_hot(y) for y in ys.values()):
         for key, y in ys.items():
             arrays[key] = y.argmax(axis=1).astype(np.int64)
-        notes.append("one-hot labels turned into class ids")
+        notes.append(msg("one-hot labels turned into class ids"))
         ys = {k: arrays[k] for k in ys}
     whole = all(y.ndim == 1 and np.array_equal(y, np.round(y)) for y in ys.values())
     values = np.concatenate([y.reshape(-1) for y in ys.values()])
@@ -258,23 +274,26 @@ def _task(signature: dict, arrays: dict, labelled: bool, notes: list):
         classes = units if units > 1 else 2
         low, high = int(values.min()), int(values.max())
         if low < 0:
-            raise DataMismatch(f"labels go from {low} to {high} but class ids start at 0 (the "
-                               f"model has {units} output{'s' if units > 1 else ''}: classes "
-                               f"0-{classes - 1}); relabel the data as 0-{classes - 1}")
+            raise DataMismatch(msg("labels go from {low} to {high} but class ids start at 0 (the "
+                                   "model has {units} output(s): classes 0-{last}); relabel the "
+                                   "data as 0-{last}", low=low, high=high, units=units,
+                                   last=classes - 1))
         if high >= classes:
-            raise DataMismatch(f"labels go from {low} to {high} but the model has {units} "
-                               f"output{'s' if units > 1 else ''} (classes 0-{classes - 1}); "
-                               f"relabel the data as 0-{classes - 1} or use a model with "
-                               f"{high + 1} outputs")
+            raise DataMismatch(msg("labels go from {low} to {high} but the model has {units} "
+                                   "output(s) (classes 0-{last}); relabel the data as 0-{last} or "
+                                   "use a model with {needed} outputs", low=low, high=high,
+                                   units=units, last=classes - 1, needed=high + 1))
         for key in ys:
             arrays[key] = np.asarray(arrays[key]).astype(np.int64)
         return "classification", classes
     for key, y in ys.items():
         if tuple(y.shape[1:]) not in (out_shape, out_shape[:-1] if out_shape[-1:] == (1,) else
                                       out_shape):
-            raise DataMismatch(f"{_split_name(key)} have shape {shape_text(y.shape[1:])} but the "
-                               f"model outputs {shape_text(out_shape)}; give class ids 0-"
-                               f"{(units or 1) - 1} or targets shaped like the output")
+            raise DataMismatch(msg("{split_name} have shape {shape} but the model outputs "
+                                   "{output}; give class ids 0-{last} or targets shaped like the "
+                                   "output", split_name=_split_name(key),
+                                   shape=shape_text(y.shape[1:]), output=shape_text(out_shape),
+                                   last=(units or 1) - 1))
         arrays[key] = np.asarray(y, dtype=np.float32)
     return "regression", None
 
@@ -291,10 +310,10 @@ def _metric(task: str, labelled: bool) -> str:
 
 def _metric_note(metric: str, labelled: bool) -> str:
     if metric == "accuracy":
-        return "classification with labels: results report accuracy on the test split"
+        return msg("classification with labels: results report accuracy on the test split")
     if metric == "agreement":
-        return ("no labels: results report agreement with the float32 baseline's predictions "
-                "instead of accuracy")
-    against = "your labels" if labelled else "the float32 baseline's outputs"
-    return (f"not a classification model (or the targets are not class ids): results report "
-            f"the error (RMSE) against {against} instead of accuracy")
+        return msg("no labels: results report agreement with the float32 baseline's predictions "
+                   "instead of accuracy")
+    against = msg("your labels") if labelled else msg("the float32 baseline's outputs")
+    return msg("not a classification model (or the targets are not class ids): results report "
+               "the error (RMSE) against {against} instead of accuracy", against=against)

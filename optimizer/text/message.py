@@ -1,0 +1,65 @@
+"""A message kept as data: its id (the English text) and its values, written out when shown.
+
+``msg("{name} is empty", name=f)`` makes a ``Message``: a ``str`` whose text is the English
+sentence (so logs, the command line, JSON for programs and every ``in`` / ``+`` / ``join`` read
+it as before) that also keeps ``id`` and ``params``; ``message.render("vi")`` writes the same
+message from the Vietnamese catalogue. What a process records for later (an upload's notes, an
+error sent from the checking process to the app) is a ``Message``, and ``to_dict`` /
+``from_dict`` carry it through files: the page that shows it writes it in its reader's
+language, and nothing translates English sentences afterwards. Values may be Messages
+themselves (rendered in the same language) or plain values (numbers, names: shown as they are).
+"""
+from __future__ import annotations
+
+from optimizer.text.catalogue import tr
+from optimizer.text.language import DEFAULT_LANGUAGE
+
+
+def _text(msgid: str, params: dict, lang: str | None) -> str:
+    values = {k: (v.render(lang) if isinstance(v, Message) else v) for k, v in params.items()}
+    return tr(msgid, lang=lang, **values)
+
+
+class Message(str):
+    """One message: the English text, with ``id`` (the message id, ``{names}`` unfilled) and
+    ``params`` (the values)."""
+
+    def __new__(cls, msgid: str, params: dict | None = None):
+        params = dict(params or {})
+        self = super().__new__(cls, _text(msgid, params, DEFAULT_LANGUAGE))
+        self.id, self.params = msgid, params
+        return self
+
+    def render(self, lang: str | None = None) -> str:
+        """The message in ``lang`` (default: the language in use here)."""
+        return _text(self.id, self.params, lang)
+
+    def to_dict(self) -> dict:
+        """JSON-ready: ``{"id", "params"}``, nested messages as dicts, other values as JSON
+        numbers or text."""
+        def value(v):
+            if isinstance(v, Message):
+                return v.to_dict()
+            return v if isinstance(v, (int, float, str)) and not isinstance(v, bool) else str(v)
+        return {"id": self.id, "params": {k: value(v) for k, v in self.params.items()}}
+
+    @classmethod
+    def from_dict(cls, data) -> "Message | None":
+        """The message ``to_dict`` wrote, or None for anything else (an older file)."""
+        if not isinstance(data, dict) or not isinstance(data.get("id"), str):
+            return None
+        params = data.get("params") if isinstance(data.get("params"), dict) else {}
+        return cls(data["id"], {k: (cls.from_dict(v) or str(v)) if isinstance(v, dict) else v
+                                for k, v in params.items()})
+
+
+def msg(msgid: str, **params) -> Message:
+    """A ``Message`` to be written out later, in whichever language its reader reads."""
+    return Message(msgid, params)
+
+
+def render(value, lang: str | None = None) -> str:
+    """A Message (or its ``to_dict`` form) in ``lang``; anything else as text."""
+    if isinstance(value, dict):
+        value = Message.from_dict(value) or value
+    return value.render(lang) if isinstance(value, Message) else str(value)
