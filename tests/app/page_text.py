@@ -50,7 +50,8 @@ def _figure_strings(spec: str, out: list) -> None:
 
 
 def _frame_strings(frame, out: list) -> None:
-    out += [str(c) for c in frame.columns]
+    out += [str(c) for c in frame.columns] + [str(n) for n in frame.index.names if n]
+    out += [v for v in frame.index.tolist() if isinstance(v, str)]
     for column in frame.columns:
         out += [v for v in frame[column].tolist() if isinstance(v, str)]
 

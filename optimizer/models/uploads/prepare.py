@@ -96,7 +96,7 @@ class PreparedUpload:
         """``notes`` or ``warnings`` (or ``retrain_blocker``, as a list) in the language in use:
         from ``messages`` where the check recorded them as data, else as recorded."""
         english = getattr(self, key)
-        english = ([english] if english else []) if isinstance(english, str) else list(english)
+        english = [english] if isinstance(english, str) else list(english or [])
         kept = (self.messages or {}).get(key)
         kept = [kept] if key == "retrain_blocker" and kept else kept
         if not isinstance(kept, list) or len(kept) != len(english):
