@@ -48,7 +48,8 @@ def test_dict_and_command_line_round_trips():
     req = SearchRequest(model="digits-cnn", target="gpu-android", max_accuracy_drop=0.005,
                         relative=True, max_size_bytes=40_000, max_latency_ms=1.5,
                         size_measure="gzip", time_budget_s=120, settings=("finetune.epochs=1",),
-                        sparsities=(0.6,), clusters=(32, 8), max_float_layers=3)
+                        knob_levels={"pruning.sparsity": (0.1234567,),
+                                     "clustering.clusters": (32, 8)}, max_float_layers=3)
     assert SearchRequest.from_dict(json.loads(json.dumps(req.to_dict()))) == req
     args = build_parser().parse_args(["search", *req.to_cli_args()])
     assert _request(args) == req

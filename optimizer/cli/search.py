@@ -27,6 +27,7 @@ from optimizer.artifacts import store
 from optimizer.cli import UsageError
 from optimizer.cli.output import write_json
 from optimizer.cli.run import add_executor_options, executor_choice, record_history
+from optimizer.guide.stage_handlers import KNOBS
 
 
 def _floats(text: str) -> tuple:
@@ -34,6 +35,16 @@ def _floats(text: str) -> tuple:
         return tuple(float(v) for v in str(text).split(",") if v.strip())
     except ValueError:
         raise UsageError(f"'{text}' must be comma-separated numbers, e.g. 0.5,0.75") from None
+
+
+def _knob_dest(key: str) -> str:
+    return "knob_" + key.replace(".", "_")
+
+
+def _knob_levels(args) -> dict:
+    """``{knob key: levels}`` for the knob options given (the request validates them)."""
+    return {key: _floats(getattr(args, _knob_dest(key))) for key in KNOBS
+            if getattr(args, _knob_dest(key), None)}
 
 
 def add_parser(sub) -> None:
@@ -69,8 +80,8 @@ def add_parser(sub) -> None:
                    help="size as bytes on disk (default) or gzip -9 (download size)")
     p.add_argument("--max-float-layers", type=int, default=5, metavar="N",
                    help="most layers selective quantization may keep in float (default 5)")
-    p.add_argument("--sparsities", metavar="A,B", help="pruning levels (default 0.5,0.75)")
-    p.add_argument("--clusters", metavar="A,B", help="cluster counts (default 16,8)")
+    for key, knob in KNOBS.items():  # --sparsities, --clusters: each stage knob's levels
+        p.add_argument(knob.cli_flag, metavar="A,B", dest=_knob_dest(key), help=knob.help)
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="settings",
                    help="a setting for every trial, e.g. finetune.epochs=3 (repeatable)")
     p.add_argument("--out", metavar="DIR", help="search folder (default ./out/search-<model>-"
@@ -87,7 +98,6 @@ def add_parser(sub) -> None:
 
 
 def _request(args):
-    from optimizer.search.candidates import DEFAULT_CLUSTERS, DEFAULT_SPARSITIES
     from optimizer.search.request import SearchRequest
 
     missing = [flag for flag, value in (("--model", args.model), ("--target", args.target),
@@ -102,9 +112,7 @@ def _request(args):
         max_size_bytes=args.max_size_bytes, max_size_ratio=args.max_size_ratio,
         max_latency_ms=args.max_latency_ms, size_measure=args.size_measure,
         time_budget_s=args.time_budget, settings=tuple(args.settings),
-        sparsities=_floats(args.sparsities) if args.sparsities else DEFAULT_SPARSITIES,
-        clusters=tuple(int(c) for c in _floats(args.clusters)) if args.clusters
-        else DEFAULT_CLUSTERS, max_float_layers=args.max_float_layers,
+        knob_levels=_knob_levels(args), max_float_layers=args.max_float_layers,
         mcu_ram_kb=args.mcu_ram_kb, mcu_flash_kb=args.mcu_flash_kb,
         must_be_ready=args.must_be_ready, objective=args.objective)
 

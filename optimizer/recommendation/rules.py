@@ -19,6 +19,7 @@ from optimizer.guide.registry import (
     TECHNIQUES,
     DataNeed,
     TechniqueId,
+    int8_conversion,
     parse_spec,
 )
 from optimizer.guide.targets import TARGETS, Format, Target, integer_only_targets
@@ -158,21 +159,16 @@ def hardware_reason(tid: TechniqueId, target: Target) -> str | None:
     info = TECHNIQUES[tid]
     if target in info.targets:
         return None
-    if tid == T.INT16X8:
+    if Format.INT16X8 in info.formats:
         return f"int16x8 runs only on CPU reference kernels; {TARGETS[target].int16x8_reason}"
     if target in INTEGER_ONLY_TARGETS:
-        what = {
-            T.FLOAT32: "a float model will not run there",
-            T.FLOAT16: "float16 keeps float weights and float compute",
-            T.DYNAMIC_RANGE: "dynamic range quantization keeps float activations (mixed "
-                             "integer/float execution)",
-            T.INTEGER: "integer quantization with float fallback keeps float input/output and "
-                       "any float ops; integer_only is the variant it runs",
-            T.PRUNING: "pruning alone leaves a float model; follow it with integer_only "
-                       "(pruning+integer_only) or use pqat+integer_only",
-            T.CLUSTERING: "clustering alone leaves a float model; follow it with integer_only "
-                          "(clustering+integer_only) or use cqat+integer_only",
-        }.get(tid, "this technique's file keeps float parts")
+        fmt = info.formats[0]
+        int8 = int8_conversion(target)
+        if info.retrains:
+            what = (f"{tid.value} alone leaves a {fmt.label} model; follow it with {int8} "
+                    f"({tid.value}+{int8})")
+        else:
+            what = fmt.not_integer_only
         return f"{TARGETS[target].float_reason}; {what}"
     if TARGETS[target].float_only:
         return (f"the guide lists it for {info.guide_hardware} only, not for a desktop GPU "

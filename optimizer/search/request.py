@@ -14,7 +14,7 @@ pruning and clustering pay off. The measure applies to the size goal and to the 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 
 from optimizer.guide.configs import Settings
 from optimizer.guide.goals import (
@@ -26,8 +26,8 @@ from optimizer.guide.goals import (
     SizeGoal,
     TargetGoal,
 )
+from optimizer.guide.stage_handlers import KNOBS, default_knob_levels, knob
 from optimizer.guide.targets import Target
-from optimizer.search.candidates import DEFAULT_CLUSTERS, DEFAULT_SPARSITIES
 
 SIZE_MEASURES = ("raw", "gzip")
 #: What "best" means among the trials that meet every goal: the smallest file, or the most
@@ -47,6 +47,22 @@ def _tuple(values) -> tuple:
     return tuple(values)
 
 
+#: search.json files written before the knobs became generic held these fields.
+_LEGACY_KNOBS = {"sparsities": "pruning.sparsity", "clusters": "clustering.clusters"}
+
+
+def _knob_levels(given) -> dict:
+    """Every knob's levels (validated by the knob; ``ValueError`` naming an unknown knob or a
+    bad level), the defaults for those not given, in knob order."""
+    if not isinstance(given, dict):
+        raise ValueError(f"knob_levels must map a knob (e.g. pruning.sparsity) to its levels, "
+                         f"not {given!r}")
+    for key in given:
+        knob(key)
+    merged = {**default_knob_levels(), **given}
+    return {key: KNOBS[key].parse_levels(merged[key]) for key in KNOBS}
+
+
 @dataclass(frozen=True)
 class SearchRequest:
     """A budget-driven search: find the smallest file that meets the goals on ``target``.
@@ -56,7 +72,9 @@ class SearchRequest:
     one) and ``max_latency_ms`` are optional constraints; ``size_measure`` is "raw" (bytes on
     disk) or "gzip" (download size); ``time_budget_s`` bounds the whole search;
     ``settings`` are ``key=value`` pairs applied to every trial (e.g. ``finetune.epochs=3``);
-    ``sparsities`` / ``clusters`` are the knob levels tried; ``max_float_layers`` caps how many
+    ``knob_levels`` maps each stage knob's key (``pruning.sparsity``, ``clustering.clusters``:
+    ``guide.stage_handlers.KNOBS``) to the levels tried (a knob left out gets its default
+    levels); ``max_float_layers`` caps how many
     of the worst layers selective quantization may keep in float. ``mcu_ram_kb`` /
     ``mcu_flash_kb`` are the microcontroller's budgets (target ``mcu``, kB = 1024 bytes), judged
     on the arena and bytes TFLite Micro measured; ``must_be_ready`` requires every trial's
@@ -74,8 +92,7 @@ class SearchRequest:
     size_measure: str = "raw"
     time_budget_s: float = DEFAULT_TIME_BUDGET_S
     settings: tuple = ()
-    sparsities: tuple = DEFAULT_SPARSITIES
-    clusters: tuple = DEFAULT_CLUSTERS
+    knob_levels: dict = field(default_factory=default_knob_levels)
     max_float_layers: int = DEFAULT_MAX_FLOAT_LAYERS
     mcu_ram_kb: int | None = None
     mcu_flash_kb: int | None = None
@@ -90,9 +107,8 @@ class SearchRequest:
         except ValueError:
             raise ValueError(f"unknown target '{self.target}'; use one of: "
                              f"{', '.join(t.value for t in Target)}") from None
-        for name in ("settings", "sparsities", "clusters"):
-            object.__setattr__(self, name, _tuple(getattr(self, name)))
-        object.__setattr__(self, "settings", tuple(str(p) for p in self.settings))
+        object.__setattr__(self, "settings", tuple(str(p) for p in _tuple(self.settings)))
+        object.__setattr__(self, "knob_levels", _knob_levels(self.knob_levels))
         Settings.from_pairs(self.settings)
         if self.size_measure not in SIZE_MEASURES:
             raise ValueError(f"size measure '{self.size_measure}' is not known; use 'raw' (bytes "
@@ -161,14 +177,18 @@ class SearchRequest:
     def to_dict(self) -> dict:
         data = asdict(self)
         data["target"] = self.target.value
-        for name in ("settings", "sparsities", "clusters"):
-            data[name] = list(data[name])
+        data["settings"] = list(data["settings"])
+        data["knob_levels"] = {key: list(levels) for key, levels in self.knob_levels.items()}
         return data
 
     @classmethod
     def from_dict(cls, data: dict) -> "SearchRequest":
         """Inverse of ``to_dict``; unknown keys raise ``ValueError`` naming the valid ones."""
         names = {f.name for f in fields(cls)}
+        data = dict(data)
+        legacy = {_LEGACY_KNOBS[k]: data.pop(k) for k in list(data) if k in _LEGACY_KNOBS}
+        if legacy:
+            data["knob_levels"] = {**legacy, **(data.get("knob_levels") or {})}
         unknown = sorted(set(data) - names)
         if unknown:
             raise ValueError(f"unknown search request keys {unknown}; use: "
@@ -192,10 +212,9 @@ class SearchRequest:
         args += ["--size-measure", self.size_measure,
                  "--time-budget", repr(float(self.time_budget_s)),
                  "--max-float-layers", str(self.max_float_layers)]
-        if tuple(self.sparsities) != DEFAULT_SPARSITIES:
-            args += ["--sparsities", ",".join(f"{s:g}" for s in self.sparsities)]
-        if tuple(self.clusters) != DEFAULT_CLUSTERS:
-            args += ["--clusters", ",".join(str(c) for c in self.clusters)]
+        for key, levels in self.knob_levels.items():
+            if tuple(levels) != KNOBS[key].levels:
+                args += [KNOBS[key].cli_flag, ",".join(repr(v) for v in levels)]
         if self.mcu_ram_kb is not None:
             args += ["--mcu-ram-kb", str(self.mcu_ram_kb)]
         if self.mcu_flash_kb is not None:
