@@ -76,7 +76,7 @@ def quantize_tflite(float_tflite: bytes, config: PtqConfig, representative=None)
         warnings.simplefilter("ignore")  # "experimental_preserve_all_tensors is for debugging"
         try:
             quantizer = quantizer_module.Quantizer(bytearray(model))
-            _load_recipe(quantizer, recipe_module, recipe)
+            load_recipe(quantizer, recipe_module, recipe)
             if quantizer.need_calibration:
                 # Two threads: this project's hosts have two cores.
                 quantized = quantizer.quantize(quantizer.calibrate(calibration, num_threads=2))
@@ -85,17 +85,26 @@ def quantize_tflite(float_tflite: bytes, config: PtqConfig, representative=None)
         except Exception as exc:  # noqa: BLE001 - every quantizer failure becomes one line
             raise ConversionError(_one_line(tid, exc)) from exc
     tflite = bytes(quantized.quantized_model)
-    if recipe.weight_only and not set(tflite_facts(tflite).weight_dtypes) - {"float32"}:
-        raise ConversionError(f"{tid.value}: the LiteRT Quantizer quantized no weight of this "
-                              f"model with {recipe.text} (granularity {recipe.granularity}); "
-                              "use channelwise granularity, or another technique")
+    require_quantized_weights(tflite, recipe, tid.value)
     require_integer_only(tflite, config, tool="the LiteRT Quantizer")
     return Conversion(tflite=tflite, engine=Engine.LITERT_QUANTIZER,
                       seconds=time.perf_counter() - start, technique=tid, log=tuple(log),
                       recipe=f"litert_quantizer {recipe.text}")
 
 
-def _load_recipe(quantizer, recipe_module, recipe: QuantizerRecipe) -> None:
+def require_quantized_weights(tflite: bytes, recipe: QuantizerRecipe, name: str) -> None:
+    """Raise ``ConversionError`` when a weight-only recipe left every weight float: the
+    quantizer skips ops silently (measured: blockwise weight-only on small Conv2D/Dense
+    kernels), and a "quantized" file that is the float file would be a false result."""
+    from optimizer.measuring.facts import tflite_facts
+
+    if recipe.weight_only and not set(tflite_facts(tflite).weight_dtypes) - {"float32"}:
+        raise ConversionError(f"{name}: the LiteRT Quantizer quantized no weight of this "
+                              f"model with {recipe.text} (granularity {recipe.granularity}); "
+                              "use channelwise granularity, or another technique")
+
+
+def load_recipe(quantizer, recipe_module, recipe: QuantizerRecipe) -> None:
     """Apply a technique's ``QuantizerRecipe``: its calls (``QuantizerRecipe.calls``), the
     same the reproduce script writes."""
     for call in recipe.calls():

@@ -89,7 +89,8 @@ class TechniqueInfo:
     relative to float32 on disk (None where the guide only promises better compression).
     ``order`` places it in tables (unique). A conversion has ``converter`` and/or
     ``quantizer``; a retraining technique has ``stages``, ``conversions`` (what may follow it
-    after ``+``; the first is the default) and ``size_class``.
+    after ``+``; the first is the default) and ``size_class``. ``outside_tree`` says why the
+    guide's decision tree never picks it (for a technique with no leaf there).
     """
 
     id: str
@@ -108,6 +109,7 @@ class TechniqueInfo:
     color: str
     source: str = GUIDE
     hardware_note: str = ""
+    outside_tree: str = ""
     converter: ConverterOptions | None = None
     quantizer: QuantizerRecipe | None = None
     search_after_training: bool = True

@@ -41,8 +41,10 @@ from optimizer.recommendation.rules import (
 )
 
 T = TechniqueId
-#: The selective-quantization repair: post-training integer with its worst layers in float.
-REPAIR_ID = "integer[keep-float]"
+#: The selective-quantization repair: post-training integer with its worst layers in float
+#: (the QuantizationDebugger re-quantizes exactly that conversion).
+REPAIR_BASE = T.INTEGER.value
+REPAIR_ID = f"{REPAIR_BASE}[keep-float]"
 REPAIR_GROUP = "keep-float"
 
 
@@ -254,7 +256,7 @@ def plan_candidates(target: Target | str, data: DataNeed | str = DataNeed.LABELL
     return CandidatePlan(tuple(batches), tuple(excluded.items()))
 
 
-def repair_batch(conversion: str = T.INTEGER.value) -> Batch:
+def repair_batch(conversion: str = REPAIR_BASE) -> Batch:
     """The selective-quantization batch: post-training int8 with its worst layers in float."""
     candidate = Candidate(REPAIR_ID, conversion, REPAIR_GROUP, Kind.REPAIR)
     return Batch(REPAIR_GROUP, Kind.REPAIR, (candidate,))

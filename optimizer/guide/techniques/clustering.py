@@ -15,6 +15,9 @@ TECHNIQUE = TechniqueInfo(
     color="#ff9da7",
     action="weight clustering",
     source=GUIDE_TFMOT,
+    outside_tree="not in the guide's quantization tree: clustering keeps the same size on "
+                 "disk and only makes the file compress better (smaller download); the "
+                 "guide's workflow adds it to shrink the model further",
     stages=(Stage(StageKind.CLUSTERING),),
     conversions=AFTER_TRAINING,
     size_class=SizeClass.SAME_AS_CONVERSION,

@@ -14,6 +14,9 @@ TECHNIQUE = TechniqueInfo(
     color="#17becf",
     action="cluster-preserving quantization-aware training",
     source=GUIDE_TFMOT,
+    outside_tree="a collaborative optimization: clustering before quantization-aware "
+                 "training, for a smaller compressed file at the cost of more fine-tuning; the "
+                 "guide's tree stops at QAT",
     stages=(Stage(StageKind.CLUSTERING), Stage(StageKind.QAT, Preserve.CLUSTERS)),
     conversions=AFTER_QAT,
     size_class=SizeClass.INT8_LAYOUT,

@@ -15,6 +15,9 @@ TECHNIQUE = TechniqueInfo(
     color="#8c6bb1",
     action="sparsity- and cluster-preserving quantization-aware training",
     source=GUIDE_TFMOT,
+    outside_tree="a collaborative optimization: pruning and clustering before "
+                 "quantization-aware training, for the smallest compressed file at the cost of "
+                 "the most fine-tuning; the guide's tree stops at QAT",
     stages=(Stage(StageKind.PRUNING), Stage(StageKind.CLUSTERING, Preserve.SPARSITY),
             Stage(StageKind.QAT, Preserve.SPARSITY_AND_CLUSTERS)),
     conversions=AFTER_QAT,

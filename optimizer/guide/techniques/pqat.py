@@ -14,6 +14,9 @@ TECHNIQUE = TechniqueInfo(
     color="#bcbd22",
     action="pruning-preserving quantization-aware training",
     source=GUIDE_TFMOT,
+    outside_tree="a collaborative optimization: pruning before quantization-aware training, "
+                 "for a smaller compressed file at the cost of more fine-tuning; the guide's "
+                 "tree stops at QAT",
     stages=(Stage(StageKind.PRUNING), Stage(StageKind.QAT, Preserve.SPARSITY)),
     conversions=AFTER_QAT,
     size_class=SizeClass.INT8_LAYOUT,

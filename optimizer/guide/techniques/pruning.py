@@ -23,6 +23,9 @@ TECHNIQUE = TechniqueInfo(
     color="#9c755f",
     action="magnitude pruning",
     source=GUIDE_TFMOT,
+    outside_tree="not in the guide's quantization tree: pruning keeps the same size on disk "
+                 "and the same latency, and only makes the file compress better (smaller "
+                 "download); the guide's workflow adds it to shrink the model further",
     stages=(Stage(StageKind.PRUNING),),
     conversions=AFTER_TRAINING,
     size_class=SizeClass.SAME_AS_CONVERSION,
