@@ -199,7 +199,9 @@ class StageHandler:
     ``Stage.preserve`` may be; ``apply`` is the engine step as ``"module:function"`` under
     ``optimizer.engine`` (resolved, and checked, when the engine imports); ``script(number,
     config, finetune, stage) -> ScriptBlock`` writes its reproduce-script block; ``evidence``
-    names what the file's measured facts show of it ("sparsity", "distinct weights" or None).
+    names what the file's measured facts show of it ("sparsity", "distinct weights" or None);
+    ``quantization_aware`` is True for a stage that leaves the model quantization-aware (its
+    ranges learned: converted without calibration, only to the int8 conversions).
     """
 
     kind: StageKind
@@ -211,6 +213,7 @@ class StageHandler:
     knob: Knob | None = None
     preserves: tuple = (None,)
     evidence: str | None = None
+    quantization_aware: bool = False
 
     def __post_init__(self):
         if (self.group is None) != (self.config is None):

@@ -26,6 +26,7 @@ from enum import Enum
 from optimizer.guide.conversion import ConverterOptions, QuantizerRecipe
 from optimizer.guide.ids import GUIDE, DataNeed, Family
 from optimizer.guide.stage import STAGE_ORDER, Preserve, QatScheme, Stage, StageKind
+from optimizer.guide.stage_handlers import STAGES
 from optimizer.guide.targets import Format, targets_running
 
 __all__ = ["ANY_CONVERSION", "STAGE_ORDER", "Combination", "ConverterOptions", "Preserve",
@@ -198,13 +199,13 @@ class TechniqueInfo:
 
     @property
     def quantization_aware(self) -> bool:
-        """True when the pipeline ends in quantization-aware training."""
-        return any(s.kind == StageKind.QAT for s in self.stages)
+        """True when a stage leaves the model quantization-aware (QAT; its handler says so)."""
+        return any(STAGES[s.kind].quantization_aware for s in self.stages)
 
     @property
     def qat_scheme(self) -> QatScheme | None:
         """The TFMOT quantize scheme of its QAT stage (None without one)."""
-        stage = next((s for s in self.stages if s.kind == StageKind.QAT), None)
+        stage = next((s for s in self.stages if STAGES[s.kind].quantization_aware), None)
         return None if stage is None else stage.qat_scheme
 
     @property

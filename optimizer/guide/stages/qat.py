@@ -86,6 +86,6 @@ def script(number: int, config, finetune, stage) -> ScriptBlock:
 STAGE = StageHandler(
     kind=StageKind.QAT, label="QAT",
     apply="optimizer.engine.stage_steps:run_qat",
-    script=script,
+    script=script, quantization_aware=True,
     preserves=(None, Preserve.SPARSITY, Preserve.CLUSTERS, Preserve.SPARSITY_AND_CLUSTERS),
 )
