@@ -107,6 +107,10 @@ def test_to_dict_is_json_ready():
 
     rows = [info.to_dict() for info in TECHNIQUES.values()]
     assert json.loads(json.dumps(rows))[0]["id"] == "float32"
+    # the keys of `techniques --json` stay (keys may be added)
+    assert {"id", "title", "family", "data", "data_label", "retrains", "guide_size",
+            "guide_accuracy", "guide_hardware", "targets", "size_factor", "summary", "source",
+            "hardware_note"} <= set(rows[0])
     assert {r["family"] for r in rows} == {f.value for f in Family}
 
 

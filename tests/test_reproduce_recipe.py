@@ -1,43 +1,32 @@
 """The reproduce script is written from the run's own recipe.json: the fine-tuning the run
 used (``--set finetune.*`` overrides included), the loss it fine-tuned with (a regression model
 gets MSE) and its knobs; and it runs, leaving float what TFMOT cannot quantize (Rescaling), as
-the app does. A real run through the CLI (every retraining form of the CLI's technique matrix
-is checked the same way in ``tests/test_cli_run.py``), then its script executed.
+the app does. A real run's retraining job (the worker's code path, in this process; every
+retraining form of the CLI's technique matrix is checked the same way in
+``tests/test_cli_run.py``), then its script executed.
 """
 from __future__ import annotations
 
-import json
-import os
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from optimizer.report.reproduce import read_recipe, reproduce_from_recipe
 
-pytestmark = [pytest.mark.slow, pytest.mark.cost(70)]
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _cli(*args, cwd: Path) -> None:
-    out = subprocess.run([sys.executable, "-m", "optimizer", *args], cwd=ROOT,
-                         capture_output=True, text=True, timeout=900,
-                         env={**os.environ, "PYTHONPATH": str(ROOT)})
-    assert out.returncode == 0, (out.stdout + out.stderr)[-3000:]
-
-
-def _results(path: Path) -> dict:
-    return {r["technique"]: r for r in json.loads(path.read_text())["results"]}
+pytestmark = [pytest.mark.slow, pytest.mark.cost(60)]
 
 
 @pytest.fixture(scope="module")
-def regression(tmp_path_factory) -> Path:
+def regression(tmp_path_factory):
     """A tiny regression model that starts with a Rescaling layer (TFMOT cannot quantize it),
-    its .npz (``task`` = regression), and a QAT run of it with ``finetune.epochs=3``."""
+    its .npz (``task`` = regression), and the QAT job of a run of it with ``--set
+    finetune.epochs=3``."""
     from optimizer import compat
+    from optimizer.engine.pipeline import run_job
+    from optimizer.runs.launch import RunRequest
+    from optimizer.runs.orchestrate import plan_jobs
 
     folder = tmp_path_factory.mktemp("regression")
     keras = compat.keras()
@@ -54,18 +43,20 @@ def regression(tmp_path_factory) -> Path:
     model.save(folder / "model.h5", include_optimizer=False)
     np.savez(folder / "data.npz", x_train=x[:180], y_train=y[:180], x_test=x[180:],
              y_test=y[180:], task=np.array("regression"))
-    _cli("run", "--model", str(folder / "model.h5"), "--data", str(folder / "data.npz"),
-         "--technique", "qat", "--set", "finetune.epochs=3", "--out", str(folder / "run"),
-         "--json", str(folder / "run.json"), cwd=folder)
-    return folder
+    request = RunRequest(model=str(folder / "model.h5"), data=str(folder / "data.npz"),
+                         techniques=["qat"], settings=("finetune.epochs=3",))
+    (job,) = [j for j in plan_jobs(request, folder / "run", folder / "events.jsonl")
+              if "qat" in j.specs]
+    (result,) = run_job(job)
+    return folder, result
 
 
 def test_a_regression_runs_script_uses_its_loss_and_leaves_rescaling_float(regression,
                                                                           tmp_path):
-    result = _results(regression / "run.json")["qat"]
-    assert result["status"] == "ok", result.get("error")
-    assert any("rescaling" in note for note in result["notes"])   # the app left it float
-    recipe = read_recipe(result["recipe_path"])
+    folder, result = regression
+    assert result.ok, result.error
+    assert any("rescaling" in note for note in result.notes)     # the app left it float
+    recipe = read_recipe(result.recipe_path)
     assert recipe["task"] == "regression" and recipe["loss"] == {"qat": "mean_squared_error"}
     script = reproduce_from_recipe(recipe)
     assert "LOSS = keras.losses.MeanSquaredError()" in script and "loss_for" not in script
@@ -74,7 +65,7 @@ def test_a_regression_runs_script_uses_its_loss_and_leaves_rescaling_float(regre
 
     (tmp_path / "reproduce.py").write_text(script)
     for name in ("model.h5", "data.npz"):
-        (tmp_path / name).write_bytes((regression / name).read_bytes())
+        (tmp_path / name).write_bytes((folder / name).read_bytes())
     run = subprocess.run([sys.executable, "reproduce.py"], cwd=tmp_path, capture_output=True,
                          text=True, timeout=600)
     assert run.returncode == 0, run.stderr[-3000:]
