@@ -59,8 +59,8 @@ def test_the_flags_build_the_same_request():
     req = SearchRequest(model="digits-cnn", target="gpu-android", max_accuracy_drop=0.005,
                         relative=True, max_size_bytes=40_000, max_latency_ms=1.5,
                         size_measure="gzip", time_budget_s=120, settings=("finetune.epochs=1",),
-                        sparsities=(0.6,), clusters=(32, 8), max_float_layers=3,
-                        objective="accuracy", must_be_ready=False)
+                        knob_levels={"pruning.sparsity": (0.6,), "clustering.clusters": (32, 8)},
+                        max_float_layers=3, objective="accuracy", must_be_ready=False)
     args = build_parser().parse_args([
         "search", "--model", "digits-cnn", "--target", "gpu-android", "--max-accuracy-drop",
         "0.005", "--relative", "--max-size-bytes", "40000", "--max-latency-ms", "1.5",
