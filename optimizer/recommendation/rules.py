@@ -19,6 +19,7 @@ from optimizer.guide.registry import (
     TECHNIQUES,
     DataNeed,
     TechniqueId,
+    int8_conversion,
     parse_spec,
 )
 from optimizer.guide.targets import TARGETS, Format, Target, integer_only_targets
@@ -171,32 +172,25 @@ def hardware_reason(tid: TechniqueId, target: Target) -> str | None:
     info = TECHNIQUES[tid]
     if target in info.targets:
         return None
-    if tid == T.INT16X8:
+    if Format.INT16X8 in info.formats:
         return tr("int16x8 runs only on CPU reference kernels; {reason}",
                   reason=tr(TARGETS[target].int16x8_reason))
     if target in INTEGER_ONLY_TARGETS:
-        what = _FLOAT_PARTS.get(tid, N_("this technique's file keeps float parts"))
-        return f"{tr(TARGETS[target].float_reason)}; {tr(what)}"
+        fmt = info.formats[0]
+        int8 = int8_conversion(target)
+        if info.retrains:
+            what = tr("{technique} alone leaves a {format} model; follow it with {int8} "
+                      "({technique}+{int8})", technique=tid.value, format=tr(fmt.label),
+                      int8=int8)
+        else:
+            what = tr(fmt.not_integer_only)
+        return f"{tr(TARGETS[target].float_reason)}; {what}"
     if TARGETS[target].float_only:
         return tr("the guide lists it for {hardware} only, not for a desktop GPU delegate; "
                   "float16 is the GPU choice", hardware=tr(info.guide_hardware))
     return tr("the guide lists it for {hardware}, which does not include {target}",
               hardware=tr(info.guide_hardware), target=_phrase(target))
 
-
-#: What keeps a technique's file off an integer-only target.
-_FLOAT_PARTS = {
-    T.FLOAT32: N_("a float model will not run there"),
-    T.FLOAT16: N_("float16 keeps float weights and float compute"),
-    T.DYNAMIC_RANGE: N_("dynamic range quantization keeps float activations (mixed "
-                        "integer/float execution)"),
-    T.INTEGER: N_("integer quantization with float fallback keeps float input/output and any "
-                  "float ops; integer_only is the variant it runs"),
-    T.PRUNING: N_("pruning alone leaves a float model; follow it with integer_only "
-                  "(pruning+integer_only) or use pqat+integer_only"),
-    T.CLUSTERING: N_("clustering alone leaves a float model; follow it with integer_only "
-                     "(clustering+integer_only) or use cqat+integer_only"),
-}
 
 
 def data_reason(tid: TechniqueId, answers) -> str | None:
@@ -268,25 +262,6 @@ def tree_reason(tid: TechniqueId, steps: tuple[tuple[str, str], ...]) -> str | N
               question=question, text=text, answer=answer_label(answer))
 
 
-_OUTSIDE_TREE = {
-    T.PRUNING: N_("not in the guide's quantization tree: pruning keeps the same size on disk and "
-                  "the same latency, and only makes the file compress better (smaller download); "
-                  "the guide's workflow adds it to shrink the model further"),
-    T.CLUSTERING: N_("not in the guide's quantization tree: clustering keeps the same size on disk "
-                     "and only makes the file compress better (smaller download); the guide's "
-                     "workflow adds it to shrink the model further"),
-    T.PQAT: N_("a collaborative optimization: pruning before quantization-aware training, for a "
-               "smaller compressed file at the cost of more fine-tuning; the guide's tree stops at "
-               "QAT"),
-    T.CQAT: N_("a collaborative optimization: clustering before quantization-aware training, for a "
-               "smaller compressed file at the cost of more fine-tuning; the guide's tree stops at "
-               "QAT"),
-    T.PCQAT: N_("a collaborative optimization: pruning and clustering before quantization-aware "
-                "training, for the smallest compressed file at the cost of the most fine-tuning; "
-                "the guide's tree stops at QAT"),
-}
-
-
 def why_not(tid: TechniqueId, answers, steps, choice: Choice) -> str:
     """The human reason ``tid`` is not the recommendation, most decisive reason first:
     not optimizing, then hardware, then data, then where the tree went instead."""
@@ -307,14 +282,33 @@ def why_not(tid: TechniqueId, answers, steps, choice: Choice) -> str:
         if choice.technique in (T.INTEGER, T.INT16X8):
             return tr(_INTEGER_ONLY_NOT_NEEDED, on=on_target(answers.target),
                       p4=tr(PTQ_TREE.node("P4").text))
+    outside = outside_tree(tid)
     if tid in QAT_FAMILY and tid != T.QAT and choice.technique not in QAT_FAMILY:
         before = tree_reason(T.QAT, steps)
-        return f"{before}; {tr(_OUTSIDE_TREE[tid])}" if before else tr(_OUTSIDE_TREE[tid])
-    reason = tree_reason(tid, steps) or (tr(_OUTSIDE_TREE[tid]) if tid in _OUTSIDE_TREE
-                                         else None)
+        return f"{before}; {outside}" if before else outside
+    reason = tree_reason(tid, steps)
     if reason:
         return reason
-    return tr("the tree reaches another leaf for your answers")
+    if _in_tree(tid):
+        return tr("the tree reaches another leaf for your answers")
+    return outside
+
+
+def _in_tree(tid: TechniqueId) -> bool:
+    """True when a leaf of the guide's quantization tree names ``tid`` (integer_only shares
+    the integer leaf)."""
+    leaf_tid = T.INTEGER if tid == T.INTEGER_ONLY else tid
+    return any(QUANT_TREE.node(leaf).technique == leaf_tid for _, leaf in QUANT_TREE.paths())
+
+
+def outside_tree(tid: TechniqueId) -> str:
+    """Why the guide's tree does not pick a technique it has no leaf for: the row's own
+    ``outside_tree`` sentence, or one built from the row (in the language in use)."""
+    row = TECHNIQUES[tid]
+    if row.outside_tree:
+        return tr(row.outside_tree)
+    return tr("not in the guide's quantization tree: {title} is offered to compare with the "
+              "tree's pick, measured like the others", title=tr(row.title))
 
 
 def hardware_notes(answers, choice: Choice) -> tuple[str, ...]:

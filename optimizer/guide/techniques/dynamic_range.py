@@ -1,16 +1,17 @@
 """Post-training dynamic range quantization: int8 weights, activations quantized on the fly."""
-from optimizer.guide.ids import DataNeed, Family, TechniqueId
+from optimizer.guide.ids import DataNeed, Family
 from optimizer.guide.targets import Format
 from optimizer.guide.technique import ConverterOptions, QuantizerRecipe, TechniqueInfo
 from optimizer.text import N_
 
 TECHNIQUE = TechniqueInfo(
-    id=TechniqueId.DYNAMIC_RANGE, title=N_("Post-training dynamic range quantization"),
+    id="dynamic_range", order=30, title=N_("Post-training dynamic range quantization"),
     family=Family.POST_TRAINING, data=DataNeed.NONE, retrains=False, guide_size=N_("Up to 75%"),
     guide_accuracy=N_("Smallest accuracy loss"), guide_hardware=N_("CPU, GPU (Android)"),
     formats=(Format.DYNAMIC_RANGE,), size_factor=0.25,
     summary=N_("Weights stored as int8; activations are quantized on the fly by dynamic-range "
                "kernels, so no data is needed."),
+    color="#76b7b2",
     action="post-training dynamic range quantization (int8 weights)",
     hardware_note=N_("Mixed float/integer execution: not for Edge TPU or microcontrollers."),
     converter=ConverterOptions(optimize=True),

@@ -18,9 +18,9 @@ from optimizer.text import N_
 DIGITS = tuple(str(i) for i in range(10))
 
 
-def _steps(pruning: FinetuneConfig, clustering: FinetuneConfig, qat: FinetuneConfig) -> tuple:
-    return ((StageKind.PRUNING.value, pruning), (StageKind.CLUSTERING.value, clustering),
-            (StageKind.QAT.value, qat))
+def _steps(**configs: FinetuneConfig) -> tuple:
+    """``((stage kind, fine-tuning config), ...)``; an unknown stage kind raises."""
+    return tuple((StageKind(kind).value, config) for kind, config in configs.items())
 
 
 DEMOS = (
