@@ -22,6 +22,7 @@ import os
 from pathlib import Path
 
 from optimizer import paths
+from optimizer.text import msg
 
 ENV_ACCESS_TOKEN = "OPTIMIZER_ACCESS_TOKEN"
 MARK = ".access"
@@ -75,6 +76,7 @@ def may_change(folder: Path | str, workspace: str | None) -> bool:
 def require_owner(folder: Path | str, workspace: str | None, action: str) -> None:
     """Raise ``ReadOnly`` (naming ``action`` and the way on) unless ``may_change``."""
     if not may_change(folder, workspace):
-        raise ReadOnly(f"{action} is not allowed here: this run belongs to another workspace "
-                       "and opens read-only from its share link; use \"Copy into my "
-                       "workspace\" on its Results page to work on your own copy")
+        raise ReadOnly(msg("{action} is not allowed here: this run belongs to another workspace "
+                           "and opens read-only from its share link; use \"Copy into my "
+                           "workspace\" on its Results page to work on your own copy",
+                           action=action))

@@ -29,6 +29,7 @@ from typing import Iterator
 
 from optimizer import paths
 from optimizer.artifacts import space
+from optimizer.text import msg
 
 DB_NAME = "history.sqlite3"
 SCHEMA_VERSION = 2
@@ -90,7 +91,7 @@ def explain(exc: sqlite3.Error, path: Path | str | None = None) -> ValueError:
     code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
     text = str(exc).strip()
     if code == SQLITE_FULL or "disk is full" in text:
-        return space.NoSpace(space.no_space_message(path.parent, None, "the run history"))
+        return space.NoSpace(space.no_space_message(path.parent, None, msg("the run history")))
     if code in (SQLITE_CORRUPT, SQLITE_NOTADB) or "not a database" in text or \
             "malformed" in text or text.startswith("no such "):
         return HistoryDamaged(f"the run history {path.name} is damaged ({text}); {REBUILD_FIX}")
@@ -99,7 +100,7 @@ def explain(exc: sqlite3.Error, path: Path | str | None = None) -> ValueError:
     except OSError:
         low = False
     if low:
-        return space.NoSpace(space.no_space_message(path.parent, None, "the run history"))
+        return space.NoSpace(space.no_space_message(path.parent, None, msg("the run history")))
     return ValueError(f"the run history {path.name} could not be read or written ({text}); "
                       f"check the disk and the workspace folder's permissions, then try again")
 

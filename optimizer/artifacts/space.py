@@ -12,6 +12,8 @@ import os
 import shutil
 from pathlib import Path
 
+from optimizer.text import msg
+
 MB = 1024 * 1024
 
 #: What a run needs besides its model files: events, logs, recipes, results (measured: ~2 MB on
@@ -49,16 +51,17 @@ def free_bytes(path: Path | str) -> int:
     return shutil.disk_usage(path).free
 
 
-def no_space_message(path: Path | str, needed: int | None = None, what: str = "this") -> str:
+def no_space_message(path: Path | str, needed: int | None = None, what: str | None = None) -> str:
     """One line: the disk, what is free on it, what ``what`` needs, and the fix."""
     free = free_bytes(path)
-    need = f"; {what} needs about {human(needed)}" if needed else ""
-    return (f"no space left on the server's disk {mount_point(path)} ({human(free)} free{need}): "
-            f"free some space (delete old runs on My runs) or move the workspace "
-            f"(OPTIMIZER_WORKSPACE) to a larger disk")
+    what = what or msg("this")
+    need = msg("; {what} needs about {size}", what=what, size=human(needed)) if needed else ""
+    return msg("no space left on the server's disk {disk} ({free} free{need}): free some space "
+               "(delete old runs on My runs) or move the workspace (OPTIMIZER_WORKSPACE) to a "
+               "larger disk", disk=mount_point(path), free=human(free), need=need)
 
 
-def ensure_space(path: Path | str, needed: int, what: str = "this") -> None:
+def ensure_space(path: Path | str, needed: int, what: str | None = None) -> None:
     """Raise ``NoSpace`` when the disk holding ``path`` has less than ``needed`` bytes free."""
     if free_bytes(path) < needed:
         raise NoSpace(no_space_message(path, needed, what))

@@ -25,6 +25,7 @@ from optimizer.guide.configs import FinetuneConfig
 from optimizer.inputs import as_float32, from_npz
 from optimizer.models.dataset import REPRESENTATIVE_MAX, Dataset
 from optimizer.paths import file_sha256
+from optimizer.text import msg
 
 #: Model file types ``resolve_model`` accepts directly (an upload manifest takes more).
 KERAS_SUFFIXES = (".h5", ".keras")
@@ -69,7 +70,7 @@ class ModelBundle:
         """A fresh tf_keras model (imports TensorFlow); ``ValueError`` saying why not when the
         model has none (a ``.tflite`` or SavedModel upload)."""
         if self._load_model is None:
-            raise ValueError(f"not applicable: {self.retrain_blocker or 'no Keras model'}")
+            raise ValueError(msg("not applicable: {value}", value=self.retrain_blocker or 'no Keras model'))
         return self._load_model()
 
     def load_source(self):
@@ -104,9 +105,9 @@ def resolve_model(ref: str, data: str | None = None) -> ModelBundle:
         bundle = loader(ref, data)
         if bundle is not None:
             return bundle
-    raise ValueError(f"unknown model '{ref}': give a built-in demo ({', '.join(_demo_names())}) "
-                     f"or a path to a model file ({', '.join(KERAS_SUFFIXES)}, .zip SavedModel, "
-                     f".tflite) with --data PATH (.npz, image .zip or .csv)")
+    raise ValueError(msg("unknown model '{ref}': give a built-in demo ({join}) or a path to a model file "
+                         "({join2}, .zip SavedModel, .tflite) with --data PATH (.npz, image .zip or .csv)",
+                         ref=ref, join=', '.join(_demo_names()), join2=', '.join(KERAS_SUFFIXES)))
 
 
 def _demo_names() -> list[str]:
@@ -123,9 +124,9 @@ def _demo_bundle(ref: str, data: str | None) -> ModelBundle | None:
     demo = get_demo(ref)
     weights = Path(demo.weights_path)
     if not weights.exists():
-        raise FileNotFoundError(f"the weights of demo '{ref}' are missing ({weights}); "
-                                f"regenerate them with python -m optimizer.models.demos.train "
-                                f"--model {ref}")
+        raise FileNotFoundError(msg("the weights of demo '{ref}' are missing ({weights}); regenerate "
+                                    "them with python -m optimizer.models.demos.train --model {ref}",
+                                    ref=ref, weights=weights))
     load_data = (lambda: load_npz(data)) if data else demo.dataset
     return ModelBundle(name=demo.name, ref=ref, kind="demo", sha256=file_sha256(weights),
                        data=data, _load_model=demo.build_model, _load_data=load_data,
@@ -139,10 +140,10 @@ def _keras_file_bundle(ref: str, data: str | None) -> ModelBundle | None:
     if suffix not in KERAS_SUFFIXES + TFLITE_SUFFIXES:
         return None
     if not path.is_file():
-        raise FileNotFoundError(f"model file not found: {path}; check the path")
+        raise FileNotFoundError(msg("model file not found: {path}; check the path", path=path))
     if data is None:
-        raise ValueError("a model file needs data to measure accuracy: add --data PATH.npz "
-                         "with x_train, y_train, x_test, y_test (or only x, unlabelled)")
+        raise ValueError(msg("a model file needs data to measure accuracy: add --data PATH.npz with "
+                             "x_train, y_train, x_test, y_test (or only x, unlabelled)"))
     path = path.resolve()
     data_path = data
     common = dict(name=path.stem, ref=str(path), sha256=file_sha256(path), data=data_path,
@@ -207,8 +208,9 @@ def _upload_bundle(ref: str, data: str | None) -> ModelBundle | None:
     upload = PreparedUpload.load(Path(ref).expanduser().resolve())
     data_path = data or upload.data
     if data_path is None:
-        raise ValueError(f"the upload {upload.title} has no data: check it again with a data "
-                         f"file (.npz, image zip or CSV)")
+        raise ValueError(msg("the upload {title} has no data: check it again with a data file (.npz, "
+                             "image zip or CSV)",
+                             title=upload.title))
     artifact = Path(upload.artifact)
     kinds = {"tf_keras": "keras-file", "keras3": "keras3-file", "saved-model": "saved-model",
              "tflite": "tflite"}
@@ -236,10 +238,11 @@ _LOADERS = [_demo_bundle, _upload_bundle, _keras_file_bundle]
 def _check_data_path(data: str) -> None:
     path = Path(data).expanduser()
     if path.suffix.lower() not in DATA_SUFFIXES:
-        raise ValueError(f"unsupported data file '{path.name}': give an .npz with x_train, "
-                         f"y_train, x_test, y_test (or only x for unlabelled samples)")
+        raise ValueError(msg("unsupported data file '{name}': give an .npz with x_train, y_train, "
+                             "x_test, y_test (or only x for unlabelled samples)",
+                             name=path.name))
     if not path.is_file():
-        raise FileNotFoundError(f"data file not found: {path}; check the path")
+        raise FileNotFoundError(msg("data file not found: {path}; check the path", path=path))
 
 
 def load_npz(path: str | Path) -> Dataset:
@@ -278,10 +281,10 @@ def load_npz(path: str | Path) -> Dataset:
     if x is not None:
         x = as_float32(x)
         return Dataset(name=path.stem, x_test=x, x_rep=x[:REPRESENTATIVE_MAX])
-    raise ValueError(f"{path.name} has arrays {sorted(arrays)}; expected x_train, y_train, "
-                     f"x_test, y_test (labelled) or x (unlabelled samples); a model with "
-                     f"several inputs takes x_train.<input name>, x_test.<input name> (or "
-                     f"x.<input name>)")
+    raise ValueError(msg("{name} has arrays {arrays}; expected x_train, y_train, x_test, y_test "
+                         "(labelled) or x (unlabelled samples); a model with several inputs takes "
+                         "x_train.<input name>, x_test.<input name> (or x.<input name>)",
+                         name=path.name, arrays=sorted(arrays)))
 
 
 def _float(a):

@@ -32,6 +32,7 @@ from optimizer.guide.registry import TechniqueId, parse_spec
 from optimizer.guide.schema import Result, Status
 from optimizer.runs.processes import just_started, start_in_background, stop_processes
 from optimizer.runs.request import RunRequest
+from optimizer.text import msg
 
 __all__ = ["RunState", "RunStatus", "TechniqueProgress", "start_run", "read_run", "cancel_run",
            "list_runs"]
@@ -133,9 +134,10 @@ def start_run(request: RunRequest, run_dir: Path | str, use_cache: bool = True) 
 
     run_dir = Path(run_dir).resolve()
     if (run_dir / store.EVENTS).exists() or (run_dir / store.REQUEST).exists():
-        raise ValueError(f"{run_dir.name} already holds a run; start each run in a new folder")
+        raise ValueError(msg("{name} already holds a run; start each run in a new folder",
+                             name=run_dir.name))
     _check_queue_share(run_dir.parent)
-    space.ensure_space(run_dir.parent, space.RUN_OVERHEAD_BYTES, "a run")   # NoSpace: one line
+    space.ensure_space(run_dir.parent, space.RUN_OVERHEAD_BYTES, msg("a run"))   # NoSpace: one line
     bundle = resolve_model(request.model, request.data)  # fail fast on unusable input
     # Files are recorded as absolute paths: the orchestrator runs with the run folder as cwd.
     request = replace(request, model=bundle.ref, data=bundle.data)
@@ -160,7 +162,8 @@ def max_queued() -> int:
     except ValueError:
         value = 0
     if value < 1:
-        raise ValueError(f"{ENV_MAX_QUEUED}={raw!r} must be a whole number >= 1")
+        raise ValueError(msg("{env_max_queued}={raw!r} must be a whole number >= 1",
+                             env_max_queued=ENV_MAX_QUEUED, raw=raw))
     return value
 
 
@@ -173,9 +176,9 @@ def _check_queue_share(parent: Path) -> None:
     waiting = sum(1 for d in parent.iterdir() if (d / store.REQUEST).exists()
                   and read_run(d).status == RunStatus.QUEUED)
     if waiting >= limit:
-        raise ValueError(f"you already have {waiting} run(s) waiting in the queue (at most "
-                         f"{limit} per workspace, {ENV_MAX_QUEUED}); wait for one to start or "
-                         f"cancel one")
+        raise ValueError(msg("you already have {waiting} run(s) waiting in the queue (at most {limit} "
+                             "per workspace, {env_max_queued}); wait for one to start or cancel one",
+                             waiting=waiting, limit=limit, env_max_queued=ENV_MAX_QUEUED))
 
 
 def read_run(run_dir: Path | str) -> RunState:
@@ -343,7 +346,7 @@ def cancel_run(run_dir: Path | str, wait_s: float = 10.0, *, workspace: str | No
     asks (None: the command line); another workspace's run raises ``access.ReadOnly``.
     """
     run_dir = Path(run_dir)
-    access.require_owner(run_dir, workspace, "Cancelling a run")
+    access.require_owner(run_dir, workspace, msg("Cancelling a run"))
     if not store.RunLock.is_held(run_dir) and read_run(run_dir).done:
         return False
     store.write_json_atomic(run_dir / store.CANCELLED, {"t": round(time.time(), 3)})

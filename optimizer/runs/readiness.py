@@ -25,6 +25,7 @@ from optimizer.guide.schema import Result
 from optimizer.measuring.readiness.contract import could_not_check
 from optimizer.measuring.readiness.registry import target_check
 from optimizer.paths import REPO_ROOT
+from optimizer.text import msg
 
 TIMEOUT_S = 900
 
@@ -85,7 +86,7 @@ def check_variants(results, target, soc=None, budget=None, data=None,
     for result in results:
         if result.tflite_path:
             access.require_owner(Path(result.tflite_path).parent, workspace,
-                                 "Checking readiness")
+                                 msg("Checking readiness"))
     key = cache_key(target, soc, budget, data)
     check = target_check(target)
     fingerprint, missing = check.fingerprint(), check.missing()

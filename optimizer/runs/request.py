@@ -17,6 +17,7 @@ from optimizer.guide.goal_fields import JUDGES, GoalFields
 from optimizer.guide.registry import TechniqueId, parse_spec
 from optimizer.guide.request_file import request_from_dict, request_to_dict
 from optimizer.recommendation.decide import Answers
+from optimizer.text import msg
 
 __all__ = ["RunRequest"]
 
@@ -48,7 +49,7 @@ class RunRequest(GoalFields):
 
     def __post_init__(self):
         if not str(self.model or "").strip():
-            raise ValueError("no model given: pass a demo name (e.g. digits-cnn) or a model file")
+            raise ValueError(msg("no model given: pass a demo name (e.g. digits-cnn) or a model file"))
         canonical = []
         for text in _tuple(self.techniques):
             spec = parse_spec(text).text
@@ -60,16 +61,16 @@ class RunRequest(GoalFields):
         if isinstance(self.answers, dict):
             object.__setattr__(self, "answers", Answers.from_dict(self.answers))
         if self.answers is not None and not isinstance(self.answers, Answers):
-            raise ValueError(f"answers must be Answers(...) or its to_dict(), not "
-                             f"{type(self.answers).__name__}")
+            raise ValueError(msg("answers must be Answers(...) or its to_dict(), not {name}",
+                                 name=type(self.answers).__name__))
         if self.answers is not None:
             said = self.answers.target
             if self.target is None:
                 object.__setattr__(self, "target", said)
             elif str(getattr(self.target, "value", self.target)) != said.value:
-                raise ValueError(f"the answers say target '{said.value}' but the request says "
-                                 f"'{getattr(self.target, 'value', self.target)}'; give one "
-                                 "target")
+                raise ValueError(msg("the answers say target '{said}' but the request says "
+                                     "'{given}'; give one target", said=said.value,
+                                     given=getattr(self.target, "value", self.target)))
         super().__post_init__()
 
     @property

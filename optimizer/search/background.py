@@ -24,6 +24,7 @@ from optimizer.runs.processes import just_started, start_in_background, stop_pro
 from optimizer.search.explain import SearchOutcome
 from optimizer.search.request import SearchRequest, readiness_blocker
 from optimizer.search.runner import OUTCOME, SEARCH, STOP, read_outcome
+from optimizer.text import msg
 
 __all__ = ["SearchState", "start_search", "start_repair", "read_search", "stop_search",
            "list_searches"]
@@ -90,7 +91,7 @@ def start_repair(run_dir: Path | str, layers=(), analyse: bool = False, *,
     and ``access.ReadOnly`` when ``workspace`` (who asks; None: the command line) does not
     own the search."""
     run_dir = Path(run_dir).resolve()
-    access.require_owner(run_dir, workspace, "Repairing a search's layers")
+    access.require_owner(run_dir, workspace, msg("Repairing a search's layers"))
     state = read_search(run_dir)
     if not state.done:
         raise ValueError("the search is still running; wait for it to finish (or stop it)")
@@ -187,7 +188,7 @@ def stop_search(run_dir: Path | str, wait_s: float = 30.0, *,
     still alive. Returns False when nothing was running; ``access.ReadOnly`` when
     ``workspace`` (who asks; None: the command line) does not own the search."""
     run_dir = Path(run_dir)
-    access.require_owner(run_dir, workspace, "Stopping a search")
+    access.require_owner(run_dir, workspace, msg("Stopping a search"))
     if not store.RunLock.is_held(run_dir):
         return False
     store.write_json_atomic(run_dir / STOP, {"t": round(time.time(), 3)})

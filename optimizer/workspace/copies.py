@@ -23,6 +23,8 @@ from optimizer.artifacts import space, store
 from optimizer.artifacts.history import new_run_id
 from optimizer.runs.background import read_run
 from optimizer.workspace import index
+from optimizer.text import msg
+
 
 #: Files a copy leaves behind: the owner's processes and their logs, never results.
 _SKIPPED = frozenset({store.PID, store.LOCK, store.RUN_LOG, store.CANCELLED})
@@ -39,12 +41,12 @@ def copy_run(folder: Path | str, workspace: str) -> Path:
     search, a run still going, the viewer's own run or a run that cannot be copied cleanly."""
     source = Path(folder).resolve()
     if index.kind_of(source) != "run":
-        raise ValueError("only a run can be copied into your workspace; open a run's share link")
+        raise ValueError(msg("only a run can be copied into your workspace; open a run's share link"))
     owner = paths.owner_of(source)
     if owner == workspace:
-        raise ValueError("this run is already in your workspace; open it from My runs")
+        raise ValueError(msg("this run is already in your workspace; open it from My runs"))
     if store.RunLock.is_held(source) or not read_run(source).done:
-        raise ValueError("this run is still going; copy it once it has finished")
+        raise ValueError(msg("this run is still going; copy it once it has finished"))
     home = paths.session_dir(workspace)
     run_id = new_run_id()
     target = home / "runs" / run_id
@@ -56,7 +58,7 @@ def copy_run(folder: Path | str, workspace: str) -> Path:
     if linked_id:       # a share link's id (128 random bits): also outside paths (run_id)
         mapping[linked_id] = run_id
     needed = sum(_size(src) for src in moves) + space.MB
-    space.ensure_space(paths.sessions_root(), needed, "a copy of the run")
+    space.ensure_space(paths.sessions_root(), needed, msg("a copy of the run"))
     # Staged outside runs/ and uploads/, so no listing ever sees half a copy.
     staged = {src: home / _STAGING / f"{dst.parent.name}-{dst.name}" for src, dst in moves.items()}
     try:
@@ -132,12 +134,14 @@ def _rewrite_text(path: Path, mapping: dict, forbidden: tuple) -> str:
         try:
             out = json.dumps(_rewrite(json.loads(text), mapping), indent=1)
         except ValueError:
-            raise ValueError(f"{path.name} of this run is damaged and cannot be copied; ask "
-                             "its owner to run it again") from None
+            raise ValueError(msg("{name} of this run is damaged and cannot be copied; ask its owner to "
+                                 "run it again",
+                                 name=path.name)) from None
     for name in filter(None, forbidden):
         if name in out:
-            raise ValueError(f"{path.name} refers to its owner's workspace beyond this run; "
-                             "it cannot be copied, so run the same techniques yourself")
+            raise ValueError(msg("{name} refers to its owner's workspace beyond this run; it cannot be "
+                                 "copied, so run the same techniques yourself",
+                                 name=path.name))
     return out
 
 
