@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
+from optimizer.text import Message, render
+
 
 class EventType(str, Enum):
     """The kinds of event a run writes (the ``type`` field)."""
@@ -40,10 +42,14 @@ EVENT_FIELDS = ("t", "type", "technique", "step", "epoch", "epochs", "fraction",
 
 
 def make_event(type: EventType | str, technique: str | None = None, **fields) -> dict:
-    """Build an event dict with every standard field present (``None`` where not given)."""
+    """Build an event dict with every standard field present (``None`` where not given). A
+    field given as an ``optimizer.text.Message`` (a ``message``, a ``step``) also keeps its id
+    and values as ``<field>_data``, for a page to write it in its reader's language."""
     event = {"t": round(time.time(), 3), "type": EventType(type).value, "technique": technique,
              "step": None, "epoch": None, "epochs": None, "fraction": None, "message": None}
     event.update(fields)
+    event.update({f"{key}_data": value.to_dict() for key, value in fields.items()
+                  if isinstance(value, Message)})
     if event["fraction"] is not None:
         event["fraction"] = round(min(1.0, max(0.0, float(event["fraction"]))), 4)
     return event
@@ -151,10 +157,18 @@ class TechniqueProgress:
     fraction: float = 0.0
     elapsed_s: float = 0.0
     message: str | None = None
+    step_data: dict | None = None
+    message_data: dict | None = None
 
     @property
     def finished(self) -> bool:
         return self.state in FINAL_STATES
+
+    def shown(self, field: str) -> str:
+        """``step`` or ``message`` in the language in use (as recorded when it was not
+        recorded as a message)."""
+        data = getattr(self, f"{field}_data")
+        return render(data) if data else (getattr(self, field) or "")
 
 
 def fold_progress(events: list[dict], specs, now: float | None = None) -> dict:
@@ -174,13 +188,16 @@ def fold_progress(events: list[dict], specs, now: float | None = None) -> dict:
         row, kind = state[spec], event.get("type")
         if kind == EventType.JOB_STARTED.value:
             started.setdefault(spec, event.get("t", now))
-            row.update(state=TechniqueState.RUNNING.value, message=event.get("message"))
+            row.update(state=TechniqueState.RUNNING.value, message=event.get("message"),
+                       message_data=event.get("message_data"))
         elif kind == EventType.PROGRESS.value and row.get("state") not in FINAL_STATES:
             started.setdefault(spec, event.get("t", now))
             row["state"] = TechniqueState.RUNNING.value
             for key in ("step", "epoch", "epochs", "fraction", "message"):
                 if event.get(key) is not None:
                     row[key] = event[key]
+                    if key in ("step", "message"):
+                        row[f"{key}_data"] = event.get(f"{key}_data")
         elif kind == EventType.RESULT.value:
             result = event.get("result") or {}
             status = result.get("status", "ok")
@@ -190,6 +207,8 @@ def fold_progress(events: list[dict], specs, now: float | None = None) -> dict:
                                 status, TechniqueState.ERROR.value)
             row["fraction"] = 1.0
             row["message"] = result.get("error") or event.get("message") or "done"
+            row["message_data"] = (result.get("error_data") if result.get("error") else
+                                   event.get("message_data") if event.get("message") else None)
             row["elapsed_s"] = max(0.0, event.get("t", now) - started.get(spec, event.get("t", now)))
     out = {}
     for spec, row in state.items():

@@ -24,6 +24,7 @@ from optimizer.guide.registry import TechniqueId, parse_spec
 from optimizer.guide.schema import Result
 from optimizer.guide.stage_handlers import STAGES
 from optimizer.models.resolve import ModelBundle
+from optimizer.text import msg
 
 
 @dataclass
@@ -226,12 +227,12 @@ def convert_and_measure(ctx: JobContext, spec: str, source, steps: list, prep_se
     config = ctx.settings.ptq(spec_obj.conversion)
     start, end = fraction
     try:
-        ctx.progress([spec], f"convert ({spec_obj.conversion.value})", start,
-                     f"converting to {spec_obj.conversion.value}")
+        ctx.progress([spec], msg("convert ({value})", value=spec_obj.conversion.value), start,
+                     msg("converting to {value}", value=spec_obj.conversion.value))
         rep = representative() if callable(representative) else representative
         conversion = convert(source, config, representative=rep)
-        ctx.progress([spec], "evaluate", start + 0.6 * (end - start),
-                     "measuring accuracy through the LiteRT interpreter")
+        ctx.progress([spec], msg("evaluate"), start + 0.6 * (end - start),
+                     msg("measuring accuracy through the LiteRT interpreter"))
         engine = getattr(conversion.engine, "value", conversion.engine)
         all_steps = list(steps) + [f"convert to {spec_obj.conversion.value} ({engine}, "
                                    f"{conversion.seconds:.1f} s)"]
@@ -240,7 +241,7 @@ def convert_and_measure(ctx: JobContext, spec: str, source, steps: list, prep_se
         for key, value in (coverage or {}).items():  # retraining: what the transform covered
             setattr(result, key, value)
         ctx.add(result)
-        ctx.progress([spec], "measured", end, "converted and evaluated; waiting for latency")
+        ctx.progress([spec], msg("measured"), end, msg("converted and evaluated; waiting for latency"))
     except Exception as exc:
         print(f"--- {spec} failed ---", file=sys.stderr)
         traceback.print_exc()

@@ -20,6 +20,7 @@ from optimizer.engine.context import (
 )
 from optimizer.guide.registry import TechniqueId
 from optimizer.guide.schema import Result, Status
+from optimizer.text import msg
 
 
 def run_baseline(ctx: JobContext) -> None:
@@ -29,7 +30,7 @@ def run_baseline(ctx: JobContext) -> None:
     specs = [TechniqueId.FLOAT32.value] + [s for s in ctx.job.specs
                                            if s != TechniqueId.FLOAT32.value]
     start = timer()
-    ctx.progress(specs, "load model", 0.02, f"loading {ctx.bundle.name} and its data")
+    ctx.progress(specs, msg("load model"), 0.02, msg("loading {name} and its data", name=ctx.bundle.name))
     model = ctx.bundle.load_source()  # a Keras model, or an upload's SavedModel / .tflite
     dataset = ctx.bundle.dataset
     steps = [load_step(ctx, timer() - start)]
@@ -37,7 +38,7 @@ def run_baseline(ctx: JobContext) -> None:
     if not hasattr(model, "layers"):
         steps.append(_source_step(model))
     else:
-        ctx.progress(specs, "freeze", 0.08, "freezing the graph once for every variant")
+        ctx.progress(specs, msg("freeze"), 0.08, msg("freezing the graph once for every variant"))
         try:
             source = freeze_model(model)
             steps.append(f"graph frozen once ({timer() - frozen_at:.1f} s), shared by "

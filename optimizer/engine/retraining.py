@@ -28,6 +28,7 @@ from optimizer.engine.context import (
 from optimizer.engine.weights import coverage
 from optimizer.guide.registry import parse_spec
 from optimizer.guide.stage_handlers import STAGES
+from optimizer.text import msg
 
 #: Progress fractions: loading ends at FINETUNE_START, fine-tuning (all stages, in proportion
 #: to their epochs) at FINETUNE_END; each spec's conversion and evaluation then runs to
@@ -66,7 +67,7 @@ def run_retraining(ctx: JobContext) -> None:
         _not_applicable(ctx, specs, f"{spec0.base.value} needs a Keras model: "
                                     f"{ctx.bundle.retrain_blocker}")
         return
-    ctx.progress(specs, "load model", 0.01, f"loading {ctx.bundle.name} and its data")
+    ctx.progress(specs, msg("load model"), 0.01, msg("loading {name} and its data", name=ctx.bundle.name))
     model = ctx.bundle.load_keras()
     dataset = ctx.bundle.dataset
     finetunes = {s.kind: ctx.settings.finetune_for(ctx.bundle.finetune_for(s.kind))
@@ -117,14 +118,16 @@ def run_retraining(ctx: JobContext) -> None:
 def _run_stage(ctx, stage, model, dataset, config, specs, span):
     """Run one stage's engine step (its handler's ``apply``) with progress events."""
     lo, hi = span
-    label = STAGES[stage.kind].label
-    step_name = f"fine-tune ({label})"
+    label = msg(STAGES[stage.kind].label)     # "pruning", "clustering", "QAT": in the catalogue
+    step_name = msg("fine-tune ({label})", label=label)
 
     def on_progress(epoch, epochs, fraction, logs=None):
         ctx.progress(specs, step_name, lo + (hi - lo) * float(fraction), epoch=epoch,
-                     epochs=epochs, message=f"{step_name}: epoch {epoch}/{epochs}")
+                     epochs=epochs, message=msg("{step}: epoch {epoch}/{epochs}", step=step_name,
+                                                epoch=epoch, epochs=epochs))
 
-    ctx.progress(specs, f"apply {label}", lo, f"applying {label}")
+    ctx.progress(specs, msg("apply {label}", label=label), lo,
+                 msg("applying {label}", label=label))
     return STAGE_STEPS[stage.kind](model, dataset, stage, ctx.settings, config, on_progress)
 
 

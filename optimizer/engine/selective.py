@@ -29,6 +29,7 @@ from pathlib import Path
 
 from optimizer.artifacts import store
 from optimizer.guide.registry import TechniqueId
+from optimizer.text import msg
 
 MODES = ("auto", "hand", "analyse")
 LAYER_REPORT = "layers.json"
@@ -99,18 +100,18 @@ def run_selective(ctx) -> None:
     task = read_task(ctx.job)
     specs = list(ctx.job.specs)
     start = timer()
-    ctx.progress(specs, "load model", 0.05, f"loading {ctx.bundle.name} and its data")
+    ctx.progress(specs, msg("load model"), 0.05, msg("loading {name} and its data", name=ctx.bundle.name))
     model = ctx.bundle.load_keras()
     dataset = ctx.bundle.dataset
     steps = [load_step(ctx, timer() - start)]
-    ctx.progress(specs, "calibrate", 0.2, "calibrating int8 once under the QuantizationDebugger")
+    ctx.progress(specs, msg("calibrate"), 0.2, msg("calibrating int8 once under the QuantizationDebugger"))
     representative = dataset.representative(ctx.settings.calibration_samples)
     debug = quantization_debugger(freeze_model(model), representative,
                                   calibration_samples=ctx.settings.calibration_samples,
                                   debug_samples=task.debug_samples)
     steps.append(f"integer calibrated once under tf.lite.experimental.QuantizationDebugger "
                  f"({debug.seconds:.1f} s, {debug.calibration_samples} samples)")
-    ctx.progress(specs, "per-layer error", 0.35, "measuring each layer's int8 error")
+    ctx.progress(specs, msg("per-layer error"), 0.35, msg("measuring each layer's int8 error"))
     before = layer_errors(debug)
     report = {"trial": task.trial if task.mode != "analyse" else None, "mode": task.mode,
               "metric": "rmse/scale", "debug_samples": debug.debug_samples,
@@ -132,8 +133,9 @@ def run_selective(ctx) -> None:
     else:
         chosen = _auto(ctx, task, debug, before, worst_layers, selective_conversion, report)
     kept = chosen["facts"]["layers"]
-    ctx.progress(specs, "per-layer error", 0.8, "measuring each layer's error with "
-                                                 f"{len(kept)} kept in float")
+    ctx.progress(specs, msg("per-layer error"), 0.8, msg("measuring each layer's error with {n_kept} kept in "
+                                                    "float",
+                                                    n_kept=len(kept)))
     report["after"] = [e.to_dict() for e in layer_errors(debug, kept)]
     by_name = {e.name: e for e in before}
     report["kept_float"] = [{"name": n, "layer": by_name[n].layer, "op": by_name[n].op}
@@ -150,8 +152,8 @@ def _auto(ctx, task, debug, before, worst_layers, selective_conversion, report) 
     ranked = worst_layers(before, task.max_layers)
     best = None
     for count in range(1, len(ranked) + 1):
-        ctx.progress(list(ctx.job.specs), "keep float", 0.4 + 0.35 * count / len(ranked),
-                     f"keeping the {count} worst layer(s) in float")
+        ctx.progress(list(ctx.job.specs), msg("keep float"), 0.4 + 0.35 * count / len(ranked),
+                     msg("keeping the {count} worst layer(s) in float", count=count))
         attempt = _attempt(ctx, debug, [e.name for e in ranked[:count]], selective_conversion)
         value = attempt["facts"]["accuracy"]
         attempt["facts"]["meets_budget"] = bool(

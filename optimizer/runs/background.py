@@ -355,7 +355,7 @@ def cancel_run(run_dir: Path | str, wait_s: float = 10.0, *, workspace: str | No
         stop_processes(int(info["pid"]), info.get("pgid"), run_dir, wait_s)
     state = read_run(run_dir)  # unfinished specs now read as cancelled
     EventLog(run_dir / store.EVENTS).emit(EventType.RUN_FINISHED, status=RunStatus.CANCELLED,
-                                          message="cancelled by the user")
+                                          message=msg("cancelled by the user"))
     doc = store.read_json(run_dir / store.RESULTS, default={}) or {}
     store.write_results(run_dir, doc.get("model") or state.model or "", state.results,
                         **{k: v for k, v in doc.items() if k not in ("model", "results")})

@@ -19,6 +19,7 @@ from optimizer.artifacts.job import JobSpec
 from optimizer.guide.configs import Settings
 from optimizer.guide.schema import Result
 from optimizer.procs import child_env, die_with_parent
+from optimizer.text import msg
 
 
 def describe_exit(returncode: int, log_path: Path) -> str:
@@ -47,7 +48,7 @@ def run_job(job: JobSpec, log: EventLog, model_name: str) -> list[Result]:
     """Run one job in a ``python -m optimizer worker`` child; always returns one result per spec."""
     store.write_json_atomic(job.path, job.to_dict())
     for spec in job.specs:
-        log.emit(EventType.JOB_STARTED, spec, message=f"{job.id} started", job=job.id)
+        log.emit(EventType.JOB_STARTED, spec, message=msg("{id} started", id=job.id), job=job.id)
     command = [sys.executable, "-m", "optimizer", "worker", "--job", str(job.path)]
     with open(job.log_path, "ab") as out:
         returncode = subprocess.call(command, stdout=out, stderr=subprocess.STDOUT,
@@ -59,7 +60,7 @@ def run_job(job: JobSpec, log: EventLog, model_name: str) -> list[Result]:
     results = [produced.get(spec) or Result.failed(spec, failure, model=model_name)
                for spec in job.specs]
     log.emit(EventType.JOB_FINISHED, None, job=job.id, returncode=returncode,
-             message=f"{job.id} finished with exit status {returncode}")
+             message=msg("{id} finished with exit status {returncode}", id=job.id, returncode=returncode))
     return results
 
 
@@ -68,8 +69,8 @@ def measure_job_latency(results: list[Result], settings: Settings, log: EventLog
     timed = [r for r in results if r.ok and r.tflite_path]
     if not timed:
         return
-    log.progress([r.technique for r in timed], "latency", fraction=0.97,
-                 message="timing latency in a LiteRT-only process")
+    log.progress([r.technique for r in timed], msg("latency"), fraction=0.97,
+                 message=msg("timing latency in a LiteRT-only process"))
     try:
         from optimizer.measuring.latency import cpu_model, host_description, measure_latency
 

@@ -35,6 +35,7 @@ from optimizer.runs.background import RunStatus
 from optimizer.runs.executor import Executor, LocalExecutor
 from optimizer.runs.local import describe_exit, measure_job_latency, run_job  # noqa: F401 (API)
 from optimizer.runs.request import RunRequest
+from optimizer.text import msg
 
 
 def job_key(spec_text: str) -> str:
@@ -127,7 +128,7 @@ def execute_run(request: RunRequest, run_dir: Path | str, events: Path | str | N
     jobs = plan_jobs(request, run_dir, events)
     with executor.slot(log, info=queue_info(run_dir, bundle, jobs)):
         log.emit(EventType.RUN_STARTED, model=bundle.name, techniques=list(request.specs),
-                 message=f"optimizing {bundle.name}: {', '.join(request.specs)}")
+                 message=msg("optimizing {name}: {join}", name=bundle.name, join=', '.join(request.specs)))
         reference, error = None, None
         for job in jobs:
             if job.kind == RETRAINING and reference is None:

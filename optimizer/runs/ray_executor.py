@@ -35,6 +35,7 @@ from optimizer.runs.ray_tasks import (
     time_files_remote,
     unpack,
 )
+from optimizer.text import msg
 
 NAME = "ray"
 
@@ -81,7 +82,7 @@ class RayExecutor:
         """
         store.write_json_atomic(job.path, job.to_dict())
         for spec in job.specs if announce else ():
-            log.emit(EventType.JOB_STARTED, spec, message=f"{job.id} started on the Ray cluster",
+            log.emit(EventType.JOB_STARTED, spec, message=msg("{id} started on the Ray cluster", id=job.id),
                      job=job.id)
         doc, inputs, moves = ship(job)
         failure, end, stopped = None, None, None
@@ -130,8 +131,8 @@ class RayExecutor:
         timed = [r for r in results if r.ok and r.tflite_path]
         if not timed:
             return
-        log.progress([r.technique for r in timed], "latency", fraction=0.97,
-                     message="timing latency on the cluster's latency node")
+        log.progress([r.technique for r in timed], msg("latency"), fraction=0.97,
+                     message=msg("timing latency on the cluster's latency node"))
         root = os.path.commonpath([str(Path(r.tflite_path).parent) for r in timed])
         names = [str(Path(r.tflite_path).relative_to(root)) for r in timed]
         try:
@@ -173,9 +174,10 @@ class RayExecutor:
     def slot(self, log: EventLog, info: dict | None = None):
         """No server slot: the cluster's scheduler queues tasks by their CPU needs."""
         size = cluster_size(self.ray)
-        log.emit(EventType.QUEUED, message=f"running on the Ray cluster at {self.address}: "
-                                           f"{size['nodes']} nodes, {size['cpus']:g} CPUs, "
-                                           f"{size['free_cpus']:g} free")
+        log.emit(EventType.QUEUED, message=msg("running on the Ray cluster at {address}: {nodes} nodes, "
+                                               "{cpus:g} CPUs, {free_cpus:g} free",
+                                               address=self.address, nodes=size['nodes'], cpus=size['cpus'],
+                                               free_cpus=size['free_cpus']))
         yield
 
     def close(self) -> None:

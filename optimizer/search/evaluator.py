@@ -37,6 +37,7 @@ from optimizer.procs import child_env
 from optimizer.runs.orchestrate import describe_exit, measure_job_latency
 from optimizer.search.candidates import Kind
 from optimizer.search.loop import BatchReport
+from optimizer.text import msg
 
 POLL_S = 0.5
 #: Fine-tuning occupies this span of a retraining job's progress (``engine.retraining``).
@@ -90,7 +91,7 @@ class JobEvaluator:
             job = self._job(batch, context, self.count)
         for cand in batch.candidates:
             self.log.emit(EventType.JOB_STARTED, cand.id, job=job.id, batch=batch.group,
-                          message=f"{batch.group}: started")
+                          message=msg("{group}: started", group=batch.group))
         if self.executor is None:
             code, stopped, per_epoch = self._launch(job, batch, context)
             doc = store.read_json(job.results_path, default={}) or {}

@@ -38,6 +38,7 @@ from optimizer.search.evaluator import JobEvaluator
 from optimizer.search.explain import SearchOutcome, finalize
 from optimizer.search.loop import BatchContext, run_search
 from optimizer.search.request import SearchRequest
+from optimizer.text import msg
 
 SEARCH = "search.json"
 OUTCOME = "outcome.json"
@@ -101,8 +102,10 @@ def execute_search(request: SearchRequest, run_dir: Path | str,
             request.check_metric("accuracy")   # a budget of >= 1 point-fraction fails fast
         log.emit(EventType.RUN_STARTED, model=bundle.name, kind="search",
                  techniques=[c.id for c in plan.candidates],
-                 message=f"searching {bundle.name} for {request.target.value}: "
-                         f"{len(plan.candidates)} candidates, {request.time_budget_s:.0f} s")
+                 message=msg("searching {name} for {value}: {n_candidates} candidates, "
+                             "{time_budget_s:.0f} s",
+                             name=bundle.name, value=request.target.value,
+                             n_candidates=len(plan.candidates), time_budget_s=request.time_budget_s))
         evaluator = JobEvaluator(request, run_dir, bundle, events=log.path, executor=executor)
         outcome = run_search(request, plan, evaluator,
                              on_update=lambda o: write_outcome(run_dir, o, bundle, request),

@@ -17,6 +17,7 @@ from optimizer.guide.stage import (
     finetune_words,
     fit_call,
 )
+from optimizer.text import N_
 
 #: ``clustering.init`` -> the name of TFMOT's ``CentroidInitialization`` member.
 CENTROID_INITS = {"kmeans++": "KMEANS_PLUS_PLUS", "linear": "LINEAR",
@@ -75,7 +76,7 @@ model = tfmot.clustering.keras.strip_clustering(model)
 
 
 STAGE = StageHandler(
-    kind=StageKind.CLUSTERING, label="clustering",
+    kind=StageKind.CLUSTERING, label=N_("clustering"),
     apply="optimizer.engine.stage_steps:run_clustering",
     script=script, evidence="distinct weights", group="clustering", config=ClusteringConfig,
     knob=Knob(key="clustering.clusters", short="clusters", levels=(16, 8), low=2, high=256,

@@ -18,6 +18,7 @@ from optimizer.guide.stage import (
     finetune_words,
     fit_call,
 )
+from optimizer.text import N_
 
 #: Share of the fine-tune's steps over which the sparsity ramps up to the target.
 RAMP_FRACTION = 0.75
@@ -90,7 +91,7 @@ model = tfmot.sparsity.keras.strip_pruning(model)
 
 
 STAGE = StageHandler(
-    kind=StageKind.PRUNING, label="pruning",
+    kind=StageKind.PRUNING, label=N_("pruning"),
     apply="optimizer.engine.stage_steps:run_pruning",
     script=script, evidence="sparsity", group="pruning", config=PruningConfig,
     knob=Knob(key="pruning.sparsity", short="sparsity", levels=(0.5, 0.75), low=0.05, high=0.95,
