@@ -264,3 +264,13 @@ def test_the_component_folder_is_model_explorer_fed_by_the_bridge(workspace):
     assert (folder / "bridge.js").read_bytes() == web.BRIDGE.read_bytes()
     assert web.web_dir() == folder                      # built once
     assert web.missing() is None
+
+
+def test_the_latency_run_names_each_ops_kernel():
+    from optimizer.measuring.latency import op_kernels
+
+    ops = [{"index": i} for i in (2, 0, 1)]
+    assert op_kernels("XNNPACK + 1 builtin ops", [{"index": 1}], ops) == (
+        "XNNPACK", "builtin", "XNNPACK")
+    assert op_kernels("builtin kernels", ops, ops) == ("builtin",) * 3
+    assert op_kernels("XNNPACK", [], ops) == ("XNNPACK",) * 3

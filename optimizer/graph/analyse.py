@@ -90,6 +90,12 @@ def start_analysis(folder: Path | str) -> None:
     if status(folder) == "running":
         raise ValueError("the per-layer error is being measured already")
     _baseline(run)
+    from optimizer.models.resolve import resolve_model
+    from optimizer.search.runner import repair_blocker
+
+    blocked = repair_blocker(resolve_model(run.request.model, run.request.data))
+    if blocked:
+        raise ValueError(f"{blocked}; upload the Keras model to measure its layers")
     work = folder / FOLDER
     work.mkdir(exist_ok=True)
     (work / REQUESTED).write_text(str(time.time()))

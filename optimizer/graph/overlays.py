@@ -21,6 +21,7 @@ import math
 from dataclasses import dataclass
 
 from optimizer.graph.ops import PRECISIONS, precision
+from optimizer.guide.targets import TARGET_LABELS
 from optimizer.report import numbers
 
 KINDS = ("int8-error", "placement", "precision", "kernels")
@@ -61,6 +62,9 @@ class Overlay:
         data = {"name": self.title, "results": {k: dict(v) for k, v in self.results.items()}}
         if self.thresholds:
             data["thresholds"] = [{"value": v, "bgColor": c} for v, c in self.thresholds]
+        else:       # categories: sums and averages of words mean nothing
+            data["hideInAggregatedStatsTable"] = True
+            data["showExpandedSummaryOnGroupNode"] = True
         return data
 
 
@@ -107,6 +111,7 @@ def placement_overlay(ops, verdict: dict | None, target: str) -> Overlay:
     compiler places them otherwise (the first op it cannot map and every op after it run on
     the CPU). Without a verdict (or a check that could not run) every op is "not checked".
     """
+    target = TARGET_LABELS.get(str(target), str(target))
     rows = list((verdict or {}).get("ops") or []) if not (verdict or {}).get("error") else []
     if not rows:
         why = (verdict or {}).get("error") or "no readiness check has run for this file"

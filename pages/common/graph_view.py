@@ -60,8 +60,8 @@ def _wait_for_analysis(folder) -> None:
     """While the per-layer analysis runs, poll; rerun the page when its report appears."""
     if status(folder) != "running":
         st.rerun()
-    st.info("Measuring each layer's int8 error in a job process (seconds on the small demos)…",
-            icon=":material/sync:")
+    st.info("Measuring each layer's int8 error in a job process (tens of seconds on the small "
+            "demos); the overlay appears when it is done…", icon=":material/sync:")
 
 
 def _error_report(folder, read_only: bool, key: str):
