@@ -111,6 +111,8 @@ def _measured(page, url, owner) -> None:
 
 def test_the_worst_int8_layer_is_highlighted_in_model_explorer(page, graph_app):
     url, owner, _run_id, folder, _secret = graph_app
+    requests = []
+    page.context.on("request", lambda r: requests.append(r.url))
     _measured(page, url, owner)
     report = json.loads((folder / "graph-layers" / "layers.json").read_text())
     worst = max(report["before"], key=lambda e: e["rmse_scale"])
@@ -132,6 +134,9 @@ def test_the_worst_int8_layer_is_highlighted_in_model_explorer(page, graph_app):
     pixels = Image.open(io.BytesIO(canvas.screenshot())).convert("RGB").getdata()
     red = sum(1 for r, g, b in pixels if abs(r - 0xB7) < 12 and g < 45 and b < 45)
     assert red > 200, f"the worst op's dark red fill is not drawn ({red} pixels)"
+    outside = [u for u in requests if not u.startswith((url, "data:", "blob:"))]
+    assert outside == []                       # offline: nothing but this server
+    assert any("/component/" in u and u.endswith(".js") for u in requests)
     screenshot(page, "graph-int8-error")
 
 
@@ -200,10 +205,12 @@ def test_no_request_reads_a_file_outside_the_workspace(page, graph_app):
         assert str(folder).encode() not in body, path
     # inside the page, Model Explorer's own file route is answered by the bridge: refused
     _measured(page, url, owner)
-    frame = next(f for f in page.frames if COMPONENT in f.url)
+    expect(_explorer(page).get_by_text("NODE DATA PROVIDERS").first).to_be_visible(
+        timeout=60_000)                        # Model Explorer runs: the bridge is in place
+    frame = next(f for f in page.frames if COMPONENT in f.url and not f.is_detached())
     answer = frame.evaluate("p => fetch('/api/v1/read_text_file?path=' + p)"
                             ".then(r => r.text().then(t => [r.status, t]))", str(secret))
-    assert answer[0] == 403 and "refused" in answer[1] and SECRET not in answer[1]
+    assert answer[0] == 403 and "refused" in answer[1] and SECRET not in answer[1], answer
     # another workspace sees none of this one's runs
     page.goto(f"{url}/graph?w={secrets.token_urlsafe(16)}")
     wait_for_app(page)
