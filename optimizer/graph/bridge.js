@@ -1,7 +1,8 @@
 // The bridge between the app and Model Explorer's web app, inside the component's iframe.
 //
 // Model Explorer's page asks its own server for everything: the graphs (/api/v1/load_graphs_json),
-// the overlays (/api/v1/load_node_data) and, given a path, any file (/api/v1/read_text_file).
+// the overlays (/api/v1/load_node_data) and, given a path, any file (/api/v1/read_text_file,
+// /read_file).
 // Here there is no such server. This script runs before Model Explorer's code and answers those
 // requests from the data the app sent through Streamlit's component protocol (graph JSON
 // converted on the server, node data built from the run's measurements); every other /api/
@@ -54,7 +55,8 @@
   var realFetch = window.fetch.bind(window);
   window.fetch = function (input, init) {
     var url = new URL(typeof input === "string" ? input : input.url, location.href);
-    if (url.origin === location.origin && /^\/api(post|stream)?\//.test(url.pathname)) {
+    if (url.origin === location.origin &&
+        /^\/(api(post|stream)?\/|read_file)/.test(url.pathname)) {
       return Promise.resolve(answer(url));
     }
     return realFetch(input, init);

@@ -196,7 +196,7 @@ def test_no_request_reads_a_file_outside_the_workspace(page, graph_app):
                  f"{COMPONENT}/{'..%2F' * 12}{str(secret.relative_to('/')).replace('/', '%2F')}",
                  f"{COMPONENT}/%2F{str(secret).lstrip('/')}",
                  f"{COMPONENT}/{secret}",
-                 f"/api/v1/read_text_file?path={secret}",
+                 f"/api/v1/read_text_file?path={secret}", f"/read_file?path={secret}",
                  "/api/v1/load_graphs_json?graph_index=0",
                  f"{COMPONENT}/api/v1/read_text_file?path={secret}",
                  f"/component/{up}{secret.relative_to('/')}"):
@@ -211,6 +211,9 @@ def test_no_request_reads_a_file_outside_the_workspace(page, graph_app):
     answer = frame.evaluate("p => fetch('/api/v1/read_text_file?path=' + p)"
                             ".then(r => r.text().then(t => [r.status, t]))", str(secret))
     assert answer[0] == 403 and "refused" in answer[1] and SECRET not in answer[1], answer
+    answer = frame.evaluate("p => fetch('/read_file?path=' + p).then(r => r.status)",
+                            str(secret))
+    assert answer == 403
     # another workspace sees none of this one's runs
     page.goto(f"{url}/graph?w={secrets.token_urlsafe(16)}")
     wait_for_app(page)
