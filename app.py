@@ -11,5 +11,6 @@ boot.ensure_app_navigation()      # run as a plain st.navigation app, never the 
 st.set_page_config(page_title="LiteRT Optimization Studio", page_icon="🪶", layout="wide",
                    initial_sidebar_state="expanded")
 state.init()
+state.remember_in_browser()       # the workspace token in a cookie: a new tab opens the same one
 access.gate()                     # only when OPTIMIZER_ACCESS_TOKEN is set: asked once per browser
 st.navigation(nav.sections()).run()

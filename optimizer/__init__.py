@@ -2,8 +2,9 @@
 
 This package is the library behind the Streamlit app and the ``python -m optimizer`` CLI. It
 never imports streamlit, and importing it never imports TensorFlow: the heavy work runs in job
-subprocesses (see ``optimizer.runs.launch``). The names in ``__all__`` are the public surface the app
-uses; the ones in ``_LAZY`` are imported on first use so that ``import optimizer`` stays cheap.
+subprocesses (see ``optimizer.runs.background``). The names in ``__all__`` are the public
+surface the app uses; the ones in ``_LAZY`` are imported on first use so that
+``import optimizer`` stays cheap.
 """
 from __future__ import annotations
 
@@ -72,13 +73,13 @@ _LAZY = {
     "list_demos": "optimizer.models.demos",
     "get_demo": "optimizer.models.demos",
     # runs as background jobs
-    "RunRequest": "optimizer.runs.launch",
-    "RunState": "optimizer.runs.launch",
-    "TechniqueProgress": "optimizer.runs.launch",
-    "start_run": "optimizer.runs.launch",
-    "read_run": "optimizer.runs.launch",
-    "cancel_run": "optimizer.runs.launch",
-    "list_runs": "optimizer.runs.launch",
+    "RunRequest": "optimizer.runs.request",
+    "RunState": "optimizer.runs.background",
+    "TechniqueProgress": "optimizer.runs.background",
+    "start_run": "optimizer.runs.background",
+    "read_run": "optimizer.runs.background",
+    "cancel_run": "optimizer.runs.background",
+    "list_runs": "optimizer.runs.background",
     "cluster_status": "optimizer.runs.cluster",
     "demo_names": "optimizer.models.demos",
     # models (demos and files)
@@ -123,9 +124,13 @@ _LAZY = {
     "model_label": "optimizer.models.labels",
     "public_record": "optimizer.report.public",
     "new_run_id": "optimizer.artifacts.history",
+    "cached_result": "optimizer.workspace.cache",
+    "servable_results": "optimizer.workspace.cache",
     "workspace_runs": "optimizer.workspace.index",
     "shared_folder": "optimizer.workspace.index",
     "delete_run": "optimizer.workspace.index",
+    # links that only read (issue 20): a shared run copied into the viewer's own workspace
+    "copy_run": "optimizer.workspace.copies",
 }
 
 

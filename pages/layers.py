@@ -43,7 +43,7 @@ def waiting() -> None:
 def start(what: str, **how) -> None:
     """Start a repair or an analysis on the search's folder, or say why it cannot start."""
     try:
-        start_repair(search.run_dir, **how)
+        start_repair(search.run_dir, **how, workspace=state.get(state.SESSION_ID))
     except ValueError as exc:
         layout.show_error(exc, what)
     else:

@@ -30,6 +30,7 @@ if choice != current:
     state.put(state.MODEL, choice)
     state.put(state.DATA, None)
     state.put(state.RUN_SPECS, None)   # a new model: pick techniques again
+    st.rerun()                         # redraw the sidebar (drawn above) with the new model
 demo = get_demo(choice)
 st.markdown(f"**{demo.title}.** {demo.description}")
 

@@ -26,8 +26,19 @@ layout.header(nav.RESULTS, "Measured on this machine against the float32 baselin
                            "the test split, size on disk and gzipped, latency per inference.")
 
 shared = runs.linked_run()     # /results?run=<id>: a run opened read-only from its link
-if shared is not None:
-    st.info("A shared run, opened from its link (read-only).", icon=":material/link:")
+read_only = runs.read_only(shared)
+if read_only:
+    st.info("A shared run, opened from its link (read-only): nothing here changes it. Copy it "
+            "into your workspace to check readiness or run it again.", icon=":material/link:")
+    if st.button("Copy into my workspace", key="results_copy", icon=":material/content_copy:"):
+        try:
+            runs.copy_to_workspace(shared)
+        except ValueError as exc:
+            layout.show_error(exc, "Copying the run")
+        else:
+            nav.go(nav.RESULTS)      # the copy, as this workspace's own run (no ?run= link)
+elif shared is not None:
+    st.info("Your run, opened from its share link.", icon=":material/link:")
 session_runs = [read_run(shared)] if shared else [r for r in runs.session_runs() if r.results]
 if not session_runs:
     st.info("No results yet. Start a run to measure the techniques.", icon=":material/info:")
@@ -81,9 +92,9 @@ cols[3].metric("Work time", f"{run.work_s:.0f} s", border=True,
 if run.extra.get("cached"):
     source = run.extra.get("cached_from") or {}
     st.info(f"Served from the cache: an identical run (same model file, data, techniques, "
-            f"settings and packages) was measured at {layout.plain(source.get('measured_at'))} "
-            f"on {layout.plain(source.get('measured_on'))}. Use **Measure again** on the Run "
-            f"page for a fresh measurement.", icon=":material/cached:")
+            f"settings, code and packages) was measured at {layout.plain(source.get('measured_at'))} "
+            f"on {layout.plain(source.get('measured_on'))}. **Run again** on the Run page "
+            f"measures it anew.", icon=":material/cached:")
 for note in insights_for(notes, None):
     st.caption(note.text)
 if recommended and run.result(recommended) is not None:
@@ -136,7 +147,8 @@ for result in run.results:
         for note in own:
             (st.warning if note.severity == "warning" else st.info)(note.text)
 
-readiness_view.render(results, target, goals.mcu, data, key="results_ready")
+readiness_view.render(results, target, goals.mcu, data, key="results_ready",
+                      read_only=read_only)
 
 with st.expander("For comparison: the guide's published figures (not measured here)"):
     st.caption(f"Published, Pixel 2. Source: {PUBLISHED_SOURCE}. These large models gain "
@@ -151,4 +163,5 @@ if shared is None:     # a share link's viewer reads; exporting is the owner's
     mlflow_view.export_button(str(run.run_dir), key="results_mlflow")
 
 st.divider()
-nav.back_button(nav.RECOMMENDATION, "Try other techniques", key="results_back")
+if not read_only:
+    nav.back_button(nav.RECOMMENDATION, "Try other techniques", key="results_back")

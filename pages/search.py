@@ -98,7 +98,7 @@ def live() -> None:
         if st.button("Stop the search (keep what it found)", key="search_stop",
                      icon=":material/stop_circle:"):
             with st.spinner("Stopping after the current step…"):
-                stop_search(now.run_dir)
+                stop_search(now.run_dir, workspace=state.get(state.SESSION_ID))
             st.rerun()
     elif not search.done:
         st.rerun()   # it just ended: redraw the page once with the verdict

@@ -1,11 +1,11 @@
-"""A finished run folder written by hand (request, events, results, context), for page, report
-and CLI tests that must not spend minutes converting models. The numbers are test data shaped
+"""A finished run folder written by hand (request with its answers and goals, events, results),
+for page, report and CLI tests that must not spend minutes converting models. The numbers are test data shaped
 like the digits-cnn run the issue reported; they are never shown as measurements."""
 from __future__ import annotations
 
 from pathlib import Path
 
-from optimizer import Result
+from optimizer import Result, RunRequest
 from optimizer.artifacts import store
 from optimizer.artifacts.events import EventLog, EventType
 
@@ -41,12 +41,11 @@ def write_run(run_dir: Path | str, rows=None, answers=None, goals=None) -> Path:
     run_dir = Path(run_dir)
     rows = digits_rows() if rows is None else rows
     run_dir.mkdir(parents=True, exist_ok=True)
-    store.write_json_atomic(run_dir / store.REQUEST, {
-        "model": "digits-cnn", "techniques": [r.technique for r in rows[1:]], "data": None,
-        "settings": []})
-    if answers is not None or goals is not None:
-        store.write_context(run_dir, answers.to_dict() if answers else None,
-                            goals.to_dict() if goals else None)
+    target = answers.target if answers else (goals.target.target if goals and goals.target
+                                              else None)
+    request = RunRequest.from_goals(goals, target, model="digits-cnn", answers=answers,
+                                    techniques=[r.technique for r in rows[1:]])
+    store.write_json_atomic(run_dir / store.REQUEST, request.to_dict())
     log = EventLog(run_dir / store.EVENTS)
     log.emit(EventType.RUN_STARTED, model="digits-cnn", techniques=[r.technique for r in rows])
     store.write_results(run_dir, "digits-cnn", rows)

@@ -18,7 +18,7 @@ from optimizer.artifacts import store
 from optimizer.artifacts.events import read_events
 from optimizer.paths import file_sha256
 
-pytestmark = pytest.mark.cost(170)
+pytestmark = pytest.mark.cost(200)
 
 TECHNIQUES = ["float16", "dynamic_range", "integer", "integer_only", "int16x8", "qat", "pruning",
               "clustering", "pqat", "cqat", "pcqat", "pruning+dynamic_range",
@@ -204,3 +204,52 @@ def test_json_insights_only_claim_what_was_measured(matrix):
     on_disk = json.loads((out / "results.json").read_text())["insights"]
     assert on_disk == doc["insights"]
     assert [n.to_dict() for n in run_insights(doc["results"])] == doc["insights"]
+
+
+@pytest.mark.slow
+def test_goal_flags_land_in_the_request_and_judge_as_the_app_does(tmp_path):
+    """``run --target edgetpu --max-accuracy-drop 0.01`` records the answers and goals in
+    request.json, and its verdicts and insights are the app's for the same answers and goals;
+    ``run --request FILE`` reads a request file whole (here served from the cache, since the
+    goals only judge) and judges by the file's goals."""
+    from optimizer import Answers, Result
+    from optimizer.report.insights import run_insights
+    from optimizer.report.judge import goal_checks
+    from pages.common.questions import goals_from_form
+
+    out = tmp_path / "flags"
+    proc = _cli("run", "--model", "digits-cnn", "--technique", "float16,integer_only",
+                "--target", "edgetpu", "--max-accuracy-drop", "0.01", "--data-kind", "labelled",
+                "--effort", "thorough", "--out", str(out), "--json", "-", "--no-cache",
+                timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    doc = json.loads(proc.stdout)
+    request = json.loads((out / "request.json").read_text())
+    assert (request["target"], request["max_accuracy_drop"], request["must_be_ready"]) == \
+        ("edgetpu", 0.01, None)
+    assert request["answers"]["data"] == "labelled" and request["answers"]["target"] == "edgetpu"
+    # the app, for the same answers and goals (as the Situation page builds them)
+    answers = Answers(data="labelled", effort="thorough", target="edgetpu")
+    goals = goals_from_form(1.0, "absolute", "none", 0.0, False, 0.0, target="edgetpu",
+                            must_be_ready=True)
+    results = [Result.from_dict(r) for r in doc["results"]]
+    assert doc["checks"] == {t: c.to_dict() for t, c in goal_checks(results, goals).items()}
+    assert doc["insights"] == [n.to_dict() for n in run_insights(results, answers, goals)]
+    assert set(doc["checks"]) == {"float16", "integer_only"}
+    for check in doc["checks"].values():   # nothing was checked for the Edge TPU: missed
+        assert [i["name"] for i in check["items"]] == ["accuracy", "target"]
+        assert not check["met"] and "not checked for edgetpu" in check["items"][1]["detail"]
+
+    # the same request from a file with a looser accuracy goal and no readiness goal
+    file = tmp_path / "loose.json"
+    file.write_text(json.dumps({**request, "max_accuracy_drop": 0.5, "must_be_ready": False}))
+    again = tmp_path / "again"
+    proc = _cli("run", "--request", str(file), "--out", str(again), "--json", "-", timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    loose = json.loads(proc.stdout)
+    assert loose["cached"] is True                          # goals are not part of the key
+    assert json.loads((again / "request.json").read_text())["max_accuracy_drop"] == 0.5
+    assert all(c["met"] and [i["name"] for i in c["items"]] == ["accuracy"]
+               for c in loose["checks"].values())
+    refused = _cli("run", "--request", str(file), "--technique", "float16", timeout=120)
+    assert refused.returncode == 2 and "drop --technique" in refused.stderr

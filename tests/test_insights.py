@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from optimizer import AccuracyGoal, Answers, Goals, Result, SizeGoal
+from optimizer import AccuracyGoal, Answers, Goals, Result, RunRequest, SizeGoal
 from optimizer.artifacts import store
 from optimizer.report import insights, numbers
 
@@ -110,13 +110,38 @@ def test_failed_and_round_trip_through_json(rows, tmp_path):
     assert insights.stored_insights(tmp_path) == notes[:2]
 
 
-def test_context_file_drives_the_recommendation(rows, tmp_path):
+def test_the_request_file_drives_the_recommendation(rows, tmp_path):
     store.write_results(tmp_path, "digits-cnn", rows)
     answers = Answers(data="labelled", size_goal="4x", effort="thorough")
-    store.write_context(tmp_path, answers.to_dict(), Goals(
-        accuracy=AccuracyGoal(max_drop=0.01)).to_dict())
+    request = RunRequest.from_goals(Goals(accuracy=AccuracyGoal(max_drop=0.01)), "cpu",
+                                    model="digits-cnn", answers=answers)
+    store.write_json_atomic(tmp_path / store.REQUEST, request.to_dict())
+    assert insights.context_of(tmp_path) == (answers, Goals(accuracy=AccuracyGoal(0.01)))
     got = insights.stored_insights(tmp_path)
     assert any(n.kind == "guide_contradicted" and "recommended qat" in n.message for n in got)
+
+
+def test_an_older_runs_context_file_is_still_read(rows, tmp_path):
+    store.write_results(tmp_path, "digits-cnn", rows)
+    store.write_json_atomic(tmp_path / store.REQUEST, RunRequest(model="digits-cnn").to_dict())
+    answers = Answers(data="labelled", size_goal="4x", effort="thorough")
+    goals = Goals(accuracy=AccuracyGoal(max_drop=0.01))
+    store.write_json_atomic(tmp_path / store.CONTEXT, {"answers": answers.to_dict(),
+                                                       "goals": goals.to_dict()})
+    assert insights.context_of(tmp_path) == (answers, goals)
+    got = insights.stored_insights(tmp_path)
+    assert any(n.kind == "guide_contradicted" and "recommended qat" in n.message for n in got)
+
+
+def test_the_goals_direction_is_the_metrics(tmp_path):
+    rmse = Result(technique="float32", accuracy=0.5, metric="rmse", higher_is_better=False)
+    store.write_results(tmp_path, "m", [rmse])
+    request = RunRequest(model="m", max_accuracy_drop=0.1)
+    store.write_json_atomic(tmp_path / store.REQUEST, request.to_dict())
+    _, goals = insights.context_of(tmp_path)
+    assert goals.accuracy == AccuracyGoal(0.1, higher_is_better=False)
+    assert insights.context_of(tmp_path, [Result(technique="float32", accuracy=0.9)])[1] \
+        .accuracy.higher_is_better is True
 
 
 def test_only_post_training_variants_are_weighed_against_qat(rows):

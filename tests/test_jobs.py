@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -18,8 +19,9 @@ import pytest
 from optimizer.artifacts import store
 from optimizer.artifacts.events import EventLog, EventType, fold_progress, read_events
 from optimizer.guide.schema import Result
-from optimizer.runs.launch import RunRequest, cancel_run, list_runs, read_run, start_run
+from optimizer.runs.background import cancel_run, list_runs, read_run, start_run
 from optimizer.runs.orchestrate import describe_exit, job_key, plan_jobs, run_job
+from optimizer.runs.request import RunRequest
 
 pytestmark = pytest.mark.cost(75)
 
@@ -30,8 +32,8 @@ def test_request_specs_are_canonical_with_float32_first():
     req = RunRequest(model="digits-cnn", techniques=["pruning+float32", "float16", "float16",
                                                      "pruning+clustering+dynamic_range"])
     assert req.specs == ("float32", "pruning", "float16", "pruning+clustering+dynamic_range")
-    args = req.to_cli_args()
-    assert args[:2] == ["--model", "digits-cnn"] and args.count("--technique") == 4
+    assert req.techniques == ("pruning", "float16", "pruning+clustering+dynamic_range")
+    assert RunRequest(model="m", techniques=("float32",)).specs == ("float32",)
     assert RunRequest.from_dict(json.loads(json.dumps(req.to_dict()))) == req
 
 
@@ -283,10 +285,20 @@ def _wait(run_dir, predicate, timeout=600):
 def test_a_layer_qat_cannot_quantize_is_left_float_while_the_others_run(layernorm_files, tmp_path):
     model, data = layernorm_files
     request = RunRequest(model=model, data=data, techniques=["dynamic_range", "qat", "pruning"],
-                         settings=["finetune.epochs=1"])
+                         settings=["finetune.epochs=1", "pruning.sparsity=0.1234567"],
+                         max_accuracy_drop=0.5, max_latency_ms=1e-9)
     run_dir = start_run(request, tmp_path / "run")
     state = _wait(run_dir, lambda s: s.done)
     assert state.status == "finished", state.error
+    # the child read the whole request from request.json: an awkward float survives to the
+    # recipe, and the goals (never a command-line flag of the child) judge the results
+    assert json.loads((run_dir / "pruning" / "recipe.json").read_text())["settings"][
+        "pruning"]["sparsity"] == 0.1234567
+    assert state.request == replace(request, model=state.request.model,
+                                    data=state.request.data)
+    checks = json.loads((run_dir / "results.json").read_text())["checks"]
+    assert set(checks) == {"dynamic_range", "qat", "pruning"}
+    assert all(not c["met"] and "latency" in c["summary"] for c in checks.values())
     by = {r.technique: r for r in state.results}
     assert by["float32"].ok and by["dynamic_range"].ok and by["pruning"].ok
     qat = by["qat"]

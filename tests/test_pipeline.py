@@ -12,8 +12,8 @@ from optimizer.engine.pipeline import run_job
 from optimizer.guide.configs import Settings
 from optimizer.guide.registry import parse_spec
 from optimizer.guide.technique import STAGE_ORDER, Stage, StageKind
-from optimizer.runs.launch import RunRequest
 from optimizer.runs.orchestrate import plan_jobs
+from optimizer.runs.request import RunRequest
 
 
 @pytest.mark.parametrize("spec, stages", [

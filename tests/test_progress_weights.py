@@ -1,11 +1,11 @@
 """The overall progress of a run weights each technique by its expected cost, and the time
-left is an estimate from the progress so far (optimizer.runs.launch.RunState)."""
+left is an estimate from the progress so far (optimizer.runs.background.RunState)."""
 from __future__ import annotations
 
 import pytest
 
 from optimizer.artifacts.events import TechniqueProgress
-from optimizer.runs.launch import RETRAINING_COST, RunState, expected_cost
+from optimizer.runs.background import RETRAINING_COST, RunState, expected_cost
 
 
 def _state(status="running", elapsed=20.0, **fractions):

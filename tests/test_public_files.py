@@ -70,7 +70,7 @@ def test_public_record_drops_folder_keys_and_keeps_numbers():
 
 
 def test_a_long_upload_name_keeps_its_extension():
-    from optimizer.models.uploads.sessions import safe_filename
+    from optimizer.models.uploads.saving import safe_filename
 
     name = safe_filename("m" * 250 + ".h5")
     assert name.endswith(".h5") and len(name) <= 120

@@ -44,11 +44,18 @@ def test_unusable_input_is_one_line_and_exit_2(args, message):
 
 @pytest.mark.slow
 def test_a_real_search_repairs_int8_and_a_repair_by_hand_joins_it(tmp_path):
+    """Started from a request file (``search --request FILE``, as the app starts it; the flags
+    build the same request: tests/test_requests.py)."""
+    from optimizer.search.request import SearchRequest
+
     out = tmp_path / "search"
-    done = _search("--model", "digits-outliers", "--target", "cpu", "--max-accuracy-drop",
-                   "0.01", "--time-budget", "60", "--set", "finetune.epochs=1",
-                   "--out", str(out), "--json", "-")
+    request = SearchRequest(model="digits-outliers", target="cpu", max_accuracy_drop=0.01,
+                            time_budget_s=60, settings=("finetune.epochs=1",))
+    file = tmp_path / "asked.json"
+    file.write_text(json.dumps(request.to_dict()))
+    done = _search("--request", str(file), "--out", str(out), "--json", "-")
     assert done.returncode == 0, done.stderr[-3000:]
+    assert SearchRequest.from_dict(json.loads((out / "search.json").read_text())) == request
     doc = json.loads(done.stdout)
     assert list(doc)[:5] == ["trials", "pareto", "best", "goal_met", "explanation"]
     trials = {t["technique"]: t for t in doc["trials"]}

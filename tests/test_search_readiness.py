@@ -36,9 +36,7 @@ def test_mcu_budgets_are_goals_and_round_trip():
     req = SearchRequest(model="digits-cnn", target="mcu", mcu_ram_kb=256, mcu_flash_kb=1024)
     assert req.goals().mcu == McuBudget(ram_kb=256, flash_kb=1024)
     assert SearchRequest.from_dict(req.to_dict()) == req
-    args = req.to_cli_args()
-    assert args[args.index("--mcu-ram-kb") + 1] == "256"
-    assert args[args.index("--mcu-flash-kb") + 1] == "1024"
+    assert (req.to_dict()["mcu_ram_kb"], req.to_dict()["mcu_flash_kb"]) == (256, 1024)
     with pytest.raises(ValueError, match="mcu target only"):
         SearchRequest(model="m", target="edgetpu", mcu_ram_kb=256)
 
@@ -52,7 +50,7 @@ def test_cli_flags_build_the_request():
          "--mcu-ram-kb", "256", "--mcu-flash-kb", "1024", "--no-must-be-ready"])
     req = _request(args)
     assert (req.mcu_ram_kb, req.mcu_flash_kb, req.must_be_ready) == (256, 1024, False)
-    assert req.to_cli_args()[-1] == "--no-must-be-ready"
+    assert req.to_dict()["must_be_ready"] is False
 
 
 def _search(table, **request):
@@ -104,3 +102,17 @@ def test_the_search_can_ask_for_the_most_accurate_model_that_fits():
     assert "the most accurate file that meets every goal" in accurate.explanation
     with pytest.raises(ValueError, match="objective"):
         SearchRequest(model="m", objective="speed")
+
+
+def test_a_trial_whose_check_could_not_tell_is_not_ready_and_the_search_says_why():
+    verdict = {"target": "mcu", "method": "interpreted", "ready": None,
+               "summary": "Could not check: TFLite Micro failed to load the model without "
+                          "naming a missing op or a short arena: TFLM crashed (signal 11).",
+               "ops": [], "memory": None, "accuracy": None}
+    outcome = _search({"float32": BASE, "integer_only": replace(INT8, readiness=verdict)})
+    assert outcome.best is None and not outcome.goal_met
+    check = outcome.checks["integer_only"]
+    item = next(i for i in check.items if i.name == "target")
+    assert not item.met and item.detail.startswith("could not check for mcu (interpreted)")
+    assert "1 trial could not be checked for the target, so it does not count as ready: " \
+           "could not check for mcu" in outcome.explanation

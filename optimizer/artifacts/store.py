@@ -1,10 +1,12 @@
 """Run folders on disk: the layout, ``results.json``, and the recipe JSON beside each .tflite.
 
 ```
-<run_dir>/request.json        what was asked (model ref, data path, specs, settings pairs)
+<run_dir>/request.json        what was asked: RunRequest.to_dict() (model ref, data path, specs,
+                              settings; the answers and goals the results are judged by)
 <run_dir>/events.jsonl        progress events (optimizer.artifacts.events)
-<run_dir>/results.json        {"model": .., "results": [Result.to_dict(), ..], "insights": [..]}
-<run_dir>/context.json        optional: the user's answers and goals the run was made for
+<run_dir>/results.json        {"model": .., "results": [Result.to_dict(), ..], "insights": [..],
+                              "checks": {technique: goal verdicts}}
+<run_dir>/context.json        older runs only: the answers and goals (now in request.json)
 <run_dir>/pid, run.lock       the orchestrator's pid; a lock it holds while it lives
 <run_dir>/<job>.json/.log     one job's description and its log (tracebacks go here)
 <run_dir>/<spec>/model.tflite + recipe.json
@@ -112,15 +114,9 @@ def read_results(run_dir: Path | str) -> list[Result]:
     return [Result.from_dict(r) for r in doc.get("results", []) if isinstance(r, dict)]
 
 
-def write_context(run_dir: Path | str, answers: dict | None, goals: dict | None) -> Path:
-    """Record the situation a run was made for (``Answers.to_dict()``, ``Goals.to_dict()``):
-    the insights judge the guide's recommendation and the goals from it."""
-    return write_json_atomic(Path(run_dir) / CONTEXT, {"answers": answers, "goals": goals})
-
-
 def read_context(run_dir: Path | str) -> dict:
-    """``{"answers": dict or None, "goals": dict or None}`` from ``context.json`` (Nones if
-    the run was started without one, e.g. from the command line)."""
+    """``{"answers": dict or None, "goals": dict or None}`` from the ``context.json`` of a run
+    made before ``request.json`` held them (Nones when there is none)."""
     data = read_json(Path(run_dir) / CONTEXT, default=None)
     data = data if isinstance(data, dict) else {}
     return {"answers": data.get("answers"), "goals": data.get("goals")}
@@ -193,3 +189,9 @@ class RunLock:
         finally:
             os.close(fd)
         return False
+
+
+def has_live_work(folder: Path | str) -> bool:
+    """True when a run or search in a work folder of ``folder`` (``<folder>/<kind>/<id>``, as
+    a browser workspace holds them) is still alive, i.e. holds its lock."""
+    return any(RunLock.is_held(lock.parent) for lock in Path(folder).glob(f"*/*/{LOCK}"))

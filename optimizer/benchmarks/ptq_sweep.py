@@ -83,8 +83,8 @@ def naive_sweep(ref: str, data: str | None, out: Path) -> None:
 
 
 def _optimized_job(ref: str, data: str | None, run_dir: Path):
-    from optimizer.runs.launch import RunRequest
     from optimizer.runs.orchestrate import plan_jobs
+    from optimizer.runs.request import RunRequest
 
     request = RunRequest(model=ref, techniques=tuple(t.value for t in PTQ_SWEEP), data=data)
     jobs = plan_jobs(request, run_dir, run_dir / store.EVENTS)
@@ -100,6 +100,7 @@ def ptq_sweep(ref: str = "digits-mobilenetv2", data: str | None = None,
     from optimizer.measuring.latency import host_description
     from optimizer.models.resolve import resolve_model
     from optimizer.runs.slots import worker_slot
+    from optimizer.runs.wait import work_info
 
     bundle = resolve_model(ref, data)
     out = Path(out) if out else paths.workspace() / "bench" / (
@@ -112,7 +113,8 @@ def ptq_sweep(ref: str = "digits-mobilenetv2", data: str | None = None,
                  "--out", str(naive_file)] + (["--data", bundle.data] if bundle.data else [])
     job = _optimized_job(bundle.ref, bundle.data, run_dir)
     worker_cmd = [sys.executable, "-m", "optimizer", "worker", "--job", str(job.path)]
-    with worker_slot(on_wait=lambda m: print(m, file=sys.stderr)):
+    with worker_slot(on_wait=lambda m: print(m, file=sys.stderr),
+                     info=work_info("benchmark", None)):
         naive_s, naive_rss, naive_rc = _spawn_timed(naive_cmd, out / "naive.log")
         opt_s, opt_rss, opt_rc = _spawn_timed(worker_cmd, job.log_path)
     naive = {r["technique"]: r for r in (store.read_json(naive_file, {}) or {}).get("variants", [])}

@@ -1,10 +1,18 @@
 """``python -m optimizer run``: optimize a model with one or more techniques and measure them.
 
 ``--model NAME_OR_PATH [--data PATH] --technique ID [--technique ID ...] [--set k=v ...]
-[--out DIR] [--events FILE] [--json FILE_OR_-]``. The float32 baseline is always included.
+[goals and answers] [--out DIR] [--events FILE] [--json FILE_OR_-]``, or ``--request FILE``
+(a run folder's ``request.json``: the same keys) instead of the request flags. The goals
+(``--target``, ``--max-accuracy-drop``, ``--relative``, ``--max-size-bytes`` |
+``--max-size-ratio``, ``--size-measure``, ``--max-latency-ms``, ``--mcu-ram-kb``,
+``--mcu-flash-kb``, ``--must-be-ready``) are the search's; the answers are ``recommend``'s
+(``--data-kind`` for its ``--data``, ``--retrain``, ``--size-goal``, ``--effort``,
+``--accuracy``, ``--no-optimize``). They are recorded in ``request.json`` and judge the results
+exactly as the app does: ``results.json`` gets ``insights`` and, with goals, ``checks``
+(``{technique: {"met", "summary", "items"}}``). The float32 baseline is always included.
 Exit status 0 when the run worked even if a technique failed (its result says why); 2 with a
-one-line message on unusable input (unknown model, bad spec, bad ``--set``); 1 when the
-float32 baseline itself failed (nothing to compare against).
+one-line message on unusable input (unknown model, bad spec, bad ``--set``, a bad request
+file); 1 when the float32 baseline itself failed (nothing to compare against).
 """
 from __future__ import annotations
 
@@ -13,18 +21,32 @@ import sys
 import textwrap
 import time
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 from optimizer.artifacts import store
 from optimizer.cli import UsageError
 from optimizer.cli.check import add_data_options, data_options
 from optimizer.cli.output import write_json
-from optimizer.runs.launch import RunRequest
+from optimizer.cli.request_flags import (
+    ANSWER_FIELDS,
+    GOAL_DESTS,
+    add_answer_options,
+    add_goal_options,
+    add_request_option,
+    answers_from_flags,
+    given_fields,
+    read_request,
+)
+from optimizer.runs.request import RunRequest
+
+#: The flags that set the measured part of a run request.
+MEASURED_DESTS = ("model", "data", "technique", "settings")
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser("run", help="run techniques on a model and measure every result")
-    p.add_argument("--model", required=True, metavar="NAME_OR_PATH",
+    p.add_argument("--model", metavar="NAME_OR_PATH", default=None,
                    help="a built-in demo (see `models`), a Keras .h5/.keras file (tf_keras or "
                         "Keras 3), a zipped SavedModel folder (.zip) or a float .tflite")
     p.add_argument("--data", metavar="PATH", help=".npz with x_train, y_train, x_test, y_test "
@@ -32,21 +54,46 @@ def add_parser(sub) -> None:
                                                  "x_train.<input name>, ...), a zip of images "
                                                  "in class folders, or a CSV")
     add_data_options(p)
-    p.add_argument("--technique", action="append", default=[], metavar="ID",
+    p.add_argument("--technique", action="append", default=None, metavar="ID",
                    help="technique spec, e.g. float16 or pruning+dynamic_range (repeatable; "
                         "comma-separated lists also work)")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="settings",
+    p.add_argument("--set", action="append", default=None, metavar="KEY=VALUE", dest="settings",
                    help="a setting, e.g. pruning.sparsity=0.8 or finetune.epochs=3 (repeatable)")
+    add_request_option(p, store.REQUEST)
+    goals = p.add_argument_group("goals the results are judged by (as in the app)")
+    add_goal_options(goals)
+    answers = p.add_argument_group("answers to the guide's questions (as recommend asks them)")
+    add_answer_options(answers)
     p.add_argument("--out", metavar="DIR", help="run folder (default ./out/<model>-<timestamp>)")
     p.add_argument("--events", metavar="FILE",
                    help="progress events file (default <out>/events.jsonl)")
     p.add_argument("--json", nargs="?", const="-", default=None, metavar="FILE",
-                   help="write {model, results} as JSON to FILE (or - for stdout)")
+                   help="write {model, results, insights, checks} as JSON to FILE (or - for "
+                        "stdout)")
     p.add_argument("--no-cache", action="store_true",
                    help="measure again even when an identical run (same model file, data, "
-                        "techniques, settings, packages and machine) was measured before")
+                        "techniques, settings, packages, code and timing machine) was "
+                        "measured before")
     add_executor_options(p)
     p.set_defaults(func=run)
+
+
+def request_from_args(args) -> RunRequest:
+    """The ``RunRequest`` the flags (or ``--request FILE``) ask for; ``UsageError`` /
+    ``ValueError`` name the fix."""
+    measured = given_fields(args, MEASURED_DESTS)
+    goals = given_fields(args, GOAL_DESTS)
+    answers = given_fields(args, ANSWER_FIELDS)
+    if args.request:
+        return read_request(RunRequest, args.request, {**measured, **goals, **answers})
+    if "model" not in measured:
+        raise UsageError("--model (or --request FILE) is required, e.g. --model digits-cnn "
+                         "--technique float16")
+    techniques = [t.strip() for item in args.technique or () for t in item.split(",")
+                  if t.strip()]
+    return RunRequest(model=args.model, techniques=tuple(techniques), data=args.data,
+                      settings=tuple(args.settings or ()), answers=answers_from_flags(args),
+                      **goals)
 
 
 def add_executor_options(p) -> None:
@@ -77,9 +124,7 @@ def run(args) -> int:
     from optimizer.runs.orchestrate import execute_run
 
     choice = executor_choice(args)
-    techniques = [t.strip() for item in args.technique for t in item.split(",") if t.strip()]
-    request = RunRequest(model=args.model, techniques=tuple(techniques), data=args.data,
-                         settings=tuple(args.settings))  # ValueError -> one line, exit 2
+    request = request_from_args(args)  # ValueError -> one line, exit 2
     upload = needs_check(request.model)
     stem = Path(request.model).stem if upload else None
     if upload and request.data is None:
@@ -97,11 +142,9 @@ def run(args) -> int:
         from optimizer.models.uploads import run_check
 
         checked = run_check(request.model, request.data, run_dir / "upload", data_options(args))
-        request = RunRequest(model=checked.manifest_path, techniques=request.techniques,
-                             data=checked.data, settings=request.settings)
+        request = replace(request, model=checked.manifest_path, data=checked.data)
     bundle = resolve_model(request.model, request.data)
-    request = RunRequest(model=bundle.ref, techniques=request.techniques, data=bundle.data,
-                         settings=request.settings)
+    request = replace(request, model=bundle.ref, data=bundle.data)
     events = Path(args.events).resolve() if args.events else run_dir / store.EVENTS
     _claim(run_dir, request)
     try:
@@ -109,22 +152,29 @@ def run(args) -> int:
     except ValueError as exc:  # the cluster cannot be reached: one line, exit 2
         raise UsageError(str(exc)) from None
     with store.RunLock(run_dir), _closing(executor):
+        from optimizer.artifacts.provenance import provenance
         from optimizer.workspace.cache import cache_key
 
-        key = cache_key(request, bundle, executor=choice.kind.value)
-        run_id = record_history(run_dir, cache_key=key)
+        node = executor.timing_node()   # the machine that will time latency (a Ray node)
+        key = cache_key(request, bundle, executor=choice.kind.value, node=node)
+        # Recorded as queued now (an app run: when start_run queued it), so `history` lists
+        # it in its place while it waits or runs, and an identical run sees it.
+        queued_at = (store.read_pid(run_dir) or {}).get("t") or round(time.time(), 3)
+        run_id = record_history(run_dir, cache_key=key, queued_at=queued_at)
         # start_run makes this process a group leader (cancel signals the group); a run from
         # a user's shell is not, and must never signal the shell's job (cancel walks the tree).
         leader = os.getpgrp() == os.getpid()
         store.write_pid(run_dir, os.getpid(), os.getpid() if leader else None)
         try:
-            fields = {"run_id": run_id, "cache_key": key}
-            outcome = None if args.no_cache else _from_cache(
-                key, run_dir, events, bundle, request, fields, args.json)
-            if outcome is None:
-                outcome = execute_run(request, run_dir, events,
-                                      json_path=_json_file(args.json), fields=fields,
-                                      executor=executor)
+            fields = {"run_id": run_id, "cache_key": key, "provenance": provenance(node)}
+            with _cache_claim(key, events, args.no_cache) as hit:
+                outcome = None if hit is None else _from_cache(
+                    hit, run_dir, events, bundle, request, fields, args.json)
+                if outcome is None:
+                    outcome = execute_run(request, run_dir, events,
+                                          json_path=_json_file(args.json), fields=fields,
+                                          executor=executor)
+                    record_history(run_dir)   # finished before an identical run looks again
         except Exception as exc:
             from optimizer.artifacts import space
             from optimizer.artifacts.events import EventLog, EventType
@@ -140,7 +190,7 @@ def run(args) -> int:
             raise exc
         finally:
             record_history(run_dir)
-    notes = _write_insights(outcome, run_dir, _json_file(args.json))
+    notes, checks = _write_judgement(outcome, run_dir, _json_file(args.json))
     if args.json == "-":
         doc = store.read_json(run_dir / store.RESULTS)
         write_json(doc, "-")
@@ -152,29 +202,30 @@ def run(args) -> int:
             print(f"cached: an identical run was measured at {source.get('measured_at')} on "
                   f"{source.get('measured_on')}; pass --no-cache to measure again")
         print_insights(notes)
+        print_checks(checks)
     if outcome.error:
         print(f"error: {outcome.error}", file=sys.stderr)
         return 1
     return 0
 
 
-def _from_cache(key: str, run_dir: Path, events: Path, bundle, request, fields: dict,
-                json_arg: str | None):
-    """The outcome served from the cache (waiting for an identical run being measured now),
-    or None when nothing identical was measured."""
-    import sqlite3
+def _cache_claim(key: str, events: Path, no_cache: bool):
+    """``cache.claim``: a finished identical run to serve (waiting while one is measured), or
+    None to measure; with ``--no-cache`` always None."""
+    from contextlib import nullcontext
 
-    from optimizer.artifacts import history
     from optimizer.artifacts.events import EventLog
+    from optimizer.workspace import cache
+
+    return nullcontext(None) if no_cache else cache.claim(key, log=EventLog(events))
+
+
+def _from_cache(hit: tuple, run_dir: Path, events: Path, bundle, request, fields: dict,
+                json_arg: str | None):
+    """Serve ``hit`` (the row and results of a finished identical run) into this run."""
     from optimizer.runs.orchestrate import RunOutcome
     from optimizer.workspace import cache
 
-    try:
-        hit = cache.lookup(key, log=EventLog(events), own=history.find_folder(run_dir))
-    except (ValueError, sqlite3.Error):
-        return None   # no usable history: measure (the run is still recorded in its folder)
-    if hit is None:
-        return None
     row, results = hit
     extra = {**fields, "model_ref": bundle.ref, "sha256": bundle.sha256, "data": request.data,
              "run_dir": str(run_dir)}   # the same keys as a measured run's results.json
@@ -199,17 +250,23 @@ def record_history(run_dir: Path, **fields) -> str:
         return run_dir.name
 
 
-def _write_insights(outcome, run_dir: Path, json_path: Path | None) -> list:
-    """Add ``"insights"`` to ``results.json`` (and the ``--json`` file), computed from the
-    results and the run's ``context.json`` (the user's answers and goals, if any)."""
+def _write_judgement(outcome, run_dir: Path, json_path: Path | None) -> tuple[list, dict]:
+    """Judge the results by the answers and goals in the run's ``request.json`` exactly as the
+    app does (``context_of``, ``run_insights``, ``goal_checks``) and add ``"insights"`` and,
+    with goals, ``"checks"`` to ``results.json`` (and the ``--json`` file)."""
     from optimizer.report.insights import context_of, run_insights
+    from optimizer.report.judge import goal_checks
 
-    notes = run_insights(outcome.results, *context_of(run_dir))
-    items = [n.to_dict() for n in notes]
+    answers, goals = context_of(run_dir, outcome.results)
+    notes = run_insights(outcome.results, answers, goals)
+    checks = goal_checks(outcome.results, goals)
+    keys = {"insights": [n.to_dict() for n in notes]}
+    if goals is not None:
+        keys["checks"] = {technique: check.to_dict() for technique, check in checks.items()}
     for path in {run_dir / store.RESULTS, json_path}:
         if path is not None:
-            store.add_to_results(path, insights=items)
-    return notes
+            store.add_to_results(path, **keys)
+    return notes, checks
 
 
 def print_insights(notes) -> None:
@@ -219,6 +276,23 @@ def print_insights(notes) -> None:
     for note in notes:
         label = f"[{note.kind}{' ' + note.technique if note.technique else ''}]"
         print(textwrap.fill(f"{label} {note.message}", width=100, subsequent_indent="  "))
+
+
+def print_checks(checks: dict) -> None:
+    """Each result's verdict on the run's goals, with the numbers of every goal it misses."""
+    if checks:
+        print("\nGoals (the goals this run was asked with):")
+    for technique, check in checks.items():
+        print(f"  {technique}: {check.summary}")
+        for item in check.items:
+            if not item.met:
+                print(textwrap.fill(f"{item.name}: {item.detail}", width=100,
+                                    initial_indent="    - ", subsequent_indent="      "))
+    if any(item.name == "target" for check in checks.values() for item in check.items):
+        print(textwrap.fill("A run does not check readiness itself: `python -m optimizer "
+                            "readiness --model FILE.tflite --target T` checks one file, the "
+                            "Results page's Check readiness every variant.", width=100,
+                            initial_indent="  ", subsequent_indent="  "))
 
 
 @contextmanager
@@ -241,7 +315,7 @@ def needs_check(ref: str) -> bool:
 
 def _refuse_used(run_dir: Path) -> None:
     """Refuse a folder where a run already started (its events exist). A ``request.json``
-    alone is fine: ``jobs.start_run`` writes it before it spawns this command."""
+    alone is fine: ``start_run`` writes it before it spawns this command."""
     from optimizer.artifacts.events import read_events
 
     if read_events(run_dir / store.EVENTS):
@@ -253,10 +327,10 @@ def _json_file(value: str | None) -> Path | None:
 
 
 def _claim(run_dir: Path, request: RunRequest) -> None:
-    """Use ``run_dir`` for this run, refusing a folder that holds a past run."""
+    """Use ``run_dir`` for this run, refusing a folder that holds a past run; its
+    ``request.json`` (written by ``start_run``, read back with ``--request``) says what runs."""
     _refuse_used(run_dir)
-    existing = store.read_json(run_dir / store.REQUEST)
-    if existing is None:
+    if store.read_json(run_dir / store.REQUEST) != request.to_dict():
         run_dir.mkdir(parents=True, exist_ok=True)
         store.write_json_atomic(run_dir / store.REQUEST, request.to_dict())
 
@@ -277,7 +351,7 @@ def _print_table(outcome, run_dir: Path) -> None:
         delta = None if r.accuracy_delta is None else 100 * r.accuracy_delta
         acc = None if r.accuracy is None else (100 * r.accuracy if r.metric != "rmse" else
                                                r.accuracy)
-        rows.append((r.technique, r.status, _fmt(acc, "{:.2f}"), _fmt(delta, "{:+.2f}"),
+        rows.append((r.shown_as, r.status, _fmt(acc, "{:.2f}"), _fmt(delta, "{:+.2f}"),
                      _fmt(r.size_bytes, "{:,}"), _fmt(r.gzip_bytes, "{:,}"), latency,
                      f"{r.input_dtype or '-'}/{r.output_dtype or '-'}", r.engine or "-"))
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]

@@ -6,6 +6,9 @@
 skipping what cannot beat the best so far, within the time budget, and prints
 ``{"trials": [..], "pareto": [..], "best": {..} or null, "goal_met": bool, "explanation": ".."}``
 (plus the details: skipped candidates and why, notes, per-trial goal checks).
+``--request FILE`` reads the whole request from a search folder's ``search.json`` (or any JSON
+with its keys) instead of the request flags, which are then refused; the app's searches start
+this way. The goal flags and keys are ``run``'s.
 
 ``--max-accuracy-drop`` is in the metric's units (0.01 = 1 point of accuracy) or, with
 ``--relative``, a fraction of the baseline. Sizes are bytes on disk unless
@@ -17,7 +20,6 @@ the goals: ``goal_met`` says), 1 when the float32 baseline failed, 2 on unusable
 """
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import time
@@ -26,7 +28,16 @@ from pathlib import Path
 from optimizer.artifacts import store
 from optimizer.cli import UsageError
 from optimizer.cli.output import write_json
+from optimizer.cli.request_flags import (
+    GOAL_DESTS,
+    add_goal_options,
+    add_request_option,
+    flag_name,
+    given_fields,
+    read_request,
+)
 from optimizer.cli.run import add_executor_options, executor_choice, record_history
+from optimizer.search.request import DEFAULT_MAX_FLOAT_LAYERS, DEFAULT_TIME_BUDGET_S, OBJECTIVES
 
 
 def _floats(text: str) -> tuple:
@@ -41,37 +52,19 @@ def add_parser(sub) -> None:
                                       "smallest model that meets your goals")
     p.add_argument("--model", metavar="NAME_OR_PATH", help="a built-in demo or a model file")
     p.add_argument("--data", metavar="PATH", help=".npz data for a model file")
-    p.add_argument("--target", metavar="T", help="cpu, gpu, gpu-android, edgetpu, mcu, "
-                                                 "npu-qualcomm or npu-intel")
-    p.add_argument("--max-accuracy-drop", type=float, metavar="X",
-                   help="largest acceptable drop in the metric's units (0.01 = 1 point)")
-    p.add_argument("--relative", action="store_true",
-                   help="the drop is a fraction of the baseline's value (0.01 = 1%%)")
-    size = p.add_mutually_exclusive_group()
-    size.add_argument("--max-size-bytes", type=int, metavar="N", help="largest acceptable size")
-    size.add_argument("--max-size-ratio", type=float, metavar="R",
-                      help="largest size as a fraction of the float32 baseline (0.25 = 4x)")
-    p.add_argument("--max-latency-ms", type=float, metavar="L",
-                   help="largest median latency per inference, in ms")
-    p.add_argument("--mcu-ram-kb", type=int, metavar="N",
-                   help="microcontroller RAM for the tensor arena, kB (target mcu)")
-    p.add_argument("--mcu-flash-kb", type=int, metavar="N",
-                   help="microcontroller flash for the model, kB (target mcu)")
-    p.add_argument("--must-be-ready", action=argparse.BooleanOptionalAction, default=None,
-                   help="count only trials whose readiness check for the target says ready "
-                        "(default: on for every target but cpu)")
-    p.add_argument("--objective", choices=("size", "accuracy"), default="size",
+    add_request_option(p, "search.json")
+    add_goal_options(p)
+    p.add_argument("--objective", choices=OBJECTIVES, default=None,
                    help="among the trials that meet every goal, the smallest (default) or the "
                         "most accurate")
-    p.add_argument("--time-budget", type=float, default=600.0, metavar="S",
-                   help="seconds for the whole search (default 600)")
-    p.add_argument("--size-measure", choices=("raw", "gzip"), default="raw",
-                   help="size as bytes on disk (default) or gzip -9 (download size)")
-    p.add_argument("--max-float-layers", type=int, default=5, metavar="N",
-                   help="most layers selective quantization may keep in float (default 5)")
+    p.add_argument("--time-budget", type=float, default=None, metavar="S", dest="time_budget_s",
+                   help=f"seconds for the whole search (default {DEFAULT_TIME_BUDGET_S:g})")
+    p.add_argument("--max-float-layers", type=int, default=None, metavar="N",
+                   help=f"most layers selective quantization may keep in float (default "
+                        f"{DEFAULT_MAX_FLOAT_LAYERS})")
     p.add_argument("--sparsities", metavar="A,B", help="pruning levels (default 0.5,0.75)")
     p.add_argument("--clusters", metavar="A,B", help="cluster counts (default 16,8)")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="settings",
+    p.add_argument("--set", action="append", default=None, metavar="KEY=VALUE", dest="settings",
                    help="a setting for every trial, e.g. finetune.epochs=3 (repeatable)")
     p.add_argument("--out", metavar="DIR", help="search folder (default ./out/search-<model>-"
                                                 "<timestamp>)")
@@ -86,27 +79,30 @@ def add_parser(sub) -> None:
     p.set_defaults(func=run)
 
 
+#: The flags that set a search request's own fields (the goals' are ``GOAL_DESTS``).
+SEARCH_DESTS = ("model", "data", "objective", "time_budget_s", "max_float_layers",
+                "sparsities", "clusters", "settings")
+
+
 def _request(args):
-    from optimizer.search.candidates import DEFAULT_CLUSTERS, DEFAULT_SPARSITIES
+    """The ``SearchRequest`` the flags (or ``--request FILE``) ask for."""
     from optimizer.search.request import SearchRequest
 
-    missing = [flag for flag, value in (("--model", args.model), ("--target", args.target),
-                                        ("--max-accuracy-drop", args.max_accuracy_drop))
-               if value is None]
+    given = {**given_fields(args, SEARCH_DESTS), **given_fields(args, GOAL_DESTS)}
+    if args.request:
+        return read_request(SearchRequest, args.request, given)
+    missing = [flag_name(dest) for dest in ("model", "target", "max_accuracy_drop")
+               if dest not in given]
     if missing:
-        raise UsageError(f"{', '.join(missing)} required, e.g. --model digits-cnn --target cpu "
-                         "--max-accuracy-drop 0.01")
-    return SearchRequest(
-        model=args.model, data=args.data, target=args.target,
-        max_accuracy_drop=args.max_accuracy_drop, relative=args.relative,
-        max_size_bytes=args.max_size_bytes, max_size_ratio=args.max_size_ratio,
-        max_latency_ms=args.max_latency_ms, size_measure=args.size_measure,
-        time_budget_s=args.time_budget, settings=tuple(args.settings),
-        sparsities=_floats(args.sparsities) if args.sparsities else DEFAULT_SPARSITIES,
-        clusters=tuple(int(c) for c in _floats(args.clusters)) if args.clusters
-        else DEFAULT_CLUSTERS, max_float_layers=args.max_float_layers,
-        mcu_ram_kb=args.mcu_ram_kb, mcu_flash_kb=args.mcu_flash_kb,
-        must_be_ready=args.must_be_ready, objective=args.objective)
+        raise UsageError(f"{', '.join(missing)} required (or --request FILE), e.g. --model "
+                         "digits-cnn --target cpu --max-accuracy-drop 0.01")
+    if "sparsities" in given:
+        given["sparsities"] = _floats(given["sparsities"])
+    if "clusters" in given:
+        given["clusters"] = tuple(int(c) for c in _floats(given["clusters"]))
+    if "settings" in given:
+        given["settings"] = tuple(given["settings"])
+    return SearchRequest(**given)
 
 
 def run(args) -> int:
@@ -124,6 +120,7 @@ def run(args) -> int:
         from optimizer.models.resolve import resolve_model
 
         request = _request(args)
+        _readiness_possible(request)                          # before any trial runs
         bundle = resolve_model(request.model, request.data)   # fail fast on unusable input
         run_dir = Path(args.out or Path("out") / f"search-{bundle.name}-"
                                                   f"{time.strftime('%Y%m%d-%H%M%S')}").resolve()
@@ -153,6 +150,16 @@ def run(args) -> int:
         print(f"error: {outcome.error}", file=sys.stderr)
         return 1
     return 0
+
+
+def _readiness_possible(request) -> None:
+    """Refuse at once (exit 2) a search whose trials must be ready on a target whose check
+    cannot run here (the NPU checks without `make setup-npu`)."""
+    from optimizer.search.request import readiness_blocker
+
+    blocker = readiness_blocker(request)
+    if blocker:
+        raise UsageError(blocker.replace("(must be ready: off)", "(--no-must-be-ready)"))
 
 
 def _own(run_dir: Path) -> None:

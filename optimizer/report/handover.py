@@ -1,7 +1,7 @@
 """The hand-over report: one self-contained HTML file for a run (no streamlit, no network).
 
 ``report_html(run_dir)`` gathers what the run folder holds -- the model, the answers and
-goals it was made for (``context.json``), the guide's tree path and recommendation with its
+goals it was made for (its ``request.json``), the guide's tree path and recommendation with its
 reasons, the results table, the three charts (plotly.js inlined: the file opens offline),
 the insights, how it was measured (library versions, CPU, threads, dates) and the commands
 that reproduce it. Every user string is escaped; no server path is written into the file.
@@ -18,7 +18,7 @@ from pathlib import Path
 from optimizer.artifacts import store
 from optimizer.guide.schema import Result, results_frame
 from optimizer.report import insights as insights_mod
-from optimizer.report import numbers
+from optimizer.report import numbers, style
 
 GUIDE_URL = "https://ai.google.dev/edge/litert/models/model_optimization"
 
@@ -75,7 +75,7 @@ def _results_rows(results: list[Result], checks: dict) -> list[tuple]:
                                               ("met" if check.met else "missed"))
         ratio = (base.size_bytes / r.size_bytes) if base and base.size_bytes and r.size_bytes \
             else None
-        rows.append((r.technique, r.status, goals,
+        rows.append((style.result_name(r), r.status, goals,
                      numbers.sig(None if r.accuracy is None else r.accuracy * scale),
                      numbers.points(r.accuracy_delta, r.metric) if r is not base else "",
                      numbers.size(r.size_bytes), numbers.ratio(ratio) if r is not base else "",
@@ -171,7 +171,7 @@ def report_html(run_dir: Path | str) -> str:
                                 f"{store.RESULTS} (see `python -m optimizer run --out`)")
     results = [Result.from_dict(r) for r in doc["results"] if isinstance(r, dict)]
     model = str(doc.get("model") or "model")
-    answers, goals = insights_mod.context_of(run_dir)
+    answers, goals = insights_mod.context_of(run_dir, results)
     notes = insights_mod.stored_insights(run_dir, results)
     frame = results_frame(results)
     checks = goal_checks(results, goals)

@@ -330,12 +330,30 @@ def agreement(notes, recommended: str | None) -> tuple[bool, list[Insight]]:
     return not against, against
 
 
-def context_of(run_dir) -> tuple:
-    """``(Answers or None, Goals or None)`` a run was made for (its ``context.json``)."""
+def context_of(run_dir, results=None) -> tuple:
+    """``(Answers or None, Goals or None)`` a run was made for: the answers and goals of its
+    ``request.json`` (older runs: their ``context.json``). The accuracy goal's direction is the
+    metric's, read from the float32 result (of ``results``, else of the run's results)."""
+    from pathlib import Path
+
     from optimizer.artifacts import store
     from optimizer.guide.goals import Goals
     from optimizer.recommendation.decide import Answers
+    from optimizer.runs.request import RunRequest
 
+    try:
+        request = RunRequest.from_dict(store.read_json(Path(run_dir) / store.REQUEST))
+    except (TypeError, ValueError):
+        request = None
+    if request is not None and (request.answers is not None or request.goals() is not None):
+        if results is None:
+            try:
+                results = store.read_results(run_dir)
+            except (TypeError, ValueError, AttributeError):
+                results = []
+        base = next((r for r in map(_as_result, results) if r.technique == _BASE and r.ok), None)
+        higher = base is None or base.higher_is_better is None or bool(base.higher_is_better)
+        return request.answers, request.goals(higher)
     raw = store.read_context(run_dir)
     try:
         answers = Answers.from_dict(raw["answers"]) if raw["answers"] else None
@@ -350,7 +368,7 @@ def context_of(run_dir) -> tuple:
 
 def stored_insights(run_dir, results=None) -> list[Insight]:
     """A run folder's insights: the list its ``results.json`` carries (written when the run
-    ended), else computed now from its results and ``context.json``."""
+    ended), else computed now from its results and the answers and goals it was made for."""
     from pathlib import Path
 
     from optimizer.artifacts import store
@@ -362,11 +380,11 @@ def stored_insights(run_dir, results=None) -> list[Insight]:
         return insights_from_json(doc["insights"])
     if results is None:
         results = [Result.from_dict(r) for r in doc.get("results", []) if isinstance(r, dict)]
-    return run_insights(results, *context_of(run_dir))
+    return run_insights(results, *context_of(run_dir, results))
 
 
 def recommended_of(run_dir) -> str | None:
     """The spec the guide recommended for the situation a run was made for (None when the run
-    has no ``context.json``, e.g. started from the command line)."""
+    was asked without answers, e.g. from the command line without answer flags)."""
     answers, _ = context_of(run_dir)
     return _recommended_spec(answers)

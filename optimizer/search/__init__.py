@@ -6,7 +6,7 @@ Light on import (no TensorFlow, no pandas): the app and the CLI import it freely
 * ``loop`` -- the search loop over a pluggable evaluator (``run_search``), using ``rules``
   (what cannot win, what fits the time left), ``pareto`` and ``explain``;
 * ``engine`` -- the real evaluator: job processes like ``python -m optimizer run``;
-* ``jobs`` -- a search as a background process: start, read, stop (the app's API);
+* ``background`` -- a search as a background process: start, read, stop (the app's API);
 * ``layers`` -- reading per-layer error reports written by ``engine.layer_error``.
 """
 from __future__ import annotations

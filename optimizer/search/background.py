@@ -1,29 +1,28 @@
-"""A search as a background process: start, read, stop (the app's API, like ``optimizer.runs.launch``).
+"""A search as a background process: start, read, stop (the app's API, like
+``optimizer.runs.background`` for runs, and spawned and stopped the same way:
+``optimizer.runs.processes``).
 
-``start_search(request, folder)`` spawns ``python -m optimizer search ... --out folder`` in its
-own process group and returns at once; ``read_search(folder)`` rebuilds everything from the
-folder (request, outcome so far, the step running now), so it survives Streamlit reruns and
-server restarts. ``stop_search`` asks the search to stop (it ends the running job, keeps every
-trial it measured and writes its outcome), and kills the process group only if it does not
-stop in time. ``start_repair`` runs one selective-quantization trial (layers picked by hand)
-or a per-layer analysis on a finished search. Nothing here imports TensorFlow.
+``start_search(request, folder)`` writes ``search.json`` and spawns ``python -m optimizer
+search --request search.json --out folder`` in its own process group and returns at once;
+``read_search(folder)`` rebuilds everything from the folder (request, outcome so far, the step
+running now), so it survives Streamlit reruns and server restarts. ``stop_search`` asks the
+search to stop (it ends the running job, keeps every trial it measured and writes its
+outcome), and stops its processes only if it does not stop in time. ``start_repair`` runs
+one selective-quantization trial (layers picked by hand) or a per-layer analysis on a finished
+search. Nothing here imports TensorFlow.
 """
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from optimizer import access
 from optimizer.artifacts import store
 from optimizer.artifacts.events import EventType, read_events
-from optimizer.procs import child_env
-from optimizer.runs.launch import START_GRACE_S
+from optimizer.runs.processes import just_started, start_in_background, stop_processes
 from optimizer.search.explain import SearchOutcome
-from optimizer.search.request import SearchRequest
+from optimizer.search.request import SearchRequest, readiness_blocker
 from optimizer.search.runner import OUTCOME, SEARCH, STOP, read_outcome
 
 __all__ = ["SearchState", "start_search", "start_repair", "read_search", "stop_search",
@@ -60,39 +59,38 @@ class SearchState:
         return self.status in OVER and not self.busy
 
 
-def _spawn(args: list[str], run_dir: Path) -> None:
-    command = [sys.executable, "-m", "optimizer", "search", *args, "--out", str(run_dir)]
-    with open(run_dir / store.RUN_LOG, "ab") as log:
-        proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, cwd=run_dir, env=child_env(),
-                                start_new_session=True)
-    store.write_pid(run_dir, proc.pid, proc.pid)   # it leads its own process group
-
-
 def start_search(request: SearchRequest, run_dir: Path | str) -> Path:
     """Start ``request`` in the background in a new folder and return the folder at once.
 
-    Raises ``ValueError`` for an unknown model or a folder that already holds a run or search.
+    Raises ``ValueError`` for an unknown model, a folder that already holds a run or search,
+    or a target whose readiness check the trials need but cannot run here.
     """
     from optimizer.models.resolve import resolve_model
 
+    blocker = readiness_blocker(request)
+    if blocker:
+        raise ValueError(blocker)
     run_dir = Path(run_dir).resolve()
     if any((run_dir / name).exists() for name in (SEARCH, store.EVENTS, store.REQUEST)):
         raise ValueError(f"{run_dir} already holds a run or search; start each in a new folder")
     bundle = resolve_model(request.model, request.data)   # fail fast on unusable input
-    request = SearchRequest.from_dict({**request.to_dict(), "model": bundle.ref,
-                                       "data": bundle.data})
+    request = replace(request, model=bundle.ref, data=bundle.data)
     run_dir.mkdir(parents=True, exist_ok=True)
     store.write_json_atomic(run_dir / SEARCH, request.to_dict())
-    _spawn(request.to_cli_args(), run_dir)
+    start_in_background("search", ["--request", str(run_dir / SEARCH), "--out", str(run_dir)],
+                        run_dir)
     return run_dir
 
 
-def start_repair(run_dir: Path | str, layers=(), analyse: bool = False) -> None:
+def start_repair(run_dir: Path | str, layers=(), analyse: bool = False, *,
+                 workspace: str | None = None) -> None:
     """Keep ``layers`` (op names from a layer report) of int8 in float as one more trial of
     the finished search in ``run_dir`` -- or, with ``analyse``, measure the per-layer error --
-    in the background. Raises ``ValueError`` while the search still runs or without layers."""
+    in the background. Raises ``ValueError`` while the search still runs or without layers,
+    and ``access.ReadOnly`` when ``workspace`` (who asks; None: the command line) does not
+    own the search."""
     run_dir = Path(run_dir).resolve()
+    access.require_owner(run_dir, workspace, "Repairing a search's layers")
     state = read_search(run_dir)
     if not state.done:
         raise ValueError("the search is still running; wait for it to finish (or stop it)")
@@ -102,7 +100,7 @@ def start_repair(run_dir: Path | str, layers=(), analyse: bool = False) -> None:
         raise ValueError("pick at least one layer to keep in float")
     args = ["--analyse-layers"] if analyse else [a for name in layers
                                                  for a in ("--keep-float", str(name))]
-    _spawn(args, run_dir)
+    start_in_background("search", [*args, "--out", str(run_dir)], run_dir)
 
 
 def _current(events: list[dict]) -> tuple[str | None, float | None, dict | None]:
@@ -147,8 +145,7 @@ def read_search(run_dir: Path | str) -> SearchState:
     error = None
     last_t = events[-1]["t"] if events else 0.0
     # spawned a moment ago and not yet holding the lock (a repair on a finished search)
-    starting = (not alive and bool(pid) and pid.get("t", 0) > last_t
-                and now - pid.get("t", 0) < START_GRACE_S)
+    starting = not alive and just_started(pid, now, after=last_t)
     alive = alive or (starting and outcome is not None)
     busy = alive and outcome is not None and outcome.status in OVER
     if alive:
@@ -165,7 +162,7 @@ def read_search(run_dir: Path | str) -> SearchState:
         errors = [e for e in events if e["type"] == EventType.ERROR.value]
         if errors:
             status, error = "failed", errors[-1].get("message")
-        elif not events and pid and now - pid.get("t", 0) < START_GRACE_S:
+        elif not events and just_started(pid, now):
             status = "queued"
         else:
             status, error = "failed", (f"the search process stopped before measuring anything; "
@@ -183,11 +180,14 @@ def read_search(run_dir: Path | str) -> SearchState:
                        started_at=first_t)
 
 
-def stop_search(run_dir: Path | str, wait_s: float = 30.0) -> bool:
+def stop_search(run_dir: Path | str, wait_s: float = 30.0, *,
+                workspace: str | None = None) -> bool:
     """Stop a running search (or repair): ask it to stop, wait up to ``wait_s`` for it to end
-    its job and write what it found, then kill its process group if it is still alive.
-    Returns False when nothing was running."""
+    its job and write what it found, then stop its processes (``stop_processes``) if it is
+    still alive. Returns False when nothing was running; ``access.ReadOnly`` when
+    ``workspace`` (who asks; None: the command line) does not own the search."""
     run_dir = Path(run_dir)
+    access.require_owner(run_dir, workspace, "Stopping a search")
     if not store.RunLock.is_held(run_dir):
         return False
     store.write_json_atomic(run_dir / STOP, {"t": round(time.time(), 3)})
@@ -196,14 +196,8 @@ def stop_search(run_dir: Path | str, wait_s: float = 30.0) -> bool:
         time.sleep(0.2)
     if store.RunLock.is_held(run_dir):
         info = store.read_pid(run_dir) or {}
-        if info.get("pgid"):
-            try:
-                os.killpg(int(info["pgid"]), signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-        deadline = time.time() + 10
-        while store.RunLock.is_held(run_dir) and time.time() < deadline:
-            time.sleep(0.2)
+        if info.get("pid"):
+            stop_processes(int(info["pid"]), info.get("pgid"), run_dir, wait_s=10.0)
         doc = store.read_json(run_dir / OUTCOME)
         if isinstance(doc, dict) and doc.get("status") == "running":
             doc.update(status="stopped", stopped="stopped by the user")

@@ -6,6 +6,7 @@ Options are (value, label) pairs whose values are exactly what ``optimizer.Answe
 from __future__ import annotations
 
 from optimizer import TARGET_LABELS, Target
+from optimizer import TARGETS as TARGET_ROWS
 
 OPTIMIZE = {True: "Optimize it (smaller, maybe faster)",
             False: "Just convert it to a float .tflite, don't optimize"}
@@ -29,13 +30,14 @@ def value_of(answer) -> str:
 
 def goal_form_defaults(goals, target="cpu") -> dict:
     """Form values that reproduce ``goals`` (so the form shows what was saved). "Must be ready"
-    starts on: for the CPU it has no goal to remember, elsewhere the saved goal says."""
+    starts on where the target row has it off by default (nothing to remember there),
+    elsewhere the saved goal says."""
     acc, size, lat = goals.accuracy, goals.size, goals.latency
     mcu = getattr(goals, "mcu", None)
     out = {"drop": 1.0, "drop_mode": "absolute", "size_kind": "none", "size_value": 0.0,
            "compressed": False, "latency_ms": 0.0,
            "must_be_ready": (getattr(goals, "target", None) is not None
-                             or value_of(target) == Target.CPU.value),
+                             or not TARGET_ROWS[Target(value_of(target))].ready_by_default),
            "ram_kb": float(mcu.ram_kb or 0) if mcu else 0.0,
            "flash_kb": float(mcu.flash_kb or 0) if mcu else 0.0}
     if acc is not None:
@@ -61,8 +63,9 @@ def goals_from_form(drop: float, drop_mode: str, size_kind: str, size_value: flo
     The accuracy drop is entered in points or percent and stored as a fraction (1 point =
     0.01). A size target is kB (1 kB = 1,000 bytes) or "x smaller" (stored as the ratio
     candidate/baseline, e.g. 4x -> 0.25). A latency of 0 means no latency target.
-    ``must_be_ready`` adds "must be ready for the target" for every target but the CPU; the
-    microcontroller budgets (kB = 1024 bytes, 0 = none) count only for the mcu target.
+    ``must_be_ready`` adds "must be ready for the target" where the target row has that goal
+    (``TargetInfo.ready_by_default``); the microcontroller budgets (kB = 1024 bytes, 0 = none)
+    count only for the mcu target.
     """
     from optimizer import AccuracyGoal, Goals, LatencyGoal, McuBudget, SizeGoal, TargetGoal
 
@@ -90,5 +93,6 @@ def goals_from_form(drop: float, drop_mode: str, size_kind: str, size_value: flo
         if (ram_kb or 0) < 0 or (flash_kb or 0) < 0:
             raise ValueError("microcontroller budgets are kB of RAM and flash, 0 for none")
         mcu = McuBudget(ram_kb=int(ram_kb) or None, flash_kb=int(flash_kb) or None)
-    ready = TargetGoal(target) if must_be_ready and target != Target.CPU.value else None
+    ready = TargetGoal(target) if must_be_ready and TARGET_ROWS[Target(target)].ready_by_default \
+        else None
     return Goals(accuracy=accuracy, size=size, latency=latency, mcu=mcu, target=ready)

@@ -6,7 +6,7 @@ import streamlit as st
 
 from optimizer import TARGETS, Target, check_variants
 from optimizer.report import readiness_ops, readiness_rows
-from pages.common import layout
+from pages.common import layout, state
 
 _num = st.column_config.NumberColumn
 COLUMNS = {
@@ -18,8 +18,9 @@ COLUMNS = {
 }
 
 
-def render(results, target, budget, data, key: str) -> None:
-    """Show the readiness of ``results`` (already read from the cache) on ``target``."""
+def render(results, target, budget, data, key: str, read_only: bool = False) -> None:
+    """Show the readiness of ``results`` (already read from the cache) on ``target``; a
+    ``read_only`` page (a share link's viewer) shows what was checked and offers no check."""
     info = TARGETS[Target(target)]
     layout.section(f"Ready for {info.label}?",
                    f"How it is checked: {info.readiness}"
@@ -27,10 +28,18 @@ def render(results, target, budget, data, key: str) -> None:
                       if info.readiness == "rules" else "")
                    + ". A variant that is not ready never counts as meeting your goals.")
     missing = [r for r in results if r.ok and r.tflite_path and r.readiness is None]
-    if missing and st.button(f"Check readiness on {info.label} ({len(missing)} variants)",
-                             icon=":material/memory:", key=f"{key}_check"):
+    if missing and read_only:
+        st.caption(f"{len(missing)} variants are not checked for {info.label} yet; copy the run "
+                   "into your workspace to check them.")
+    elif missing and st.button(f"Check readiness on {info.label} ({len(missing)} variants)",
+                               icon=":material/memory:", key=f"{key}_check"):
         with st.spinner(f"Checking {len(missing)} variants on {info.label}…"):
-            check_variants(results, target, budget=budget, data=data)
+            try:
+                check_variants(results, target, budget=budget, data=data,
+                               workspace=state.get(state.SESSION_ID))
+            except ValueError as exc:      # access.ReadOnly: not this workspace's run
+                layout.show_error(exc, "Checking readiness")
+                return
         st.rerun()
     if info.needs_setup:
         st.caption(f"This check needs `{info.needs_setup}` on the server (opt-in).")

@@ -38,19 +38,10 @@ def request_from_form(target: str, goals, minutes: float, gzip: bool = False,
     """The session model's search for ``target`` under ``goals`` (``optimizer.Goals``) within
     ``minutes``; ``gzip`` makes it minimize (and judge) the download size, not bytes on disk;
     ``objective`` picks the smallest or the most accurate model that meets the goals."""
-    size = goals.size
-    return SearchRequest(
-        model=state.get(state.MODEL), data=state.get(state.DATA), target=target,
-        max_accuracy_drop=goals.accuracy.max_drop, relative=goals.accuracy.relative,
-        max_size_bytes=size.max_bytes if size is not None else None,
-        max_size_ratio=size.max_ratio if size is not None else None,
-        max_latency_ms=goals.latency.max_ms if goals.latency is not None else None,
-        size_measure="gzip" if gzip else "raw",
-        time_budget_s=float(minutes) * 60.0,
-        mcu_ram_kb=goals.mcu.ram_kb if goals.mcu is not None else None,
-        mcu_flash_kb=goals.mcu.flash_kb if goals.mcu is not None else None,
-        must_be_ready=goals.target is not None if target != "cpu" else None,
-        objective=objective)
+    return SearchRequest.from_goals(goals, target, model=state.get(state.MODEL),
+                                    data=state.get(state.DATA),
+                                    size_measure="gzip" if gzip else "raw",
+                                    time_budget_s=float(minutes) * 60.0, objective=objective)
 
 
 def launch(request: SearchRequest) -> Path:

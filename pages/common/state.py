@@ -39,15 +39,21 @@ def init() -> None:
     """Set every key's default once per session (called by app.py before navigation), mark the
     session active, and (once per new session) remove the files of long-idle sessions.
 
-    A browser's workspace is the token in the URL (``?w=``, 128 random bits): a new session
-    that arrives with one gets that workspace back (model, upload, answers, current run and
-    search); one without gets a fresh token, put into the URL for the next reload."""
+    A browser's workspace is a token this server issued (128 random bits and their signature),
+    kept in the URL (``?w=``) and in a cookie: a new session gets the address's workspace, else
+    the cookie's (a new tab on the plain address), else a fresh one; a token the server did not
+    issue (one typed by hand) is never adopted. The workspace's model, upload, answers, current
+    run and search come back with it."""
     new = SESSION_ID not in st.session_state
     if new:
-        from optimizer.models.uploads.sessions import is_workspace_token, new_workspace_token
+        from optimizer.workspace.browser import choose_token
 
-        given = st.query_params.get(TOKEN_PARAM)
-        token = given if is_workspace_token(given) else new_workspace_token()
+        try:
+            token, _source = choose_token(st.query_params.get(TOKEN_PARAM), _cookie())
+        except OSError:    # the secret cannot be written (a full disk): this session only
+            import secrets
+
+            token = secrets.token_urlsafe(16)
         st.session_state[SESSION_ID] = token
         _restore(token)
     if st.query_params.get(TOKEN_PARAM) != st.session_state[SESSION_ID]:
@@ -64,16 +70,54 @@ def init() -> None:
     save()
 
 
+def _cookie() -> str | None:
+    """The workspace token in the browser's cookie, as sent when this session connected."""
+    from optimizer.workspace.browser import cookie_name
+
+    try:
+        return st.context.cookies.get(cookie_name())
+    except (OSError, ValueError, RuntimeError):
+        return None
+
+
+#: Written into the page once per session whose cookie does not hold its token yet. The token
+#: is this server's (44 URL-safe characters, checked again here), never text from a user.
+_COOKIE_SCRIPT = ("<style>.st-key-workspace_cookie {{ display: none; }}</style><script>"
+                  "document.cookie = '{name}={token}; Path=/; Max-Age={age}; SameSite=Strict'"
+                  " + (location.protocol === 'https:' ? '; Secure' : '');</script>")
+COOKIE_MAX_AGE_S = 365 * 24 * 3600
+
+
+def remember_in_browser() -> None:
+    """Keep this session's workspace token in a cookie (called by app.py after ``init``), so
+    the plain address in a new tab of this browser opens the same workspace. Streamlit can only
+    read cookies (``st.context.cookies``), so a hidden script in the page writes it."""
+    import re
+
+    from optimizer.workspace.browser import cookie_name
+
+    token = st.session_state.get(SESSION_ID)
+    if not token or not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", token) or _cookie() == token:
+        return
+    try:
+        name = cookie_name()
+    except (OSError, ValueError):
+        return      # no secret (an unwritable workspace): the address alone keeps the token
+    with st.container(key="workspace_cookie"):
+        st.html(_COOKIE_SCRIPT.format(name=name, token=token, age=COOKIE_MAX_AGE_S),
+                unsafe_allow_javascript=True)
+
+
 def _restore(token: str) -> None:
     """Load what ``save`` kept for this workspace; paths must still be inside it."""
     from optimizer import Answers, Goals
-    from optimizer.models.uploads.sessions import load_state
+    from optimizer.workspace.browser import load_state
 
     try:
         kept = load_state(token)
     except (OSError, ValueError):
         return
-    folder = str(paths.workspace() / "sessions" / token) + "/"
+    folder = str(paths.session_dir(token)) + "/"
     for key in PERSISTED:
         value = kept.get(key)
         if isinstance(value, str) and value.startswith("/") and not (
@@ -92,7 +136,7 @@ def _restore(token: str) -> None:
 
 def save() -> None:
     """Keep the persisted keys (and the answers and goals) in the workspace folder."""
-    from optimizer.models.uploads.sessions import save_state
+    from optimizer.workspace.browser import save_state
 
     values = {key: st.session_state.get(key) for key in PERSISTED}
     for key in (ANSWERS, GOALS):
@@ -108,7 +152,7 @@ def _housekeeping(session_id: str, sweep: bool) -> None:
     """``touch`` this session; on a new one, ``sweep_stale`` the others (age-based, never a
     session with a live run). A full disk or a race with another server process must never
     break a page, so failures here are ignored: the next page view tries again."""
-    from optimizer.models.uploads.sessions import sweep_stale, touch
+    from optimizer.workspace.browser import sweep_stale, touch
 
     try:
         touch(session_id)
@@ -166,11 +210,11 @@ def session_dir() -> Path:
     """This browser session's private folder under the workspace."""
     sid = st.session_state.get(SESSION_ID)
     if not sid:
-        from optimizer.models.uploads.sessions import new_workspace_token
+        from optimizer.workspace.browser import issue_token
 
-        sid = new_workspace_token()
+        sid = issue_token()
     st.session_state[SESSION_ID] = sid
-    return paths.workspace() / "sessions" / sid
+    return paths.session_dir(sid)
 
 
 def runs_dir() -> Path:

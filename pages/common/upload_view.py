@@ -19,10 +19,9 @@ from optimizer.models.uploads import (
     csv_header,
     current_upload,
     limits,
-    reset_session,
-    touch,
 )
 from optimizer.models.uploads.validate import tensors_text
+from optimizer.workspace.browser import reset_session, touch
 
 from . import layout, state
 

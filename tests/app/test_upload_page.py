@@ -122,15 +122,16 @@ def test_a_real_upload_becomes_the_sessions_model_and_can_be_removed(tmp_path, t
 
 
 def test_a_new_session_marks_itself_active_and_sweeps_long_idle_sessions():
-    from optimizer.models.uploads import sessions
+    from optimizer import paths
+    from optimizer.workspace import browser
 
-    root = sessions.sessions_root()
+    root = paths.sessions_root()
     idle, recent = root / "apptest-idle", root / "apptest-recent"
     for folder, age_h in ((idle, 48), (recent, 1)):
         (folder / "uploads" / "u1").mkdir(parents=True, exist_ok=True)
-        (folder / sessions.LAST_SEEN).write_text(str(time.time() - age_h * 3600))
+        (folder / browser.LAST_SEEN).write_text(str(time.time() - age_h * 3600))
     at = new_app().run()                 # a new browser session: no id yet
     assert not at.exception, at.exception
     sid = at.session_state["session_id"]
     assert not idle.exists() and recent.exists()
-    assert time.time() - sessions.last_activity(root / sid) < 60
+    assert time.time() - browser.last_activity(root / sid) < 60

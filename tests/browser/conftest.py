@@ -35,13 +35,19 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def streamlit_server(tmp_path_factory):
+def streamlit_workspace(tmp_path_factory):
+    """The server's OPTIMIZER_WORKSPACE (a test may put runs there, as the app would)."""
+    return tmp_path_factory.mktemp("browser-workspace")
+
+
+@pytest.fixture(scope="session")
+def streamlit_server(tmp_path_factory, streamlit_workspace):
     """Start ``streamlit run app.py`` on a free port; yield its URL; stop it afterwards."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is missing: install it with `make chromium` "
                     "(apt-get install --no-install-recommends chromium)")
     port = _free_port()
-    workspace = tmp_path_factory.mktemp("browser-workspace")
+    workspace = streamlit_workspace
     log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
     env = {**os.environ, "OPTIMIZER_WORKSPACE": str(workspace)}
     cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import secrets
 import socket
 import subprocess
 import sys
@@ -77,10 +76,14 @@ def server(tmp_path):
 
 
 def test_a_run_survives_a_reload_and_a_restart_and_its_link_opens_anywhere(server, page,
-                                                                          browser):
+                                                                          browser, monkeypatch):
     # A workspace link whose saved state picked one cheap technique (float16), as the
-    # Recommendation page would have: the run takes seconds, not a QAT fine-tune.
-    token = secrets.token_urlsafe(16)
+    # Recommendation page would have: the run takes seconds, not a QAT fine-tune. The token is
+    # one the server issued (signed with the secret in its workspace): no other is adopted.
+    from optimizer.workspace.browser import issue_token
+
+    monkeypatch.setenv("OPTIMIZER_WORKSPACE", str(server.workspace))
+    token = issue_token()
     kept = server.workspace / "sessions" / token / "state.json"
     kept.parent.mkdir(parents=True)
     kept.write_text(json.dumps({"model_ref": "digits-cnn", "run_specs": ["float16"]}))

@@ -1,4 +1,4 @@
-"""Bring your own model and data, safely: checks, safe loading, sessions (issue 4).
+"""Bring your own model and data, safely: checks, safe loading, saving (issue 4).
 
 Uploads are untrusted. This package checks them before anything runs and never executes code
 from them: Keras configs are read as JSON first (Lambda layers and custom classes refused),
@@ -11,7 +11,8 @@ Modules: ``limits`` (configurable size limits), ``archives`` (safe zip reading/e
 ``model_files`` (what a model file is, checked statically), ``loaders`` (TensorFlow-side
 loading), ``keras3_bridge`` (Keras 3 -> tf_keras rebuild, verified), ``data_files`` (.npz,
 image zips, CSV), ``validate`` (data vs model), ``prepare`` (the checked upload folder and its
-manifest), ``check`` (the subprocess), ``sessions`` (per-session folders and their cleanup).
+manifest), ``check`` (the subprocess), ``saving`` (each upload's folder in its browser
+workspace, saved size-capped; the workspaces themselves are ``optimizer.workspace.browser``).
 """
 from __future__ import annotations
 
@@ -31,12 +32,11 @@ from optimizer.models.uploads.limits import Limits, check_upload_size, human_siz
 from optimizer.models.uploads.model_files import MODEL_SUFFIXES, ModelFileInfo, inspect_model_file
 from optimizer.models.uploads.prepare import PreparedUpload, is_manifest, prepare_upload
 from optimizer.models.uploads.raw_data import PIXEL_RANGES, DataOptions
-from optimizer.models.uploads.sessions import reset_session, sweep_stale, touch
 from optimizer.models.uploads.validate import ValidationReport
 
 __all__ = [
     "run_check", "prepare_upload", "PreparedUpload", "is_manifest", "accept_upload",
-    "current_upload", "reset_session", "sweep_stale", "touch",
+    "current_upload",
     "DataOptions", "csv_columns", "csv_header", "DATA_SUFFIXES", "PIXEL_RANGES", "MODEL_SUFFIXES",
     "ModelFileInfo", "inspect_model_file", "ValidationReport",
     "Limits", "limits", "check_upload_size", "human_size",

@@ -1,8 +1,9 @@
 """The app's upload path in one call: save the browser's files in the session, check them.
 
 ``accept_upload(session_id, model, data, options)`` writes the uploaded files into a new
-``<session>/uploads/<id>/`` folder (size-capped while writing), checks them in a subprocess
-(``run_check``) and returns the ``PreparedUpload``; on any failure the new folder is removed
+``<session>/uploads/<id>/`` folder of the browser workspace (size-capped while writing),
+checks them in a subprocess (``run_check``) and returns the ``PreparedUpload``; on any
+failure the new folder is removed
 and the one-line ``UploadError`` propagates. On success the session's earlier uploads are
 removed, unless a run of the session is still alive (it may be using one). No TensorFlow here.
 """
@@ -11,7 +12,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from optimizer.models.uploads import sessions
+from optimizer import paths
+from optimizer.artifacts import store
+from optimizer.models.uploads import saving
 from optimizer.models.uploads.check import run_check
 from optimizer.models.uploads.errors import UploadError
 from optimizer.models.uploads.limits import Limits, limits
@@ -27,20 +30,19 @@ def accept_upload(session_id: str, model: tuple, data: tuple | None,
     ``UploadedFile`` has ``.name`` and ``.read``); ``data`` may be None for a model-only check.
     """
     lim = lim or limits()
-    sessions.touch(session_id)
-    folder = sessions.new_upload_dir(session_id)
+    folder = saving.new_upload_dir(session_id)
     try:
-        model_path = sessions.save_upload(folder / "model", model[0], model[1], lim)
-        data_path = (sessions.save_upload(folder / "data", data[0], data[1], lim)
+        model_path = saving.save_upload(folder / "model", model[0], model[1], lim)
+        data_path = (saving.save_upload(folder / "data", data[0], data[1], lim)
                      if data is not None else None)
         upload = run_check(model_path, data_path, folder, options, lim)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
-    if not sessions.has_live_run(sessions.session_dir(session_id)):
+    if not store.has_live_work(paths.session_dir(session_id)):
         for older in (folder.parent.iterdir() if folder.parent.is_dir() else []):
             if older.is_dir() and older != folder:
-                sessions.remove_upload(older)
+                saving.remove_upload(older)
     _index(session_id, folder, upload)
     return upload
 

@@ -1,21 +1,22 @@
 """Runs as background process trees: start, read, cancel, list (the app's API).
 
-``start_run(request, run_dir)`` spawns ``python -m optimizer run ...`` in its own process group
-and returns at once; that orchestrator (``optimizer.runs.orchestrate``) runs each job in a child
-``python -m optimizer worker`` process and writes everything to the run folder (see
-``optimizer.artifacts.store``). ``read_run(run_dir)`` rebuilds the whole state from those files alone,
-so it survives the caller going away (a Streamlit rerun, a new browser tab, a server restart).
-Nothing here imports TensorFlow.
+``start_run(request, run_dir)`` writes the request to ``request.json`` and spawns
+``python -m optimizer run --request request.json ...`` in its own process group
+(``optimizer.runs.processes``) and returns at once; that orchestrator
+(``optimizer.runs.orchestrate``) runs each job in a child ``python -m optimizer worker``
+process and writes everything to the run folder (see ``optimizer.artifacts.store``).
+``read_run(run_dir)`` rebuilds the whole state from those files alone, so it survives the
+caller going away (a Streamlit rerun, a new browser tab, a server restart). Nothing here
+imports TensorFlow.
 """
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
+from optimizer import access
 from optimizer.artifacts import space, store
 from optimizer.artifacts.events import (
     FINAL_STATES,
@@ -27,78 +28,13 @@ from optimizer.artifacts.events import (
     read_events,
 )
 from optimizer.artifacts.recover import load_results, results_from_jobs
-from optimizer.guide.configs import Settings
 from optimizer.guide.registry import TechniqueId, parse_spec
 from optimizer.guide.schema import Result, Status
-from optimizer.procs import child_env
-from optimizer.runs.stopping import stop_processes
+from optimizer.runs.processes import just_started, start_in_background, stop_processes
+from optimizer.runs.request import RunRequest
 
-__all__ = ["RunRequest", "RunState", "TechniqueProgress", "start_run", "read_run", "cancel_run",
+__all__ = ["RunState", "RunStatus", "TechniqueProgress", "start_run", "read_run", "cancel_run",
            "list_runs"]
-
-#: How long a freshly started run may show no sign of life before it counts as failed.
-START_GRACE_S = 60.0
-
-
-def _tuple(values) -> tuple:
-    if values is None:
-        return ()
-    if isinstance(values, str):
-        return (values,)
-    return tuple(str(v) for v in values)
-
-
-@dataclass(frozen=True)
-class RunRequest:
-    """What a user asked to run: a model ref, technique specs, optional data and ``k=v`` settings.
-
-    Specs and settings are validated when the request is built (``ValueError`` naming the fix).
-    ``specs`` is the canonical, de-duplicated list with the float32 baseline first.
-    """
-
-    model: str
-    techniques: tuple = ()
-    data: str | None = None
-    settings: tuple = ()
-
-    def __post_init__(self):
-        object.__setattr__(self, "techniques", _tuple(self.techniques))
-        object.__setattr__(self, "settings", _tuple(self.settings))
-        if not str(self.model or "").strip():
-            raise ValueError("no model given: pass a demo name (e.g. digits-cnn) or a model file")
-        for text in self.techniques:
-            parse_spec(text)
-        Settings.from_pairs(self.settings)
-
-    @property
-    def specs(self) -> tuple:
-        """Canonical spec texts, float32 first, each once."""
-        out = [TechniqueId.FLOAT32.value]
-        for text in self.techniques:
-            spec = parse_spec(text).text
-            if spec not in out:
-                out.append(spec)
-        return tuple(out)
-
-    def to_cli_args(self) -> list[str]:
-        """The ``python -m optimizer run`` arguments that ask for exactly this."""
-        args = ["--model", self.model]
-        if self.data:
-            args += ["--data", self.data]
-        for spec in self.specs:
-            args += ["--technique", spec]
-        for pair in self.settings:
-            args += ["--set", pair]
-        return args
-
-    def to_dict(self) -> dict:
-        return {"model": self.model, "techniques": list(self.techniques), "data": self.data,
-                "settings": list(self.settings)}
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "RunRequest":
-        return cls(model=data["model"], techniques=data.get("techniques") or (),
-                   data=data.get("data"), settings=data.get("settings") or ())
 
 
 #: Relative expected cost of a technique in a run: a post-training conversion (plus its
@@ -184,16 +120,14 @@ class RunState:
         return next((r for r in self.results if r.technique == spec), None)
 
 
-def start_run(request: RunRequest, run_dir: Path | str, use_cache: bool = True,
-              context: dict | None = None) -> Path:
+def start_run(request: RunRequest, run_dir: Path | str, use_cache: bool = True) -> Path:
     """Start a run in the background and return its folder at once.
 
-    Writes ``request.json`` and ``pid``, then spawns ``python -m optimizer run ...`` in a new
-    process group (so neither a Streamlit rerun nor the app's exit stops it) with its output in
-    ``run.log``. ``use_cache=False`` measures again even if an identical run was measured.
-    ``context`` (``{"answers": .., "goals": ..}`` as dicts) goes to ``context.json`` for the
-    run's insights. Raises ``ValueError`` for an unknown model or a folder that already holds
-    a run.
+    Writes ``request.json`` (the whole request: what to measure, and the answers and goals the
+    results are judged by) and ``pid``, then spawns ``python -m optimizer run --request
+    request.json`` in a new process group with its output in ``run.log``. ``use_cache=False``
+    measures again even if an identical run was measured. Raises ``ValueError`` for an unknown
+    model or a folder that already holds a run.
     """
     from optimizer.models.resolve import resolve_model
 
@@ -203,21 +137,14 @@ def start_run(request: RunRequest, run_dir: Path | str, use_cache: bool = True,
     _check_queue_share(run_dir.parent)
     space.ensure_space(run_dir.parent, space.RUN_OVERHEAD_BYTES, "a run")   # NoSpace: one line
     bundle = resolve_model(request.model, request.data)  # fail fast on unusable input
-    # Files are passed as absolute paths: the orchestrator runs with the run folder as cwd.
-    request = RunRequest(model=bundle.ref, techniques=request.techniques,
-                         data=bundle.data, settings=request.settings)
+    # Files are recorded as absolute paths: the orchestrator runs with the run folder as cwd.
+    request = replace(request, model=bundle.ref, data=bundle.data)
     run_dir.mkdir(parents=True, exist_ok=True)
     store.write_json_atomic(run_dir / store.REQUEST, request.to_dict())
-    if context:
-        store.write_context(run_dir, context.get("answers"), context.get("goals"))
-    command = [sys.executable, "-m", "optimizer", "run", *request.to_cli_args(),
-               "--out", str(run_dir), "--events", str(run_dir / store.EVENTS),
-               "--json", str(run_dir / store.RESULTS)] + ([] if use_cache else ["--no-cache"])
-    with open(run_dir / store.RUN_LOG, "ab") as log:
-        proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, cwd=run_dir, env=child_env(),
-                                start_new_session=True)
-    store.write_pid(run_dir, proc.pid, proc.pid)  # start_new_session: it leads its group
+    start_in_background("run", ["--request", str(run_dir / store.REQUEST), "--out", str(run_dir),
+                                "--events", str(run_dir / store.EVENTS),
+                                "--json", str(run_dir / store.RESULTS)]
+                        + ([] if use_cache else ["--no-cache"]), run_dir)
     return run_dir
 
 
@@ -306,13 +233,17 @@ def _read_run(run_dir: Path) -> RunState:
 
 
 def _cache_note(run_dir: Path) -> dict:
-    """``{"cached": True, "cached_from": {"measured_at", "measured_on"}}`` for a run served
-    from the result cache (``optimizer.workspace.cache``), else ``{}``."""
+    """``{"cache_key": ..}`` of a run keyed for the result cache (``optimizer.workspace.cache``),
+    plus ``{"cached": True, "cached_from": {"measured_at", "measured_on"}}`` for one served
+    from it; ``{}`` without a key."""
     doc = store.read_json(run_dir / store.RESULTS)
-    if isinstance(doc, dict) and doc.get("cached") is True:
+    if not isinstance(doc, dict):
+        return {}
+    note = {"cache_key": doc["cache_key"]} if isinstance(doc.get("cache_key"), str) else {}
+    if doc.get("cached") is True:
         source = doc.get("cached_from")
-        return {"cached": True, "cached_from": source if isinstance(source, dict) else {}}
-    return {}
+        note.update(cached=True, cached_from=source if isinstance(source, dict) else {})
+    return note
 
 
 def _request_or_none(raw) -> RunRequest | None:
@@ -332,12 +263,39 @@ def _status(run_dir, alive, started, finished, pid, now, events) -> tuple[str, s
         return status, finished.get("error")
     if alive:
         return (RunStatus.RUNNING if started else RunStatus.QUEUED), None
+    ended = _ended_unrecorded(run_dir)
+    if ended is not None:
+        return ended
     errors = [e for e in events if e["type"] == EventType.ERROR.value and not e.get("technique")]
     if errors:
         return RunStatus.FAILED, errors[-1].get("message")
-    if not events and pid and now - pid.get("t", 0) < START_GRACE_S:
+    if not events and just_started(pid, now):
         return RunStatus.QUEUED, None  # spawned a moment ago, not yet writing
     return RunStatus.FAILED, _why_stopped(run_dir)
+
+
+def _ended_unrecorded(run_dir: Path) -> tuple[str, str | None] | None:
+    """The status of a run whose ``run_finished`` event is the cut last line of its events
+    (a file truncated mid-line): it did end -- the line's start says so, or ``results.json``
+    carries the insights ``run`` adds only once the run is over -- so it is finished (failed
+    when its baseline failed), not killed. None when nothing says the run ended."""
+    try:
+        with open(run_dir / store.EVENTS, "rb") as f:
+            f.seek(max(0, f.seek(0, os.SEEK_END) - 65536))
+            tail = f.read()
+    except OSError:
+        return None
+    cut = tail.rsplit(b"\n", 1)[-1]
+    doc = store.read_json(run_dir / store.RESULTS)
+    doc = doc if isinstance(doc, dict) else {}
+    if not (cut.strip() and (b'"type": "run_finished"' in cut or "insights" in doc)):
+        return None
+    base = next((r for r in doc.get("results") or [] if isinstance(r, dict)
+                 and r.get("technique") == TechniqueId.FLOAT32.value), None)
+    if base is not None and base.get("status") == Status.OK.value:
+        return RunStatus.FINISHED, None
+    why = (base or {}).get("error") or "no result"
+    return RunStatus.FAILED, f"the float32 baseline failed: {why}"
 
 
 #: Below this much free space a run that died unexpectedly is said to have filled the disk.
@@ -378,12 +336,14 @@ def _close_unfinished(progress, results, status, error, request):
     return new_progress, list(results) + extra
 
 
-def cancel_run(run_dir: Path | str, wait_s: float = 10.0) -> bool:
+def cancel_run(run_dir: Path | str, wait_s: float = 10.0, *, workspace: str | None = None) -> bool:
     """Stop a run: kill its process group; finished results stay, the rest become "cancelled".
 
-    Returns True if a live run was stopped, False if it was already over.
+    Returns True if a live run was stopped, False if it was already over. ``workspace`` is who
+    asks (None: the command line); another workspace's run raises ``access.ReadOnly``.
     """
     run_dir = Path(run_dir)
+    access.require_owner(run_dir, workspace, "Cancelling a run")
     if not store.RunLock.is_held(run_dir) and read_run(run_dir).done:
         return False
     store.write_json_atomic(run_dir / store.CANCELLED, {"t": round(time.time(), 3)})
