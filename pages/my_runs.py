@@ -76,7 +76,7 @@ with right:
             st.rerun()
 
 if row["status"] not in ("queued", "running"):
-    mlflow_view.export_button(pick, key="my_runs_mlflow")
+    mlflow_view.export_button(row["folder"], key="my_runs_mlflow")
 
 runs_only = [r["id"] for r in rows if r["kind"] == "run"]
 if len(runs_only) >= 2:

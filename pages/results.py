@@ -75,7 +75,7 @@ results_tab, graph_tab = st.tabs(["Results", "Graph"], key="results_tabs", on_ch
 if graph_tab.open:     # the graph view only when its tab is open: the rest of the page stops
     with graph_tab:
         graph_view.render(run.run_dir, results, key="results_graph", target=target,
-                          owner=state.get(state.SESSION_ID), read_only=shared is not None)
+                          owner=state.get(state.SESSION_ID), read_only=read_only)
     st.stop()
 
 met = [t for t, c in checks.items() if c.met]
@@ -159,8 +159,8 @@ with st.expander("For comparison: the guide's published figures (not measured he
 layout.section("Downloads", "Each model with its recipe, the results table, and a script that "
                             "reproduces an optimization with the public APIs.")
 downloads.render(run, frame)
-if shared is None:     # a share link's viewer reads; exporting is the owner's
-    mlflow_view.export_button(str(run.run_dir), key="results_mlflow")
+if not read_only:      # a share link's viewer reads; exporting is the owner's
+    mlflow_view.export_button(run.run_dir, key="results_mlflow")
 
 st.divider()
 if not read_only:

@@ -72,17 +72,21 @@ def status(folder: Path | str) -> str | None:
                                                  "it stopped without a report"))
 
 
-def start_analysis(folder: Path | str) -> None:
+def start_analysis(folder: Path | str, *, workspace: str | None = None) -> None:
     """Measure the per-layer int8 error of the finished run or search in ``folder`` in the
     background. ``ValueError`` (one line) while it still runs or when it has no float32
-    baseline."""
+    baseline; ``access.ReadOnly`` when ``workspace`` (who asks; None: the command line) does
+    not own the folder (a share link's viewer)."""
+    from optimizer import access
+
     folder = Path(folder).resolve()
+    access.require_owner(folder, workspace, "Measuring the per-layer int8 error")
     if _is_search(folder):
         from optimizer.search.background import start_repair
 
-        start_repair(folder, analyse=True)
+        start_repair(folder, analyse=True, workspace=workspace)
         return
-    from optimizer.runs.launch import read_run
+    from optimizer.runs.background import read_run
 
     run = read_run(folder)
     if not run.done:
@@ -123,7 +127,7 @@ def _baseline(run):
 def analyse(folder: Path | str) -> None:
     """Run the analysis job for the run in ``folder`` (in this process's child), in a slot."""
     from optimizer.engine.selective import SelectiveTask, write_task
-    from optimizer.runs.launch import read_run
+    from optimizer.runs.background import read_run
     from optimizer.runs.local import run_job
     from optimizer.runs.slots import worker_slot
 

@@ -27,7 +27,7 @@ def run_folder(run_id: str, owner: str | None, shared: bool = False) -> Path:
     """The folder of run or search ``run_id`` when it belongs to workspace ``owner`` (or, with
     ``shared``, when ``run_id`` is a share link's id). ``GraphRefused`` otherwise."""
     from optimizer.artifacts import history
-    from optimizer.workspace.index import owner_of, shared_folder
+    from optimizer.workspace.index import shared_folder
 
     if not isinstance(run_id, str) or not run_id or "/" in run_id or "\\" in run_id or \
             run_id.startswith(".") or Path(run_id).is_absolute():
@@ -44,7 +44,7 @@ def run_folder(run_id: str, owner: str | None, shared: bool = False) -> Path:
     if row is None:
         raise GraphRefused(f"refused: no run with id {run_id!r} in this workspace")
     folder = Path(row["folder"])
-    if owner is None or row.get("owner") != owner or owner_of(folder) != owner:
+    if owner is None or row.get("owner") != owner or paths.owner_of(folder) != owner:
         raise GraphRefused("refused: that run belongs to another workspace")
     return folder
 
@@ -54,13 +54,11 @@ def model_file(folder: Path | str, technique: str, results, owner: str | None,
     """The ``.tflite`` that ``results`` (the run's records) hold for ``technique``, checked to
     lie inside ``folder``, which must be workspace ``owner``'s (or, with ``shared``, a share
     link's folder from ``run_folder``). ``GraphRefused`` otherwise."""
-    from optimizer.workspace.index import owner_of
-
     folder = Path(folder).resolve()
     sessions = (paths.workspace() / "sessions").resolve()
     if not folder.is_relative_to(sessions):
         raise GraphRefused("refused: that run is not in this server's workspace")
-    if not shared and (owner is None or owner_of(folder) != owner):
+    if not shared and (owner is None or paths.owner_of(folder) != owner):
         raise GraphRefused("refused: that run belongs to another workspace")
     result = next((r for r in results if getattr(r, "technique", None) == technique), None)
     if result is None or not result.ok or not result.tflite_path:

@@ -63,7 +63,7 @@ def _artifact_root(uri: str) -> str | None:
 def _load(folder: Path):
     """``(kind, results, outcome, request dict, target, model)`` of a finished run or search."""
     from optimizer.report.insights import context_of
-    from optimizer.runs.launch import read_run
+    from optimizer.runs.background import read_run
     from optimizer.search.runner import SEARCH, read_outcome
 
     if store.RunLock.is_held(folder):
@@ -204,10 +204,16 @@ def _nested(client, experiment_id: str, parent_id: str, result, target, folder: 
     client.set_terminated(child_id, "FINISHED" if result.ok else "FAILED")
 
 
-def export_in_child(run_ref: str, tracking_uri: str) -> dict:
-    """Run ``python -m optimizer export mlflow RUN_REF --tracking-uri URI --json -`` (MLflow
+def export_in_child(folder: Path | str, tracking_uri: str, *,
+                    workspace: str | None = None) -> dict:
+    """Run ``python -m optimizer export mlflow FOLDER --tracking-uri URI --json -`` (MLflow
     and the chart export stay out of the caller's process) and return its summary.
-    ``ValueError`` with the command's one-line error."""
+    ``ValueError`` with the command's one-line error; ``access.ReadOnly`` when ``workspace``
+    (who asks; None: the command line) does not own the run (a share link's viewer)."""
+    from optimizer import access
+
+    access.require_owner(folder, workspace, "Exporting to MLflow")
+    run_ref = str(folder)
     command = [sys.executable, "-m", "optimizer", "export", "mlflow", str(run_ref),
                "--tracking-uri", tracking_uri, "--json", "-"]
     try:

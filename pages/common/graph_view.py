@@ -64,7 +64,7 @@ def _wait_for_analysis(folder) -> None:
             "demos); the overlay appears when it is done…", icon=":material/sync:")
 
 
-def _error_report(folder, read_only: bool, key: str):
+def _error_report(folder, read_only: bool, key: str, owner: str | None):
     """The run's per-layer report, or None after saying how to get one."""
     report = report_for(folder)
     if report is not None:
@@ -83,7 +83,7 @@ def _error_report(folder, read_only: bool, key: str):
     if st.button("Measure the per-layer int8 error", type="primary", key=f"{key}_analyse",
                  icon=":material/analytics:"):
         try:
-            start_analysis(folder)
+            start_analysis(folder, workspace=owner)
         except ValueError as exc:
             layout.show_error(exc, "Starting the analysis")
         else:
@@ -114,7 +114,7 @@ def render(folder, results, *, key: str, owner: str | None, target: str,
         st.caption(OVERLAY_HELP[kind])
     techniques = {"float32": ["float32"], "variant": [chosen]}.get(
         layout_pick or "side by side", ["float32", chosen] if chosen != "float32" else ["float32"])
-    report = _error_report(folder, read_only, key) if kind == "int8-error" else None
+    report = _error_report(folder, read_only, key, owner) if kind == "int8-error" else None
     if kind == "int8-error" and report is None:
         kind = None
     try:

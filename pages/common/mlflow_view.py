@@ -15,8 +15,8 @@ from optimizer.tracking import default_tracking_uri, export_in_child, mlflow_mis
 from . import layout, state
 
 
-def export_button(run_ref: str, key: str) -> None:
-    """A button exporting the run or search ``run_ref`` (a history id or its folder)."""
+def export_button(folder, key: str) -> None:
+    """A button exporting the run or search in ``folder`` (this workspace's own)."""
     reason = mlflow_missing()
     if reason:
         st.caption(f"Export to MLflow: {layout.plain(reason)}.")
@@ -30,14 +30,14 @@ def export_button(run_ref: str, key: str) -> None:
                       f"{where}."):
         with st.spinner("Exporting to MLflow…"):
             try:
-                summary = export_in_child(run_ref, team or default_tracking_uri(
-                    state.session_dir()))
+                summary = export_in_child(folder, team or default_tracking_uri(
+                    state.session_dir()), workspace=state.get(state.SESSION_ID))
             except ValueError as exc:
                 layout.show_error(exc, "Exporting to MLflow")
                 return
-        st.session_state[f"{key}_summary"] = (run_ref, summary)
+        st.session_state[f"{key}_summary"] = (str(folder), summary)
     done = st.session_state.get(f"{key}_summary")
-    if done and done[0] == run_ref:
+    if done and done[0] == str(folder):
         summary = done[1]
         st.success(f"Exported to {where}: MLflow run `{summary['parent_run_id']}` with "
                    f"{summary['nested_runs']} nested runs, experiment "

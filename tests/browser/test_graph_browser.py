@@ -3,9 +3,10 @@ draws the float model beside int8 with the int8 error overlay and the worst laye
 a downloaded overlay is node data keyed by the file's node ids; no request reads a file outside
 the workspace; a share link's viewer is not offered the MLflow export.
 
-The module starts its own server on its own workspace, where it made the run (a CLI run of
-digits-outliers with ``integer``, about 25 s); the per-layer error is measured by pressing the
-page's button (a job process, about 30 s). Skipped, with the reason, without Model Explorer.
+The run is made in the session server's workspace (a CLI run of digits-outliers with
+``integer``, about 25 s) for a workspace token the server issued; the per-layer error is
+measured by pressing the page's button (a job process, about 30 s). Skipped, with the reason,
+without Model Explorer.
 """
 from __future__ import annotations
 
@@ -18,7 +19,6 @@ import secrets
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -35,25 +35,19 @@ COMPONENT = "/component/pages.common.graph_view.model_explorer"
 SECRET = "not-for-browsers-" + secrets.token_hex(8)
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def graph_app(tmp_path_factory):
-    """``(url, owner token, run id, run folder, secret file)``: a server whose workspace holds
-    one finished digits-outliers run (float32, integer) of workspace ``owner``."""
-    root = tmp_path_factory.mktemp("graph-app")
-    workspace, secret = root / "ws", root / "secret.txt"
+def graph_app(streamlit_server, streamlit_workspace, tmp_path_factory):
+    """``(url, owner token, run id, run folder, secret file)``: the session's server, whose
+    workspace now holds one finished digits-outliers run (float32, integer) of a workspace
+    ``owner`` the server issued."""
+    secret = tmp_path_factory.mktemp("outside") / "secret.txt"
     secret.write_text(SECRET)
-    env = {**os.environ, "OPTIMIZER_WORKSPACE": str(workspace)}
-    owner = secrets.token_urlsafe(16)
+    env = {**os.environ, "OPTIMIZER_WORKSPACE": str(streamlit_workspace)}
+    owner = subprocess.run([sys.executable, "-c", "from optimizer.workspace.browser import "
+                            "issue_token; print(issue_token())"], cwd=ROOT, env=env,
+                           capture_output=True, text=True, check=True).stdout.strip()
     run_id = time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(16)
-    folder = workspace / "sessions" / owner / "runs" / run_id
+    folder = streamlit_workspace / "sessions" / owner / "runs" / run_id
     folder.parent.mkdir(parents=True)
     done = subprocess.run([sys.executable, "-m", "optimizer", "run", "--model",
                            "digits-outliers", "--technique", "integer", "--out", str(folder)],
@@ -61,34 +55,7 @@ def graph_app(tmp_path_factory):
     assert done.returncode == 0, done.stderr[-3000:]
     subprocess.run([sys.executable, "-c", "import sys; from optimizer.workspace.index import "
                     "record; record(sys.argv[1])", str(folder)], cwd=ROOT, env=env, check=True)
-    port = _free_port()
-    log_path = root / "server.log"
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-             "--server.address", "127.0.0.1", "--server.port", str(port),
-             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-             "--client.toolbarMode", "minimal"], cwd=ROOT, env=env, stdout=log,
-            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
-                if resp.read() == b"ok":
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.time() > deadline:
-            proc.kill()
-            pytest.fail("streamlit did not start:\n" + log_path.read_text())
-        time.sleep(0.2)
-    yield url, owner, run_id, folder, secret
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    return streamlit_server, owner, run_id, folder, secret
 
 
 def _explorer(page):
@@ -214,10 +181,12 @@ def test_no_request_reads_a_file_outside_the_workspace(page, graph_app):
     answer = frame.evaluate("p => fetch('/read_file?path=' + p).then(r => r.status)",
                             str(secret))
     assert answer == 403
-    # another workspace sees none of this one's runs
-    page.goto(f"{url}/graph?w={secrets.token_urlsafe(16)}")
-    wait_for_app(page)
-    expect(page.get_by_text("No finished run or search yet")).to_be_visible()
+    # another browser (another workspace; a hand-made token is not adopted) sees none of them
+    other = page.context.browser.new_page()
+    other.goto(f"{url}/graph?w={secrets.token_urlsafe(16)}")
+    wait_for_app(other)
+    expect(other.get_by_text("No finished run or search yet")).to_be_visible()
+    other.close()
 
 
 def test_the_graph_tab_and_the_mlflow_button_are_the_owners(page, graph_app):
@@ -228,14 +197,17 @@ def test_the_graph_tab_and_the_mlflow_button_are_the_owners(page, graph_app):
     export = page.get_by_role("button", name="Export to MLflow")
     enable = page.get_by_text("run `make setup-mlflow`")
     expect(export.or_(enable).first).to_be_visible()
-    page.goto(f"{url}/results?run={run_id}")          # a share link, opened by anyone
-    wait_for_app(page)
-    expect(page.get_by_text("A shared run, opened from its link")).to_be_visible()
-    expect(page.get_by_text("digits-outliers").first).to_be_visible()
-    assert export.count() == 0 and enable.count() == 0
-    page.get_by_role("tab", name="Graph").click()
-    wait_for_app(page)
+    viewer = page.context.browser.new_page()              # another browser, with the link
+    viewer.goto(f"{url}/results?run={run_id}")
+    wait_for_app(viewer)
+    expect(viewer.get_by_text("A shared run, opened from its link")).to_be_visible()
+    expect(viewer.get_by_text("digits-outliers").first).to_be_visible()
+    assert viewer.get_by_role("button", name="Export to MLflow").count() == 0
+    assert viewer.get_by_text("run `make setup-mlflow`").count() == 0
+    viewer.get_by_role("tab", name="Graph").click()
+    wait_for_app(viewer)
     # the viewer sees what the owner measured, and can start nothing
-    legend = page.get_by_test_id("graph-legend").first
-    expect(legend.or_(page.get_by_text("its owner can measure it"))).to_be_visible()
-    assert page.get_by_role("button", name="Measure the per-layer int8 error").count() == 0
+    legend = viewer.get_by_test_id("graph-legend").first
+    expect(legend.or_(viewer.get_by_text("its owner can measure it"))).to_be_visible()
+    assert viewer.get_by_role("button", name="Measure the per-layer int8 error").count() == 0
+    viewer.close()
