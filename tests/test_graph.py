@@ -110,7 +110,9 @@ def test_placement_follows_the_verdict_and_says_not_checked_without_one(ops):
         "0": "accelerator", "1": "accelerator", "2": "cpu", "3": "cpu", "4": "cpu",
         "5": "unsupported"}
     assert "FULLY_CONNECTED run in more than one place" in overlay.note
-    for missing in (None, {"target": None, "error": "the check could not run"}):
+    could_not = {**verdict, "ready": None, "summary": "the compiler's output was not understood"}
+    assert "was not understood" in placement_overlay(ops, could_not, "Edge TPU").note
+    for missing in (None, {"target": None, "error": "the check could not run"}, could_not):
         empty = placement_overlay(ops, missing, "Edge TPU")
         assert {v["value"] for v in empty.results.values()} == {"not checked"}
         assert len(empty.results) == len(ops)

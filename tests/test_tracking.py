@@ -53,6 +53,8 @@ def test_tags_say_where_it_ran_and_why_it_failed():
     tags = result_tags(result, "edgetpu")
     assert tags["target"] == "edgetpu" and tags["executor"] == "local" and tags["node"] == "vm"
     assert tags["readiness"] == "not ready (rules)" and "error" not in tags
+    unknown = Result("integer", readiness={"ready": None, "method": "compiled"})
+    assert result_tags(unknown, "npu-qualcomm")["readiness"] == "could not check (compiled)"
     root = paths.workspace()
     failed = result_tags(Result.failed("qat", f"the job failed (log: {root}/s/r/job-1.log)"),
                          None)

@@ -109,12 +109,17 @@ def placement_overlay(ops, verdict: dict | None, target: str) -> Overlay:
     A verdict groups ops by kind (op, where, count); ops of one kind are given those places in
     execution order, which is exact when a kind has one place, and is how the Edge TPU
     compiler places them otherwise (the first op it cannot map and every op after it run on
-    the CPU). Without a verdict (or a check that could not run) every op is "not checked".
+    the CPU). Without a verdict, or with one that could not check (``ready`` null), every op
+    is "not checked".
     """
     target = TARGET_LABELS.get(str(target), str(target))
-    rows = list((verdict or {}).get("ops") or []) if not (verdict or {}).get("error") else []
+    verdict = verdict or {}
+    could_not = "ready" in verdict and verdict["ready"] is None   # claims nothing about ops
+    rows = [] if verdict.get("error") or could_not else list(verdict.get("ops") or [])
     if not rows:
-        why = (verdict or {}).get("error") or "no readiness check has run for this file"
+        why = (verdict.get("error") or (f"the check could not run: {verdict.get('summary')}"
+                                        if could_not else None)
+               or "no readiness check has run for this file")
         return _categorical("placement", ops, lambda op: "not checked", PLACEMENT_COLORS,
                             f"Not checked on {target}: {why}. Use **Check readiness** on the "
                             "Results page.")
@@ -126,8 +131,8 @@ def placement_overlay(ops, verdict: dict | None, target: str) -> Overlay:
     for op in ops:
         queue = queues.get(op.op)
         places[op.index] = queue.pop(0) if queue else "not checked"
-    note = (f"From the readiness check on {target} ({(verdict or {}).get('method', '?')}): "
-            f"{(verdict or {}).get('summary', '')}")
+    note = (f"From the readiness check on {target} ({verdict.get('method', '?')}): "
+            f"{verdict.get('summary', '')}")
     if mixed:
         note += (f" Ops of kind {', '.join(mixed)} run in more than one place; they are placed "
                  "in execution order.")

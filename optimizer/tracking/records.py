@@ -20,6 +20,8 @@ from optimizer.report.public import public_record, public_text
 MAX_VALUE = 6000
 MAX_KEY = 250
 
+_READY = {True: "ready", False: "not ready", None: "could not check"}
+
 METRICS = ("accuracy", "accuracy_delta", "accuracy_ci_low", "accuracy_ci_high",
            "latency_ms_p50", "latency_ms_p10", "latency_ms_p90", "size_bytes", "gzip_bytes",
            "arena_bytes", "flash_bytes")
@@ -87,7 +89,7 @@ def result_tags(result, target: str | None) -> dict:
             "engine": result.engine, "executor": result.executor, "node": result.node,
             "cpu": result.cpu, "kernels": result.latency_kernels,
             "measured_on": result.measured_on, "target": target,
-            "readiness": (f"{'ready' if readiness.get('ready') else 'not ready'} "
-                          f"({readiness.get('method')})" if "ready" in readiness else None),
+            "readiness": (f"{_READY[readiness.get('ready')]} ({readiness.get('method')})"
+                          if "ready" in readiness else None),
             "error": public_text(result.error) if result.error else None}
     return {k: _text(v) for k, v in tags.items() if v not in (None, "")}
