@@ -4,13 +4,16 @@ Writes one self-contained HTML file (plotly.js inlined, nothing loaded from the 
 the model, the answers and the guide's recommendation, the results table, three charts, the
 insights, how it was measured and the commands that reproduce it. ``RUN_DIR_OR_ID`` is a run
 folder, or the name of one under ``./out`` or the workspace's session run folders. Exit status
-0 when written, 2 with a one-line message when the run has no results.
+0 when written, 2 with a one-line message when the run has no results. ``--lang vi`` writes
+the report in Vietnamese (the words, and numbers with a decimal comma); the command's own output
+stays English.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
 from optimizer.cli import UsageError
+from optimizer.text import LANGUAGES
 
 
 def add_parser(sub) -> None:
@@ -20,6 +23,9 @@ def add_parser(sub) -> None:
                         "workspace")
     p.add_argument("--out", default="report.html", metavar="FILE",
                    help="the HTML file to write (default: %(default)s)")
+    p.add_argument("--lang", default="en", choices=sorted(LANGUAGES),
+                   help="the report's language: en (English) or vi (Vietnamese) "
+                        "(default: %(default)s)")
     p.set_defaults(func=run)
 
 
@@ -43,11 +49,13 @@ def find_run(ref: str) -> Path:
 
 def run(args) -> int:
     from optimizer.report.handover import report_html
+    from optimizer.text import use_language
 
     run_dir = find_run(args.run)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    text = report_html(run_dir)
+    with use_language(getattr(args, "lang", "en")):
+        text = report_html(run_dir)
     out.write_text(text, encoding="utf-8")
     print(f"wrote {out} ({len(text.encode()) / 1e6:.1f} MB) for {run_dir.name}")
     return 0
