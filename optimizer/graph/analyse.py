@@ -22,6 +22,7 @@ from optimizer.artifacts import store
 from optimizer.artifacts.events import EventLog
 from optimizer.artifacts.job import REFERENCE_OUTPUTS, SELECTIVE, JobSpec
 from optimizer.procs import child_env
+from optimizer.text import msg
 
 FOLDER = "graph-layers"
 LAYER_REPORT = "layers.json"     # the name engine.selective writes
@@ -68,8 +69,8 @@ def status(folder: Path | str) -> str | None:
     for log in (work / f"{JOB_ID}.log", work / "analyse.log"):
         lines += [line for line in (log.read_text(errors="replace") if log.is_file() else "")
                   .splitlines() if line.strip()]
-    return ("the per-layer analysis failed: " + (lines[-1][:200] if lines else
-                                                 "it stopped without a report"))
+    return msg("the per-layer analysis failed: {why}",
+               why=lines[-1][:200] if lines else msg("it stopped without a report"))
 
 
 def start_analysis(folder: Path | str, *, workspace: str | None = None) -> None:
@@ -80,7 +81,7 @@ def start_analysis(folder: Path | str, *, workspace: str | None = None) -> None:
     from optimizer import access
 
     folder = Path(folder).resolve()
-    access.require_owner(folder, workspace, "Measuring the per-layer int8 error")
+    access.require_owner(folder, workspace, msg("Measuring the per-layer int8 error"))
     if _is_search(folder):
         from optimizer.search.background import start_repair
 
@@ -90,16 +91,16 @@ def start_analysis(folder: Path | str, *, workspace: str | None = None) -> None:
 
     run = read_run(folder)
     if not run.done:
-        raise ValueError("the run is still going; measure the per-layer error once it finished")
+        raise ValueError(msg("the run is still going; measure the per-layer error once it finished"))
     if status(folder) == "running":
-        raise ValueError("the per-layer error is being measured already")
+        raise ValueError(msg("the per-layer error is being measured already"))
     _baseline(run)
     from optimizer.models.resolve import resolve_model
     from optimizer.search.runner import repair_blocker
 
     blocked = repair_blocker(resolve_model(run.request.model, run.request.data))
     if blocked:
-        raise ValueError(f"{blocked}; upload the Keras model to measure its layers")
+        raise ValueError(msg("{blocked}; upload the Keras model to measure its layers", blocked=blocked))
     work = folder / FOLDER
     work.mkdir(exist_ok=True)
     (work / REQUESTED).write_text(str(time.time()))
@@ -118,9 +119,9 @@ def _is_search(folder: Path) -> bool:
 def _baseline(run):
     baseline = next((r for r in run.results if r.technique == "float32"), None)
     if baseline is None or not baseline.ok or not baseline.tflite_path:
-        raise ValueError("the run has no float32 baseline to compare against; run it again")
+        raise ValueError(msg("the run has no float32 baseline to compare against; run it again"))
     if run.request is None:
-        raise ValueError("the run's request.json is missing or damaged; run it again")
+        raise ValueError(msg("the run's request.json is missing or damaged; run it again"))
     return baseline
 
 

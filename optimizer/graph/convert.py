@@ -20,6 +20,7 @@ from pathlib import Path
 
 from optimizer import paths
 from optimizer.procs import child_env
+from optimizer.text import msg
 
 ADAPTER = "ai_edge_model_explorer_adapter"
 TIMEOUT_S = 120
@@ -47,17 +48,19 @@ def graph_json(tflite: Path | str) -> dict:
         done = subprocess.run(command, capture_output=True, timeout=TIMEOUT_S, env=child_env(),
                               stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
-        raise ValueError(f"drawing the graph took more than {TIMEOUT_S} s and was stopped; "
-                         "the model may be too large to draw here") from None
+        raise ValueError(msg("drawing the graph took more than {timeout_s} s and was stopped; the model "
+                             "may be too large to draw here",
+                             timeout_s=TIMEOUT_S)) from None
     if done.returncode == 3:
-        raise ValueError(f"the graph view needs Model Explorer's adapter, which is not "
-                         f"installed on this server; run `{SETUP_COMMAND}`")
+        raise ValueError(msg("the graph view needs Model Explorer's adapter, which is not installed on "
+                             "this server; run `{setup_command}`",
+                             setup_command=SETUP_COMMAND))
     if done.returncode != 0 or len(done.stdout) > MAX_JSON_BYTES:
         lines = [line for line in done.stderr.decode(errors="replace").splitlines() if line]
-        why = lines[-1][:200] if lines else f"exit status {done.returncode}"
+        why = lines[-1][:200] if lines else msg("exit status {code}", code=done.returncode)
         if len(done.stdout) > MAX_JSON_BYTES:
-            why = f"its graph is larger than {MAX_JSON_BYTES >> 20} MB"
-        raise ValueError(f"Model Explorer could not draw this file: {why}")
+            why = msg("its graph is larger than {mb} MB", mb=MAX_JSON_BYTES >> 20)
+        raise ValueError(msg("Model Explorer could not draw this file: {why}", why=why))
     graph = json.loads(done.stdout)
     tmp = cached.with_suffix(".tmp")
     tmp.write_bytes(done.stdout)
@@ -71,7 +74,7 @@ def _convert(path: str) -> dict:
     collections = json.loads(adapter.ConvertFlatbufferDirectlyToJson(adapter.VisualizeConfig(),
                                                                       path))
     if not collections or not collections[0].get("subgraphs"):
-        raise ValueError("the adapter found no graph in the file")
+        raise ValueError(msg("the adapter found no graph in the file"))
     return {"graphs": collections[0]["subgraphs"]}
 
 

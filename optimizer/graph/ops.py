@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from optimizer.measuring.facts import enum_names, load_model
+from optimizer.text import N_
 
 INT8 = frozenset({"int8", "uint8"})
 FLOATS = frozenset({"float32", "float16", "float64"})
@@ -91,9 +92,9 @@ def read_ops(path_or_bytes) -> tuple:
 
 
 #: Every precision ``precision`` can name, in the order the legend lists them.
-PRECISIONS = ("int8", "int16x8", "int4 weights (float activations)",
-              "int8 weights (float activations)", "float16 weights (float activations)",
-              "float16", "float32", "int32 / other", "conversion")
+PRECISIONS = ("int8", "int16x8", N_("int4 weights (float activations)"),
+              N_("int8 weights (float activations)"), N_("float16 weights (float activations)"),
+              "float16", "float32", N_("int32 / other"), N_("conversion"))
 
 
 def precision(op: Op) -> str:

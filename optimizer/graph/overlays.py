@@ -23,27 +23,31 @@ from dataclasses import dataclass
 from optimizer.graph.ops import PRECISIONS, precision
 from optimizer.guide.targets import TARGET_LABELS
 from optimizer.report import numbers
+from optimizer.text import N_, tr
 
 KINDS = ("int8-error", "placement", "precision", "kernels")
-TITLES = {"int8-error": "int8 error (RMSE / scale)", "placement": "Op placement",
-          "precision": "Precision", "kernels": "Kernel"}
+#: The overlays' titles (English ids: shown with ``tr``).
+TITLES = {"int8-error": N_("int8 error (RMSE / scale)"), "placement": N_("Op placement"),
+          "precision": N_("Precision"), "kernels": N_("Kernel")}
 
 WORST_COLOR = "#b71c1c"
 #: RMSE / scale bands: near rounding (1/sqrt(12) = 0.29), a few steps, many steps.
-ERROR_BANDS = ((0.5, "#c8e6c9", "up to 0.5: about rounding"), (2.0, "#fff59d", "0.5 to 2"),
-               (10.0, "#ffcc80", "2 to 10"), (1e9, "#ef9a9a", "above 10"))
-PLACEMENT_COLORS = {"accelerator": "#a5d6a7", "cpu": "#ffe082", "unsupported": "#ef9a9a",
-                    "not checked": "#e0e0e0"}
+#: Legend labels are English ids (values of the node data too), shown with ``tr``.
+ERROR_BANDS = ((0.5, "#c8e6c9", N_("up to 0.5: about rounding")), (2.0, "#fff59d", N_("0.5 to 2")),
+               (10.0, "#ffcc80", N_("2 to 10")), (1e9, "#ef9a9a", N_("above 10")))
+PLACEMENT_COLORS = {N_("accelerator"): "#a5d6a7", "cpu": "#ffe082", N_("unsupported"): "#ef9a9a",
+                    N_("not checked"): "#e0e0e0"}
 PRECISION_COLORS = dict(zip(PRECISIONS, ("#90caf9", "#ce93d8", "#80cbc4", "#a5d6a7",
                                          "#fff59d", "#ffcc80", "#ffab91", "#e0e0e0",
                                          "#f5f5f5")))
-KERNEL_COLORS = {"XNNPACK": "#a5d6a7", "builtin": "#ffcc80", "not recorded": "#e0e0e0"}
+KERNEL_COLORS = {"XNNPACK": "#a5d6a7", N_("builtin"): "#ffcc80", N_("not recorded"): "#e0e0e0"}
 
 
 @dataclass(frozen=True)
 class Overlay:
     """One overlay for one ``.tflite``: ``results`` maps node ids to ``{"value", "bgColor"}``;
-    ``legend`` is ``((label, colour, count), ..)``; ``note`` says where the values come from;
+    ``legend`` is ``((label, colour, count), ..)`` (labels are English ids, shown with ``tr``);
+    ``note`` says where the values come from (in the language in use when it was built);
     ``focus`` is the node id the view opens on (the worst op of the error overlay)."""
 
     kind: str
@@ -84,8 +88,8 @@ def _categorical(kind: str, ops, value_of, colors: dict, note: str) -> Overlay:
 def precision_overlay(ops) -> Overlay:
     """What each op computes in, read from the file's tensor types."""
     return _categorical("precision", ops, precision, PRECISION_COLORS,
-                        "Read from the .tflite: the types of each op's activations and stored "
-                        "weights.")
+                        tr("Read from the .tflite: the types of each op's activations and "
+                           "stored weights."))
 
 
 def kernel_overlay(ops, result) -> Overlay:
@@ -93,14 +97,15 @@ def kernel_overlay(ops, result) -> Overlay:
     kernels = list(getattr(result, "latency_op_kernels", None) or [])
     if len(kernels) != len(ops):
         return _categorical("kernels", ops, lambda op: "not recorded", KERNEL_COLORS,
-                            "This result's latency run did not record the kernel of each op "
-                            "(measured before that was recorded, or not timed); measure it "
-                            "again to see them.")
+                            tr("This result's latency run did not record the kernel of each "
+                               "op (measured before that was recorded, or not timed); measure "
+                               "it again to see them."))
     threads = getattr(result, "latency_threads", None)
     return _categorical("kernels", ops, lambda op: kernels[op.index], KERNEL_COLORS,
-                        f"Recorded when its latency was measured ({threads} thread(s)): "
-                        f"{getattr(result, 'latency_kernels', None) or '?'}. XNNPACK ops ran "
-                        "inside the XNNPACK delegate; builtin ops on LiteRT's own kernels.")
+                        tr("Recorded when its latency was measured ({threads} thread(s)): "
+                           "{kernels}. XNNPACK ops ran inside the XNNPACK delegate; builtin ops "
+                           "on LiteRT's own kernels.", threads=threads,
+                           kernels=getattr(result, "latency_kernels", None) or "?"))
 
 
 def placement_overlay(ops, verdict: dict | None, target: str) -> Overlay:
@@ -112,17 +117,17 @@ def placement_overlay(ops, verdict: dict | None, target: str) -> Overlay:
     the CPU). Without a verdict, or with one that could not check (``ready`` null), every op
     is "not checked".
     """
-    target = TARGET_LABELS.get(str(target), str(target))
+    target = tr(TARGET_LABELS[target]) if target in TARGET_LABELS else str(target)
     verdict = verdict or {}
     could_not = "ready" in verdict and verdict["ready"] is None   # claims nothing about ops
     rows = [] if verdict.get("error") or could_not else list(verdict.get("ops") or [])
     if not rows:
-        why = (verdict.get("error") or (f"the check could not run: {verdict.get('summary')}"
-                                        if could_not else None)
-               or "no readiness check has run for this file")
+        why = (verdict.get("error") or (tr("the check could not run: {summary}",
+                                           summary=verdict.get("summary")) if could_not else None)
+               or tr("no readiness check has run for this file"))
         return _categorical("placement", ops, lambda op: "not checked", PLACEMENT_COLORS,
-                            f"Not checked on {target}: {why}. Use **Check readiness** on the "
-                            "Results page.")
+                            tr("Not checked on {target}: {why}. Use **Check readiness** on the "
+                               "Results page.", target=target, why=why))
     queues: dict = {}
     for row in rows:
         queues.setdefault(str(row.get("op")), []).extend([row.get("where")] * int(row["count"]))
@@ -131,11 +136,11 @@ def placement_overlay(ops, verdict: dict | None, target: str) -> Overlay:
     for op in ops:
         queue = queues.get(op.op)
         places[op.index] = queue.pop(0) if queue else "not checked"
-    note = (f"From the readiness check on {target} ({verdict.get('method', '?')}): "
-            f"{verdict.get('summary', '')}")
+    note = tr("From the readiness check on {target} ({method}): {summary}", target=target,
+              method=verdict.get("method", "?"), summary=verdict.get("summary", ""))
     if mixed:
-        note += (f" Ops of kind {', '.join(mixed)} run in more than one place; they are placed "
-                 "in execution order.")
+        note += tr(" Ops of kind {kinds} run in more than one place; they are placed in "
+                   "execution order.", kinds=", ".join(mixed))
     return _categorical("placement", ops, lambda op: places.get(op.index), PLACEMENT_COLORS,
                         note)
 
@@ -175,19 +180,19 @@ def error_overlay(ops, report: dict | None) -> Overlay:
     banded = [r["value"] for node, r in results.items() if worst is None or node != worst[0]]
     for (limit, color, label), low in zip(ERROR_BANDS, (-1.0,) + tuple(b[0] for b in ERROR_BANDS)):
         legend.append((label, color, sum(1 for v in banded if low < v <= limit)))
-    note = (f"Post-training int8 with every layer quantized, measured on "
-            f"{(report or {}).get('debug_samples', '?')} representative samples with TFLite's "
-            "QuantizationDebugger: each op's int8 output against its float copy, in "
-            "quantization steps (rounding alone gives 0.29). Shown on this file's ops by "
-            "output tensor name.")
+    note = tr("Post-training int8 with every layer quantized, measured on {samples} "
+              "representative samples with TFLite's QuantizationDebugger: each op's int8 output "
+              "against its float copy, in quantization steps (rounding alone gives 0.29). Shown "
+              "on this file's ops by output tensor name.",
+              samples=(report or {}).get("debug_samples", "?"))
     if unmatched:
-        note += f" {unmatched} measured op(s) have no counterpart in this file."
+        note += tr(" {count} measured op(s) have no counterpart in this file.", count=unmatched)
     focus = None
     if worst is not None:
         focus, e = worst
         results[focus]["bgColor"] = WORST_COLOR
         results[focus]["textColor"] = "#ffffff"
-        legend.insert(0, (f"worst: {e['layer']} ({e['op']}), {numbers.sig(e['rmse_scale'])}",
-                          WORST_COLOR, 1))
+        legend.insert(0, (tr("worst: {layer} ({op}), {error}", layer=e["layer"], op=e["op"],
+                             error=numbers.sig(e["rmse_scale"])), WORST_COLOR, 1))
     return Overlay("int8-error", results, tuple(legend), note,
                    tuple((limit, color) for limit, color, _label in ERROR_BANDS), focus)

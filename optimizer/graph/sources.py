@@ -17,6 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from optimizer import paths
+from optimizer.text import msg
 
 
 class GraphRefused(ValueError):
@@ -31,21 +32,22 @@ def run_folder(run_id: str, owner: str | None, shared: bool = False) -> Path:
 
     if not isinstance(run_id, str) or not run_id or "/" in run_id or "\\" in run_id or \
             run_id.startswith(".") or Path(run_id).is_absolute():
-        raise GraphRefused("refused: a graph is opened by its run's id, never by a path")
+        raise GraphRefused(msg("refused: a graph is opened by its run's id, never by a path"))
     if shared:
         folder = shared_folder(run_id)
         if folder is None:
-            raise GraphRefused("refused: this link opens no run")
+            raise GraphRefused(msg("refused: this link opens no run"))
         return folder
     try:
         row = history.get_run(run_id)
     except ValueError:
         row = None
     if row is None:
-        raise GraphRefused(f"refused: no run with id {run_id!r} in this workspace")
+        raise GraphRefused(msg("refused: no run with id {run_id!r} in this workspace",
+                                   run_id=run_id))
     folder = Path(row["folder"])
     if owner is None or row.get("owner") != owner or paths.owner_of(folder) != owner:
-        raise GraphRefused("refused: that run belongs to another workspace")
+        raise GraphRefused(msg("refused: that run belongs to another workspace"))
     return folder
 
 
@@ -57,17 +59,18 @@ def model_file(folder: Path | str, technique: str, results, owner: str | None,
     folder = Path(folder).resolve()
     sessions = (paths.workspace() / "sessions").resolve()
     if not folder.is_relative_to(sessions):
-        raise GraphRefused("refused: that run is not in this server's workspace")
+        raise GraphRefused(msg("refused: that run is not in this server's workspace"))
     if not shared and (owner is None or paths.owner_of(folder) != owner):
-        raise GraphRefused("refused: that run belongs to another workspace")
+        raise GraphRefused(msg("refused: that run belongs to another workspace"))
     result = next((r for r in results if getattr(r, "technique", None) == technique), None)
     if result is None or not result.ok or not result.tflite_path:
-        raise GraphRefused(f"refused: the run has no model file for {technique!r}")
+        raise GraphRefused(msg("refused: the run has no model file for {technique!r}", technique=technique))
     path = Path(result.tflite_path)
     if not path.is_absolute():
         path = folder / path
     path = path.resolve()
     if not path.is_relative_to(folder) or path.suffix != ".tflite" or not path.is_file():
-        raise GraphRefused(f"refused: the file recorded for {technique!r} is not one of this "
-                           f"run's models")
+        raise GraphRefused(msg("refused: the file recorded for {technique!r} is not one of this run's "
+                               "models",
+                               technique=technique))
     return path

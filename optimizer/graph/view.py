@@ -21,6 +21,7 @@ from optimizer.graph.overlays import (
     precision_overlay,
 )
 from optimizer.graph.sources import model_file
+from optimizer.text import msg
 
 #: Graphs with at most this many ops open fully expanded (bigger ones start collapsed).
 EXPAND_ALL_MAX_OPS = 300
@@ -49,8 +50,8 @@ def overlay_for(kind: str | None, ops, result, *, report=None, target: str = "cp
         return precision_overlay(ops)
     if kind == "kernels":
         return kernel_overlay(ops, result)
-    raise ValueError(f"unknown overlay {kind!r}; use one of int8-error, placement, precision, "
-                     "kernels")
+    raise ValueError(msg("unknown overlay {kind!r}; use one of int8-error, placement, precision, kernels",
+                         kind=kind))
 
 
 def panes(folder, results, techniques, kind: str | None, *, owner: str | None,

@@ -28,6 +28,7 @@ from importlib import metadata
 from pathlib import Path
 
 from optimizer import paths
+from optimizer.text import msg
 
 PACKAGE = "ai-edge-model-explorer"
 SETUP_COMMAND = "make setup-graph"
@@ -41,9 +42,9 @@ _MODULE = re.compile(r'<script src="([^"]+\.js)" type="module"></script>')
 def missing() -> str | None:
     """Why the graph view cannot be shown (naming the command that fixes it), or None."""
     if _web_app() is None:
-        return (f"the graph view needs Google's Model Explorer, which is not installed on this "
-                f"server; run `{SETUP_COMMAND}` (opt-in: it installs {PACKAGE} and its "
-                f"adapter, about 500 MB)")
+        return msg("the graph view needs Google's Model Explorer, which is not installed on "
+                   "this server; run `{command}` (opt-in: it installs {package} and its adapter, "
+                   "about 500 MB)", command=SETUP_COMMAND, package=PACKAGE)
     return None
 
 
@@ -97,8 +98,9 @@ def _build(source: Path, out: Path) -> None:
     html = _relative(html)
     scripts = _MODULE.findall(html)
     if not scripts or "<base href=\"./\">" not in html:
-        raise ValueError(f"{PACKAGE}'s index.html has an unexpected layout; install the version "
-                         f"pinned in requirements-graph.txt (`{SETUP_COMMAND}`)")
+        raise ValueError(msg("{package}'s index.html has an unexpected layout; install the version "
+                             "pinned in requirements-graph.txt (`{setup_command}`)",
+                             package=PACKAGE, setup_command=SETUP_COMMAND))
     html = _MODULE.sub("", html).replace(
         "</body>", f'<script id="bridge" src="bridge.js" data-scripts="{" ".join(scripts)}">'
                    f"</script></body>")

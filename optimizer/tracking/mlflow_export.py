@@ -31,6 +31,7 @@ from optimizer import paths
 from optimizer.artifacts import store
 from optimizer.procs import child_env
 from optimizer.report.public import public_record
+from optimizer.text import msg
 from optimizer.tracking.records import flatten, result_metrics, result_tags
 
 SETUP_COMMAND = "make setup-mlflow"
@@ -43,8 +44,8 @@ def mlflow_missing() -> str | None:
     """Why the export cannot run here (one line naming the fix), or None."""
     for module in ("mlflow", "sqlalchemy", "alembic"):
         if importlib.util.find_spec(module) is None:
-            return (f"MLflow is not installed on this server; run `{SETUP_COMMAND}` (opt-in) "
-                    f"to enable the MLflow export")
+            return msg("MLflow is not installed on this server; run `{command}` (opt-in) to "
+                       "enable the MLflow export", command=SETUP_COMMAND)
     return None
 
 

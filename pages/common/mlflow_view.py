@@ -10,6 +10,7 @@ import os
 
 import streamlit as st
 
+from optimizer.text import render, tr
 from optimizer.tracking import default_tracking_uri, export_in_child, mlflow_missing
 
 from . import layout, state
@@ -19,28 +20,28 @@ def export_button(folder, key: str) -> None:
     """A button exporting the run or search in ``folder`` (this workspace's own)."""
     reason = mlflow_missing()
     if reason:
-        st.caption(f"Export to MLflow: {layout.plain(reason)}.")
+        st.caption(tr("Export to MLflow: {why}.", why=layout.plain(render(reason))))
         return
     team = os.environ.get("MLFLOW_TRACKING_URI")
-    where = ("this server's MLflow (`MLFLOW_TRACKING_URI`)" if team else
-             "this workspace's own MLflow store on the server (`mlflow.db` in its folder)")
-    if st.button("Export to MLflow", key=key, icon=":material/upload:",
-                 help=f"One parent run, one nested run per variant or trial, with params, "
-                      f"metrics, the .tflite files, recipes, the report and the charts, into "
-                      f"{where}."):
-        with st.spinner("Exporting to MLflow…"):
+    where = (tr("this server's MLflow (`MLFLOW_TRACKING_URI`)") if team else
+             tr("this workspace's own MLflow store on the server (`mlflow.db` in its folder)"))
+    if st.button(tr("Export to MLflow"), key=key, icon=":material/upload:",
+                 help=tr("One parent run, one nested run per variant or trial, with params, "
+                         "metrics, the .tflite files, recipes, the report and the charts, into "
+                         "{where}.", where=where)):
+        with st.spinner(tr("Exporting to MLflow…")):
             try:
                 summary = export_in_child(folder, team or default_tracking_uri(
                     state.session_dir()), workspace=state.get(state.SESSION_ID))
             except ValueError as exc:
-                layout.show_error(exc, "Exporting to MLflow")
+                layout.show_error(exc, tr("Exporting to MLflow"))
                 return
         st.session_state[f"{key}_summary"] = (str(folder), summary)
     done = st.session_state.get(f"{key}_summary")
     if done and done[0] == str(folder):
         summary = done[1]
-        st.success(f"Exported to {where}: MLflow run `{summary['parent_run_id']}` with "
-                   f"{summary['nested_runs']} nested runs, experiment "
-                   f"“{summary['experiment']}”."
+        st.success(tr("Exported to {where}: MLflow run `{run}` with {nested} nested runs, "
+                      "experiment “{experiment}”.", where=where, run=summary["parent_run_id"],
+                      nested=summary["nested_runs"], experiment=summary["experiment"])
                    + (f" {layout.plain(summary['note'])}." if summary.get("note") else ""),
                    icon=":material/check_circle:")

@@ -1,6 +1,8 @@
 """How a run's progress is shown: the per-technique table rows and the status line."""
 from __future__ import annotations
 
+from optimizer.text import N_
+
 # Plain symbols (in every font): emoji would need an emoji font the browser may not have.
 STATE_LABELS = {
     "waiting": "· waiting",
@@ -17,6 +19,12 @@ RUN_LABELS = {
     "failed": "Failed",
     "cancelled": "Cancelled",
 }
+
+
+#: A history row's kind and status, as the pages name them (English ids, shown with ``tr``).
+KINDS = {"run": N_("run"), "search": N_("search")}
+STATUSES = {"queued": N_("queued"), "running": N_("running"), "finished": N_("finished"),
+            "failed": N_("failed"), "cancelled": N_("cancelled"), "stopped": N_("stopped")}
 
 
 def progress_rows(run_state) -> list[dict]:
