@@ -3,13 +3,15 @@ import streamlit as st
 
 from optimizer import model_label
 from optimizer.search import REPAIR_BASE, stop_search
+from optimizer.text import N_, tr
 from pages.common import layout, nav, search_view, state
 from pages.common import questions as q
 
-layout.header(nav.SEARCH, "Instead of answering the tree's questions, state your goals: the "
-                          "search runs every technique your hardware allows, cheapest first, "
-                          "skips what cannot beat the best so far, and stops at your time "
-                          "budget. Every trial is measured for real.")
+layout.header(nav.SEARCH, tr("Instead of answering the tree's questions, state your goals: the "
+                             "search runs every technique your hardware allows, cheapest first, "
+                             "skips what cannot beat the best so far, and stops at your time "
+                             "budget. Every trial is measured for real."))
+OBJECTIVES = {"size": N_("the smallest"), "accuracy": N_("the most accurate")}
 
 answers, goals = state.answers(), state.goals()
 saved = q.goal_form_defaults(goals, answers.target)
@@ -17,52 +19,55 @@ search = search_view.current()
 running = search is not None and not search.done
 
 with st.form("search_form"):
-    st.markdown(f"**Model:** {layout.plain(model_label(state.get(state.MODEL)))} (change it "
-                "on the Model page)")
+    st.markdown(tr("**Model:** {model} (change it on the Model page)",
+                   model=layout.plain(model_label(state.get(state.MODEL)))))
     left, right = st.columns([3, 2], gap="large")
     with left:
         targets = list(q.TARGETS)
-        target = st.radio("Where will it run?", targets, format_func=q.TARGETS.get,
+        target = st.radio(tr("Where will it run?"), targets, format_func=q.label(q.TARGETS),
                           index=targets.index(q.value_of(answers.target)), key="s_target",
                           horizontal=True)
-        drop = st.number_input("Largest acceptable accuracy drop", min_value=0.0,
+        drop = st.number_input(tr("Largest acceptable accuracy drop"), min_value=0.0,
                                max_value=100.0, value=float(saved["drop"]), step=0.5,
                                key="s_drop")
-        drop_mode = st.radio("measured in", list(q.DROP_MODES),
+        drop_mode = st.radio(tr("measured in"), list(q.DROP_MODES),
                              index=list(q.DROP_MODES).index(saved["drop_mode"]),
-                             format_func=q.DROP_MODES.get, key="s_drop_mode", horizontal=True)
-        minutes = st.slider("Time budget (minutes)", min_value=1, max_value=30, value=10,
-                            key="s_minutes", help="The search starts nothing it cannot finish "
-                                                  "in the time left (estimated from what it "
-                                                  "measured so far) and stops at the budget.")
+                             format_func=q.label(q.DROP_MODES), key="s_drop_mode",
+                             horizontal=True)
+        minutes = st.slider(tr("Time budget (minutes)"), min_value=1, max_value=30, value=10,
+                            key="s_minutes", help=tr("The search starts nothing it cannot "
+                                                     "finish in the time left (estimated from "
+                                                     "what it measured so far) and stops at "
+                                                     "the budget."))
     with right:
         c1, c2 = st.columns([3, 2])
-        size_kind = c1.selectbox("Size target (optional)", list(q.SIZE_KINDS),
+        size_kind = c1.selectbox(tr("Size target (optional)"), list(q.SIZE_KINDS),
                                  index=list(q.SIZE_KINDS).index(saved["size_kind"]),
-                                 format_func=q.SIZE_KINDS.get, key="s_size_kind")
-        size_value = c2.number_input("kB, or x smaller", min_value=0.0,
+                                 format_func=q.label(q.SIZE_KINDS), key="s_size_kind")
+        size_value = c2.number_input(tr("kB, or x smaller"), min_value=0.0,
                                      value=float(saved["size_value"]), step=1.0,
                                      key="s_size_value")
-        compressed = st.checkbox("Minimize the download (gzip) size", value=saved["compressed"],
-                                 key="s_compressed", help="Off: the smallest file on disk. On: "
-                                 "the smallest gzip -9 download, where pruning and clustering "
-                                 "pay off.")
-        latency_ms = st.number_input("Latency target (ms per inference, median; 0 = none)",
+        compressed = st.checkbox(tr("Minimize the download (gzip) size"),
+                                 value=saved["compressed"], key="s_compressed",
+                                 help=tr("Off: the smallest file on disk. On: the smallest "
+                                         "gzip -9 download, where pruning and clustering pay "
+                                         "off."))
+        latency_ms = st.number_input(tr("Latency target (ms per inference, median; 0 = none)"),
                                      min_value=0.0, value=float(saved["latency_ms"]), step=0.1,
                                      format="%.3f", key="s_latency")
-        objective = st.radio("Among the models that meet every goal, pick", ["size", "accuracy"],
-                             format_func={"size": "the smallest",
-                                          "accuracy": "the most accurate"}.get,
+        objective = st.radio(tr("Among the models that meet every goal, pick"),
+                             ["size", "accuracy"], format_func=q.label(OBJECTIVES),
                              key="s_objective", horizontal=True)
-        ready = st.checkbox("Must be ready for the target", value=saved["must_be_ready"],
-                            key="s_ready", help="Off the CPU, a trial counts only if its "
-                            "readiness check for the target says it runs there.")
+        ready = st.checkbox(tr("Must be ready for the target"), value=saved["must_be_ready"],
+                            key="s_ready", help=tr("Off the CPU, a trial counts only if its "
+                                                   "readiness check for the target says it "
+                                                   "runs there."))
         m1, m2 = st.columns(2)
-        ram_kb = m1.number_input("Microcontroller RAM (kB, 0 = none)", min_value=0.0,
+        ram_kb = m1.number_input(tr("Microcontroller RAM (kB, 0 = none)"), min_value=0.0,
                                  value=saved["ram_kb"], step=16.0, key="s_ram_kb")
-        flash_kb = m2.number_input("Microcontroller flash (kB, 0 = none)", min_value=0.0,
+        flash_kb = m2.number_input(tr("Microcontroller flash (kB, 0 = none)"), min_value=0.0,
                                    value=saved["flash_kb"], step=64.0, key="s_flash_kb")
-    submitted = st.form_submit_button("Start the search", type="primary", disabled=running,
+    submitted = st.form_submit_button(tr("Start the search"), type="primary", disabled=running,
                                       icon=":material/travel_explore:")
 
 if submitted:
@@ -73,13 +78,13 @@ if submitted:
         search_view.launch(search_view.request_from_form(target, new_goals, minutes,
                                                          compressed, objective))
     except ValueError as exc:
-        layout.show_error(exc, "Starting the search")
+        layout.show_error(exc, tr("Starting the search"))
     else:
         st.rerun()
 
 if search is None:
-    st.info("No search yet: set your goals and press **Start the search**.",
-            icon=":material/info:")
+    st.info(tr("No search yet: set your goals and press **{button}**.",
+               button=tr("Start the search")), icon=":material/info:")
     st.stop()
 
 st.markdown(search_view.budget_line(search))
@@ -95,9 +100,9 @@ def live() -> None:
         search_view.render_verdict(now)
     search_view.render_trials(now, key="live" if not now.done else "done")
     if not now.done:
-        if st.button("Stop the search (keep what it found)", key="search_stop",
+        if st.button(tr("Stop the search (keep what it found)"), key="search_stop",
                      icon=":material/stop_circle:"):
-            with st.spinner("Stopping after the current step…"):
+            with st.spinner(tr("Stopping after the current step…")):
                 stop_search(now.run_dir, workspace=state.get(state.SESSION_ID))
             st.rerun()
     elif not search.done:
@@ -108,7 +113,7 @@ live()
 if search.done:
     if search.outcome is not None and search.outcome.trial(REPAIR_BASE) is not None:
         st.divider()
-        st.markdown("**Per-layer int8 error:** which layers lose the most to int8, and what "
-                    "keeping them in float costs.")
-        nav.next_button(nav.LAYERS, "See the per-layer repair", key="search_to_layers",
+        st.markdown(tr("**Per-layer int8 error:** which layers lose the most to int8, and what "
+                       "keeping them in float costs."))
+        nav.next_button(nav.LAYERS, tr("See the per-layer repair"), key="search_to_layers",
                         primary=False)
