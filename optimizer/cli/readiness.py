@@ -35,6 +35,9 @@ def add_parser(sub) -> None:
                    help="microcontroller flash for the model, kB")
     p.add_argument("--json", nargs="?", const="-", default=None, metavar="FILE",
                    help="write the verdict as JSON to FILE (or - for stdout)")
+    p.add_argument("--messages", action="store_true",
+                   help="with --json: add the summary's and reasons' message ids and values "
+                        "(how the app writes them in its reader's language)")
     p.set_defaults(func=run)
 
 
@@ -81,7 +84,7 @@ def run(args) -> int:
     dataset = load_data(args.data) if args.data else None
     result = check_readiness(model, target, soc=args.soc, dataset=dataset, budget=budget)
     if args.json is not None:
-        write_json(result.to_dict(), args.json)
+        write_json(result.to_dict(messages=args.messages), args.json)
         return 0
     print(f"{TARGETS[target].label}: {result.label}")
     print(result.summary)

@@ -23,6 +23,7 @@ import argparse
 import gc
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -248,6 +249,18 @@ def op_kernels(kernels: str, builtin: list, ops: list) -> tuple:
     delegated = kernels != "builtin kernels"
     return tuple("XNNPACK" if delegated and int(op["index"]) not in outside else "builtin"
                  for op in sorted(ops, key=lambda op: int(op["index"])))
+
+
+def kernels_words(kernels) -> str:
+    """``kernels_used``'s first value ("XNNPACK", "XNNPACK + 3 builtin ops", "builtin kernels",
+    as results record it) as a message a page writes in its reader's language."""
+    from optimizer.text import msg
+
+    text = str(kernels or "")
+    match = re.fullmatch(r"XNNPACK \+ (\d+) builtin ops", text)
+    if match:
+        return msg("XNNPACK + {count} builtin ops", count=int(match.group(1)))
+    return msg("builtin kernels") if text == "builtin kernels" else text
 
 
 def kernels_used(interpreter) -> tuple[str, list, list]:

@@ -96,7 +96,7 @@ def check_variants(results, target, soc=None, budget=None, data=None,
         if file is None or (not refresh and _cached(file, fingerprint) is not None):
             continue
         if missing:  # e.g. "the NPU tools are not installed; run `make setup-npu`"
-            verdict = could_not_check(target, check.method, missing).to_dict()
+            verdict = could_not_check(target, check.method, missing).to_dict(messages=True)
         else:
             verdict = _run_cli(result.tflite_path, target, soc, budget, data, check.method)
         file.parent.mkdir(parents=True, exist_ok=True)
@@ -108,7 +108,7 @@ def _run_cli(tflite: str, target, soc, budget, data, method: str) -> dict:
     """The check's verdict from its own process; "could not check" when the process fails."""
     target = str(getattr(target, "value", target))
     command = [sys.executable, "-m", "optimizer", "readiness", "--model", str(tflite),
-               "--target", target, "--json", "-"]
+               "--target", target, "--json", "-", "--messages"]
     if soc:
         command += ["--soc", soc]
     if data:
@@ -124,16 +124,18 @@ def _run_cli(tflite: str, target, soc, budget, data, method: str) -> dict:
         done = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT_S,
                               env=env, cwd=str(REPO_ROOT))
     except subprocess.TimeoutExpired:
-        return could_not_check(target, method, f"the {target} check did not finish in "
-                                               f"{TIMEOUT_S} s").to_dict()
+        return could_not_check(target, method, msg("the {target} check did not finish in "
+                                                   "{seconds} s", target=target,
+                                                   seconds=TIMEOUT_S)).to_dict(messages=True)
     if done.returncode == 0:
         try:
             return json.loads(done.stdout)
         except ValueError:
             pass
     lines = [line for line in done.stderr.strip().splitlines() if line.strip()]
-    message = lines[-1] if lines else f"the check exited with status {done.returncode}"
-    return could_not_check(target, method, message.removeprefix("error: ")[:300]).to_dict()
+    message = lines[-1].removeprefix("error: ")[:300] if lines else \
+        msg("the check exited with status {code}", code=done.returncode)
+    return could_not_check(target, method, message).to_dict(messages=True)
 
 
 def run_data(model: str | None, data: str | None) -> str | None:

@@ -33,6 +33,7 @@ from optimizer.measuring.facts import model_bytes
 from optimizer.measuring.readiness.contract import SetupMissing, could_not_check
 from optimizer.measuring.readiness.graph import read_graph
 from optimizer.measuring.readiness.report import Readiness, grouped, stay
+from optimizer.text import Message, msg
 
 #: The counts LiteRT's compiler plugin logs for each subgraph.
 PARTITIONED = re.compile(r"Partitioned subgraph<(\d+)>, selected (\d+) ops, from a total of "
@@ -96,8 +97,9 @@ def run_plugin(data: bytes, vendor: str, manufacturer: str, soc: str, cmd: str,
     binary = root / "tools" / "apply_plugin_main"
     plugin = root / "vendors" / vendor / "compiler"
     if not binary.is_file() or not plugin.is_dir():
-        return PluginRun(127, (f"this ai-edge-litert install has no AOT tool or {vendor} "
-                               f"plugin ({binary}); AOT compilation runs on Linux x86-64 only",),
+        return PluginRun(127, (msg("this ai-edge-litert install has no AOT tool or {vendor} "
+                                   "plugin ({binary}); AOT compilation runs on Linux x86-64 "
+                                   "only", vendor=vendor, binary=binary),),
                          0.0)
     search = [str(p) for p in sdk_libs] + [str(root), str(plugin)]
     env = dict(os.environ)
@@ -114,10 +116,11 @@ def run_plugin(data: bytes, vendor: str, manufacturer: str, soc: str, cmd: str,
                  "--err=--"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                 errors="replace", env=env, cwd=folder, timeout=TIMEOUT_S)
         except subprocess.TimeoutExpired:
-            return PluginRun(124, (f"the AOT tool did not finish within {TIMEOUT_S} s",),
+            return PluginRun(124, (msg("the AOT tool did not finish within {seconds} s",
+                                       seconds=TIMEOUT_S),),
                              float(TIMEOUT_S))
         except OSError as exc:
-            return PluginRun(126, (f"the AOT tool could not start: {exc}",),
+            return PluginRun(126, (msg("the AOT tool could not start: {error}", error=exc),),
                              time.perf_counter() - start)
         seconds = time.perf_counter() - start
     return parse_run(done.returncode, done.stdout, seconds)
@@ -165,44 +168,54 @@ def judge(done: PluginRun, graph, target, soc: str, spec: AotVendor) -> Readines
 
     if not done.ok:
         said = done.errors() or list(done.log[-1:])
-        reason = (said or [f"it exited with status {done.returncode} without a message"])[0]
-        reason = reason[:300]
-        return unsure(f"{spec.tool} failed for {soc}: {reason}")
+        reason = (said or [msg("it exited with status {code} without a message",
+                               code=done.returncode)])[0]
+        reason = reason if isinstance(reason, Message) else reason[:300]
+        return unsure(msg("{tool} failed for {soc}: {reason}", tool=msg(spec.tool), soc=soc,
+                          reason=reason))
     main = next((s for s in done.stats if s[0] == 0), None)
     if main is None:
-        return unsure(f"{spec.tool}'s output was not understood: it logged no partition counts "
-                      f"for the main graph (the log's last line: "
-                      f"{(done.log or ('nothing',))[-1][:160]})")
+        return unsure(msg("{tool}'s output was not understood: it logged no partition counts "
+                          "for the main graph (the log's last line: {line})",
+                          tool=msg(spec.tool), line=(done.log or ("nothing",))[-1][:160]))
     _, selected, total, partitions = main
     if total != len(graph.ops) or selected > total:
-        return unsure(f"{spec.tool} counted {selected} of {total} ops but the file's main graph "
-                      f"has {len(graph.ops)}: its output does not match the file")
+        return unsure(msg("{tool} counted {selected} of {total} ops but the file's main graph "
+                          "has {ops}: its output does not match the file", tool=msg(spec.tool),
+                          selected=selected, total=total, ops=len(graph.ops)))
     refused = spec.refused(done.log, graph)
     details.update(ops_offloaded=selected, ops_total=total, partitions=partitions)
-    where = f"{partitions} partition{'s' if partitions != 1 else ''}" if partitions else "the NPU"
+    where = (msg("{count} partition(s)", count=partitions) if partitions
+             else msg("the NPU"))
     compiled = spec.method == "compiled"
+    note = msg(spec.note)
     if selected == total and not refused:
         ops = grouped((op.name, "accelerator", None) for op in graph.ops)
-        summary = (f"Ready: fully compiled for {soc}: {selected} / {total} ops offloaded to "
-                   f"{where} in {done.seconds:.1f} s" if compiled else
-                   f"Ready: {spec.tool} takes all {total} ops for {soc}")
-        return Readiness(str(target), spec.method, True, f"{summary} ({spec.note}).", ops, None,
-                         None, details)
+        summary = (msg("Ready: fully compiled for {soc}: {selected} / {total} ops offloaded to "
+                       "{where} in {seconds} s ({note}).", soc=soc, selected=selected,
+                       total=total, where=where, seconds=f"{done.seconds:.1f}", note=note)
+                   if compiled else
+                   msg("Ready: {tool} takes all {total} ops for {soc} ({note}).",
+                       tool=msg(spec.tool), total=total, soc=soc, note=note))
+        return Readiness(str(target), spec.method, True, summary, ops, None, None, details)
     if selected == total:
-        return unsure(f"{spec.tool} took all {total} ops yet logged refusals "
-                      f"({stay(sorted({graph.ops[i].name for i in refused}))}): its output "
-                      f"contradicts itself")
-    taken = (f"partially compiled for {soc}: {selected} / {total} ops offloaded to {where}"
-             if compiled else f"{spec.tool} takes {selected} / {total} ops for {soc}")
+        return unsure(msg("{tool} took all {total} ops yet logged refusals ({names}): its output "
+                          "contradicts itself", tool=msg(spec.tool), total=total,
+                          names=stay(sorted({graph.ops[i].name for i in refused}))))
+    taken = (msg("partially compiled for {soc}: {selected} / {total} ops offloaded to {where}",
+                 soc=soc, selected=selected, total=total, where=where)
+             if compiled else
+             msg("{tool} takes {selected} / {total} ops for {soc}", tool=msg(spec.tool),
+                 selected=selected, total=total, soc=soc))
     if len(refused) != total - selected:
         details["refusals_logged"] = len(refused)
-        summary = (f"Not ready: {taken}; the log names {len(refused)} of the "
-                   f"{total - selected} ops left on the CPU, so no op placement is shown")
-        return Readiness(str(target), spec.method, False, f"{summary} ({spec.note}).", (),
-                         None, None, details)
+        summary = msg("Not ready: {taken}; the log names {named} of the {left} ops left on the "
+                      "CPU, so no op placement is shown ({note}).", taken=taken,
+                      named=len(refused), left=total - selected, note=note)
+        return Readiness(str(target), spec.method, False, summary, (), None, None, details)
     ops = grouped((op.name, "cpu", refused[op.index]) if op.index in refused else
                   (op.name, "accelerator", None) for op in graph.ops)
     names = sorted({op.name for op in graph.ops if op.index in refused})
     return Readiness(str(target), spec.method, False,
-                     f"Not ready: {taken}; {stay(names)} on the CPU ({spec.note}).", ops, None,
-                     None, details)
+                     msg("Not ready: {taken}; {names} on the CPU ({note}).", taken=taken,
+                         names=stay(names), note=note), ops, None, None, details)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from optimizer.measuring.readiness.report import METHODS, Readiness
+from optimizer.text import Message, msg
 
 
 class SetupMissing(ValueError):
@@ -58,6 +59,7 @@ class TargetCheck:
 def could_not_check(target, method: str, why: str, details: dict | None = None) -> Readiness:
     """The verdict when the check could not tell: never ready, never "not ready", and no op
     placement claimed. ``why`` is one line naming the cause (and the fix when there is one)."""
-    why = " ".join(str(why).split()).rstrip(".")
-    return Readiness(str(target), method, None, f"Could not check: {why}.", (), None, None,
+    why = why if isinstance(why, Message) else " ".join(str(why).split()).rstrip(".")
+    return Readiness(str(target), method, None, msg("Could not check: {why}.", why=why), (), None,
+                     None,
                      dict(details or {}))

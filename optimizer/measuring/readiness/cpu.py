@@ -10,10 +10,11 @@ import numpy as np
 
 from optimizer import compat
 from optimizer.measuring.facts import model_bytes
-from optimizer.measuring.latency import kernels_used
+from optimizer.measuring.latency import kernels_used, kernels_words
 from optimizer.measuring.readiness.contract import TargetCheck
 from optimizer.measuring.readiness.graph import read_graph
 from optimizer.measuring.readiness.report import Readiness, count_where, grouped
+from optimizer.text import msg
 
 
 def check(path, target, options) -> Readiness:
@@ -31,21 +32,25 @@ def check(path, target, options) -> Readiness:
     except (RuntimeError, ValueError) as exc:
         line = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
         return Readiness(str(target), "interpreted", False,
-                         f"Not ready: LiteRT could not run the model on this CPU: {line}.")
+                         msg("Not ready: LiteRT could not run the model on this CPU: {error}.",
+                             error=line))
     kernels, builtin, ops = kernels_used(interpreter)
     builtin_ids = {op["index"] for op in builtin}
     delegated = kernels != "builtin kernels"
     placements = []
     for op in ops:
         if not delegated or op["index"] in builtin_ids:
-            placements.append((op["op_name"], "cpu", "LiteRT builtin kernel (outside XNNPACK)"))
+            placements.append((op["op_name"], "cpu",
+                               msg("LiteRT builtin kernel (outside XNNPACK)")))
         else:
             placements.append((op["op_name"], "accelerator", "XNNPACK"))
     rows = grouped(placements)
     outside = count_where(rows, "cpu")
-    summary = (f"Ready: LiteRT ran it on this CPU; {kernels}"
-               + (f" ({outside} of {len(ops)} ops on builtin kernels)" if outside and delegated
-                  else "") + ".")
+    summary = (msg("Ready: LiteRT ran it on this CPU; {kernels} ({outside} of {ops} ops on "
+                   "builtin kernels).", kernels=kernels_words(kernels), outside=outside,
+                   ops=len(ops))
+               if outside and delegated else
+               msg("Ready: LiteRT ran it on this CPU; {kernels}.", kernels=kernels_words(kernels)))
     return Readiness(str(target), "interpreted", True, summary, rows, None, None,
                      {"kernels": kernels})
 

@@ -17,12 +17,14 @@ from __future__ import annotations
 from optimizer.measuring.readiness.contract import TargetCheck
 from optimizer.measuring.readiness.graph import FLOAT_TYPES, INT8_TYPES, read_graph
 from optimizer.measuring.readiness.report import Readiness, count_where, grouped
+from optimizer.text import N_, msg
 
-SOURCE = "Coral, 'TensorFlow models on the Edge TPU' (model requirements, supported operations)"
-TABLE = "Coral Edge TPU op table"
-REQUIREMENTS = "Coral Edge TPU requirements"
-NOT_CHECKED = ("not checked (Coral gives no sizes): RESHAPE of large tensors, RESIZE_* sizes "
-               "that would lose precision; the compiler may leave those on the CPU")
+SOURCE = N_("Coral, 'TensorFlow models on the Edge TPU' (model requirements, supported "
+            "operations)")
+TABLE = N_("Coral Edge TPU op table")
+REQUIREMENTS = N_("Coral Edge TPU requirements")
+NOT_CHECKED = N_("not checked (Coral gives no sizes): RESHAPE of large tensors, RESIZE_* sizes "
+                 "that would lose precision; the compiler may leave those on the CPU")
 
 #: The supported-operations table, as TFLite builtin names. UNPACK, SPLIT_V, PADV2 and the
 #: bidirectional LSTM are not in it: they fall back as unsupported.
@@ -65,29 +67,29 @@ def _batch(axes, rank: int) -> bool:
 
 
 def _no_fused(op) -> str | None:
-    return "no fused activation function" if op.fused_activation else None
+    return msg("no fused activation function") if op.fused_activation else None
 
 
 def _concatenation(op) -> str | None:
     if op.fused_activation:
-        return "no fused activation function"
+        return msg("no fused activation function")
     constants = [t for t in op.inputs if t.constant]
     if constants and (len(op.inputs) != 2 or constants[0].all_zero is not True):
-        return ("a constant input is allowed only as one of exactly 2 inputs and all zeros "
-                "(a zero padding)")
+        return (msg("a constant input is allowed only as one of exactly 2 inputs and all zeros (a zero "
+                    "padding)"))
     return None
 
 
 def _dilation(op) -> str | None:
     w, h = op.options.get("dilation_w_factor", 1), op.options.get("dilation_h_factor", 1)
-    return None if w == h else f"must use the same dilation in x and y (it has {h} and {w})"
+    return None if w == h else msg("must use the same dilation in x and y (it has {h} and {w})", h=h, w=w)
 
 
 def _fully_connected(op) -> str | None:
     if op.options.get("weights_format", 0) != 0:
-        return "only the default weights format is supported"
+        return msg("only the default weights format is supported")
     if any(t.non_one_dims > 1 for t in op.outputs):
-        return "the output tensor must be one-dimensional"
+        return msg("the output tensor must be one-dimensional")
     return None
 
 
@@ -96,11 +98,11 @@ def _reduction(z_multiple: bool):
         rank = len(op.inputs[0].shape)
         axes = _axes(op, 1, rank)
         if _batch(axes, rank):
-            return "no reduction in the batch dimension"
+            return msg("no reduction in the batch dimension")
         z = rank - 1
         if z_multiple and axes and z in axes and op.inputs[0].shape[z] % 4:
-            return (f"a z-reduction needs a z-dimension that is a multiple of 4 (it has "
-                    f"{op.inputs[0].shape[z]})")
+            return (msg("a z-reduction needs a z-dimension that is a multiple of 4 (it has {value})",
+                        value=op.inputs[0].shape[z]))
         return None
     return limit
 
@@ -108,34 +110,35 @@ def _reduction(z_multiple: bool):
 def _pack(op) -> str | None:
     rank = len(op.outputs[0].shape)
     axis = op.options.get("axis", 0) % rank if rank else 0
-    return "no packing in the batch dimension" if _batch({axis}, rank) else None
+    return msg("no packing in the batch dimension") if _batch({axis}, rank) else None
 
 
 def _pad(op) -> str | None:
     paddings = _input(op, 1)
     if paddings is None or paddings.values is None or len(op.inputs[0].shape) < 2:
         return None
-    return ("no padding in the batch dimension"
+    return (msg("no padding in the batch dimension")
             if any(int(v) for v in paddings.values.reshape(-1, 2)[0]) else None)
 
 
 def _split(op) -> str | None:
     rank = len(op.inputs[1].shape) if len(op.inputs) > 1 else 0
-    return "no splitting in the batch dimension" if _batch(_axes(op, 0, rank), rank) else None
+    return msg("no splitting in the batch dimension") if _batch(_axes(op, 0, rank), rank) else None
 
 
 def _prelu(op) -> str | None:
     alpha = _input(op, 1)
     if alpha is not None and any(d != 1 for d in alpha.shape[:-1]):
-        return (f"alpha must be 1-dimensional (only its innermost dimension larger than 1; it "
-                f"is {list(alpha.shape)}: use Keras PReLU with shared_axes=[1, 2])")
+        return (msg("alpha must be 1-dimensional (only its innermost dimension larger than 1; it is "
+                    "{shape}: use Keras PReLU with shared_axes=[1, 2])",
+                    shape=list(alpha.shape)))
     return None
 
 
 def _resize(op) -> str | None:
     tensors = (op.inputs[0], *op.outputs)
     if any(len(t.shape) == 4 and t.shape[0] != 1 for t in tensors):
-        return "input and output must be 3-dimensional tensors (a batch of 1)"
+        return msg("input and output must be 3-dimensional tensors (a batch of 1)")
     return None
 
 
@@ -145,8 +148,8 @@ def _softmax(op) -> str | None:
     for d in shape:
         elements *= d
     if sum(1 for d in shape if d != 1) > 1 or elements > SOFTMAX_MAX_ELEMENTS:
-        return (f"only a 1-D input of at most {SOFTMAX_MAX_ELEMENTS:,} elements (it has "
-                f"{list(shape)})")
+        return (msg("only a 1-D input of at most {softmax_max_elements:,} elements (it has {shape})",
+                    softmax_max_elements=SOFTMAX_MAX_ELEMENTS, shape=list(shape)))
     return None
 
 
@@ -155,8 +158,9 @@ def _squeeze(op) -> str | None:
     dims = op.options.get("squeeze_dims") or tuple(i for i, d in enumerate(shape) if d == 1)
     first = next((i for i, d in enumerate(shape) if d != 1), len(shape))
     if any(int(d) % max(len(shape), 1) > first for d in dims):
-        return (f"only leading dimensions of 1 may be squeezed (no relayout; it squeezes "
-                f"{sorted(int(d) for d in dims)} of {list(shape)})")
+        return (msg("only leading dimensions of 1 may be squeezed (no relayout; it squeezes {sorted} of "
+                    "{shape})",
+                    sorted=sorted(int(d) for d in dims), shape=list(shape)))
     return None
 
 
@@ -164,11 +168,11 @@ def _strided_slice(op) -> str | None:
     strides = _input(op, 3)
     if strides is not None and strides.values is not None and \
             any(int(s) != 1 for s in strides.values.reshape(-1)):
-        return f"strides must be 1 (it has {[int(s) for s in strides.values.reshape(-1)]})"
+        return msg("strides must be 1 (it has {value})", value=[int(s) for s in strides.values.reshape(-1)])
     if op.options.get("ellipsis_mask", 0):
-        return "ellipsis_mask must be 0"
+        return msg("ellipsis_mask must be 0")
     if op.options.get("new_axis_mask", 0):
-        return "new_axis_mask must be 0"
+        return msg("new_axis_mask must be 0")
     return None
 
 
@@ -187,17 +191,18 @@ def _requirement(op) -> str | None:
     """The model requirement ``op`` breaks before its own limits are looked at, or None."""
     kinds = {t.dtype for t in op.activations}
     if kinds & FLOAT_TYPES:
-        return "computes in float: only 8-bit integer ops run on the Edge TPU"
+        return msg("computes in float: only 8-bit integer ops run on the Edge TPU")
     if "int32" in kinds:
-        return "non-constant int32 tensors are not supported (8-bit tensors only)"
+        return msg("non-constant int32 tensors are not supported (8-bit tensors only)")
     if kinds - INT8_TYPES:
-        return f"{'/'.join(sorted(kinds - INT8_TYPES))} tensors: only 8-bit tensors are supported"
+        return msg("{join} tensors: only 8-bit tensors are supported",
+                   join='/'.join(sorted(kinds - INT8_TYPES)))
     if any(t.dynamic for t in op.activations):
-        return "a tensor size is only known at run time: sizes must be static"
+        return msg("a tensor size is only known at run time: sizes must be static")
     variable = [i for i in PARAMETERS.get(op.name, ()) if len(op.inputs) > i
                 and not op.inputs[i].constant]
     if variable:
-        return f"model parameters must be constant (input {variable[0]} is computed)"
+        return msg("model parameters must be constant (input {value} is computed)", value=variable[0])
     return None
 
 
@@ -205,17 +210,19 @@ def op_problem(op) -> str | None:
     """Why the Edge TPU would not take ``op`` (a ``graph.OpInfo``), citing the rule; None
     when it would."""
     if op.name not in SUPPORTED:
-        return f"{op.name}: not in the Edge TPU's supported operations ({TABLE})"
+        return msg("{name}: not in the Edge TPU's supported operations ({table})",
+                   name=op.name, table=msg(TABLE))
     broken = _requirement(op)
     if broken:
-        return f"{op.name}: {broken} ({REQUIREMENTS})"
+        return msg("{name}: {broken} ({requirements})",
+                   name=op.name, broken=broken, requirements=msg(REQUIREMENTS))
     limit = LIMITS.get(op.name)
     broken = limit(op) if limit is not None else None
     if broken:
-        return f"{op.name}: {broken} ({TABLE})"
+        return msg("{name}: {broken} ({table})", name=op.name, broken=broken, table=msg(TABLE))
     if any(len(t.shape) > 3 and sum(1 for d in t.shape[:-3] if d != 1) for t in op.activations):
-        return (f"{op.name}: a tensor has more than 3 innermost dimensions larger than 1 "
-                f"({REQUIREMENTS})")
+        return (msg("{name}: a tensor has more than 3 innermost dimensions larger than 1 ({requirements})",
+                    name=op.name, requirements=msg(REQUIREMENTS)))
     return None
 
 
@@ -233,28 +240,34 @@ def check(path, target, options) -> Readiness:
             first = (op, problem)
             placements.append((op.name, "cpu", problem))
         else:
-            placements.append((op.name, "cpu", f"after the first op that falls back "
-                                               f"({first[0].name} #{first[0].index})"))
+            placements.append((op.name, "cpu", msg("after the first op that falls back ({op} "
+                                                   "#{index})", op=first[0].name,
+                                                   index=first[0].index)))
     ops = grouped(placements)
-    details = {"source": SOURCE, "note": "rules: checked from the file, not compiled with "
-                                         "edgetpu_compiler", "not_checked": NOT_CHECKED}
+    details = {"source": SOURCE, "note": N_("rules: checked from the file, not compiled with "
+                                            "edgetpu_compiler"), "not_checked": NOT_CHECKED}
     if io:
-        kinds = sorted({t.dtype for t in io})
-        summary = (f"Not ready (rules): input/output is {'/'.join(kinds)}; the Edge TPU needs "
-                   f"int8/uint8 input and output (convert integer-only)")
-        if first is not None:
-            summary += f"; first op to fall back: #{first[0].index} {first[1]}"
-        return Readiness(str(target), "rules", False, summary + ".", ops, None, None, details)
+        kinds = "/".join(sorted({t.dtype for t in io}))
+        summary = (msg("Not ready (rules): input/output is {kinds}; the Edge TPU needs int8/uint8 "
+                       "input and output (convert integer-only); first op to fall back: "
+                       "#{index} {problem}.", kinds=kinds, index=first[0].index,
+                       problem=first[1]) if first is not None else
+                   msg("Not ready (rules): input/output is {kinds}; the Edge TPU needs int8/uint8 "
+                       "input and output (convert integer-only).", kinds=kinds))
+        return Readiness(str(target), "rules", False, summary, ops, None, None, details)
     if first is None:
         return Readiness(str(target), "rules", True,
-                         f"Ready (rules): all {len(graph.ops)} ops meet the Edge TPU's documented "
-                         f"requirements and op limits; edgetpu_compiler itself was not run.", ops,
-                         None, None, details)
+                         msg("Ready (rules): all {ops} ops meet the Edge TPU's documented "
+                             "requirements and op limits; edgetpu_compiler itself was not run.",
+                             ops=len(graph.ops)), ops, None, None, details)
     after = count_where(ops, "cpu") - 1
     return Readiness(str(target), "rules", False,
-                     f"Not ready (rules): op #{first[0].index} would fall back to the CPU "
-                     f"({first[1]}), and the {after} op{'s' if after != 1 else ''} after it "
-                     f"with it.", ops, None, None, details)
+                     (msg("Not ready (rules): op #{index} would fall back to the CPU ({problem}), "
+                          "and the {after} op after it with it.", index=first[0].index,
+                          problem=first[1], after=after) if after == 1 else
+                      msg("Not ready (rules): op #{index} would fall back to the CPU ({problem}), "
+                          "and the {after} ops after it with it.", index=first[0].index,
+                          problem=first[1], after=after)), ops, None, None, details)
 
 
 CHECK = TargetCheck(method="rules", run=check, version="coral-op-table 2")

@@ -13,6 +13,7 @@ from optimizer.guide.targets import Target
 from optimizer.measuring.readiness.contract import TargetCheck
 from optimizer.measuring.readiness.graph import FLOAT_TYPES, read_graph
 from optimizer.measuring.readiness.report import Readiness, count_where, grouped
+from optimizer.text import msg
 
 SOURCE = "LiteRT GPU delegate documentation (supported ops)"
 
@@ -34,14 +35,14 @@ def op_problem(op, android: bool) -> str | None:
     if android and op.name in QUANTIZED_IO:
         return None
     if op.name not in SUPPORTED:
-        return f"{op.name} is not in the GPU delegate's supported ops"
+        return msg("{op} is not in the GPU delegate's supported ops", op=op.name)
     if any(t.dtype == "int16" for t in (*op.inputs, *op.outputs)):
-        return "int16 tensors (int16x8): GPU delegates do not support them"
+        return msg("int16 tensors (int16x8): GPU delegates do not support them")
     if not android and not op.computes_in(FLOAT_TYPES):
-        return "integer op: the desktop GPU delegate runs float32/float16 models"
+        return msg("integer op: the desktop GPU delegate runs float32/float16 models")
     if not android and any(t.constant and t.dtype in ("int8", "uint8") for t in op.inputs):
-        return ("int8 weights (dynamic range): the desktop GPU delegate runs float32/float16 "
-                "models")
+        return msg("int8 weights (dynamic range): the desktop GPU delegate runs float32/float16 "
+                   "models")
     return None
 
 
@@ -58,12 +59,15 @@ def check(path, target, options) -> Readiness:
     details = {"source": SOURCE, "note": "rules: no GPU delegate ran here; TensorFlow's GPU "
                                          "compatibility analyzer is not used (it is unreliable)"}
     if not on_cpu:
-        summary = (f"Ready (rules): all {len(graph.ops)} ops are in the GPU delegate's documented "
-                   f"op list{'' if android else ' and compute in float'}; not run on a GPU here.")
+        summary = (msg("Ready (rules): all {ops} ops are in the GPU delegate's documented op "
+                       "list; not run on a GPU here.", ops=len(graph.ops)) if android else
+                   msg("Ready (rules): all {ops} ops are in the GPU delegate's documented op list "
+                       "and compute in float; not run on a GPU here.", ops=len(graph.ops)))
         return Readiness(str(target), "rules", True, summary, ops, None, None, details)
     names = sorted({o.op for o in ops if o.where == "cpu"})
-    summary = (f"Not ready (rules): {on_cpu} of {len(graph.ops)} ops would stay on the CPU "
-               f"({', '.join(names)}), splitting the graph between GPU and CPU.")
+    summary = msg("Not ready (rules): {on_cpu} of {ops} ops would stay on the CPU ({names}), "
+                  "splitting the graph between GPU and CPU.", on_cpu=on_cpu, ops=len(graph.ops),
+                  names=", ".join(names))
     return Readiness(str(target), "rules", False, summary, ops, None, None, details)
 
 

@@ -16,9 +16,10 @@ from optimizer import compat
 from optimizer.measuring.readiness.aot import AotVendor, check_with_plugin
 from optimizer.measuring.readiness.contract import TargetCheck
 from optimizer.measuring.readiness.setup_npu import intel_missing, intel_tools
+from optimizer.text import N_, msg
 
 _REFUSED = re.compile(r"op type (\d+) is not supported")
-REASON = "the OpenVINO plugin does not support this op type"
+REASON = msg("the OpenVINO plugin does not support this op type")
 
 
 def _openvino_libs() -> list:
@@ -39,9 +40,9 @@ def refused_ops(log, graph) -> dict:
 
 
 VENDOR = AotVendor(
-    vendor="intel_openvino", manufacturer="IntelOpenVINO", tool="the OpenVINO plugin",
+    vendor="intel_openvino", manufacturer="IntelOpenVINO", tool=N_("the OpenVINO plugin"),
     soc_kind="Intel SoC", default_soc="LNL", method="partitioned", cmd="partition",
-    note="ops placed by the OpenVINO plugin; the NPU compile itself was not run",
+    note=N_("ops placed by the OpenVINO plugin; the NPU compile itself was not run"),
     log_key="plugin_log_tail", libs=_openvino_libs, missing=intel_missing, refused=refused_ops)
 
 

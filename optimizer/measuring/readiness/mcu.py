@@ -25,13 +25,14 @@ from optimizer.measuring.readiness.capture import native_stderr
 from optimizer.measuring.readiness.contract import TargetCheck, could_not_check
 from optimizer.measuring.readiness.graph import FLOAT_TYPES, op_counts, read_graph
 from optimizer.measuring.readiness.report import OpPlacement, Readiness, grouped
+from optimizer.text import msg
 
 #: Arena sizes tried: the search doubles from the first until one allocates, up to the last.
 FIRST_ARENA, MAX_ARENA = 16 * 1024, 256 * 1024 * 1024
 _MISSING = re.compile(r"Didn't find op for builtin opcode '([^']+)'")
 _CUSTOM = re.compile(r"Didn't find op for custom opcode '([^']+)'")
-FLOAT_REASON = ("float kernel: TFLite Micro runs it (reference kernels), slowly on a "
-                "microcontroller without an FPU")
+FLOAT_REASON = msg("float kernel: TFLite Micro runs it (reference kernels), slowly on a "
+                   "microcontroller without an FPU")
 
 
 class _Load:
@@ -146,22 +147,26 @@ def check(path, target, options) -> Readiness:
         if missing:
             first = next(op.index for op in graph.ops if op.name in missing)
             ops = grouped(
-                (op.name, "unsupported", "TFLite Micro has no kernel for it (its op resolver "
-                                         "did not find it)") if op.name in missing else
+                (op.name, "unsupported", msg("TFLite Micro has no kernel for it (its op "
+                                             "resolver did not find it)"))
+                if op.name in missing else
                 (op.name, "accelerator", None if op.index < first else
-                 "not confirmed: TFLite Micro stops at the first op it lacks")
+                 msg("not confirmed: TFLite Micro stops at the first op it lacks"))
                 for op in graph.ops)
-            summary = (f"Not ready: TFLite Micro lacks {', '.join(dict.fromkeys(missing))}; "
-                       f"replace {'that op' if len(set(missing)) == 1 else 'those ops'} in the "
-                       f"model or register a custom kernel.")
+            lacks = ", ".join(dict.fromkeys(missing))
+            summary = (msg("Not ready: TFLite Micro lacks {ops}; replace that op in the model or "
+                           "register a custom kernel.", ops=lacks) if len(set(missing)) == 1
+                       else msg("Not ready: TFLite Micro lacks {ops}; replace those ops in the "
+                                "model or register a custom kernel.", ops=lacks))
         elif _says_arena_short(log) and not _crashed(log):
             ops = tuple(OpPlacement(name, n, "accelerator", None) for name, n in counts.items())
-            summary = (f"Not ready: TFLite Micro does not allocate the model's tensors even in a "
-                       f"{MAX_ARENA:,}-byte arena ({_first(log)}).")
+            summary = msg("Not ready: TFLite Micro does not allocate the model's tensors even in "
+                          "a {arena}-byte arena ({log}).", arena=f"{MAX_ARENA:,}",
+                          log=_first(log))
         else:  # a crash, or a failure TFLM did not explain: nothing is known about the ops
             return could_not_check(target, "interpreted",
-                                   f"TFLite Micro failed to load the model without naming a "
-                                   f"missing op or a short arena: {_first(log)}",
+                                   msg("TFLite Micro failed to load the model without naming a "
+                                       "missing op or a short arena: {log}", log=_first(log)),
                                    {"tflm_log": list(log[:20])})
         return Readiness(str(target), "interpreted", False, summary, ops,
                          {"arena_bytes": None, "flash_bytes": flash}, None,
@@ -185,15 +190,19 @@ def check(path, target, options) -> Readiness:
     ready = invoke_error is None and fits is not False
     floats = sorted(p.op for p in placements if p.reason == FLOAT_REASON)
     if invoke_error:
-        summary = f"Not ready: TFLite Micro loaded the model but invoke() failed: {invoke_error}."
+        summary = msg("Not ready: TFLite Micro loaded the model but invoke() failed: {error}.",
+                      error=invoke_error)
     elif fits is False:
-        summary = f"Not ready: it runs in TFLite Micro but does not fit: {details['budget']}."
+        summary = msg("Not ready: it runs in TFLite Micro but does not fit: {budget}.",
+                      budget=details["budget"])
     else:
-        summary = (f"Ready: runs in TFLite Micro with a {arena:,}-byte tensor arena and "
-                   f"{flash:,} bytes of model flash"
-                   + (f" ({details['budget']})" if budget is not None else "")
-                   + (f"; float ops ({', '.join(floats)}) use reference float kernels"
-                      if floats else "") + ".")
+        summary = msg("Ready: runs in TFLite Micro with a {arena}-byte tensor arena and {flash} "
+                      "bytes of model flash{budget}{floats}.", arena=f"{arena:,}",
+                      flash=f"{flash:,}",
+                      budget=msg(" ({budget})", budget=details["budget"]) if budget is not None
+                      else "",
+                      floats=msg("; float ops ({ops}) use reference float kernels",
+                                 ops=", ".join(floats)) if floats else "")
     return Readiness(str(target), "interpreted", ready, summary, tuple(placements), memory,
                      accuracy, details)
 

@@ -13,6 +13,7 @@ import re
 from optimizer.measuring.readiness.aot import AotVendor, check_with_plugin
 from optimizer.measuring.readiness.contract import TargetCheck
 from optimizer.measuring.readiness.setup_npu import qnn_libs, qualcomm_missing, qualcomm_tools
+from optimizer.text import N_
 
 _REFUSED = re.compile(r"LiteRT Op #(\d+) '([^']+)' \(code=(\d+)\) is not supported in Qualcomm "
                       r"Compiler\.?")
@@ -24,9 +25,9 @@ def refused_ops(log, graph) -> dict:
 
 
 VENDOR = AotVendor(
-    vendor="qualcomm", manufacturer="Qualcomm", tool="Qualcomm's compiler",
+    vendor="qualcomm", manufacturer="Qualcomm", tool=N_("Qualcomm's compiler"),
     soc_kind="Snapdragon SoC", default_soc="SM8650", method="compiled", cmd="apply",
-    note="compiled for the NPU by Qualcomm's compiler, not run on one",
+    note=N_("compiled for the NPU by Qualcomm's compiler, not run on one"),
     log_key="compiler_log_tail", libs=lambda: [qnn_libs()], missing=qualcomm_missing,
     refused=refused_ops)
 

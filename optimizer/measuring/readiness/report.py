@@ -16,10 +16,17 @@ there at all).
 ("could not check": the tool failed or its output was not understood; the summary says why,
 and nothing is claimed about the ops). A verdict that could not check is never counted as
 ready, nor as a finding that the file does not run there.
+
+The summary and the op reasons are English (``optimizer.text.Message`` where a check wrote them
+as messages); ``to_dict(messages=True)`` (the app's form, ``readiness --messages``) adds
+``"messages": {"summary": .., "reasons": [..]}``, their ids and values, which ``from_dict``
+reads back so a page writes them in its reader's language (``text.render``).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+from optimizer.text import Message, msg
 
 WHERE = ("accelerator", "cpu", "unsupported")
 METHODS = ("interpreted", "compiled", "partitioned", "rules")
@@ -75,24 +82,60 @@ class Readiness:
         """The state with the method: "ready (rules)", "could not check (compiled)"."""
         return f"{self.state} ({self.method})"
 
-    def to_dict(self, details: bool = False) -> dict:
-        """The CLI's JSON shape; ``details=True`` adds the ``details`` key."""
+    def to_dict(self, details: bool = False, messages: bool = False) -> dict:
+        """The CLI's JSON shape; ``details=True`` adds the ``details`` key, ``messages=True``
+        the summary's and reasons' message data (see the module doc)."""
         data = {"target": self.target, "method": self.method, "ready": self.ready,
                 "summary": self.summary, "ops": [o.to_dict() for o in self.ops],
                 "memory": self.memory, "accuracy": self.accuracy}
         if details:
             data["details"] = dict(self.details)
+        if messages:
+            data["messages"] = {"summary": _data(self.summary),
+                                "reasons": [_data(o.reason) for o in self.ops]}
         return data
 
     @classmethod
     def from_dict(cls, data: dict) -> "Readiness":
         ready = data["ready"]
+        kept = data.get("messages") if isinstance(data.get("messages"), dict) else {}
+        reasons = kept.get("reasons") if isinstance(kept.get("reasons"), list) else []
+        ops = [dict(o) for o in data.get("ops") or ()]
+        if len(reasons) == len(ops):
+            for op, reason in zip(ops, reasons):
+                op["reason"] = Message.from_dict(reason) or op.get("reason")
         return cls(target=data["target"], method=data["method"],
                    ready=None if ready is None else bool(ready),
-                   summary=data["summary"],
-                   ops=tuple(OpPlacement(**o) for o in data.get("ops") or ()),
+                   summary=Message.from_dict(kept.get("summary")) or data["summary"],
+                   ops=tuple(OpPlacement(**o) for o in ops),
                    memory=data.get("memory"), accuracy=data.get("accuracy"),
                    details=dict(data.get("details") or {}))
+
+
+def _data(text) -> dict | None:
+    return text.to_dict() if isinstance(text, Message) else None
+
+
+def shown_summary(verdict: dict) -> str:
+    """A verdict's (``to_dict`` form) summary in the language in use: from its message data
+    when it kept them, else as written."""
+    from optimizer.text import render
+
+    kept = verdict.get("messages") if isinstance(verdict.get("messages"), dict) else {}
+    return render(kept["summary"]) if kept.get("summary") else str(verdict.get("summary") or "")
+
+
+def shown_reasons(verdict: dict) -> list:
+    """The reasons of a verdict's op rows (``None`` where an op has none), in the language in
+    use where the verdict kept their message data."""
+    from optimizer.text import render
+
+    ops = list(verdict.get("ops") or [])
+    kept = verdict.get("messages") if isinstance(verdict.get("messages"), dict) else {}
+    reasons = kept.get("reasons") if isinstance(kept.get("reasons"), list) else []
+    if len(reasons) != len(ops):
+        reasons = [None] * len(ops)
+    return [render(data) if data else op.get("reason") for op, data in zip(ops, reasons)]
 
 
 def verdict_state(ready) -> str:
@@ -119,5 +162,7 @@ def stay(names) -> str:
     """"ATAN2 stays" / "ATAN2, TOPK_V2 stay" / "some ops stay"."""
     names = list(names)
     if not names:
-        return "some ops stay"
-    return f"{', '.join(names)} {'stays' if len(names) == 1 else 'stay'}"
+        return msg("some ops stay")
+    if len(names) == 1:
+        return msg("{names} stays", names=names[0])
+    return msg("{names} stay", names=", ".join(names))

@@ -25,6 +25,8 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from optimizer.text import msg
+
 QNN_WHEEL = "onnxruntime-qnn==2.7.0"
 INTEL_SDK = "ai-edge-litert-sdk-intel==2.3.0"
 SETUP_COMMAND = "make setup-npu"
@@ -45,9 +47,10 @@ def qnn_libs() -> Path:
 def qualcomm_missing() -> str | None:
     """Why the Qualcomm check cannot run (naming the command that fixes it), or None."""
     if not (qnn_libs() / "libQnnHtp.so").is_file() or not (qnn_libs() / "libQnnLpai.so").is_file():
-        return (f"the NPU tools are not installed (the Qualcomm check needs Qualcomm's QNN host "
-                f"libraries); run `{SETUP_COMMAND}` (opt-in: it installs them from the "
-                f"onnxruntime-qnn wheel under Qualcomm's licence)")
+        return (msg("the NPU tools are not installed (the Qualcomm check needs Qualcomm's QNN host "
+                    "libraries); run `{setup_command}` (opt-in: it installs them from the "
+                    "onnxruntime-qnn wheel under Qualcomm's licence)",
+                    setup_command=SETUP_COMMAND))
     return None
 
 
@@ -56,8 +59,9 @@ def intel_missing() -> str | None:
     try:
         import ai_edge_litert_sdk_intel  # noqa: F401
     except ImportError:
-        return (f"the NPU tools are not installed (the Intel check needs LiteRT's OpenVINO SDK "
-                f"package); run `{SETUP_COMMAND}`")
+        return (msg("the NPU tools are not installed (the Intel check needs LiteRT's OpenVINO SDK "
+                    "package); run `{setup_command}`",
+                    setup_command=SETUP_COMMAND))
     return None
 
 
@@ -74,13 +78,15 @@ def qualcomm_tools() -> str:
     """Which Qualcomm tools are installed: the LiteRT wheel (its plugin) and the QNN libraries."""
     library = qnn_libs() / "libQnnHtp.so"
     stamp = library.stat().st_size if library.is_file() else "absent"
-    return f"ai-edge-litert {_version('ai-edge-litert')}, libQnnHtp.so {stamp} bytes"
+    return msg("ai-edge-litert {version}, libQnnHtp.so {stamp} bytes",
+               version=_version('ai-edge-litert'), stamp=stamp)
 
 
 def intel_tools() -> str:
     """Which Intel tools are installed: the LiteRT wheel (its plugin), its SDK and OpenVINO."""
-    return (f"ai-edge-litert {_version('ai-edge-litert')}, ai-edge-litert-sdk-intel "
-            f"{_version('ai-edge-litert-sdk-intel')}, openvino {_version('openvino')}")
+    return (msg("ai-edge-litert {version}, ai-edge-litert-sdk-intel {version2}, openvino {version3}",
+                version=_version('ai-edge-litert'), version2=_version('ai-edge-litert-sdk-intel'),
+                version3=_version('openvino')))
 
 
 def _pip(*args: str) -> None:
