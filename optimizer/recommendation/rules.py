@@ -32,7 +32,7 @@ from optimizer.recommendation.tree import (
     TreeNode,
     answer_label,
 )
-from optimizer.text import N_, tr
+from optimizer.text import N_, Message, msg, tr
 
 T = TechniqueId
 #: Targets that run only full-integer (int8 ops, int8 input/output) models (from the table).
@@ -167,47 +167,49 @@ def unlock_options(answers, choice: Choice) -> tuple[UnlockOption, ...]:
     )
 
 
-def hardware_reason(tid: TechniqueId, target: Target) -> str | None:
-    """Why ``tid``'s file cannot run on ``target``; None when it can (the guide's table)."""
+def hardware_reason(tid: TechniqueId, target: Target) -> Message | None:
+    """Why ``tid``'s file cannot run on ``target``; None when it can (the guide's table). A
+    ``Message`` (English text, its data kept): the search records it for a page to write in
+    its reader's language; ``why_not`` writes it in the language in use."""
     info = TECHNIQUES[tid]
     if target in info.targets:
         return None
     if Format.INT16X8 in info.formats:
-        return tr("int16x8 runs only on CPU reference kernels; {reason}",
-                  reason=tr(TARGETS[target].int16x8_reason))
+        return msg("int16x8 runs only on CPU reference kernels; {reason}",
+                   reason=msg(TARGETS[target].int16x8_reason))
     if target in INTEGER_ONLY_TARGETS:
         fmt = info.formats[0]
         int8 = int8_conversion(target)
         if info.retrains:
-            what = tr("{technique} alone leaves a {format} model; follow it with {int8} "
-                      "({technique}+{int8})", technique=tid.value, format=tr(fmt.label),
-                      int8=int8)
+            what = msg("{technique} alone leaves a {format} model; follow it with {int8} "
+                       "({technique}+{int8})", technique=tid.value, format=msg(fmt.label),
+                       int8=int8)
         else:
-            what = tr(fmt.not_integer_only)
-        return f"{tr(TARGETS[target].float_reason)}; {what}"
+            what = msg(fmt.not_integer_only)
+        return msg("{reason}; {what}", reason=msg(TARGETS[target].float_reason), what=what)
     if TARGETS[target].float_only:
-        return tr("the guide lists it for {hardware} only, not for a desktop GPU delegate; "
-                  "float16 is the GPU choice", hardware=tr(info.guide_hardware))
-    return tr("the guide lists it for {hardware}, which does not include {target}",
-              hardware=tr(info.guide_hardware), target=_phrase(target))
+        return msg("the guide lists it for {hardware} only, not for a desktop GPU delegate; "
+                   "float16 is the GPU choice", hardware=msg(info.guide_hardware))
+    return msg("the guide lists it for {hardware}, which does not include {target}",
+               hardware=msg(info.guide_hardware), target=msg(TARGETS[target].phrase))
 
 
-
-def data_reason(tid: TechniqueId, answers) -> str | None:
-    """Why the user's data (or the answer to 'can you retrain') rules ``tid`` out; else None."""
+def data_reason(tid: TechniqueId, answers) -> Message | None:
+    """Why the user's data (or the answer to 'can you retrain') rules ``tid`` out; else None
+    (a ``Message``, like ``hardware_reason``)."""
     info = TECHNIQUES[tid]
     if info.retrains:
         if answers.data == DataNeed.NONE:
-            return tr("needs labelled training data; you have none")
+            return msg("needs labelled training data; you have none")
         if answers.data == DataNeed.REPRESENTATIVE:
-            return tr("needs labelled training data to fine-tune; you have only unlabelled "
-                      "samples")
+            return msg("needs labelled training data to fine-tune; you have only unlabelled "
+                       "samples")
         if not answers.can_retrain:
-            return tr("retrains (fine-tunes) the model; you said you cannot retrain")
+            return msg("retrains (fine-tunes) the model; you said you cannot retrain")
         return None
     if info.data == DataNeed.REPRESENTATIVE and answers.data == DataNeed.NONE:
-        return tr("needs 100-500 unlabelled representative samples to calibrate activations; "
-                  "you have no data")
+        return msg("needs 100-500 unlabelled representative samples to calibrate activations; "
+                   "you have no data")
     return None
 
 
@@ -270,7 +272,7 @@ def why_not(tid: TechniqueId, answers, steps, choice: Choice) -> str:
                   "TFLite model", question=tr(QUANT_TREE.node("Q1").text))
     reason = hardware_reason(tid, answers.target) or data_reason(tid, answers)
     if reason:
-        return reason
+        return reason.render()
     if tid == T.FLOAT32:
         return tr("the float baseline, not an optimization: it is converted first and every "
                   "variant is compared with it")

@@ -39,6 +39,7 @@ from optimizer.recommendation.rules import (
     hardware_reason,
     runnable,
 )
+from optimizer.text import msg
 
 T = TechniqueId
 #: The selective-quantization repair: post-training integer with its worst layers in float
@@ -221,7 +222,7 @@ def plan_candidates(target: Target | str, data: DataNeed | str = DataNeed.LABELL
             if reason:
                 reasons.setdefault(spec, reason)
                 return False
-        reasons.setdefault(spec, "its file does not run on this target with this data")
+        reasons.setdefault(spec, msg("its file does not run on this target with this data"))
         return False
 
     post = [Candidate(t.value, t.value, Kind.POST_TRAINING.value, Kind.POST_TRAINING)
