@@ -32,7 +32,7 @@ from optimizer.guide.registry import TechniqueId, parse_spec
 from optimizer.guide.schema import Result, Status
 from optimizer.runs.processes import just_started, start_in_background, stop_processes
 from optimizer.runs.request import RunRequest
-from optimizer.text import msg
+from optimizer.text import msg, render, tr
 
 __all__ = ["RunState", "RunStatus", "TechniqueProgress", "start_run", "read_run", "cancel_run",
            "list_runs"]
@@ -195,7 +195,8 @@ def read_run(run_dir: Path | str) -> RunState:
         what = f"{type(exc).__name__}: {str(exc).strip()[:120]}"
         return RunState(run_dir=run_dir, status=RunStatus.FAILED, elapsed_s=0.0, progress={},
                         results=results, error=None,
-                        damaged=damaged or f"this run's files are damaged: {what}")
+                        damaged=damaged or tr("this run's files are damaged: {what}",
+                                              what=what))
 
 
 def _read_run(run_dir: Path) -> RunState:
@@ -232,7 +233,8 @@ def _read_run(run_dir: Path) -> RunState:
                     queue_message=(queued or {}).get("message") if status == "queued" else None,
                     extra=_cache_note(run_dir),
                     damaged=damaged if raw_request is None or request else
-                    damaged or "this run's files are damaged: request.json is not a run request")
+                    damaged or tr("this run's files are damaged: request.json is not a run "
+                                  "request"))
 
 
 def _cache_note(run_dir: Path) -> dict:
@@ -263,7 +265,7 @@ def _status(run_dir, alive, started, finished, pid, now, events) -> tuple[str, s
         return RunStatus.CANCELLED, None
     if finished:
         status = finished.get("status") or RunStatus.FINISHED
-        return status, finished.get("error")
+        return status, _shown(finished, "error")
     if alive:
         return (RunStatus.RUNNING if started else RunStatus.QUEUED), None
     ended = _ended_unrecorded(run_dir)
@@ -271,7 +273,7 @@ def _status(run_dir, alive, started, finished, pid, now, events) -> tuple[str, s
         return ended
     errors = [e for e in events if e["type"] == EventType.ERROR.value and not e.get("technique")]
     if errors:
-        return RunStatus.FAILED, errors[-1].get("message")
+        return RunStatus.FAILED, _shown(errors[-1], "message")
     if not events and just_started(pid, now):
         return RunStatus.QUEUED, None  # spawned a moment ago, not yet writing
     return RunStatus.FAILED, _why_stopped(run_dir)
@@ -298,7 +300,7 @@ def _ended_unrecorded(run_dir: Path) -> tuple[str, str | None] | None:
     if base is not None and base.get("status") == Status.OK.value:
         return RunStatus.FINISHED, None
     why = (base or {}).get("error") or "no result"
-    return RunStatus.FAILED, f"the float32 baseline failed: {why}"
+    return RunStatus.FAILED, tr("the float32 baseline failed: {why}", why=why)
 
 
 #: Below this much free space a run that died unexpectedly is said to have filled the disk.
@@ -309,12 +311,19 @@ def _why_stopped(run_dir: Path) -> str:
     """One line for a run whose process died without saying why (killed, or the disk filled)."""
     try:
         if space.free_bytes(run_dir) < LOW_SPACE_BYTES:
-            return "the run stopped: " + space.no_space_message(run_dir, space.RUN_OVERHEAD_BYTES,
-                                                                 "a run")
+            return tr("the run stopped: {why}", why=space.no_space_message(
+                run_dir, space.RUN_OVERHEAD_BYTES, msg("a run")).render())
     except OSError:
         pass
-    return (f"the run process stopped unexpectedly (killed, or the server restarted); its "
-            f"finished results are kept; see {store.RUN_LOG} in the run's folder")
+    return tr("the run process stopped unexpectedly (killed, or the server restarted); its "
+              "finished results are kept; see {log} in the run's folder", log=store.RUN_LOG)
+
+
+def _shown(event: dict, field: str):
+    """An event's ``field`` in the language in use (from its ``<field>_data`` when the writer
+    recorded it as a message), read here where the page reads the run."""
+    data = event.get(f"{field}_data")
+    return render(data) if data else event.get(field)
 
 
 def _close_unfinished(progress, results, status, error, request):

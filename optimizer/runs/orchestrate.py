@@ -145,15 +145,17 @@ def execute_run(request: RunRequest, run_dir: Path | str, events: Path | str | N
             for r in results:
                 by_spec[r.technique] = r
                 log.emit(EventType.RESULT, r.technique, result=r.to_dict(),
-                         message=r.error or "done")
+                         message=r.error or msg("done"))
             save()
             if job.kind == BASELINE:
                 reference = _reference(results, run_dir)
                 if reference is None:
                     base = by_spec.get(TechniqueId.FLOAT32.value)
-                    error = f"the float32 baseline failed: {base.error if base else 'no result'}"
+                    error = msg("the float32 baseline failed: {why}",
+                                why=base.error if base else msg("no result"))
         status = RunStatus.FAILED if error else RunStatus.FINISHED
         failed = sum(1 for r in by_spec.values() if not r.ok)
         log.emit(EventType.RUN_FINISHED, status=status, error=error,
-                 message=error or f"{len(by_spec) - failed} ok, {failed} failed")
+                 message=error or msg("{ok} ok, {failed} failed", ok=len(by_spec) - failed,
+                                      failed=failed))
     return RunOutcome(model=bundle.name, results=[by_spec[s] for s in request.specs], error=error)
