@@ -146,11 +146,13 @@ def show_summary(upload) -> None:
     kinds = {"tf_keras": N_("tf_keras (Keras 2) model"), "keras3": N_("Keras 3 model"),
              "saved-model": N_("SavedModel"), "tflite": N_("float .tflite")}
     kind_text = tr(kinds[upload.flavor]) if upload.flavor in kinds else upload.flavor
-    st.success(tr("**{title}** checked: {kind}, input(s) {inputs} → output {outputs}. It is now "
-                  "the model of this session.", title=layout.plain(upload.title), kind=kind_text,
-                  inputs=layout.plain(tensors_text(sig["inputs"], " × ")),
-                  outputs=layout.plain(tensors_text(sig["outputs"], " × "))),
-               icon=":material/verified:")
+    shapes = {"title": layout.plain(upload.title), "kind": kind_text,
+              "inputs": layout.plain(tensors_text(sig["inputs"], " × ")),
+              "outputs": layout.plain(tensors_text(sig["outputs"], " × "))}
+    st.success(tr("**{title}** checked: {kind}, inputs {inputs} → output {outputs}. It is now "
+                  "the model of this session.", **shapes) if len(sig["inputs"]) > 1 else
+               tr("**{title}** checked: {kind}, input {inputs} → output {outputs}. It is now "
+                  "the model of this session.", **shapes), icon=":material/verified:")
     validation = upload.validation or {}
     kind = validation.get("data_kind")
     if kind:

@@ -185,8 +185,8 @@ def judge(done: PluginRun, graph, target, soc: str, spec: AotVendor) -> Readines
                           selected=selected, total=total, ops=len(graph.ops)))
     refused = spec.refused(done.log, graph)
     details.update(ops_offloaded=selected, ops_total=total, partitions=partitions)
-    where = (msg("{count} partition(s)", count=partitions) if partitions
-             else msg("the NPU"))
+    where = (msg("{count} partitions", count=partitions) if partitions and partitions != 1
+             else msg("{count} partition", count=partitions) if partitions else msg("the NPU"))
     compiled = spec.method == "compiled"
     note = msg(spec.note)
     if selected == total and not refused:

@@ -274,15 +274,24 @@ def _task(signature: dict, arrays: dict, labelled: bool, notes: list):
         classes = units if units > 1 else 2
         low, high = int(values.min()), int(values.max())
         if low < 0:
-            raise DataMismatch(msg("labels go from {low} to {high} but class ids start at 0 (the "
-                                   "model has {units} output(s): classes 0-{last}); relabel the "
-                                   "data as 0-{last}", low=low, high=high, units=units,
-                                   last=classes - 1))
+            raise DataMismatch((msg("labels go from {low} to {high} but class ids start at 0 "
+                                    "(the model has {units} outputs: classes 0-{last}); relabel "
+                                    "the data as 0-{last}", low=low, high=high, units=units,
+                                    last=classes - 1) if units > 1 else
+                                msg("labels go from {low} to {high} but class ids start at 0 "
+                                    "(the model has {units} output: classes 0-{last}); relabel "
+                                    "the data as 0-{last}", low=low, high=high, units=units,
+                                    last=classes - 1)))
         if high >= classes:
-            raise DataMismatch(msg("labels go from {low} to {high} but the model has {units} "
-                                   "output(s) (classes 0-{last}); relabel the data as 0-{last} or "
-                                   "use a model with {needed} outputs", low=low, high=high,
-                                   units=units, last=classes - 1, needed=high + 1))
+            raise DataMismatch((msg("labels go from {low} to {high} but the model has {units} "
+                                    "outputs (classes 0-{last}); relabel the data as 0-{last} or "
+                                    "use a model with {needed} outputs", low=low, high=high,
+                                    units=units, last=classes - 1, needed=high + 1)
+                                if units > 1 else
+                                msg("labels go from {low} to {high} but the model has {units} "
+                                    "output (classes 0-{last}); relabel the data as 0-{last} or "
+                                    "use a model with {needed} outputs", low=low, high=high,
+                                    units=units, last=classes - 1, needed=high + 1)))
         for key in ys:
             arrays[key] = np.asarray(arrays[key]).astype(np.int64)
         return "classification", classes

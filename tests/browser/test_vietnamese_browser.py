@@ -1,0 +1,149 @@
+"""The app in Vietnamese in Debian's Chromium (issue 24): every page at a phone's, a
+projector's and a laptop's size with a real run, no English UI words in what a reader sees, and
+the three-click journey, the run, the results and the report in Vietnamese.
+
+Each page is opened from its deep link with ``?lang=vi``; its visible text (the main area, the
+sidebar, and the words inside the charts' SVG) is checked with the catalogue's vocabularies
+(``tests/vietnamese_text.py``: English words no Vietnamese translation uses, and English
+function words; names, ids, units and numbers allowed). Screenshots:
+``test-results/screenshots/vi-<size>-<page>.png`` (test output, never committed).
+"""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+
+import pytest
+from browser_helpers import charts_drawn, screenshot, wait_for_app
+from playwright.sync_api import expect
+from vietnamese_text import english_lines
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.cost(240)]
+
+RUN_TIMEOUT_MS = 900_000
+SIZES = (("phone", 390, 844), ("projector", 1280, 720), ("laptop", 1440, 900))
+#: (address, charts drawn there once the run is read): every page of the app.
+PAGES = (("", 0), ("situation", 0), ("recommendation", 1), ("run", 1), ("results", 3),
+         ("search", 0), ("layers", 0), ("graph", 0), ("my_runs", 0), ("learn", 2))
+RUN_SPECS = "dynamic_range,integer"
+
+#: What a reader sees: the main area's and the sidebar's text, and every chart's SVG words.
+_VISIBLE = """() => [
+  ...[...document.querySelectorAll('[data-testid=stMain], [data-testid=stSidebar]')]
+     .map(e => e.innerText),
+  ...[...document.querySelectorAll('[data-testid=stPlotlyChart] svg text')]
+     .map(t => t.textContent)].filter(t => t && t.trim())"""
+_CLIPPED_METRICS = """() => [...document.querySelectorAll('[data-testid=stMetricValue]')]
+  .filter(e => e.scrollWidth > e.clientWidth + 1 || e.innerText.trim().endsWith('…'))
+  .map(e => e.innerText)"""
+
+
+@pytest.fixture(scope="module")
+def vi_run(streamlit_workspace):
+    """(token, run folder): a real run of digits-cnn in one workspace of the test server."""
+    old = os.environ.get("OPTIMIZER_WORKSPACE")
+    os.environ["OPTIMIZER_WORKSPACE"] = str(streamlit_workspace)
+    try:
+        from optimizer import new_run_id, paths
+        from optimizer.workspace import index
+        from optimizer.workspace.browser import issue_token
+
+        token = issue_token()
+        folder = paths.session_dir(token) / "runs" / new_run_id()
+        done = subprocess.run(
+            [sys.executable, "-m", "optimizer", "run", "--model", "digits-cnn", "--technique",
+             RUN_SPECS, "--out", str(folder)], capture_output=True, text=True, timeout=900,
+            env={**os.environ})
+        assert done.returncode == 0, done.stderr[-2000:]
+        index.record(folder)
+    finally:
+        if old is None:
+            os.environ.pop("OPTIMIZER_WORKSPACE", None)
+        else:
+            os.environ["OPTIMIZER_WORKSPACE"] = old
+    return token, folder
+
+
+def _visible_english(page) -> list[str]:
+    return english_lines(page.evaluate(_VISIBLE))
+
+
+@pytest.mark.parametrize("size,width,height", SIZES, ids=[s[0] for s in SIZES])
+def test_every_page_in_vietnamese_at_three_sizes(page, vi_run, size, width, height):
+    token, _folder = vi_run
+    page.set_viewport_size({"width": width, "height": height})
+    problems = {}
+    for address, charts in PAGES:
+        page.goto(f"/{address}?w={token}&lang=vi")
+        wait_for_app(page)
+        expect(page.get_by_test_id("stHeading").first).to_be_visible()
+        if charts and width >= 640:      # a phone shows the trees' paths in words instead
+            charts_drawn(page, charts)
+        page.wait_for_timeout(300)
+        name = address or "model"
+        screenshot(page, f"vi-{size}-{name}")
+        found = {
+            "exception": page.get_by_test_id("stException").count(),
+            "English": _visible_english(page),
+            "clipped metrics": page.evaluate(_CLIPPED_METRICS),
+            "wider than the page": page.get_by_test_id("stMain").evaluate(
+                "el => el.scrollWidth > el.clientWidth + 1"),
+            "not in Vietnamese": "lang=vi" not in page.url,
+        }
+        found = {k: v for k, v in found.items() if v}
+        if found:
+            problems[name] = found
+    assert problems == {}, "\n".join(f"{k}: {v}" for k, v in problems.items())
+
+
+def _heading(page, text):
+    return page.get_by_test_id("stHeading").filter(has_text=re.compile(f"^{re.escape(text)}$"))
+
+
+def test_the_journey_run_results_and_report_in_vietnamese(page, tmp_path):
+    """Three clicks (Tiếp -> Xem đề xuất -> Chạy), the run, the results and the report."""
+    started = time.monotonic()
+    page.goto("/?lang=vi")
+    wait_for_app(page)
+    expect(_heading(page, "Mô hình")).to_be_visible()
+    expect(page.get_by_test_id("stMetric").first).to_be_visible(timeout=120_000)
+    page.get_by_role("button", name="Tiếp: tình huống của bạn").click()          # click 1
+    wait_for_app(page)
+    expect(_heading(page, "Tình huống của bạn")).to_be_visible()
+    page.get_by_role("button", name="Xem đề xuất cho tôi").click()               # click 2
+    wait_for_app(page)
+    expect(_heading(page, "Đề xuất")).to_be_visible()
+    expect(page.get_by_test_id("stAlertContainer").filter(
+        has_text="Đề xuất cho CPU: Huấn luyện có tính đến việc lượng tử hoá")).to_be_visible()
+    charts_drawn(page, 1)
+    expect(page.get_by_test_id("stPlotlyChart").first).to_contain_text("Tối ưu hoá mô hình?")
+    assert "lang=vi" in page.url
+    page.get_by_role("button", name=re.compile(r"^Chạy \d+ mô hình ngay")).click()  # click 3
+    wait_for_app(page)
+    expect(_heading(page, "Chạy")).to_be_visible()
+    done = page.get_by_role("button", name="Xem toàn bộ kết quả")
+    expect(done).to_be_enabled(timeout=RUN_TIMEOUT_MS)
+    wait_for_app(page)
+    charts_drawn(page, 1)
+    print(f"\nthe journey in Vietnamese: first chart {time.monotonic() - started:.1f} s after "
+          "opening the app")
+    assert _visible_english(page) == []
+    screenshot(page, "vi-journey-run-done")
+    done.click()
+    wait_for_app(page)
+    expect(_heading(page, "Kết quả")).to_be_visible()
+    charts_drawn(page, 3)
+    assert _visible_english(page) == []
+    screenshot(page, "vi-journey-results")
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Tải báo cáo xuống").click()
+    report = tmp_path / "report.html"
+    info.value.save_as(report)
+    html = report.read_text(encoding="utf-8")
+    assert '<html lang="vi"' in html
+    text = re.sub(r"<script.*?</script>|<style.*?</style>", " ", html, flags=re.S)
+    text = re.sub(r"<[^>]+>", " ", text)
+    assert english_lines([text]) == []
