@@ -137,3 +137,21 @@ def check_labels_on_their_points(fig) -> list[str]:
         if name not in named and name not in legend:
             problems.append(f"{name!r} at {spots} is named by no label and not in the legend")
     return problems
+
+
+def report_figures(html: str) -> list[dict]:
+    """The figures of a hand-over report, read back from its ``Plotly.newPlot(id, data,
+    layout, config)`` calls: ``{"id", "data", "layout"}`` each."""
+    import json
+
+    decoder, figures, at = json.JSONDecoder(), [], 0
+    while (at := html.find("Plotly.newPlot(", at)) >= 0:
+        rest = html[at + len("Plotly.newPlot("):]
+        parts, offset = [], 0
+        for _ in range(3):               # the div id, the data, the layout
+            offset += len(rest[offset:]) - len(rest[offset:].lstrip(" \n,"))
+            value, offset = decoder.raw_decode(rest, offset)
+            parts.append(value)
+        figures.append({"id": parts[0], "data": parts[1], "layout": parts[2]})
+        at += 1
+    return figures
