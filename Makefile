@@ -34,7 +34,7 @@ setup-npu: setup
 	$(PY) -m optimizer.measuring.readiness.setup_npu
 
 run: setup
-	$(PY) -m streamlit run app.py --server.headless true --server.port $(PORT) \
+	$(PY) -m streamlit run serve.py --server.headless true --server.port $(PORT) \
 	    --server.address $(ADDRESS) --browser.gatherUsageStats false \
 	    --server.fileWatcherType none \
 	    $(if $(filter 127.0.0.1 localhost,$(ADDRESS)),,--browser.serverAddress $(SERVER_NAME))
