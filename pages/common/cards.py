@@ -8,6 +8,7 @@ from optimizer import describe_model
 from optimizer.report import numbers
 
 from . import layout
+from .table import MISSING
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -100,7 +101,7 @@ def show_card(card: dict, demo=None) -> None:
     with left:
         layout.section("Architecture", "Each layer with its output shape and parameter count.")
         if layers:
-            st.dataframe(layer_rows(card), hide_index=True, width="stretch",
+            st.dataframe(layer_rows(card), hide_index=True, placeholder=MISSING, width="stretch",
                          height=min(38 + 35 * len(layers), 420))
         else:
             st.caption(NO_LAYERS.format(kind=KINDS.get(card.get("kind"), "model")))

@@ -80,6 +80,22 @@ def test_every_chart_of_the_run_labels_its_own_points(finished_run):
         assert check_labels_on_their_points(fig) == [], fig["layout"]["title"]["text"]
 
 
+def test_no_table_of_the_run_shows_none(finished_run):
+    """Missing values (readiness not checked yet: no arena, no flash) read "–", never
+    "None": every data grid of the run's pages has its placeholder, every table its text."""
+    sid, run_dir = finished_run
+    for script in ("pages/results.py", "pages/run.py", "pages/my_runs.py"):
+        at = goto(new_app(session_id=sid, run_dir=str(run_dir)), script)
+        assert at.dataframe, script
+        for grid in at.dataframe:
+            assert grid.proto.placeholder == "–", (script, list(grid.value.columns))
+        for table in at.table:
+            assert not table.value.isin(["None"]).any().any(), script
+    at = goto(new_app(session_id=sid, run_dir=str(run_dir)), "pages/results.py")
+    ready = next(d.value for d in at.dataframe if "Arena (kB)" in d.value.columns)
+    assert ready["Arena (kB)"].isna().all()            # not checked: shown as the placeholder
+
+
 def test_goals_decide_the_verdicts(finished_run):
     sid, run_dir = finished_run
     strict = Goals(accuracy=AccuracyGoal(max_drop=0.5), latency=LatencyGoal(max_ms=1e-6))
