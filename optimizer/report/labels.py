@@ -10,16 +10,17 @@ label of another point. A place is free when its text box overlaps no other labe
 marker and no reserved box (the "best" arrow, the budget line's words) and stays inside the
 plot.
 
-Pixels are those of a plot ``PLOT_WIDTH_PX`` wide: a chart half the width of a 1280-pixel
-screen. A wider chart only moves points apart; text keeps its size.
+Pixels are those of a plot ``PLOT_WIDTH_PX`` wide: a chart on a 390-pixel phone (half the
+width of a 1280-pixel screen is wider). A wider chart moves points apart while its text keeps
+its size.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
 
-#: Width in pixels of the plot area labels are placed for (a half-width chart at 1280 px).
-PLOT_WIDTH_PX = 300.0
+#: Width in pixels of the plot area labels are placed for: a phone's (the narrowest drawn).
+PLOT_WIDTH_PX = 250.0
 #: Markers closer than this (in pixels) are drawn on top of each other: one label names them.
 NEAR_PX = 4.0
 #: Label text: pixels per character and per line at the charts' label font (12 px).
