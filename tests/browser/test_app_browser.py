@@ -29,6 +29,8 @@ def _heading(page, text):
 
 def test_every_page_loads_without_an_exception(page):
     # A deep link first: a fresh server must still run app.py's navigation (pages/common/boot)
+    responses = []                 # every response of every deep-linked page load
+    page.on("response", lambda r: responses.append((r.status, r.url)))
     for url, title in PAGES:
         page.goto(f"/{url}")
         wait_for_app(page)
@@ -40,6 +42,9 @@ def test_every_page_loads_without_an_exception(page):
             charts_drawn(page, 1)                       # the decision tree
         expect(page.get_by_test_id("stException")).to_have_count(0)
         screenshot(page, f"page-{url or 'model'}")
+    # the frontend found the server at once: no probe of /<page>/_stcore/... (serve.py)
+    assert [u for status, u in responses if status == 404] == []
+    assert any(u.endswith("/_stcore/health") for status, u in responses if status == 200)
 
 
 @pytest.mark.slow          # a real run: conversion, QAT fine-tuning, latency timing
