@@ -325,7 +325,8 @@ class McuBudget:
 class TargetGoal:
     """"Must be ready for the target": the candidate's readiness check for ``target`` ran and
     said ready (``Result.readiness``, from ``optimizer.measuring.readiness``). A variant that was
-    not checked, or was checked for another target, does not meet it."""
+    not checked, was checked for another target, or whose check could not tell (``ready``
+    null: the tool failed) does not meet it, and the detail says which."""
 
     target: str
     name = "target"
@@ -345,10 +346,14 @@ class TargetGoal:
         if verdict.get("target") != self.target:
             why = verdict.get("error") or "press 'Check readiness' to run the check"
             return GoalItem(self.name, False, f"not checked for {self.target}: {why}")
+        summary = str(verdict.get("summary", "")).rstrip(".")
+        if verdict.get("ready") is None:  # the check ran but could not tell: never "ready"
+            why = summary.removeprefix("Could not check: ")
+            return GoalItem(self.name, False, f"could not check for {self.target} "
+                                              f"({verdict.get('method')}): {why}")
         word = "ready" if verdict.get("ready") else "not ready"
         return GoalItem(self.name, bool(verdict.get("ready")),
-                        f"{word} for {self.target} ({verdict.get('method')}): "
-                        f"{str(verdict.get('summary', '')).rstrip('.')}")
+                        f"{word} for {self.target} ({verdict.get('method')}): {summary}")
 
     def is_met(self, baseline, candidate) -> bool:
         """True if the candidate was checked for the target and is ready."""

@@ -53,6 +53,18 @@ def empty_figure(title: str, message: str):
     return style.apply_layout(fig, title, "", "", height=260)
 
 
+def _names(rows) -> list[str]:
+    """Each row's shown name (``style.result_name``: "as uploaded (int8)" or the technique)."""
+    return [style.result_name(row) for _, row in rows.iterrows()]
+
+
+def _baseline_names(rows) -> tuple:
+    base = rows.get("is_baseline")
+    if base is None:
+        return ("float32",)
+    return tuple(name for name, is_base in zip(_names(rows), base) if is_base) or ("float32",)
+
+
 def _label(technique: str, is_baseline: bool) -> str:
     return f"{technique} (baseline)" if is_baseline else technique
 
@@ -147,8 +159,8 @@ def accuracy_size_figure(frame, size: str = "gzip", budget: float | None = None)
     x_range = (0.0, max(xs) * 1.08)
     plot = marks.plot_of(x_range, y_range, style.HEIGHT, *style.MARGIN_TB)
     sizes = [18 if base else 15 for base in rows.get("is_baseline", [False] * len(rows))]
-    labels = marks.place_labels(xs, ys, list(rows["technique"]), plot, sizes,
-                                first=("float32",),
+    labels = marks.place_labels(xs, ys, _names(rows), plot, sizes,
+                                first=_baseline_names(rows),
                                 reserved=budget_box(plot, budget, scale, unit, higher))
     texts, sides = marks.label_texts(labels, len(rows))
     legend = marks.legend_points(labels)
@@ -157,14 +169,14 @@ def accuracy_size_figure(frame, size: str = "gzip", budget: float | None = None)
         ratio = row["gzip_ratio"] if size == "gzip" else row["size_ratio"]
         on_front = index in front
         fig.add_trace(go.Scatter(
-            x=[xs[number]], y=[ys[number]], mode="markers+text", ids=[row["technique"]],
-            name=_label(row["technique"], is_base), text=[text], showlegend=number in legend,
+            x=[xs[number]], y=[ys[number]], mode="markers+text", ids=[style.result_name(row)],
+            name=_label(style.result_name(row), is_base), text=[text], showlegend=number in legend,
             textposition=side, textfont={"size": style.FONT_SIZE - 3},
             marker={"size": sizes[number], "color": style.technique_color(row["technique"]),
                     "symbol": style.technique_symbol(row["technique"]),
                     "line": {"width": 3 if on_front else 1,
                              "color": style.FRONT_COLOR if on_front else "rgba(0,0,0,0.4)"}},
-            hovertemplate=(f"<b>{row['technique']}</b><br>{label}: %{{y:.2f}}<br>"
+            hovertemplate=(f"<b>{style.result_name(row)}</b><br>{label}: %{{y:.2f}}<br>"
                            f"{what}: %{{x:,.1f}} {size_label}"
                            + (f" ({ratio:.2f}x smaller)" if _ok(ratio) and not is_base else "")
                            + ("<br>on the Pareto front" if on_front else "") + "<extra></extra>"),
@@ -196,7 +208,7 @@ def accuracy_latency_figure(frame, budget: float | None = None):
     y_range = y_range_of(rows["accuracy"], budget, scale)
     xs, ys = list(rows["latency_ms_median"]), list(rows["accuracy"] * scale)
     plot = marks.plot_of(x_range, y_range, style.HEIGHT, *style.MARGIN_TB, log_x=log_x)
-    labels = marks.place_labels(xs, ys, list(rows["technique"]), plot, 15, first=("float32",),
+    labels = marks.place_labels(xs, ys, _names(rows), plot, 15, first=_baseline_names(rows),
                                 reserved=budget_box(plot, budget, scale, unit, higher))
     texts, sides = marks.label_texts(labels, len(rows))
     legend = marks.legend_points(labels)
@@ -208,8 +220,8 @@ def accuracy_latency_figure(frame, budget: float | None = None):
         threads = row.get("latency_threads")
         kernels = row.get("latency_kernels") or "n/a"
         fig.add_trace(go.Scatter(
-            x=[median], y=[ys[number]], mode="markers+text", ids=[row["technique"]],
-            name=_label(row["technique"], bool(row.get("is_baseline", False))),
+            x=[median], y=[ys[number]], mode="markers+text", ids=[style.result_name(row)],
+            name=_label(style.result_name(row), bool(row.get("is_baseline", False))),
             text=[text], showlegend=number in legend,
             textposition=side,
             textfont={"size": style.FONT_SIZE - 3},
@@ -219,7 +231,7 @@ def accuracy_latency_figure(frame, budget: float | None = None):
             marker={"size": 15, "color": style.technique_color(row["technique"]),
                     "symbol": style.technique_symbol(row["technique"]),
                     "line": {"width": 1, "color": "rgba(0,0,0,0.4)"}},
-            hovertemplate=(f"<b>{row['technique']}</b><br>{label}: %{{y:.3g}}<br>"
+            hovertemplate=(f"<b>{style.result_name(row)}</b><br>{label}: %{{y:.3g}}<br>"
                            f"median {numbers.ms(median)} (p10–p90 "
                            f"{numbers.ms_range(p10, p90)})<br>"
                            f"threads: {threads if _ok(threads) else 'n/a'} · kernels: {kernels}"
@@ -251,8 +263,8 @@ def size_bars_figure(frame):
     if rows.empty:
         return empty_figure(title, "No measured results yet")
     divisor, unit = style.size_unit(rows["size_bytes"].max())
-    names = list(rows["technique"])
-    colors = [style.technique_color(t) for t in names]
+    names = _names(rows)
+    colors = [style.technique_color(t) for t in rows["technique"]]
 
     def factors(ratios):
         return [f"{r:.1f}x" if _ok(r) and not base else "" for r, base

@@ -33,7 +33,7 @@ def compare_figure(runs: list[tuple[str, list]]):
     x_range = (0.0, max(xs) * 1.08)
     y_range = y_range_of([row["accuracy"] for _, _, row in points], None, scale)
     plot = marks.plot_of(x_range, y_range, style.HEIGHT, *style.MARGIN_TB)
-    labels = marks.place_labels(xs, ys, [str(row["technique"]) for _, _, row in points], plot,
+    labels = marks.place_labels(xs, ys, [style.result_name(row) for _, _, row in points], plot,
                                 13, first=("float32",))
     texts, sides = marks.label_texts(labels, len(points))
     legend = marks.legend_points(labels)
@@ -41,7 +41,7 @@ def compare_figure(runs: list[tuple[str, list]]):
     shown_runs = set()
     for k, (number, label, row) in enumerate(points):
         color, symbol = RUN_STYLES[number % len(RUN_STYLES)]
-        technique = str(row["technique"])
+        technique = style.result_name(row)
         # the run's first point names the run in the legend; a point without room for its
         # label is named there too ("run: technique")
         named = k in legend

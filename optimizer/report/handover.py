@@ -18,7 +18,7 @@ from pathlib import Path
 from optimizer.artifacts import store
 from optimizer.guide.schema import Result, results_frame
 from optimizer.report import insights as insights_mod
-from optimizer.report import numbers
+from optimizer.report import numbers, style
 
 GUIDE_URL = "https://ai.google.dev/edge/litert/models/model_optimization"
 
@@ -75,7 +75,7 @@ def _results_rows(results: list[Result], checks: dict) -> list[tuple]:
                                               ("met" if check.met else "missed"))
         ratio = (base.size_bytes / r.size_bytes) if base and base.size_bytes and r.size_bytes \
             else None
-        rows.append((r.technique, r.status, goals,
+        rows.append((style.result_name(r), r.status, goals,
                      numbers.sig(None if r.accuracy is None else r.accuracy * scale),
                      numbers.points(r.accuracy_delta, r.metric) if r is not base else "",
                      numbers.size(r.size_bytes), numbers.ratio(ratio) if r is not base else "",
