@@ -33,7 +33,7 @@ def _key_row(page, technique: str):
 
 
 def _banners(page) -> str:
-    return "\n".join(page.get_by_test_id("stAlertContainer").all_inner_texts())
+    return "\n".join(page.get_by_test_id("stAlertContainer").all_text_contents())
 
 
 def _goals_counter(page):
