@@ -2,7 +2,7 @@
 import streamlit as st
 
 from optimizer.report import attempt_rows, layer_error_figure, layer_options, repair_rows
-from optimizer.search import layer_reports, read_search, start_repair
+from optimizer.search import REPAIR_BASE, layer_reports, read_search, start_repair
 from pages.common import layout, nav, search_view, state
 from pages.common.table import MISSING
 
@@ -25,7 +25,7 @@ if search is None or search.outcome is None:
     st.stop()
 
 outcome = search.outcome
-int8 = outcome.trial("integer")
+int8 = outcome.trial(REPAIR_BASE)
 st.markdown(f"Search of **{layout.plain(search.model)}** "
             f"({search_view.STATUS.get(search.status, '')}).")
 

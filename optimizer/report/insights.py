@@ -22,6 +22,8 @@ from dataclasses import asdict, dataclass
 
 from optimizer.guide.registry import QAT_FAMILY, TECHNIQUES, TechniqueId, parse_spec
 from optimizer.guide.schema import Result
+from optimizer.guide.stage_handlers import STAGES
+from optimizer.guide.technique import SizeClass
 from optimizer.report import numbers
 
 #: Raw sizes within this fraction of the baseline count as "the same size on disk".
@@ -142,17 +144,22 @@ def _compressed_only(r: Result, base: Result, spec) -> list[Insight]:
     b_raw, b_gz = _num(base.size_bytes), _num(base.gzip_bytes)
     if None in (raw, gz, b_raw, b_gz) or spec is None:
         return []
-    if spec.base not in (TechniqueId.PRUNING, TechniqueId.CLUSTERING) \
-            or spec.conversion != TechniqueId.FLOAT32:
+    # a technique whose file is its conversion's size (pruning, clustering), left float
+    if spec.technique.size_class != SizeClass.SAME_AS_CONVERSION \
+            or not spec.conversion_row.is_baseline:
         return []
     if abs(raw - b_raw) > SAME_SIZE * b_raw or gz >= b_gz:
         return []
-    what = "Pruning" if spec.base == TechniqueId.PRUNING else "Clustering"
+    what = spec.technique.title
+    # what its first stage measurably made: zeros (pruning) or shared values (clustering)
+    evidence = STAGES[spec.stages[0].kind].evidence
     extra = ""
-    if spec.base == TechniqueId.PRUNING and _num(r.sparsity) is not None:
+    if evidence == "sparsity" and _num(r.sparsity) is not None:
         extra = f" (measured sparsity {numbers.sig(100 * r.sparsity)}%)"
-    elif r.max_unique_weights_per_channel:
+    elif evidence == "distinct weights" and r.max_unique_weights_per_channel:
         extra = f" (at most {r.max_unique_weights_per_channel} distinct weights per channel)"
+    elif evidence not in ("sparsity", "distinct weights", None):
+        raise ValueError(f"{spec.base}: unknown stage evidence {evidence!r}")
     return [Insight("compressed_only", r.technique, (
         f"{what} helps only the compressed size{extra}: {numbers.size(raw)} on disk, the same "
         f"as float32, but {numbers.size(gz)} gzipped, {numbers.ratio(b_gz / gz)} smaller than "
@@ -166,7 +173,7 @@ def _post_training_quantized(technique: str) -> bool:
     """True for a plain post-training quantization (float16, dynamic range, integer, ...): the
     rows the guide's table weighs QAT against. Retraining and float variants are not rivals."""
     spec = _spec(technique)
-    return spec is not None and not spec.retrains and spec.conversion != TechniqueId.FLOAT32
+    return spec is not None and spec.is_post_training
 
 
 def _favoured(pool: list[Result], base: Result, goals, key) -> tuple[Result, bool]:
