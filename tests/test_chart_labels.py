@@ -171,3 +171,16 @@ def test_placed_labels_do_not_overprint_each_other():
             boxes.append(labels.text_box(*at, label.text, label.side, 15))
     for i, a in enumerate(boxes):
         assert not any(labels.overlaps(a, b) for b in boxes[i + 1:])
+
+
+def test_the_layer_chart_writes_kept_in_float_on_the_kept_layers_rows():
+    from optimizer.report.layer_charts import layer_error_figure
+
+    before = [{"name": f"m/{n}", "layer": n, "op": "FULLY_CONNECTED", "rmse": 0.1, "scale": 0.01,
+               "rmse_scale": 10.0 / (i + 1), "index": i} for i, n in enumerate("abcd")]
+    report = {"before": before, "after": before[1:3],
+              "kept_float": [{"name": "m/a", "layer": "a"}, {"name": "m/d", "layer": "d"}]}
+    fig = layer_error_figure(report)
+    notes = [a for a in fig.layout.annotations if a.text == "<b>kept in float</b>"]
+    assert sorted(a.y for a in notes) == ["a (FULLY_CONNECTED)", "d (FULLY_CONNECTED)"]
+    assert set(fig.data[0].y) >= {a.y for a in notes}        # rows that are drawn
