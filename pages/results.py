@@ -19,7 +19,7 @@ from optimizer.report import (
     size_bars_figure,
     stored_insights,
 )
-from pages.common import downloads, layout, nav, readiness_view, runs, state
+from pages.common import downloads, graph_view, layout, mlflow_view, nav, readiness_view, runs, state
 from pages.common.table import COLUMN_CONFIG, MISSING, quoted_table
 
 layout.header(nav.RESULTS, "Measured on this machine against the float32 baseline: accuracy on "
@@ -70,6 +70,13 @@ checks = goal_checks(results, goals)
 budget = accuracy_budget(results, goals)
 notes = stored_insights(run.run_dir, results)
 recommended = recommended_of(run.run_dir)
+
+results_tab, graph_tab = st.tabs(["Results", "Graph"], key="results_tabs", on_change="rerun")
+if graph_tab.open:     # the graph view only when its tab is open: the rest of the page stops
+    with graph_tab:
+        graph_view.render(run.run_dir, results, key="results_graph", target=target,
+                          owner=state.get(state.SESSION_ID), read_only=read_only)
+    st.stop()
 
 met = [t for t, c in checks.items() if c.met]
 cols = st.columns([2, 1, 1, 1])
@@ -153,6 +160,8 @@ with st.expander("For comparison: the guide's published figures (not measured he
 layout.section("Downloads", "Each model with its recipe, the results table, and a script that "
                             "reproduces an optimization with the public APIs.")
 downloads.render(run, frame)
+if not read_only:      # a share link's viewer reads; exporting is the owner's
+    mlflow_view.export_button(run.run_dir, key="results_mlflow")
 
 st.divider()
 if not read_only:

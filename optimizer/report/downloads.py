@@ -11,7 +11,7 @@ from optimizer.guide.schema import Result
 from optimizer.report.public import public_record
 
 #: Columns whose values are lists or dicts; the CSV stores them as JSON text.
-_JSON_COLUMNS = ("pipeline", "settings", "ops", "notes")
+_JSON_COLUMNS = ("pipeline", "settings", "ops", "notes", "latency_op_kernels")
 
 
 def results_csv(frame) -> bytes:
