@@ -23,7 +23,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.cost(150)]
 SIZES = (("phone", 390, 844), ("projector", 1280, 720), ("laptop", 1440, 900))
 #: (address, charts drawn there once the run is read): every page of the app.
 PAGES = (("", 0), ("situation", 0), ("recommendation", 1), ("run", 0), ("results", 3),
-         ("search", 0), ("layers", 0), ("my_runs", 0), ("learn", 2))
+         ("search", 0), ("layers", 0), ("graph", 0), ("my_runs", 0), ("learn", 2))
 RUN_SPECS = "dynamic_range,integer"
 
 #: Metric values whose text is wider than their box, or cut to an ellipsis.
