@@ -15,6 +15,7 @@ from optimizer.report import (
 )
 from optimizer.text import tr
 from pages.common import layout, nav
+from pages.common.table import quoted_table
 
 layout.header(nav.LEARN, tr("The source document, {guide}, as published: for a workshop, or to "
                             "check what the app's recommendations rest on.", guide=tr(GUIDE)))
@@ -41,20 +42,21 @@ with st.container(key="learn_tree_ptq"):
                     config={"displayModeBar": False})
 
 layout.section(tr("Table 1: benefits of quantization for some CNN models (published)"),
-               tr("Source: {source}.", source=table_1_source()))
-st.dataframe(published_table(), hide_index=True, width="stretch", key="learn_table1")
+               tr("Source: {source}. N/A: not given in the guide.", source=table_1_source()))
+quoted_table(published_table(), missing=tr("N/A"))
 
 document = table1_measured()
 layout.section(tr("Table 1 published beside measured here"),
                tr("The same architectures built with tf_keras (random weights: accuracy is not "
                   "meaningful, sizes and latency are) and converted by this project's pipeline "
-                  "to float32 and post-training full integer (int8)."))
+                  "to float32 and post-training full integer (int8). –: not measured here "
+                  "(`bench table1` builds the architectures listed in its module)."))
 beside = measured_beside_table_1(document)
 if beside is None:
     st.info(tr("Not measured yet: run `nice python -m optimizer bench table1` (minutes) to write "
                "assets/learn/table1_measured.json."), icon=":material/info:")
 else:
-    st.dataframe(beside, hide_index=True, width="stretch", key="learn_table1_measured")
+    quoted_table(beside)
     versions = ", ".join(f"{k} {v}" for k, v in (document.get("versions") or {}).items() if v)
     host = next((r.get("measured_on") for r in document["rows"] if r.get("measured_on")), "?")
     st.caption(tr("Measured {date} on {host}; {versions}. Published latency is a Pixel 2's "
@@ -68,4 +70,4 @@ else:
 layout.section(tr("Table 2: accuracy with int16 activations (published)"),
                tr("Source: {source}. int16x8 runs on reference kernels by default, so it is "
                   "slower than int8 unless the hardware supports it.", source=table_2_source()))
-st.dataframe(published_table_2(), hide_index=True, width="stretch", key="learn_table2")
+quoted_table(published_table_2())

@@ -5,7 +5,7 @@ from optimizer import get_demo, list_demos
 from optimizer.text import N_, tr
 from pages.common import layout, nav, state, upload_view
 from pages.common import questions as q
-from pages.common.cards import card_facts, layer_rows, model_card, split_lines
+from pages.common.cards import read_card, show_card
 
 layout.header(nav.MODEL, tr("Pick the model to optimize. The built-in demos are trained models "
                             "with their own data, so everything runs offline; or bring your "
@@ -20,6 +20,9 @@ source = st.segmented_control(
     label_visibility="collapsed")
 if source == "upload":
     upload_view.render()
+    upload = upload_view.current_upload(state.get(state.MODEL))
+    if upload is not None and (card := read_card(upload.manifest_path)):
+        show_card(card)             # the same card as a demo's, from the checked upload
     st.divider()
     nav.next_button(nav.SITUATION, tr("Next: your situation"), key="model_next",
                     disabled=upload_view.current_upload(state.get(state.MODEL)) is None)
@@ -41,36 +44,9 @@ demo = get_demo(choice)
 st.markdown(f"**{tr(demo.title)}.** {tr(demo.description)}")
 
 
-card = None
-with st.spinner(tr("Reading the model: layers, parameters, float size and ops (a few seconds "
-                   "the first time)…")):
-    try:
-        card = model_card(choice)
-    except Exception as exc:  # noqa: BLE001 - shown as a message, the journey goes on
-        layout.show_error(exc, tr("Reading the model card"))
-
+card = read_card(choice)
 if card:
-    facts = card_facts(card, demo)
-    cols = st.columns(len(facts))
-    for col, (label, value, help_text) in zip(cols, facts):
-        col.metric(label, value, help=help_text, border=True)
-    left, right = st.columns([3, 2], gap="large")
-    with left:
-        layout.section(tr("Architecture"), tr("Each layer with its output shape and parameter "
-                                              "count."))
-        st.dataframe(layer_rows(card), hide_index=True, width="stretch",
-                     height=min(38 + 35 * len(card.get("layers", [])), 420))
-    with right:
-        layout.section(tr("LiteRT ops in the float32 file"),
-                       tr("The operators the converted model uses; hardware delegates support "
-                          "different subsets."))
-        ops = card.get("ops") or []
-        st.markdown(", ".join(layout.plain(op) for op in ops) or tr("not reported"))
-        splits = card.get("data") or {}
-        if splits:
-            layout.section(tr("Data that comes with it"))
-            st.markdown("  \n".join(split_lines(splits)))
-        st.caption(tr("Input: {input}.", input=tr(demo.input_description)))
+    show_card(card, demo)
 
 st.divider()
 st.markdown(tr("**Next:** tell the app about your data, hardware and goals."))

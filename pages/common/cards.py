@@ -1,10 +1,15 @@
-"""The model card on the Model page: cached lookup and the facts/rows it shows."""
+"""The model card on the Model page, the same for a demo and an upload: cached lookup, the
+facts and rows it shows, and ``show_card`` drawing it."""
 from __future__ import annotations
 
 import streamlit as st
 
 from optimizer import describe_model
+from optimizer.report import numbers
 from optimizer.text import N_, tr
+
+from . import layout
+from .table import MISSING
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -22,20 +27,34 @@ def _shape(value) -> str:
     return " × ".join(tr("any") if d in (None, -1) else str(d) for d in value) or tr("scalar")
 
 
-def _kb(nbytes) -> str:
-    if not nbytes:
-        return "?"
-    return f"{nbytes / 1e6:,.2f} MB" if nbytes >= 1e6 else f"{nbytes / 1e3:,.1f} kB"
+def read_card(ref: str) -> dict | None:
+    """The card of ``ref`` with a spinner; a failure is shown as one line and gives None."""
+    with st.spinner(tr("Reading the model: layers, parameters, float size and ops (a few "
+                       "seconds the first time)…")):
+        try:
+            return model_card(ref)
+        except Exception as exc:  # noqa: BLE001 - shown as a message, the journey goes on
+            layout.show_error(exc, tr("Reading the model card"))
+    return None
+
+
+#: Why a model without Keras layers (a SavedModel or a .tflite upload) lists none.
+NO_LAYERS = N_("A {kind} has no Keras layers to list: its LiteRT ops are on the right, and its "
+               "inputs and outputs above.")
+KINDS = {"saved-model": N_("SavedModel"), "tflite": N_(".tflite file")}
 
 
 def card_facts(card: dict, demo=None) -> list[tuple[str, str, str]]:
-    """(label, value, help) for the metric row: parameters, float size, input, output, classes."""
+    """(label, value, help) for the metric row: parameters, float size, input, output, classes.
+    A fact the model does not have (a .tflite upload's layers) is "–", its help says why."""
     params = card.get("params")
     classes = card.get("num_classes") or (demo.num_classes if demo else None)
+    layers = card.get("layers") or []
     return [
-        (tr("Parameters"), f"{params:,}" if isinstance(params, int) else "?",
-         tr("Trainable and non-trainable weights of the Keras model.")),
-        (tr("Float32 size"), _kb(card.get("float32_tflite_bytes")),
+        (tr("Parameters"), f"{params:,}" if isinstance(params, int) else "–",
+         tr("Trainable and non-trainable weights of the model.") if isinstance(params, int) else
+         tr("Not recorded for this kind of model (no Keras model to count them in).")),
+        (tr("Float32 size"), numbers.size(card.get("float32_tflite_bytes")),
          tr("The float32 .tflite file converted from it: the baseline every variant is compared "
             "with (1 kB = 1,000 bytes).")),
         (tr("Input shape"), _shape(card.get("input_shape")),
@@ -43,7 +62,9 @@ def card_facts(card: dict, demo=None) -> list[tuple[str, str, str]]:
         (tr("Classes"), str(classes), tr("How many classes the model tells apart."))
         if classes else
         (tr("Output shape"), _shape(card.get("output_shape")), tr("What the model predicts.")),
-        (tr("Layers"), str(len(card.get("layers") or [])), tr("Keras layers, listed below.")),
+        (tr("Layers"), str(len(layers)) if layers else "–",
+         tr("Keras layers, listed below.") if layers else
+         tr("No Keras layers in this kind of model.")),
     ]
 
 
@@ -73,3 +94,37 @@ def split_lines(splits: dict) -> list[str]:
             lines.append(tr("**{split}**: {count} samples", split=tr(SPLITS.get(name, name)),
                             count=f"{count:,}"))
     return lines
+
+
+def show_card(card: dict, demo=None) -> None:
+    """The model card: the facts row, the architecture, the float32 file's ops and the data.
+    The same for a built-in demo (``demo``: its catalogue entry) and an upload."""
+    facts = card_facts(card, demo)
+    # two rows of metrics: one row of five cut "Float32 size" to "156.6…" at 1280 px
+    for row in (facts[:3], facts[3:]):
+        cols = st.columns(3)
+        for col, (label, value, help_text) in zip(cols, row):
+            col.metric(label, value, help=help_text, border=True)
+    left, right = st.columns([3, 2], gap="large")
+    layers = card.get("layers") or []
+    with left:
+        layout.section(tr("Architecture"), tr("Each layer with its output shape and parameter "
+                                              "count."))
+        if layers:
+            st.dataframe(layer_rows(card), hide_index=True, placeholder=MISSING, width="stretch",
+                         height=min(38 + 35 * len(layers), 420))
+        else:
+            kind = card.get("kind")
+            st.caption(tr(NO_LAYERS, kind=tr(KINDS[kind]) if kind in KINDS else tr("model")))
+    with right:
+        layout.section(tr("LiteRT ops in the float32 file"),
+                       tr("The operators the converted model uses; hardware delegates support "
+                          "different subsets."))
+        ops = card.get("ops") or []
+        st.markdown(", ".join(layout.plain(op) for op in ops) or tr("not reported"))
+        splits = card.get("data") or {}
+        if splits:
+            layout.section(tr("Data that comes with it") if demo else tr("Your data"))
+            st.markdown("  \n".join(split_lines(splits)))
+        if demo is not None:
+            st.caption(tr("Input: {input}.", input=tr(demo.input_description)))

@@ -1,5 +1,19 @@
-"""Column formats of the Results table (the columns come from ``optimizer.report.table``)."""
+"""Column formats of the Results table (the columns come from ``optimizer.report.table``), what
+a missing value reads as, and the quoted tables of the guide."""
 import streamlit as st
+
+#: What a table shows for a value that is not there (every ``st.dataframe``'s placeholder):
+#: never "None"; the caption beside the table says why it is missing.
+MISSING = "–"
+
+
+def quoted_table(frame, missing: str = MISSING) -> None:
+    """A table of figures quoted from the guide (and measured ones beside them) that wraps
+    to the page's width instead of scrolling sideways: numbers as quoted, a missing one as
+    ``missing``."""
+    text = frame.astype(object).where(frame.notna() & (frame != ""), missing)
+    st.table(text.map(lambda v: f"{v:g}" if isinstance(v, (int, float)) else str(v)),
+             hide_index=True)
 
 _num = st.column_config.NumberColumn
 

@@ -25,6 +25,7 @@ from optimizer.text import N_, tr
 from optimizer.workspace.browser import reset_session, touch
 
 from . import layout, state
+from .table import MISSING
 
 UPLOAD = state.UPLOAD          # session-state key: the checked upload this session uses
 PIXEL_LABELS = {"0-1": N_("0 to 1"), "0-255": N_("0 to 255"), "-1-1": N_("-1 to 1")}
@@ -180,7 +181,7 @@ def show_summary(upload) -> None:
         if upload.layers:
             st.dataframe([{tr("Layer"): r.get("name"), tr("Type"): r.get("type"),
                            tr("Parameters"): r.get("params")} for r in upload.layers],
-                         hide_index=True, width="stretch")
+                         hide_index=True, width="stretch", placeholder=MISSING)
 
 
 #: The metric a run reports, as the summary names it.
