@@ -131,11 +131,14 @@ def tree_figure(tree, path=(), leaf: str | None = None, title: str | None = None
                            arrowsize=1.1, arrowwidth=4 if active else 1.6, arrowcolor=color,
                            text="")
         mx, my = (start[0] + end[0]) / 2, (start[1] + end[1]) / 2
+        answer = answer_label(edge.label)
         if abs(end[1] - start[1]) < 1e-6:
             my += 0.13          # beside the arrow, so the arrow stays visible
+            if len(answer) * CHAR_PX * 1.3 + 8 > (1 - BOX_W) * unit_px:
+                my = start[1] + BOX_H / 2 + 0.13     # wider than the gap ("Không"): above it
         elif abs(end[0] - start[0]) < 1e-6:
             mx += 0.09
-        fig.add_annotation(x=mx, y=my, text=f"<b>{answer_label(edge.label)}</b>", showarrow=False,
+        fig.add_annotation(x=mx, y=my, text=f"<b>{answer}</b>", showarrow=False,
                            font={"size": style.FONT_SIZE - 1,
                                  "color": "white" if active else None},
                            bgcolor=color if active else "rgba(128,128,128,0.18)",
