@@ -171,3 +171,13 @@ def test_a_message_is_english_text_that_renders_in_vietnamese_later():
 def test_an_unknown_message_reads_as_english():
     assert tr("A sentence nobody translated {x}", lang="vi", x=1) == \
         "A sentence nobody translated 1"
+
+
+def test_numbers_in_a_message_take_the_readers_separators():
+    from optimizer.text import figure, localize
+
+    message = msg("{what} {name}", what=figure("1,248.5"), name="v1.2-a,b")
+    assert str(message) == "1,248.5 v1.2-a,b"
+    assert Message.from_dict(message.to_dict()).render("vi") == "1.248,5 v1.2-a,b"
+    assert localize("98.7 % of 1,347", "vi") == "98,7 % of 1.347"
+    assert localize("98.7 % of 1,347", "en") == "98.7 % of 1,347"

@@ -13,6 +13,9 @@ from contextlib import contextmanager
 #: The languages the app is written in: code -> the language's own name (the switch's labels).
 LANGUAGES = {"en": "English", "vi": "Tiếng Việt"}
 DEFAULT_LANGUAGE = "en"
+#: How each language writes numbers: (decimal mark, thousands separator) -- "98,7 %" and
+#: "1.248" in Vietnamese. ``optimizer.numbers`` writes with the language in use's.
+SEPARATORS = {"en": (".", ","), "vi": (",", ".")}
 
 _LANGUAGE: contextvars.ContextVar[str] = contextvars.ContextVar("language",
                                                                 default=DEFAULT_LANGUAGE)
@@ -36,6 +39,11 @@ def from_locale(locale) -> str:
 def current_language() -> str:
     """The language of this context ("en" unless a caller chose another)."""
     return _LANGUAGE.get()
+
+
+def separators(lang: str | None = None) -> tuple[str, str]:
+    """(decimal mark, thousands separator) of ``lang`` (default: the language in use)."""
+    return SEPARATORS[parse_language(lang) or current_language()]
 
 
 def set_language(lang: str) -> contextvars.Token:

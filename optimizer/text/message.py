@@ -11,13 +11,42 @@ themselves (rendered in the same language) or plain values (numbers, names: show
 """
 from __future__ import annotations
 
+import re
+
 from optimizer.text.catalogue import tr
-from optimizer.text.language import DEFAULT_LANGUAGE
+from optimizer.text.language import DEFAULT_LANGUAGE, separators
 
 
 def _text(msgid: str, params: dict, lang: str | None) -> str:
-    values = {k: (v.render(lang) if isinstance(v, Message) else v) for k, v in params.items()}
+    values = {k: (v.render(lang) if isinstance(v, (Message, Figure)) else v)
+              for k, v in params.items()}
     return tr(msgid, lang=lang, **values)
+
+
+_MARKS = re.compile(r"(?<=\d)([.,])(?=\d)")
+
+
+def localize(text: str, lang: str | None = None) -> str:
+    """Numbers written the English way in ``text`` ("1,248", "0.29") with ``lang``'s decimal
+    mark and thousands separator ("1.248", "0,29" in Vietnamese); other text unchanged."""
+    decimal, thousands = separators(lang)
+    if (decimal, thousands) == (".", ","):
+        return text
+    return _MARKS.sub(lambda m: decimal if m.group(1) == "." else thousands, text)
+
+
+class Figure(str):
+    """A number as the English formatter wrote it ("1,248", "0.29 ms") kept in a message: its
+    reader sees it with their language's separators (``localize``)."""
+
+    def render(self, lang: str | None = None) -> str:
+        return localize(str(self), lang)
+
+
+def figure(text) -> Figure:
+    """``text`` (a number written by ``optimizer.numbers`` in English, or any number) as a
+    ``Figure`` for a message's values."""
+    return Figure(text if isinstance(text, str) else f"{text}")
 
 
 class Message(str):
@@ -40,6 +69,8 @@ class Message(str):
         def value(v):
             if isinstance(v, Message):
                 return v.to_dict()
+            if isinstance(v, Figure):
+                return {"figure": str(v)}
             return v if isinstance(v, (int, float, str)) and not isinstance(v, bool) else str(v)
         return {"id": self.id, "params": {k: value(v) for k, v in self.params.items()}}
 
@@ -49,8 +80,14 @@ class Message(str):
         if not isinstance(data, dict) or not isinstance(data.get("id"), str):
             return None
         params = data.get("params") if isinstance(data.get("params"), dict) else {}
-        return cls(data["id"], {k: (cls.from_dict(v) or str(v)) if isinstance(v, dict) else v
-                                for k, v in params.items()})
+
+        def value(v):
+            if not isinstance(v, dict):
+                return v
+            if isinstance(v.get("figure"), str):
+                return Figure(v["figure"])
+            return cls.from_dict(v) or str(v)
+        return cls(data["id"], {k: value(v) for k, v in params.items()})
 
 
 def msg(msgid: str, **params) -> Message:
@@ -59,7 +96,8 @@ def msg(msgid: str, **params) -> Message:
 
 
 def render(value, lang: str | None = None) -> str:
-    """A Message (or its ``to_dict`` form) in ``lang``; anything else as text."""
+    """A Message or Figure (or a Message's ``to_dict`` form) in ``lang``; anything else as
+    text."""
     if isinstance(value, dict):
         value = Message.from_dict(value) or value
-    return value.render(lang) if isinstance(value, Message) else str(value)
+    return value.render(lang) if isinstance(value, (Message, Figure)) else str(value)

@@ -33,7 +33,7 @@ from optimizer.measuring.facts import model_bytes
 from optimizer.measuring.readiness.contract import SetupMissing, could_not_check
 from optimizer.measuring.readiness.graph import read_graph
 from optimizer.measuring.readiness.report import Readiness, grouped, stay
-from optimizer.text import Message, msg
+from optimizer.text import Message, figure, msg
 
 #: The counts LiteRT's compiler plugin logs for each subgraph.
 PARTITIONED = re.compile(r"Partitioned subgraph<(\d+)>, selected (\d+) ops, from a total of "
@@ -193,7 +193,7 @@ def judge(done: PluginRun, graph, target, soc: str, spec: AotVendor) -> Readines
         ops = grouped((op.name, "accelerator", None) for op in graph.ops)
         summary = (msg("Ready: fully compiled for {soc}: {selected} / {total} ops offloaded to "
                        "{where} in {seconds} s ({note}).", soc=soc, selected=selected,
-                       total=total, where=where, seconds=f"{done.seconds:.1f}", note=note)
+                       total=total, where=where, seconds=figure(f"{done.seconds:.1f}"), note=note)
                    if compiled else
                    msg("Ready: {tool} takes all {total} ops for {soc} ({note}).",
                        tool=msg(spec.tool), total=total, soc=soc, note=note))

@@ -23,7 +23,7 @@ from optimizer.models.uploads.errors import ProbeFailed, UploadError
 from optimizer.models.uploads.limits import ENV, Limits, limits
 from optimizer.models.uploads.prepare import PreparedUpload
 from optimizer.models.uploads.raw_data import DataOptions
-from optimizer.text import Message, msg
+from optimizer.text import Message, figure, msg
 
 _KINDS = {cls.kind: cls for cls in (errors.UploadError, errors.TooLarge, errors.UnsafeArchive,
                                     errors.UnsafeModel, errors.UnreadableFile,
@@ -79,7 +79,7 @@ def run_check(model: Path | str, data: Path | str | None, workdir: Path | str,
     except subprocess.TimeoutExpired:
         raise ProbeFailed(msg("checking the upload took over {seconds} s and was stopped; upload "
                               "a smaller model or raise {variable}",
-                              seconds=f"{lim.probe_timeout_s:g}",
+                              seconds=figure(f"{lim.probe_timeout_s:g}"),
                               variable=ENV["probe_timeout_s"])) from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

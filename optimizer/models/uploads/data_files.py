@@ -22,7 +22,7 @@ from optimizer.models.uploads.archives import check_zip, open_zip
 from optimizer.models.uploads.errors import DataMismatch, TooLarge, UnreadableFile, UnsafeArchive
 from optimizer.models.uploads.limits import ENV, Limits, check_upload_size, human_size, limits
 from optimizer.models.uploads.raw_data import TEST_FRACTION, DataOptions, RawData
-from optimizer.text import msg
+from optimizer.text import figure, msg
 
 DATA_SUFFIXES = (".npz", ".zip", ".csv")
 
@@ -226,7 +226,7 @@ def load_csv_file(path: Path, options: DataOptions | None = None,
                                "'{column}', row {row}); fill them in or drop those rows",
                                name=path.name, count=int((~np.isfinite(x)).sum()),
                                column=frame.columns[col], row=row + 1))
-    notes.insert(0, msg("{rows} rows, {columns} feature columns", rows=f"{x.shape[0]:,}",
+    notes.insert(0, msg("{rows} rows, {columns} feature columns", rows=figure(f"{x.shape[0]:,}"),
                         columns=x.shape[1]))
     arrays = {"x": x} if y is None else {"x": x, "y": y}
     return RawData(source="csv", arrays=arrays, class_names=class_names, notes=tuple(notes))

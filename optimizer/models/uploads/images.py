@@ -19,7 +19,7 @@ from optimizer.models.uploads.archives import check_zip, open_zip, read_member
 from optimizer.models.uploads.errors import DataMismatch, TooLarge, UnreadableFile
 from optimizer.models.uploads.limits import ENV, Limits, limits
 from optimizer.models.uploads.raw_data import PIXEL_RANGES, DataOptions, RawData
-from optimizer.text import msg
+from optimizer.text import figure, msg
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
 PILLOW_FORMATS = ["PNG", "JPEG", "BMP", "GIF", "WEBP"]
@@ -47,7 +47,7 @@ def load_image_zip(path: Path, input_shape: tuple | None, options: DataOptions |
         if len(entries) > lim.max_images:
             raise TooLarge(msg("{name} holds {count} images, over the limit of {limit}; upload "
                                "fewer images or raise {variable}", name=path.name,
-                               count=f"{len(entries):,}", limit=f"{lim.max_images:,}",
+                               count=figure(f"{len(entries):,}"), limit=figure(f"{lim.max_images:,}"),
                                variable=ENV["max_images"]))
         classes = sorted({label for label, _ in entries if label is not None})
         labelled = bool(classes)
@@ -67,14 +67,14 @@ def load_image_zip(path: Path, input_shape: tuple | None, options: DataOptions |
     names = ", ".join(classes[:12]) + (", ..." if len(classes) > 12 else "")
     scale = {"0-1": "0-1", "0-255": "0-255", "-1-1": "[-1, 1]"}.get(options.pixel_range,
                                                                     options.pixel_range)
-    notes = [msg("{count} images decoded in {classes} classes ({names})", count=f"{len(entries):,}",
+    notes = [msg("{count} images decoded in {classes} classes ({names})", count=figure(f"{len(entries):,}"),
                  classes=len(classes), names=names) if labelled else
              msg("{count} images decoded (no class folders: unlabelled samples)",
-                 count=f"{len(entries):,}"),
+                 count=figure(f"{len(entries):,}")),
              msg("pixels scaled to {scale}", scale=scale)]
     if resized:
         notes.append(msg("{resized} images resized to {height}x{width} (the model's input)",
-                         resized=f"{resized:,}", height=height, width=width))
+                         resized=figure(f"{resized:,}"), height=height, width=width))
     if skipped:
         notes.append(msg("{skipped:,} non-image files ignored", skipped=skipped))
     arrays = {"x": x} if y is None else {"x": x, "y": y}

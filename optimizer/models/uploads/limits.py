@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from optimizer.models.uploads.errors import TooLarge, UploadError
-from optimizer.text import msg
+from optimizer.text import figure, msg
 
 MB = 1024 * 1024
 
@@ -145,7 +145,8 @@ def check_upload_size(size_or_path, what: str | None = None, lim: Limits | None 
         name = Path(size_or_path).name if isinstance(size_or_path, (str, Path)) else ""
         raise TooLarge(msg("the {what} is {mib} MiB ({mb} MB), over the {limit} MiB upload limit "
                            "(1 MiB = 1,048,576 bytes); {hint}upload a smaller file or raise "
-                           "{variable}", what=what, mib=f"{size / MB:,.1f}", mb=f"{size / 1e6:,.1f}",
+                           "{variable}", what=what, mib=figure(f"{size / MB:,.1f}"),
+                           mb=figure(f"{size / 1e6:,.1f}"),
                            limit=lim.max_upload_mb, hint=keras_size_hint(name),
                            variable=ENV["max_upload_mb"]))
     return size

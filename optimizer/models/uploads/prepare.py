@@ -44,7 +44,7 @@ from optimizer.models.uploads.model_files import (
 )
 from optimizer.models.uploads.raw_data import DataOptions
 from optimizer.models.uploads.validate import validate
-from optimizer.text import Message, msg, render
+from optimizer.text import Message, figure, msg, render
 
 MANIFEST = "upload.json"
 DATA_FILE = "data.npz"
@@ -258,7 +258,7 @@ def _probe_keras3(info: ModelFileInfo, folder: Path) -> dict:
             "notes": [msg("Keras {version} model rebuilt in tf_keras (TFMOT needs tf_keras): "
                           "{copied} weight arrays copied, outputs match within max abs diff "
                           "{diff} on {samples} random inputs", version=info.keras_version,
-                          copied=report.weights_copied, diff=f"{report.max_abs_diff:.3g}",
+                          copied=report.weights_copied, diff=figure(f"{report.max_abs_diff:.3g}"),
                           samples=report.samples)]}
 
 
