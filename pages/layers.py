@@ -1,6 +1,7 @@
 """Go further · Per-layer repair: which layers int8 hurts most, and keeping them in float."""
 import streamlit as st
 
+from optimizer import numbers
 from optimizer.report import attempt_rows, layer_error_figure, layer_options, repair_rows
 from optimizer.search import layer_reports, read_search, start_repair
 from pages.common import layout, nav, search_view, state
@@ -99,7 +100,7 @@ layout.section("Keep layers in float by hand", "Pick layers from the chart (wors
                                                "search measures one more trial with them in "
                                                "float, without recalibrating.")
 options = layer_options(report)
-names = {o["name"]: f"{o['layer']} ({o['op']}) · {o['rmse_scale']:.2f}" for o in options}
+names = {o["name"]: f"{o['layer']} ({o['op']}) · {numbers.sig(o['rmse_scale'])}" for o in options}
 # the layers already kept plus the worst one not kept yet: the button then measures a new set-up
 kept_names = [k["name"] for k in kept if k["name"] in names]
 default = kept_names + [o["name"] for o in options if o["name"] not in kept_names][:1]

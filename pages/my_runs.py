@@ -4,7 +4,7 @@ import time
 import streamlit as st
 
 from optimizer import delete_run, read_run, workspace_runs
-from optimizer.report import compare_figure
+from optimizer.report import best_label, compare_figure
 from pages.common import layout, nav, state
 
 layout.header(nav.MY_RUNS, "Every run and search started from this browser's workspace, newest "
@@ -26,18 +26,11 @@ def _when(t) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(t)) if t else ""
 
 
-def _best(row) -> str:
-    best = row.get("best") or {}
-    if not best.get("technique"):
-        return ""
-    ratio = f" · {best['x_smaller']}x smaller" if best.get("x_smaller") else ""
-    return f"{best['technique']}{ratio}"
-
-
 by_id = {row["id"]: row for row in rows}
 st.dataframe([{"Started": _when(r["queued_at"]), "Kind": r["kind"], "Model": r["model"],
                "Status": r["status"] + (" (cached)" if r["cached"] else ""),
-               "Best result": _best(r), "Techniques": ", ".join(r["techniques"] or []),
+               "Best result": best_label(r.get("best")),
+               "Techniques": ", ".join(r["techniques"] or []),
                "Run id": r["id"]} for r in rows], hide_index=True, width="stretch",
              key="my_runs_table")
 

@@ -146,7 +146,7 @@ def budget_line(fig, threshold, scale, unit, higher):
         return
     y = threshold * scale
     fig.add_hline(y=y, line={"color": style.BUDGET_COLOR, "dash": "dash", "width": 2},
-                  annotation_text=f"accuracy budget: {'≥' if higher else '≤'} {y:.2f}{unit}",
+                  annotation_text=f"accuracy budget: {'≥' if higher else '≤'} {numbers.sig(y)}{unit}",
                   annotation_position="bottom right" if higher else "top right",
                   annotation_font={"color": style.BUDGET_COLOR, "size": style.FONT_SIZE - 2})
     fig.add_hrect(y0=y, y1=y - 1e9 if higher else y + 1e9, fillcolor=style.BUDGET_COLOR,
@@ -203,9 +203,11 @@ def accuracy_size_figure(frame, size: str = "gzip", budget: float | None = None)
                     "symbol": style.technique_symbol(row["technique"]),
                     "line": {"width": 3 if on_front else 1,
                              "color": style.FRONT_COLOR if on_front else "rgba(0,0,0,0.4)"}},
-            hovertemplate=(f"<b>{row['technique']}</b><br>{label}: %{{y:.2f}}<br>"
-                           f"{what}: %{{x:,.1f}} {size_label}"
-                           + (f" ({ratio:.2f}x smaller)" if _ok(ratio) and not is_base else "")
+            hovertemplate=(f"<b>{row['technique']}</b><br>{label}: "
+                           f"{numbers.sig(row['accuracy'] * scale)}<br>"
+                           f"{what}: {numbers.size(row[column])}"
+                           + (f" ({numbers.ratio(ratio)} smaller)" if _ok(ratio) and not is_base
+                              else "")
                            + ("<br>on the Pareto front" if on_front else "") + "<extra></extra>"),
         ))
     budget_line(fig, budget, scale, unit, higher)
@@ -254,7 +256,8 @@ def accuracy_latency_figure(frame, budget: float | None = None):
             marker={"size": 15, "color": style.technique_color(row["technique"]),
                     "symbol": style.technique_symbol(row["technique"]),
                     "line": {"width": 1, "color": "rgba(0,0,0,0.4)"}},
-            hovertemplate=(f"<b>{row['technique']}</b><br>{label}: %{{y:.3g}}<br>"
+            hovertemplate=(f"<b>{row['technique']}</b><br>{label}: "
+                           f"{numbers.sig(row['accuracy'] * scale)}<br>"
                            f"median {numbers.ms(median)} (p10–p90 "
                            f"{numbers.ms_range(p10, p90)})<br>"
                            f"threads: {threads if _ok(threads) else 'n/a'} · kernels: {kernels}"
@@ -288,21 +291,23 @@ def size_bars_figure(frame):
     colors = [style.technique_color(t) for t in names]
 
     def factors(ratios):
-        return [f"{r:.1f}x" if _ok(r) and not base else "" for r, base
+        return [numbers.ratio(r) if _ok(r) and not base else "" for r, base
                 in zip(ratios, rows.get("is_baseline", [False] * len(rows)))]
 
     fig = go.Figure()
     fig.add_trace(go.Bar(
         x=names, y=rows["size_bytes"] / divisor, name="On disk", marker={"color": colors},
         text=factors(rows["size_ratio"]), textposition="outside",
-        hovertemplate=f"%{{x}}<br>on disk: %{{y:,.1f}} {unit}<extra></extra>"))
+        customdata=[numbers.size(b) for b in rows["size_bytes"]],
+        hovertemplate="%{x}<br>on disk: %{customdata}<extra></extra>"))
     if rows["gzip_bytes"].map(_ok).any():
         fig.add_trace(go.Bar(
             x=names, y=rows["gzip_bytes"] / divisor, name="gzip -9 (download size)",
             marker={"color": colors, "opacity": 0.65,
                     "pattern": {"shape": "/", "fgcolor": "rgba(255,255,255,0.6)"}},
             text=factors(rows["gzip_ratio"]), textposition="outside",
-            hovertemplate=f"%{{x}}<br>gzip -9: %{{y:,.1f}} {unit}<extra></extra>"))
+            customdata=[numbers.size(b) for b in rows["gzip_bytes"]],
+            hovertemplate="%{x}<br>gzip -9: %{customdata}<extra></extra>"))
     style.apply_layout(fig, title, "Technique", f"Size ({unit}); label = x smaller than float32")
     fig.update_layout(barmode="group", bargap=0.25)
     fig.update_yaxes(rangemode="tozero")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
+from optimizer import numbers
 from optimizer.guide.schema import results_frame
 from optimizer.report import style
 from optimizer.report.charts import empty_figure, measured
@@ -33,6 +34,7 @@ def compare_figure(runs: list[tuple[str, list]]):
             name=label, text=list(frame["technique"]), textposition="top center",
             marker={"color": color, "symbol": hollow, "size": 13, "line": {"width": 2,
                                                                           "color": color}},
-            hovertemplate=f"{label}<br>%{{text}}<br>%{{x:.1f}} {unit}<br>%{{y:.2f}}"
-                          "<extra></extra>"))
+            customdata=[f"{numbers.size(b)}<br>{numbers.sig(a * scale)}"
+                        for b, a in zip(frame["gzip_bytes"], frame["accuracy"])],
+            hovertemplate=f"{label}<br>%{{text}}<br>%{{customdata}}<extra></extra>"))
     return style.apply_layout(fig, title, f"Download size, gzip -9 ({unit})", y_title)

@@ -12,6 +12,7 @@ import math
 
 import plotly.graph_objects as go
 
+from optimizer import numbers
 from optimizer.report import style
 
 #: RMSE / scale of pure rounding to the int8 grid (uniform error over one quantization step).
@@ -42,9 +43,11 @@ def layer_error_figure(report: dict):
     fig.add_trace(go.Bar(
         y=names, x=[max(float(e["rmse_scale"]), floor) for e in before], orientation="h",
         name="all layers int8", marker={"color": BEFORE_COLOR},
-        customdata=[[e["rmse"], e["scale"], e["name"]] for e in before],
-        hovertemplate="<b>%{y}</b><br>RMSE / scale: %{x:.3g}<br>RMSE %{customdata[0]:.3g}, "
-                      "scale %{customdata[1]:.3g}<br>%{customdata[2]}<extra>int8</extra>"))
+        customdata=[[numbers.sig(e["rmse_scale"]), numbers.sig(e["rmse"]),
+                     numbers.sig(e["scale"]), e["name"]] for e in before],
+        hovertemplate="<b>%{y}</b><br>RMSE / scale: %{customdata[0]}<br>RMSE "
+                      "%{customdata[1]}, scale %{customdata[2]}<br>%{customdata[3]}"
+                      "<extra>int8</extra>"))
     if report.get("after") or kept:
         count = len(kept)
         fig.add_trace(go.Bar(
@@ -52,7 +55,9 @@ def layer_error_figure(report: dict):
                         if e["name"] in after else None for e in before],
             orientation="h", name=f"with {count} layer{'s' if count != 1 else ''} kept in float",
             marker={"color": AFTER_COLOR},
-            hovertemplate="<b>%{y}</b><br>RMSE / scale: %{x:.3g}<extra>after</extra>"))
+            customdata=[numbers.sig(after[e["name"]]["rmse_scale"]) if e["name"] in after
+                        else "" for e in before],
+            hovertemplate="<b>%{y}</b><br>RMSE / scale: %{customdata}<extra>after</extra>"))
         # A layer kept in float has no int8 "after" bar: say so in that empty slot (the lower
         # half of its row), where nothing else is drawn.
         for name, entry in zip(names, before):

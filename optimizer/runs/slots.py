@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
 
-from optimizer import queueing
+from optimizer import numbers, queueing
 
 ENV_MAX_JOBS = "OPTIMIZER_MAX_JOBS"
 DEFAULT_MAX_JOBS = 1
@@ -56,7 +56,8 @@ def typical_work_s() -> tuple[float | None, int]:
 def wait_message(position: int, slots: int, mean_s: float | None, runs: int) -> tuple[str, float | None]:
     """The sentence a waiting run shows, and its estimated wait in seconds (None: unknown)."""
     estimate = None if mean_s is None else mean_s * math.ceil(position / slots)
-    when = (f"about {estimate:.0f} s (the last {runs} run(s) worked {mean_s:.0f} s on average)"
+    when = (f"about {numbers.seconds(estimate)} (the last {runs} run(s) worked "
+            f"{numbers.seconds(mean_s)} on average)"
             if estimate is not None else "no finished runs yet to estimate the wait from")
     return (f"waiting for a free worker slot: number {position} in the queue, {when}; "
             f"{slots} run(s) at a time on this server ({ENV_MAX_JOBS}={slots}), so runs do not "

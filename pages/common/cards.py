@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from optimizer import describe_model
+from optimizer import describe_model, numbers
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -22,9 +22,7 @@ def _shape(value) -> str:
 
 
 def _kb(nbytes) -> str:
-    if not nbytes:
-        return "?"
-    return f"{nbytes / 1e6:,.2f} MB" if nbytes >= 1e6 else f"{nbytes / 1e3:,.1f} kB"
+    return numbers.size(nbytes) if nbytes else "?"
 
 
 def card_facts(card: dict, demo=None) -> list[tuple[str, str, str]]:
@@ -32,7 +30,7 @@ def card_facts(card: dict, demo=None) -> list[tuple[str, str, str]]:
     params = card.get("params")
     classes = card.get("num_classes") or (demo.num_classes if demo else None)
     return [
-        ("Parameters", f"{params:,}" if isinstance(params, int) else "?",
+        ("Parameters", numbers.count(params) if isinstance(params, int) else "?",
          "Trainable and non-trainable weights of the Keras model."),
         ("Float32 size", _kb(card.get("float32_tflite_bytes")),
          "The float32 .tflite file converted from it: the baseline every variant is compared "
@@ -60,8 +58,8 @@ def split_lines(splits: dict) -> list[str]:
     lines = []
     for name, count in splits.items():
         if name == "representative" and "train" in splits:
-            lines.append(f"**representative**: {count:,} samples, drawn from the training "
+            lines.append(f"**representative**: {numbers.count(count)} samples, drawn from the training "
                          "split (not extra data)")
         else:
-            lines.append(f"**{name}**: {count:,} samples")
+            lines.append(f"**{name}**: {numbers.count(count)} samples")
     return lines
