@@ -124,6 +124,8 @@ _LAZY = {
     "model_label": "optimizer.models.labels",
     "public_record": "optimizer.report.public",
     "new_run_id": "optimizer.artifacts.history",
+    "cached_result": "optimizer.workspace.cache",
+    "servable_results": "optimizer.workspace.cache",
     "workspace_runs": "optimizer.workspace.index",
     "shared_folder": "optimizer.workspace.index",
     "delete_run": "optimizer.workspace.index",

@@ -65,23 +65,11 @@ class ReadOnly(ValueError):
     viewer): refused, and nothing was written."""
 
 
-def owner_of(folder: Path | str) -> str | None:
-    """The browser workspace a folder belongs to (its token), None outside the workspaces.
-
-    Links are followed first, so a link placed in one workspace that points into another
-    belongs to the other."""
-    try:
-        parts = Path(folder).resolve().relative_to(paths.sessions_root().resolve()).parts
-    except ValueError:
-        return None
-    return parts[0] if parts else None
-
-
 def may_change(folder: Path | str, workspace: str | None) -> bool:
     """True when ``workspace`` (a browser's token; None for the command line) may write into,
     start work on or remove ``folder``: only its own workspace's folders."""
     return workspace is None or (isinstance(workspace, str) and bool(workspace)
-                                 and owner_of(folder) == workspace)
+                                 and paths.owner_of(folder) == workspace)
 
 
 def require_owner(folder: Path | str, workspace: str | None, action: str) -> None:

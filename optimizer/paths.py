@@ -64,3 +64,15 @@ def file_sha256(path: Path | str) -> str:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def owner_of(folder: Path | str) -> str | None:
+    """The browser workspace a folder belongs to (the token in
+    ``<workspace>/sessions/<token>/...``), or None for a folder outside it (the command
+    line's runs). Links are followed first, so a link placed in one workspace that points
+    into another belongs to the other."""
+    try:
+        parts = Path(folder).resolve().relative_to(sessions_root().resolve()).parts
+    except ValueError:
+        return None
+    return parts[0] if parts else None

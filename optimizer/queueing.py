@@ -7,7 +7,9 @@ A pool of ``size`` slots is ``<workspace>/slots/<pool>-<i>.lock``; holding one i
 the ``size`` oldest live tickets may try for a slot, so slots go out in arrival order, not to
 whoever polls first. The kernel drops every lock of a process that dies, however it dies: a
 ticket nobody holds is stale and is removed by the next reader, so a killed run never blocks
-the queue and never keeps a slot.
+the queue and never keeps a slot. Tickets and held slots carry a small description (``info``:
+what kind of work, from where, what it will do) so a waiter can be told what it waits for
+(``holders``; a slot's ``<slot>.lock.json`` counts only while its lock is held).
 """
 from __future__ import annotations
 
@@ -52,6 +54,45 @@ def try_take(pool: str, size: int) -> tuple[int, int] | None:
             continue
         return index, fd
     return None
+
+
+def holder_path(pool: str, index: int) -> Path:
+    """The file describing who holds slot ``index`` (valid only while its lock is held)."""
+    path = slot_path(pool, index)
+    return path.with_name(path.name + ".json")
+
+
+def _describe_holder(pool: str, index: int, info: dict | None) -> None:
+    """Say who holds the slot now (atomically: a reader never sees half of it)."""
+    path = holder_path(pool, index)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(3)}.tmp")
+    try:
+        tmp.write_text(json.dumps({**(info or {}), "since": time.time()}))
+        os.replace(tmp, path)
+    except OSError:      # a full disk: the queue still works, it only knows less
+        tmp.unlink(missing_ok=True)
+
+
+def holders(pool: str, size: int) -> list[dict]:
+    """The infos of the slots held right now (``{}`` for a holder that said nothing), each
+    with ``since`` (when it took the slot) where known."""
+    out = []
+    for index in range(size):
+        path = slot_path(pool, index)
+        if not path.exists():
+            continue
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            try:
+                info = json.loads(holder_path(pool, index).read_text())
+            except (OSError, ValueError):
+                info = {}
+            out.append(info if isinstance(info, dict) else {})
+        finally:
+            os.close(fd)
+    return out
 
 
 def busy(pool: str, size: int) -> int:
@@ -123,13 +164,15 @@ def live_tickets(pool: str) -> list[tuple[Path, dict]]:
 
 @contextmanager
 def slot(pool: str, size: int, info: dict | None = None,
-         on_wait: Callable[[int, list], None] | None = None,
-         poll_seconds: float = 0.5) -> Iterator[int]:
+         on_wait: Callable[[int, list, list], None] | None = None,
+         poll_seconds: float = 0.5, refresh_seconds: float = 5.0) -> Iterator[int]:
     """Hold one of ``size`` slots of ``pool`` for the ``with`` block, served in arrival order;
-    yields the slot index. ``on_wait(position, ahead)`` is called whenever this caller's place
-    changes while it waits (position 1 is next; ``ahead`` the infos of those in front)."""
+    yields the slot index. While waiting, ``on_wait(position, ahead, holding)`` is called when
+    this caller's place changes and every ``refresh_seconds`` besides (position 1 is next;
+    ``ahead`` the infos of those in front, ``holding`` those of the slots' holders). The slot's
+    holder is described by ``info`` to those who wait (``holders``)."""
     ticket = Ticket(pool, info)
-    taken, last = None, None
+    taken, last, told_at = None, None, 0.0
     try:
         while True:
             place, ahead = ticket.position()
@@ -137,13 +180,15 @@ def slot(pool: str, size: int, info: dict | None = None,
                 taken = try_take(pool, size)
                 if taken is not None:
                     break
-            if on_wait is not None and place != last:
-                on_wait(place + 1, ahead)
-                last = place
+            now = time.monotonic()
+            if on_wait is not None and (place != last or now - told_at >= refresh_seconds):
+                on_wait(place + 1, ahead, holders(pool, size))
+                last, told_at = place, now
             time.sleep(poll_seconds)
     finally:
         ticket.leave()
     index, fd = taken
+    _describe_holder(pool, index, info)
     try:
         yield index
     finally:

@@ -91,9 +91,9 @@ cols[3].metric("Work time", numbers.seconds(run.work_s), border=True,
 if run.extra.get("cached"):
     source = run.extra.get("cached_from") or {}
     st.info(f"Served from the cache: an identical run (same model file, data, techniques, "
-            f"settings and packages) was measured at {layout.plain(source.get('measured_at'))} "
-            f"on {layout.plain(source.get('measured_on'))}. Use **Measure again** on the Run "
-            f"page for a fresh measurement.", icon=":material/cached:")
+            f"settings, code and packages) was measured at {layout.plain(source.get('measured_at'))} "
+            f"on {layout.plain(source.get('measured_on'))}. **Run again** on the Run page "
+            f"measures it anew.", icon=":material/cached:")
 for note in insights_for(notes, None):
     if note.kind == "best":
         st.success(layout.plain(note.text), icon=":material/emoji_events:")

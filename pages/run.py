@@ -22,10 +22,25 @@ if specs is None:
         specs = []
 
 
-def start(label: str, key: str, primary: bool = True, use_cache: bool = True) -> None:
-    """The only way a run starts: an explicit button."""
-    if st.button(label, type="primary" if primary else "secondary", key=key,
-                 icon=":material/play_arrow:"):
+RUN_AGAIN_HELP = "Measures every technique again on this server; the result cache is not used."
+OPEN_CACHED_HELP = ("Opens the results of the identical run measured before, at once; nothing is "
+                    "measured.")
+
+
+def cached_offer_text(offer: dict) -> str:
+    """What "Open the cached result" would open: when and where it was measured."""
+    return (f"An identical run (same model file, data, techniques, settings, code and packages) "
+            f"was measured at {layout.plain(offer.get('measured_at'))} on "
+            f"{layout.plain(offer.get('measured_on'))}: **Open the cached result** shows it at "
+            f"once; **Run again** or **Start the run** measures anew.")
+
+
+def start(label: str, key: str, primary: bool = True, use_cache: bool = True,
+          help: str | None = None, icon: str = ":material/play_arrow:") -> None:
+    """The only way a run starts: an explicit button. ``use_cache`` serves an identical run
+    measured before ("Open the cached result"); without it every technique is measured."""
+    if st.button(label, type="primary" if primary else "secondary", key=key, help=help,
+                 icon=icon):
         try:
             runs.launch(specs, use_cache=use_cache)
         except Exception as exc:  # noqa: BLE001 - shown as a message
@@ -38,7 +53,17 @@ if run_dir is None:
     st.markdown(f"**Model:** {layout.plain(model_label(state.get(state.MODEL)))}  \n"
                 "**Will run:** float32 (baseline)"
                 + "".join(f", `{s}`" for s in specs))
-    start("Start the run", key="run_start")
+    offer = runs.cached(specs)
+    if offer:
+        st.info(cached_offer_text(offer), icon=":material/cached:")
+        start("Open the cached result", key="run_open_cached", help=OPEN_CACHED_HELP,
+              icon=":material/cached:")
+        start("Start the run", key="run_start", primary=False, use_cache=False,
+              help=RUN_AGAIN_HELP)
+    else:
+        start("Start the run", key="run_start",
+              help="Measures every technique on this server; an identical run being "
+                   "measured right now is waited for and shared, not repeated.")
     nav.back_button(nav.RECOMMENDATION, "Change what to run", key="run_back")
     st.stop()
 
@@ -104,10 +129,12 @@ if initial.done:
         nav.next_button(nav.RESULTS, "See the full results", key="run_next",
                         disabled=not len(ok))
     with right:
-        if initial.extra.get("cached"):
-            start("Measure again", key="run_measure_again", primary=False, use_cache=False)
-        else:
-            start("Run again", key="run_again", primary=False)
+        start("Run again", key="run_again", primary=False, use_cache=False, help=RUN_AGAIN_HELP)
+        offer = runs.cached(specs, shown=initial)
+        if offer:
+            st.caption(cached_offer_text(offer))
+            start("Open the cached result", key="run_open_cached", primary=False,
+                  help=OPEN_CACHED_HELP, icon=":material/cached:")
     nav.back_button(nav.RECOMMENDATION, "Change what to run", key="run_back_done")
 else:
     st.caption("You can leave this page: the run goes on, and coming back shows it again.")

@@ -13,6 +13,7 @@ from run_folders import folder_hashes, make_run
 
 from optimizer import access, new_run_id, paths
 from optimizer.artifacts import history, store
+from optimizer.measuring.readiness.registry import target_check
 from optimizer.runs.background import cancel_run, read_run
 from optimizer.runs.readiness import cache_key, check_variants
 from optimizer.search.background import start_repair, stop_search
@@ -30,24 +31,30 @@ def _owner_run(owner: str, **kw) -> Path:
     for spec in ("float32", "float16"):
         verdicts = folder / spec / "readiness"
         verdicts.mkdir()
-        (verdicts / cache_key("cpu")).write_text(json.dumps(VERDICT))
+        (verdicts / cache_key("cpu")).write_text(json.dumps(
+            {**VERDICT, "checked_with": target_check("cpu").fingerprint()}))
     index.record(folder)
     return folder
+
+
+def _verdict(result) -> dict:
+    """A result's cached readiness verdict without the stamp of the check that made it."""
+    return {k: v for k, v in result.readiness.items() if k != "checked_with"}
 
 
 def test_only_the_owning_workspace_may_change_a_folder(tmp_path):
     owner, viewer = issue_token(), issue_token()
     folder = _owner_run(owner)
-    assert access.owner_of(folder) == owner
+    assert paths.owner_of(folder) == owner
     assert access.may_change(folder, owner) and access.may_change(folder / "float16", owner)
     assert not access.may_change(folder, viewer) and not access.may_change(folder, "")
     assert access.may_change(folder, None)                      # the command line
-    assert access.owner_of(tmp_path) is None
+    assert paths.owner_of(tmp_path) is None
     assert not access.may_change(tmp_path, viewer) and access.may_change(tmp_path, None)
     link = paths.session_dir(viewer) / "runs" / "link-to-theirs"
     link.parent.mkdir(parents=True)
     os.symlink(folder, link)                 # a link in my workspace is still their folder
-    assert access.owner_of(link) == owner and not access.may_change(link, viewer)
+    assert paths.owner_of(link) == owner and not access.may_change(link, viewer)
     with pytest.raises(access.ReadOnly, match="Copy into my workspace"):
         access.require_owner(link, viewer, "Checking readiness")
 
@@ -83,7 +90,7 @@ def test_the_owner_reads_and_checks_its_own_run():
     owner = issue_token()
     folder = _owner_run(owner)
     checked = check_variants(read_run(folder).results, "cpu", workspace=owner)
-    assert [r.readiness for r in checked] == [VERDICT, VERDICT]   # cached: no process started
+    assert [_verdict(r) for r in checked] == [VERDICT, VERDICT]   # cached: no process started
 
 
 def _no_trace_of(folder: Path, *secrets: str) -> list[str]:
@@ -103,7 +110,7 @@ def test_a_copy_is_the_viewers_own_run_with_no_link_back_to_the_owner():
     copy = copy_run(folder, viewer)
     assert folder_hashes(folder) == before                      # the owner's folder only read
     assert copy.parent == paths.session_dir(viewer) / "runs" and copy.name != folder.name
-    assert access.owner_of(copy) == viewer
+    assert paths.owner_of(copy) == viewer
     assert _no_trace_of(copy, folder.name, owner) == []
     assert not {store.PID, store.RUN_LOG, store.LOCK} & {p.name for p in copy.iterdir()}
     run = read_run(copy)
@@ -118,7 +125,7 @@ def test_a_copy_is_the_viewers_own_run_with_no_link_back_to_the_owner():
     assert history.get_run(copy.name)["owner"] == viewer
     assert [r["id"] for r in index.workspace_runs(viewer)] == [copy.name]
     checked = check_variants(run.results, "cpu", workspace=viewer)   # now the viewer's own
-    assert [r.readiness for r in checked] == [VERDICT, VERDICT]
+    assert [_verdict(r) for r in checked] == [VERDICT, VERDICT]
     assert not (paths.session_dir(viewer) / ".copying").exists() or not any(
         (paths.session_dir(viewer) / ".copying").iterdir())
 

@@ -9,9 +9,10 @@ import pytest
 from run_folders import make_run
 
 from optimizer import paths
-from optimizer.artifacts import history, store
+from optimizer.artifacts import history, space, store
 from optimizer.cli import main
 from optimizer.workspace import index
+from optimizer.workspace.rebuild import rebuild
 
 
 @pytest.fixture
@@ -74,7 +75,7 @@ def test_record_list_rebuild_and_delete(workspace):
     history.db_path().unlink()                     # the folders are the record
     for suffix in ("-wal", "-shm"):
         history.db_path().with_name(history.DB_NAME + suffix).unlink(missing_ok=True)
-    assert index.rebuild() == 2
+    assert rebuild().count == 2
     assert {r["id"] for r in index.runs()} == {mine.name, theirs.name}
 
     with pytest.raises(ValueError, match="another workspace"):
@@ -106,7 +107,7 @@ def test_history_and_show_on_the_command_line(workspace, capsys):
     assert {k: shown[k] for k in stored} == stored and shown["run_id"] == "20261201-r1"
     # judged now, by the goals the run was made for (none here: the default 1-point budget)
     assert shown["verdict"]["judged_by"].startswith("judged by the default goals")
-    assert set(shown) - set(stored) == {"run_id", "insights", "checks", "verdict"}
+    assert set(shown) - set(stored) == {"run_id", "status", "insights", "checks", "verdict"}
 
     (folder / store.RESULTS).write_text('{"model": "digits-cnn", "results": [{"tech')
     assert main(["show", "20261201-r1", "--json", "-"]) == 0
@@ -148,3 +149,163 @@ def test_a_search_is_listed_and_shown_with_its_run_id(workspace, capsys):
                                                     "best": None, "run_id": "s1"}
     (folder / "outcome.json").write_text("[1]")                     # damaged: no crash
     assert main(["show", "s1"]) == 0 and json.loads(capsys.readouterr().out)["run_id"] == "s1"
+
+
+# -- faults: the history survives a full disk and a corrupt database -----------------------------
+
+def _runs_everywhere(workspace, tmp_path):
+    """A browser workspace's run and a command-line run made with --out outside the
+    workspace from another current folder; both recorded. Returns their ids."""
+    import os
+
+    mine = _session_run(workspace, "tok-a", "20261201-100000-aaaa")
+    index.record(mine)
+    elsewhere = tmp_path / "projects" / "cli-run"
+    make_run(elsewhere)
+    old = os.getcwd()
+    os.chdir(tmp_path / "projects")
+    try:
+        index.record(elsewhere)                     # `run --out cli-run` from that folder
+    finally:
+        os.chdir(old)
+    return {mine.name, elsewhere.name}
+
+
+def _listed() -> set:
+    return {r["id"] for r in index.runs()}
+
+
+def test_a_corrupt_database_is_set_aside_and_every_run_is_found_from_any_folder(
+        workspace, tmp_path, monkeypatch, capsys):
+    ids = _runs_everywhere(workspace, tmp_path)
+    db = history.db_path()
+    history.checkpoint(db)
+    damaged = b"SQLite format 3\0" + b"\x13" * 5000            # a header, then garbage
+    db.write_bytes(damaged)
+    with pytest.raises(ValueError, match="is damaged .*history --rebuild"):
+        index.runs()
+    elsewhere = tmp_path / "somewhere-else"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)                                # neither ./out nor the runs
+    assert main(["history", "--rebuild"]) == 0
+    out = capsys.readouterr().out
+    assert "2 run(s)" in out and "history.sqlite3.damaged-" in out
+    assert _listed() == ids
+    aside = list(workspace.glob("history.sqlite3.damaged-*"))
+    assert [p.read_bytes() for p in aside if not p.name.endswith(("-wal", "-shm"))] == [damaged]
+
+
+def _dump() -> list:
+    """Every row of the database file as SQL (read without changing it)."""
+    conn = sqlite3.connect(f"file:{history.db_path()}?mode=ro", uri=True)
+    try:
+        return list(conn.iterdump())
+    finally:
+        conn.close()
+
+
+def _full_disk(kind: str):
+    import errno
+
+    if kind == "sqlite":
+        return sqlite3.OperationalError("database or disk is full")
+    return OSError(errno.ENOSPC, "No space left on device")
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "oserror"])
+def test_a_full_disk_during_rebuild_keeps_the_old_database_and_names_the_disk(
+        workspace, tmp_path, monkeypatch, capsys, kind):
+    ids = _runs_everywhere(workspace, tmp_path)
+    before = _dump()
+    real = history.upsert_run
+    written = []
+
+    def filling(row, conn=None):                    # the disk fills after the first row
+        if conn is not None and written:
+            raise _full_disk(kind)
+        written.append(row["folder"])
+        return real(row, conn=conn)
+
+    monkeypatch.chdir(tmp_path)
+    with monkeypatch.context() as patch:
+        patch.setattr(history, "upsert_run", filling)
+        assert main(["history", "--rebuild"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: no space left on the server's disk /") and err.count("\n") == 1
+    assert "kept as it was" in err and "damaged" not in err
+    assert _dump() == before                                     # untouched, not emptied
+    assert not list(workspace.glob("history.sqlite3.*"))         # no half-written file left
+    assert _listed() == ids                                     # every run still listed
+    assert rebuild().count == 2 and _listed() == ids           # and once there is space again
+
+
+def test_a_full_disk_with_a_corrupt_database_deletes_nothing(workspace, tmp_path, monkeypatch):
+    ids = _runs_everywhere(workspace, tmp_path)
+    history.checkpoint(history.db_path())
+    history.db_path().write_bytes(b"not a database" * 300)
+
+    def full(*args, **kwargs):
+        raise _full_disk("sqlite")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(history, "checkpoint", full)
+        with pytest.raises(space.NoSpace, match="the run history was not rebuilt"):
+            rebuild()
+    assert history.db_path().read_bytes() == b"not a database" * 300
+    assert rebuild().count == 2 and _listed() == ids
+
+
+def test_a_full_disk_is_named_as_a_full_disk_not_damage(workspace, monkeypatch):
+    error = history.explain(sqlite3.OperationalError("database or disk is full"))
+    assert isinstance(error, space.NoSpace) and "no space left" in str(error)
+    io_error = sqlite3.OperationalError("disk I/O error")
+    monkeypatch.setattr(space, "free_bytes", lambda path: 1024)        # a full disk
+    error = history.explain(io_error)
+    assert isinstance(error, space.NoSpace) and "damaged" not in str(error)
+    monkeypatch.setattr(space, "free_bytes", lambda path: 10 ** 12)    # room enough
+    error = history.explain(io_error)
+    assert "could not be read or written (disk I/O error)" in str(error)
+    assert "damaged" not in str(error) and not isinstance(error, history.HistoryDamaged)
+    assert isinstance(history.explain(sqlite3.DatabaseError("file is not a database")),
+                      history.HistoryDamaged)
+
+
+def test_the_journal_lists_every_folder_once_and_survives_a_cut_line(workspace, tmp_path):
+    from optimizer.workspace import journal
+
+    ids = _runs_everywhere(workspace, tmp_path)
+    index.record(workspace / "sessions" / "tok-a" / "runs" / "20261201-100000-aaaa")   # again
+    folders = journal.folders()
+    assert {p.name for p in folders} == ids and len(folders) == 2
+    with open(journal.journal_path(), "a") as f:
+        f.write('{"t": 1, "kind": "run", "fold')                 # a writer cut mid-line
+    assert journal.folders() == folders
+
+
+def test_history_lists_newest_first_live_runs_included(workspace):
+    folders = {name: _session_run(workspace, "tok-a", name, finished=name == "middle")
+               for name in ("old", "middle", "new")}
+    locks = [store.RunLock(folders[n]).acquire() for n in ("old", "new")]   # both still live
+    for name, queued in (("old", 100.0), ("middle", 150.0), ("new", 200.0)):
+        index.record(folders[name], queued_at=queued)
+    try:
+        rows = index.runs()
+        assert [r["id"] for r in rows] == ["new", "middle", "old"]
+        assert [r["status"] for r in rows] == ["running", "finished", "running"]
+    finally:
+        for lock in locks:
+            lock.release()
+    index.record(folders["old"], queued_at=999.0)               # queued_at is kept once set
+    assert [r["id"] for r in index.runs()] == ["new", "middle", "old"]
+
+
+def test_a_newer_database_is_kept_aside_for_its_version(workspace, tmp_path):
+    ids = _runs_everywhere(workspace, tmp_path)
+    conn = sqlite3.connect(history.db_path())
+    conn.execute("PRAGMA user_version = 99")
+    conn.close()
+    report = rebuild()
+    assert report.count == 2 and report.set_aside_unusable and ".newer-" in report.aside.name
+    assert _listed() == ids
+    report = rebuild()                                          # a sound one: kept as previous
+    assert report.aside.name == "history.sqlite3.previous" and not report.set_aside_unusable

@@ -66,7 +66,8 @@ def test_fixed(value, decimals, text):
 # Hand-written number formats in what shows results: every one goes through optimizer.numbers.
 _SPEC = re.compile(r"\{[^{};\"']*:[,+]?\.?\d*[fge%,]\}")
 _SHOWN = ("optimizer/report", "optimizer/search", "optimizer/guide", "optimizer/workspace",
-          "optimizer/cli", "pages", "optimizer/runs/slots.py", "optimizer/runs/cluster.py")
+          "optimizer/cli", "pages", "optimizer/runs/slots.py", "optimizer/runs/cluster.py",
+          "optimizer/runs/wait.py")
 #: Files whose format specs write code or log lines, not numbers shown as results.
 _NOT_SHOWN = {"optimizer/report/reproduce.py",       # the generated script's own code
               "optimizer/cli/bench.py",              # benchmark printouts

@@ -11,7 +11,7 @@ import pytest
 from optimizer import queueing
 from optimizer.artifacts import history, store
 from optimizer.artifacts.events import EventType, make_event
-from optimizer.runs import slots
+from optimizer.runs import slots, wait
 from optimizer.runs.background import read_run, start_run
 from optimizer.runs.request import RunRequest
 
@@ -61,17 +61,89 @@ def test_a_dead_waiters_ticket_is_dropped(workspace):
         assert index == 0
 
 
-def test_the_wait_is_estimated_from_measured_work_times():
-    message, estimate = slots.wait_message(3, 1, None, 0)
-    assert estimate is None and "number 3 in the queue" in message
+def test_the_fallback_is_the_last_runs_measured_work_time():
     for i, work in enumerate((10.0, 20.0)):
         history.upsert_run({"id": f"r{i}", "kind": "run", "status": "finished",
                             "folder": f"/r{i}", "queued_at": 0.0, "started_at": 100.0,
                             "finished_at": 100.0 + work})
     mean, runs = slots.typical_work_s()
     assert (mean, runs) == (15.0, 2)
-    message, estimate = slots.wait_message(3, 2, mean, runs)
-    assert estimate == 30.0 and "about 30 s" in message
+    unknown = wait.run_info("tok", "never-measured", [(wait.POST_TRAINING, 2)])
+    estimate = wait.estimate_wait(1, [unknown], [], None, [], mean)
+    assert estimate.seconds == 15.0                       # nothing measured for it: the mean
+    estimate = wait.estimate_wait(1, [unknown], [], None, [], None)
+    assert estimate.seconds is None
+    message = wait.wait_message(3, 1, estimate, "OPTIMIZER_MAX_JOBS")
+    assert "number 3 in the queue" in message and "no measured times" in message
+
+
+#: The synthetic queue: (what the run does, how long it holds the slot in seconds). The
+#: post-training group's time grows with its variants; retraining jobs take longer.
+MEASURED = {("m1", wait.POST_TRAINING, 1): 0.2, ("m1", "qat", 1): 0.6,
+            ("m1", "pruning", 2): 0.4, ("m2", wait.POST_TRAINING, 3): 0.3}
+QUEUE = [[("m1", "qat", 1)], [("m1", wait.POST_TRAINING, 1)],
+         [("m1", wait.POST_TRAINING, 1), ("m1", "pruning", 2)], [("m2", wait.POST_TRAINING, 3)],
+         [("m1", "qat", 1), ("m1", wait.POST_TRAINING, 1)]]
+
+
+def _synthetic_run(jobs, owner, on_wait=None):
+    """Hold a slot for the measured time of each job, like the orchestrator, and record it."""
+    info = wait.run_info(owner, jobs[0][0], [(kind, n) for _, kind, n in jobs])
+    with slots.worker_slot(on_wait=on_wait, poll_seconds=0.01, info=info,
+                           refresh_seconds=0.05):
+        for model, kind, n in jobs:
+            began = time.monotonic()
+            time.sleep(MEASURED[(model, kind, n)])
+            wait.record_job_time(model, kind, n, time.monotonic() - began)
+
+
+def test_the_estimate_is_within_half_of_the_actual_wait_on_a_synthetic_queue():
+    for key in MEASURED:                      # each kind of job measured once on this server
+        _synthetic_run([key], owner=None)
+    assert wait.wait_log() == []             # nobody waited yet
+    messages = {}
+    threads = []
+    for number, jobs in enumerate(QUEUE):     # runs started one after another
+        told = messages.setdefault(number, [])
+        thread = threading.Thread(target=_synthetic_run, args=(
+            jobs, f"tok-{number % 2}", lambda m, position, wait_s, told=told: told.append(
+                (position, wait_s, m))))
+        thread.start()
+        threads.append(thread)
+        time.sleep(0.08)
+    for thread in threads:
+        thread.join(60)
+    waits = wait.wait_log()
+    print("\nestimated vs actual wait (s):",
+          ", ".join(f"{w['estimated_s']} vs {w['actual_s']}" for w in waits))
+    assert len(waits) == len(QUEUE) - 1       # the first found the slot free
+    for entry in waits:
+        assert entry["estimated_s"] is not None
+        assert abs(entry["estimated_s"] - entry["actual_s"]) <= 0.5 * entry["actual_s"], waits
+    last = [w for _, w, _ in messages[len(QUEUE) - 1]]
+    assert len(last) >= 3 and last[-1] < last[0]          # re-estimated while it waited
+    text = " ".join(m for told in messages.values() for _, _, m in told)
+    assert "tok-" not in text                                # never whose
+
+
+def test_the_message_names_what_holds_the_slot_without_saying_whose():
+    mine = wait.run_info("tok-me", "m", [(wait.POST_TRAINING, 1)])
+    times = [{"model": "m", "job": wait.POST_TRAINING, "specs": 1, "seconds": 10.0},
+             {"model": "m", "job": "qat", "specs": 1, "seconds": 60.0}]
+    now = 1000.0
+    holding = [{**wait.run_info("tok-other", "m", [("qat", 1)]), "since": now - 20.0}]
+    ahead = [wait.run_info(None, "m", [(wait.POST_TRAINING, 3)]),
+             wait.run_info("tok-me", "m", [(wait.POST_TRAINING, 1)]),
+             wait.work_info("search", "tok-other", 120.0)]
+    estimate = wait.estimate_wait(1, ahead, holding, mine, times, None, now=now)
+    assert estimate.holding == [("another workspace's run", 40.0)]
+    assert [words for words, _ in estimate.ahead] == [
+        "a command-line run", "your own run", "another workspace's search"]
+    assert estimate.seconds == 40.0 + 20.0 + 10.0 + 120.0
+    message = wait.wait_message(2, 1, estimate, "OPTIMIZER_MAX_JOBS")
+    assert "the slot is held by another workspace's run (about 40 s left)" in message
+    assert "ahead of this one: a command-line run (about 20 s)" in message
+    assert "tok-" not in message and wait.owner_tag("tok-other") not in message
 
 
 def _queued_run(folder, t0=1000.0):

@@ -113,6 +113,11 @@ def test_a_run_through_ray_matches_the_local_executor(ray_head, tmp_path):
         assert local[spec]["executor"] == "local" and local[spec]["node"]
     for spec in ("float32", "float16", "dynamic_range"):  # post-training: deterministic
         assert on_ray[spec]["accuracy"] == local[spec]["accuracy"]
+    docs = {name: store.read_json(tmp_path / name / store.RESULTS) for name in ("ray", "local")}
+    node = docs["ray"]["provenance"]["node"]               # the timing node, not the app server
+    assert node["executor"] == "ray" and node["name"] == on_ray["float32"]["node"]
+    assert node["host"] == on_ray["float32"]["measured_on"]
+    assert docs["ray"]["cache_key"] != docs["local"]["cache_key"]
     events = [json.loads(line) for line in (tmp_path / "ray" / store.EVENTS).read_text().splitlines()]
     assert any(e["type"] == "progress" and e["technique"] == "pruning"
                and (e.get("step") or "").startswith("fine-tune") for e in events)

@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from run_folders import make_run
@@ -214,3 +215,97 @@ def test_a_live_run_between_its_result_event_and_results_json_is_not_damaged(tmp
         run = read_run(folder)
     assert run.status == "running" and run.damaged is None
     assert _ok(run) == {"float32": "ok", "float16": "ok"}
+
+
+def test_show_of_a_killed_run_says_failed_and_lists_the_unfinished_technique(tmp_path, monkeypatch,
+                                                                            capsys):
+    import json
+
+    from optimizer.cli import main
+    from optimizer.workspace import index
+
+    monkeypatch.setenv("OPTIMIZER_WORKSPACE", str(tmp_path / "ws"))
+    folder = make_run(tmp_path / "killed", finished=False)
+    store.write_json_atomic(folder / store.REQUEST, {"model": "digits-cnn", "data": None,
+                                                     "techniques": ["float16", "pruning"],
+                                                     "settings": []})   # pruning never ran
+    store.write_pid(folder, 1)
+    run_id = index.record(folder)
+    listed = {r["id"]: r for r in index.runs()}[run_id]
+    assert listed["status"] == "failed"
+    assert main(["show", run_id, "--json", "-"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["status"] == listed["status"] == read_run(folder).status
+    assert "stopped unexpectedly" in shown["error"]
+    by_spec = {r["technique"]: r for r in shown["results"]}
+    assert by_spec["pruning"]["status"] == "error" and by_spec["pruning"]["error"]
+    assert by_spec["float32"]["status"] == by_spec["float16"]["status"] == "ok"
+    assert shown["run_id"] == run_id
+
+
+@pytest.mark.parametrize("keep", [40, 12])
+def test_a_cut_last_line_of_a_finished_run_is_not_read_as_a_kill(tmp_path, keep):
+    folder = make_run(tmp_path / "r")
+    data = (folder / store.EVENTS).read_bytes()
+    last = data.rstrip(b"\n").rsplit(b"\n", 1)[-1]
+    assert b'"type": "run_finished"' in last
+    cut = last[:keep]                          # 40: the type survives; 12: only '{"t": 17...'
+    (folder / store.EVENTS).write_bytes(data[:len(data) - len(last) - 1] + cut)
+    if b"run_finished" not in cut:             # the end is told by results.json's insights
+        assert read_run(folder).status == "failed"          # nothing says it ended: killed
+        store.add_to_results(folder / store.RESULTS, insights=[])
+    run = read_run(folder)
+    assert run.status == "finished" and run.error is None, run.error
+    assert _ok(run) == {"float32": "ok", "float16": "ok"}
+
+
+def test_the_upload_check_dies_with_the_run_that_started_it(tmp_path):
+    """A `run` killed while it checks an upload leaves no check running outside the pool."""
+    import signal
+
+    # The check runs as run_check starts it (its environment, its pool) but loads nothing: it
+    # does what `python -m optimizer` does first (watch_parent), then takes its time.
+    slow_check = ("import sys\nfrom optimizer.procs import watch_parent\nwatch_parent()\n"
+                  "import time\ntime.sleep(60)  # check\n")
+    parent = subprocess.Popen([sys.executable, "-c", (
+        "import sys\nfrom optimizer.models.uploads import check\n"
+        f"check.check_command = lambda *a, **k: [sys.executable, '-c', {slow_check!r}]\n"
+        f"check.run_check('model.h5', None, {str(tmp_path / 'w')!r})\n")],
+        env={**os.environ, "OPTIMIZER_WORKSPACE": str(tmp_path / "ws")})
+    deadline, child = time.time() + 60, None
+    while child is None and time.time() < deadline:
+        child = next((pid for pid in _children(parent.pid)
+                      if b"check" in Path(f"/proc/{pid}/cmdline").read_bytes()), None)
+        time.sleep(0.05)
+    assert child is not None, "the check never started"
+    time.sleep(0.5)
+    parent.send_signal(signal.SIGKILL)         # the run is killed mid-check
+    parent.wait()
+    deadline = time.time() + 15
+    while _alive(child) and time.time() < deadline:
+        time.sleep(0.05)
+    assert not _alive(child)
+
+
+def test_python_m_optimizer_dies_at_once_when_its_parent_is_already_gone():
+    from optimizer.procs import ENV_PARENT
+
+    done = subprocess.run([sys.executable, "-m", "optimizer", "techniques", "--json", "-"],
+                          env={**os.environ, ENV_PARENT: "1"}, capture_output=True, timeout=60)
+    assert done.returncode == 137 and not done.stdout          # pid 1 is not its parent
+    done = subprocess.run([sys.executable, "-m", "optimizer", "techniques", "--json", "-"],
+                          env={**os.environ, ENV_PARENT: str(os.getpid())}, capture_output=True,
+                          timeout=60)
+    assert done.returncode == 0 and done.stdout                 # its real parent: it runs
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(") ", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out

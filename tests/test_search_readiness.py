@@ -102,3 +102,17 @@ def test_the_search_can_ask_for_the_most_accurate_model_that_fits():
     assert "the most accurate file that meets every goal" in accurate.explanation
     with pytest.raises(ValueError, match="objective"):
         SearchRequest(model="m", objective="speed")
+
+
+def test_a_trial_whose_check_could_not_tell_is_not_ready_and_the_search_says_why():
+    verdict = {"target": "mcu", "method": "interpreted", "ready": None,
+               "summary": "Could not check: TFLite Micro failed to load the model without "
+                          "naming a missing op or a short arena: TFLM crashed (signal 11).",
+               "ops": [], "memory": None, "accuracy": None}
+    outcome = _search({"float32": BASE, "integer_only": replace(INT8, readiness=verdict)})
+    assert outcome.best is None and not outcome.goal_met
+    check = outcome.checks["integer_only"]
+    item = next(i for i in check.items if i.name == "target")
+    assert not item.met and item.detail.startswith("could not check for Microcontroller (interpreted)")
+    assert "1 trial could not be checked for the target, so it does not count as ready: " \
+           "could not check for Microcontroller" in outcome.explanation

@@ -100,6 +100,7 @@ def ptq_sweep(ref: str = "digits-mobilenetv2", data: str | None = None,
     from optimizer.measuring.latency import host_description
     from optimizer.models.resolve import resolve_model
     from optimizer.runs.slots import worker_slot
+    from optimizer.runs.wait import work_info
 
     bundle = resolve_model(ref, data)
     out = Path(out) if out else paths.workspace() / "bench" / (
@@ -112,7 +113,8 @@ def ptq_sweep(ref: str = "digits-mobilenetv2", data: str | None = None,
                  "--out", str(naive_file)] + (["--data", bundle.data] if bundle.data else [])
     job = _optimized_job(bundle.ref, bundle.data, run_dir)
     worker_cmd = [sys.executable, "-m", "optimizer", "worker", "--job", str(job.path)]
-    with worker_slot(on_wait=lambda m: print(m, file=sys.stderr)):
+    with worker_slot(on_wait=lambda m: print(m, file=sys.stderr),
+                     info=work_info("benchmark", None)):
         naive_s, naive_rss, naive_rc = _spawn_timed(naive_cmd, out / "naive.log")
         opt_s, opt_rss, opt_rc = _spawn_timed(worker_cmd, job.log_path)
     naive = {r["technique"]: r for r in (store.read_json(naive_file, {}) or {}).get("variants", [])}

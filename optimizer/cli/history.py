@@ -3,8 +3,10 @@ in the workspace's history database, newest first.
 
 ``--json`` writes ``{"runs": [{"id", "kind", "model", "techniques", "status", "queued_at",
 "started_at", "finished_at", "cached", "best"}, ..]}``; ``--rebuild`` recreates the database
-from the run folders first (those under the workspace and ``./out``, and any other folder it
-still lists), after a restore or when it is damaged.
+from the run folders first (every folder the workspace's journal lists -- also ``--out``
+folders elsewhere --, those under the workspace and ``./out``, and any other folder it still
+lists), after a restore or when it is damaged: into a new file swapped in when complete, a
+damaged one kept aside (``optimizer.workspace.rebuild``).
 """
 from __future__ import annotations
 
@@ -27,11 +29,15 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     from optimizer.report.verdict import best_label
     from optimizer.workspace import index
+    from optimizer.workspace.rebuild import rebuild
 
     if args.rebuild:
-        count = index.rebuild()
+        report = rebuild()
         if args.json is None:
-            print(f"history rebuilt from the run folders: {count} run(s) and search(es)")
+            aside = f"; the unusable database was kept as {report.aside.name}" \
+                if report.set_aside_unusable else ""
+            print(f"history rebuilt from the run folders: {report.count} run(s) and "
+                  f"search(es){aside}")
     rows = [index.public_row(r) for r in index.runs(args.owner)]
     if args.json is not None:
         write_json({"runs": rows}, args.json)

@@ -72,7 +72,8 @@ def add_parser(sub) -> None:
                         "stdout)")
     p.add_argument("--no-cache", action="store_true",
                    help="measure again even when an identical run (same model file, data, "
-                        "techniques, settings, packages and machine) was measured before")
+                        "techniques, settings, packages, code and timing machine) was "
+                        "measured before")
     add_executor_options(p)
     p.set_defaults(func=run)
 
@@ -151,22 +152,29 @@ def run(args) -> int:
     except ValueError as exc:  # the cluster cannot be reached: one line, exit 2
         raise UsageError(str(exc)) from None
     with store.RunLock(run_dir), _closing(executor):
+        from optimizer.artifacts.provenance import provenance
         from optimizer.workspace.cache import cache_key
 
-        key = cache_key(request, bundle, executor=choice.kind.value)
-        run_id = record_history(run_dir, cache_key=key)
+        node = executor.timing_node()   # the machine that will time latency (a Ray node)
+        key = cache_key(request, bundle, executor=choice.kind.value, node=node)
+        # Recorded as queued now (an app run: when start_run queued it), so `history` lists
+        # it in its place while it waits or runs, and an identical run sees it.
+        queued_at = (store.read_pid(run_dir) or {}).get("t") or round(time.time(), 3)
+        run_id = record_history(run_dir, cache_key=key, queued_at=queued_at)
         # start_run makes this process a group leader (cancel signals the group); a run from
         # a user's shell is not, and must never signal the shell's job (cancel walks the tree).
         leader = os.getpgrp() == os.getpid()
         store.write_pid(run_dir, os.getpid(), os.getpid() if leader else None)
         try:
-            fields = {"run_id": run_id, "cache_key": key}
-            outcome = None if args.no_cache else _from_cache(
-                key, run_dir, events, bundle, request, fields, args.json)
-            if outcome is None:
-                outcome = execute_run(request, run_dir, events,
-                                      json_path=_json_file(args.json), fields=fields,
-                                      executor=executor)
+            fields = {"run_id": run_id, "cache_key": key, "provenance": provenance(node)}
+            with _cache_claim(key, events, args.no_cache) as hit:
+                outcome = None if hit is None else _from_cache(
+                    hit, run_dir, events, bundle, request, fields, args.json)
+                if outcome is None:
+                    outcome = execute_run(request, run_dir, events,
+                                          json_path=_json_file(args.json), fields=fields,
+                                          executor=executor)
+                    record_history(run_dir)   # finished before an identical run looks again
         except Exception as exc:
             from optimizer.artifacts import space
             from optimizer.artifacts.events import EventLog, EventType
@@ -201,23 +209,23 @@ def run(args) -> int:
     return 0
 
 
-def _from_cache(key: str, run_dir: Path, events: Path, bundle, request, fields: dict,
-                json_arg: str | None):
-    """The outcome served from the cache (waiting for an identical run being measured now),
-    or None when nothing identical was measured."""
-    import sqlite3
+def _cache_claim(key: str, events: Path, no_cache: bool):
+    """``cache.claim``: a finished identical run to serve (waiting while one is measured), or
+    None to measure; with ``--no-cache`` always None."""
+    from contextlib import nullcontext
 
-    from optimizer.artifacts import history
     from optimizer.artifacts.events import EventLog
+    from optimizer.workspace import cache
+
+    return nullcontext(None) if no_cache else cache.claim(key, log=EventLog(events))
+
+
+def _from_cache(hit: tuple, run_dir: Path, events: Path, bundle, request, fields: dict,
+                json_arg: str | None):
+    """Serve ``hit`` (the row and results of a finished identical run) into this run."""
     from optimizer.runs.orchestrate import RunOutcome
     from optimizer.workspace import cache
 
-    try:
-        hit = cache.lookup(key, log=EventLog(events), own=history.find_folder(run_dir))
-    except (ValueError, sqlite3.Error):
-        return None   # no usable history: measure (the run is still recorded in its folder)
-    if hit is None:
-        return None
     row, results = hit
     extra = {**fields, "model_ref": bundle.ref, "sha256": bundle.sha256, "data": request.data,
              "run_dir": str(run_dir)}   # the same keys as a measured run's results.json
@@ -340,7 +348,7 @@ def _print_table(outcome, run_dir: Path) -> None:
         delta = "-" if r.delta_value is None or r.technique == "float32" else (
             numbers.change(r.delta_value, metric)
             + (f" ({numbers.p_value(r.delta_p)})" if r.delta_p is not None else ""))
-        rows.append((r.technique, r.status,
+        rows.append((r.shown_as, r.status,
                      numbers.metric_ci(r.accuracy, r.accuracy_ci, metric, places)
                      if r.accuracy is not None else "-", delta,
                      numbers.size(r.size_bytes), numbers.size(r.gzip_bytes), latency,

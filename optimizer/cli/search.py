@@ -120,6 +120,7 @@ def run(args) -> int:
         from optimizer.models.resolve import resolve_model
 
         request = _request(args)
+        _readiness_possible(request)                          # before any trial runs
         bundle = resolve_model(request.model, request.data)   # fail fast on unusable input
         run_dir = Path(args.out or Path("out") / f"search-{bundle.name}-"
                                                   f"{time.strftime('%Y%m%d-%H%M%S')}").resolve()
@@ -149,6 +150,16 @@ def run(args) -> int:
         print(f"error: {outcome.error}", file=sys.stderr)
         return 1
     return 0
+
+
+def _readiness_possible(request) -> None:
+    """Refuse at once (exit 2) a search whose trials must be ready on a target whose check
+    cannot run here (the NPU checks without `make setup-npu`)."""
+    from optimizer.search.request import readiness_blocker
+
+    blocker = readiness_blocker(request)
+    if blocker:
+        raise UsageError(blocker.replace("(must be ready: off)", "(--no-must-be-ready)"))
 
 
 def _own(run_dir: Path) -> None:

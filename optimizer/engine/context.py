@@ -126,8 +126,11 @@ def measure_conversion(ctx: JobContext, spec: str, conversion, steps: list, prep
     the LiteRT interpreter against the float32 baseline's outputs; for the float32 spec this
     also stores those outputs as the reference of every later result.
     """
+    from optimizer.engine.sources import UPLOADED_ENGINE
     from optimizer.measuring.accuracy import evaluate, run_tflite
+    from optimizer.measuring.batching import batch_note
     from optimizer.measuring.facts import tflite_facts
+    from optimizer.measuring.formats import tflite_format, uploaded_label
 
     finetunes = finetunes or {}
     path = store.save_tflite(ctx.run_dir, spec, conversion.tflite)
@@ -152,6 +155,13 @@ def measure_conversion(ctx: JobContext, spec: str, conversion, steps: list, prep
     if uncertainty.get("accuracy_delta") is not None:
         delta = uncertainty["accuracy_delta"]
     notes = list(notes) + [str(line) for line in (conversion.log or ())]
+    first = facts.input_shape[0] if len(facts.input_shape) else -1
+    batch = batch_note(first if first > 0 else None)
+    if batch:  # a file from elsewhere that fixes its batch at 3, say
+        notes.append(batch)
+    label = None
+    if getattr(conversion.engine, "value", conversion.engine) == UPLOADED_ENGINE:
+        label = uploaded_label(tflite_format(conversion.tflite))  # "as uploaded (int8)"
     if evaluation.metric == "agreement":
         notes.append("no labels: the metric is agreement with the float32 baseline's predictions")
         if evaluation.note:
@@ -179,7 +189,7 @@ def measure_conversion(ctx: JobContext, spec: str, conversion, steps: list, prep
         max_unique_weights_per_channel=facts.max_unique_weights_per_channel,
         ops=list(facts.ops), prep_seconds=round(prep_seconds, 3),
         convert_seconds=round(float(conversion.seconds), 3),
-        eval_seconds=round(float(evaluation.seconds), 3), notes=notes)
+        eval_seconds=round(float(evaluation.seconds), 3), notes=notes, label=label)
 
 
 def keep_predictions(ctx: JobContext, spec: str, evaluation, reference, is_baseline: bool) -> dict:

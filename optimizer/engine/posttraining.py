@@ -19,6 +19,7 @@ from optimizer.engine.context import (
     timer,
 )
 from optimizer.guide.registry import TechniqueId
+from optimizer.guide.schema import Result, Status
 
 
 def run_baseline(ctx: JobContext) -> None:
@@ -55,7 +56,12 @@ def run_baseline(ctx: JobContext) -> None:
             cache["rep"] = dataset.representative(ctx.settings.calibration_samples)
         return cache["rep"]
 
+    blocker = _quantized_upload(model)
     for spec in specs:
+        if spec != TechniqueId.FLOAT32.value and blocker:
+            ctx.add(Result.failed(spec, f"not applicable: {blocker}", model=ctx.bundle.name,
+                                  status=Status.SKIPPED))
+            continue
         if spec != TechniqueId.FLOAT32.value and not ctx.results[TechniqueId.FLOAT32.value].ok:
             ctx.fail_remaining("not run: the float32 baseline failed, so there is nothing to "
                                "compare against")
@@ -63,6 +69,17 @@ def run_baseline(ctx: JobContext) -> None:
         needs_data = ctx.settings.ptq(TechniqueId(spec)).needs_calibration
         convert_and_measure(ctx, spec, source, steps, prep_seconds, notes, fraction=(0.15, 0.95),
                             representative=representative if needs_data else None)
+
+
+def _quantized_upload(source) -> str | None:
+    """Why the post-training techniques do not apply: an uploaded .tflite that is already
+    quantized (measured as uploaded, in the baseline's place); None otherwise."""
+    from optimizer.measuring.formats import quantized_blocker, tflite_format
+    from optimizer.models.sources import TfliteSource
+
+    if not isinstance(source, TfliteSource):
+        return None
+    return quantized_blocker(tflite_format(source.tflite))
 
 
 def _source_step(source) -> str:

@@ -7,8 +7,9 @@ converter. Each technique names its recipe (``TechniqueInfo.quantizer`` in
 the input itself, so it is not a quantization here.
 
 Calibration feeds the first ``config.calibration_samples`` representative samples one at a
-time through the model's signature. A file without a signature (the frozen-graph converter
-path writes none) gets a ``serving_default`` signature first (``add_signature``). The
+time through the model's signature (a file that fixes its batch at B takes them B at a time).
+A file without a signature (the frozen-graph converter path writes none) gets a
+``serving_default`` signature first (``add_signature``). The
 quantizer's report (stdout), progress bar (stderr) and debugging warnings are kept out of the
 caller's output.
 """
@@ -29,6 +30,7 @@ from optimizer.guide.registry import TECHNIQUES, TechniqueId
 from optimizer.guide.schema import Engine
 from optimizer.guide.technique import QuantizerRecipe
 from optimizer.inputs import ordered
+from optimizer.measuring.batching import fixed_batch, padded
 
 
 def quantize_tflite(float_tflite: bytes, config: PtqConfig, representative=None) -> Conversion:
@@ -123,8 +125,9 @@ def _calibration_data(model: bytes, config: PtqConfig, representative) -> dict:
                              f"input '{name}' expects {expected}; pass inputs shaped like the "
                              "model's")
     dtypes = {n: np.dtype(runner_inputs[n]["dtype"]) for n in names}
-    samples = [{n: a[i:i + 1].astype(dtypes[n], copy=False) for n, a in zip(names, arrays)}
-               for i in range(count)]
+    step = fixed_batch(list(runner_inputs.values())) or 1   # a file fixing its batch at 3: by 3
+    samples = [{n: padded(a[i:i + step], step).astype(dtypes[n], copy=False)
+                for n, a in zip(names, arrays)} for i in range(0, count, step)]
     return {key: samples}
 
 

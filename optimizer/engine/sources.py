@@ -31,12 +31,12 @@ def convert_upload(source, config: PtqConfig, representative=None, start: float 
     start = time.perf_counter() if start is None else start
     if isinstance(source, TfliteSource):
         if TechniqueId(config.technique) == TechniqueId.FLOAT32:
-            from optimizer.measuring.facts import tflite_facts
+            from optimizer.measuring.formats import tflite_format, uploaded_label
 
-            stored = set(tflite_facts(source.tflite).weight_dtypes) - {"float32"}
+            label = uploaded_label(tflite_format(source.tflite))
             note = "the uploaded file, unchanged" + (
-                f" (already quantized: weights stored as {', '.join(sorted(stored))})"
-                if stored else "")
+                f": measured {label}, already quantized, in the float32 baseline's place"
+                if label else "")
             return Conversion(tflite=bytes(source.tflite), engine=UPLOADED_ENGINE,
                               seconds=time.perf_counter() - start, technique=TechniqueId.FLOAT32,
                               log=(note,), recipe="uploaded .tflite (no conversion)")

@@ -89,6 +89,9 @@ class Result:
     cpu: str | None = None
     # The target readiness check's verdict (optimizer.measuring.readiness.Readiness.to_dict()).
     readiness: dict | None = None
+    # The name shown where the technique id would mislead: "as uploaded (int8)" for an
+    # already-quantized .tflite measured as it was uploaded (in the float32 baseline's place).
+    label: str | None = None
     # Retraining techniques: layers holding weights that the TFMOT transform wrapped, all
     # layers holding weights, and the share of the weights in the wrapped ones (0..1).
     transformed_layers: int | None = None
@@ -118,6 +121,11 @@ class Result:
     def delta_p(self) -> float | None:
         """The paired test's p-value of the change, or None (not recorded: an older run)."""
         return (self.accuracy_delta or {}).get("p_value")
+
+    @property
+    def shown_as(self) -> str:
+        """The name to show: ``label`` when the run recorded one, else the technique id."""
+        return self.label or self.technique
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -3,8 +3,9 @@
 Every target-specific decision in the library derives from ``TARGETS``: which technique files
 run on a target (``runs(target, fmt)``, from each technique's ``Format``), the recommendation's
 hardware rules and sentences (``optimizer.recommendation.rules``), the search's candidates, the
-CLI's ``--target`` choices and the pages' labels. Adding a target is one row here (and its
-readiness check, where one can run on this machine).
+CLI's ``--target`` choices and the pages' labels. Adding a target is one row here and its
+readiness check, registered for it in ``optimizer.measuring.readiness.registry`` (the registry
+refuses to import while a row has no check).
 
 The formats follow the guide's hardware column and its footnote ("accelerators only support a
 subset of our quantization schemes") and the vendors' documented requirements (Edge TPU:
@@ -54,11 +55,12 @@ class TargetInfo:
     Edge TPU"); ``float_reason`` says why files outside its formats do not run there and
     ``int16x8_reason`` why int16x8 does not. ``notes`` describe the target; ``deployment`` is
     the step the app does not do, shown beside a recommendation for it. ``measured_here`` is
-    True for the CPU the app measures on (latency carries over only there). ``check`` names
-    the readiness check that tells whether a file runs there (a module of
-    ``optimizer.measuring.readiness``) and ``readiness`` its method: ``interpreted`` (a real
-    runtime ran it), ``compiled`` (a real compiler processed it), ``partitioned`` (a real plugin
-    placed its ops) or ``rules`` (documented requirements checked from the file).
+    True for the CPU the app measures on (latency carries over only there). ``readiness`` is
+    the method of the check that tells whether a file runs there (registered for the target
+    in ``optimizer.measuring.readiness.registry``, which verifies the method at import):
+    ``interpreted`` (a real runtime ran it), ``compiled`` (a real compiler processed it),
+    ``partitioned`` (a real plugin placed its ops) or ``rules`` (documented requirements
+    checked from the file).
     ``needs_setup`` is the command that installs what an optional check needs ("" if none).
     """
 
@@ -72,7 +74,6 @@ class TargetInfo:
     deployment: str = ""
     measured_here: bool = False
     readiness: str = "rules"
-    check: str = ""
     needs_setup: str = ""
 
     @property
@@ -99,8 +100,7 @@ class TargetInfo:
 
     def to_dict(self) -> dict:
         return {"id": self.id.value, "label": self.label, "formats": sorted(f.value for f in self.formats),
-                "integer_only": self.integer_only, "notes": self.notes, "readiness": self.readiness,
-                "check": self.check}
+                "integer_only": self.integer_only, "notes": self.notes, "readiness": self.readiness}
 
 
 _ALL_FORMATS = frozenset(Format)
@@ -114,21 +114,19 @@ TARGETS: dict[Target, TargetInfo] = {row.id: row for row in [
     TargetInfo(Target.CPU, "CPU", "a CPU", _ALL_FORMATS,
                notes="XNNPACK runs float32, float16 (as float32) and int8 files; int16x8 runs on "
                      "reference kernels only, much slower.",
-               measured_here=True, readiness="interpreted", check="cpu"),
+               measured_here=True, readiness="interpreted"),
     TargetInfo(Target.GPU, "GPU (desktop GPU delegate)", "a desktop GPU delegate",
                frozenset({Format.FLOAT32, Format.FLOAT16}),
                float_reason="the desktop GPU delegate runs float32 and float16 models",
                int16x8_reason="GPU delegates don't support it",
                notes="The GPU delegate computes in float16 where allowed; int8 weights are not "
-                     "listed for it in the guide.",
-               check="gpu"),
+                     "listed for it in the guide."),
     TargetInfo(Target.GPU_ANDROID, "GPU on Android", "the GPU on Android",
                frozenset({Format.FLOAT32, Format.FLOAT16, Format.DYNAMIC_RANGE,
                           Format.INT8_FLOAT_IO, Format.INT8_ONLY}),
                int16x8_reason="GPU delegates don't support it",
                notes="The guide lists float16, dynamic range, integer and QAT models for the GPU "
-                     "on Android.",
-               check="gpu"),
+                     "on Android."),
     TargetInfo(Target.EDGETPU, "Edge TPU", "the Edge TPU", frozenset({Format.INT8_ONLY}),
                float_reason="the Edge TPU runs only full-integer models",
                int16x8_reason="the Edge TPU runs only int8 models",
@@ -136,8 +134,7 @@ TARGETS: dict[Target, TargetInfo] = {row.id: row for row in [
                      "static shapes; ops after the first unsupported one run on the CPU.",
                deployment="The Edge TPU also needs the integer-only file compiled with "
                           "edgetpu_compiler; ops it does not support run on the CPU instead, so "
-                          "check the compiler's report (Coral's model requirements).",
-               check="edgetpu"),
+                          "check the compiler's report (Coral's model requirements)."),
     TargetInfo(Target.MCU, "Microcontroller", "a microcontroller", frozenset({Format.INT8_ONLY}),
                float_reason="microcontrollers run only full-integer models",
                int16x8_reason="microcontrollers run only int8 models",
@@ -145,7 +142,7 @@ TARGETS: dict[Target, TargetInfo] = {row.id: row for row in [
                      "arena the RAM.",
                deployment="Microcontrollers run the integer-only file with LiteRT for "
                           "Microcontrollers; check that it fits the device's flash and RAM.",
-               readiness="interpreted", check="mcu"),
+               readiness="interpreted"),
     TargetInfo(Target.NPU_QUALCOMM, "Qualcomm NPU (Snapdragon)", "a Snapdragon NPU", _NPU_FORMATS,
                int16x8_reason="the guide lists int16x8 for CPU reference kernels only",
                notes="LiteRT compiles the model ahead of time with Qualcomm's compiler plugin for "
@@ -153,14 +150,14 @@ TARGETS: dict[Target, TargetInfo] = {row.id: row for row in [
                      "HTP runs float models in float16.",
                deployment="Ship the model compiled ahead of time for each SoC (LiteRT's "
                           "aot_compile) and run it with LiteRT's CompiledModel on the phone.",
-               readiness="compiled", check="qualcomm", needs_setup="make setup-npu"),
+               readiness="compiled", needs_setup="make setup-npu"),
     TargetInfo(Target.NPU_INTEL, "Intel NPU (OpenVINO)", "an Intel NPU", _NPU_FORMATS,
                int16x8_reason="the Intel NPU runs int8 and float16 precisions",
                notes="LiteRT's OpenVINO plugin decides which ops the NPU takes; the rest stay on "
                      "the CPU.",
                deployment="Compile for the NPU with LiteRT's aot_compile on a machine with "
                           "Intel's NPU compiler, and run it with LiteRT's CompiledModel.",
-               readiness="partitioned", check="intel", needs_setup="make setup-npu"),
+               readiness="partitioned", needs_setup="make setup-npu"),
 ]}
 
 #: Display names, derived from the table (``TARGETS[t].label``).

@@ -21,6 +21,7 @@ import numpy as np
 
 from optimizer import compat
 from optimizer.inputs import ordered
+from optimizer.measuring.batching import fixed_batch, padded
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,8 @@ def run_tflite(tflite: bytes | Path, x, chunk: int = 32, num_threads: int = 2) -
     ``x`` is an array of samples, or for a model with several inputs ``Inputs`` (matched to
     the file's inputs by name) or a list of arrays in the file's input order. Samples run
     ``chunk`` at a time (the input is resized once per chunk size); a model whose batch
-    dimension is fixed runs one sample at a time.
+    dimension is fixed at B runs B samples at a time, the last batch padded and the padding's
+    outputs dropped (``optimizer.measuring.batching``).
     """
     if int(chunk) < 1:
         raise ValueError("chunk must be a positive number of samples (32 is a good default)")
@@ -59,22 +61,30 @@ def run_tflite(tflite: bytes | Path, x, chunk: int = 32, num_threads: int = 2) -
         raise ValueError("every input array must hold the same number of samples")
     if count == 0:
         raise ValueError("no samples to evaluate: the test split is empty")
-    fixed_batch = any(int(d["shape_signature"][0]) != -1 for d in inputs
-                      if len(d["shape_signature"]))
-    step = 1 if fixed_batch else int(chunk)
+    batch = fixed_batch(inputs)
+    step = int(chunk) if batch is None else batch
     results, allocated = [], None
     for start in range(0, count, step):
         size = min(step, count - start)
-        if size != allocated:
-            if not fixed_batch:
-                for detail, array in zip(inputs, arrays):
-                    interpreter.resize_tensor_input(detail["index"], [size, *array.shape[1:]])
+        if batch is None and size != allocated:
+            for detail, array in zip(inputs, arrays):
+                interpreter.resize_tensor_input(detail["index"], [size, *array.shape[1:]])
             interpreter.allocate_tensors()
             allocated = size
+        elif allocated is None:
+            interpreter.allocate_tensors()
+            allocated = batch
         for detail, array in zip(inputs, arrays):
-            interpreter.set_tensor(detail["index"], quantize_input(array[start:start + size], detail))
+            part = array[start:start + size]
+            interpreter.set_tensor(detail["index"], quantize_input(
+                part if batch is None else padded(part, batch), detail))
         interpreter.invoke()
-        results.append(dequantize_output(interpreter.get_tensor(output["index"]), output))
+        values = interpreter.get_tensor(output["index"])
+        if batch is not None and len(values) != batch:
+            raise ValueError(f"the model's output {list(values.shape)} does not keep its fixed "
+                             f"batch of {batch} samples, so results cannot be told apart per "
+                             f"sample; export it with a batch dimension on the output")
+        results.append(dequantize_output(values[:size], output))
     return np.concatenate(results, axis=0)
 
 

@@ -215,7 +215,7 @@ def _weights(data: bytes, model, graph, names, type_names) -> dict:
         if index is None or index in seen:
             continue
         seen.add(index)
-        values, reason = _tensor_values(data, model, graph.Tensors(index), type_names)
+        values, reason = tensor_values(data, model, graph.Tensors(index), type_names)
         if values is None:
             return {"unavailable_reason": reason}
         dtypes.add(str(values.dtype))
@@ -244,7 +244,7 @@ def _stored_weight_index(model, graph, index: int, producers: dict, names) -> in
     return None  # computed at run time (e.g. a weight fed as an activation): not a stored weight
 
 
-def _tensor_values(data: bytes, model, tensor, type_names) -> tuple[np.ndarray | None, str | None]:
+def tensor_values(data: bytes, model, tensor, type_names) -> tuple[np.ndarray | None, str | None]:
     """The stored values of a constant tensor as a shaped array, or ``(None, reason)``."""
     name = tensor.Name().decode(errors="replace")
     if tensor.Sparsity() is not None:

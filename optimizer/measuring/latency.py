@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from optimizer.guide.configs import LatencyConfig
+from optimizer.measuring.batching import batch_note, fixed_batch
 from optimizer.paths import REPO_ROOT
 from optimizer.procs import die_with_parent
 
@@ -212,6 +213,9 @@ def _load(path: str, config: LatencyConfig, rng) -> dict:
                      "on builtin kernels without XNNPACK")
     for detail in interpreter.get_input_details():
         interpreter.set_tensor(detail["index"], _random_input(detail, rng))
+    batch = batch_note(fixed_batch(interpreter.get_input_details()), timing=True)
+    if batch:  # e.g. a file from elsewhere that fixes its batch at 3: one invoke, 3 samples
+        notes.append(batch)
     kernels, builtin, ops = kernels_used(interpreter)
     if any(np.dtype(t) == np.int16 for op in ops
            for t in list(op["operand_types"]) + list(op["result_types"])):

@@ -83,7 +83,8 @@ def describe_model(ref: str, data: str | None = None, use_shipped: bool = True) 
     if data:
         command += ["--data", str(data)]
     try:
-        proc = subprocess.run(command, capture_output=True, text=True, env=child_env(),
+        proc = subprocess.run(command, capture_output=True, text=True,
+                              env=child_env(die_with_parent=True),
                               timeout=INSPECT_TIMEOUT_S, stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
         raise ValueError(f"describing {ref} took over {INSPECT_TIMEOUT_S} s; try again on a "

@@ -136,6 +136,18 @@ def point_labels(xs, ys, names, log_x: bool = False, x_range: tuple | None = Non
     return texts, sides
 
 
+def _names(rows) -> list[str]:
+    """Each row's shown name (``style.result_name``: "as uploaded (int8)" or the technique)."""
+    return [style.result_name(row) for _, row in rows.iterrows()]
+
+
+def _baseline_names(rows) -> tuple:
+    base = rows.get("is_baseline")
+    if base is None:
+        return ("float32",)
+    return tuple(name for name, is_base in zip(_names(rows), base) if is_base) or ("float32",)
+
+
 def _label(technique: str, is_baseline: bool) -> str:
     return f"{technique} (baseline)" if is_baseline else technique
 
@@ -188,22 +200,22 @@ def accuracy_size_figure(frame, size: str = "gzip", budget: float | None = None)
             name="Pareto front", hoverinfo="skip"))
     y_range = _y_range(rows["accuracy"], budget, scale)
     texts, sides = point_labels(list(rows[column] / divisor), list(rows["accuracy"] * scale),
-                                list(rows["technique"]),
+                                _names(rows),
                                 x_range=(0.0, float(rows[column].max() / divisor) * 1.05),
-                                y_range=y_range, first=("float32",))
+                                y_range=y_range, first=_baseline_names(rows))
     for (index, row), text, side in zip(rows.iterrows(), texts, sides):
         is_base = bool(row.get("is_baseline", False))
         ratio = row["gzip_ratio"] if size == "gzip" else row["size_ratio"]
         on_front = index in front
         fig.add_trace(go.Scatter(
             x=[row[column] / divisor], y=[row["accuracy"] * scale], mode="markers+text",
-            name=_label(row["technique"], is_base), text=[text],
+            name=_label(style.result_name(row), is_base), text=[text],
             textposition=side, textfont={"size": style.FONT_SIZE - 3},
             marker={"size": 18 if is_base else 15, "color": style.technique_color(row["technique"]),
                     "symbol": style.technique_symbol(row["technique"]),
                     "line": {"width": 3 if on_front else 1,
                              "color": style.FRONT_COLOR if on_front else "rgba(0,0,0,0.4)"}},
-            hovertemplate=(f"<b>{row['technique']}</b><br>{label}: "
+            hovertemplate=(f"<b>{style.result_name(row)}</b><br>{label}: "
                            f"{numbers.sig(row['accuracy'] * scale)}<br>"
                            f"{what}: {numbers.size(row[column])}"
                            + (f" ({numbers.ratio(ratio)} smaller)" if _ok(ratio) and not is_base
@@ -235,8 +247,8 @@ def accuracy_latency_figure(frame, budget: float | None = None):
                else (0.0, float(highs.max()) * 1.08))
     y_range = _y_range(rows["accuracy"], budget, scale)
     texts, sides = point_labels(list(rows["latency_ms_median"]), list(rows["accuracy"] * scale),
-                                list(rows["technique"]), log_x=log_x, x_range=x_range,
-                                y_range=y_range, first=("float32",))
+                                _names(rows), log_x=log_x, x_range=x_range,
+                                y_range=y_range, first=_baseline_names(rows))
     fig = go.Figure()
     for (_, row), text, side in zip(rows.iterrows(), texts, sides):
         median = float(row["latency_ms_median"])
@@ -246,7 +258,7 @@ def accuracy_latency_figure(frame, budget: float | None = None):
         kernels = row.get("latency_kernels") or "n/a"
         fig.add_trace(go.Scatter(
             x=[median], y=[row["accuracy"] * scale], mode="markers+text",
-            name=_label(row["technique"], bool(row.get("is_baseline", False))),
+            name=_label(style.result_name(row), bool(row.get("is_baseline", False))),
             text=[text],
             textposition=side,
             textfont={"size": style.FONT_SIZE - 3},
@@ -256,7 +268,7 @@ def accuracy_latency_figure(frame, budget: float | None = None):
             marker={"size": 15, "color": style.technique_color(row["technique"]),
                     "symbol": style.technique_symbol(row["technique"]),
                     "line": {"width": 1, "color": "rgba(0,0,0,0.4)"}},
-            hovertemplate=(f"<b>{row['technique']}</b><br>{label}: "
+            hovertemplate=(f"<b>{style.result_name(row)}</b><br>{label}: "
                            f"{numbers.sig(row['accuracy'] * scale)}<br>"
                            f"median {numbers.ms(median)} (p10–p90 "
                            f"{numbers.ms_range(p10, p90)})<br>"
@@ -287,8 +299,8 @@ def size_bars_figure(frame):
     if rows.empty:
         return empty_figure(title, "No measured results yet")
     divisor, unit = style.size_unit(rows["size_bytes"].max())
-    names = list(rows["technique"])
-    colors = [style.technique_color(t) for t in names]
+    names = _names(rows)
+    colors = [style.technique_color(t) for t in rows["technique"]]
 
     def factors(ratios):
         return [numbers.ratio(r) if _ok(r) and not base else "" for r, base

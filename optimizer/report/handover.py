@@ -18,6 +18,7 @@ from pathlib import Path
 from optimizer import numbers
 from optimizer.artifacts import store
 from optimizer.guide.schema import Result, results_frame
+from optimizer.report import style
 from optimizer.report.readiness import readiness_cell, readiness_rows
 
 GUIDE_URL = "https://ai.google.dev/edge/litert/models/model_optimization"
@@ -86,7 +87,7 @@ def _results_rows(results: list[Result], checks: dict) -> list[tuple]:
         if r is not base and r.delta_value is not None:
             delta = numbers.change(r.delta_value, metric) + (
                 f" ({numbers.p_value(r.delta_p)})" if r.delta_p is not None else "")
-        rows.append((r.technique, r.status, goals, readiness_cell(r.readiness)
+        rows.append((style.result_name(r), r.status, goals, readiness_cell(r.readiness)
                      if r.readiness else "",
                      numbers.metric_ci(r.accuracy, r.accuracy_ci, metric, places)
                      if r.accuracy is not None else "–", delta,

@@ -5,18 +5,23 @@ target's runtime next to LiteRT's) and, per variant, one row per op kind with wh
 """
 from __future__ import annotations
 
+from optimizer.measuring.readiness.report import COULD_NOT_CHECK, verdict_state
+from optimizer.report.style import result_name
+
 READINESS_COLUMNS = ("Technique", "Readiness", "Method", "Summary", "Arena (kB)", "Flash (kB)",
                      "Target runtime metric (%)", "LiteRT metric (%)")
 OP_COLUMNS = ("Op", "Count", "Where", "Reason")
 
 
 def readiness_cell(verdict) -> str:
-    """"ready (rules)", "not ready (interpreted)", "not checked" or "check failed"."""
+    """"ready (rules)", "not ready (interpreted)", "could not check (compiled)" or "not
+    checked". A verdict whose check could not tell (``ready`` null, or an older cache's
+    ``error``) is its own state, never ready and never "not ready"."""
     if not isinstance(verdict, dict) or not verdict:
         return "not checked"
     if verdict.get("error"):
-        return "check failed"
-    return f"{'ready' if verdict.get('ready') else 'not ready'} ({verdict.get('method')})"
+        return COULD_NOT_CHECK
+    return f"{verdict_state(verdict.get('ready'))} ({verdict.get('method')})"
 
 
 def readiness_rows(results):
@@ -32,7 +37,7 @@ def readiness_rows(results):
         fraction = accuracy.get("metric") in ("accuracy", "agreement")
         scale = 100.0 if fraction else 1.0
         rows.append({
-            "Technique": r.technique,
+            "Technique": result_name(r),
             "Readiness": readiness_cell(verdict),
             "Method": verdict.get("method") or "",
             "Summary": verdict.get("summary") or verdict.get("error") or "",

@@ -58,6 +58,15 @@ def _family_key(spec: str) -> tuple[str, str]:
     return family, parsed.conversion.value
 
 
+def result_name(row) -> str:
+    """The name a result is shown under: its recorded ``label`` ("as uploaded (int8)" for an
+    already-quantized upload measured as it is) or else its technique id. ``row`` is a
+    ``Result``, its dict or a results-frame row."""
+    get = row.get if hasattr(row, "get") else lambda key: getattr(row, key, None)
+    label = get("label")
+    return label if isinstance(label, str) and label else str(get("technique"))
+
+
 def technique_color(spec: str) -> str:
     """The colour of a technique spec, the same in every chart and every session."""
     family, _ = _family_key(spec)

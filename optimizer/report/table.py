@@ -111,7 +111,7 @@ def results_table(frame, checks: dict | None = None):
             dtypes = f"{r['input_dtype'] or '?'} → {r['output_dtype'] or '?'}"
         sparsity = _num(r["sparsity"])
         rows.append({
-            "Technique": r["technique"],
+            "Technique": style.result_name(r),
             "Status": r["status"],
             "Goals": "baseline" if is_base else _goal_cell(checks.get(r["technique"])),
             "Readiness": (readiness_cell(r.get("readiness"))

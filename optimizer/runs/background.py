@@ -28,7 +28,7 @@ from optimizer.artifacts.events import (
     read_events,
 )
 from optimizer.artifacts.recover import load_results, results_from_jobs
-from optimizer.guide.registry import parse_spec
+from optimizer.guide.registry import TechniqueId, parse_spec
 from optimizer.guide.schema import Result, Status
 from optimizer.runs.processes import just_started, start_in_background, stop_processes
 from optimizer.runs.request import RunRequest
@@ -233,13 +233,17 @@ def _read_run(run_dir: Path) -> RunState:
 
 
 def _cache_note(run_dir: Path) -> dict:
-    """``{"cached": True, "cached_from": {"measured_at", "measured_on"}}`` for a run served
-    from the result cache (``optimizer.workspace.cache``), else ``{}``."""
+    """``{"cache_key": ..}`` of a run keyed for the result cache (``optimizer.workspace.cache``),
+    plus ``{"cached": True, "cached_from": {"measured_at", "measured_on"}}`` for one served
+    from it; ``{}`` without a key."""
     doc = store.read_json(run_dir / store.RESULTS)
-    if isinstance(doc, dict) and doc.get("cached") is True:
+    if not isinstance(doc, dict):
+        return {}
+    note = {"cache_key": doc["cache_key"]} if isinstance(doc.get("cache_key"), str) else {}
+    if doc.get("cached") is True:
         source = doc.get("cached_from")
-        return {"cached": True, "cached_from": source if isinstance(source, dict) else {}}
-    return {}
+        note.update(cached=True, cached_from=source if isinstance(source, dict) else {})
+    return note
 
 
 def _request_or_none(raw) -> RunRequest | None:
@@ -259,12 +263,39 @@ def _status(run_dir, alive, started, finished, pid, now, events) -> tuple[str, s
         return status, finished.get("error")
     if alive:
         return (RunStatus.RUNNING if started else RunStatus.QUEUED), None
+    ended = _ended_unrecorded(run_dir)
+    if ended is not None:
+        return ended
     errors = [e for e in events if e["type"] == EventType.ERROR.value and not e.get("technique")]
     if errors:
         return RunStatus.FAILED, errors[-1].get("message")
     if not events and just_started(pid, now):
         return RunStatus.QUEUED, None  # spawned a moment ago, not yet writing
     return RunStatus.FAILED, _why_stopped(run_dir)
+
+
+def _ended_unrecorded(run_dir: Path) -> tuple[str, str | None] | None:
+    """The status of a run whose ``run_finished`` event is the cut last line of its events
+    (a file truncated mid-line): it did end -- the line's start says so, or ``results.json``
+    carries the insights ``run`` adds only once the run is over -- so it is finished (failed
+    when its baseline failed), not killed. None when nothing says the run ended."""
+    try:
+        with open(run_dir / store.EVENTS, "rb") as f:
+            f.seek(max(0, f.seek(0, os.SEEK_END) - 65536))
+            tail = f.read()
+    except OSError:
+        return None
+    cut = tail.rsplit(b"\n", 1)[-1]
+    doc = store.read_json(run_dir / store.RESULTS)
+    doc = doc if isinstance(doc, dict) else {}
+    if not (cut.strip() and (b'"type": "run_finished"' in cut or "insights" in doc)):
+        return None
+    base = next((r for r in doc.get("results") or [] if isinstance(r, dict)
+                 and r.get("technique") == TechniqueId.FLOAT32.value), None)
+    if base is not None and base.get("status") == Status.OK.value:
+        return RunStatus.FINISHED, None
+    why = (base or {}).get("error") or "no result"
+    return RunStatus.FAILED, f"the float32 baseline failed: {why}"
 
 
 #: Below this much free space a run that died unexpectedly is said to have filled the disk.

@@ -52,7 +52,8 @@ def cluster_status(environ=None) -> ClusterStatus | None:
     command = [sys.executable, "-m", "optimizer", "cluster", "--ray-address", choice.address,
                "--json", "-"]
     try:
-        done = subprocess.run(command, capture_output=True, text=True, env=child_env(),
+        done = subprocess.run(command, capture_output=True, text=True,
+                              env=child_env(die_with_parent=True),
                               timeout=PROBE_TIMEOUT_S, stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
         return ClusterStatus(choice.address, error=f"no answer within {numbers.seconds(PROBE_TIMEOUT_S)}")

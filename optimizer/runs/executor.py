@@ -3,9 +3,10 @@
 
 Chosen by ``--executor ray --ray-address HOST:PORT`` on ``run`` and ``search``, or by the
 environment (``OPTIMIZER_EXECUTOR=ray``, ``OPTIMIZER_RAY_ADDRESS=HOST:PORT``); the flags win.
-Every executor offers the same three calls the orchestrator and the search use: ``run_job``
+Every executor offers the same calls the orchestrator and the search use: ``run_job``
 (one job -> one ``Result`` per spec, never raises), ``time_latency`` (fill the latency fields of
-a job's results) and ``slot`` (the context a whole run holds while it executes).
+a job's results), ``slot`` (the context a whole run holds while it executes) and
+``timing_node`` (the machine that times latency: part of the result cache's key).
 """
 from __future__ import annotations
 
@@ -84,7 +85,9 @@ class Executor(Protocol):
 
     def time_latency(self, results: list[Result], settings: Settings, log: EventLog) -> None: ...
 
-    def slot(self, log: EventLog): ...
+    def slot(self, log: EventLog, info: dict | None = None): ...
+
+    def timing_node(self) -> dict: ...
 
     def close(self) -> None: ...
 
@@ -105,11 +108,20 @@ class LocalExecutor:
         measure_job_latency(results, settings, log)
 
     @contextmanager
-    def slot(self, log: EventLog):
+    def slot(self, log: EventLog, info: dict | None = None):
+        """One of the server's worker slots; ``info`` (``slots.run_info``) describes this
+        run to the ones queued behind it."""
         from optimizer.runs.slots import worker_slot
 
-        with worker_slot(on_wait=lambda m, **f: log.emit(EventType.QUEUED, message=m, **f)):
+        with worker_slot(on_wait=lambda m, **f: log.emit(EventType.QUEUED, message=m, **f),
+                         info=info):
             yield
+
+    def timing_node(self) -> dict:
+        """This machine: latency is timed here."""
+        from optimizer.artifacts.provenance import local_node
+
+        return local_node(self.name)
 
     def close(self) -> None:
         return None

@@ -19,15 +19,18 @@ above by default, or a Ray cluster (``runs.ray_executor``) with the same plannin
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from optimizer import paths
 from optimizer.artifacts import space, store
 from optimizer.artifacts.events import EventLog, EventType
 from optimizer.artifacts.job import BASELINE, REFERENCE_OUTPUTS, RETRAINING, JobSpec
 from optimizer.guide.configs import Settings
 from optimizer.guide.registry import TechniqueId, parse_spec
 from optimizer.guide.schema import Result
+from optimizer.runs import wait
 from optimizer.runs.background import RunStatus
 from optimizer.runs.executor import Executor, LocalExecutor
 from optimizer.runs.local import describe_exit, measure_job_latency, run_job  # noqa: F401 (API)
@@ -72,6 +75,17 @@ def _model_bytes(ref: str) -> int:
     return sum(f.stat().st_size for f in path.parent.rglob("*") if f.is_file())
 
 
+def _queue_kind(job: JobSpec) -> str:
+    """A job's kind for the queue's estimates: the post-training group or its retraining base."""
+    return wait.POST_TRAINING if job.kind == BASELINE else job_key(job.specs[0])
+
+
+def queue_info(run_dir: Path | str, bundle, jobs: list[JobSpec]) -> dict:
+    """How this run describes itself to the runs queued behind it (``runs.wait``)."""
+    return wait.run_info(paths.owner_of(run_dir), bundle.sha256,
+                         [(_queue_kind(job), len(job.specs)) for job in jobs])
+
+
 @dataclass
 class RunOutcome:
     """What the orchestrator produced: every result in request order, and a run-level error."""
@@ -110,18 +124,23 @@ def execute_run(request: RunRequest, run_dir: Path | str, events: Path | str | N
             store.write_results(run_dir, bundle.name, ordered, path=json_path, **extra)
 
     executor = executor or LocalExecutor()
-    with executor.slot(log):
+    jobs = plan_jobs(request, run_dir, events)
+    with executor.slot(log, info=queue_info(run_dir, bundle, jobs)):
         log.emit(EventType.RUN_STARTED, model=bundle.name, techniques=list(request.specs),
                  message=f"optimizing {bundle.name}: {', '.join(request.specs)}")
         reference, error = None, None
-        for job in plan_jobs(request, run_dir, events):
+        for job in jobs:
             if job.kind == RETRAINING and reference is None:
                 results = [Result.failed(s, f"not run: the float32 baseline failed, so there is "
                                             f"nothing to compare against ({error})",
                                          model=bundle.name) for s in job.specs]
             else:
+                began = time.monotonic()
                 results = executor.run_job(job.with_reference(reference), log, bundle.name)
                 executor.time_latency(results, settings, log)
+                if getattr(executor, "name", None) == LocalExecutor.name:   # the queue's basis
+                    wait.record_job_time(bundle.sha256, _queue_kind(job), len(job.specs),
+                                         time.monotonic() - began)
             for r in results:
                 by_spec[r.technique] = r
                 log.emit(EventType.RESULT, r.technique, result=r.to_dict(),

@@ -28,6 +28,7 @@ from optimizer.guide.schema import Result, Status
 from optimizer.runs.local import describe_exit, fill_latency
 from optimizer.runs.ray_tasks import (
     JOB_FILES,
+    describe_node_remote,
     pack,
     rebase,
     run_job_remote,
@@ -66,6 +67,7 @@ class RayExecutor:
         self.job_cpus = job_cpus
         self._in_flight: set = set()
         self._latency_node: tuple | None = None
+        self._timing_node: dict | None = None
         signal.signal(signal.SIGTERM, self._on_term)
 
     # -- the executor protocol ----------------------------------------------------------------
@@ -150,8 +152,25 @@ class RayExecutor:
         for r in timed:
             r.node, r.cpu = out["node"], out["cpu"]
 
+    def timing_node(self) -> dict:
+        """The latency node as ``provenance.local_node`` describes it there (asked once, by a
+        one-CPU task pinned to it); an unreachable node is described as unknown."""
+        if self._timing_node is None:
+            try:
+                node_id, _ = self.latency_node()
+                from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+                task = self.ray.remote(describe_node_remote).options(
+                    num_cpus=0, max_retries=0,
+                    scheduling_strategy=NodeAffinitySchedulingStrategy(node_id, soft=False))
+                self._timing_node = self.ray.get(task.remote(), timeout=120)
+            except Exception as exc:   # the run goes on; its key then matches no other run
+                return {"executor": NAME, "name": None, "cpu": None,
+                        "host": f"unknown Ray latency node ({first_line(exc)})"}
+        return dict(self._timing_node)
+
     @contextmanager
-    def slot(self, log: EventLog):
+    def slot(self, log: EventLog, info: dict | None = None):
         """No server slot: the cluster's scheduler queues tasks by their CPU needs."""
         size = cluster_size(self.ray)
         log.emit(EventType.QUEUED, message=f"running on the Ray cluster at {self.address}: "

@@ -160,3 +160,10 @@ def time_files_remote(files: bytes, names: list[str], config) -> dict:
         stats = measure_latency(list(paths.values()), config)
         return {"stats": {name: stats.get(path) for name, path in paths.items()},
                 "host": host_description(), "node": node_name(), "cpu": cpu_model()}
+
+
+def describe_node_remote() -> dict:
+    """This node as a timing node (``provenance.local_node``), named as Ray names it."""
+    from optimizer.artifacts.provenance import local_node
+
+    return {**local_node("ray"), "name": node_name()}

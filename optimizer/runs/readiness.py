@@ -2,9 +2,14 @@
 
 ``check_variants`` runs ``python -m optimizer readiness`` once per ``.tflite`` (a process of
 its own: the checks redirect file descriptor 2, fork, and load native compilers) and writes its
-JSON to ``<variant folder>/readiness/<key>.json``; a failed check (an NPU check whose setup is
-missing) is cached as ``{"target": .., "error": ..}``. ``with_readiness`` only reads that cache
-and returns the results with ``Result.readiness`` filled in, so pages render without waiting.
+JSON to ``<variant folder>/readiness/<key>.json``. A check that cannot run or fails (an NPU
+check whose tools are missing, a check process that crashed or timed out) is cached as a
+"could not check: <why>" verdict (``ready`` null), never as ready or not ready. Every cached
+verdict carries ``checked_with``: the check's code version and the tools it ran with
+(``registry.check_fingerprint``). ``with_readiness`` only reads that cache and returns the
+results with ``Result.readiness`` filled in, so pages render without waiting; it serves a
+verdict only while ``checked_with`` still matches, so after ``make setup-npu`` (or a change of
+the rules) the variants are checked again.
 """
 from __future__ import annotations
 
@@ -17,6 +22,8 @@ from pathlib import Path
 
 from optimizer import access
 from optimizer.guide.schema import Result
+from optimizer.measuring.readiness.contract import could_not_check
+from optimizer.measuring.readiness.registry import target_check
 from optimizer.paths import REPO_ROOT
 
 TIMEOUT_S = 900
@@ -40,20 +47,28 @@ def _cache_file(result: Result, key: str) -> Path | None:
     return Path(result.tflite_path).parent / "readiness" / key
 
 
+def _cached(file: Path | None, fingerprint: str) -> dict | None:
+    """The verdict cached in ``file`` if it was checked with ``fingerprint``, else None."""
+    if file is None or not file.is_file():
+        return None
+    try:
+        verdict = json.loads(file.read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(verdict, dict) or verdict.get("checked_with") != fingerprint:
+        return None  # checked with other code or tools (e.g. before `make setup-npu`)
+    return verdict
+
+
 def with_readiness(results, target, soc=None, budget=None, data=None) -> list[Result]:
-    """Copies of ``results`` whose ``readiness`` is the cached verdict for ``target`` (or None)."""
+    """Copies of ``results`` whose ``readiness`` is the cached verdict for ``target`` (or None
+    when none was cached with the check's current code and tools)."""
     key = cache_key(target, soc, budget, data)
+    fingerprint = target_check(target).fingerprint()
     out = []
     for result in results:
         result = result if isinstance(result, Result) else Result.from_dict(result)
-        file = _cache_file(result, key)
-        verdict = None
-        if file is not None and file.is_file():
-            try:
-                verdict = json.loads(file.read_text())
-            except (OSError, ValueError):
-                verdict = None
-        out.append(replace(result, readiness=verdict))
+        out.append(replace(result, readiness=_cached(_cache_file(result, key), fingerprint)))
     return out
 
 
@@ -72,17 +87,24 @@ def check_variants(results, target, soc=None, budget=None, data=None,
             access.require_owner(Path(result.tflite_path).parent, workspace,
                                  "Checking readiness")
     key = cache_key(target, soc, budget, data)
+    check = target_check(target)
+    fingerprint, missing = check.fingerprint(), check.missing()
     for result in results:
         result = result if isinstance(result, Result) else Result.from_dict(result)
         file = _cache_file(result, key)
-        if file is None or (file.is_file() and not refresh):
+        if file is None or (not refresh and _cached(file, fingerprint) is not None):
             continue
+        if missing:  # e.g. "the NPU tools are not installed; run `make setup-npu`"
+            verdict = could_not_check(target, check.method, missing).to_dict()
+        else:
+            verdict = _run_cli(result.tflite_path, target, soc, budget, data, check.method)
         file.parent.mkdir(parents=True, exist_ok=True)
-        file.write_text(json.dumps(_run_cli(result.tflite_path, target, soc, budget, data)))
+        file.write_text(json.dumps({**verdict, "checked_with": fingerprint}))
     return with_readiness(results, target, soc, budget, data)
 
 
-def _run_cli(tflite: str, target, soc, budget, data) -> dict:
+def _run_cli(tflite: str, target, soc, budget, data, method: str) -> dict:
+    """The check's verdict from its own process; "could not check" when the process fails."""
     target = str(getattr(target, "value", target))
     command = [sys.executable, "-m", "optimizer", "readiness", "--model", str(tflite),
                "--target", target, "--json", "-"]
@@ -101,7 +123,8 @@ def _run_cli(tflite: str, target, soc, budget, data) -> dict:
         done = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT_S,
                               env=env, cwd=str(REPO_ROOT))
     except subprocess.TimeoutExpired:
-        return {"target": None, "error": f"the {target} check did not finish in {TIMEOUT_S} s"}
+        return could_not_check(target, method, f"the {target} check did not finish in "
+                                               f"{TIMEOUT_S} s").to_dict()
     if done.returncode == 0:
         try:
             return json.loads(done.stdout)
@@ -109,7 +132,7 @@ def _run_cli(tflite: str, target, soc, budget, data) -> dict:
             pass
     lines = [line for line in done.stderr.strip().splitlines() if line.strip()]
     message = lines[-1] if lines else f"the check exited with status {done.returncode}"
-    return {"target": None, "error": message.removeprefix("error: ")[:300]}
+    return could_not_check(target, method, message.removeprefix("error: ")[:300]).to_dict()
 
 
 def run_data(model: str | None, data: str | None) -> str | None:

@@ -3,19 +3,21 @@ others wait their turn, first come, first served (``optimizer.queueing``).
 
 On a 2-core server, two runs at once would each get half the CPU and distort each other's
 latency numbers, so a run takes a slot before its first job and keeps it to the end; other
-users' runs queue meanwhile and are told their place and an estimated wait, computed from the
-work time of the last finished runs in the history. A crashed or cancelled run never keeps a
-slot or its place in the queue (the kernel drops its locks).
+users' runs queue meanwhile and are told their place, what holds the slot and an estimated
+wait computed from the techniques of each run ahead, measured on this server
+(``optimizer.runs.wait``). A crashed or cancelled run never keeps a slot or its place in the
+queue (the kernel drops its locks).
 """
 from __future__ import annotations
 
-import math
 import os
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
 
-from optimizer import numbers, queueing
+from optimizer import queueing
+from optimizer.runs import wait
 
 ENV_MAX_JOBS = "OPTIMIZER_MAX_JOBS"
 DEFAULT_MAX_JOBS = 1
@@ -53,36 +55,37 @@ def typical_work_s() -> tuple[float | None, int]:
     return (sum(times) / len(times), len(times)) if times else (None, 0)
 
 
-def wait_message(position: int, slots: int, mean_s: float | None, runs: int) -> tuple[str, float | None]:
-    """The sentence a waiting run shows, and its estimated wait in seconds (None: unknown)."""
-    estimate = None if mean_s is None else mean_s * math.ceil(position / slots)
-    when = (f"about {numbers.seconds(estimate)} (the last {runs} run(s) worked "
-            f"{numbers.seconds(mean_s)} on average)"
-            if estimate is not None else "no finished runs yet to estimate the wait from")
-    return (f"waiting for a free worker slot: number {position} in the queue, {when}; "
-            f"{slots} run(s) at a time on this server ({ENV_MAX_JOBS}={slots}), so runs do not "
-            f"distort each other's latency"), estimate
-
-
 @contextmanager
 def worker_slot(on_wait: Callable[..., None] | None = None, poll_seconds: float = 0.5,
-                info: dict | None = None) -> Iterator[int]:
+                info: dict | None = None, refresh_seconds: float = 5.0) -> Iterator[int]:
     """Hold one worker slot for the ``with`` block, in arrival order; yields the slot index.
 
-    While waiting, ``on_wait(message, position=.., wait_s=..)`` is called each time the place
-    in the queue changes (a run emits it as a "queued" event).
+    ``info`` describes this work to the others (``wait.run_info`` / ``wait.work_info``).
+    While waiting, ``on_wait(message, position=.., wait_s=..)`` is called when the place in
+    the queue changes and every ``refresh_seconds`` (a run emits it as a "queued" event), with
+    the wait re-estimated from what holds the slot and what is ahead (``runs.wait``). When the
+    wait ends, its first estimate and the actual wait are logged (``wait.log_wait``).
     """
     count = max_jobs()
-    mean_s, runs = typical_work_s()
+    first: dict = {}
+    arrived = time.time()
 
-    def told(position: int, ahead: list) -> None:
+    def told(position: int, ahead: list, holding: list) -> None:
+        # Re-read each time: the runs ahead record their jobs' times as they finish them.
+        estimate = wait.estimate_wait(count, ahead, holding, info, wait.job_times(),
+                                      typical_work_s()[0])
+        first.setdefault("estimate", estimate.seconds)
+        first.setdefault("position", position)
         if on_wait is None:
             return
-        message, estimate = wait_message(position, count, mean_s, runs)
+        message = wait.wait_message(position, count, estimate, ENV_MAX_JOBS)
         try:
-            on_wait(message, position=position, wait_s=estimate)
+            on_wait(message, position=position, wait_s=estimate.seconds)
         except TypeError:   # a plain one-argument callback
             on_wait(message)
 
-    with queueing.slot(POOL, count, info=info, on_wait=told, poll_seconds=poll_seconds) as index:
+    with queueing.slot(POOL, count, info=info, on_wait=told, poll_seconds=poll_seconds,
+                       refresh_seconds=refresh_seconds) as index:
+        if first:
+            wait.log_wait(first["estimate"], time.time() - arrived, first["position"])
         yield index

@@ -22,7 +22,7 @@ from optimizer.artifacts import store
 from optimizer.artifacts.events import EventType, read_events
 from optimizer.runs.processes import just_started, start_in_background, stop_processes
 from optimizer.search.explain import SearchOutcome
-from optimizer.search.request import SearchRequest
+from optimizer.search.request import SearchRequest, readiness_blocker
 from optimizer.search.runner import OUTCOME, SEARCH, STOP, read_outcome
 
 __all__ = ["SearchState", "start_search", "start_repair", "read_search", "stop_search",
@@ -62,10 +62,14 @@ class SearchState:
 def start_search(request: SearchRequest, run_dir: Path | str) -> Path:
     """Start ``request`` in the background in a new folder and return the folder at once.
 
-    Raises ``ValueError`` for an unknown model or a folder that already holds a run or search.
+    Raises ``ValueError`` for an unknown model, a folder that already holds a run or search,
+    or a target whose readiness check the trials need but cannot run here.
     """
     from optimizer.models.resolve import resolve_model
 
+    blocker = readiness_blocker(request)
+    if blocker:
+        raise ValueError(blocker)
     run_dir = Path(run_dir).resolve()
     if any((run_dir / name).exists() for name in (SEARCH, store.EVENTS, store.REQUEST)):
         raise ValueError(f"{run_dir} already holds a run or search; start each in a new folder")

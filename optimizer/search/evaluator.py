@@ -194,7 +194,8 @@ class JobEvaluator:
         watcher = _Watch(self.events, job, batch, context, started)
         with open(job.log_path, "ab") as out:
             proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL, env=child_env())
+                                    stdin=subprocess.DEVNULL,
+                                    env=child_env(die_with_parent=True))
         while proc.poll() is None:
             time.sleep(POLL_S)
             if watcher():

@@ -238,6 +238,13 @@ def _closest(trials, base, goals, checks, measure, eligible, skipped) -> str:
         text += (f" Closest: {r.technique} ({_kb(size_of(r, measure))} "
                  f"{_MEASURE_WORDS[measure]}) misses the {which} goal: {detail}. "
                  f"It would be accepted with " + " and ".join(g[1] for g in gaps) + ".")
+    unsure = [i.detail for r in trials if r.technique in checks
+              for i in checks[r.technique].items
+              if i.name == "target" and i.detail.startswith("could not check")]
+    if unsure:  # a readiness check that could not tell is not "ready", and is said so
+        text += (f" {len(unsure)} trial{'s' if len(unsure) != 1 else ''} could not be checked "
+                 f"for the target, so {'they do' if len(unsure) != 1 else 'it does'} not count "
+                 f"as ready: {unsure[0]}.")
     untried = [s for s in skipped if "not started" in s.reason]
     if untried:
         names = ", ".join(dict.fromkeys(s.group or s.id for s in untried))

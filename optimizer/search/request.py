@@ -104,3 +104,18 @@ class SearchRequest(GoalFields):
     def from_dict(cls, data: dict) -> "SearchRequest":
         """Inverse of ``to_dict``; unknown keys raise ``ValueError`` naming the valid ones."""
         return request_from_dict(cls, data, "search request")
+
+
+def readiness_blocker(request: SearchRequest) -> str | None:
+    """Why ``request`` cannot run here: its trials must be ready on a target whose readiness
+    check cannot run on this machine (the NPU checks without ``make setup-npu``), so every
+    trial would end "could not check". None when it can run."""
+    if not request.readiness_required:
+        return None
+    from optimizer.measuring.readiness import readiness_unavailable
+
+    missing = readiness_unavailable(request.target)
+    if missing is None:
+        return None
+    return (f"target {request.target.value} needs its readiness check, but {missing}; or "
+            f"search without it (must be ready: off)")

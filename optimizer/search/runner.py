@@ -18,12 +18,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from optimizer import paths
 from optimizer.artifacts import store
 from optimizer.artifacts.events import EventLog, EventType
 from optimizer.engine.selective import SelectiveTask
 from optimizer.guide.configs import Settings
 from optimizer.guide.registry import TechniqueId, parse_spec
 from optimizer.guide.technique import StageKind
+from optimizer.runs import wait
 from optimizer.search.candidates import (
     REPAIR_GROUP,
     REPAIR_ID,
@@ -93,7 +95,8 @@ def execute_search(request: SearchRequest, run_dir: Path | str,
     bundle = resolve_model(request.model, request.data)
     log = EventLog(events or run_dir / store.EVENTS)
     executor = executor or LocalExecutor()
-    with executor.slot(log):
+    owner = paths.owner_of(run_dir)
+    with executor.slot(log, info=wait.work_info("search", owner, request.time_budget_s)):
         plan = plan_for(request, bundle)
         if bundle.dataset.labelled and bundle.dataset.task == "classification":
             request.check_metric("accuracy")   # a budget of >= 1 point-fraction fails fast
@@ -161,7 +164,8 @@ def execute_repair(run_dir: Path | str, layers=(), analyse: bool = False) -> Sea
         evaluator.selective_task = SelectiveTask(mode="hand", trial=trial, layers=tuple(layers))
         batch = Batch(group, Kind.REPAIR, (Candidate(trial, TechniqueId.INTEGER.value, group,
                                                      Kind.REPAIR),))
-    with worker_slot(on_wait=lambda m, **f: log.emit(EventType.QUEUED, message=m, **f)):
+    with worker_slot(on_wait=lambda m, **f: log.emit(EventType.QUEUED, message=m, **f),
+                     info=wait.work_info("repair", paths.owner_of(run_dir))):
         log.emit(EventType.RUN_STARTED, model=bundle.name, kind="repair",
                  techniques=batch.ids, message=("measuring the per-layer int8 error" if analyse
                                                 else f"keeping {len(layers)} layer(s) in float"))

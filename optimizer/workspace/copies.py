@@ -40,7 +40,7 @@ def copy_run(folder: Path | str, workspace: str) -> Path:
     source = Path(folder).resolve()
     if index.kind_of(source) != "run":
         raise ValueError("only a run can be copied into your workspace; open a run's share link")
-    owner = access.owner_of(source)
+    owner = paths.owner_of(source)
     if owner == workspace:
         raise ValueError("this run is already in your workspace; open it from My runs")
     if store.RunLock.is_held(source) or not read_run(source).done:

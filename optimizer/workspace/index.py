@@ -12,6 +12,7 @@ import shutil
 from pathlib import Path
 
 from optimizer import access, paths
+from optimizer.paths import owner_of
 from optimizer.artifacts import history, store
 from optimizer.artifacts.events import EventType, read_events
 from optimizer.models.labels import model_label
@@ -19,19 +20,11 @@ from optimizer.report.public import public_record
 from optimizer.runs.background import read_run
 from optimizer.search.background import read_search
 from optimizer.search.runner import SEARCH
+from optimizer.workspace import journal
 
 #: The keys of ``python -m optimizer history --json`` rows (the issue's contract).
 PUBLIC_KEYS = ("id", "kind", "model", "techniques", "status", "queued_at", "started_at",
                "finished_at", "cached", "best")
-
-
-def owner_of(folder: Path | str) -> str | None:
-    """The workspace token a folder belongs to, or None (outside ``<workspace>/sessions``)."""
-    try:
-        parts = Path(folder).resolve().relative_to(paths.workspace() / "sessions").parts
-    except ValueError:
-        return None
-    return parts[0] if parts else None
 
 
 def kind_of(folder: Path | str) -> str | None:
@@ -112,56 +105,28 @@ def row_for(folder: Path | str) -> dict | None:
 
 
 def record(folder: Path | str, **fields) -> str:
-    """Index (or re-index) one folder and return its run id."""
+    """Index (or re-index) one folder and return its run id. A folder the history does not
+    know yet is first noted in the journal (``workspace.journal``), so a rebuild finds it
+    even if the database cannot be written now."""
     row = row_for(folder)
     if row is None:
         raise ValueError(f"{Path(folder).name} holds no run or search")
+    try:
+        known = history.find_folder(row["folder"]) is not None
+    except ValueError:      # a damaged or unreachable database: note it all the same
+        known = False
+    if not known:
+        try:
+            journal.note(row["folder"], row["kind"])
+        except OSError:     # the disk is full: the database write below says so
+            pass
     return history.upsert_run({**row, **fields})
 
 
-def rebuild() -> int:
-    """Empty the database and index every run and search folder under the workspace, and any
-    other folder it held that still exists (command-line runs elsewhere). Returns the count."""
-    known = [Path(r["folder"]) for r in _safe_rows()]
-    history.clear()
-    sessions = paths.workspace() / "sessions"
-    found = {p.resolve() for pattern in ("*/runs/*", "*/searches/*")
-             for p in sessions.glob(pattern) if p.is_dir()}
-    found |= {p.resolve() for p in Path("out").glob("*") if p.is_dir()}  # the CLI's default
-    found |= {p for p in known if p.is_dir()}
-    count = 0
-    for folder in sorted(found):
-        if kind_of(folder) is not None:
-            record(folder)
-            count += 1
-    _rebuild_uploads(sessions)
-    return count
-
-
-def _rebuild_uploads(sessions: Path) -> None:
-    from optimizer.models.uploads.prepare import MANIFEST, PreparedUpload
-
-    for manifest in sessions.glob(f"*/uploads/*/{MANIFEST}"):
-        try:
-            upload = PreparedUpload.load(manifest)
-        except ValueError:
-            continue
-        folder = manifest.parent
-        history.record_upload(folder.name, folder.parent.parent.name, upload.title,
-                              upload.sha256, folder)
-
-
-def _safe_rows() -> list[dict]:
-    try:
-        return history.list_rows()
-    except ValueError:   # a damaged database: rebuild starts from the folders alone
-        history.db_path().unlink(missing_ok=True)
-        return []
-
-
 def runs(owner: str | None = None, any_owner: bool = True) -> list[dict]:
-    """History rows, newest first, with live runs re-read from their folders (a folder
-    deleted by hand, or swept with its idle session, drops its row)."""
+    """History rows, newest first (by when each was queued; live runs too), with live runs
+    re-read from their folders (a folder deleted by hand, or swept with its idle session,
+    drops its row)."""
     rows = []
     for row in history.list_rows(owner, any_owner=any_owner):
         folder = Path(row["folder"])
@@ -178,7 +143,12 @@ def runs(owner: str | None = None, any_owner: bool = True) -> list[dict]:
                 history.upsert_run({**row, "best": best})
                 row = {**row, "best": best}
         rows.append(row)
-    return rows
+    return sorted(rows, key=_newest, reverse=True)
+
+
+def _newest(row: dict) -> tuple:
+    return (row.get("queued_at") or row.get("started_at") or row.get("updated_at") or 0.0,
+            row.get("id") or "")
 
 
 def public_row(row: dict) -> dict:
@@ -248,9 +218,11 @@ def delete_run(run_id: str, owner: str | None) -> bool:
 
 
 def document(folder: Path | str, run_id: str | None = None) -> dict:
-    """A run's JSON as ``run --json`` printed it (``results.json``), rebuilt from the events
-    when that file is damaged; a search's ``outcome.json``. Carries ``run_id``."""
-    from optimizer.artifacts.recover import load_results
+    """A run's JSON as ``run --json`` printed it (``results.json``) plus its ``status`` as
+    ``history`` and the pages read it (``read_run``); when the run did not end normally
+    (killed, cancelled) or its files are damaged, the results are the ones the pages show
+    (every unfinished technique as an error or cancelled result), with ``"error"`` and
+    ``"damaged"`` saying why. A search's ``outcome.json``. Carries ``run_id``."""
     from optimizer.search.runner import OUTCOME
 
     folder = Path(folder)
@@ -261,14 +233,18 @@ def document(folder: Path | str, run_id: str | None = None) -> dict:
         return {**(doc if isinstance(doc, dict) else {"status": read_search(folder).status}),
                 "run_id": run_id}
     doc = store.read_json(folder / store.RESULTS)
-    results, damaged = load_results(folder)
-    if isinstance(doc, dict) and not damaged:
-        return {**doc, "run_id": run_id, **_judgement(folder)}
     run = read_run(folder)
     base = doc if isinstance(doc, dict) else {}
-    return {**{k: v for k, v in base.items() if k != "results"}, "model": run.model,
-            "run_id": run_id, "status": run.status, "damaged": damaged or run.damaged,
-            "results": [r.to_dict() for r in run.results], **_judgement(folder)}
+    if base and run.status in ("finished", "running", "queued") and not run.damaged \
+            and run.error is None:
+        return {**base, "run_id": run_id, "status": run.status, **_judgement(folder)}
+    out = {**{k: v for k, v in base.items() if k != "results"}, "model": base.get("model") or
+           run.model, "run_id": run_id, "status": run.status,
+           "results": [r.to_dict() for r in run.results]}
+    for key, value in (("error", run.error), ("damaged", run.damaged)):
+        if value:
+            out[key] = value
+    return {**out, **_judgement(folder)}
 
 
 def _judgement(folder: Path) -> dict:

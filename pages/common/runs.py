@@ -8,11 +8,13 @@ from optimizer import (
     Family,
     RunRequest,
     access,
+    cached_result,
     copy_run,
     list_runs,
     new_run_id,
     parse_spec,
     read_run,
+    servable_results,
     shared_folder,
     start_run,
 )
@@ -45,17 +47,41 @@ def planned_specs(recommendation) -> list[str]:
     return picked[:4]
 
 
+def planned_request(specs: list[str]) -> RunRequest:
+    """The request a run of ``specs`` on this session's model and data would make, with the
+    answers and goals it is judged by."""
+    answers = state.answers()
+    techniques = tuple(s for s in specs if s != "float32") or ("float32",)
+    return RunRequest.from_goals(state.goals(), answers.target, model=state.get(state.MODEL),
+                                 techniques=techniques, data=state.get(state.DATA),
+                                 answers=answers)
+
+
+def cached(specs: list[str], shown=None) -> dict | None:
+    """``{"measured_at", "measured_on", "cache_key"}`` of an identical run already measured on
+    this server (what "Open the cached result" opens), or None; never raises. None too when
+    ``shown`` (the run on the page) is already those results: a sound finished run with the
+    same key."""
+    try:
+        offer = cached_result(planned_request(specs))
+    except Exception:  # noqa: BLE001 - no cached result to offer: the page offers a run
+        return None
+    if offer and shown is not None and shown.status == "finished" and \
+            shown.extra.get("cache_key") == offer["cache_key"] and servable_results(shown.results):
+        return None
+    return offer
+
+
 def launch(specs: list[str], use_cache: bool = True) -> Path:
     """Start a run of ``specs`` (the float32 baseline is always added) for this session's model,
     recording the session's answers and goals in its ``request.json`` (they judge its results).
 
-    The run folder is ``<workspace>/sessions/<session>/runs/<time>-<id>`` and is remembered in
-    session state; raises ``ValueError`` (from the library) for an unusable model or spec.
+    ``use_cache=False`` measures every technique again ("Run again"); with the cache an
+    identical run measured before is served at once ("Open the cached result"). The run folder
+    is ``<workspace>/sessions/<session>/runs/<time>-<id>`` and is remembered in session state;
+    raises ``ValueError`` (from the library) for an unusable model or spec.
     """
-    answers = state.answers()
-    request = RunRequest.from_goals(state.goals(), answers.target, model=state.get(state.MODEL),
-                                    techniques=tuple(specs), data=state.get(state.DATA),
-                                    answers=answers)
+    request = planned_request(specs)
     run_dir = start_run(request, state.runs_dir() / new_run_id(), use_cache=use_cache)
     state.put(state.RUN_DIR, str(run_dir))
     return run_dir

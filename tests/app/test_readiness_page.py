@@ -83,3 +83,25 @@ def test_a_variant_not_ready_for_the_edge_tpu_never_meets_the_goals(run_folder):
     assert main.loc["float16", "Goals"] == "✗ missed"      # within the accuracy budget, yet
     assert main.loc["integer_only", "Readiness"] == "ready (rules)"
     assert main.loc["integer_only", "Goals"] == "✓ met"
+
+
+def test_without_the_npu_tools_the_page_says_could_not_check_and_checks_again_after_setup(
+        run_folder, tmp_path, monkeypatch):
+    npu = tmp_path / "npu"
+    monkeypatch.setenv("OPTIMIZER_NPU_DIR", str(npu))           # no QNN libraries here
+    goals = Goals(accuracy=AccuracyGoal(max_drop=0.01), target=TargetGoal("npu-qualcomm"))
+    at = _app(run_folder, "npu-qualcomm", goals)
+    button(at, "Check readiness on Qualcomm NPU (Snapdragon) (3 variants)").click().run()
+    assert not at.exception
+    main = next(d.value for d in at.dataframe if "Goals" in d.value.columns).set_index("Technique")
+    assert main.loc["integer_only", "Readiness"] == "could not check (compiled)"
+    assert main.loc["integer_only", "Goals"] == "✗ missed"      # never counted as ready
+    table = next(d.value for d in at.dataframe if "Summary" in d.value.columns)
+    assert table["Summary"].str.contains("make setup-npu").all()
+    libs = npu / "onnxruntime_qnn"                                # the setup ran (fakes here)
+    libs.mkdir(parents=True)
+    for name in ("libQnnHtp.so", "libQnnLpai.so"):
+        (libs / name).write_bytes(b"")
+    again = _app(run_folder, "npu-qualcomm", goals)
+    assert not again.exception
+    assert button(again, "Check readiness on Qualcomm NPU (Snapdragon) (3 variants)") is not None

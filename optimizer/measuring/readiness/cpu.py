@@ -11,6 +11,7 @@ import numpy as np
 from optimizer import compat
 from optimizer.measuring.facts import model_bytes
 from optimizer.measuring.latency import kernels_used
+from optimizer.measuring.readiness.contract import TargetCheck
 from optimizer.measuring.readiness.graph import read_graph
 from optimizer.measuring.readiness.report import Readiness, count_where, grouped
 
@@ -47,3 +48,6 @@ def check(path, target, options) -> Readiness:
                   else "") + ".")
     return Readiness(str(target), "interpreted", True, summary, rows, None, None,
                      {"kernels": kernels})
+
+
+CHECK = TargetCheck(method="interpreted", run=check, version="litert-cpu 1")

@@ -10,6 +10,7 @@ on the CPU in their own partitions; the model is ready when every op is on the G
 from __future__ import annotations
 
 from optimizer.guide.targets import Target
+from optimizer.measuring.readiness.contract import TargetCheck
 from optimizer.measuring.readiness.graph import FLOAT_TYPES, read_graph
 from optimizer.measuring.readiness.report import Readiness, count_where, grouped
 
@@ -64,3 +65,6 @@ def check(path, target, options) -> Readiness:
     summary = (f"Not ready (rules): {on_cpu} of {len(graph.ops)} ops would stay on the CPU "
                f"({', '.join(names)}), splitting the graph between GPU and CPU.")
     return Readiness(str(target), "rules", False, summary, ops, None, None, details)
+
+
+CHECK = TargetCheck(method="rules", run=check, version="gpu-delegate-ops 1")

@@ -7,8 +7,8 @@ interpreter allocates, found by bisection to 16 bytes (TFLM has no arena getter)
 forked child; it is measured with the Python runtime's default allocator, which records its
 allocations, so a firmware build may need slightly less. Flash is the model's bytes (the
 flatbuffer is read in place from flash); TFLM's code and the application need flash too. With
-data, the test split runs one sample per ``invoke()`` through TFLM and the metric sits next to
-the same file's LiteRT metric.
+data, the test split runs one sample per ``invoke()`` (a file's fixed batch per call) through
+TFLM and the metric sits next to the same file's LiteRT metric.
 """
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ import numpy as np
 from optimizer import compat
 from optimizer.measuring.facts import model_bytes
 from optimizer.measuring.readiness.capture import native_stderr
+from optimizer.measuring.readiness.contract import TargetCheck, could_not_check
 from optimizer.measuring.readiness.graph import FLOAT_TYPES, op_counts, read_graph
 from optimizer.measuring.readiness.report import OpPlacement, Readiness, grouped
 
@@ -115,6 +116,23 @@ def _arena_too_small(log) -> bool:
     return "Didn't find op" not in text and "Failed to get registration" not in text
 
 
+#: How TFLM's stderr says the arena is too small (a missing op or a crash says otherwise).
+_SHORT_ARENA = ("Failed to allocate", "Failed to resize buffer", "Arena size is too small")
+
+
+def _says_arena_short(log) -> bool:
+    return any(phrase in line for line in log for phrase in _SHORT_ARENA)
+
+
+def _crashed(log) -> bool:
+    return any(line.startswith("TFLM crashed") for line in log)
+
+
+def _first(log) -> str:
+    line = next((line for line in log if line), "no message on stderr")
+    return line[:200].rstrip(".")
+
+
 def check(path, target, options) -> Readiness:
     """Run ``path`` in TFLite Micro; ``options`` may carry ``budget`` (McuBudget) and ``dataset``."""
     data = model_bytes(path)
@@ -136,10 +154,15 @@ def check(path, target, options) -> Readiness:
             summary = (f"Not ready: TFLite Micro lacks {', '.join(dict.fromkeys(missing))}; "
                        f"replace {'that op' if len(set(missing)) == 1 else 'those ops'} in the "
                        f"model or register a custom kernel.")
-        else:
-            reason = next((line for line in log if line), "TFLM failed to allocate tensors")
-            ops = tuple(OpPlacement(name, n, "unsupported", None) for name, n in counts.items())
-            summary = f"Not ready: TFLite Micro could not load the model: {reason[:200]}."
+        elif _says_arena_short(log) and not _crashed(log):
+            ops = tuple(OpPlacement(name, n, "accelerator", None) for name, n in counts.items())
+            summary = (f"Not ready: TFLite Micro does not allocate the model's tensors even in a "
+                       f"{MAX_ARENA:,}-byte arena ({_first(log)}).")
+        else:  # a crash, or a failure TFLM did not explain: nothing is known about the ops
+            return could_not_check(target, "interpreted",
+                                   f"TFLite Micro failed to load the model without naming a "
+                                   f"missing op or a short arena: {_first(log)}",
+                                   {"tflm_log": list(log[:20])})
         return Readiness(str(target), "interpreted", False, summary, ops,
                          {"arena_bytes": None, "flash_bytes": flash}, None,
                          {"tflm_log": list(log[:20])})
@@ -202,6 +225,7 @@ def tflm_accuracy(data: bytes, arena: int, dataset, path) -> dict:
         quantize_input,
         score,
     )
+    from optimizer.measuring.batching import padded
 
     runtime = compat.tflite_micro_runtime()
     interpreter = _load(runtime, data, arena).interpreter
@@ -209,12 +233,14 @@ def tflm_accuracy(data: bytes, arena: int, dataset, path) -> dict:
     arrays = [np.asarray(a) for a in ordered(dataset.x_test, names, "the test samples")]
     into = [_detail(interpreter.get_input_details(i)) for i in range(len(arrays))]
     out = _detail(interpreter.get_output_details(0))
+    step = max(1, int(interpreter.get_input_details(0)["shape"][0]))  # a file's fixed batch
     outputs = []
-    for j in range(len(arrays[0])):  # TFLM's input i is the subgraph's input i, as LiteRT's
+    for j in range(0, len(arrays[0]), step):  # TFLM's input i is the subgraph's input i
+        size = min(step, len(arrays[0]) - j)
         for i, (array, detail) in enumerate(zip(arrays, into)):
-            interpreter.set_input(quantize_input(array[j][None], detail), i)
+            interpreter.set_input(quantize_input(padded(array[j:j + size], step), detail), i)
         interpreter.invoke()
-        outputs.append(dequantize_output(interpreter.get_output(0), out))
+        outputs.append(dequantize_output(interpreter.get_output(0)[:size], out))
     tflm = score(np.concatenate(outputs, axis=0), dataset)
     litert = evaluate(data, dataset)
     return {"metric": tflm.metric, "tflm": tflm.value, "litert": litert.value,
@@ -228,3 +254,6 @@ def _detail(detail: dict) -> dict:
     scale = float(scales[0]) if scales is not None and len(scales) else 0.0
     zero = int(zeros[0]) if zeros is not None and len(zeros) else 0
     return {"dtype": detail["dtype"], "quantization": (scale, zero)}
+
+
+CHECK = TargetCheck(method="interpreted", run=check, version="tflm 2")

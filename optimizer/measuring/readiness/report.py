@@ -2,8 +2,8 @@
 
 ``Readiness.to_dict()`` is exactly what ``python -m optimizer readiness --json -`` prints::
 
-    {"target": .., "method": "interpreted|compiled|partitioned|rules", "ready": true|false,
-     "summary": "one sentence", "ops": [{"op": .., "count": .., "where":
+    {"target": .., "method": "interpreted|compiled|partitioned|rules",
+     "ready": true|false|null, "summary": "one sentence", "ops": [{"op": .., "count": .., "where":
      "accelerator|cpu|unsupported", "reason": ..}], "memory": {"arena_bytes": ..,
      "flash_bytes": ..} or null, "accuracy": .. or null}
 
@@ -11,6 +11,11 @@
 NPU, the Edge TPU, the GPU delegate, XNNPACK on a CPU, TFLite Micro's kernels on a
 microcontroller), ``cpu`` (falls back to the host CPU's kernels) or ``unsupported`` (cannot run
 there at all).
+
+``ready`` has three values: true (ready), false (not ready: the check found why) and null
+("could not check": the tool failed or its output was not understood; the summary says why,
+and nothing is claimed about the ops). A verdict that could not check is never counted as
+ready, nor as a finding that the file does not run there.
 """
 from __future__ import annotations
 
@@ -18,6 +23,7 @@ from dataclasses import dataclass, field
 
 WHERE = ("accelerator", "cpu", "unsupported")
 METHODS = ("interpreted", "compiled", "partitioned", "rules")
+COULD_NOT_CHECK = "could not check"
 
 
 @dataclass(frozen=True)
@@ -48,7 +54,7 @@ class Readiness:
 
     target: str
     method: str
-    ready: bool
+    ready: bool | None
     summary: str
     ops: tuple = ()
     memory: dict | None = None
@@ -60,9 +66,14 @@ class Readiness:
             raise ValueError(f"method must be one of {METHODS}, not {self.method!r}")
 
     @property
+    def state(self) -> str:
+        """"ready", "not ready" or "could not check"."""
+        return verdict_state(self.ready)
+
+    @property
     def label(self) -> str:
-        """"ready" / "not ready", with the method: "ready (rules)"."""
-        return f"{'ready' if self.ready else 'not ready'} ({self.method})"
+        """The state with the method: "ready (rules)", "could not check (compiled)"."""
+        return f"{self.state} ({self.method})"
 
     def to_dict(self, details: bool = False) -> dict:
         """The CLI's JSON shape; ``details=True`` adds the ``details`` key."""
@@ -75,11 +86,20 @@ class Readiness:
 
     @classmethod
     def from_dict(cls, data: dict) -> "Readiness":
-        return cls(target=data["target"], method=data["method"], ready=bool(data["ready"]),
+        ready = data["ready"]
+        return cls(target=data["target"], method=data["method"],
+                   ready=None if ready is None else bool(ready),
                    summary=data["summary"],
                    ops=tuple(OpPlacement(**o) for o in data.get("ops") or ()),
                    memory=data.get("memory"), accuracy=data.get("accuracy"),
                    details=dict(data.get("details") or {}))
+
+
+def verdict_state(ready) -> str:
+    """The words for a verdict's ``ready`` value: True, False or None (could not check)."""
+    if ready is None:
+        return COULD_NOT_CHECK
+    return "ready" if ready else "not ready"
 
 
 def grouped(placements) -> tuple:

@@ -45,8 +45,8 @@ def qnn_libs() -> Path:
 def qualcomm_missing() -> str | None:
     """Why the Qualcomm check cannot run (naming the command that fixes it), or None."""
     if not (qnn_libs() / "libQnnHtp.so").is_file() or not (qnn_libs() / "libQnnLpai.so").is_file():
-        return (f"the Qualcomm NPU check needs Qualcomm's QNN host libraries, which are not "
-                f"installed; run `{SETUP_COMMAND}` (opt-in: it installs them from the "
+        return (f"the NPU tools are not installed (the Qualcomm check needs Qualcomm's QNN host "
+                f"libraries); run `{SETUP_COMMAND}` (opt-in: it installs them from the "
                 f"onnxruntime-qnn wheel under Qualcomm's licence)")
     return None
 
@@ -56,9 +56,31 @@ def intel_missing() -> str | None:
     try:
         import ai_edge_litert_sdk_intel  # noqa: F401
     except ImportError:
-        return (f"the Intel NPU check needs LiteRT's OpenVINO SDK package, which is not "
-                f"installed; run `{SETUP_COMMAND}`")
+        return (f"the NPU tools are not installed (the Intel check needs LiteRT's OpenVINO SDK "
+                f"package); run `{SETUP_COMMAND}`")
     return None
+
+
+def _version(distribution: str) -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return "absent"
+
+
+def qualcomm_tools() -> str:
+    """Which Qualcomm tools are installed: the LiteRT wheel (its plugin) and the QNN libraries."""
+    library = qnn_libs() / "libQnnHtp.so"
+    stamp = library.stat().st_size if library.is_file() else "absent"
+    return f"ai-edge-litert {_version('ai-edge-litert')}, libQnnHtp.so {stamp} bytes"
+
+
+def intel_tools() -> str:
+    """Which Intel tools are installed: the LiteRT wheel (its plugin), its SDK and OpenVINO."""
+    return (f"ai-edge-litert {_version('ai-edge-litert')}, ai-edge-litert-sdk-intel "
+            f"{_version('ai-edge-litert-sdk-intel')}, openvino {_version('openvino')}")
 
 
 def _pip(*args: str) -> None:

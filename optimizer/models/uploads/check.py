@@ -63,7 +63,9 @@ def run_check(model: Path | str, data: Path | str | None, workdir: Path | str,
     data = None if data is None else Path(data).expanduser().resolve()
     tmp = workdir / "tmp"
     tmp.mkdir(parents=True, exist_ok=True)
-    env = {**child_env(), "TMPDIR": str(tmp), "KERAS_HOME": str(tmp / "keras"),
+    # die_with_parent: a killed `run` (or app) never leaves its check running outside the
+    # check pool, whose slot it held.
+    env = {**child_env(die_with_parent=True), "TMPDIR": str(tmp), "KERAS_HOME": str(tmp / "keras"),
            "MPLCONFIGDIR": str(tmp / "mpl")}
     try:
         # A bounded pool, first come first served: three big uploads at once must not load

@@ -19,7 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from optimizer import compat
-from optimizer.models.uploads.errors import UnreadableFile, UnsafeModel, first_line
+from optimizer.measuring.batching import fixed_batch
+from optimizer.models.uploads.errors import UnreadableFile, UnsafeModel, UploadError, first_line
 from optimizer.models.uploads.model_files import KERAS3, inspect_model_file
 
 #: Graph ops that call back into Python: an uploaded SavedModel must not contain them.
@@ -221,23 +222,37 @@ def tflite_signature(tflite: bytes) -> dict:
     activation. Raises ``UnreadableFile`` when LiteRT cannot open the file."""
     interpreter_class = compat.interpreter_class()
     try:
-        interpreter = interpreter_class(model_content=bytes(tflite))
+        # Builtin kernels only: reading the signature needs no XNNPACK (whose creation would
+        # print a line on stderr, next to a check's one-line error).
+        interpreter = interpreter_class(
+            model_content=bytes(tflite), experimental_op_resolver_type=compat.op_resolver_type()
+            .BUILTIN_WITHOUT_DEFAULT_DELEGATES)
         interpreter.allocate_tensors()
     except Exception as exc:  # noqa: BLE001 - LiteRT's RuntimeError/ValueError
         raise UnreadableFile(f"LiteRT cannot open the .tflite ({first_line(exc)}); convert the "
                              f"model again with the TFLite converter") from None
 
     def tensors(details):
+        # "quantized": an integer tensor with a scale takes (gives) real values, quantized
+        # with its own scale and zero point: its data are floats, not whole-number ids.
         return [{"name": d["name"], "shape": _dims(d.get("shape_signature", d["shape"])),
-                 "dtype": np.dtype(d["dtype"]).name} for d in details]
+                 "dtype": np.dtype(d["dtype"]).name,
+                 "quantized": bool(np.dtype(d["dtype"]).kind in "iu" and d["quantization"][0])}
+                for d in details]
 
     signature = {"inputs": tensors(interpreter.get_input_details()),
                  "outputs": tensors(interpreter.get_output_details()),
                  "output_activation": _tflite_output_activation(tflite)}
+    try:
+        signature["fixed_batch"] = fixed_batch(interpreter.get_input_details())
+    except ValueError as exc:
+        raise UploadError(f"{exc}") from None
     for spec in signature["inputs"]:
         if spec["shape"] and spec["shape"][0] is None:
             continue
-        spec["shape"] = [None] + spec["shape"][1:]  # a fixed batch of 1 still takes samples
+        # A fixed batch (1, or 3 for a file that fixes it) still takes any number of samples:
+        # they are fed that many at a time (optimizer.measuring.batching).
+        spec["shape"] = [None] + spec["shape"][1:]
     return signature
 
 

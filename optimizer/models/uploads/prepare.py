@@ -27,10 +27,12 @@ from pathlib import Path
 
 import numpy as np
 
+from optimizer.measuring.batching import batch_note
+from optimizer.measuring.formats import quantized_blocker, tflite_format, uploaded_label
 from optimizer.models.dataset import Dataset
 from optimizer.models.uploads.archives import check_zip, open_zip
 from optimizer.models.uploads.data_files import load_data_file
-from optimizer.models.uploads.errors import UnreadableFile
+from optimizer.models.uploads.errors import UnreadableFile, UploadError
 from optimizer.models.uploads.limits import Limits, check_upload_size, limits
 from optimizer.models.uploads.model_files import (
     KERAS3,
@@ -282,15 +284,29 @@ def _probe_tflite(info: ModelFileInfo) -> dict:
         raise UnreadableFile(f"{Path(info.path).name} is a damaged .tflite ({exc}); convert the "
                              f"model again") from None
     signature = loaders.tflite_signature(data)
+    fmt = tflite_format(data)
     notes = ["float .tflite: post-training quantization runs through the LiteRT Quantizer"]
-    stored = set(facts.weight_dtypes) - {"float32"}
-    if stored:
-        notes = [f"this .tflite is already quantized (weights stored as "
-                 f"{', '.join(sorted(stored))}): only the float32 measurement of the file itself "
-                 f"applies; upload the float .tflite to quantize it"]
+    if quantized_blocker(fmt):
+        notes = [f"measured {uploaded_label(fmt)} in the float32 baseline's place; the "
+                 f"post-training techniques do not apply: {quantized_blocker(fmt)}"]
+    notes += _batch_notes(info, signature)
     return {"source": "tflite", "artifact": info.path, "signature": signature, "layers": [],
             "params": facts.weight_params, "bridge": None, "retrain_blocker": NO_KERAS[TFLITE],
             "ops": list(facts.ops), "notes": notes}
+
+
+def _batch_notes(info: ModelFileInfo, signature: dict) -> list:
+    """A note for a file that fixes its batch (3, say), or a refusal when its output does not
+    keep that batch (its results could not be told apart per sample)."""
+    batch = signature.get("fixed_batch")
+    if not batch or batch == 1:
+        return []
+    outputs = [o["shape"][0] if o["shape"] else None for o in signature.get("outputs") or []]
+    if any(d not in (batch, None) for d in outputs):
+        raise UploadError(f"{Path(info.path).name} fixes its batch at {batch} but its output "
+                          f"batch is {outputs[0]}, so results cannot be told apart per sample; "
+                          f"export the model with a resizable (or batch-1) input")
+    return [batch_note(batch)]
 
 
 # -- the prepared data file ----------------------------------------------------------------------

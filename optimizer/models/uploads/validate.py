@@ -156,7 +156,7 @@ def _fit_inputs(x, inputs: list, source: str, notes: list, key: str):
                                    f"save them as one '{key}' array")
             x = x[x.names[0]]
         x = _fit_shape(x, tuple(inputs[0]["shape"])[1:], source, notes)
-        _check_values(x, key, str(inputs[0].get("dtype") or "float32"))
+        _check_values(x, key, _value_dtype(inputs[0]))
         return x
     if not is_multi(x):
         expected = ", ".join(f"{n} ({shape_text(tuple(s['shape'])[1:])})"
@@ -179,7 +179,7 @@ def _fit_inputs(x, inputs: list, source: str, notes: list, key: str):
             fitted[name] = _fit_shape(array, tuple(spec["shape"])[1:], source, notes)
         except DataMismatch as exc:
             raise DataMismatch(f"input '{name}': {exc}") from None
-        _check_values(fitted[name], key, str(spec.get("dtype") or "float32"), name)
+        _check_values(fitted[name], key, _value_dtype(spec), name)
     return Inputs(fitted)
 
 
@@ -207,6 +207,12 @@ def _fit_shape(x: np.ndarray, model_shape: tuple, source: str, notes: list) -> n
 def _matches(data_shape: tuple, model_shape: tuple) -> bool:
     return len(data_shape) == len(model_shape) and all(
         m is None or m == -1 or int(m) == int(d) for d, m in zip(data_shape, model_shape))
+
+
+def _value_dtype(spec: dict) -> str:
+    """The dtype of the values an input takes: float32 for a quantized integer input (its
+    samples are real values the runtime quantizes with the tensor's scale)."""
+    return "float32" if spec.get("quantized") else str(spec.get("dtype") or "float32")
 
 
 def _check_values(x: np.ndarray, key: str, model_dtype: str, input_name: str = "") -> None:
