@@ -229,3 +229,21 @@ def test_only_post_training_variants_are_weighed_against_qat(tmp_path):
     notes = insights.run_insights(rows)
     assert ("guide_contradicted", "qat") not in {(n.kind, n.technique) for n in notes}
     assert ("within_noise", "qat") not in {(n.kind, n.technique) for n in notes}
+
+
+def test_every_figure_in_an_insight_is_its_results_own_in_the_named_order(tmp_path):
+    from insight_numbers import check
+
+    rows = digits_rows()
+    rows[1].gzip_bytes = 20_100            # qat: bigger than dynamic_range on disk, not gzipped
+    rows.append(Result(technique="pruning", accuracy=442 / 450, size_bytes=100_400,
+                       gzip_bytes=61_000, sparsity=0.5, latency_ms_median=0.0021,
+                       latency_ms_p10=0.0019, latency_ms_p90=0.0022))
+    attach_predictions(rows, tmp_path)
+    for size in ("raw", "gzip"):
+        v = verdict.evaluate_run(rows, ANSWERS, Goals(accuracy=AccuracyGoal(0.01)), size=size)
+        kinds = {n.kind for n in v.insights}
+        assert {"faster", "slower", "not_meaningful", "within_noise", "compressed_only",
+                "best"} <= kinds
+        assert ("guide_contradicted" in kinds) == (size == "raw")
+        assert check(v.insights, rows) >= 14
