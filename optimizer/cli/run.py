@@ -167,13 +167,20 @@ def run(args) -> int:
         store.write_pid(run_dir, os.getpid(), os.getpid() if leader else None)
         try:
             fields = {"run_id": run_id, "cache_key": key, "provenance": provenance(node)}
+            judged = {}
+
+            def judge(results):
+                # the verdicts land in results.json before the run is announced finished
+                judged["verdict"] = _verdict(run_dir, results)
+                return judged["verdict"].judgement()
+
             with _cache_claim(key, events, args.no_cache) as hit:
                 outcome = None if hit is None else _from_cache(
-                    hit, run_dir, events, bundle, request, fields, args.json)
+                    hit, run_dir, events, bundle, request, fields, args.json, judge)
                 if outcome is None:
                     outcome = execute_run(request, run_dir, events,
                                           json_path=_json_file(args.json), fields=fields,
-                                          executor=executor)
+                                          executor=executor, judge=judge)
                     record_history(run_dir)   # finished before an identical run looks again
         except Exception as exc:
             from optimizer.artifacts import space
@@ -190,7 +197,7 @@ def run(args) -> int:
             raise exc
         finally:
             record_history(run_dir)
-    verdict = _write_judgement(outcome, run_dir, _json_file(args.json))
+    verdict = _write_judgement(outcome, run_dir, _json_file(args.json), judged.get("verdict"))
     if args.json == "-":
         doc = store.read_json(run_dir / store.RESULTS)
         write_json(doc, "-")
@@ -221,7 +228,7 @@ def _cache_claim(key: str, events: Path, no_cache: bool):
 
 
 def _from_cache(hit: tuple, run_dir: Path, events: Path, bundle, request, fields: dict,
-                json_arg: str | None):
+                json_arg: str | None, judge=None):
     """Serve ``hit`` (the row and results of a finished identical run) into this run."""
     from optimizer.runs.orchestrate import RunOutcome
     from optimizer.workspace import cache
@@ -229,7 +236,7 @@ def _from_cache(hit: tuple, run_dir: Path, events: Path, bundle, request, fields
     row, results = hit
     extra = {**fields, "model_ref": bundle.ref, "sha256": bundle.sha256, "data": request.data,
              "run_dir": str(run_dir)}   # the same keys as a measured run's results.json
-    doc = cache.serve(row, results, run_dir, events, bundle.name, extra)
+    doc = cache.serve(row, results, run_dir, events, bundle.name, extra, judge=judge)
     if _json_file(json_arg) is not None:
         store.write_json_atomic(_json_file(json_arg), doc)
     return RunOutcome(model=bundle.name, results=results, error=None)
@@ -250,13 +257,18 @@ def record_history(run_dir: Path, **fields) -> str:
         return run_dir.name
 
 
-def _write_judgement(outcome, run_dir: Path, json_path: Path | None):
-    """Judge the results by the answers and goals in the run's ``request.json`` exactly as the
-    app does (``report.verdict.run_verdict``) and add ``"insights"``, ``"checks"`` and
-    ``"verdict"`` to ``results.json`` (and the ``--json`` file); returns the verdict."""
+def _verdict(run_dir: Path, results):
     from optimizer.report.verdict import run_verdict
 
-    verdict = run_verdict(run_dir, results=outcome.results)
+    return run_verdict(run_dir, results=results)
+
+
+def _write_judgement(outcome, run_dir: Path, json_path: Path | None, verdict=None):
+    """Judge the results by the answers and goals in the run's ``request.json`` exactly as the
+    app does (``report.verdict.run_verdict``; ``verdict`` when it was already judged) and add
+    ``"insights"``, ``"checks"`` and ``"verdict"`` to ``results.json`` (and the ``--json``
+    file); returns the verdict."""
+    verdict = verdict if verdict is not None else _verdict(run_dir, outcome.results)
     keys = verdict.judgement()
     for path in {run_dir / store.RESULTS, json_path}:
         if path is not None:
