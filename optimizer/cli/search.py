@@ -180,14 +180,20 @@ def _claim(run_dir: Path, request, name: str) -> None:
 
 
 def _print(outcome, run_dir: Path) -> None:
-    from optimizer.report.search_charts import trials_table
+    from optimizer import numbers
+    from optimizer.report.search_charts import trials_places, trials_table
 
     columns = ("Trial", "Status", "Goals", "Accuracy", "95 % interval", "Δ (p)", "Size (kB)",
                "gzip (kB)", "Latency median")
-    rows = [tuple(c.lower() for c in columns)]
+    places = trials_places(outcome)
+    rows = [columns]
     for row in trials_table(outcome):
         row["Trial"] += " *" if row["Best"] else ""
-        rows.append(tuple("-" if row[c] in (None, "") else row[c] for c in columns))
+        row["Accuracy"] = numbers.fixed(row["Accuracy"], places)
+        for key in ("Size (kB)", "gzip (kB)"):
+            row[key] = numbers.sig(row[key])
+        rows.append(tuple("-" if row[c] in (None, "", numbers.MISSING) else row[c]
+                          for c in columns))
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip())

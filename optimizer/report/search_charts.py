@@ -104,6 +104,18 @@ def _goal_cell(check) -> str:
     return STATE_CELLS[state_of(state)]
 
 
+def trials_places(outcome) -> int:
+    """The decimals the trials' metric values share (``numbers.metric_places``)."""
+    from optimizer import numbers
+
+    base = outcome.trial("float32")
+    metric = (base.metric if base is not None else None) or "accuracy"
+    return numbers.metric_places([r.accuracy for r in outcome.trials],
+                                 [r.delta_value for r in outcome.trials
+                                  if r.technique != "float32"], metric,
+                                 max((r.samples or 0 for r in outcome.trials), default=0))
+
+
 def trials_table(outcome) -> list[dict]:
     """One display row per trial: goals verdict, the metric with its interval and its change
     (with the paired test's p-value), sizes, latency (as ``optimizer.numbers`` writes it: µs
@@ -112,11 +124,7 @@ def trials_table(outcome) -> list[dict]:
 
     rows = []
     base = outcome.trial("float32")
-    metric = (base.metric if base is not None else None) or "accuracy"
-    places = numbers.metric_places([r.accuracy for r in outcome.trials],
-                                   [r.delta_value for r in outcome.trials
-                                    if r.technique != "float32"], metric,
-                                   max((r.samples or 0 for r in outcome.trials), default=0))
+    places = trials_places(outcome)
     for r in outcome.trials:
         scale = numbers.metric_scale(r.metric)
         rows.append({

@@ -28,7 +28,7 @@ def check_label(check) -> str:
 def try_other_goals(own_goals, results, key: str):
     """A toggle and a small form: other goals to judge this run by, in this view only (the
     run's ``request.json`` keeps the goals it was made for). Returns those goals or None."""
-    if not st.toggle("Try other goals", key=f"{key}_on",
+    if not st.toggle("Judge by other goals (this view only)", key=f"{key}_on",
                      help="Judge this run by other goals in this view only; the run keeps the "
                           "goals it was run with."):
         return None
