@@ -7,10 +7,11 @@ from optimizer.search import layer_reports, read_search, start_repair
 from pages.common import layout, nav, search_view, state
 
 _num = st.column_config.NumberColumn
-COLUMNS = {"Accuracy": _num("Accuracy", format="%.2f"), "Metric": _num("Metric", format="%.2f"),
-           "Size (kB)": _num("Size (kB)", format="%.1f"),
-           "gzip (kB)": _num("gzip (kB)", format="%.1f"),
-           "Latency (ms)": _num("Latency (ms)", format="%.4f")}
+# the numbers arrive rounded as optimizer.numbers writes them (latency as text: µs below 0.1 ms)
+COLUMNS = {"Accuracy": _num("Accuracy", format="plain"), "Metric": _num("Metric", format="plain"),
+           "Size (kB)": _num("Size (kB)", format="plain"),
+           "gzip (kB)": _num("gzip (kB)", format="plain"),
+           "Latency": st.column_config.TextColumn("Latency", help="median; µs below 0.1 ms")}
 
 layout.header(nav.LAYERS, "Post-training int8 can lose accuracy in a few layers: an input or an "
                           "activation whose range swamps the rest. Here you see each layer's "

@@ -99,12 +99,12 @@ def test_layer_options_repair_rows_and_attempts():
     assert [o["layer"] for o in layer_options(REPORT)] == ["dense", "dense_1"]   # exact op out
     rows = repair_rows(TABLE["integer"], TABLE[REPAIR_ID])
     assert [r["Model"].split(" (")[0] for r in rows] == ["integer", REPAIR_ID, "difference"]
-    assert rows[2]["Accuracy"] == pytest.approx((0.9711 - 0.7778) * 100)
-    assert rows[2]["Size (kB)"] == pytest.approx((64_848 - 59_536) / 1e3)
-    assert rows[2]["Latency (ms)"] == pytest.approx(0.0035 - 0.004)
+    assert rows[2]["Accuracy"] == 19.3                   # (97.11 - 77.78), as its rows show
+    assert rows[2]["Size (kB)"] == 5.31                  # 5,312 bytes, three figures
+    assert rows[2]["Latency"] == "-0.500 µs" and rows[0]["Latency"] == "4.00 µs"
     attempts = attempt_rows(REPORT)
     assert attempts == [{"Layers in float": 1, "Metric": pytest.approx(97.11),
-                         "Size (kB)": pytest.approx(64.848), "Meets the budget": "yes",
+                         "Size (kB)": 64.8, "Meets the budget": "yes",
                          "Ops kept in float": "dense"}]
 
 

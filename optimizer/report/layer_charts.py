@@ -77,31 +77,42 @@ def layer_error_figure(report: dict):
     return fig
 
 
+def _kb(nbytes):
+    return None if nbytes is None else numbers.round_sig(nbytes / 1e3)
+
+
 def repair_rows(before, after) -> list[dict]:
     """Side-by-side rows for the int8 trial (``before``) and the repaired one (``after``):
-    metric, sizes and latency, with the difference the float layers made."""
+    metric, sizes and latency, with the difference the float layers made -- rounded as
+    ``optimizer.numbers`` writes them (latency as text: µs below 0.1 ms)."""
     rows = []
     pct = after is not None and after.metric in ("accuracy", "agreement")
     scale = 100.0 if pct else 1.0
+    pair = [r for r in (before, after) if r is not None]
+    places = numbers.metric_places([r.accuracy for r in pair],
+                                   [after.accuracy - before.accuracy] if len(pair) == 2
+                                   and None not in (after.accuracy, before.accuracy) else [],
+                                   pair[0].metric if pair else "accuracy",
+                                   max((r.samples or 0 for r in pair), default=0))
     for name, r in (("all layers int8", before), ("layers kept in float", after)):
         if r is None:
             continue
         rows.append({"Model": f"{r.technique} ({name})",
-                     "Accuracy": None if r.accuracy is None else r.accuracy * scale,
-                     "Size (kB)": None if r.size_bytes is None else r.size_bytes / 1e3,
-                     "gzip (kB)": None if r.gzip_bytes is None else r.gzip_bytes / 1e3,
-                     "Latency (ms)": r.latency_ms_median})
+                     "Accuracy": None if r.accuracy is None else round(r.accuracy * scale, places),
+                     "Size (kB)": _kb(r.size_bytes), "gzip (kB)": _kb(r.gzip_bytes),
+                     "Latency": numbers.ms(r.latency_ms_median)})
     if before is not None and after is not None:
+        latency = None if None in (after.latency_ms_median, before.latency_ms_median) \
+            else after.latency_ms_median - before.latency_ms_median
         rows.append({"Model": "difference (cost of the float layers)",
                      "Accuracy": None if None in (after.accuracy, before.accuracy)
-                     else (after.accuracy - before.accuracy) * scale,
+                     else round((after.accuracy - before.accuracy) * scale, places),
                      "Size (kB)": None if None in (after.size_bytes, before.size_bytes)
-                     else (after.size_bytes - before.size_bytes) / 1e3,
+                     else _kb(after.size_bytes - before.size_bytes),
                      "gzip (kB)": None if None in (after.gzip_bytes, before.gzip_bytes)
-                     else (after.gzip_bytes - before.gzip_bytes) / 1e3,
-                     "Latency (ms)": None if None in (after.latency_ms_median,
-                                                      before.latency_ms_median)
-                     else after.latency_ms_median - before.latency_ms_median})
+                     else _kb(after.gzip_bytes - before.gzip_bytes),
+                     "Latency": numbers.MISSING if latency is None else
+                     ("+" if latency > 0 else "") + numbers.ms(latency)})
     return rows
 
 
@@ -113,8 +124,8 @@ def attempt_rows(report: dict) -> list[dict]:
         pct = a.get("metric") in ("accuracy", "agreement")
         rows.append({"Layers in float": a.get("count"),
                      "Metric": None if a.get("accuracy") is None else
-                     a["accuracy"] * (100.0 if pct else 1.0),
-                     "Size (kB)": a.get("size_bytes", 0) / 1e3,
+                     numbers.round_sig(a["accuracy"] * (100.0 if pct else 1.0), 4),
+                     "Size (kB)": _kb(a.get("size_bytes", 0)),
                      "Meets the budget": {True: "yes", False: "no"}.get(a.get("meets_budget"),
                                                                          ""),
                      "Ops kept in float": ", ".join(short.get(x, x) for x in a.get("layers")

@@ -70,8 +70,8 @@ def test_mcu_readiness_shows_arena_flash_and_tflm_accuracy(run_folder):
     row = ready.loc["integer_only"]
     assert row["Readiness"] == "ready (interpreted)"
     assert 0 < row["Arena (kB)"] < 256
-    assert row["Flash (kB)"] == pytest.approx(
-        (run_folder / "integer_only" / "model.tflite").stat().st_size / 1024)
+    assert row["Flash (kB)"] == pytest.approx(        # three significant figures
+        (run_folder / "integer_only" / "model.tflite").stat().st_size / 1024, rel=5e-3)
     assert row["Target runtime metric (%)"] > 50 and row["LiteRT metric (%)"] > 50
     main = next(t for t in tables if "Goals" in t.columns).set_index("Technique")
     assert main.loc["integer_only", "Readiness"] == "ready (interpreted)"
