@@ -27,6 +27,9 @@ def _when(t) -> str:
 
 
 by_id = {row["id"]: row for row in rows}
+st.caption("Best result: the Results page's verdict for the goals each run was made for -- the "
+           "smallest variant meeting all of them, on the size those goals judge (on disk "
+           "unless a size goal is on the download).")
 st.dataframe([{"Started": _when(r["queued_at"]), "Kind": r["kind"], "Model": r["model"],
                "Status": r["status"] + (" (cached)" if r["cached"] else ""),
                "Best result": best_label(r.get("best")),

@@ -221,6 +221,18 @@ def test_downloads_zip_and_csv(tmp_path, frame, results):
     assert downloads.technique_zip(results[-1]) is None
     csv = downloads.results_csv(frame).decode()
     assert csv.splitlines()[0].startswith("technique,") and "dynamic_range" in csv
+    # every dict or list cell is JSON (readiness, intervals, ...), never a Python repr
+    import csv as csv_module
+
+    checked = [Result("float32", size_bytes=10, gzip_bytes=9, accuracy=0.9,
+                      accuracy_ci=[0.8, 0.95], readiness={"target": "mcu", "ready": True,
+                                                          "method": "interpreted",
+                                                          "summary": "Ready"})]
+    rows = list(csv_module.DictReader(io.StringIO(
+        downloads.results_csv(results_frame(checked)).decode())))
+    assert json.loads(rows[0]["readiness"])["ready"] is True
+    assert json.loads(rows[0]["accuracy_ci"]) == [0.8, 0.95]
+    assert "'" not in rows[0]["readiness"] and "True" not in rows[0]["readiness"]
     assert downloads.safe_name("a/b c+d") == "a-b-c+d"
 
 

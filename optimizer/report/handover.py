@@ -143,9 +143,15 @@ def _goals_html(verdict) -> str:
 
 
 def _readiness_html(results: list[Result], target: str | None) -> str:
+    from optimizer.guide.targets import TARGET_LABELS, Target
+
     checked = [r for r in results if r.readiness]
+    try:
+        target = TARGET_LABELS[Target(target)]
+    except ValueError:
+        target = target or "the target"
     if not checked:
-        return (f"<p class='muted'>Readiness for {_e(target or 'the target')} was not checked "
+        return (f"<p class='muted'>Readiness for {_e(target)} was not checked "
                 "for this run (the Results page's <i>Check readiness</i> or <code>python -m "
                 "optimizer readiness</code> does it).</p>")
     frame = readiness_rows(checked)
