@@ -40,6 +40,7 @@ from optimizer.guide.registry import (
     TechniqueId,
     TechniqueInfo,
     TechniqueSpec,
+    all_specs,
     parse_spec,
     technique,
 )
@@ -101,6 +102,8 @@ _LAZY = {
     "run_data": "optimizer.runs.readiness",
     # reproducing a result with the public APIs
     "reproduce_script": "optimizer.report.reproduce",
+    "reproduce_from_recipe": "optimizer.report.reproduce",
+    "read_recipe": "optimizer.report.reproduce",
     # budget-driven search and per-layer repair (issue 5)
     "SearchRequest": "optimizer.search.request",
     "plan_candidates": "optimizer.search.candidates",
@@ -141,7 +144,7 @@ __all__ = [
     "ClusteringConfig", "FinetuneConfig", "IoType", "LatencyConfig", "PruningConfig", "PtqConfig",
     "Settings", "SETTING_KEYS",
     "DATA_LABELS", "GUIDE", "TARGET_LABELS", "TECHNIQUES", "DataNeed", "Family", "Target",
-    "TechniqueId", "TechniqueInfo", "TechniqueSpec", "parse_spec", "technique",
+    "TechniqueId", "TechniqueInfo", "TechniqueSpec", "all_specs", "parse_spec", "technique",
     "Engine", "Result", "Status", "results_frame",
     "AccuracyGoal", "GoalCheck", "GoalItem", "Goals", "LatencyGoal", "McuBudget", "SizeGoal",
     "TargetGoal", "TARGETS",

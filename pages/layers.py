@@ -3,7 +3,7 @@ import streamlit as st
 
 from optimizer import numbers
 from optimizer.report import attempt_rows, layer_error_figure, layer_options, repair_rows
-from optimizer.search import layer_reports, read_search, start_repair
+from optimizer.search import REPAIR_BASE, layer_reports, read_search, start_repair
 from pages.common import layout, nav, search_view, state
 
 _num = st.column_config.NumberColumn
@@ -26,7 +26,7 @@ if search is None or search.outcome is None:
     st.stop()
 
 outcome = search.outcome
-int8 = outcome.trial("integer")
+int8 = outcome.trial(REPAIR_BASE)
 st.markdown(f"Search of **{layout.plain(search.model)}** "
             f"({search_view.STATUS.get(search.status, '')}).")
 

@@ -5,7 +5,7 @@ import streamlit as st
 
 from optimizer import delete_run, read_run, workspace_runs
 from optimizer.report import best_label, compare_figure
-from pages.common import layout, nav, state
+from pages.common import layout, mlflow_view, nav, state
 
 layout.header(nav.MY_RUNS, "Every run and search started from this browser's workspace, newest "
                            "first. Bookmark this page's address to come back to them.")
@@ -70,6 +70,9 @@ with right:
                 if state.get(key) == row["folder"]:
                     state.put(key, None)
             st.rerun()
+
+if row["status"] not in ("queued", "running"):
+    mlflow_view.export_button(row["folder"], key="my_runs_mlflow")
 
 runs_only = [r["id"] for r in rows if r["kind"] == "run"]
 if len(runs_only) >= 2:

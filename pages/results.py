@@ -9,7 +9,6 @@ from optimizer.report import (
     accuracy_budget,
     accuracy_latency_figure,
     accuracy_size_figure,
-    context_of,
     insights_for,
     key_table_html,
     places_of,
@@ -18,7 +17,17 @@ from optimizer.report import (
     run_verdict,
     size_bars_figure,
 )
-from pages.common import downloads, goals_view, layout, nav, readiness_view, runs, state
+from pages.common import (
+    downloads,
+    goals_view,
+    graph_view,
+    layout,
+    mlflow_view,
+    nav,
+    readiness_view,
+    runs,
+    state,
+)
 from pages.common.table import column_config
 
 layout.header(nav.RESULTS, "Measured on this machine against the float32 baseline: accuracy on "
@@ -59,13 +68,24 @@ if run.damaged:
 if not run.done:
     st.info("This run is still going; these are the results so far.", icon=":material/sync:")
 
-answers, own_goals = context_of(run.run_dir, run.results)
-other_goals = goals_view.try_other_goals(own_goals, run.results, key="results_goals")
 view = st.session_state.get("results_size_view") or state.get(state.SIZE_VIEW)
 # One evaluation for the table, counters, banners and notes: the run's own answers and goals
 # (or the ones being tried), with the readiness checked so far -- recomputed on every rerun.
-verdict = run_verdict(run.run_dir, goals=other_goals, size=view)
-results, goals, target = verdict.results, verdict.goals, verdict.target
+verdict = run_verdict(run.run_dir, size=view)
+target = verdict.target
+
+results_tab, graph_tab = st.tabs(["Results", "Graph"], key="results_tabs", on_change="rerun")
+if graph_tab.open:     # the graph view only when its tab is open: the rest of the page stops
+    with graph_tab:
+        graph_view.render(run.run_dir, verdict.results, key="results_graph", target=target,
+                          owner=state.get(state.SESSION_ID), read_only=read_only)
+    st.stop()
+
+other_goals = goals_view.try_other_goals(verdict.goals if verdict.goals_from == "run" else None,
+                                         verdict.results, key="results_goals")
+if other_goals is not None:      # this view only: the run keeps the goals it was run with
+    verdict = run_verdict(run.run_dir, goals=other_goals, size=view)
+results, goals = verdict.results, verdict.goals
 frame = results_frame(results)
 checks = verdict.checks
 budget = accuracy_budget(results, goals)
@@ -157,6 +177,8 @@ with st.expander("For comparison: the guide's published figures (not measured he
 layout.section("Downloads", "Each model with its recipe, the results table, and a script that "
                             "reproduces an optimization with the public APIs.")
 downloads.render(run, frame)
+if not read_only:      # a share link's viewer reads; exporting is the owner's
+    mlflow_view.export_button(run.run_dir, key="results_mlflow")
 
 st.divider()
 if not read_only:

@@ -2,7 +2,7 @@
 import streamlit as st
 
 from optimizer import model_label
-from optimizer.search import stop_search
+from optimizer.search import REPAIR_BASE, stop_search
 from pages.common import layout, nav, search_view, state
 from pages.common import questions as q
 
@@ -106,8 +106,7 @@ def live() -> None:
 
 live()
 if search.done:
-    if search.outcome is not None and any(t.technique.startswith("integer")
-                                          for t in search.outcome.trials):
+    if search.outcome is not None and search.outcome.trial(REPAIR_BASE) is not None:
         st.divider()
         st.markdown("**Per-layer int8 error:** which layers lose the most to int8, and what "
                     "keeping them in float costs.")

@@ -64,11 +64,14 @@ def attach_predictions(rows, run_dir: Path | str, wrong: dict | None = None,
     for r in rows:
         if r.technique not in preds:
             continue
-        folder = store.spec_dir(run_dir, r.technique)
-        predictions.save(folder, preds[r.technique],
+        # beside the row's file (a test may have put a real one there), else in its folder
+        tflite = Path(r.tflite_path) if r.tflite_path else \
+            store.spec_dir(run_dir, r.technique) / store.TFLITE
+        predictions.save(tflite.parent, preds[r.technique],
                          truth=truth if r.technique == "float32" else None)
-        (folder / store.TFLITE).write_bytes(b"")
-        r.tflite_path = str(folder / store.TFLITE)
+        if not tflite.exists():
+            tflite.write_bytes(b"")
+        r.tflite_path = str(tflite)
         stats = predictions.measured(preds[r.technique], truth, "accuracy",
                                      None if r.technique == "float32" else base)
         r.accuracy = float(np.mean(preds[r.technique] == truth))

@@ -71,6 +71,7 @@ LAYERS = (
     ("optimizer.search",),
     ("optimizer.report",),
     ("optimizer.workspace",),
+    ("optimizer.graph", "optimizer.tracking"),
     ("optimizer.benchmarks",),
     ("optimizer.cli", "optimizer.__main__", "optimizer"),
 )

@@ -170,6 +170,26 @@ def test_files_recipes_and_events(matrix, tiny_files):
 
 
 @pytest.mark.slow
+def test_reproduce_scripts_are_written_from_each_recipe(matrix):
+    """Every form's script carries the run's fine-tuning (the finetune.epochs=1 override, not
+    the default 2) and the loss it fine-tuned with; it compiles."""
+    from optimizer.report.reproduce import read_recipe, reproduce_from_recipe
+
+    _, by, out = matrix
+    for spec, r in by.items():
+        recipe = read_recipe(out / spec / "recipe.json")
+        script = reproduce_from_recipe(recipe)
+        compile(script, f"reproduce_{spec}.py", "exec")
+        if r["pipeline"] and any(step.startswith("fine-tune") for step in r["pipeline"]):
+            assert set(recipe["loss"].values()) == {"sparse_categorical_crossentropy"}, spec
+            assert "LOSS = keras.losses.SparseCategoricalCrossentropy()" in script, spec
+            assert "fine_tune(model, epochs=1, learning_rate=0.0001, batch_size=32" in script
+            assert "epochs=2" not in script, spec
+        else:
+            assert "fine_tune(" not in script and recipe["loss"] == {}, spec
+
+
+@pytest.mark.slow
 def test_recipe_command_reruns_and_prints_a_table(matrix, tmp_path):
     _, by, out = matrix
     command = json.loads((out / "float16" / "recipe.json").read_text())["command"]

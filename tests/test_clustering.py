@@ -4,16 +4,20 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from optimizer.engine.clustering import CENTROID_INITS
 from optimizer.guide.configs import ClusteringConfig, FinetuneConfig, PruningConfig
 
 pytestmark = pytest.mark.cost(30)
 
 
 def test_every_configurable_init_maps_to_a_tfmot_initialization():
-    from optimizer.guide import configs
+    from optimizer import compat
+    from optimizer.guide.stages.clustering import CENTROID_INITS
 
-    assert set(CENTROID_INITS) == set(configs._INITS)
+    inits = compat.tfmot().clustering.keras.CentroidInitialization
+    for init in CENTROID_INITS:
+        assert hasattr(inits, ClusteringConfig(init=init).tfmot_init), init
+    with pytest.raises(ValueError, match="clustering.init"):
+        ClusteringConfig(init="nearest")
 
 
 def _accuracy(model, dataset) -> float:

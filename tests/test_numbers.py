@@ -78,7 +78,9 @@ _NOT_SHOWN = {"optimizer/report/reproduce.py",       # the generated script's ow
               "optimizer/search/runner.py",          # the search's start line in its log
               "optimizer/search/evaluator.py",       # a stop reason in the log
               "optimizer/cli/search.py",             # --help default text
-              "optimizer/cli/report.py"}             # "wrote report.html (5.1 MB)"
+              "optimizer/cli/report.py",             # "wrote report.html (5.1 MB)"
+              "optimizer/guide/stage.py",            # a knob's bounds and a recipe step, as set
+              "optimizer/guide/stages/pruning.py"}   # the reproduce script and its recipe step
 
 
 def test_no_hand_written_number_format_where_results_are_shown():

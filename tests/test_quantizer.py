@@ -98,3 +98,45 @@ def test_unsupported_configs_say_what_is_available(float_tflite, tiny_dataset):
     with pytest.raises(ValueError, match="shape"):
         quantize_tflite(float_tflite, PtqConfig.full_integer(),
                         np.zeros((10, 4, 4, 1), np.float32))
+
+
+def _weight_only(float_tflite: bytes, recipe) -> bytes:
+    from optimizer.engine.quantizer import load_recipe
+    from optimizer.engine.signature import add_signature
+
+    quantizer_module, recipe_module = compat.litert_quantizer()
+    quantizer = quantizer_module.Quantizer(bytearray(add_signature(float_tflite)))
+    load_recipe(quantizer, recipe_module, recipe)
+    return bytes(quantizer.quantize().quantized_model)
+
+
+def test_weight_only_recipes_take_their_bits_and_granularity(float_tflite, baseline,
+                                                              tiny_dataset):
+    """A QuantizerRecipe expresses weight-only int8 and int4 channelwise (not only float
+    casting): the weights are stored as integers, dequantized before float compute."""
+    from optimizer.engine.quantizer import require_quantized_weights
+    from optimizer.guide.conversion import QuantizerRecipe
+    from optimizer.measuring.accuracy import evaluate
+
+    sizes = {}
+    for bits in (8, 4):
+        recipe = QuantizerRecipe(f"int{bits} channelwise", weight_only_bits=bits)
+        tflite = _weight_only(float_tflite, recipe)
+        require_quantized_weights(tflite, recipe, f"int{bits}")
+        facts = tflite_facts(tflite)
+        assert "DEQUANTIZE" in facts.ops and facts.input_dtype == "float32"
+        assert abs(evaluate(tflite, tiny_dataset).value - baseline.value) <= 0.05
+        sizes[bits] = len(tflite)
+    assert sizes[4] < sizes[8] < 0.4 * len(float_tflite)
+
+
+def test_a_weight_only_recipe_that_quantizes_nothing_is_an_error(float_tflite):
+    from optimizer.engine.converter import ConversionError
+    from optimizer.engine.quantizer import require_quantized_weights
+    from optimizer.guide.conversion import Granularity, QuantizerRecipe
+
+    recipe = QuantizerRecipe("int8 blockwise", weight_only_bits=8,
+                             granularity=Granularity.BLOCKWISE_32)
+    tflite = _weight_only(float_tflite, recipe)     # measured: small kernels stay float
+    with pytest.raises(ConversionError, match="quantized no weight.*BLOCKWISE_32"):
+        require_quantized_weights(tflite, recipe, "int8_blockwise")

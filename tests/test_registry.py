@@ -70,7 +70,7 @@ def test_integer_only_hardware():
 def test_parse_spec(text, base, conversion, preserve, canonical):
     spec = parse_spec(text)
     assert (spec.base.value, spec.conversion.value) == (base, conversion)
-    assert spec.preserve_sparsity_clustering is preserve
+    assert spec.combined is preserve
     assert spec.text == canonical == str(spec)
     assert parse_spec(spec.text) == spec
 
@@ -98,6 +98,8 @@ def test_spec_properties_combine_steps():
     assert parse_spec("pruning").targets == technique("float32").targets
     assert parse_spec("dynamic_range").is_post_training
     assert not parse_spec("pruning+dynamic_range").is_post_training
+    assert not parse_spec("float32").is_post_training      # the baseline is no quantization
+    assert technique("float32").is_baseline and not technique("float32").is_post_training
 
 
 def test_to_dict_is_json_ready():
@@ -105,6 +107,10 @@ def test_to_dict_is_json_ready():
 
     rows = [info.to_dict() for info in TECHNIQUES.values()]
     assert json.loads(json.dumps(rows))[0]["id"] == "float32"
+    # the keys of `techniques --json` stay (keys may be added)
+    assert {"id", "title", "family", "data", "data_label", "retrains", "guide_size",
+            "guide_accuracy", "guide_hardware", "targets", "size_factor", "summary", "source",
+            "hardware_note"} <= set(rows[0])
     assert {r["family"] for r in rows} == {f.value for f in Family}
 
 
@@ -119,11 +125,39 @@ def _fields(tid: str, **overrides):
     return values
 
 
-def test_a_conversion_without_converter_options_fails_when_built():
+def test_a_conversion_without_converter_options_or_recipe_fails_when_built():
     from optimizer.guide.technique import TechniqueInfo
 
-    with pytest.raises(ValueError, match="ConverterOptions"):
-        TechniqueInfo(**_fields("float16", converter=None))
+    with pytest.raises(ValueError, match="ConverterOptions or a QuantizerRecipe"):
+        TechniqueInfo(**_fields("float16", converter=None, quantizer=None))
+    # a technique only the LiteRT Quantizer can express needs no converter options
+    only = TechniqueInfo(**_fields("float16", converter=None))
+    assert only.quantizer_only and not only.calibrates
+
+
+def test_a_retraining_technique_without_size_class_fails_when_built():
+    from optimizer.guide.technique import TechniqueInfo
+
+    with pytest.raises(ValueError, match="size_class"):
+        TechniqueInfo(**_fields("pruning", size_class=None))
+
+
+def test_a_quantizer_recipe_says_exactly_what_it_does():
+    from optimizer.guide.conversion import Granularity, QuantizerAlgorithm, QuantizerRecipe
+
+    with pytest.raises(ValueError, match="exactly one"):
+        QuantizerRecipe("both", recipe="static_wi8_ai8", weight_only_bits=8)
+    with pytest.raises(ValueError, match="16-bit floats"):
+        QuantizerRecipe("fp8?", weight_only_bits=8, algorithm=QuantizerAlgorithm.FLOAT_CASTING)
+    with pytest.raises(ValueError, match="2, 4 or 8"):
+        QuantizerRecipe("int3", weight_only_bits=3)
+    int4 = QuantizerRecipe("int4 blockwise", weight_only_bits=4, granularity="BLOCKWISE_32")
+    assert int4.granularity is Granularity.BLOCKWISE_32
+    (call,) = int4.calls()
+    assert call.source == ("quantizer.add_weight_only_config(regex='.*', "
+                           "operation_name=recipe.TFLOperationName.ALL_SUPPORTED, num_bits=4, "
+                           "granularity=recipe.QuantGranularity('BLOCKWISE_32'), "
+                           "algorithm_key=recipe.AlgorithmName('min_max_uniform_quantize'))")
 
 
 def test_a_retraining_technique_without_stages_or_conversions_fails_when_built():

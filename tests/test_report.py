@@ -63,7 +63,10 @@ def test_colours_follow_the_training_family_and_symbols_the_format():
     assert style.technique_symbol("pruning+dynamic_range") == style.technique_symbol("dynamic_range")
     assert style.technique_symbol("qat") == style.technique_symbol("integer")
     assert style.technique_color("pruning+clustering") != style.technique_color("pruning")
-    assert style.technique_color("no-such-thing").startswith("#")
+    with pytest.raises(ValueError, match="unknown technique 'no-such-thing'"):
+        style.technique_color("no-such-thing")    # never another technique's look
+    assert style.technique_symbol("integer[keep-float]") == style.technique_symbol("integer")
+    assert style.technique_color("pruning[sparsity=0.5]") == style.technique_color("pruning")
 
 
 def test_size_unit_and_metric_axis():

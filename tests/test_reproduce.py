@@ -62,11 +62,13 @@ def test_script_carries_the_runs_hyper_parameters():
 
 
 @pytest.mark.parametrize("text, expected, absent", [
-    ("qat", "quantize_model(model)", "representative_dataset"),
-    ("pqat", "Default8BitPrunePreserveQuantizeScheme()", "representative_dataset"),
+    ("qat", "default_8bit.Default8BitQuantizeScheme()", "quantize_model(model)"),
+    ("qat", "if left_float:  # layers QAT left float", "calibration samples)"),
+    ("pqat", "Default8BitPrunePreserveQuantizeScheme()", "static_wi8"),
     ("cqat", "Default8BitClusterPreserveQuantizeScheme()", "preserve_sparsity=True)"),
-    ("pcqat", "Default8BitClusterPreserveQuantizeScheme(preserve_sparsity=True)", "x_rep"),
-    ("qat+integer_only", "inference_input_type = tf.int8", "representative_dataset"),
+    ("pcqat", "Default8BitClusterPreserveQuantizeScheme(preserve_sparsity=True)",
+     "supported_ops"),
+    ("qat+integer_only", "inference_input_type = tf.int8", "supported_ops"),
     ("float16", "supported_types = [tf.float16]", "data = np.load"),
     ("dynamic_range", "optimizations = [tf.lite.Optimize.DEFAULT]", "data = np.load"),
     ("float32", "from_keras_model", "optimizations"),
@@ -100,7 +102,18 @@ def test_missing_finetune_config_is_named():
 
 def test_regression_scripts_use_mse():
     source = reproduce_script("qat", Settings(), FINETUNE, task="regression")
-    assert 'LOSS, METRICS = "mse", ["mae"]' in source and "loss_for" not in source
+    assert "LOSS = keras.losses.MeanSquaredError()" in source and "loss_for" not in source
+    assert "keras.metrics.MeanAbsoluteError(name='mae')" in source
+    assert 'y_train = y_train.astype("float32")' in source
+
+
+def test_a_recorded_loss_is_written_as_is():
+    source = reproduce_script("pruning", Settings(), FINETUNE,
+                              loss="sparse_categorical_crossentropy_from_logits")
+    assert "LOSS = keras.losses.SparseCategoricalCrossentropy(from_logits=True)" in source
+    assert 'y_train = y_train.reshape(-1).astype("int64")' in source
+    with pytest.raises(ValueError):
+        reproduce_script("pruning", Settings(), FINETUNE, loss="hinge")
 
 
 def test_generator_imports_no_tensorflow():

@@ -39,8 +39,10 @@ RUNS = [
 ]
 SEARCHES = [
     SearchRequest(model="digits-cnn", data="/data/x.npz", time_budget_s=30.000000000000004,
-                  settings=("finetune.epochs=1",), sparsities=(0.1234567, 0.30000000000000004),
-                  clusters=(3, 7), max_float_layers=7, objective="accuracy", target="mcu",
+                  settings=("finetune.epochs=1",),
+                  knob_levels={"pruning.sparsity": (0.1234567, 0.30000000000000004),
+                               "clustering.clusters": (3, 7)},
+                  max_float_layers=7, objective="accuracy", target="mcu",
                   max_accuracy_drop=1e-9, relative=True, max_size_ratio=0.1234567,
                   max_latency_ms=3.0000000000000004, size_measure="gzip", mcu_ram_kb=256,
                   mcu_flash_kb=1024, must_be_ready=False),

@@ -77,10 +77,13 @@ def test_without_labels_nothing_retrains():
 
 def test_knob_levels_are_validated():
     with pytest.raises(ValueError, match="sparsity level"):
-        plan_candidates("cpu", "labelled", EPOCHS, sparsities=(1.5,))
-    with pytest.raises(ValueError, match="cluster level"):
-        plan_candidates("cpu", "labelled", EPOCHS, clusters=(1,))
-    plan = plan_candidates("cpu", "labelled", EPOCHS, sparsities=(0.6,), clusters=(32,))
+        plan_candidates("cpu", "labelled", EPOCHS, {"pruning.sparsity": (1.5,)})
+    with pytest.raises(ValueError, match="clusters level"):
+        plan_candidates("cpu", "labelled", EPOCHS, {"clustering.clusters": (1,)})
+    with pytest.raises(ValueError, match="unknown knob 'qat.bits'"):
+        plan_candidates("cpu", "labelled", EPOCHS, {"qat.bits": (4,)})
+    plan = plan_candidates("cpu", "labelled", EPOCHS,
+                           {"pruning.sparsity": (0.6,), "clustering.clusters": (32,)})
     assert "pruning+integer[sparsity=0.6]" in [c.id for c in plan.candidates]
     assert "clustering+integer[clusters=32]" in [c.id for c in plan.candidates]
 

@@ -48,7 +48,8 @@ def test_dict_round_trip_and_unknown_keys():
     req = SearchRequest(model="digits-cnn", target="gpu-android", max_accuracy_drop=0.005,
                         relative=True, max_size_bytes=40_000, max_latency_ms=1.5,
                         size_measure="gzip", time_budget_s=120, settings=("finetune.epochs=1",),
-                        sparsities=(0.6,), clusters=(32, 8), max_float_layers=3)
+                        knob_levels={"pruning.sparsity": (0.1234567,),
+                                     "clustering.clusters": (32, 8)}, max_float_layers=3)
     assert SearchRequest.from_dict(json.loads(json.dumps(req.to_dict()))) == req
     with pytest.raises(ValueError, match="unknown search request keys"):
         SearchRequest.from_dict({**req.to_dict(), "speed": 1})
@@ -58,8 +59,8 @@ def test_the_flags_build_the_same_request():
     req = SearchRequest(model="digits-cnn", target="gpu-android", max_accuracy_drop=0.005,
                         relative=True, max_size_bytes=40_000, max_latency_ms=1.5,
                         size_measure="gzip", time_budget_s=120, settings=("finetune.epochs=1",),
-                        sparsities=(0.6,), clusters=(32, 8), max_float_layers=3,
-                        objective="accuracy", must_be_ready=False)
+                        knob_levels={"pruning.sparsity": (0.6,), "clustering.clusters": (32, 8)},
+                        max_float_layers=3, objective="accuracy", must_be_ready=False)
     args = build_parser().parse_args([
         "search", "--model", "digits-cnn", "--target", "gpu-android", "--max-accuracy-drop",
         "0.005", "--relative", "--max-size-bytes", "40000", "--max-latency-ms", "1.5",
@@ -106,3 +107,26 @@ def test_the_search_side_never_loads_tensorflow():
                          capture_output=True, text=True, check=True).stdout.split()
     assert not set(out) & {"tensorflow", "tf_keras", "keras", "ai_edge_litert", "streamlit",
                            "tensorflow_model_optimization", "litert_quantizer"}
+
+
+def test_knob_levels_are_per_stage_knobs_and_the_cli_flags_keep_working():
+    args = build_parser().parse_args(["search", "--model", "m", "--target", "cpu",
+                                      "--max-accuracy-drop", "0.01",
+                                      "--sparsities", "0.1234567,0.8", "--clusters", "32"])
+    req = _request(args)
+    assert req.knob_levels == {"pruning.sparsity": (0.1234567, 0.8),
+                               "clustering.clusters": (32,)}
+    assert SearchRequest(model="m").knob_levels == {"pruning.sparsity": (0.5, 0.75),
+                                                    "clustering.clusters": (16, 8)}
+    # only the knob given changes; the others keep their defaults
+    assert SearchRequest(model="m", knob_levels={"clustering.clusters": [4]}).knob_levels[
+        "pruning.sparsity"] == (0.5, 0.75)
+    with pytest.raises(ValueError, match="unknown knob 'qat.bits'"):
+        SearchRequest(model="m", knob_levels={"qat.bits": [4]})
+    with pytest.raises(ValueError, match="clusters level 300"):
+        SearchRequest(model="m", knob_levels={"clustering.clusters": [300]})
+
+
+def test_search_files_written_before_generic_knobs_still_read():
+    old = SearchRequest.from_dict({"model": "m", "sparsities": [0.6], "clusters": [8, 4]})
+    assert old.knob_levels == {"pruning.sparsity": (0.6,), "clustering.clusters": (8, 4)}

@@ -47,3 +47,30 @@ def test_a_new_target_row_changes_the_derived_answers(monkeypatch):
     monkeypatch.setitem(targets.TARGETS, Target.GPU, gpu)
     assert Target.GPU not in TECHNIQUES[TechniqueId.FLOAT16].targets
     assert Target.GPU in TECHNIQUES[TechniqueId.FLOAT32].targets
+
+
+def test_every_format_has_its_own_marker_and_words():
+    markers = [f.marker for f in Format]
+    assert len(set(markers)) == len(markers) and all(markers)
+    assert all(f.label for f in Format)
+    assert [f for f in Format if not f.not_integer_only] == [Format.INT8_ONLY]
+    # charts draw a conversion's files with its format's marker (never float32's circle)
+    from optimizer.report import style
+
+    for tid, row in TECHNIQUES.items():
+        if row.is_conversion:
+            assert style.technique_symbol(tid.value) == row.format.marker
+            assert style.technique_symbol(f"pruning+{tid.value}") == row.format.marker
+
+
+def test_each_target_names_the_int8_form_it_needs_once():
+    from optimizer.guide.registry import int8_conversion
+
+    for target, info in TARGETS.items():
+        form = int8_conversion(target)
+        if form is None:
+            assert info.float_only
+            continue
+        row = TECHNIQUES[form]
+        assert target in row.targets and row.format in (Format.INT8_ONLY, Format.INT8_FLOAT_IO)
+        assert row.integer_only == (target in integer_only_targets())

@@ -37,6 +37,7 @@ from optimizer.cli.request_flags import (
     read_request,
 )
 from optimizer.cli.run import add_executor_options, executor_choice, record_history
+from optimizer.guide.stage_handlers import KNOBS
 from optimizer.search.request import DEFAULT_MAX_FLOAT_LAYERS, DEFAULT_TIME_BUDGET_S, OBJECTIVES
 
 
@@ -45,6 +46,16 @@ def _floats(text: str) -> tuple:
         return tuple(float(v) for v in str(text).split(",") if v.strip())
     except ValueError:
         raise UsageError(f"'{text}' must be comma-separated numbers, e.g. 0.5,0.75") from None
+
+
+def _knob_dest(key: str) -> str:
+    return "knob_" + key.replace(".", "_")
+
+
+def _knob_levels(args) -> dict:
+    """``{knob key: levels}`` for the knob options given (the request validates them)."""
+    return {key: _floats(getattr(args, _knob_dest(key))) for key in KNOBS
+            if getattr(args, _knob_dest(key), None)}
 
 
 def add_parser(sub) -> None:
@@ -62,8 +73,8 @@ def add_parser(sub) -> None:
     p.add_argument("--max-float-layers", type=int, default=None, metavar="N",
                    help=f"most layers selective quantization may keep in float (default "
                         f"{DEFAULT_MAX_FLOAT_LAYERS})")
-    p.add_argument("--sparsities", metavar="A,B", help="pruning levels (default 0.5,0.75)")
-    p.add_argument("--clusters", metavar="A,B", help="cluster counts (default 16,8)")
+    for key, knob in KNOBS.items():  # --sparsities, --clusters: each stage knob's levels
+        p.add_argument(knob.cli_flag, metavar="A,B", dest=_knob_dest(key), help=knob.help)
     p.add_argument("--set", action="append", default=None, metavar="KEY=VALUE", dest="settings",
                    help="a setting for every trial, e.g. finetune.epochs=3 (repeatable)")
     p.add_argument("--out", metavar="DIR", help="search folder (default ./out/search-<model>-"
@@ -80,8 +91,7 @@ def add_parser(sub) -> None:
 
 
 #: The flags that set a search request's own fields (the goals' are ``GOAL_DESTS``).
-SEARCH_DESTS = ("model", "data", "objective", "time_budget_s", "max_float_layers",
-                "sparsities", "clusters", "settings")
+SEARCH_DESTS = ("model", "data", "objective", "time_budget_s", "max_float_layers", "settings")
 
 
 def _request(args):
@@ -89,6 +99,8 @@ def _request(args):
     from optimizer.search.request import SearchRequest
 
     given = {**given_fields(args, SEARCH_DESTS), **given_fields(args, GOAL_DESTS)}
+    if _knob_levels(args):
+        given["knob_levels"] = _knob_levels(args)
     if args.request:
         return read_request(SearchRequest, args.request, given)
     missing = [flag_name(dest) for dest in ("model", "target", "max_accuracy_drop")
@@ -96,10 +108,6 @@ def _request(args):
     if missing:
         raise UsageError(f"{', '.join(missing)} required (or --request FILE), e.g. --model "
                          "digits-cnn --target cpu --max-accuracy-drop 0.01")
-    if "sparsities" in given:
-        given["sparsities"] = _floats(given["sparsities"])
-    if "clusters" in given:
-        given["clusters"] = tuple(int(c) for c in _floats(given["clusters"]))
     if "settings" in given:
         given["settings"] = tuple(given["settings"])
     return SearchRequest(**given)

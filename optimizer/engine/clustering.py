@@ -21,15 +21,7 @@ from optimizer.engine.weights import (
     transform_report,
     wrap_supported,
 )
-from optimizer.guide.configs import ClusteringConfig
-
-#: ClusteringConfig.init -> the name of TFMOT's CentroidInitialization member.
-CENTROID_INITS = {
-    "kmeans++": "KMEANS_PLUS_PLUS",
-    "linear": "LINEAR",
-    "density": "DENSITY_BASED",
-    "random": "RANDOM",
-}
+from optimizer.guide.stages.clustering import ClusteringConfig
 
 
 def apply_clustering(model, config: ClusteringConfig,
@@ -47,7 +39,7 @@ def apply_clustering(model, config: ClusteringConfig,
     from optimizer import compat
 
     tfmot = compat.tfmot()
-    init = getattr(tfmot.clustering.keras.CentroidInitialization, CENTROID_INITS[config.init])
+    init = getattr(tfmot.clustering.keras.CentroidInitialization, config.tfmot_init)
     if preserve_sparsity or config.per_channel:
         experimental = compat.tfmot_experimental_clustering()
 

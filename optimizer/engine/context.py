@@ -22,7 +22,7 @@ from optimizer.artifacts.job import REFERENCE_OUTPUTS, JobSpec
 from optimizer.guide.configs import Settings
 from optimizer.guide.registry import TechniqueId, parse_spec
 from optimizer.guide.schema import Result
-from optimizer.guide.technique import StageKind
+from optimizer.guide.stage_handlers import STAGES
 from optimizer.models.resolve import ModelBundle
 
 
@@ -101,16 +101,20 @@ def uploaded_files(bundle: ModelBundle) -> dict | None:
 
 
 def relevant_settings(spec_text: str, settings: Settings, finetunes: dict) -> dict:
-    """The settings that shaped this spec's file (for its result and recipe)."""
+    """The settings that shaped this spec's file (for its result and recipe): each stage's
+    config group (with ``preserve_<what>`` flags for what a stage may preserve), the
+    fine-tuning configs and, when the conversion calibrates, the calibration size."""
     spec = parse_spec(spec_text)
     out = {}
-    stages = {stage.kind: stage for stage in spec.stages}
-    if StageKind.PRUNING in stages:
-        out["pruning"] = asdict(settings.pruning)
-    if StageKind.CLUSTERING in stages:
-        out["clustering"] = {**asdict(settings.clustering),
-                             "preserve_sparsity": stages[StageKind.CLUSTERING].preserve
-                             == "sparsity"}
+    for stage in spec.stages:
+        handler = STAGES[stage.kind]
+        if handler.group is None:
+            continue
+        record = asdict(settings.stage_config(stage.kind))
+        for option in handler.preserves:
+            if option is not None:
+                record["preserve_" + option.value.replace("+", "_and_")] = stage.preserve == option
+        out[handler.group] = record
     if finetunes:
         out["finetune"] = {str(kind): asdict(cfg) for kind, cfg in finetunes.items()}
     if spec.calibrates:
@@ -118,13 +122,29 @@ def relevant_settings(spec_text: str, settings: Settings, finetunes: dict) -> di
     return out
 
 
+def conversion_record(spec_text: str, config) -> dict:
+    """What the final conversion was, for ``recipe.json``: the technique, its integer I/O type
+    and calibration size, and whether the model was quantization-aware (the reproduce script
+    rebuilds the converter settings from exactly these, as the engine did)."""
+    spec = parse_spec(spec_text)
+    return {"technique": spec.conversion.value, "io_type": str(getattr(config.io_type, "value",
+                                                                        config.io_type)),
+            "calibration_samples": int(config.calibration_samples),
+            "quantization_aware": spec.quantization_aware,
+            "quantizer": (spec.conversion_row.quantizer.text
+                          if spec.conversion_row.quantizer_only else None)}
+
+
 def measure_conversion(ctx: JobContext, spec: str, conversion, steps: list, prep_seconds: float,
-                       notes: list, finetunes: dict | None = None) -> Result:
+                       notes: list, finetunes: dict | None = None, losses: dict | None = None,
+                       config=None) -> Result:
     """Save, inspect and evaluate one converted file; return its ``Result``.
 
     Writes ``<run_dir>/<spec>/model.tflite`` and ``recipe.json``; accuracy is measured through
     the LiteRT interpreter against the float32 baseline's outputs; for the float32 spec this
-    also stores those outputs as the reference of every later result.
+    also stores those outputs as the reference of every later result. ``losses`` maps each
+    fine-tuned stage kind to the loss it used and ``config`` is the conversion's ``PtqConfig``:
+    both go into the recipe, from which the reproduce script is written.
     """
     from optimizer.engine.sources import UPLOADED_ENGINE
     from optimizer.measuring.accuracy import evaluate, run_tflite
@@ -171,7 +191,11 @@ def measure_conversion(ctx: JobContext, spec: str, conversion, steps: list, prep
     recipe = {"technique": spec, "model": ctx.bundle.to_dict(), "data": ctx.bundle.data or
               f"built-in splits of demo {ctx.bundle.name}", "steps": steps, "engine": engine,
               "settings": settings,
-              "finetune": {kind: asdict(cfg) for kind, cfg in finetunes.items()},
+              "finetune": {str(kind): asdict(cfg) for kind, cfg in finetunes.items()},
+              "task": ctx.bundle.dataset.task,
+              "loss": {str(kind): loss for kind, loss in (losses or {}).items()},
+              "conversion": conversion_record(spec, config or ctx.settings.ptq(
+                  parse_spec(spec).conversion)),
               "command": cli_command(ctx.bundle, spec, ctx.job.settings)}
     origin = uploaded_files(ctx.bundle)
     if origin:
@@ -219,7 +243,8 @@ def keep_predictions(ctx: JobContext, spec: str, evaluation, reference, is_basel
 
 def convert_and_measure(ctx: JobContext, spec: str, source, steps: list, prep_seconds: float,
                         notes: list, fraction: tuple, finetunes: dict | None = None,
-                        representative=None, coverage: dict | None = None) -> None:
+                        representative=None, coverage: dict | None = None,
+                        losses: dict | None = None) -> None:
     """Convert ``source`` for one spec, measure it and record the result (or its error).
 
     A failure here (e.g. an op that cannot be integer-only) only fails this spec.
@@ -240,7 +265,7 @@ def convert_and_measure(ctx: JobContext, spec: str, source, steps: list, prep_se
         all_steps = list(steps) + [f"convert to {spec_obj.conversion.value} ({engine}, "
                                    f"{conversion.seconds:.1f} s)"]
         result = measure_conversion(ctx, spec, conversion, all_steps, prep_seconds, notes,
-                                    finetunes)
+                                    finetunes, losses=losses, config=config)
         for key, value in (coverage or {}).items():  # retraining: what the transform covered
             setattr(result, key, value)
         ctx.add(result)

@@ -38,7 +38,7 @@ import numpy as np
 from optimizer import compat
 from optimizer.engine.converter import Conversion, ConversionError, convert_with, first_line
 from optimizer.guide.configs import PtqConfig
-from optimizer.guide.registry import TechniqueId
+from optimizer.guide.registry import TECHNIQUES, TechniqueId
 from optimizer.models.sources import SavedModelSource, TfliteSource
 
 
@@ -141,8 +141,12 @@ def convert(source, config: PtqConfig, representative=None) -> Conversion:
     calibration by integer, integer_only and int16x8; the first ``config.calibration_samples``
     are yielded one at a time. Raises ``ValueError`` when calibration data is missing and
     ``ConversionError`` when the converter fails or an integer-only file would keep float ops.
+    A technique only the LiteRT Quantizer makes is converted to float32 first, then quantized
+    (``quantize_after_float``).
     """
     start = time.perf_counter()
+    if TECHNIQUES[TechniqueId(config.technique)].quantizer_only:
+        return quantize_after_float(convert, source, config, representative, start)
     if isinstance(source, (SavedModelSource, TfliteSource)):  # uploads without a Keras model
         from optimizer.engine.sources import convert_upload
 
@@ -172,6 +176,22 @@ def convert(source, config: PtqConfig, representative=None) -> Conversion:
         names=(frozen.input_names, frozen.output_names))
     notes = tuple(n for n in (frozen.note, loop_note) if n)
     return replace(result, log=(*notes, *result.log)) if notes else result
+
+
+def quantize_after_float(convert_float, source, config: PtqConfig, representative,
+                         start: float) -> Conversion:
+    """A technique whose row has only a LiteRT Quantizer recipe: ``convert_float(source,
+    float32)`` first (the same float file the baseline is), then the recipe on that file."""
+    from optimizer.engine.quantizer import quantize_tflite
+
+    base = convert_float(source, PtqConfig(TechniqueId.FLOAT32,
+                                           calibration_samples=config.calibration_samples))
+    quantized = quantize_tflite(base.tflite, config, representative=representative)
+    engine = getattr(base.engine, "value", base.engine)
+    return replace(quantized, seconds=time.perf_counter() - start,
+                   log=(f"converted to float32 first ({engine}), then quantized by the LiteRT "
+                        "Quantizer", *base.log, *quantized.log),
+                   recipe=f"{base.recipe}; then {quantized.recipe}")
 
 
 def _graph_has_loop(frozen: FrozenModel) -> bool:
@@ -211,6 +231,8 @@ def convert_from_keras(model, config: PtqConfig, representative=None) -> Convers
     side and when a model cannot be frozen.
     """
     start = time.perf_counter()
+    if TECHNIQUES[TechniqueId(config.technique)].quantizer_only:
+        return quantize_after_float(convert_from_keras, model, config, representative, start)
     tf = compat.tf()
     inputs = getattr(model, "inputs", None) or []
     shapes = tuple((None, *tuple(t.shape)[1:]) for t in inputs)

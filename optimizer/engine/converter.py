@@ -4,7 +4,9 @@
 or a SavedModel), applies the options of one technique's conversion, converts while capturing
 the C++ converter's output, retries int16x8 once with float fallback and checks that an
 integer-only file kept no float op. The options themselves are data, declared by each
-technique (``optimizer.guide``); this module only applies and describes them.
+technique (``optimizer.guide``); their one list of converter assignments
+(``ConverterOptions.settings``) is what this module applies and describes, and what the
+reproduce script writes.
 """
 from __future__ import annotations
 
@@ -21,10 +23,9 @@ import numpy as np
 
 from optimizer import compat
 from optimizer.guide.configs import IoType, PtqConfig
-from optimizer.guide.registry import TECHNIQUES, TechniqueId
+from optimizer.guide.conversion import ConverterOptions, ConverterSetting
+from optimizer.guide.registry import QAT_FAMILY, TECHNIQUES, TechniqueId, conversions_after
 from optimizer.guide.schema import Engine
-from optimizer.guide.technique import ConverterOptions
-from optimizer.guide.techniques.conversions import AFTER_QAT
 from optimizer.inputs import is_multi, ordered
 
 
@@ -51,41 +52,63 @@ class Conversion:
 
 
 def conversion_options(config: PtqConfig, qat: bool) -> ConverterOptions:
-    """The converter options of ``config``'s technique (as a QAT model needs them when ``qat``).
+    """The converter options of ``config``'s technique.
 
     Raises ``ConversionError`` when a quantization-aware model is asked for a conversion it
-    cannot have (only the conversions the QAT techniques allow: integer, integer_only).
+    cannot have (only the conversions the QAT techniques allow: integer, integer_only), or
+    when the technique has no converter options (only the LiteRT Quantizer makes it).
     """
     tid = TechniqueId(config.technique)
     options = TECHNIQUES[tid].converter
     if qat:
-        if tid not in AFTER_QAT:
+        allowed = tuple(dict.fromkeys(c for t in QAT_FAMILY for c in conversions_after(t)))
+        if tid not in allowed:
             raise ConversionError(f"a quantization-aware (QAT) model converts to "
-                                  f"{' or '.join(repr(t.value) for t in AFTER_QAT)}, not "
+                                  f"{' or '.join(repr(t.value) for t in allowed)}, not "
                                   f"'{tid.value}'; convert the model from before quantize_model "
                                   "for other variants")
-        return options.for_quantization_aware()
+    if options is None:
+        raise ConversionError(f"{tid.value} has no converter options: the LiteRT Quantizer "
+                              "makes it from the float .tflite (engine.convert does that)")
     return options
 
 
-def configure(converter, tf, config: PtqConfig, reps, qat: bool, fallback: bool) -> None:
-    """Apply one technique's ``ConverterOptions`` (see ``optimizer.guide.technique``);
-    ``fallback`` adds its fallback ops sets (int16x8 with an op that has no 16x8 kernel)."""
-    options = conversion_options(config, qat)
-    if options.optimize:
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    if options.supported_types:
-        converter.target_spec.supported_types = [getattr(tf, t) for t in options.supported_types]
-    ops = options.supported_ops + (options.fallback_ops if fallback else ())
-    if ops != ("TFLITE_BUILTINS",):
-        converter.target_spec.supported_ops = [getattr(tf.lite.OpsSet, o) for o in ops]
-    if options.calibrate or (qat and reps is not None):
-        # a QAT model calibrates only the layers it left float (given data for them)
-        converter.representative_dataset = reps
-    if options.integer_io:
-        io = tf.uint8 if IoType(config.io_type) == IoType.UINT8 else tf.int8
-        converter.inference_input_type = io
-        converter.inference_output_type = io
+def converter_settings(config: PtqConfig, qat: bool, fallback: bool) -> tuple:
+    """The converter assignments of ``config``'s conversion (``ConverterOptions.settings``)."""
+    return conversion_options(config, qat).settings(
+        io_type=IoType(config.io_type).value, qat=qat, fallback=fallback)
+
+
+def resolve_value(expression: str, names: dict):
+    """The object an expression of a ``ConverterSetting`` names, attribute by attribute from
+    ``names`` (``{"tf": tf, "representative_dataset": generator}``); never evaluated."""
+    head, *rest = expression.split(".")
+    if head not in names:
+        raise ValueError(f"converter setting value {expression!r} names nothing known")
+    value = names[head]
+    for part in rest:
+        value = getattr(value, part)
+    return value
+
+
+def configure(converter, tf, config: PtqConfig, reps, qat: bool, fallback: bool) -> tuple:
+    """Apply one technique's converter settings (see ``guide.conversion``); ``fallback`` adds
+    its fallback ops sets (int16x8 with an op that has no 16x8 kernel). A QAT model's
+    representative dataset is set only when ``reps`` is given (layers QAT left float).
+    Returns the settings applied."""
+    names = {"tf": tf, "representative_dataset": reps}
+    applied = []
+    for setting in converter_settings(config, qat, fallback):
+        if setting.only_with_data and reps is None:
+            continue
+        values = [resolve_value(v, names) for v in setting.values]
+        owner, _, attribute = setting.attribute.rpartition(".")
+        target = resolve_value(f"converter.{owner}" if owner else "converter",
+                               {"converter": converter})
+        setattr(target, attribute, values if setting.listed else values[0])
+        applied.append(setting)
+    return tuple(applied)
+
 
 def convert_with(make, origin: str, config: PtqConfig, representative, shapes, dtypes,
                   qat: bool, start: float, names=None, by_name: bool = False) -> Conversion:
@@ -104,7 +127,7 @@ def convert_with(make, origin: str, config: PtqConfig, representative, shapes, d
         with captured_stderr(captured), warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             converter = make()  # from_concrete_functions logs a deprecation note: captured
-            configure(converter, tf, config, reps, qat, fallback)
+            applied = configure(converter, tf, config, reps, qat, fallback)
             try:
                 tflite, error = converter.convert(), None
             except Exception as exc:  # noqa: BLE001 - every converter failure is translated
@@ -131,26 +154,15 @@ def convert_with(make, origin: str, config: PtqConfig, representative, shapes, d
     require_integer_only(tflite, config)
     return Conversion(tflite=tflite, engine=Engine.CONVERTER,
                       seconds=time.perf_counter() - start, technique=tid, log=tuple(log),
-                      recipe=_describe(converter, origin, samples))
+                      recipe=describe(applied, origin, samples))
 
 
-def _describe(converter, origin: str, samples: int) -> str:
-    """The converter options that produced a file, spelled as the converter's API."""
+def describe(settings, origin: str, samples: int) -> str:
+    """The converter options that produced a file, in words (``TFLiteConverter.<origin>,
+    optimizations=[DEFAULT], ...``), from the settings applied."""
     parts = [f"TFLiteConverter.{origin}"]
-    if converter.optimizations:
-        parts.append("optimizations=[DEFAULT]")
-    if converter.target_spec.supported_types:
-        parts.append("supported_types=[%s]" % ", ".join(
-            t.name for t in converter.target_spec.supported_types))
-    ops = sorted(str(o).split(".")[-1] for o in converter.target_spec.supported_ops)
-    if ops != ["TFLITE_BUILTINS"]:
-        parts.append(f"supported_ops=[{', '.join(ops)}]")
-    if converter.representative_dataset is not None:
-        parts.append(f"representative_dataset={samples} samples")
-    for name in ("inference_input_type", "inference_output_type"):
-        value = getattr(converter, name, None)
-        if value is not None and getattr(value, "name", "float32") != "float32":
-            parts.append(f"{name}={value.name}")
+    parts += [setting.describe(samples) for setting in settings
+              if isinstance(setting, ConverterSetting)]
     return ", ".join(parts)
 
 
@@ -205,17 +217,18 @@ def conversion_error(error: Exception, captured: str, tid: TechniqueId) -> Conve
 
 
 def require_integer_only(tflite: bytes, config: PtqConfig, tool: str = "the converter") -> None:
-    """Raise ``ConversionError`` if an integer_only file kept float ops (naming them and the
-    fix); the converter (and the LiteRT Quantizer) leave such ops in float silently."""
-    if TechniqueId(config.technique) != TechniqueId.INTEGER_ONLY:
+    """Raise ``ConversionError`` if an integer-only file (its format is int8-only) kept float
+    ops, naming them and the fix; the converter (and the LiteRT Quantizer) leave such ops in
+    float silently."""
+    if not TECHNIQUES[TechniqueId(config.technique)].integer_only:
         return
     from optimizer.measuring.facts import tflite_facts
 
     floats = tflite_facts(tflite).float_ops
     if floats:
-        raise ConversionError(f"integer_only: {', '.join(floats)} cannot be quantized to int8 "
-                              f"({tool} kept float); use 'integer' (float fallback), or "
-                              f"replace op {floats[0]}")
+        raise ConversionError(f"{TechniqueId(config.technique).value}: {', '.join(floats)} "
+                              f"cannot be quantized to int8 ({tool} kept float); use 'integer' "
+                              f"(float fallback), or replace op {floats[0]}")
 
 
 def representative_dataset(shapes, dtypes, config: PtqConfig, data, qat: bool, names=None,

@@ -24,13 +24,45 @@ PROGRESS_PER_SECOND = 4
 
 
 class LossKind(str, Enum):
-    """The loss ``finetune`` compiles with, chosen from the model's output layer."""
+    """The loss ``finetune`` compiles with, chosen from the model's output layer.
 
-    SPARSE_CATEGORICAL = "sparse_categorical_crossentropy"
-    SPARSE_CATEGORICAL_LOGITS = "sparse_categorical_crossentropy_from_logits"
-    BINARY = "binary_crossentropy"
-    BINARY_LOGITS = "binary_crossentropy_from_logits"
-    MSE = "mean_squared_error"
+    Each member knows its Keras loss class (``loss``, with ``from_logits``), the metric
+    reported with it (``metric`` and its keyword arguments) and the labels it takes
+    (``labels``: "classes" = class indices, "binary" = a 0/1 column, "values" = regression
+    targets). ``finetune`` builds them from these, and the reproduce script writes them.
+    """
+
+    def __new__(cls, value: str, loss: str, from_logits: bool, metric: str,
+                metric_args: tuple, labels: str):
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.loss, member.from_logits, member.labels = loss, from_logits, labels
+        member.metric, member.metric_args = metric, tuple(metric_args)
+        return member
+
+    SPARSE_CATEGORICAL = ("sparse_categorical_crossentropy", "SparseCategoricalCrossentropy",
+                          False, "SparseCategoricalAccuracy", (("name", "accuracy"),), "classes")
+    SPARSE_CATEGORICAL_LOGITS = ("sparse_categorical_crossentropy_from_logits",
+                                 "SparseCategoricalCrossentropy", True,
+                                 "SparseCategoricalAccuracy", (("name", "accuracy"),), "classes")
+    BINARY = ("binary_crossentropy", "BinaryCrossentropy", False, "BinaryAccuracy",
+              (("name", "accuracy"),), "binary")
+    # A logit above 0 is a probability above 0.5.
+    BINARY_LOGITS = ("binary_crossentropy_from_logits", "BinaryCrossentropy", True,
+                     "BinaryAccuracy", (("name", "accuracy"), ("threshold", 0.0)), "binary")
+    MSE = ("mean_squared_error", "MeanSquaredError", False, "MeanAbsoluteError",
+           (("name", "mae"),), "values")
+
+    @property
+    def loss_source(self) -> str:
+        """The loss as Python source over ``keras`` (for the reproduce script)."""
+        return f"keras.losses.{self.loss}({'from_logits=True' if self.from_logits else ''})"
+
+    @property
+    def metric_source(self) -> str:
+        """The metric as Python source over ``keras``."""
+        args = ", ".join(f"{k}={v!r}" for k, v in self.metric_args)
+        return f"keras.metrics.{self.metric}({args})"
 
     def __str__(self) -> str:
         return self.value
@@ -179,7 +211,7 @@ def _model_inputs(model, x):
 
 
 def _labels_for(kind: LossKind, y: np.ndarray, units: int) -> np.ndarray:
-    if kind in (LossKind.SPARSE_CATEGORICAL, LossKind.SPARSE_CATEGORICAL_LOGITS):
+    if kind.labels == "classes":
         if y.ndim == 2 and y.shape[1] == units:
             y = y.argmax(axis=1)  # one-hot labels -> class indices
         y = y.reshape(-1)
@@ -190,26 +222,18 @@ def _labels_for(kind: LossKind, y: np.ndarray, units: int) -> np.ndarray:
             raise ValueError(f"labels range {int(y.min())}..{int(y.max())} but the model has "
                              f"{units} output classes; labels must be 0..{units - 1}")
         return y.astype(np.int64)
-    if kind in (LossKind.BINARY, LossKind.BINARY_LOGITS):
+    if kind.labels == "binary":
         return y.reshape(-1, 1).astype(np.float32)
-    return y.astype(np.float32)
+    if kind.labels == "values":
+        return y.astype(np.float32)
+    raise ValueError(f"loss {kind}: unknown label kind {kind.labels!r}")
 
 
 def _loss_and_metrics(keras, kind: LossKind):
-    losses, metrics = keras.losses, keras.metrics
-    if kind == LossKind.SPARSE_CATEGORICAL:
-        return losses.SparseCategoricalCrossentropy(), [
-            metrics.SparseCategoricalAccuracy(name="accuracy")]
-    if kind == LossKind.SPARSE_CATEGORICAL_LOGITS:
-        return losses.SparseCategoricalCrossentropy(from_logits=True), [
-            metrics.SparseCategoricalAccuracy(name="accuracy")]
-    if kind == LossKind.BINARY:
-        return losses.BinaryCrossentropy(), [metrics.BinaryAccuracy(name="accuracy")]
-    if kind == LossKind.BINARY_LOGITS:
-        # A logit above 0 is a probability above 0.5.
-        return losses.BinaryCrossentropy(from_logits=True), [
-            metrics.BinaryAccuracy(name="accuracy", threshold=0.0)]
-    return losses.MeanSquaredError(), [metrics.MeanAbsoluteError(name="mae")]
+    """The Keras loss and metric objects of ``kind`` (built from the member's data)."""
+    loss = getattr(keras.losses, kind.loss)(**({"from_logits": True} if kind.from_logits
+                                               else {}))
+    return loss, [getattr(keras.metrics, kind.metric)(**dict(kind.metric_args))]
 
 
 def _output_activation(model) -> str:

@@ -21,10 +21,9 @@ from optimizer.engine.weights import (
     transform_report,
     wrap_supported,
 )
-from optimizer.guide.configs import PruningConfig
+from optimizer.guide.stages.pruning import RAMP_FRACTION, PruningConfig, schedule_steps
 
-#: Share of the fine-tune's steps over which the sparsity ramps up to the target.
-RAMP_FRACTION = 0.75
+__all__ = ["RAMP_FRACTION", "PruningStep", "apply_pruning", "schedule_steps", "strip_pruning"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -44,21 +43,6 @@ class PruningStep:
     frequency: int
     end_step: int
     total_steps: int
-
-
-def schedule_steps(total_steps: int, frequency: int) -> tuple[int, int]:
-    """``(frequency, end_step)`` for a fine-tune of ``total_steps`` optimizer steps.
-
-    ``end_step`` is the largest multiple of ``frequency`` within the first ``RAMP_FRACTION`` of
-    the steps (at least one interval), so TFMOT applies the final mask before training ends.
-    The frequency is lowered to ``total_steps`` when the fine-tune is shorter than it.
-    """
-    total = int(total_steps)
-    if total < 1:
-        raise ValueError("pruning needs at least one fine-tuning step; raise finetune.epochs")
-    freq = max(1, min(int(frequency), total))
-    end_step = max(freq, int(total * RAMP_FRACTION) // freq * freq)
-    return freq, end_step
 
 
 def apply_pruning(model, config: PruningConfig, steps_per_epoch: int, epochs: int) -> PruningStep:

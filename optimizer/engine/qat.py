@@ -2,16 +2,9 @@
 
 ``apply_qat(model)`` follows the TFMOT guide's "quantize some layers" path: every layer the
 scheme's registry supports is annotated (``quantize_annotate_layer``) and ``quantize_apply``
-runs with one scheme (the collaborative ones from ``tfmot.experimental.combine``):
-
-=====================  =================================================================
-preserve               scheme
-=====================  =================================================================
-``None``               ``Default8BitQuantizeScheme()`` (default 8-bit QAT)
-``"sparsity"``         ``Default8BitPrunePreserveQuantizeScheme()`` (PQAT)
-``"clusters"``         ``Default8BitClusterPreserveQuantizeScheme()`` (CQAT)
-``"sparsity+clusters"`` ``Default8BitClusterPreserveQuantizeScheme(preserve_sparsity=True)`` (PCQAT)
-=====================  =================================================================
+runs with one scheme: ``guide.stage.QatScheme.for_preserve(preserve)`` (the default 8-bit
+scheme, or a collaborative one from ``tfmot.experimental.combine`` that keeps sparsity,
+clusters or both), built from the scheme's own constructor path.
 
 Conv1D, which TFMOT's registry lacks, gets a quantize config of our own
 (``conv1d_quantize_config``) under plain QAT. Layers TFMOT cannot quantize (Rescaling, a
@@ -33,8 +26,10 @@ from optimizer.engine.weights import (
     transform_report,
     wrap_supported,
 )
+from optimizer.guide.stage import QatScheme
 
-PRESERVE_OPTIONS = (None, "sparsity", "clusters", "sparsity+clusters")
+#: What a QAT stage may preserve (None: plain QAT), one per TFMOT scheme.
+PRESERVE_OPTIONS = tuple(scheme.preserve for scheme in QatScheme)
 #: Why a layer QAT does not annotate is left alone.
 LEFT_FLOAT = ("TFMOT cannot quantize it during training; it trains in float and the converter "
               "quantizes it from the representative data")
@@ -74,9 +69,11 @@ def apply_qat(model, preserve: str | None = None) -> TransformStep:
     (no representative data needed). The input model is never changed. Raises
     ``UnsupportedLayerError`` for a layer TFMOT cannot quantize.
     """
-    if preserve not in PRESERVE_OPTIONS:
-        raise ValueError(f"unknown preserve option {preserve!r}; use None, 'sparsity', "
-                         f"'clusters' or 'sparsity+clusters'")
+    try:
+        qat_scheme = QatScheme.for_preserve(preserve)
+    except ValueError:
+        raise ValueError(f"unknown preserve option {preserve!r}; use None, "
+                         + ", ".join(repr(str(p)) for p in PRESERVE_OPTIONS if p)) from None
     require_tf_keras_model(model, "quantization-aware training")
     require_plain_model(model, "quantization-aware training")
     # A recurrent layer left float under QAT crashes the TF 2.21 converter (SIGSEGV, measured
@@ -89,19 +86,9 @@ def apply_qat(model, preserve: str | None = None) -> TransformStep:
 
     tfmot = compat.tfmot()
     quantization = tfmot.quantization.keras
-    if preserve is None:
-        scheme = quantization.default_8bit.Default8BitQuantizeScheme()
-    else:
-        combine = tfmot.experimental.combine
-        scheme = {
-            "sparsity": lambda: combine.Default8BitPrunePreserveQuantizeScheme(),
-            "clusters": lambda: combine.Default8BitClusterPreserveQuantizeScheme(),
-            "sparsity+clusters": lambda: combine.Default8BitClusterPreserveQuantizeScheme(
-                preserve_sparsity=True),
-        }[preserve]()
-    scheme = _CheckedScheme(scheme)
+    scheme = _CheckedScheme(build_scheme(tfmot, qat_scheme))
     registry = scheme.get_quantize_registry()
-    conv1d = conv1d_quantize_config(quantization) if preserve is None else None
+    conv1d = conv1d_quantize_config(quantization) if qat_scheme == QatScheme.DEFAULT else None
     keras = compat.keras()
 
     def annotate(layer):
@@ -132,6 +119,15 @@ def apply_qat(model, preserve: str | None = None) -> TransformStep:
                                                   "QuantizeLayer", "InputLayer")]
     report = transform_report(model, acted_on, "quantized", refused)
     return TransformStep(model=wrapped, report=report, left_float=tuple(left_float))
+
+
+def build_scheme(tfmot, scheme: QatScheme):
+    """The TFMOT scheme object of ``scheme``: its constructor (a path under ``tfmot``) called
+    with its keyword arguments, as the reproduce script writes it."""
+    constructor = tfmot
+    for part in scheme.constructor.split("."):
+        constructor = getattr(constructor, part)
+    return constructor(**dict(scheme.kwargs))
 
 
 def conv1d_quantize_config(quantization):

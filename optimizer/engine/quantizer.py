@@ -15,6 +15,7 @@ caller's output.
 """
 from __future__ import annotations
 
+import ast
 import contextlib
 import io
 import time
@@ -42,13 +43,15 @@ def quantize_tflite(float_tflite: bytes, config: PtqConfig, representative=None)
     quantization fails or an integer_only result keeps float ops.
     """
     tid = TechniqueId(config.technique)
-    recipe = TECHNIQUES[tid].quantizer
+    row = TECHNIQUES[tid]
+    recipe = row.quantizer
     if recipe is None:
-        available = [t.value for t, row in TECHNIQUES.items() if row.quantizer is not None]
-        raise ValueError(f"'{tid.value}' is not a LiteRT Quantizer recipe: the float .tflite is "
-                         f"the baseline itself; available for a .tflite input: "
-                         f"{', '.join(available)}")
-    if tid == TechniqueId.INTEGER_ONLY and IoType(config.io_type) != IoType.INT8:
+        available = [t.value for t, r in TECHNIQUES.items() if r.quantizer is not None]
+        why = ("the float .tflite is the baseline itself" if row.is_baseline else
+               "its row has no QuantizerRecipe")
+        raise ValueError(f"'{tid.value}' is not a LiteRT Quantizer recipe: {why}; available "
+                         f"for a .tflite input: {', '.join(available)}")
+    if row.integer_only and IoType(config.io_type) != IoType.INT8:
         raise ValueError("the LiteRT Quantizer writes int8 input/output only; use io_type int8, "
                          "or convert from the Keras model for uint8 I/O")
     if config.needs_calibration and representative is None:
@@ -75,7 +78,7 @@ def quantize_tflite(float_tflite: bytes, config: PtqConfig, representative=None)
         warnings.simplefilter("ignore")  # "experimental_preserve_all_tensors is for debugging"
         try:
             quantizer = quantizer_module.Quantizer(bytearray(model))
-            _load_recipe(quantizer, recipe_module, recipe)
+            load_recipe(quantizer, recipe_module, recipe)
             if quantizer.need_calibration:
                 # Two threads: this project's hosts have two cores.
                 quantized = quantizer.quantize(quantizer.calibrate(calibration, num_threads=2))
@@ -84,27 +87,53 @@ def quantize_tflite(float_tflite: bytes, config: PtqConfig, representative=None)
         except Exception as exc:  # noqa: BLE001 - every quantizer failure becomes one line
             raise ConversionError(_one_line(tid, exc)) from exc
     tflite = bytes(quantized.quantized_model)
+    require_quantized_weights(tflite, recipe, tid.value)
     require_integer_only(tflite, config, tool="the LiteRT Quantizer")
     return Conversion(tflite=tflite, engine=Engine.LITERT_QUANTIZER,
                       seconds=time.perf_counter() - start, technique=tid, log=tuple(log),
                       recipe=f"litert_quantizer {recipe.text}")
 
 
-def _load_recipe(quantizer, recipe_module, recipe: QuantizerRecipe) -> None:
-    """Apply a technique's ``QuantizerRecipe`` (see ``optimizer.guide.technique``)."""
-    ops, algorithms = recipe_module.TFLOperationName, recipe_module.AlgorithmName
-    if recipe.weight_only_bits:
-        quantizer.add_weight_only_config(regex=".*", operation_name=ops.ALL_SUPPORTED,
-                                         num_bits=recipe.weight_only_bits,
-                                         algorithm_key=algorithms.FLOAT_CASTING)
-        return
-    quantizer.load_quantization_recipe(getattr(recipe_module, recipe.recipe)())
-    if recipe.float_io:
-        # The graph's virtual INPUT/OUTPUT ops stay float; the quantizer then inserts
-        # QUANTIZE after the input and DEQUANTIZE before the output.
-        for edge in (ops.INPUT, ops.OUTPUT):
-            quantizer.update_quantization_recipe(regex=".*", operation_name=edge,
-                                                 algorithm_key=algorithms.NO_QUANTIZE)
+def require_quantized_weights(tflite: bytes, recipe: QuantizerRecipe, name: str) -> None:
+    """Raise ``ConversionError`` when a weight-only recipe left every weight float: the
+    quantizer skips ops silently (measured: blockwise weight-only on small Conv2D/Dense
+    kernels), and a "quantized" file that is the float file would be a false result."""
+    from optimizer.measuring.facts import tflite_facts
+
+    if recipe.weight_only and not set(tflite_facts(tflite).weight_dtypes) - {"float32"}:
+        raise ConversionError(f"{name}: the LiteRT Quantizer quantized no weight of this "
+                              f"model with {recipe.text} (granularity {recipe.granularity}); "
+                              "use channelwise granularity, or another technique")
+
+
+def load_recipe(quantizer, recipe_module, recipe: QuantizerRecipe) -> None:
+    """Apply a technique's ``QuantizerRecipe``: its calls (``QuantizerRecipe.calls``), the
+    same the reproduce script writes."""
+    for call in recipe.calls():
+        kwargs = {name: interpret(value, {"recipe": recipe_module}) for name, value in call.kwargs}
+        getattr(quantizer, call.method)(**kwargs)
+
+
+def interpret(expression: str, names: dict):
+    """The value of a recipe expression: a literal, a name or attribute path from ``names``,
+    or a call of one with literal arguments. Anything else raises ``ValueError`` (no eval)."""
+    def value(node):
+        if isinstance(node, ast.Constant):
+            return node.value
+        if isinstance(node, ast.Name) and node.id in names:
+            return names[node.id]
+        if isinstance(node, ast.Attribute):
+            return getattr(value(node.value), node.attr)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            return -value(node.operand)
+        if isinstance(node, ast.Call) and not node.keywords \
+                and all(isinstance(a, ast.Constant) for a in node.args):
+            return value(node.func)(*(a.value for a in node.args))
+        raise ValueError(f"recipe expression {expression!r}: only literals, names, attributes "
+                         "and calls with literal arguments are allowed")
+
+    return value(ast.parse(expression, mode="eval").body)
+
 
 def _calibration_data(model: bytes, config: PtqConfig, representative) -> dict:
     """``{signature: [{input_name: one_sample}, ...]}`` from the first calibration samples."""

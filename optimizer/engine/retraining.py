@@ -10,11 +10,13 @@ Steps per base technique (each transform returns a new model; fine-tuning is the
 * qat                = apply_qat -> fine-tune -> int8 conversion
 * pqat / cqat / pcqat = pruning / clustering / both, then apply_qat preserving them -> fine-tune
 
-``pruning`` and ``pruning+dynamic_range`` therefore share one fine-tuned model, and each
-result's pipeline says so.
+Each stage kind's step is its handler's ``apply`` (``optimizer.guide.stages``), resolved here
+at import (``engine.stage_steps``). ``pruning`` and ``pruning+dynamic_range`` therefore share
+one fine-tuned model, and each result's pipeline says so.
 """
 from __future__ import annotations
 
+import importlib
 import re
 
 from optimizer.engine.context import (
@@ -25,12 +27,33 @@ from optimizer.engine.context import (
 )
 from optimizer.engine.weights import coverage
 from optimizer.guide.registry import parse_spec
-from optimizer.guide.technique import StageKind
+from optimizer.guide.stage_handlers import STAGES
 
 #: Progress fractions: loading ends at FINETUNE_START, fine-tuning (all stages, in proportion
 #: to their epochs) at FINETUNE_END; each spec's conversion and evaluation then runs to
 #: MEASURED_END (latency follows in the orchestrator).
 FINETUNE_START, FINETUNE_END, MEASURED_END = 0.05, 0.8, 0.95
+
+
+def _resolve_steps() -> dict:
+    """Each stage handler's engine step (``apply`` = "optimizer.engine.<module>:<function>"),
+    resolved once; a step that does not resolve fails this module's import, naming it."""
+    steps = {}
+    for kind, handler in STAGES.items():
+        module, _, name = handler.apply.partition(":")
+        try:
+            step = getattr(importlib.import_module(module), name)
+        except (ImportError, AttributeError) as exc:
+            raise ImportError(f"stage '{kind}': its engine step {handler.apply} does not "
+                              f"resolve ({exc})") from exc
+        if not callable(step):
+            raise ImportError(f"stage '{kind}': {handler.apply} is not callable")
+        steps[kind] = step
+    return steps
+
+
+#: The engine step of every stage kind (complete: ``STAGES`` is).
+STAGE_STEPS = _resolve_steps()
 
 
 def run_retraining(ctx: JobContext) -> None:
@@ -49,26 +72,27 @@ def run_retraining(ctx: JobContext) -> None:
     finetunes = {s.kind: ctx.settings.finetune_for(ctx.bundle.finetune_for(s.kind))
                  for s in stages}
     total = sum(finetunes[s.kind].epochs for s in stages) or 1
-    steps, notes, done, reports, partial_qat = [load_step(ctx, timer() - start)], [], 0, [], False
+    steps, notes, done, reports, leaves_float = [load_step(ctx, timer() - start)], [], 0, [], False
+    losses = {}
     for stage in stages:
         config = finetunes[stage.kind]
         width = FINETUNE_END - FINETUNE_START
         span = (FINETUNE_START + width * done / total,
                 FINETUNE_START + width * (done + config.epochs) / total)
         try:
-            model, stage_steps, stage_notes, step = _run_stage(ctx, stage, model, dataset,
-                                                               config, specs, span)
+            run = _run_stage(ctx, stage, model, dataset, config, specs, span)
         except ValueError as exc:
             reason = unsupported_layer(exc)
             if reason is None:
                 raise
             _not_applicable(ctx, specs, reason)
             return
-        steps += stage_steps
-        notes += stage_notes
-        reports.append(getattr(step, "report", None))
-        if stage.kind == StageKind.QAT and (step.report.skipped or getattr(step, "left_float", ())):
-            partial_qat = True
+        model = run.model
+        steps += run.steps
+        notes += run.notes
+        reports.append(run.report)
+        leaves_float = leaves_float or run.leaves_float
+        losses[stage.kind] = run.loss
         done += config.epochs
     if len(specs) > 1:
         steps.append("one fine-tuned model shared by " + ", ".join(specs))
@@ -83,72 +107,25 @@ def run_retraining(ctx: JobContext) -> None:
 
     for spec in specs:
         # QAT that left layers float needs the data to quantize those in the converter
-        needs_data = parse_spec(spec).calibrates or partial_qat
+        needs_data = parse_spec(spec).calibrates or leaves_float
         convert_and_measure(ctx, spec, source, steps, prep_seconds, notes,
                             fraction=(FINETUNE_END, MEASURED_END), finetunes=finetunes,
                             representative=representative if needs_data else None,
-                            coverage=coverage(reports))
+                            coverage=coverage(reports), losses=losses)
 
 
 def _run_stage(ctx, stage, model, dataset, config, specs, span):
-    """Apply one transform, fine-tune it and strip it; return (model, steps, notes)."""
-    from optimizer.engine.finetune import finetune
-
+    """Run one stage's engine step (its handler's ``apply``) with progress events."""
     lo, hi = span
-    label = "QAT" if stage.kind == StageKind.QAT else stage.kind.value
+    label = STAGES[stage.kind].label
     step_name = f"fine-tune ({label})"
 
     def on_progress(epoch, epochs, fraction, logs=None):
         ctx.progress(specs, step_name, lo + (hi - lo) * float(fraction), epoch=epoch,
                      epochs=epochs, message=f"{step_name}: epoch {epoch}/{epochs}")
 
-    def ft_text(report) -> str:
-        return (f"fine-tune {config.epochs} epoch(s) (lr {config.learning_rate:g}, batch "
-                f"{config.batch_size}, {report.seconds:.1f} s)")
-
     ctx.progress(specs, f"apply {label}", lo, f"applying {label}")
-    if stage.kind == StageKind.PRUNING:
-        from optimizer.engine.pruning import apply_pruning, strip_pruning
-
-        cfg = ctx.settings.pruning
-        from optimizer.engine.finetune import train_steps
-
-        steps_per_epoch = train_steps(dataset, config)
-        step = apply_pruning(model, cfg, steps_per_epoch=steps_per_epoch, epochs=config.epochs)
-        report = finetune(step.model, dataset, config, callbacks=tuple(step.callbacks),
-                          on_progress=on_progress)
-        described = (f"apply_pruning (target sparsity {cfg.sparsity:g}, {cfg.schedule} schedule, "
-                     f"mask update every {step.frequency} steps, target reached at step "
-                     f"{step.end_step})")
-        return (strip_pruning(step.model), [described, ft_text(report), "strip_pruning"],
-                _skipped_notes(step), step)
-    if stage.kind == StageKind.CLUSTERING:
-        from optimizer.engine.clustering import apply_clustering, strip_clustering
-
-        cfg = ctx.settings.clustering
-        step = apply_clustering(model, cfg, preserve_sparsity=stage.preserve == "sparsity")
-        clustered = _model_of(step)
-        report = finetune(clustered, dataset, config,
-                          callbacks=tuple(getattr(step, "callbacks", ())), on_progress=on_progress)
-        described = (f"apply_clustering ({cfg.clusters} clusters, {cfg.init} init"
-                     f"{', per channel' if cfg.per_channel else ''}"
-                     f"{', sparsity-preserving' if stage.preserve else ''})")
-        return (strip_clustering(clustered), [described, ft_text(report), "strip_clustering"],
-                _skipped_notes(step), step)
-    from optimizer.engine.qat import apply_qat
-
-    step = apply_qat(model, preserve=stage.preserve)
-    quantized = _model_of(step)
-    report = finetune(quantized, dataset, config, callbacks=tuple(getattr(step, "callbacks", ())),
-                      on_progress=on_progress)
-    described = "apply_qat" + (f" (preserving {stage.preserve})" if stage.preserve else "")
-    notes = _skipped_notes(step)
-    left = getattr(step, "left_float", ())
-    if left:
-        notes.append(f"{len(left)} layer(s) without a QAT quantizer trained in float and were "
-                     f"quantized by the converter from the representative data: "
-                     + ", ".join(left[:8]) + (", ..." if len(left) > 8 else ""))
-    return quantized, [described, ft_text(report)], notes, step
+    return STAGE_STEPS[stage.kind](model, dataset, stage, ctx.settings, config, on_progress)
 
 
 def _freeze_or_keep(model, notes: list):
@@ -161,18 +138,6 @@ def _freeze_or_keep(model, notes: list):
     except FreezeError as exc:
         notes.append(f"could not freeze the graph ({exc}); converted from the Keras model")
         return model
-
-
-def _model_of(step):
-    """Transforms return a step object with ``.model`` (or, for some, the model itself)."""
-    return getattr(step, "model", step)
-
-
-def _skipped_notes(step) -> list[str]:
-    """The transform report's sentence about layers TFMOT left alone (e.g. DepthwiseConv2D)."""
-    report = getattr(step, "report", None)
-    note = report.note() if report is not None and hasattr(report, "note") else ""
-    return [note] if note else []
 
 
 # TFMOT's refusal of a layer it has no wrapper for (prune_low_magnitude / cluster_weights).

@@ -11,6 +11,12 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from enum import Enum
 
 from optimizer.guide.registry import TECHNIQUES, TechniqueId
+from optimizer.guide.stage_handlers import STAGE_CONFIGS, stage_handler
+from optimizer.guide.stages.clustering import ClusteringConfig
+from optimizer.guide.stages.pruning import PruningConfig
+
+__all__ = ["IoType", "PtqConfig", "PruningConfig", "ClusteringConfig", "FinetuneConfig",
+           "LatencyConfig", "Settings", "SETTING_KEYS"]
 
 
 class IoType(str, Enum):
@@ -62,53 +68,12 @@ class PtqConfig:
     @property
     def needs_calibration(self) -> bool:
         """True when the conversion needs a representative dataset."""
-        return TECHNIQUES[TechniqueId(self.technique)].converter.calibrate
+        return TECHNIQUES[TechniqueId(self.technique)].calibrates
 
     @property
     def integer_only_io(self) -> bool:
-        return self.technique == TechniqueId.INTEGER_ONLY
-
-
-_SCHEDULES = ("polynomial", "constant")
-_INITS = ("kmeans++", "linear", "density", "random")
-
-
-@dataclass(frozen=True)
-class PruningConfig:
-    """Magnitude pruning: final sparsity, schedule and how often the mask is updated.
-
-    ``frequency`` defaults to 10 steps, not TFMOT's 100: with ~40 steps per epoch a frequency of
-    100 updates the mask twice and stops short of the target sparsity (measured 46% for 50%).
-    """
-
-    sparsity: float = 0.5
-    schedule: str = "polynomial"
-    frequency: int = 10
-
-    def __post_init__(self):
-        if not 0.0 < float(self.sparsity) < 1.0:
-            raise ValueError("pruning.sparsity must be between 0 and 1 (e.g. 0.5 zeroes half the "
-                             "weights)")
-        if self.schedule not in _SCHEDULES:
-            raise ValueError(f"pruning.schedule must be one of {', '.join(_SCHEDULES)}")
-        if int(self.frequency) < 1:
-            raise ValueError("pruning.frequency must be a positive number of steps (10 works)")
-
-
-@dataclass(frozen=True)
-class ClusteringConfig:
-    """Weight clustering: clusters per layer (or per channel) and centroid initialization."""
-
-    clusters: int = 16
-    init: str = "kmeans++"
-    per_channel: bool = False
-
-    def __post_init__(self):
-        if not 2 <= int(self.clusters) <= 256:
-            raise ValueError("clustering.clusters must be between 2 and 256 (16 is the usual "
-                             "choice; 8 compresses more)")
-        if self.init not in _INITS:
-            raise ValueError(f"clustering.init must be one of {', '.join(_INITS)}")
+        """True when the file has integer input and output (its format is int8-only)."""
+        return TECHNIQUES[TechniqueId(self.technique)].integer_only
 
 
 @dataclass(frozen=True)
@@ -149,17 +114,42 @@ class LatencyConfig:
 
 @dataclass(frozen=True)
 class Settings:
-    """All knobs of a run. ``finetune`` holds only the fine-tuning values the user set; the
-    rest come from the model's own defaults (see ``finetune_for``)."""
+    """All knobs of a run. ``stages`` holds one config per stage settings group
+    (``pruning``, ``clustering``: ``guide.stage_handlers.STAGE_CONFIGS``), read as
+    ``settings.pruning`` or ``settings.stage_config(kind)``; ``finetune`` holds only the
+    fine-tuning values the user set, the rest come from the model's own defaults (see
+    ``finetune_for``)."""
 
-    pruning: PruningConfig = field(default_factory=PruningConfig)
-    clustering: ClusteringConfig = field(default_factory=ClusteringConfig)
+    stages: tuple = ()  # ((group, config), ...) every stage group, in stage order
     calibration_samples: int = 200
     latency: LatencyConfig = field(default_factory=LatencyConfig)
     finetune: tuple = ()  # (("epochs", 3), ...) -- the user's overrides, hashable
 
     def __post_init__(self):
+        given = dict(self.stages)
+        groups = {group: config for group, config in STAGE_CONFIGS}
+        unknown = sorted(set(given) - set(groups))
+        if unknown:
+            raise ValueError(f"unknown settings group(s) {unknown}; use {', '.join(groups)}")
+        for group, config in given.items():
+            if not isinstance(config, groups[group]):
+                raise ValueError(f"settings group {group} needs a {groups[group].__name__}")
+        object.__setattr__(self, "stages", tuple(
+            (group, given[group] if group in given else config()) for group, config in
+            STAGE_CONFIGS))
         PtqConfig(TechniqueId.INTEGER, calibration_samples=self.calibration_samples)
+
+    def __getattr__(self, name):
+        """A stage group's config by its name (``settings.pruning``)."""
+        for group, config in self.__dict__.get("stages", ()):
+            if group == name:
+                return config
+        raise AttributeError(f"Settings has no {name!r}")
+
+    def stage_config(self, kind):
+        """The config of a stage kind's settings group (None for a stage without settings)."""
+        handler = stage_handler(kind)
+        return getattr(self, handler.group) if handler.group else None
 
     def finetune_for(self, default: FinetuneConfig) -> FinetuneConfig:
         """The model's default fine-tuning config with the user's overrides applied."""
@@ -171,16 +161,15 @@ class Settings:
 
     def with_pairs(self, pairs) -> "Settings":
         """Return a copy with ``key=value`` pairs applied (see ``SETTING_KEYS``)."""
-        groups = {"pruning": asdict(self.pruning), "clustering": asdict(self.clustering),
-                  "latency": asdict(self.latency), "finetune": dict(self.finetune),
-                  "calibration": {"samples": self.calibration_samples}}
+        groups = {group: asdict(config) for group, config in self.stages}
+        groups.update({"latency": asdict(self.latency), "finetune": dict(self.finetune),
+                       "calibration": {"samples": self.calibration_samples}})
         for pair in pairs:
             key, value = _split_pair(pair)
             group, name = key.split(".", 1)
             groups[group][name] = _coerce(key, value)
         return Settings(
-            pruning=PruningConfig(**groups["pruning"]),
-            clustering=ClusteringConfig(**groups["clustering"]),
+            stages=tuple((group, config(**groups[group])) for group, config in STAGE_CONFIGS),
             latency=LatencyConfig(**groups["latency"]),
             calibration_samples=groups["calibration"]["samples"],
             finetune=tuple(sorted(_validated_finetune(groups["finetune"]).items())),
@@ -193,7 +182,7 @@ class Settings:
 
     def to_dict(self) -> dict:
         """Plain dict for recipe JSON and results (round-trips through ``from_dict``)."""
-        return {"pruning": asdict(self.pruning), "clustering": asdict(self.clustering),
+        return {**{group: asdict(config) for group, config in self.stages},
                 "calibration": {"samples": self.calibration_samples},
                 "latency": asdict(self.latency), "finetune": dict(self.finetune)}
 
@@ -204,9 +193,24 @@ class Settings:
         return cls.from_pairs(pairs)
 
 
+#: A config field's annotation (a string under ``from __future__ import annotations``) -> type.
+_FIELD_TYPES = {"float": float, "int": int, "str": str, "bool": bool}
+
+
+def _field_types(group: str, config) -> dict:
+    out = {}
+    for f in fields(config):
+        name = f.type if isinstance(f.type, str) else f.type.__name__
+        if name not in _FIELD_TYPES:
+            raise TypeError(f"setting {group}.{f.name}: type {name} is not one of "
+                            f"{', '.join(_FIELD_TYPES)}")
+        out[f"{group}.{f.name}"] = _FIELD_TYPES[name]
+    return out
+
+
 _TYPES = {
-    "pruning.sparsity": float, "pruning.schedule": str, "pruning.frequency": int,
-    "clustering.clusters": int, "clustering.init": str, "clustering.per_channel": bool,
+    **{key: kind for group, config in STAGE_CONFIGS
+       for key, kind in _field_types(group, config).items()},
     "calibration.samples": int,
     "finetune.epochs": int, "finetune.learning_rate": float, "finetune.batch_size": int,
     "latency.threads": int, "latency.warmup": int, "latency.rounds": int,

@@ -1,7 +1,8 @@
-"""The guide's vocabulary: technique ids, data needs, families, and how the guide is cited.
+"""The guide's vocabulary: data needs, families, and how the guide is cited.
 
 Stable strings used by the CLI, the app, recipes and results. The technique objects
-(``optimizer.guide.techniques``) and the registry (``optimizer.guide.registry``) build on these.
+(``optimizer.guide.techniques``) and the registry (``optimizer.guide.registry``, which also builds
+``TechniqueId`` from the technique modules it finds) build on these.
 """
 from __future__ import annotations
 
@@ -10,26 +11,6 @@ from enum import Enum
 GUIDE = 'LiteRT "Model optimization" guide (ai.google.dev/edge/litert/models/model_optimization)'
 GUIDE_PTQ = 'LiteRT "Post-training quantization" guide'
 GUIDE_TFMOT = "TensorFlow Model Optimization Toolkit guides (collaborative optimization)"
-
-
-class TechniqueId(str, Enum):
-    """Stable technique ids: the CLI, the app, recipes and results use exactly these strings."""
-
-    FLOAT32 = "float32"
-    FLOAT16 = "float16"
-    DYNAMIC_RANGE = "dynamic_range"
-    INTEGER = "integer"
-    INTEGER_ONLY = "integer_only"
-    INT16X8 = "int16x8"
-    QAT = "qat"
-    PRUNING = "pruning"
-    CLUSTERING = "clustering"
-    PQAT = "pqat"
-    CQAT = "cqat"
-    PCQAT = "pcqat"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 class DataNeed(str, Enum):

@@ -32,6 +32,8 @@ def _plain(value):
         return value.value
     if isinstance(value, (tuple, list)):
         return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {key: _plain(v) for key, v in value.items()}
     if hasattr(value, "to_dict") and callable(value.to_dict):
         return value.to_dict()
     return value

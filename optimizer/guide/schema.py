@@ -69,6 +69,8 @@ class Result:
     latency_invokes: int | None = None
     latency_kernels: str | None = None  # "XNNPACK", "builtin (reference kernels)", ...
     latency_note: str | None = None
+    # The kernel each op of the main graph ran on while timed: "XNNPACK" or "builtin".
+    latency_op_kernels: list | None = None
     input_dtype: str | None = None
     output_dtype: str | None = None
     engine: str | None = None

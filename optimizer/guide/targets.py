@@ -34,17 +34,50 @@ class Target(str, Enum):
 
 
 class Format(str, Enum):
-    """The number format of a produced ``.tflite``: what a target must be able to execute."""
+    """The number format of a produced ``.tflite``: what a target must be able to execute.
 
-    FLOAT32 = "float32"                # float weights and activations
-    FLOAT16 = "float16"                # float16 weights, float compute (float16 on GPUs)
-    DYNAMIC_RANGE = "dynamic-range"    # int8 weights, float activations (hybrid kernels)
-    INT8_FLOAT_IO = "int8-float-io"    # int8 ops, float input/output, float fallback allowed
-    INT8_ONLY = "int8-only"            # every op int8, int8 (or uint8) input and output
-    INT16X8 = "int16x8"                # int16 activations, int8 weights (reference kernels)
+    Each member is the format's row: ``label`` (for sentences), ``marker`` (the plotly marker
+    every chart draws its files with) and ``not_integer_only`` (why such a file does not run on
+    an integer-only target; empty for the int8-only format itself). A new format without them
+    fails when this module loads.
+    """
+
+    def __new__(cls, value: str, label: str, marker: str, not_integer_only: str):
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.label = label
+        member.marker = marker
+        member.not_integer_only = not_integer_only
+        return member
+
+    # float weights and activations
+    FLOAT32 = ("float32", "float", "circle", "a float model will not run there")
+    # float16 weights, float compute (float16 on GPUs)
+    FLOAT16 = ("float16", "float16", "square", "float16 keeps float weights and float compute")
+    # int8 weights, float activations (hybrid kernels)
+    DYNAMIC_RANGE = ("dynamic-range", "dynamic-range", "diamond",
+                     "dynamic range quantization keeps float activations (mixed "
+                     "integer/float execution)")
+    # int8 ops, float input/output, float fallback allowed
+    INT8_FLOAT_IO = ("int8-float-io", "int8 with float input/output", "triangle-up",
+                     "integer quantization with float fallback keeps float input/output and "
+                     "any float ops; integer_only is the variant it runs")
+    # every op int8, int8 (or uint8) input and output
+    INT8_ONLY = ("int8-only", "integer-only int8", "triangle-down", "")
+    # int16 activations, int8 weights (reference kernels)
+    INT16X8 = ("int16x8", "int16x8", "star", "int16 activations are not int8")
+    # integer weights (int8/int4) dequantized to float before each op; float compute
+    WEIGHT_ONLY = ("weight-only", "weight-only quantized", "hexagon",
+                   "weight-only quantization dequantizes its integer weights and computes in "
+                   "float")
 
     def __str__(self) -> str:
         return self.value
+
+    @property
+    def is_float(self) -> bool:
+        """True for float weights (float32, float16): nothing was quantized to integers."""
+        return self in (Format.FLOAT32, Format.FLOAT16)
 
 
 @dataclass(frozen=True)
@@ -62,6 +95,9 @@ class TargetInfo:
     ``partitioned`` (a real plugin placed its ops) or ``rules`` (documented requirements
     checked from the file).
     ``needs_setup`` is the command that installs what an optional check needs ("" if none).
+    ``int8`` is the id of the int8 conversion this target needs (``integer_only`` where it runs
+    only integer-only files, else ``integer``; None where it runs no int8 file): the technique
+    registry checks at import that the target runs it.
     """
 
     id: Target
@@ -75,6 +111,7 @@ class TargetInfo:
     measured_here: bool = False
     readiness: str = "rules"
     needs_setup: str = ""
+    int8: str | None = "integer"
 
     @property
     def integer_only(self) -> bool:
@@ -100,7 +137,8 @@ class TargetInfo:
 
     def to_dict(self) -> dict:
         return {"id": self.id.value, "label": self.label, "formats": sorted(f.value for f in self.formats),
-                "integer_only": self.integer_only, "notes": self.notes, "readiness": self.readiness}
+                "integer_only": self.integer_only, "notes": self.notes, "readiness": self.readiness,
+                "int8": self.int8}
 
 
 _ALL_FORMATS = frozenset(Format)
@@ -120,7 +158,8 @@ TARGETS: dict[Target, TargetInfo] = {row.id: row for row in [
                float_reason="the desktop GPU delegate runs float32 and float16 models",
                int16x8_reason="GPU delegates don't support it",
                notes="The GPU delegate computes in float16 where allowed; int8 weights are not "
-                     "listed for it in the guide."),
+                     "listed for it in the guide.",
+               int8=None),
     TargetInfo(Target.GPU_ANDROID, "GPU on Android", "the GPU on Android",
                frozenset({Format.FLOAT32, Format.FLOAT16, Format.DYNAMIC_RANGE,
                           Format.INT8_FLOAT_IO, Format.INT8_ONLY}),
@@ -134,7 +173,8 @@ TARGETS: dict[Target, TargetInfo] = {row.id: row for row in [
                      "static shapes; ops after the first unsupported one run on the CPU.",
                deployment="The Edge TPU also needs the integer-only file compiled with "
                           "edgetpu_compiler; ops it does not support run on the CPU instead, so "
-                          "check the compiler's report (Coral's model requirements)."),
+                          "check the compiler's report (Coral's model requirements).",
+               int8="integer_only"),
     TargetInfo(Target.MCU, "Microcontroller", "a microcontroller", frozenset({Format.INT8_ONLY}),
                float_reason="microcontrollers run only full-integer models",
                int16x8_reason="microcontrollers run only int8 models",
@@ -142,7 +182,7 @@ TARGETS: dict[Target, TargetInfo] = {row.id: row for row in [
                      "arena the RAM.",
                deployment="Microcontrollers run the integer-only file with LiteRT for "
                           "Microcontrollers; check that it fits the device's flash and RAM.",
-               readiness="interpreted"),
+               readiness="interpreted", int8="integer_only"),
     TargetInfo(Target.NPU_QUALCOMM, "Qualcomm NPU (Snapdragon)", "a Snapdragon NPU", _NPU_FORMATS,
                int16x8_reason="the guide lists int16x8 for CPU reference kernels only",
                notes="LiteRT compiles the model ahead of time with Qualcomm's compiler plugin for "

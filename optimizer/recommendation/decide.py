@@ -22,6 +22,7 @@ from optimizer.guide.registry import (
     TECHNIQUES,
     DataNeed,
     TechniqueId,
+    int8_conversion,
     parse_spec,
 )
 from optimizer.guide.targets import TARGET_LABELS, TARGETS, Target
@@ -278,11 +279,12 @@ def _alternatives(a: Answers, choice: Choice) -> tuple[str, ...]:
     and pruning / clustering followed by the target's quantization."""
     if not a.optimize or choice.run_spec is None:
         return ()
-    int8 = "integer_only" if a.target in INTEGER_ONLY_TARGETS else "integer"
-    after = "float16" if TARGETS[a.target].float_only else int8
+    int8 = int8_conversion(a.target)  # the target's int8 form (None: it runs no int8 file)
+    after = "float16" if TARGETS[a.target].float_only else (int8.value if int8 else None)
     candidates = [t.value for t in POST_TRAINING]
     if a.retrain:
-        candidates += [f"qat+{int8}", f"pruning+{after}", f"clustering+{after}"]
+        candidates += [f"qat+{int8.value}"] if int8 else []
+        candidates += [f"pruning+{after}", f"clustering+{after}"] if after else []
     chosen, seen = parse_spec(choice.run_spec).text, set()
     alternatives = []
     for text in candidates:

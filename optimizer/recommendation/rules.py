@@ -19,6 +19,7 @@ from optimizer.guide.registry import (
     TECHNIQUES,
     DataNeed,
     TechniqueId,
+    int8_conversion,
     parse_spec,
 )
 from optimizer.guide.targets import TARGETS, Format, Target, integer_only_targets
@@ -158,21 +159,16 @@ def hardware_reason(tid: TechniqueId, target: Target) -> str | None:
     info = TECHNIQUES[tid]
     if target in info.targets:
         return None
-    if tid == T.INT16X8:
+    if Format.INT16X8 in info.formats:
         return f"int16x8 runs only on CPU reference kernels; {TARGETS[target].int16x8_reason}"
     if target in INTEGER_ONLY_TARGETS:
-        what = {
-            T.FLOAT32: "a float model will not run there",
-            T.FLOAT16: "float16 keeps float weights and float compute",
-            T.DYNAMIC_RANGE: "dynamic range quantization keeps float activations (mixed "
-                             "integer/float execution)",
-            T.INTEGER: "integer quantization with float fallback keeps float input/output and "
-                       "any float ops; integer_only is the variant it runs",
-            T.PRUNING: "pruning alone leaves a float model; follow it with integer_only "
-                       "(pruning+integer_only) or use pqat+integer_only",
-            T.CLUSTERING: "clustering alone leaves a float model; follow it with integer_only "
-                          "(clustering+integer_only) or use cqat+integer_only",
-        }.get(tid, "this technique's file keeps float parts")
+        fmt = info.formats[0]
+        int8 = int8_conversion(target)
+        if info.retrains:
+            what = (f"{tid.value} alone leaves a {fmt.label} model; follow it with {int8} "
+                    f"({tid.value}+{int8})")
+        else:
+            what = fmt.not_integer_only
         return f"{TARGETS[target].float_reason}; {what}"
     if TARGETS[target].float_only:
         return (f"the guide lists it for {info.guide_hardware} only, not for a desktop GPU "
@@ -247,25 +243,6 @@ def tree_reason(tid: TechniqueId, steps: tuple[tuple[str, str], ...]) -> str | N
     return f"{_DIVERGE[(question, answer)]} ({question} '{text}' = {answer})"
 
 
-_OUTSIDE_TREE = {
-    T.PRUNING: "not in the guide's quantization tree: pruning keeps the same size on disk and "
-               "the same latency, and only makes the file compress better (smaller download); "
-               "the guide's workflow adds it to shrink the model further",
-    T.CLUSTERING: "not in the guide's quantization tree: clustering keeps the same size on disk "
-                  "and only makes the file compress better (smaller download); the guide's "
-                  "workflow adds it to shrink the model further",
-    T.PQAT: "a collaborative optimization: pruning before quantization-aware training, for a "
-            "smaller compressed file at the cost of more fine-tuning; the guide's tree stops at "
-            "QAT",
-    T.CQAT: "a collaborative optimization: clustering before quantization-aware training, for a "
-            "smaller compressed file at the cost of more fine-tuning; the guide's tree stops at "
-            "QAT",
-    T.PCQAT: "a collaborative optimization: pruning and clustering before quantization-aware "
-             "training, for the smallest compressed file at the cost of the most fine-tuning; "
-             "the guide's tree stops at QAT",
-}
-
-
 def why_not(tid: TechniqueId, answers, steps, choice: Choice) -> str:
     """The human reason ``tid`` is not the recommendation, most decisive reason first:
     not optimizing, then hardware, then data, then where the tree went instead."""
@@ -286,13 +263,31 @@ def why_not(tid: TechniqueId, answers, steps, choice: Choice) -> str:
         if choice.technique in (T.INTEGER, T.INT16X8):
             return _INTEGER_ONLY_NOT_NEEDED.format(on=on_target(answers.target),
                                                    p4=PTQ_TREE.node("P4").text)
+    outside = outside_tree(tid)
     if tid in QAT_FAMILY and tid != T.QAT and choice.technique not in QAT_FAMILY:
         before = tree_reason(T.QAT, steps)
-        return f"{before}; {_OUTSIDE_TREE[tid]}" if before else _OUTSIDE_TREE[tid]
-    reason = tree_reason(tid, steps) or _OUTSIDE_TREE.get(tid)
+        return f"{before}; {outside}" if before else outside
+    reason = tree_reason(tid, steps)
     if reason:
         return reason
-    return "the tree reaches another leaf for your answers"
+    if _in_tree(tid):
+        return "the tree reaches another leaf for your answers"
+    return outside
+
+
+def _in_tree(tid: TechniqueId) -> bool:
+    """True when a leaf of the guide's quantization tree names ``tid`` (integer_only shares
+    the integer leaf)."""
+    leaf_tid = T.INTEGER if tid == T.INTEGER_ONLY else tid
+    return any(QUANT_TREE.node(leaf).technique == leaf_tid for _, leaf in QUANT_TREE.paths())
+
+
+def outside_tree(tid: TechniqueId) -> str:
+    """Why the guide's tree does not pick a technique it has no leaf for: the row's own
+    ``outside_tree`` sentence, or one built from the row."""
+    row = TECHNIQUES[tid]
+    return row.outside_tree or (f"not in the guide's quantization tree: {row.title} is offered "
+                                "to compare with the tree's pick, measured like the others")
 
 
 def hardware_notes(answers, choice: Choice) -> tuple[str, ...]:

@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 
 from optimizer.guide.registry import QAT_FAMILY, TECHNIQUES, TechniqueId, parse_spec
 from optimizer.guide.schema import Result
+from optimizer.guide.stage_handlers import STAGES
+from optimizer.guide.technique import SizeClass
 from optimizer.guide.verdicts import GoalState
 from optimizer.report.insight_text import RENDERERS, render
 
@@ -175,17 +177,21 @@ def _compressed_only(r: Result, base: Result, spec) -> list[Insight]:
     b_raw, b_gz = _num(base.size_bytes), _num(base.gzip_bytes)
     if None in (raw, gz, b_raw, b_gz) or spec is None:
         return []
-    if spec.base not in (TechniqueId.PRUNING, TechniqueId.CLUSTERING) \
-            or spec.conversion != TechniqueId.FLOAT32:
+    # a technique whose file is its conversion's size (pruning, clustering), left float
+    if spec.technique.size_class != SizeClass.SAME_AS_CONVERSION \
+            or not spec.conversion_row.is_baseline:
         return []
     if abs(raw - b_raw) > SAME_SIZE * b_raw or gz >= b_gz:
         return []
-    params = {"technique": r.technique, "what": "Pruning" if spec.base == TechniqueId.PRUNING
-              else "Clustering", "bytes": raw, "base_bytes": b_raw, "gzip_bytes": gz,
-              "base_gzip_bytes": b_gz}
-    if spec.base == TechniqueId.PRUNING and _num(r.sparsity) is not None:
+    # what its first stage measurably made: zeros (pruning) or shared values (clustering)
+    evidence = STAGES[spec.stages[0].kind].evidence
+    if evidence not in ("sparsity", "distinct weights", None):
+        raise ValueError(f"{spec.base}: unknown stage evidence {evidence!r}")
+    params = {"technique": r.technique, "what": spec.technique.title, "bytes": raw,
+              "base_bytes": b_raw, "gzip_bytes": gz, "base_gzip_bytes": b_gz}
+    if evidence == "sparsity" and _num(r.sparsity) is not None:
         params["sparsity"] = r.sparsity
-    elif r.max_unique_weights_per_channel:
+    elif evidence == "distinct weights" and r.max_unique_weights_per_channel:
         params["distinct"] = r.max_unique_weights_per_channel
     return [make("compressed_only", r.technique, params, base.technique)]
 
@@ -196,7 +202,7 @@ def _post_training_quantized(technique: str) -> bool:
     """True for a plain post-training quantization (float16, dynamic range, integer, ...): the
     rows the guide's table weighs QAT against. Retraining and float variants are not rivals."""
     spec = _spec(technique)
-    return spec is not None and not spec.retrains and spec.conversion != TechniqueId.FLOAT32
+    return spec is not None and spec.is_post_training
 
 
 def _claim_params(claimed: Result, recommended: bool) -> dict:

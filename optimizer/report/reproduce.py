@@ -1,124 +1,154 @@
 """A short standalone Python script that reproduces one technique spec on the user's model.
 
 ``reproduce_script`` writes what a user would write by hand: tf_keras, TensorFlow Model
-Optimization and ``tf.lite.TFLiteConverter``, public APIs only, with the hyper-parameters the
-run used (pruning schedule and mask frequency, clusters and centroid init, fine-tuning epochs,
-learning rate and batch size, calibration samples). It reads a tf_keras model file and an
-``.npz`` (``x_train``/``y_train`` for retraining; ``x_rep`` or ``x_train`` for calibration)
-and writes ``model.tflite``. The script does not depend on this project.
+Optimization, ``tf.lite.TFLiteConverter`` and the LiteRT Quantizer, public APIs only. Every
+part comes from the one object that owns it: each retraining stage's block from its handler
+(``guide.stages``), the loss from ``engine.finetune.LossKind``, the converter assignments from
+``ConverterOptions.settings`` and the quantizer calls from ``QuantizerRecipe.calls`` (what the
+engine applies). ``reproduce_from_recipe`` writes it from a run's ``recipe.json``, so the
+script carries what the run really used: fine-tune settings (``finetune.*`` overrides
+included), the loss it fine-tuned with, knobs, calibration size and integer I/O type.
 
-Pure Python: nothing here imports TensorFlow.
+It reads a tf_keras model file and an ``.npz`` (``x_train``/``y_train`` for retraining; ``x_rep``
+or ``x_train`` for calibration) and writes ``model.tflite``. The script does not depend on this
+project. Pure Python: nothing here imports TensorFlow.
 """
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
-from optimizer.engine.pruning import RAMP_FRACTION
-from optimizer.guide.configs import FinetuneConfig, PruningConfig, Settings
-from optimizer.guide.registry import TECHNIQUES, TechniqueSpec, parse_spec
-from optimizer.guide.technique import StageKind
+from optimizer.engine.finetune import LossKind
+from optimizer.guide.configs import FinetuneConfig, Settings
+from optimizer.guide.registry import TechniqueSpec, parse_spec
+from optimizer.guide.stage_handlers import STAGE_CONFIGS, STAGES
 
-_INITS = {"kmeans++": "KMEANS_PLUS_PLUS", "linear": "LINEAR", "density": "DENSITY_BASED",
-          "random": "RANDOM"}
+__all__ = ["reproduce_script", "reproduce_from_recipe", "read_recipe"]
 
 
 def reproduce_script(spec: TechniqueSpec | str, settings: Settings,
                      finetune: dict[str, FinetuneConfig], model_path: str = "model.h5",
-                     data_path: str = "data.npz", task: str = "classification") -> str:
+                     data_path: str = "data.npz", task: str = "classification",
+                     loss: str | None = None, io_type: str = "int8") -> str:
     """Return the source of a standalone script reproducing ``spec`` and writing model.tflite.
 
-    ``settings`` supplies the pruning, clustering and calibration parameters; ``finetune``
-    maps each retraining step kind the spec uses ("pruning", "clustering", "qat") to the
-    fine-tuning config the run used (``ValueError`` naming a missing one). ``task`` is
-    "classification" (loss chosen from the output layer) or "regression" (MSE).
+    ``settings`` supplies each stage's config and the calibration size; ``finetune`` maps each
+    retraining stage kind the spec uses ("pruning", "clustering", "qat") to the fine-tuning
+    config the run used (``ValueError`` naming a missing one). ``loss`` is the loss the run
+    fine-tuned with (a ``LossKind`` value); without it ``task`` decides: "regression" (MSE) or
+    "classification" (chosen from the output layer when the script runs). ``io_type`` is the
+    integer input/output type of an integer-only conversion.
     """
     spec = parse_spec(spec) if isinstance(spec, str) else spec
-    stages = _stages(spec)
-    for kind in dict.fromkeys(kind for kind, _ in stages):
-        if kind not in finetune:
+    for kind in dict.fromkeys(str(stage.kind) for stage in spec.stages):
+        if kind not in {str(k) for k in finetune}:
             raise ValueError(f"reproduce_script needs the fine-tuning config of the '{kind}' "
                              f"step; pass finetune={{'{kind}': FinetuneConfig(...), ...}}")
+    finetune = {str(k): v for k, v in finetune.items()}
+    loss_kind = _loss_kind(loss, task)
+    blocks = [STAGES[stage.kind].script(number, settings.stage_config(stage.kind),
+                                        finetune[str(stage.kind)], stage)
+              for number, stage in enumerate(spec.stages, 1)]
+    conversion = spec.conversion_row
     calibrate = spec.calibrates
-    experimental = any(kind == StageKind.CLUSTERING and (preserve or settings.clustering.per_channel)
-                       for kind, preserve in stages)
-    blocks = [_header(spec, settings, finetune, stages, model_path, data_path, calibrate),
-              _imports(bool(stages), experimental),
-              _load(model_path, data_path, bool(stages), calibrate)]
-    if stages:
-        blocks.append(_finetune_helper(task))
-    number = 0
-    for kind, preserve in stages:
-        number += 1
-        config = finetune[kind]
-        if kind == StageKind.PRUNING:
-            blocks.append(_pruning_block(number, settings.pruning, config))
-        elif kind == StageKind.CLUSTERING:
-            blocks.append(_clustering_block(number, settings, config, preserve))
-        else:
-            blocks.append(_qat_block(number, spec.technique, config))
-    if calibrate:
-        blocks.append(_representative_block(settings.calibration_samples))
-    blocks.append(_convert_block(number + 1, spec))
-    return "\n\n\n".join(block.strip("\n") for block in blocks) + "\n"
+    quantizer = conversion.quantizer if conversion.quantizer_only else None
+    parts = [_header(spec, settings, blocks, model_path, data_path, calibrate, quantizer),
+             _imports(bool(blocks), [i for b in blocks for i in b.imports], quantizer),
+             _load(model_path, data_path, bool(blocks), calibrate or spec.quantization_aware,
+                   loss_kind)]
+    if blocks:
+        parts.append(_finetune_helper(loss_kind))
+    parts += [b.code for b in blocks]
+    if calibrate or spec.quantization_aware:
+        parts.append(_representative_block(settings.calibration_samples))
+    parts.append(_convert_block(len(blocks) + 1, spec, io_type, settings.calibration_samples))
+    return "\n\n\n".join(part.strip("\n") for part in parts) + "\n"
 
 
-def _stages(spec: TechniqueSpec) -> list[tuple[StageKind, bool]]:
-    """``(stage kind, preserve)`` in order; preserve marks sparsity-preserving clustering."""
-    return [(stage.kind, stage.kind == StageKind.CLUSTERING and stage.preserve == "sparsity")
-            for stage in spec.stages]
+def reproduce_from_recipe(recipe: dict, model_path: str = "model.h5",
+                          data_path: str = "data.npz") -> str:
+    """The script of a run's ``recipe.json`` (``read_recipe``): its spec, stage settings,
+    fine-tuning configs, loss, calibration size and integer I/O type."""
+    recorded = recipe.get("settings") or {}
+    pairs = []
+    for group, config in STAGE_CONFIGS:
+        fields = set(config.__dataclass_fields__)
+        pairs += [f"{group}.{k}={v}" for k, v in (recorded.get(group) or {}).items()
+                  if k in fields]
+    conversion = recipe.get("conversion") or {}
+    samples = conversion.get("calibration_samples",
+                             (recorded.get("calibration") or {}).get("samples"))
+    if samples is not None:
+        pairs.append(f"calibration.samples={samples}")
+    finetune = {kind: FinetuneConfig(**values)
+                for kind, values in (recipe.get("finetune") or {}).items()}
+    losses = set((recipe.get("loss") or {}).values())
+    if len(losses) > 1:
+        raise ValueError(f"the recipe's stages fine-tuned with different losses {sorted(losses)}; "
+                         "one script writes one loss")
+    return reproduce_script(recipe["technique"], Settings.from_pairs(pairs), finetune,
+                            model_path=model_path, data_path=data_path,
+                            task=recipe.get("task") or "classification",
+                            loss=next(iter(losses), None),
+                            io_type=conversion.get("io_type") or "int8")
 
 
-def _ft_text(config: FinetuneConfig) -> str:
-    return (f"fine-tune {config.epochs} epoch(s), lr {config.learning_rate:g}, "
-            f"batch {config.batch_size}")
+def read_recipe(path: str | Path) -> dict:
+    """A ``recipe.json`` written next to a run's ``.tflite`` (``ValueError`` when it is
+    missing or not a recipe)."""
+    try:
+        recipe = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"cannot read the run's recipe.json ({type(exc).__name__}); run the "
+                         "technique again to write it") from None
+    if not isinstance(recipe, dict) or "technique" not in recipe:
+        raise ValueError("recipe.json names no technique; run the technique again to write it")
+    return recipe
 
 
-def _header(spec, settings, finetune, stages, model_path, data_path, calibrate) -> str:
-    lines = []
-    for kind, preserve in stages:
-        config = finetune[kind]
-        if kind == StageKind.PRUNING:
-            p = settings.pruning
-            lines.append(f"magnitude pruning to {p.sparsity:g} sparsity ({p.schedule} schedule, "
-                         f"mask update every {p.frequency} steps; {_ft_text(config)}), strip")
-        elif kind == StageKind.CLUSTERING:
-            c = settings.clustering
-            lines.append(f"{'sparsity-preserving ' if preserve else ''}weight clustering, "
-                         f"{c.clusters} clusters{' per channel' if c.per_channel else ''}, "
-                         f"{c.init} init ({_ft_text(config)}), strip")
-        else:
-            kept = _preserved(spec.technique)
-            lines.append("quantization-aware training" + (f" preserving {kept}" if kept else "")
-                         + f" ({_ft_text(config)})")
+def _loss_kind(loss: str | None, task: str) -> LossKind | None:
+    """The recorded loss, MSE for a regression task, or None (chosen when the script runs)."""
+    if loss is not None:
+        return LossKind(loss)
+    if task == "regression":
+        return LossKind.MSE
+    if task != "classification":
+        raise ValueError(f"unknown task '{task}'; use 'classification' or 'regression'")
+    return None
+
+
+def _header(spec, settings, blocks, model_path, data_path, calibrate, quantizer) -> str:
+    lines = [b.header for b in blocks]
+    row = spec.conversion_row
     if spec.quantization_aware:
-        lines.append("int8 conversion" + (" with int8 input and output"
-                                          if spec.conversion_options.integer_io
+        lines.append("int8 conversion" + (" with integer input and output" if row.integer_only
                                           else " (float input and output)"))
     else:
-        lines.append(TECHNIQUES[spec.conversion].action + (f" ({settings.calibration_samples} "
-                                                    "calibration samples)" if calibrate else ""))
+        lines.append(row.action + (f" ({settings.calibration_samples} calibration samples)"
+                                   if calibrate else ""))
     steps = "\n".join(f"  {i}. {line}" for i, line in enumerate(lines, 1))
-    if stages:
+    if blocks:
         data = f"{data_path} (x_train, y_train: the labelled training split)"
     elif calibrate:
         data = f"{data_path} (x_rep, or else x_train: representative samples)"
     else:
         data = "none"
-    tfmot = ", tensorflow-model-optimization 0.8.1" if stages else ""
+    needs = ", tensorflow-model-optimization 0.8.1" if blocks else ""
+    needs += ", litert-quantizer 0.11" if quantizer is not None else ""
     return f'''"""Reproduce '{spec.text}' on your model with public APIs.
 
 Generated by LiteRT Optimization Studio. Steps:
 {steps}
 
-Needs: tensorflow 2.21, tf-keras 2.21{tfmot}, numpy
+Needs: tensorflow 2.21, tf-keras 2.21{needs}, numpy
 Model: {model_path} (saved with tf_keras); data: {data}
 Writes: model.tflite
 """'''
 
 
-def _imports(retrains: bool, experimental: bool) -> str:
-    text = '''
-import os
+def _imports(retrains: bool, extra: list, quantizer) -> str:
+    plain = sorted({"import os", *(i for i in extra if i.startswith("import "))})
+    text = "\n".join(plain) + '''
 
 os.environ["TF_USE_LEGACY_KERAS"] = "1"  # before TensorFlow loads: TFMOT needs Keras 2 (tf_keras)
 
@@ -127,16 +157,17 @@ import tensorflow as tf
 import tf_keras as keras
 '''
     if retrains:
-        text = text.replace("import os\n", "import math\nimport os\n")
         text += "import tensorflow_model_optimization as tfmot\n"
-    if experimental:
-        # Sparsity preservation and per-channel clustering are TFMOT experimental options.
-        text += ("from tensorflow_model_optimization.python.core.clustering.keras.experimental "
-                 "import (\n    cluster as experimental_cluster)\n")
+    if quantizer is not None:
+        text += "from litert_quantizer import quantizer as litert_quantizer\n"
+        text += "from litert_quantizer import recipe\n"
+    for line in dict.fromkeys(i for i in extra if not i.startswith("import ")):
+        text += line + "\n"
     return text
 
 
-def _load(model_path: str, data_path: str, retrains: bool, calibrate: bool) -> str:
+def _load(model_path: str, data_path: str, retrains: bool, calibrate: bool,
+          loss_kind: LossKind | None) -> str:
     text = f'''
 MODEL_PATH = {json.dumps(str(model_path))}
 DATA_PATH = {json.dumps(str(data_path))}
@@ -164,15 +195,28 @@ def has(split):
 '''
     if retrains:
         text += ('x_train = samples("x_train")\nx_train = x_train[0] if len(x_train) == 1 '
-                 'else x_train\ny_train = data["y_train"]\n')
+                 'else x_train\ny_train = data["y_train"]\n' + _labels(loss_kind))
     return text
 
 
-def _finetune_helper(task: str) -> str:
-    if task == "regression":
-        choose = '''
-LOSS, METRICS = "mse", ["mae"]  # a regression model
-'''
+def _labels(loss_kind: LossKind | None) -> str:
+    """The labels as the run's loss takes them (as ``engine.finetune`` prepares them)."""
+    if loss_kind is None or loss_kind.labels == "classes":
+        return ('if y_train.ndim == 2 and y_train.shape[1] == model.output_shape[-1] > 1:\n'
+                '    y_train = y_train.argmax(axis=1)  # one-hot labels -> class indices\n'
+                + ('y_train = y_train.reshape(-1).astype("int64")\n'
+                   if loss_kind is not None else ""))
+    if loss_kind.labels == "binary":
+        return 'y_train = y_train.reshape(-1, 1).astype("float32")\n'
+    if loss_kind.labels == "values":
+        return 'y_train = y_train.astype("float32")  # regression targets\n'
+    raise ValueError(f"loss {loss_kind}: unknown label kind {loss_kind.labels!r}")
+
+
+def _finetune_helper(loss_kind: LossKind | None) -> str:
+    if loss_kind is not None:
+        choose = (f"\nLOSS = {loss_kind.loss_source}  # the loss the run fine-tuned with\n"
+                  f"METRICS = [{loss_kind.metric_source}]\n")
     else:
         choose = '''
 def loss_for(model):
@@ -197,78 +241,6 @@ def fine_tune(model, epochs, learning_rate, batch_size, callbacks=()):
 '''
 
 
-def _fit_call(config: FinetuneConfig, callbacks: str = "") -> str:
-    extra = f",\n          callbacks={callbacks}" if callbacks else ""
-    return (f"fine_tune(model, epochs={config.epochs}, learning_rate={config.learning_rate!r}, "
-            f"batch_size={config.batch_size}{extra})")
-
-
-def _pruning_block(number: int, p: PruningConfig, config: FinetuneConfig) -> str:
-    if p.schedule == "constant":
-        schedule = ("schedule = tfmot.sparsity.keras.ConstantSparsity(\n"
-                    f"    {p.sparsity!r}, begin_step=0, frequency=frequency)")
-    else:
-        schedule = ("schedule = tfmot.sparsity.keras.PolynomialDecay(\n"
-                    f"    initial_sparsity=0.0, final_sparsity={p.sparsity!r}, begin_step=0,\n"
-                    "    end_step=end_step, frequency=frequency)")
-    return f'''
-# --- Step {number}: magnitude pruning to {p.sparsity:g} sparsity
-# TFMOT updates the mask every `frequency` steps (counting from 1); end the ramp on a multiple
-# of it within the fine-tune so the final mask is really applied, leaving the last quarter of
-# the steps to recover accuracy.
-total_steps = {config.epochs} * math.ceil(len(y_train) / {config.batch_size})
-frequency = min({p.frequency}, total_steps)
-end_step = max(frequency, int(total_steps * {RAMP_FRACTION!r}) // frequency * frequency)
-{schedule}
-model = tfmot.sparsity.keras.prune_low_magnitude(model, pruning_schedule=schedule)
-{_fit_call(config, "[tfmot.sparsity.keras.UpdatePruningStep()]")}
-model = tfmot.sparsity.keras.strip_pruning(model)
-'''
-
-
-def _clustering_block(number: int, settings: Settings, config: FinetuneConfig,
-                      preserve: bool) -> str:
-    c = settings.clustering
-    head = f"init = tfmot.clustering.keras.CentroidInitialization.{_INITS[c.init]}\n"
-    if preserve or c.per_channel:
-        head += ("model = experimental_cluster.cluster_weights(\n"
-                 f"    model, number_of_clusters={c.clusters}, cluster_centroids_init=init,\n"
-                 f"    preserve_sparsity={bool(preserve)}, "
-                 f"cluster_per_channel={bool(c.per_channel)})")
-    else:
-        head += ("model = tfmot.clustering.keras.cluster_weights(\n"
-                 f"    model, number_of_clusters={c.clusters}, cluster_centroids_init=init)")
-    title = ("sparsity-preserving clustering" if preserve else "weight clustering")
-    return f'''
-# --- Step {number}: {title}, {c.clusters} clusters{" per channel" if c.per_channel else ""}
-{head}
-{_fit_call(config)}
-model = tfmot.clustering.keras.strip_clustering(model)
-'''
-
-
-def _preserved(technique) -> str | None:
-    """What a preserving QAT keeps ("sparsity", "clusters", "sparsity and clusters")."""
-    qat = next((s for s in technique.stages if s.kind == StageKind.QAT), None)
-    return qat.preserve.replace("+", " and ") if qat and qat.preserve else None
-
-
-def _qat_block(number: int, technique, config: FinetuneConfig) -> str:
-    if technique.qat_scheme:
-        body = ("annotated = tfmot.quantization.keras.quantize_annotate_model(model)\n"
-                f"model = tfmot.quantization.keras.quantize_apply(\n    annotated, "
-                f"{technique.qat_scheme})")
-        title = f"quantization-aware training preserving {_preserved(technique)}"
-    else:
-        body = "model = tfmot.quantization.keras.quantize_model(model)"
-        title = "quantization-aware training"
-    return f'''
-# --- Step {number}: {title}
-{body}
-{_fit_call(config)}
-'''
-
-
 def _representative_block(samples: int) -> str:
     return f'''
 # Calibration: {samples} representative samples, one per yield.
@@ -284,34 +256,40 @@ def representative_dataset():
 '''
 
 
-def _convert_block(number: int, spec: TechniqueSpec) -> str:
-    """The conversion, written from the technique's ``ConverterOptions`` (as the engine applies
-    them; a QAT model's options drop calibration)."""
-    options = spec.conversion_options
-    lines = []
-    if options.optimize:
-        lines.append("converter.optimizations = [tf.lite.Optimize.DEFAULT]")
-    if options.supported_types:
-        lines.append("converter.target_spec.supported_types = [%s]"
-                     % ", ".join(f"tf.{t}" for t in options.supported_types))
-    if options.calibrate:
-        lines.append("converter.representative_dataset = representative_dataset")
-    if options.fallback_ops:
-        lines.append("# If an op has no kernel in these ops sets, also list "
-                     + ", ".join(f"tf.lite.OpsSet.{o}" for o in options.fallback_ops) + ".")
-    if options.supported_ops != ("TFLITE_BUILTINS",):
-        ops = ", ".join(f"tf.lite.OpsSet.{o}" for o in options.supported_ops)
-        lines.append(f"converter.target_spec.supported_ops = [{ops}]"
-                     if len(ops) < 60 else f"converter.target_spec.supported_ops = [\n    {ops}]")
-    if options.integer_io:
-        lines += ["converter.inference_input_type = tf.int8",
-                  "converter.inference_output_type = tf.int8"]
+def _convert_block(number: int, spec: TechniqueSpec, io_type: str, samples: int) -> str:
+    """The conversion, written from the same converter settings (and LiteRT Quantizer calls)
+    the engine applies; a QAT model's representative dataset only when QAT left layers float."""
+    row = spec.conversion_row
     what = ("int8 conversion (ranges learned during QAT: no calibration data)"
-            if spec.quantization_aware else TECHNIQUES[spec.conversion].action)
+            if spec.quantization_aware else row.action)
     lines = [f"# --- Step {number}: {what}",
-             "converter = tf.lite.TFLiteConverter.from_keras_model(model)", *lines,
-             "tflite_model = converter.convert()",
-             'with open(OUTPUT_PATH, "wb") as f:',
-             "    f.write(tflite_model)",
-             'print(f"wrote {OUTPUT_PATH}: {len(tflite_model):,} bytes")']
+             "converter = tf.lite.TFLiteConverter.from_keras_model(model)"]
+    if row.quantizer_only:
+        lines += ["float_model = converter.convert()  # float32 first, then the LiteRT Quantizer",
+                  "quantizer = litert_quantizer.Quantizer(bytearray(float_model))",
+                  *(call.source for call in row.quantizer.calls())]
+        if row.quantizer.calibrate:
+            lines += ["calibration = {\"serving_default\": [",
+                      "    {name: x[i:i + 1] for name, x in zip(model.input_names, x_rep)}",
+                      f"    for i in range(min({samples}, len(x_rep[0])))]}}",
+                      "tflite_model = bytes(quantizer.quantize(",
+                      "    quantizer.calibrate(calibration)).quantized_model)"]
+        else:
+            lines.append("tflite_model = bytes(quantizer.quantize().quantized_model)")
+    else:
+        options = row.converter
+        settings = options.settings(io_type=io_type, qat=spec.quantization_aware)
+        if options.fallback_ops and not spec.quantization_aware:
+            lines.append("# If an op has no kernel in these ops sets, also list "
+                         + ", ".join(f"tf.lite.OpsSet.{o}" for o in options.fallback_ops) + ".")
+        for setting in settings:
+            if setting.only_with_data:
+                lines += ["if left_float:  # layers QAT left float: quantize them from data",
+                          "    " + setting.source]
+            else:
+                lines.append(setting.source)
+        lines.append("tflite_model = converter.convert()")
+    lines += ['with open(OUTPUT_PATH, "wb") as f:',
+              "    f.write(tflite_model)",
+              'print(f"wrote {OUTPUT_PATH}: {len(tflite_model):,} bytes")']
     return "\n".join(lines)

@@ -1,61 +1,30 @@
 """Shared look of every figure: one colour per technique, marker per format, units, layout.
 
-Colours are keyed by how a model was *trained* (the spec's base technique) and marker
-symbols by the final *format* (the conversion), so ``pruning+dynamic_range`` keeps pruning's
-colour and dynamic range's diamond in every chart. The colours are mid-tone so they read on
+Colours are keyed by how a model was *trained* (the spec's base technique: its row's
+``color``, or its combination's) and marker symbols by the final *format* (the conversion's
+``Format.marker``), so ``pruning+dynamic_range`` keeps pruning's colour and dynamic range's
+diamond in every chart. Both come from the registry's rows; an unknown technique raises
+``ValueError`` instead of borrowing another's look. The colours are mid-tone so they read on
 both Streamlit's light and dark themes and on a projector.
 """
 from __future__ import annotations
 
 import math
 
-from optimizer.guide.registry import TechniqueId, parse_spec
+from optimizer.guide.registry import TechniqueSpec, parse_spec
 
-#: Colour of the training family (base technique) of a spec.
-TECHNIQUE_COLORS = {
-    TechniqueId.FLOAT32.value: "#8d8d8d",
-    TechniqueId.FLOAT16.value: "#4e79a7",
-    TechniqueId.DYNAMIC_RANGE.value: "#76b7b2",
-    TechniqueId.INTEGER.value: "#f28e2b",
-    TechniqueId.INTEGER_ONLY.value: "#e15759",
-    TechniqueId.INT16X8.value: "#b07aa1",
-    TechniqueId.QAT.value: "#59a14f",
-    TechniqueId.PRUNING.value: "#9c755f",
-    TechniqueId.CLUSTERING.value: "#ff9da7",
-    "pruning+clustering": "#edc948",
-    TechniqueId.PQAT.value: "#bcbd22",
-    TechniqueId.CQAT.value: "#17becf",
-    TechniqueId.PCQAT.value: "#8c6bb1",
-}
 
-#: Marker symbol of the final conversion (format) of a spec.
-FORMAT_SYMBOLS = {
-    TechniqueId.FLOAT32.value: "circle",
-    TechniqueId.FLOAT16.value: "square",
-    TechniqueId.DYNAMIC_RANGE.value: "diamond",
-    TechniqueId.INTEGER.value: "triangle-up",
-    TechniqueId.INTEGER_ONLY.value: "triangle-down",
-    TechniqueId.INT16X8.value: "star",
-}
+def _spec(spec: str) -> TechniqueSpec:
+    """The parsed spec of a result's technique or a search trial id (``pruning[sparsity=0.5]``,
+    ``integer[keep-float]``: the knobs in brackets do not change its look)."""
+    return parse_spec(str(spec).split("[", 1)[0])
 
-_FALLBACK = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1")
 
 FONT_SIZE = 15        # readable from the back of a workshop room
 TITLE_SIZE = 18
 GRID = "rgba(128,128,128,0.25)"   # visible on white and on Streamlit's dark background
 BUDGET_COLOR = "#e15759"
 FRONT_COLOR = "#59a14f"
-
-
-def _family_key(spec: str) -> tuple[str, str]:
-    """(colour key, symbol key) of a spec; unknown specs fall back to their first part."""
-    try:
-        parsed = parse_spec(spec)
-    except ValueError:
-        head = str(spec).split("+")[0]
-        return head, "circle"
-    family = parsed.base.value + ("+clustering" if parsed.preserve_sparsity_clustering else "")
-    return family, parsed.conversion.value
 
 
 def result_name(row) -> str:
@@ -69,16 +38,12 @@ def result_name(row) -> str:
 
 def technique_color(spec: str) -> str:
     """The colour of a technique spec, the same in every chart and every session."""
-    family, _ = _family_key(spec)
-    if family in TECHNIQUE_COLORS:
-        return TECHNIQUE_COLORS[family]
-    return _FALLBACK[sum(map(ord, family)) % len(_FALLBACK)]
+    return _spec(spec).color
 
 
 def technique_symbol(spec: str) -> str:
     """The plotly marker symbol of a spec's final format (circle = float32, diamond = dynamic...)."""
-    _, conversion = _family_key(spec)
-    return FORMAT_SYMBOLS.get(conversion, "circle")
+    return _spec(spec).conversion_row.marker
 
 
 def size_unit(max_bytes: float) -> tuple[float, str]:

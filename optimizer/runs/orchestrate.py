@@ -42,7 +42,7 @@ def job_key(spec_text: str) -> str:
     spec = parse_spec(spec_text)
     if not spec.retrains:
         return BASELINE
-    return spec.base.value + ("+clustering" if spec.preserve_sparsity_clustering else "")
+    return spec.family_key
 
 
 def plan_jobs(request: RunRequest, run_dir: Path | str, events: Path | str | None) -> list[JobSpec]:

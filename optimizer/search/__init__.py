@@ -23,6 +23,7 @@ _LAZY = {
     "trial_spec": "optimizer.search.candidates",
     "split_trial": "optimizer.search.candidates",
     "REPAIR_ID": "optimizer.search.candidates",
+    "REPAIR_BASE": "optimizer.search.candidates",
     "run_search": "optimizer.search.loop",
     "BatchContext": "optimizer.search.loop",
     "BatchReport": "optimizer.search.loop",

@@ -21,27 +21,30 @@ from enum import Enum
 
 from optimizer.guide.registry import (
     POST_TRAINING,
+    TARGETS,
+    TECHNIQUES,
     DataNeed,
     TechniqueId,
     conversions_after,
+    int8_conversion,
     parse_spec,
     retraining_bases,
 )
+from optimizer.guide.stage import StageKind
+from optimizer.guide.stage_handlers import STAGES, default_knob_levels, knob
 from optimizer.guide.targets import Target
-from optimizer.guide.technique import STAGE_KNOBS, StageKind
 from optimizer.recommendation.decide import Answers
 from optimizer.recommendation.rules import (
-    INTEGER_ONLY_TARGETS,
     data_reason,
     hardware_reason,
     runnable,
 )
 
 T = TechniqueId
-DEFAULT_SPARSITIES = (0.5, 0.75)
-DEFAULT_CLUSTERS = (16, 8)
-#: The selective-quantization repair: post-training integer with its worst layers in float.
-REPAIR_ID = "integer[keep-float]"
+#: The selective-quantization repair: post-training integer with its worst layers in float
+#: (the QuantizationDebugger re-quantizes exactly that conversion).
+REPAIR_BASE = T.INTEGER.value
+REPAIR_ID = f"{REPAIR_BASE}[keep-float]"
 REPAIR_GROUP = "keep-float"
 
 
@@ -110,16 +113,16 @@ class CandidatePlan:
 
 # -- trial ids ---------------------------------------------------------------------------------
 
-_KNOB_NAMES = {"pruning.sparsity": "sparsity", "clustering.clusters": "clusters"}
 _ID = re.compile(r"^(?P<spec>[^\[\]]+)(\[(?P<knobs>[^\[\]]*)\])?$")
 
 
 def trial_id(spec: str, knobs=()) -> str:
-    """``spec`` plus its knobs in brackets: ``pruning+integer[sparsity=0.75]``."""
+    """``spec`` plus its knobs in brackets: ``pruning+integer[sparsity=0.75]`` (each knob by
+    its short name; ``ValueError`` for a pair that is no knob)."""
     shown = []
     for pair in knobs:
         key, value = str(pair).split("=", 1)
-        shown.append(f"{_KNOB_NAMES.get(key, key)}={value}")
+        shown.append(f"{knob(key).short}={value}")
     return f"{spec}[{','.join(shown)}]" if shown else spec
 
 
@@ -142,66 +145,67 @@ def _answers(target: Target, data: DataNeed, can_retrain: bool) -> Answers:
     return Answers(target=target, data=data, can_retrain=can_retrain)
 
 
-def _int8(target: Target) -> str:
-    return T.INTEGER_ONLY.value if target in INTEGER_ONLY_TARGETS else T.INTEGER.value
+#: The formats of the targets' int8 forms (int8 with float I/O, integer-only int8).
+_INT8_FORMATS = frozenset(TECHNIQUES[int8_conversion(t)].format for t in TARGETS
+                          if int8_conversion(t) is not None)
 
 
 def _after_training(target: Target) -> list[str]:
-    """Conversions worth trying after a retraining technique, those its row allows: the float
-    file itself (its gzip size is the point), float16, dynamic range and the target's int8
-    form. int16x8 is left out: it runs on reference kernels (tens of times slower) and adds no
-    size benefit."""
-    return [T.FLOAT32.value, T.FLOAT16.value, T.DYNAMIC_RANGE.value, _int8(target)]
+    """Conversions worth trying after a retraining technique, from the rows: those marked
+    ``search_after_training`` (int16x8 is not: reference kernels, no size benefit), with the
+    int8 forms narrowed to the one the target needs (``TargetInfo.int8``)."""
+    int8 = int8_conversion(target)
+    return [t.value for t, row in TECHNIQUES.items()
+            if row.is_conversion and row.search_after_training
+            and (row.format not in _INT8_FORMATS or t == int8)]
 
 
 def _knobs_and_conversions(base: str, levels: dict, target: Target):
     """(stage kinds, knob sets, conversions) of one retraining base for the search.
 
     A single-stage technique is tried at every level of its stage's knob; a multi-stage one at
-    the first level of each (one fine-tune per knob set). Conversions: those of
-    ``_after_training`` that the technique allows after ``+``.
+    the first level of each (one fine-tune per knob set). ``levels`` maps a knob's key to its
+    ``--set`` pairs. Conversions: those of ``_after_training`` that the technique allows.
     """
     spec = parse_spec(base)
     kinds = tuple(stage.kind for stage in spec.stages)
-    knobbed = [kind for kind in kinds if STAGE_KNOBS[kind]]
+    knobbed = [STAGES[kind].knob.key for kind in kinds if STAGES[kind].knob is not None]
     if len(kinds) == 1:
-        knob_sets = [(pair,) for pair in levels[kinds[0]]] if knobbed else [()]
+        knob_sets = [(pair,) for pair in levels[knobbed[0]]] if knobbed else [()]
     else:
-        knob_sets = [tuple(levels[kind][0] for kind in knobbed)]
+        knob_sets = [tuple(levels[key][0] for key in dict.fromkeys(knobbed))]
     allowed = {t.value for t in conversions_after(spec.base)}
     return kinds, knob_sets, [c for c in _after_training(target) if c in allowed]
 
 
-def _levels(values, kind: str, low: float, high: float) -> tuple:
-    out = []
-    for value in values:
-        number = float(value)
-        if not low <= number <= high:
-            raise ValueError(f"{kind} level {value} is out of range; use values in "
-                             f"{low:g}..{high:g}")
-        out.append(int(number) if kind == "cluster" else number)
-    if not out:
-        raise ValueError(f"give at least one {kind} level")
-    return tuple(dict.fromkeys(out))
+def knob_pairs(knob_levels: dict | None = None) -> dict:
+    """``{knob key: [--set pair per level]}`` for every knob: the given levels (validated by
+    each knob; ``ValueError`` naming the range or an unknown knob), else its defaults."""
+    given = dict(knob_levels or {})
+    for key in given:
+        knob(key)
+    merged = {**default_knob_levels(), **given}
+    return {key: [knob(key).pair(v) for v in knob(key).parse_levels(values)]
+            for key, values in merged.items()}
 
 
 def plan_candidates(target: Target | str, data: DataNeed | str = DataNeed.LABELLED,
-                    epochs: dict | None = None, sparsities=DEFAULT_SPARSITIES,
-                    clusters=DEFAULT_CLUSTERS, can_retrain: bool = True,
+                    epochs: dict | None = None, knob_levels: dict | None = None,
+                    can_retrain: bool = True,
                     retrain_blocker: str | None = None) -> CandidatePlan:
     """The search's batches for ``target``, cheap to expensive, and what was left out.
 
     ``data`` is what the user has (labelled / unlabelled / none); ``epochs`` maps a fine-tuning
     step kind ("pruning", "clustering", "qat") to its epochs (the model's defaults), used to
-    order the retraining batches; ``sparsities`` and ``clusters`` are the knob levels (the
+    order the retraining batches; ``knob_levels`` maps a knob's key (``pruning.sparsity``,
+    ``clustering.clusters``) to its levels, the defaults for the knobs it leaves out (the
     first level is used by the collaborative techniques); ``retrain_blocker`` is why the model
     cannot be fine-tuned at all (e.g. an uploaded .tflite has no Keras model), the reason given
     for every retraining technique. Raises ``ValueError`` for bad levels.
     """
     target, data = Target(target), DataNeed(data)
     epochs = {**{kind.value: 2 for kind in StageKind}, **(epochs or {})}
-    sparsities = _levels(sparsities, "sparsity", 0.05, 0.95)
-    clusters = _levels(clusters, "cluster", 2, 256)
+    levels = knob_pairs(knob_levels)
     answers = _answers(target, data, can_retrain and retrain_blocker is None)
     reasons: dict[str, str] = {}     # spec -> why it cannot run here
 
@@ -224,14 +228,13 @@ def plan_candidates(target: Target | str, data: DataNeed | str = DataNeed.LABELL
             for t in POST_TRAINING if allowed(t.value)]
     batches = [Batch(Kind.POST_TRAINING.value, Kind.POST_TRAINING, tuple(post))]
     retraining = []
-    levels = {StageKind.PRUNING: [f"pruning.sparsity={v:g}" for v in sparsities],
-              StageKind.CLUSTERING: [f"clustering.clusters={v}" for v in clusters]}
     groups = [(base, *_knobs_and_conversions(base, levels, target)) for base in retraining_bases()]
     order = 0
     for base, stages, knob_sets, conversions in groups:
         stages = tuple(str(kind) for kind in stages)
         for knobs in knob_sets:
-            specs = [parse_spec(f"{base}+{conv}").text for conv in conversions]
+            # no conversion worth trying here: the default one's reason says why
+            specs = [parse_spec(f"{base}+{conv}").text for conv in conversions] or [base]
             specs = [s for s in dict.fromkeys(specs) if allowed(s)]
             if not specs:
                 continue
@@ -253,7 +256,7 @@ def plan_candidates(target: Target | str, data: DataNeed | str = DataNeed.LABELL
     return CandidatePlan(tuple(batches), tuple(excluded.items()))
 
 
-def repair_batch(conversion: str = T.INTEGER.value) -> Batch:
+def repair_batch(conversion: str = REPAIR_BASE) -> Batch:
     """The selective-quantization batch: post-training int8 with its worst layers in float."""
     candidate = Candidate(REPAIR_ID, conversion, REPAIR_GROUP, Kind.REPAIR)
     return Batch(REPAIR_GROUP, Kind.REPAIR, (candidate,))

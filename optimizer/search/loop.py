@@ -26,7 +26,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Protocol
 
-from optimizer.guide.registry import TechniqueId, parse_spec
+from optimizer.guide.registry import TechniqueId, int8_conversion, parse_spec
 from optimizer.guide.schema import Result, Status
 from optimizer.search.candidates import (
     Batch,
@@ -167,8 +167,7 @@ def run_search(request: SearchRequest, plan: CandidatePlan, evaluator: Evaluator
                                  f"{estimate.text}")
             context = BatchContext(deadline=deadline, request=request, baseline=baseline,
                                    goals=state["goals"], should_stop=should_stop,
-                                   repairs=(trials.get(TechniqueId.INTEGER.value) or
-                                            trials.get(TechniqueId.INTEGER_ONLY.value))
+                                   repairs=trials.get(batch.candidates[0].spec)
                                    if batch.kind == Kind.REPAIR else None)
             wave.append((batch, context))
         if state["stopped"] or not wave:
@@ -228,7 +227,8 @@ def _maybe_repair(request, trials, state, queue, notes, eligible, model_blocker=
     goals = state["goals"]
     if state["repair_queued"] or goals is None or goals.accuracy is None:
         return
-    int8 = [trials.get(t.value) for t in (TechniqueId.INTEGER, TechniqueId.INTEGER_ONLY)]
+    form = int8_conversion(request.target)  # the int8 conversion the target needs
+    int8 = [trials.get(form.value)] if form is not None else []
     missed = [r for r in int8 if r is not None and r.ok
               and not goals.accuracy.is_met(trials[BASELINE], r)]
     if not missed:

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from optimizer.guide.configs import Settings
 from optimizer.guide.goal_fields import JUDGES, SIZE_MEASURES, GoalFields
 from optimizer.guide.request_file import request_from_dict, request_to_dict
+from optimizer.guide.stage_handlers import KNOBS, default_knob_levels, knob
 from optimizer.guide.targets import Target
-from optimizer.search.candidates import DEFAULT_CLUSTERS, DEFAULT_SPARSITIES
 
 __all__ = ["SearchRequest", "SIZE_MEASURES", "OBJECTIVES"]
 
@@ -44,6 +44,22 @@ def _tuple(values) -> tuple:
     return tuple(values)
 
 
+#: search.json files written before the knobs became generic held these fields.
+_LEGACY_KNOBS = {"sparsities": "pruning.sparsity", "clusters": "clustering.clusters"}
+
+
+def _knob_levels(given) -> dict:
+    """Every knob's levels (validated by the knob; ``ValueError`` naming an unknown knob or a
+    bad level), the defaults for those not given, in knob order."""
+    if not isinstance(given, dict):
+        raise ValueError(f"knob_levels must map a knob (e.g. pruning.sparsity) to its levels, "
+                         f"not {given!r}")
+    for key in given:
+        knob(key)
+    merged = {**default_knob_levels(), **given}
+    return {key: KNOBS[key].parse_levels(merged[key]) for key in KNOBS}
+
+
 @dataclass(frozen=True)
 class SearchRequest(GoalFields):
     """A budget-driven search: find the smallest file that meets the goals on ``target``.
@@ -51,18 +67,18 @@ class SearchRequest(GoalFields):
     The goals are ``GoalFields`` (a search always has a target, default the CPU, and an
     accuracy budget, default 1 point); ``size_measure`` also picks what "smallest" means;
     ``time_budget_s`` bounds the whole search; ``settings`` are ``key=value`` pairs applied to
-    every trial (e.g. ``finetune.epochs=3``); ``sparsities`` / ``clusters`` are the knob levels
-    tried; ``max_float_layers`` caps how many of the worst layers selective quantization may
-    keep in float; ``objective`` picks the smallest or the most accurate trial that meets
-    every goal.
+    every trial (e.g. ``finetune.epochs=3``); ``knob_levels`` maps each stage knob's key
+    (``pruning.sparsity``, ``clustering.clusters``: ``guide.stage_handlers.KNOBS``) to the levels
+    tried (a knob left out gets its default levels); ``max_float_layers`` caps how many of the
+    worst layers selective quantization may keep in float; ``objective`` picks the smallest or
+    the most accurate trial that meets every goal.
     """
 
     model: str
     data: str | None = None
     time_budget_s: float = DEFAULT_TIME_BUDGET_S
     settings: tuple = ()
-    sparsities: tuple = DEFAULT_SPARSITIES
-    clusters: tuple = DEFAULT_CLUSTERS
+    knob_levels: dict = field(default_factory=default_knob_levels)
     max_float_layers: int = DEFAULT_MAX_FLOAT_LAYERS
     objective: str = "size"
     target: Target | None = field(default=Target.CPU, kw_only=True, metadata=JUDGES)
@@ -76,9 +92,8 @@ class SearchRequest(GoalFields):
         if self.max_accuracy_drop is None:
             raise ValueError("a search needs an accuracy budget: give --max-accuracy-drop, "
                              "e.g. 0.01 for 1 point")
-        for name in ("settings", "sparsities", "clusters"):
-            object.__setattr__(self, name, _tuple(getattr(self, name)))
-        object.__setattr__(self, "settings", tuple(str(p) for p in self.settings))
+        object.__setattr__(self, "settings", tuple(str(p) for p in _tuple(self.settings)))
+        object.__setattr__(self, "knob_levels", _knob_levels(self.knob_levels))
         Settings.from_pairs(self.settings)
         budget = self.time_budget_s
         if isinstance(budget, bool) or not isinstance(budget, (int, float)) \
@@ -102,7 +117,13 @@ class SearchRequest(GoalFields):
 
     @classmethod
     def from_dict(cls, data: dict) -> "SearchRequest":
-        """Inverse of ``to_dict``; unknown keys raise ``ValueError`` naming the valid ones."""
+        """Inverse of ``to_dict``; unknown keys raise ``ValueError`` naming the valid ones. A
+        ``search.json`` from before the knobs became generic (``sparsities``, ``clusters``) is
+        read into ``knob_levels``."""
+        if isinstance(data, dict) and set(data) & set(_LEGACY_KNOBS):
+            data = dict(data)
+            legacy = {_LEGACY_KNOBS[k]: data.pop(k) for k in list(data) if k in _LEGACY_KNOBS}
+            data["knob_levels"] = {**legacy, **(data.get("knob_levels") or {})}
         return request_from_dict(cls, data, "search request")
 
 

@@ -3,18 +3,21 @@
 ``prune_batch`` removes candidates that cannot beat the best trial so far on the objective (the
 smallest size that meets every goal), each with the reason:
 
-* **size floor** (``size_floor``): pruning and clustering only zero or share weight values, so
-  on disk a pruned or clustered file is the size of the same conversion of the float model;
-  quantization-aware training produces the same int8 layout as post-training int8; keeping
-  layers in float only adds bytes to int8. The floor is that measured size less a margin
-  (``MARGIN``: 0.5%, 2% for QAT, from how far apart such files were measured); a trial whose
+* **size floor** (``size_floor``): what a retraining technique's file size is follows from its
+  row's ``size_class`` (``guide.technique.SizeClass``): pruning and clustering only zero or
+  share weight values, so on disk such a file is the size of the same conversion of the float
+  model; quantization-aware training produces the same int8 layout as post-training int8; a
+  technique of unbounded size class is never skipped for its size. Keeping layers in float
+  only adds bytes to int8. The floor is that measured size less the class's margin (0.5%, 2%
+  for QAT, from how far apart such files were measured; ``REPAIR_MARGIN``); a trial whose
   floor is the best trial itself could at most tie with it. Measured as gzip, only the repair
   has a floor: pruning, clustering and QAT exist to shrink the download.
 * **harsher knob**: once a fine-tune at a milder level (lower sparsity, more clusters) missed
   the accuracy budget with every conversion, the harsher level is not tried: it removes more.
-* **conversion already failed**: a pruned or clustered model has the float model's ops, so a
-  conversion that failed on the float model (e.g. integer_only on an op without int8 kernel)
-  fails again.
+* **conversion already failed**: a model whose size class is the conversion's (pruned or
+  clustered: the float model's graph, weights changed in value only) has the float model's
+  ops, so a conversion that failed on the float model (e.g. integer_only on an op without
+  int8 kernel) fails again.
 
 ``Timing`` keeps what this search measured (job start-up, seconds per conversion, seconds per
 fine-tuning epoch) and estimates a batch from it; nothing is assumed that was not measured
@@ -26,19 +29,19 @@ import math
 from dataclasses import dataclass, field
 
 from optimizer import numbers
-from optimizer.guide.registry import QAT_FAMILY, TechniqueId, parse_spec
+from optimizer.guide.registry import TechniqueId, parse_spec
 from optimizer.guide.schema import Result
-from optimizer.guide.technique import StageKind
+from optimizer.guide.stage_handlers import knob
+from optimizer.guide.technique import SizeClass
 from optimizer.search.candidates import Batch, Kind
 from optimizer.search.pareto import size_of
 
 T = TechniqueId
-#: How far below a measured size a trial of the same layout can end up: pruned and clustered
-#: files measured byte-for-byte the size of the same conversion of the float model; QAT files
-#: +1.0% over post-training int8; the debugger's int8 (the repair's base) -0.2%. The floor
-#: sits this fraction below the measured size, so the rule never skips a trial that could win.
-MARGIN = {"same": 0.005, "qat": 0.02, "repair": 0.005}
-_HARSHER = {"pruning.sparsity": lambda a, b: b > a, "clustering.clusters": lambda a, b: b < a}
+#: How far below the measured int8 size the repair (the worst layers kept in float) can end
+#: up: the debugger's int8 (its base) measured -0.2%. The floor sits this fraction below the
+#: measured size, so the rule never skips a trial that could win (retraining techniques: their
+#: ``SizeClass.margin``).
+REPAIR_MARGIN = 0.005
 
 
 @dataclass(frozen=True)
@@ -62,21 +65,15 @@ def size_floor(candidate, trials, measure: str = "raw") -> tuple[int | None, str
     from measured trials; (None, "", None) when nothing measured bounds it."""
     by_id = _by_id(trials)
     if candidate.kind == Kind.REPAIR:
-        ref, margin = by_id.get(T.INTEGER.value), MARGIN["repair"]
+        ref, margin = by_id.get(candidate.spec), REPAIR_MARGIN
         why = ("keeping layers in float only adds bytes to the int8 file")
     else:
         spec = parse_spec(candidate.spec)
-        if candidate.kind != Kind.RETRAINING or measure != "raw":
+        size_class = spec.technique.size_class
+        if candidate.kind != Kind.RETRAINING or measure != "raw" or size_class.margin is None:
             return None, "", None
-        if spec.base in QAT_FAMILY:
-            ref, margin = by_id.get(spec.conversion.value), MARGIN["qat"]
-            why = (f"quantization-aware training produces the same int8 layout as post-training "
-                   f"{spec.conversion.value}")
-        else:
-            ref, margin = by_id.get(spec.conversion.value), MARGIN["same"]
-            what = "pruning" if spec.base == T.PRUNING else "clustering"
-            why = (f"{what} keeps every weight on disk (zeros and shared values too), so the "
-                   f"file is the size of {spec.conversion.value} of the float model")
+        ref, margin = by_id.get(spec.conversion.value), size_class.margin
+        why = size_class.why.format(what=spec.technique.action, conversion=spec.conversion.value)
     if ref is None or not ref.ok:
         return None, "", None
     size = size_of(ref, measure)
@@ -131,7 +128,8 @@ def _milder_missed(batch: Batch, trials, goals, ran) -> str | None:
         theirs = _knob_values(other.knobs)
         if other.group.split("[")[0] != family or set(theirs) != set(mine) or theirs == mine:
             continue
-        if not all(theirs[k] == mine[k] or _HARSHER[k](theirs[k], mine[k]) for k in mine):
+        if not all(theirs[k] == mine[k] or knob(k).is_harsher(theirs[k], mine[k])
+                   for k in mine):
             continue
         done = [by_id.get(c.id) for c in other.candidates]
         if done and all(r is not None and r.ok and not goals.accuracy.is_met(base, r)
@@ -145,7 +143,7 @@ def _failed_conversion(candidate, trials) -> str | None:
     if candidate.kind != Kind.RETRAINING:
         return None
     spec = parse_spec(candidate.spec)
-    if spec.base in QAT_FAMILY:
+    if spec.technique.size_class != SizeClass.SAME_AS_CONVERSION:
         return None
     ref = _by_id(trials).get(spec.conversion.value)
     if ref is not None and ref.status == "error":
@@ -208,8 +206,9 @@ class Timing:
 
     @staticmethod
     def _key(batch: Batch, spec: str) -> str:
-        qat = batch.kind == Kind.RETRAINING and StageKind.QAT in batch.stages
-        return ("qat:" if qat else "") + parse_spec(spec).conversion.value
+        parsed = parse_spec(spec)
+        qat = batch.kind == Kind.RETRAINING and parsed.quantization_aware
+        return ("qat:" if qat else "") + parsed.conversion.value
 
     def record(self, batch: Batch, results, report, wall_s: float) -> None:
         """Learn from one finished batch (its wall time and its results' own timings)."""

@@ -50,8 +50,7 @@ def plan_for(request: SearchRequest, bundle):
     settings = Settings.from_pairs(request.settings)
     epochs = {kind: settings.finetune_for(bundle.finetune_for(kind)).epochs
               for kind in StageKind}
-    return plan_candidates(request.target, bundle.dataset.kind, epochs, request.sparsities,
-                           request.clusters,
+    return plan_candidates(request.target, bundle.dataset.kind, epochs, request.knob_levels,
                            retrain_blocker=getattr(bundle, "retrain_blocker", None))
 
 

@@ -5,7 +5,7 @@ from functools import partial
 
 import streamlit as st
 
-from optimizer import Settings, get_demo, parse_spec
+from optimizer import read_recipe, reproduce_from_recipe
 from optimizer.report import (
     REBUILT_NAME,
     rebuilt_keras_model,
@@ -18,26 +18,14 @@ from optimizer.report import (
 from . import layout, state
 
 PER_ROW = 4
-FINETUNE_STEPS = ("pruning", "clustering", "qat")
 
 
-def _finetune_defaults(model: str) -> dict:
-    """The fine-tuning configs a run of ``model`` used by default (demos carry their own)."""
-    try:
-        demo = get_demo(model)
-    except ValueError:
-        from optimizer import FinetuneConfig
-        return {step: FinetuneConfig() for step in FINETUNE_STEPS}
-    return {step: demo.finetune_for(step) for step in FINETUNE_STEPS}
-
-
-def reproduce_text(technique: str, model: str, settings_pairs=(),
-                   model_path: str = "model.h5") -> str:
-    """A short standalone script that redoes ``technique`` with tf_keras / TFMOT / TFLite."""
-    from optimizer.report.reproduce import reproduce_script
-
-    return reproduce_script(parse_spec(technique), Settings.from_pairs(settings_pairs),
-                            _finetune_defaults(model), model_path=model_path)
+def reproduce_text(result, model_path: str = "model.h5") -> str:
+    """A short standalone script that redoes ``result``'s technique with tf_keras / TFMOT /
+    TFLite, written from the run's own ``recipe.json`` (its fine-tuning, loss and settings)."""
+    if not result.recipe_path:
+        raise ValueError(f"{result.technique} has no recipe.json; run it again to write one")
+    return reproduce_from_recipe(read_recipe(result.recipe_path), model_path=model_path)
 
 
 def _zip_with_rebuilt(result, rebuilt) -> bytes | None:
@@ -79,16 +67,16 @@ def render(run, frame) -> None:
                            file_name=f"{safe_name(model)}-results.csv", mime="text/csv",
                            key="dl_csv", on_click="ignore", icon=":material/table:")
     with right:
-        choices = [r.technique for r in ok if r.technique != "float32"]
+        by_technique = {r.technique: r for r in ok if r.technique != "float32"}
+        choices = list(by_technique)
         if not choices:
             return
         preferred = (state.get(state.RUN_SPECS) or [None])[0]
         pick = st.selectbox("Reproduce one optimization in your own code", choices,
                             index=choices.index(preferred) if preferred in choices else 0,
                             key="dl_reproduce_pick")
-        settings = run.request.settings if run.request else ()
         try:
-            script = reproduce_text(pick, model, settings,
+            script = reproduce_text(by_technique[pick],
                                     model_path=REBUILT_NAME if rebuilt else "model.h5")
         except Exception as exc:  # noqa: BLE001 - the rest of the page still works
             layout.show_error(exc, "Writing the reproduce script")

@@ -4,8 +4,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from optimizer import (
-    TECHNIQUES,
-    Family,
     RunRequest,
     access,
     cached_result,
@@ -18,19 +16,15 @@ from optimizer import (
     shared_folder,
     start_run,
 )
+from optimizer import all_specs as registry_specs
 
 from . import state
 
 
 def all_specs() -> list[str]:
     """Every technique spec a user can pick, grouped: post-training, then each retraining
-    technique followed by its +ptq / +integer_only variants."""
-    ptq = [t.value for t, info in TECHNIQUES.items() if info.family == Family.POST_TRAINING]
-    out = list(ptq)
-    for base in ("qat", "pruning", "clustering", "pruning+clustering", "pqat", "cqat", "pcqat"):
-        suffixes = ("integer_only",) if "qat" in base else ptq
-        out += [base] + [f"{base}+{p}" for p in suffixes]
-    return [parse_spec(text).text for text in out]
+    technique followed by its ``+conversion`` variants (from the technique registry)."""
+    return list(registry_specs())
 
 
 def planned_specs(recommendation) -> list[str]:
@@ -42,7 +36,7 @@ def planned_specs(recommendation) -> list[str]:
     picked = [recommendation.run_spec] if recommendation.run_spec else []
     for alt in recommendation.alternatives:
         spec = parse_spec(alt)
-        if not spec.retrains and alt not in picked and spec.text != "float32":
+        if spec.is_post_training and alt not in picked:
             picked.append(spec.text)
     return picked[:4]
 

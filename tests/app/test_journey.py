@@ -8,7 +8,14 @@ import time
 import pytest
 from app_helpers import RUN_SPECS, button, goto, new_app
 
-from optimizer import AccuracyGoal, Goals, LatencyGoal, read_run
+from optimizer import (
+    AccuracyGoal,
+    Goals,
+    LatencyGoal,
+    read_recipe,
+    read_run,
+    reproduce_from_recipe,
+)
 from optimizer.report import fmt_ms
 
 pytestmark = [pytest.mark.slow, pytest.mark.cost(25)]
@@ -57,6 +64,11 @@ def test_results_page_reads_what_the_engine_measured(finished_run):
     assert any(s.get("type") == "line" for s in acc_size["layout"]["shapes"])   # budget line
     downloads = at.get("download_button")
     assert len(downloads) >= len(RUN_SPECS) + 2          # zips, CSV, reproduce script
+    # the script shown is written from the picked result's own recipe.json
+    pick = at.selectbox(key="dl_reproduce_pick").value
+    script = reproduce_from_recipe(read_recipe(measured[pick].recipe_path))
+    assert f"Reproduce '{pick}'" in script
+    assert script.strip() in [c.value.strip() for c in at.code]
     at.segmented_control(key="results_size_view").set_value("gzip").run()
     assert "gzip" in _chart(at, "chart_acc_size")["layout"]["xaxis"]["title"]["text"]
 

@@ -34,7 +34,7 @@ def test_every_page_loads_without_an_exception(page):
         wait_for_app(page)
         expect(_heading(page, title)).to_be_visible()
         nav = page.get_by_test_id("stSidebarNav")
-        expect(nav.get_by_test_id("stSidebarNavLink")).to_have_count(9)   # 5 steps + 3 beside
+        expect(nav.get_by_test_id("stSidebarNavLink")).to_have_count(10)  # 5 steps + 5 beside
         expect(nav).to_contain_text("3. Recommendation")
         if url == "recommendation":
             charts_drawn(page, 1)                       # the decision tree

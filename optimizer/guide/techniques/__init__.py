@@ -1,6 +1,9 @@
 """One module per technique, each defining ``TECHNIQUE``: a ``guide.technique.TechniqueInfo``.
 
-``optimizer.guide.registry`` lists them (one row each) and checks at import that every
-``TechniqueId`` has exactly one complete technique. To add a technique: write its module here,
-add its id to ``guide.ids.TechniqueId`` and its row to the registry.
+``optimizer.guide.registry`` finds them itself (``pkgutil``), builds ``TechniqueId`` from their
+ids (in their ``order``) and checks at import that each is complete. To add a technique: write
+its module here; its id is the module's name. A module here without ``TECHNIQUE`` must be named
+in ``SHARED_MODULES`` (what techniques share), so a forgotten ``TECHNIQUE`` fails loudly.
 """
+
+SHARED_MODULES = ("conversions",)

@@ -1,19 +1,24 @@
 """Weight clustering while fine-tuning, stripped; float unless a conversion follows."""
-from optimizer.guide.ids import GUIDE_TFMOT, DataNeed, Family, TechniqueId
+from optimizer.guide.ids import GUIDE_TFMOT, DataNeed, Family
 from optimizer.guide.targets import Format
-from optimizer.guide.technique import Stage, StageKind, TechniqueInfo
+from optimizer.guide.technique import SizeClass, Stage, StageKind, TechniqueInfo
 from optimizer.guide.techniques.conversions import AFTER_TRAINING
 
 TECHNIQUE = TechniqueInfo(
-    id=TechniqueId.CLUSTERING, title="Weight clustering", family=Family.TRAINING,
+    id="clustering", order=90, title="Weight clustering", family=Family.TRAINING,
     data=DataNeed.LABELLED, retrains=True,
     guide_size="Same size on disk; up to 5x smaller compressed (TFMOT)",
     guide_accuracy="Minimal loss of accuracy (TFMOT)", guide_hardware="As the float model",
     formats=(Format.FLOAT32,), size_factor=None,
     summary="Shares a few centroid values among each layer's weights while fine-tuning; "
             "compresses better, like pruning.",
+    color="#ff9da7",
     action="weight clustering",
     source=GUIDE_TFMOT,
+    outside_tree="not in the guide's quantization tree: clustering keeps the same size on "
+                 "disk and only makes the file compress better (smaller download); the "
+                 "guide's workflow adds it to shrink the model further",
     stages=(Stage(StageKind.CLUSTERING),),
     conversions=AFTER_TRAINING,
+    size_class=SizeClass.SAME_AS_CONVERSION,
 )

@@ -1,15 +1,16 @@
 """Post-training dynamic range quantization: int8 weights, activations quantized on the fly."""
-from optimizer.guide.ids import DataNeed, Family, TechniqueId
+from optimizer.guide.ids import DataNeed, Family
 from optimizer.guide.targets import Format
 from optimizer.guide.technique import ConverterOptions, QuantizerRecipe, TechniqueInfo
 
 TECHNIQUE = TechniqueInfo(
-    id=TechniqueId.DYNAMIC_RANGE, title="Post-training dynamic range quantization",
+    id="dynamic_range", order=30, title="Post-training dynamic range quantization",
     family=Family.POST_TRAINING, data=DataNeed.NONE, retrains=False, guide_size="Up to 75%",
     guide_accuracy="Smallest accuracy loss", guide_hardware="CPU, GPU (Android)",
     formats=(Format.DYNAMIC_RANGE,), size_factor=0.25,
     summary="Weights stored as int8; activations are quantized on the fly by dynamic-range "
             "kernels, so no data is needed.",
+    color="#76b7b2",
     action="post-training dynamic range quantization (int8 weights)",
     hardware_note="Mixed float/integer execution: not for Edge TPU or microcontrollers.",
     converter=ConverterOptions(optimize=True),

@@ -17,9 +17,9 @@ from optimizer.models.demos.waveforms import SIGNAL_LENGTH, WAVEFORM_CLASSES
 DIGITS = tuple(str(i) for i in range(10))
 
 
-def _steps(pruning: FinetuneConfig, clustering: FinetuneConfig, qat: FinetuneConfig) -> tuple:
-    return ((StageKind.PRUNING.value, pruning), (StageKind.CLUSTERING.value, clustering),
-            (StageKind.QAT.value, qat))
+def _steps(**configs: FinetuneConfig) -> tuple:
+    """``((stage kind, fine-tuning config), ...)``; an unknown stage kind raises."""
+    return tuple((StageKind(kind).value, config) for kind, config in configs.items())
 
 
 DEMOS = (
