@@ -50,7 +50,7 @@ $(VENV)/.graph-installed: requirements-graph.txt
 	@touch $@
 
 run: setup
-	$(PY) -m streamlit run app.py --server.headless true --server.port $(PORT) \
+	$(PY) -m streamlit run serve.py --server.headless true --server.port $(PORT) \
 	    --server.address $(ADDRESS) --browser.gatherUsageStats false \
 	    --server.fileWatcherType none \
 	    $(if $(filter 127.0.0.1 localhost,$(ADDRESS)),,--browser.serverAddress $(SERVER_NAME))

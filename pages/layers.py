@@ -5,6 +5,7 @@ from optimizer import numbers
 from optimizer.report import attempt_rows, layer_error_figure, layer_options, repair_rows
 from optimizer.search import REPAIR_BASE, layer_reports, read_search, start_repair
 from pages.common import layout, nav, search_view, state
+from pages.common.table import MISSING
 
 _num = st.column_config.NumberColumn
 # the numbers arrive rounded as optimizer.numbers writes them (latency as text: µs below 0.1 ms)
@@ -90,11 +91,11 @@ if after is not None:
     layout.section("Before and after", "The same int8 model with all layers quantized, and with "
                                        "the layers above kept in float: what it recovered and "
                                        "what it cost.")
-    st.dataframe(repair_rows(int8, after), hide_index=True, width="stretch", key="layers_cost",
-                 column_config=COLUMNS)
+    st.dataframe(repair_rows(int8, after), hide_index=True, placeholder=MISSING, width="stretch",
+                 key="layers_cost", column_config=COLUMNS)
 if report.get("attempts") and entry.get("mode") == "auto":
     with st.expander("Every number of float layers tried"):
-        st.dataframe(attempt_rows(report), hide_index=True, width="stretch",
+        st.dataframe(attempt_rows(report), hide_index=True, placeholder=MISSING, width="stretch",
                      key="layers_attempts", column_config=COLUMNS)
 
 layout.section("Keep layers in float by hand", "Pick layers from the chart (worst first); the "

@@ -6,6 +6,7 @@ import streamlit as st
 from optimizer import delete_run, read_run, workspace_runs
 from optimizer.report import best_label, compare_figure
 from pages.common import layout, mlflow_view, nav, state
+from pages.common.table import MISSING
 
 layout.header(nav.MY_RUNS, "Every run and search started from this browser's workspace, newest "
                            "first. Bookmark this page's address to come back to them.")
@@ -35,6 +36,7 @@ st.dataframe([{"Started": _when(r["queued_at"]), "Kind": r["kind"], "Model": r["
                "Best result": best_label(r.get("best")),
                "Techniques": ", ".join(r["techniques"] or []),
                "Run id": r["id"]} for r in rows], hide_index=True, width="stretch",
+             placeholder=MISSING,
              key="my_runs_table")
 
 

@@ -28,7 +28,7 @@ from pages.common import (
     runs,
     state,
 )
-from pages.common.table import column_config
+from pages.common.table import MISSING, column_config, quoted_table
 
 layout.header(nav.RESULTS, "Measured on this machine against the float32 baseline: accuracy on "
                            "the test split, size on disk and gzipped, latency per inference.")
@@ -132,7 +132,8 @@ layout.section("Results against the float32 baseline",
 st.html(key_table_html(frame, checks))
 with st.expander("All columns (sortable): intervals, gzip, threads, kernels, I/O, engine, notes"):
     st.dataframe(results_table(frame, checks), hide_index=True, width="stretch",
-                 column_config=column_config(places_of(frame)), key="results_table")
+                 column_config=column_config(places_of(frame)), key="results_table",
+                 placeholder=MISSING)
 
 layout.section("Trade-offs")
 view = st.segmented_control("Size shown", ["gzip", "raw"], default=verdict.size,
@@ -171,8 +172,9 @@ readiness_view.render(results, target, goals.mcu, run_data(run.model, getattr(ru
 with st.expander("For comparison: the guide's published figures (not measured here)"):
     st.caption(f"Published, Pixel 2. Source: {PUBLISHED_SOURCE}. These large models gain "
                "from quantization on a phone CPU; a model as small as the demos may not on "
-               "this machine. Compare with the latency measured above.")
-    st.dataframe(published_table(), hide_index=True, width="stretch")
+               "this machine. Compare with the latency measured above. N/A: not given in "
+               "the guide.")
+    quoted_table(published_table(), missing="N/A")
 
 layout.section("Downloads", "Each model with its recipe, the results table, and a script that "
                             "reproduces an optimization with the public APIs.")

@@ -6,6 +6,7 @@ from optimizer.report import accuracy_budget, accuracy_size_figure, run_verdict
 from pages.common import layout, nav, runs, state
 from pages.common.cluster_view import show_cluster
 from pages.common.progress import progress_rows, status_line
+from pages.common.table import MISSING
 
 POLL_S = 1.0
 
@@ -84,6 +85,7 @@ def live_progress() -> None:
     if now.damaged:
         st.warning(layout.plain(now.damaged), icon=":material/broken_image:")
     st.dataframe(progress_rows(now), hide_index=True, width="stretch", key=None,
+                 placeholder=MISSING,
                  column_config={
                      "Step": st.column_config.TextColumn("Step", width="medium"),
                      "Progress": st.column_config.ProgressColumn(

@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import pytest
+from chart_labels import check_labels_on_their_points, markers_of, report_figures
 from fake_runs import digits_rows, write_run
 
 from optimizer import AccuracyGoal, Answers, Goals, Result
@@ -43,6 +44,14 @@ def test_every_section_and_the_same_insights(text, run_dir):
     assert text.count("Save PNG (for slides)") == 3
     assert "python -m optimizer run --model digits-cnn --technique qat" in text
     assert "version: tensorflow" in text and "test host (2 cores)" in text
+
+
+def test_every_chart_labels_its_own_points(text):
+    figures = report_figures(text)
+    assert [f["id"] for f in figures] == ["chart-acc-size", "chart-acc-latency", "chart-sizes"]
+    for fig in figures[:2]:
+        assert set(markers_of(fig)) == {"float32", "qat", "float16", "dynamic_range", "integer"}
+        assert check_labels_on_their_points(fig) == []
 
 
 def test_self_contained_escaped_and_no_server_path(text, tmp_path_factory):

@@ -257,28 +257,6 @@ def test_report_package_imports_no_streamlit_or_tensorflow():
     assert out == ["False", "False"]
 
 
-def test_point_labels_stay_inside_the_plot_near_its_right_edge():
-    from optimizer.report.charts import point_labels
-
-    # measured shape of the digits-cnn latency chart: "integer" sits at 89% of the x range
-    texts, sides = point_labels([0.0155, 0.0165, 0.0187], [98.67, 98.67, 98.44],
-                                ["float16", "float32", "integer"], x_range=(0.0, 0.021),
-                                y_range=(97.2, 99.0), first=("float32",))
-    assert texts[2] == "integer" and sides[2].endswith("left"), (texts, sides)
-    assert texts[0] and texts[1]                       # neighbours keep their own labels
-
-
-def test_a_shared_label_that_fits_nowhere_spills_least():
-    from optimizer.report.charts import point_labels
-
-    # three coinciding points at 72% of the width: their shared label is wider than either
-    # side; it goes left, where more of it fits
-    texts, sides = point_labels([0.0199, 0.02, 0.0201, 0.015], [98.67, 98.67, 98.67, 98.2],
-                                ["float32", "float16", "dynamic_range", "qat"],
-                                x_range=(0.0, 0.0275), y_range=(97.2, 99.0), first=("float32",))
-    assert texts[0] == "float32, float16,<br>dynamic_range" and sides[0].endswith("left")
-
-
 def test_int8_slower_names_the_ops_outside_xnnpack(results):
     from optimizer.report import insights
 

@@ -105,7 +105,7 @@ def _chart_html(fig, div_id: str, first: bool, filename: str) -> str:
     body = fig.to_html(full_html=False, include_plotlyjs=bool(first), div_id=div_id,
                        config=config)
     button = (f"<button type='button' onclick=\"Plotly.downloadImage('{div_id}',"
-              f"{{format:'png',scale:2,width:1200,height:700,filename:'{_e(filename)}'}})\">"
+              f"{{format:'png',scale:2,width:900,height:600,filename:'{_e(filename)}'}})\">"
               "Save PNG (for slides)</button>")
     return f"<div class='chart'>{button}{body}</div>"
 

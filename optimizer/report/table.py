@@ -181,23 +181,35 @@ def key_table(frame, checks: dict | None = None):
     return out.rename(columns=_KEY_TITLES)
 
 
+#: Words stay whole (a technique spec, an identifier, may break where it must); on a phone
+#: the p10–p90 column (also in the full table and the latency chart) gives way so the rest
+#: fits 390 px: ``{spread}`` is that column's position.
 _KEY_CSS = ("<style>.key-table{width:100%;border-collapse:collapse;font-size:0.9rem;"
             "margin:0.25rem 0 1rem}.key-table th,.key-table td{border:1px solid "
-            "rgba(128,128,128,0.3);padding:0.3rem 0.45rem;text-align:right;vertical-align:top;"
-            "overflow-wrap:anywhere}.key-table th{background:rgba(128,128,128,0.08);"
-            "font-weight:600}.key-table td:first-child,.key-table th:first-child{text-align:"
-            "left}@media (max-width:640px){.key-table{font-size:0.72rem}.key-table th,"
-            ".key-table td{padding:0.2rem 0.15rem}}</style>")
+            "rgba(128,128,128,0.3);padding:0.3rem 0.45rem;text-align:right;vertical-align:top}"
+            "table.key-table th,table.key-table td{overflow-wrap:break-word;word-break:normal;"
+            "hyphens:manual}table.key-table td:first-child{overflow-wrap:anywhere}"
+            ".key-table th{background:rgba(128,128,128,0.08);font-weight:600}"
+            ".key-table td:first-child,.key-table th:first-child{text-align:left}"
+            "@media (max-width:640px){.key-table{font-size:0.72rem}.key-table th,"
+            ".key-table td{padding:0.2rem 0.15rem}"
+            ".key-table tr>:nth-child({spread}){display:none}}</style>")
+#: The column a phone leaves out.
+_SPREAD = "p10–p90"
 
 
 def key_table_html(frame, checks: dict | None = None) -> str:
     """``key_table`` as an HTML table (escaped) that wraps its cells instead of scrolling
-    sideways: on a 390-pixel phone every key column stays on screen."""
+    sideways: on a 390-pixel phone every key column but the p10–p90 spread stays on screen,
+    and words break only between them (an over-long technique spec may break inside)."""
     import html
 
     table = key_table(frame, checks)
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in table.columns)
+    columns = list(table.columns)
+    spread = columns.index(_SPREAD) + 1 if _SPREAD in columns else 0
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in columns)
     body = "".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>"
                    for row in table.itertuples(index=False))
-    return (f"{_KEY_CSS}<table class='key-table' data-testid='key-table'><thead><tr>{head}"
+    return (f"{_KEY_CSS.replace('{spread}', str(spread))}<table class='key-table' "
+            f"data-testid='key-table'><thead><tr>{head}"
             f"</tr></thead><tbody>{body}</tbody></table>")

@@ -17,6 +17,7 @@ from optimizer.report import accuracy_latency_figure, skipped_table, trials_figu
 from optimizer.search import SearchRequest, list_searches, read_search, start_search
 
 from . import layout, state
+from .table import MISSING
 
 POLL_S = 1.5
 STATUS = {"queued": "Queued: waiting for a free worker slot", "running": "Running",
@@ -109,7 +110,7 @@ def render_trials(search, key: str) -> None:
     with right:
         frame = results_frame(outcome.trials)
         st.plotly_chart(accuracy_latency_figure(frame), key=f"{key}_latency")
-    st.dataframe(trials_table(outcome), hide_index=True, width="stretch",
+    st.dataframe(trials_table(outcome), hide_index=True, placeholder=MISSING, width="stretch",
                  column_config=TABLE_CONFIG, key=f"{key}_table")
 
 
@@ -129,7 +130,7 @@ def render_verdict(search) -> None:
                     "at once): " + ", ".join(f"`{t}`" for t in outcome.pareto))
     if outcome.skipped:
         with st.expander(f"Not run: {len(outcome.skipped)} candidate(s), and why"):
-            st.dataframe(skipped_table(outcome), hide_index=True, width="stretch",
+            st.dataframe(skipped_table(outcome), hide_index=True, placeholder=MISSING, width="stretch",
                          key="search_skipped")
     if outcome.excluded:
         with st.expander(f"Not for this target: {len(outcome.excluded)} technique(s)"):

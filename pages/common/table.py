@@ -1,7 +1,24 @@
 """Column formats of the Results table (the columns and their rounding come from
 ``optimizer.report.table``: the numbers arrive rounded as ``optimizer.numbers`` writes them, so
-the sortable columns show them plainly; the metric and its change share ``places`` decimals)."""
+the sortable columns show them plainly; the metric and its change share ``places`` decimals),
+what a missing value reads as, and the quoted tables of the guide."""
 import streamlit as st
+
+from optimizer import numbers
+
+#: What a table shows for a value that is not there (every ``st.dataframe``'s placeholder):
+#: never "None"; the caption beside the table says why it is missing.
+MISSING = "–"
+
+
+def quoted_table(frame, missing: str = MISSING) -> None:
+    """A table of figures quoted from the guide (and measured ones beside them) that wraps
+    to the page's width instead of scrolling sideways: numbers as quoted, a missing one as
+    ``missing``."""
+    text = frame.astype(object).where(frame.notna() & (frame != ""), missing)
+    st.table(text.map(lambda v: numbers.plain(v) if isinstance(v, (int, float)) else str(v)),
+             hide_index=True)
+
 
 _num = st.column_config.NumberColumn
 

@@ -24,6 +24,7 @@ from optimizer.models.uploads.validate import tensors_text
 from optimizer.workspace.browser import reset_session, touch
 
 from . import layout, state
+from .table import MISSING
 
 UPLOAD = state.UPLOAD          # session-state key: the checked upload this session uses
 PIXEL_LABELS = {"0-1": "0 to 1", "0-255": "0 to 255", "-1-1": "-1 to 1"}
@@ -167,4 +168,4 @@ def show_summary(upload) -> None:
         if upload.layers:
             st.dataframe([{"Layer": r.get("name"), "Type": r.get("type"),
                            "Parameters": r.get("params")} for r in upload.layers],
-                         hide_index=True, width="stretch")
+                         hide_index=True, width="stretch", placeholder=MISSING)
