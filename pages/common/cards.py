@@ -50,7 +50,7 @@ def card_facts(card: dict, demo=None) -> list[tuple[str, str, str]]:
     classes = card.get("num_classes") or (demo.num_classes if demo else None)
     layers = card.get("layers") or []
     return [
-        ("Parameters", f"{params:,}" if isinstance(params, int) else "–",
+        ("Parameters", numbers.count(params) if isinstance(params, int) else "–",
          "Trainable and non-trainable weights of the model." if isinstance(params, int) else
          "Not recorded for this kind of model (no Keras model to count them in)."),
         ("Float32 size", numbers.size(card.get("float32_tflite_bytes")),
@@ -80,10 +80,10 @@ def split_lines(splits: dict) -> list[str]:
     lines = []
     for name, count in splits.items():
         if name == "representative" and "train" in splits:
-            lines.append(f"**representative**: {count:,} samples, drawn from the training "
+            lines.append(f"**representative**: {numbers.count(count)} samples, drawn from the training "
                          "split (not extra data)")
         else:
-            lines.append(f"**{name}**: {count:,} samples")
+            lines.append(f"**{name}**: {numbers.count(count)} samples")
     return lines
 
 
