@@ -4,7 +4,7 @@ import time
 import streamlit as st
 
 from optimizer import delete_run, read_run, workspace_runs
-from optimizer.report import compare_figure
+from optimizer.report import best_label, compare_figure
 from pages.common import layout, mlflow_view, nav, state
 from pages.common.table import MISSING
 
@@ -27,18 +27,14 @@ def _when(t) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(t)) if t else ""
 
 
-def _best(row) -> str:
-    best = row.get("best") or {}
-    if not best.get("technique"):
-        return ""
-    ratio = f" · {best['x_smaller']}x smaller" if best.get("x_smaller") else ""
-    return f"{best['technique']}{ratio}"
-
-
 by_id = {row["id"]: row for row in rows}
+st.caption("Best result: the Results page's verdict for the goals each run was made for -- the "
+           "smallest variant meeting all of them, on the size those goals judge (on disk "
+           "unless a size goal is on the download).")
 st.dataframe([{"Started": _when(r["queued_at"]), "Kind": r["kind"], "Model": r["model"],
                "Status": r["status"] + (" (cached)" if r["cached"] else ""),
-               "Best result": _best(r), "Techniques": ", ".join(r["techniques"] or []),
+               "Best result": best_label(r.get("best")),
+               "Techniques": ", ".join(r["techniques"] or []),
                "Run id": r["id"]} for r in rows], hide_index=True, width="stretch",
              placeholder=MISSING,
              key="my_runs_table")

@@ -12,7 +12,7 @@ from optimizer import (
     recommend,
 )
 from optimizer.recommendation.tree import answer_label
-from optimizer.report import agreement, recommended_of, stored_insights, tree_figure
+from optimizer.report import render_insight, run_verdict, tree_figure
 from optimizer.text import tr
 from pages.common import layout, nav, runs, state
 
@@ -45,20 +45,23 @@ if rec.override:
 
 
 def _measured_verdict(run_dir) -> None:
-    """Once this session's latest run has results: did the measurements agree with the guide?"""
+    """Once this session's latest run has results: did the measurements agree with the guide?
+    (The Results page's own evaluation: ``run_verdict``.)"""
     run = read_run(run_dir)
-    if not run.results or recommended_of(run_dir) != rec.run_spec or rec.run_spec is None \
-            or run.result(rec.run_spec) is None:
+    if not run.results or rec.run_spec is None:
         return
-    agreed, against = agreement(stored_insights(run_dir, run.results), rec.run_spec)
-    if agreed:
+    verdict = run_verdict(run_dir)
+    if verdict.recommended != rec.run_spec:
+        return
+    if verdict.agreement == "agreed":
         st.success(tr("**Measured on {model}:** the measurements agreed with the guide; nothing "
                       "measured contradicts `{spec}`.", model=layout.plain(run.model),
                       spec=rec.run_spec), icon=":material/thumb_up:")
-    else:
+    elif verdict.agreement == "disagreed":
         st.warning(tr("**Measured on {model}, the measurements disagree with the guide.**",
                       model=layout.plain(run.model)) + "\n\n"
-                   + "\n\n".join(n.message for n in against), icon=":material/rule:")
+                   + "\n\n".join(layout.plain(render_insight(n)) for n in verdict.against),
+                   icon=":material/rule:")
 
 
 if state.get(state.RUN_DIR):

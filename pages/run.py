@@ -2,7 +2,7 @@
 import streamlit as st
 
 from optimizer import cancel_run, model_label, read_run, recommend, results_frame
-from optimizer.report import accuracy_budget, accuracy_size_figure
+from optimizer.report import accuracy_budget, accuracy_size_figure, run_verdict
 from optimizer.text import N_, tr
 from pages.common import layout, nav, runs, state
 from pages.common.cluster_view import show_cluster
@@ -121,12 +121,14 @@ if initial.done:
     frame = results_frame(initial.results)
     ok = frame[frame["status"] == "ok"]
     if len(ok):
-        layout.section(tr("First look: accuracy vs download size"),
+        # judged like the Results page: by the goals the run was made for, on their size
+        verdict = run_verdict(run_dir)
+        layout.section(tr("First look: accuracy vs size"),
                        tr("Every measured result against the float32 baseline; the full table, "
                           "latency and downloads are on the Results page."))
-        st.plotly_chart(accuracy_size_figure(frame, size="gzip",
-                                             budget=accuracy_budget(initial.results,
-                                                                    state.goals())),
+        st.plotly_chart(accuracy_size_figure(frame, size=verdict.size,
+                                             budget=accuracy_budget(verdict.results,
+                                                                    verdict.goals)),
                         key="run_preview")
     st.caption(tr("Anyone with this address sees these results, read-only (add it to this "
                   "server's address):"))

@@ -60,7 +60,7 @@ def test_only_compat_imports_the_heavy_libraries():
 
 #: ``optimizer``'s layers, bottom first. A module may import its own layer and those below it.
 LAYERS = (
-    ("optimizer.compat", "optimizer.paths", "optimizer.procs", "optimizer.lazy",
+    ("optimizer.compat", "optimizer.paths", "optimizer.procs", "optimizer.lazy", "optimizer.numbers",
      "optimizer.queueing", "optimizer.access", "optimizer.inputs", "optimizer.text"),
     ("optimizer.guide",),
     ("optimizer.recommendation", "optimizer.measuring"),

@@ -132,7 +132,7 @@ def test_size_bars_show_raw_and_gzip_with_factors(frame):
     raw, gz = fig.data
     assert list(raw.x) == [t for t in frame["technique"] if t != "qat"]
     assert raw.text[0] == ""                       # the baseline has no factor
-    assert gz.text[list(gz.x).index("pruning")] == "1.6x"
+    assert gz.text[list(gz.x).index("pruning")] == "1.65x"       # three figures, as everywhere
     assert "kB" in fig.layout.yaxis.title.text
 
 
@@ -155,7 +155,7 @@ def test_results_table_columns_units_and_goal_cells(frame, results):
     assert row.loc["dynamic_range", "Goals"] == "✓ met"
     assert row.loc["clustering+integer", "Goals"] == "✗ missed"
     assert row.loc["dynamic_range", "Δ vs float32 (points)"] == pytest.approx(-0.2)
-    assert row.loc["dynamic_range", "Size: x smaller"] == pytest.approx(156 / 45)
+    assert row.loc["dynamic_range", "Size: x smaller"] == 3.47       # 156 / 45, three figures
     assert row.loc["pruning", "Sparsity (%)"] == pytest.approx(50.0)
     assert row.loc["pruning", "Transformed layers"] == "3 of 4"
     assert row.loc["pruning", "Weights transformed (%)"] == pytest.approx(75.0)
@@ -224,6 +224,18 @@ def test_downloads_zip_and_csv(tmp_path, frame, results):
     assert downloads.technique_zip(results[-1]) is None
     csv = downloads.results_csv(frame).decode()
     assert csv.splitlines()[0].startswith("technique,") and "dynamic_range" in csv
+    # every dict or list cell is JSON (readiness, intervals, ...), never a Python repr
+    import csv as csv_module
+
+    checked = [Result("float32", size_bytes=10, gzip_bytes=9, accuracy=0.9,
+                      accuracy_ci=[0.8, 0.95], readiness={"target": "mcu", "ready": True,
+                                                          "method": "interpreted",
+                                                          "summary": "Ready"})]
+    rows = list(csv_module.DictReader(io.StringIO(
+        downloads.results_csv(results_frame(checked)).decode())))
+    assert json.loads(rows[0]["readiness"])["ready"] is True
+    assert json.loads(rows[0]["accuracy_ci"]) == [0.8, 0.95]
+    assert "'" not in rows[0]["readiness"] and "True" not in rows[0]["readiness"]
     assert downloads.safe_name("a/b c+d") == "a-b-c+d"
 
 

@@ -70,8 +70,11 @@ def _label(technique: str, is_baseline: bool) -> str:
 
 
 def budget_words(threshold, scale, unit, higher) -> str:
-    """The words written at the budget line."""
-    return f"accuracy budget: {'≥' if higher else '≤'} {threshold * scale:.2f}{unit}"
+    """The words written at the budget line: the limit in the decimals the baseline's value
+    has (float32's 98.667 less 1 point reads 97.667, as the table writes 98.667)."""
+    value = threshold * scale
+    text = numbers.fixed(value, numbers.needed_places(value, 5))
+    return f"accuracy budget: {'≥' if higher else '≤'} {text}{unit}"
 
 
 def budget_line(fig, threshold, scale, unit, higher):
@@ -176,9 +179,11 @@ def accuracy_size_figure(frame, size: str = "gzip", budget: float | None = None)
                     "symbol": style.technique_symbol(row["technique"]),
                     "line": {"width": 3 if on_front else 1,
                              "color": style.FRONT_COLOR if on_front else "rgba(0,0,0,0.4)"}},
-            hovertemplate=(f"<b>{style.result_name(row)}</b><br>{label}: %{{y:.2f}}<br>"
-                           f"{what}: %{{x:,.1f}} {size_label}"
-                           + (f" ({ratio:.2f}x smaller)" if _ok(ratio) and not is_base else "")
+            hovertemplate=(f"<b>{style.result_name(row)}</b><br>{label}: "
+                           f"{numbers.sig(row['accuracy'] * scale)}<br>"
+                           f"{what}: {numbers.size(row[column])}"
+                           + (f" ({numbers.ratio(ratio)} smaller)" if _ok(ratio) and not is_base
+                              else "")
                            + ("<br>on the Pareto front" if on_front else "") + "<extra></extra>"),
         ))
     budget_line(fig, budget, scale, unit, higher)
@@ -231,7 +236,8 @@ def accuracy_latency_figure(frame, budget: float | None = None):
             marker={"size": 15, "color": style.technique_color(row["technique"]),
                     "symbol": style.technique_symbol(row["technique"]),
                     "line": {"width": 1, "color": "rgba(0,0,0,0.4)"}},
-            hovertemplate=(f"<b>{style.result_name(row)}</b><br>{label}: %{{y:.3g}}<br>"
+            hovertemplate=(f"<b>{style.result_name(row)}</b><br>{label}: "
+                           f"{numbers.sig(row['accuracy'] * scale)}<br>"
                            f"median {numbers.ms(median)} (p10–p90 "
                            f"{numbers.ms_range(p10, p90)})<br>"
                            f"threads: {threads if _ok(threads) else 'n/a'} · kernels: {kernels}"
@@ -267,21 +273,23 @@ def size_bars_figure(frame):
     colors = [style.technique_color(t) for t in rows["technique"]]
 
     def factors(ratios):
-        return [f"{r:.1f}x" if _ok(r) and not base else "" for r, base
+        return [numbers.ratio(r) if _ok(r) and not base else "" for r, base
                 in zip(ratios, rows.get("is_baseline", [False] * len(rows)))]
 
     fig = go.Figure()
     fig.add_trace(go.Bar(
         x=names, y=rows["size_bytes"] / divisor, name="On disk", marker={"color": colors},
         text=factors(rows["size_ratio"]), textposition="outside",
-        hovertemplate=f"%{{x}}<br>on disk: %{{y:,.1f}} {unit}<extra></extra>"))
+        customdata=[numbers.size(b) for b in rows["size_bytes"]],
+        hovertemplate="%{x}<br>on disk: %{customdata}<extra></extra>"))
     if rows["gzip_bytes"].map(_ok).any():
         fig.add_trace(go.Bar(
             x=names, y=rows["gzip_bytes"] / divisor, name="gzip -9 (download size)",
             marker={"color": colors, "opacity": 0.65,
                     "pattern": {"shape": "/", "fgcolor": "rgba(255,255,255,0.6)"}},
             text=factors(rows["gzip_ratio"]), textposition="outside",
-            hovertemplate=f"%{{x}}<br>gzip -9: %{{y:,.1f}} {unit}<extra></extra>"))
+            customdata=[numbers.size(b) for b in rows["gzip_bytes"]],
+            hovertemplate="%{x}<br>gzip -9: %{customdata}<extra></extra>"))
     style.apply_layout(fig, title, "Technique", f"Size ({unit}); label = x smaller than float32")
     fig.update_layout(barmode="group", bargap=0.25)
     fig.update_yaxes(rangemode="tozero")

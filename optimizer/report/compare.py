@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
+from optimizer import numbers
 from optimizer.guide.schema import results_frame
 from optimizer.report import labels as marks
 from optimizer.report import style
@@ -52,8 +53,8 @@ def compare_figure(runs: list[tuple[str, list]]):
             text=[texts[k]], textposition=sides[k], textfont={"size": style.FONT_SIZE - 3},
             marker={"color": color, "size": 13, "line": {"width": 2, "color": color},
                     "symbol": f"{symbol}-open" if row["is_baseline"] else symbol},
-            hovertemplate=f"{label}<br>{technique}<br>%{{x:.1f}} {unit}<br>%{{y:.2f}}"
-                          "<extra></extra>"))
+            hovertemplate=f"{label}<br>{technique}<br>{numbers.size(row['gzip_bytes'])}<br>"
+                          f"{numbers.sig(ys[k])}<extra></extra>"))
         shown_runs.add(number)
     style.apply_layout(fig, title, f"Download size, gzip -9 ({unit})", y_title)
     finish_labels(fig, labels, xs, ys)

@@ -90,7 +90,8 @@ def trials_figure(outcome):
                     "line": {"width": 3 if on_front else 1,
                              "color": style.FRONT_COLOR if on_front else "rgba(0,0,0,0.4)"}},
             hovertemplate=(f"<b>{r.technique}</b>{' (best)' if best else ''}<br>{label}: "
-                           f"%{{y:.2f}}<br>{what}: %{{x:,.1f}} {unit}<br>latency: {latency}"
+                           f"{numbers.sig(y)}<br>{what}: {numbers.size(size_of(r, measure))}"
+                           f"<br>latency: {latency}"
                            + ("<br>on the Pareto front" if on_front else "")
                            + "<extra></extra>")))
         if best:
@@ -109,27 +110,60 @@ def trials_figure(outcome):
     return fig
 
 
+def _goal_cell(check) -> str:
+    """The Goals cell of a trial from its ``GoalCheck`` or its dict (an outcome read back)."""
+    from optimizer.guide.verdicts import STATE_CELLS, state_of
+
+    if check is None:
+        return ""
+    state = getattr(check, "state", None)
+    if state is None:
+        state = check.get("state") or check.get("met")
+    return STATE_CELLS[state_of(state)]
+
+
+def trials_places(outcome) -> int:
+    """The decimals the trials' metric values share (``numbers.metric_places``)."""
+    from optimizer import numbers
+
+    base = outcome.trial("float32")
+    metric = (base.metric if base is not None else None) or "accuracy"
+    return numbers.metric_places([r.accuracy for r in outcome.trials],
+                                 [r.delta_value for r in outcome.trials
+                                  if r.technique != "float32"], metric,
+                                 max((r.samples or 0 for r in outcome.trials), default=0))
+
+
 def trials_table(outcome) -> list[dict]:
-    """One display row per trial: goals verdict, metric, sizes, latency, front/best marks."""
+    """One display row per trial: goals verdict, the metric with its interval and its change
+    (with the paired test's p-value), sizes, latency (as ``optimizer.numbers`` writes it: µs
+    below 0.1 ms), front/best marks."""
+    from optimizer import numbers
+
     rows = []
     base = outcome.trial("float32")
+    places = trials_places(outcome)
     for r in outcome.trials:
-        check = outcome.checks.get(r.technique)
-        met = check.met if hasattr(check, "met") else (check or {}).get("met")
-        scale = 100.0 if r.metric in ("accuracy", "agreement") else 1.0
+        scale = numbers.metric_scale(r.metric)
         rows.append({
             "Trial": r.technique,
             "Best": "★" if r.technique == outcome.best else "",
             "Pareto": "●" if r.technique in outcome.pareto else "",
             "Goals": "baseline" if r.technique == "float32" else
-            ("" if met is None else ("✓ met" if met else "✗ missed")),
+            _goal_cell(outcome.checks.get(r.technique)),
             "Status": r.status,
-            "Accuracy": None if r.accuracy is None else r.accuracy * scale,
-            "Size (kB)": None if r.size_bytes is None else r.size_bytes / 1e3,
-            "gzip (kB)": None if r.gzip_bytes is None else r.gzip_bytes / 1e3,
-            "x smaller": (base.size_bytes / r.size_bytes if base is not None and base.size_bytes
-                          and r.size_bytes else None),
-            "Latency (ms)": r.latency_ms_median,
+            "Accuracy": None if r.accuracy is None else round(r.accuracy * scale, places),
+            "95 % interval": numbers.interval(r.accuracy_ci, r.metric)
+            if r.accuracy_ci else "",
+            "Δ (p)": "" if r.technique == "float32" or r.delta_value is None else
+            numbers.change(r.delta_value, r.metric)
+            + (f" ({numbers.p_value(r.delta_p)})" if r.delta_p is not None else ""),
+            "Size (kB)": None if r.size_bytes is None else numbers.round_sig(r.size_bytes / 1e3),
+            "gzip (kB)": None if r.gzip_bytes is None else numbers.round_sig(r.gzip_bytes / 1e3),
+            "x smaller": numbers.round_sig(base.size_bytes / r.size_bytes)
+            if base is not None and base.size_bytes and r.size_bytes else None,
+            "Latency median": numbers.ms(r.latency_ms_median)
+            if r.latency_ms_median is not None else "",
             "Note": r.error or next((n for n in (r.notes or ())
                                      if n.startswith("latency not measured")), ""),
         })

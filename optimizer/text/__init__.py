@@ -16,12 +16,11 @@ from optimizer.text.language import (
     current_language,
     from_locale,
     parse_language,
-    separators,
     set_language,
     use_language,
 )
-from optimizer.text.message import Figure, Message, figure, localize, msg, render
+from optimizer.text.message import Figure, Message, figure, msg, render
 
 __all__ = ["tr", "trc", "tr_plural", "N_", "msg", "Message", "render", "catalogue", "LANGUAGES",
            "DEFAULT_LANGUAGE", "current_language", "use_language", "set_language",
-           "parse_language", "from_locale", "separators", "Figure", "figure", "localize"]
+           "parse_language", "from_locale", "Figure", "figure"]

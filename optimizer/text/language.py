@@ -3,7 +3,8 @@
 A ``contextvars.ContextVar``: the app's page sets it at the start of each of its runs (each
 browser session runs its pages in its own thread, which starts from the default), the report
 command sets it for the report it writes, and everything else reads English. Numbers follow
-the language too (``optimizer.numbers`` reads ``current_language``).
+the language too: ``optimizer.numbers`` (the one owner of separators) reads
+``current_language``.
 """
 from __future__ import annotations
 
@@ -13,10 +14,6 @@ from contextlib import contextmanager
 #: The languages the app is written in: code -> the language's own name (the switch's labels).
 LANGUAGES = {"en": "English", "vi": "Tiếng Việt"}
 DEFAULT_LANGUAGE = "en"
-#: How each language writes numbers: (decimal mark, thousands separator) -- "98,7 %" and
-#: "1.248" in Vietnamese. ``optimizer.numbers`` writes with the language in use's.
-SEPARATORS = {"en": (".", ","), "vi": (",", ".")}
-
 _LANGUAGE: contextvars.ContextVar[str] = contextvars.ContextVar("language",
                                                                 default=DEFAULT_LANGUAGE)
 
@@ -39,11 +36,6 @@ def from_locale(locale) -> str:
 def current_language() -> str:
     """The language of this context ("en" unless a caller chose another)."""
     return _LANGUAGE.get()
-
-
-def separators(lang: str | None = None) -> tuple[str, str]:
-    """(decimal mark, thousands separator) of ``lang`` (default: the language in use)."""
-    return SEPARATORS[parse_language(lang) or current_language()]
 
 
 def set_language(lang: str) -> contextvars.Token:

@@ -11,10 +11,8 @@ themselves (rendered in the same language) or plain values (numbers, names: show
 """
 from __future__ import annotations
 
-import re
-
 from optimizer.text.catalogue import tr
-from optimizer.text.language import DEFAULT_LANGUAGE, separators
+from optimizer.text.language import DEFAULT_LANGUAGE, use_language
 
 
 def _text(msgid: str, params: dict, lang: str | None) -> str:
@@ -23,30 +21,41 @@ def _text(msgid: str, params: dict, lang: str | None) -> str:
     return tr(msgid, lang=lang, **values)
 
 
-_MARKS = re.compile(r"(?<=\d)([.,])(?=\d)")
-
-
-def localize(text: str, lang: str | None = None) -> str:
-    """Numbers written the English way in ``text`` ("1,248", "0.29") with ``lang``'s decimal
-    mark and thousands separator ("1.248", "0,29" in Vietnamese); other text unchanged."""
-    decimal, thousands = separators(lang)
-    if (decimal, thousands) == (".", ","):
-        return text
-    return _MARKS.sub(lambda m: decimal if m.group(1) == "." else thousands, text)
-
-
 class Figure(str):
-    """A number as the English formatter wrote it ("1,248", "0.29 ms") kept in a message: its
-    reader sees it with their language's separators (``localize``)."""
+    """A number kept in a message: the value and the name of the ``optimizer.numbers`` function
+    that writes it ("count", "sig", "size", "ms", ...). Its text is the English writing
+    ("1,248"); ``render(lang)`` writes it again with that function in ``lang``, so its reader
+    sees "1.248" in Vietnamese -- the one formatter, with the one owner of separators."""
+
+    def __new__(cls, value, fmt: str = "count", options: dict | None = None):
+        options = dict(options or {})
+        self = super().__new__(cls, _write(value, fmt, options, DEFAULT_LANGUAGE))
+        self.value, self.fmt, self.options = value, fmt, options
+        return self
 
     def render(self, lang: str | None = None) -> str:
-        return localize(str(self), lang)
+        return _write(self.value, self.fmt, self.options, lang)
+
+    def to_dict(self) -> dict:
+        return {"figure": {"value": self.value, "fmt": self.fmt, "options": self.options}}
 
 
-def figure(text) -> Figure:
-    """``text`` (a number written by ``optimizer.numbers`` in English, or any number) as a
-    ``Figure`` for a message's values."""
-    return Figure(text if isinstance(text, str) else f"{text}")
+def _write(value, fmt: str, options: dict, lang: str | None) -> str:
+    from optimizer import numbers  # numbers reads the language from here: imported when used
+
+    write = getattr(numbers, fmt, None)
+    if fmt.startswith("_") or not callable(write):
+        raise ValueError(f"no number format {fmt!r} in optimizer.numbers")
+    if lang is None:
+        return write(value, **options)
+    with use_language(lang):
+        return write(value, **options)
+
+
+def figure(value, fmt: str = "count", **options) -> Figure:
+    """``value`` as a ``Figure`` for a message's values, written by ``optimizer.numbers.<fmt>``
+    (with ``options``) in whichever language the message is read."""
+    return Figure(value, fmt, options)
 
 
 class Message(str):
@@ -70,7 +79,7 @@ class Message(str):
             if isinstance(v, Message):
                 return v.to_dict()
             if isinstance(v, Figure):
-                return {"figure": str(v)}
+                return v.to_dict()
             return v if isinstance(v, (int, float, str)) and not isinstance(v, bool) else str(v)
         return {"id": self.id, "params": {k: value(v) for k, v in self.params.items()}}
 
@@ -84,8 +93,11 @@ class Message(str):
         def value(v):
             if not isinstance(v, dict):
                 return v
-            if isinstance(v.get("figure"), str):
-                return Figure(v["figure"])
+            data = v.get("figure")
+            if isinstance(data, dict) and isinstance(data.get("fmt"), str):
+                return Figure(data.get("value"), data["fmt"], data.get("options") or {})
+            if isinstance(data, str):           # an older record: the English text as it was
+                return data
             return cls.from_dict(v) or str(v)
         return cls(data["id"], {k: value(v) for k, v in params.items()})
 

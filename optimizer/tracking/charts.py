@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from optimizer.report.insights import context_of
+from optimizer.report.verdict import context_of
 
 
 def figures(folder, results, outcome=None) -> list[tuple]:
@@ -22,12 +22,14 @@ def figures(folder, results, outcome=None) -> list[tuple]:
         accuracy_size_figure,
         size_bars_figure,
     )
-    from optimizer.report.judge import accuracy_budget
+    from optimizer.report.judge import accuracy_budget, goals_basis
 
     _answers, goals = context_of(folder)
     frame = results_frame(results)
     budget = accuracy_budget(results, goals)
-    out = [("accuracy-vs-size", accuracy_size_figure(frame, size="gzip", budget=budget)),
+    # on the size the run's goals judge, as the Results page shows it by default
+    out = [("accuracy-vs-size", accuracy_size_figure(frame, size=goals_basis(goals),
+                                                     budget=budget)),
            ("accuracy-vs-latency", accuracy_latency_figure(frame, budget=budget)),
            ("sizes", size_bars_figure(frame))]
     if outcome is not None:

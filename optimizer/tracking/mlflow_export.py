@@ -63,7 +63,7 @@ def _artifact_root(uri: str) -> str | None:
 
 def _load(folder: Path):
     """``(kind, results, outcome, request dict, target, model)`` of a finished run or search."""
-    from optimizer.report.insights import context_of
+    from optimizer.report.verdict import context_of
     from optimizer.runs.background import read_run
     from optimizer.search.runner import SEARCH, read_outcome
 
@@ -85,7 +85,7 @@ def _with_readiness(folder: Path, results: list, target) -> list:
     flash come from it), where the result does not carry one already."""
     if not target or all(r.readiness for r in results):
         return results
-    from optimizer.report.insights import context_of
+    from optimizer.report.verdict import context_of
     from optimizer.runs.readiness import run_data, with_readiness
 
     _answers, goals = context_of(folder)

@@ -73,7 +73,9 @@ def result_metrics(result) -> dict:
     get = lambda name: getattr(result, name, None)   # noqa: E731
     low, high = _interval(get("accuracy_ci"))
     memory = (get("readiness") or {}).get("memory") or {}
-    values = {"accuracy": get("accuracy"), "accuracy_delta": get("accuracy_delta"),
+    delta = get("accuracy_delta")           # the paired test's record (an older run: a number)
+    values = {"accuracy": get("accuracy"),
+              "accuracy_delta": delta.get("value") if isinstance(delta, dict) else delta,
               "accuracy_ci_low": low, "accuracy_ci_high": high,
               "latency_ms_p50": get("latency_ms_median"), "latency_ms_p10": get("latency_ms_p10"),
               "latency_ms_p90": get("latency_ms_p90"), "size_bytes": get("size_bytes"),

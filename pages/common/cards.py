@@ -51,7 +51,7 @@ def card_facts(card: dict, demo=None) -> list[tuple[str, str, str]]:
     classes = card.get("num_classes") or (demo.num_classes if demo else None)
     layers = card.get("layers") or []
     return [
-        (tr("Parameters"), f"{params:,}" if isinstance(params, int) else "–",
+        (tr("Parameters"), numbers.count(params) if isinstance(params, int) else "–",
          tr("Trainable and non-trainable weights of the model.") if isinstance(params, int) else
          tr("Not recorded for this kind of model (no Keras model to count them in).")),
         (tr("Float32 size"), numbers.size(card.get("float32_tflite_bytes")),
@@ -89,10 +89,10 @@ def split_lines(splits: dict) -> list[str]:
     for name, count in splits.items():
         if name == "representative" and "train" in splits:
             lines.append(tr("**{split}**: {count} samples, drawn from the training split (not "
-                            "extra data)", split=tr("representative"), count=f"{count:,}"))
+                            "extra data)", split=tr("representative"), count=numbers.count(count)))
         else:
             lines.append(tr("**{split}**: {count} samples", split=tr(SPLITS.get(name, name)),
-                            count=f"{count:,}"))
+                            count=numbers.count(count)))
     return lines
 
 

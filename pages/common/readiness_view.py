@@ -12,10 +12,11 @@ from pages.common.table import MISSING
 _num = st.column_config.NumberColumn
 COLUMNS = {
     "Summary": st.column_config.TextColumn("Summary", width="large"),
-    "Arena (kB)": _num("Arena (kB)", format="%.1f"),
-    "Flash (kB)": _num("Flash (kB)", format="%.1f"),
-    "Target runtime metric (%)": _num("TFLite Micro metric (%)", format="%.2f"),
-    "LiteRT metric (%)": _num("LiteRT metric (%)", format="%.2f"),
+    # rounded as optimizer.numbers writes them (report.readiness_rows); kB of 1,024 bytes
+    "Arena (kB)": _num("Arena (kB)", format="plain"),
+    "Flash (kB)": _num("Flash (kB)", format="plain"),
+    "Target runtime metric (%)": _num("TFLite Micro metric (%)", format="plain"),
+    "LiteRT metric (%)": _num("LiteRT metric (%)", format="plain"),
 }
 
 

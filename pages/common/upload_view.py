@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from optimizer import DATA_LABELS, Answers, DataNeed
+from optimizer import DATA_LABELS, Answers, DataNeed, numbers
 from optimizer.models.uploads import (
     DATA_SUFFIXES,
     MODEL_SUFFIXES,
@@ -51,7 +51,7 @@ def render() -> None:
         "in one folder per class, or a CSV. Up to {mb} MB per file. Your files stay in this "
         "browser session's own folder on the server and are removed when you start over or "
         "after {hours} hours of inactivity; nothing in them is executed.",
-        mb=lim.max_upload_mb, hours=f"{lim.session_max_age_h:g}"))
+        mb=numbers.count(lim.max_upload_mb), hours=numbers.plain(lim.session_max_age_h)))
     left, right = st.columns(2, gap="large")
     model_file = left.file_uploader(
         tr("Model file"), type=[s.lstrip(".") for s in MODEL_SUFFIXES], key="upload_model",
@@ -134,7 +134,7 @@ def _counts(samples) -> str:
     if not isinstance(samples, dict):
         return str(samples)
     return tr("{counts} samples", counts=" · ".join(
-        f"{n:,} {tr(SPLITS.get(split, split))}" for split, n in samples.items()))
+        f"{numbers.count(n)} {tr(SPLITS.get(split, split))}" for split, n in samples.items()))
 
 
 #: The splits of a data set, as the summary names them.
@@ -168,8 +168,9 @@ def show_summary(upload) -> None:
     if "max_abs_diff" in bridge:
         st.caption(tr("Rebuilt in tf_keras for TFMOT and verified: largest output difference "
                       "{diff} on {samples} random inputs (allowed {allowed}).",
-                      diff=f"{bridge['max_abs_diff']:.3g}", samples=bridge["samples"],
-                      allowed=f"{bridge['tolerance']:.2g}"))
+                      diff=numbers.sig(bridge["max_abs_diff"]),
+                      samples=numbers.count(bridge["samples"]),
+                      allowed=numbers.sig(bridge["tolerance"], 2)))
     for blocker in upload.shown("retrain_blocker"):
         st.warning(tr("**QAT, pruning and clustering do not apply:** {why}.",
                       why=layout.plain(blocker)), icon=":material/block:")

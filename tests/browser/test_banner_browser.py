@@ -5,7 +5,8 @@ Before the readiness check, the recommended ``integer_only`` is "not checked", n
 and no banner says that nothing meets the goals; after *Check readiness* its row says "✓ met",
 the goals counter counts it and the verdict agrees with the guide, also on a reload. The
 evaluation behind the banners is branch ``truth-numbers``' (one evaluation for the table, the
-counter and the banners); tests/app/test_banner.py checks the same journey in-process.
+counter and the banners, ``report.verdict``); tests/app/test_banner.py checks the same journey
+in-process.
 """
 from __future__ import annotations
 
@@ -18,13 +19,7 @@ from playwright.sync_api import expect
 RUN_TIMEOUT_MS = 900_000
 CHECK_TIMEOUT_MS = 600_000       # TFLite Micro's interpreter on every variant, on a busy host
 
-pytestmark = [
-    pytest.mark.browser, pytest.mark.slow, pytest.mark.cost(60),
-    # FOR THE LEAD: remove this mark when truth-numbers (the banners' one evaluation) is
-    # merged; until then the banner stays after the check (issue 19) and this test fails.
-    pytest.mark.xfail(strict=True, reason="needs truth-numbers: banners from the table's "
-                                          "evaluation, recomputed after a readiness check"),
-]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.cost(60)]
 
 
 def _key_row(page, technique: str):

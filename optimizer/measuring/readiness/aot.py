@@ -193,7 +193,7 @@ def judge(done: PluginRun, graph, target, soc: str, spec: AotVendor) -> Readines
         ops = grouped((op.name, "accelerator", None) for op in graph.ops)
         summary = (msg("Ready: fully compiled for {soc}: {selected} / {total} ops offloaded to "
                        "{where} in {seconds} s ({note}).", soc=soc, selected=selected,
-                       total=total, where=where, seconds=figure(f"{done.seconds:.1f}"), note=note)
+                       total=total, where=where, seconds=figure(done.seconds, "sig"), note=note)
                    if compiled else
                    msg("Ready: {tool} takes all {total} ops for {soc} ({note}).",
                        tool=msg(spec.tool), total=total, soc=soc, note=note))

@@ -161,7 +161,7 @@ def check(path, target, options) -> Readiness:
         elif _says_arena_short(log) and not _crashed(log):
             ops = tuple(OpPlacement(name, n, "accelerator", None) for name, n in counts.items())
             summary = msg("Not ready: TFLite Micro does not allocate the model's tensors even in "
-                          "a {arena}-byte arena ({log}).", arena=figure(f"{MAX_ARENA:,}"),
+                          "a {arena}-byte arena ({log}).", arena=figure(MAX_ARENA),
                           log=_first(log))
         else:  # a crash, or a failure TFLM did not explain: nothing is known about the ops
             return could_not_check(target, "interpreted",
@@ -197,8 +197,8 @@ def check(path, target, options) -> Readiness:
                       budget=details["budget"])
     else:
         summary = msg("Ready: runs in TFLite Micro with a {arena}-byte tensor arena and {flash} "
-                      "bytes of model flash{budget}{floats}.", arena=figure(f"{arena:,}"),
-                      flash=figure(f"{flash:,}"),
+                      "bytes of model flash{budget}{floats}.", arena=figure(arena),
+                      flash=figure(flash),
                       budget=msg(" ({budget})", budget=details["budget"]) if budget is not None
                       else "",
                       floats=msg("; float ops ({ops}) use reference float kernels",

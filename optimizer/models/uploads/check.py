@@ -79,7 +79,7 @@ def run_check(model: Path | str, data: Path | str | None, workdir: Path | str,
     except subprocess.TimeoutExpired:
         raise ProbeFailed(msg("checking the upload took over {seconds} s and was stopped; upload "
                               "a smaller model or raise {variable}",
-                              seconds=figure(f"{lim.probe_timeout_s:g}"),
+                              seconds=figure(lim.probe_timeout_s, "plain"),
                               variable=ENV["probe_timeout_s"])) from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -226,7 +226,7 @@ def load_csv_file(path: Path, options: DataOptions | None = None,
                                "'{column}', row {row}); fill them in or drop those rows",
                                name=path.name, count=int((~np.isfinite(x)).sum()),
                                column=frame.columns[col], row=row + 1))
-    notes.insert(0, msg("{rows} rows, {columns} feature columns", rows=figure(f"{x.shape[0]:,}"),
+    notes.insert(0, msg("{rows} rows, {columns} feature columns", rows=figure(int(x.shape[0])),
                         columns=x.shape[1]))
     arrays = {"x": x} if y is None else {"x": x, "y": y}
     return RawData(source="csv", arrays=arrays, class_names=class_names, notes=tuple(notes))

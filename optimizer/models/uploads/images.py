@@ -47,7 +47,7 @@ def load_image_zip(path: Path, input_shape: tuple | None, options: DataOptions |
         if len(entries) > lim.max_images:
             raise TooLarge(msg("{name} holds {count} images, over the limit of {limit}; upload "
                                "fewer images or raise {variable}", name=path.name,
-                               count=figure(f"{len(entries):,}"), limit=figure(f"{lim.max_images:,}"),
+                               count=figure(len(entries)), limit=figure(lim.max_images),
                                variable=ENV["max_images"]))
         classes = sorted({label for label, _ in entries if label is not None})
         labelled = bool(classes)
@@ -67,14 +67,14 @@ def load_image_zip(path: Path, input_shape: tuple | None, options: DataOptions |
     names = ", ".join(classes[:12]) + (", ..." if len(classes) > 12 else "")
     scale = {"0-1": "0-1", "0-255": "0-255", "-1-1": "[-1, 1]"}.get(options.pixel_range,
                                                                     options.pixel_range)
-    notes = [msg("{count} images decoded in {classes} classes ({names})", count=figure(f"{len(entries):,}"),
+    notes = [msg("{count} images decoded in {classes} classes ({names})", count=figure(len(entries)),
                  classes=len(classes), names=names) if labelled else
              msg("{count} images decoded (no class folders: unlabelled samples)",
-                 count=figure(f"{len(entries):,}")),
+                 count=figure(len(entries))),
              msg("pixels scaled to {scale}", scale=scale)]
     if resized:
         notes.append(msg("{resized} images resized to {height}x{width} (the model's input)",
-                         resized=figure(f"{resized:,}"), height=height, width=width))
+                         resized=figure(resized), height=height, width=width))
     if skipped:
         notes.append(msg("{skipped:,} non-image files ignored", skipped=skipped))
     arrays = {"x": x} if y is None else {"x": x, "y": y}

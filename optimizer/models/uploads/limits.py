@@ -145,8 +145,8 @@ def check_upload_size(size_or_path, what: str | None = None, lim: Limits | None 
         name = Path(size_or_path).name if isinstance(size_or_path, (str, Path)) else ""
         raise TooLarge(msg("the {what} is {mib} MiB ({mb} MB), over the {limit} MiB upload limit "
                            "(1 MiB = 1,048,576 bytes); {hint}upload a smaller file or raise "
-                           "{variable}", what=what, mib=figure(f"{size / MB:,.1f}"),
-                           mb=figure(f"{size / 1e6:,.1f}"),
+                           "{variable}", what=what, mib=figure(size / MB, "fixed", decimals=1),
+                           mb=figure(size / 1e6, "fixed", decimals=1),
                            limit=lim.max_upload_mb, hint=keras_size_hint(name),
                            variable=ENV["max_upload_mb"]))
     return size

@@ -258,7 +258,7 @@ def _probe_keras3(info: ModelFileInfo, folder: Path) -> dict:
             "notes": [msg("Keras {version} model rebuilt in tf_keras (TFMOT needs tf_keras): "
                           "{copied} weight arrays copied, outputs match within max abs diff "
                           "{diff} on {samples} random inputs", version=info.keras_version,
-                          copied=report.weights_copied, diff=figure(f"{report.max_abs_diff:.3g}"),
+                          copied=report.weights_copied, diff=figure(float(report.max_abs_diff), "sig"),
                           samples=report.samples)]}
 
 

@@ -233,7 +233,7 @@ def _check_values(x: np.ndarray, key: str, model_dtype: str, input_name: str = "
         first = int(np.argwhere(bad.reshape(len(x), -1).any(axis=1))[0][0])
         raise DataMismatch(msg("{what} have {count} NaN or infinite values (first in sample "
                                "{first}); clean or drop those samples",
-                               what=what, count=figure(f"{int(bad.sum()):,}"), first=first))
+                               what=what, count=figure(int(bad.sum())), first=first))
     if np.dtype(model_dtype).kind in "iu" and not np.array_equal(x, np.round(x)):
         raise DataMismatch(msg("the model takes whole-number inputs ({model_dtype}, e.g. token ids) but "
                                "{what} have fractional values; upload the ids",
