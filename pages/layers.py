@@ -4,32 +4,35 @@ import streamlit as st
 from optimizer import numbers
 from optimizer.report import attempt_rows, layer_error_figure, layer_options, repair_rows
 from optimizer.search import REPAIR_BASE, layer_reports, read_search, start_repair
+from optimizer.text import tr
 from pages.common import layout, nav, search_view, state
 from pages.common.table import MISSING
 
 _num = st.column_config.NumberColumn
 # the numbers arrive rounded as optimizer.numbers writes them (latency as text: µs below 0.1 ms)
-COLUMNS = {"Accuracy": _num("Accuracy", format="plain"), "Metric": _num("Metric", format="plain"),
-           "Size (kB)": _num("Size (kB)", format="plain"),
-           "gzip (kB)": _num("gzip (kB)", format="plain"),
-           "Latency": st.column_config.TextColumn("Latency", help="median; µs below 0.1 ms")}
+COLUMNS = {tr("Accuracy"): _num(tr("Accuracy"), format="plain"),
+           tr("Metric"): _num(tr("Metric"), format="plain"),
+           tr("Size (kB)"): _num(tr("Size (kB)"), format="plain"),
+           tr("gzip (kB)"): _num(tr("gzip (kB)"), format="plain"),
+           tr("Latency"): st.column_config.TextColumn(tr("Latency"),
+                                                      help=tr("median; µs below 0.1 ms"))}
 
-layout.header(nav.LAYERS, "Post-training int8 can lose accuracy in a few layers: an input or an "
-                          "activation whose range swamps the rest. Here you see each layer's "
-                          "int8 error against its float output, and what keeping the worst "
-                          "ones in float recovers and costs.")
+layout.header(nav.LAYERS, tr("Post-training int8 can lose accuracy in a few layers: an input or "
+                             "an activation whose range swamps the rest. Here you see each "
+                             "layer's int8 error against its float output, and what keeping "
+                             "the worst ones in float recovers and costs."))
 
 search = search_view.current()
 if search is None or search.outcome is None:
-    st.info("Run a search first: the per-layer error is measured on the search's model.",
+    st.info(tr("Run a search first: the per-layer error is measured on the search's model."),
             icon=":material/info:")
-    nav.next_button(nav.SEARCH, "Go to the search", key="layers_to_search")
+    nav.next_button(nav.SEARCH, tr("Go to the search"), key="layers_to_search")
     st.stop()
 
 outcome = search.outcome
 int8 = outcome.trial(REPAIR_BASE)
-st.markdown(f"Search of **{layout.plain(search.model)}** "
-            f"({search_view.STATUS.get(search.status, '')}).")
+st.markdown(tr("Search of **{model}** ({status}).", model=layout.plain(search.model),
+               status=search_view.status_words(search.status)))
 
 
 @st.fragment(run_every=None if search.done else search_view.POLL_S)
@@ -57,13 +60,13 @@ waiting()
 reports = layer_reports(outcome)
 if not reports:
     if int8 is None or not int8.ok:
-        st.warning("This search has no post-training int8 (integer) result to analyse: the "
-                   "target does not allow it, or it failed.", icon=":material/warning:")
+        st.warning(tr("This search has no post-training int8 (integer) result to analyse: the "
+                      "target does not allow it, or it failed."), icon=":material/warning:")
         st.stop()
-    st.markdown("The search did not need to repair int8. Measure each layer's int8 error:")
-    if st.button("Measure the per-layer int8 error", type="primary", key="layers_analyse",
+    st.markdown(tr("The search did not need to repair int8. Measure each layer's int8 error:"))
+    if st.button(tr("Measure the per-layer int8 error"), type="primary", key="layers_analyse",
                  disabled=not search.done, icon=":material/analytics:"):
-        start("Starting the analysis", analyse=True)
+        start(tr("Starting the analysis"), analyse=True)
     st.stop()
 
 # options are report folders (stable), newest first; a new report (e.g. after a manual
@@ -73,43 +76,45 @@ newest = next(iter(labels))
 if state.get(state.LAYERS_NEWEST) != newest:
     state.put(state.LAYERS_NEWEST, newest)
     state.put("layers_report", newest)
-pick = st.selectbox("Report", list(labels), format_func=labels.get, key="layers_report")
+pick = st.selectbox(tr("Report"), list(labels), format_func=labels.get, key="layers_report")
 entry = reports[list(labels).index(pick)]
 report = entry["report"]
 kept = report.get("kept_float") or []
 if kept:
-    st.success("**Kept in float:** " + ", ".join(f"{layout.plain(k['layer'])} "
-                                                f"({layout.plain(k['op'])})" for k in kept)
-               + ". Every other layer stays int8.", icon=":material/memory:")
-st.caption("Each bar: how far an op's int8 output is from its float output, in quantization "
-           "steps (RMSE / scale), measured on representative samples. Rounding alone gives "
-           "0.29 (dashed line); far beyond it, the op loses more than rounding.")
+    st.success(tr("**Kept in float:** {layers}. Every other layer stays int8.",
+                  layers=", ".join(f"{layout.plain(k['layer'])} ({layout.plain(k['op'])})"
+                                   for k in kept)), icon=":material/memory:")
+st.caption(tr("Each bar: how far an op's int8 output is from its float output, in quantization "
+              "steps (RMSE / scale), measured on representative samples. Rounding alone gives "
+              "{rounding} (dashed line); far beyond it, the op loses more than rounding.",
+              rounding=numbers.sig(0.29, 2)))
 st.plotly_chart(layer_error_figure(report), key="layers_chart")
 
 after = outcome.trial(entry["trial"]) if entry.get("trial") else None
 if after is not None:
-    layout.section("Before and after", "The same int8 model with all layers quantized, and with "
-                                       "the layers above kept in float: what it recovered and "
-                                       "what it cost.")
+    layout.section(tr("Before and after"), tr("The same int8 model with all layers quantized, "
+                                              "and with the layers above kept in float: what "
+                                              "it recovered and what it cost."))
     st.dataframe(repair_rows(int8, after), hide_index=True, placeholder=MISSING, width="stretch",
                  key="layers_cost", column_config=COLUMNS)
 if report.get("attempts") and entry.get("mode") == "auto":
-    with st.expander("Every number of float layers tried"):
+    with st.expander(tr("Every number of float layers tried")):
         st.dataframe(attempt_rows(report), hide_index=True, placeholder=MISSING, width="stretch",
                      key="layers_attempts", column_config=COLUMNS)
 
-layout.section("Keep layers in float by hand", "Pick layers from the chart (worst first); the "
-                                               "search measures one more trial with them in "
-                                               "float, without recalibrating.")
+layout.section(tr("Keep layers in float by hand"), tr("Pick layers from the chart (worst "
+                                                      "first); the search measures one more "
+                                                      "trial with them in float, without "
+                                                      "recalibrating."))
 options = layer_options(report)
 names = {o["name"]: f"{o['layer']} ({o['op']}) · {numbers.sig(o['rmse_scale'])}" for o in options}
 # the layers already kept plus the worst one not kept yet: the button then measures a new set-up
 kept_names = [k["name"] for k in kept if k["name"] in names]
 default = kept_names + [o["name"] for o in options if o["name"] not in kept_names][:1]
-chosen = st.multiselect("Layers to keep in float", list(names), default=default,
+chosen = st.multiselect(tr("Layers to keep in float"), list(names), default=default,
                         format_func=names.get, key="layers_pick")
-if st.button("Keep these in float and measure", type="primary", key="layers_repair",
+if st.button(tr("Keep these in float and measure"), type="primary", key="layers_repair",
              disabled=not chosen or not search.done, icon=":material/build:"):
-    start("Starting the repair", layers=chosen)
+    start(tr("Starting the repair"), layers=chosen)
 st.divider()
-nav.back_button(nav.SEARCH, "Back to the search", key="layers_back")
+nav.back_button(nav.SEARCH, tr("Back to the search"), key="layers_back")

@@ -3,6 +3,7 @@ as published, and beside Table 1 the same architectures measured by this project
 import streamlit as st
 
 from optimizer import GUIDE, PTQ_TREE, QUANT_TREE, QUANT_TREE_FOOTNOTE
+from optimizer.measuring.latency import host_words
 from optimizer.report import (
     guide_techniques_table,
     measured_beside_table_1,
@@ -13,7 +14,7 @@ from optimizer.report import (
     table_2_source,
     tree_figure,
 )
-from optimizer.text import tr
+from optimizer.text import render, tr
 from pages.common import layout, nav
 from pages.common.table import quoted_table
 
@@ -63,7 +64,7 @@ else:
                   "single big core, measured latency this machine's CPU with {threads} "
                   "thread(s): compare ratios, not milliseconds. A speed-up is named only when "
                   "the p10–p90 intervals do not overlap; a busy shared machine widens them. "
-                  "Regenerate: `{command}`.", date=document.get("date", "?"), host=host,
+                  "Regenerate: `{command}`.", date=document.get("date", "?"), host=render(host_words(host)),
                   versions=versions, threads=document["rows"][0].get("threads") or "?",
                   command=document.get("command", "")))
 

@@ -4,8 +4,8 @@ from pathlib import Path
 import streamlit as st
 
 from optimizer import numbers, read_run, results_frame, run_data
+from optimizer.measuring.latency import host_words
 from optimizer.report import (
-    PUBLISHED_SOURCE,
     accuracy_budget,
     accuracy_latency_figure,
     accuracy_size_figure,
@@ -17,6 +17,8 @@ from optimizer.report import (
     run_verdict,
     size_bars_figure,
 )
+from optimizer.report.published import table_1_source
+from optimizer.text import N_, render, tr
 from pages.common import (
     downloads,
     goals_view,
@@ -28,37 +30,45 @@ from pages.common import (
     runs,
     state,
 )
-from pages.common.table import MISSING, column_config, quoted_table
+from pages.common.table import MISSING, column_config, localized, quoted_table
 
-layout.header(nav.RESULTS, "Measured on this machine against the float32 baseline: accuracy on "
-                           "the test split, size on disk and gzipped, latency per inference.")
+layout.header(nav.RESULTS, tr("Measured on this machine against the float32 baseline: accuracy "
+                              "on the test split, size on disk and gzipped, latency per "
+                              "inference."))
 
 shared = runs.linked_run()     # /results?run=<id>: a run opened read-only from its link
 read_only = runs.read_only(shared)
 if read_only:
-    st.info("A shared run, opened from its link (read-only): nothing here changes it. Copy it "
-            "into your workspace to check readiness or run it again.", icon=":material/link:")
-    if st.button("Copy into my workspace", key="results_copy", icon=":material/content_copy:"):
+    st.info(tr("A shared run, opened from its link (read-only): nothing here changes it. Copy "
+               "it into your workspace to check readiness or run it again."),
+            icon=":material/link:")
+    if st.button(tr("Copy into my workspace"), key="results_copy",
+                 icon=":material/content_copy:"):
         try:
             runs.copy_to_workspace(shared)
         except ValueError as exc:
-            layout.show_error(exc, "Copying the run")
+            layout.show_error(exc, tr("Copying the run"))
         else:
             nav.go(nav.RESULTS)      # the copy, as this workspace's own run (no ?run= link)
 elif shared is not None:
-    st.info("Your run, opened from its share link.", icon=":material/link:")
+    st.info(tr("Your run, opened from its share link."), icon=":material/link:")
 session_runs = [read_run(shared)] if shared else [r for r in runs.session_runs() if r.results]
 if not session_runs:
-    st.info("No results yet. Start a run to measure the techniques.", icon=":material/info:")
-    nav.next_button(nav.RUN, "Go to the Run page", key="results_to_run")
+    st.info(tr("No results yet. Start a run to measure the techniques."), icon=":material/info:")
+    nav.next_button(nav.RUN, tr("Go to the Run page"), key="results_to_run")
     st.stop()
 
 current = str(shared) if shared else state.get(state.RUN_DIR)
-labels = {str(r.run_dir): f"{Path(r.run_dir).name} · {r.model} · {len(r.results)} results · "
-                          f"{r.status}" for r in session_runs}
+#: A run's status in the run picker (message ids).
+STATUS_WORDS = {"queued": N_("queued"), "running": N_("running"), "finished": N_("finished"),
+                "failed": N_("failed"), "cancelled": N_("cancelled")}
+labels = {str(r.run_dir): tr("{name} · {model} · {count} results · {status}",
+                             name=Path(r.run_dir).name, model=r.model, count=len(r.results),
+                             status=tr(STATUS_WORDS[r.status]) if r.status in STATUS_WORDS
+                             else r.status) for r in session_runs}
 keys = list(labels)
 if len(keys) > 1:
-    chosen = st.selectbox("Run", keys, index=keys.index(current) if current in keys else 0,
+    chosen = st.selectbox(tr("Run"), keys, index=keys.index(current) if current in keys else 0,
                           format_func=labels.get, key="results_run")
 else:
     chosen = keys[0]
@@ -66,7 +76,8 @@ run = read_run(chosen)
 if run.damaged:
     st.warning(layout.plain(run.damaged), icon=":material/broken_image:")
 if not run.done:
-    st.info("This run is still going; these are the results so far.", icon=":material/sync:")
+    st.info(tr("This run is still going; these are the results so far."),
+            icon=":material/sync:")
 
 view = st.session_state.get("results_size_view") or state.get(state.SIZE_VIEW)
 # One evaluation for the table, counters, banners and notes: the run's own answers and goals
@@ -74,7 +85,8 @@ view = st.session_state.get("results_size_view") or state.get(state.SIZE_VIEW)
 verdict = run_verdict(run.run_dir, size=view)
 target = verdict.target
 
-results_tab, graph_tab = st.tabs(["Results", "Graph"], key="results_tabs", on_change="rerun")
+results_tab, graph_tab = st.tabs([tr("Results"), tr("Graph")], key="results_tabs",
+                                 on_change="rerun")
 if graph_tab.open:     # the graph view only when its tab is open: the rest of the page stops
     with graph_tab:
         graph_view.render(run.run_dir, verdict.results, key="results_graph", target=target,
@@ -92,28 +104,35 @@ budget = accuracy_budget(results, goals)
 notes = verdict.insights
 recommended = verdict.recommended
 
-st.caption(layout.plain(verdict.judged_by()[:1].upper() + verdict.judged_by()[1:]) + ".")
+judged = render(verdict.judged_by())
+st.caption(layout.plain(judged[:1].upper() + judged[1:]) + ".")
 cols = st.columns([2, 1, 1, 1])
-cols[0].metric("Model", run.model or "?", border=True)
-cols[1].metric("Measured", f"{int((frame['status'] == 'ok').sum())} of {len(frame)}",
-               border=True)
+cols[0].metric(tr("Model"), run.model or "?", border=True)
+cols[1].metric(tr("Measured"), tr("{count} of {total}", count=int((frame["status"] == "ok").sum()),
+                                  total=len(frame)), border=True)
 counts = verdict.counts
-pending = [f"{counts[k]} {w}" for k, w in (("within_noise", "within noise of a budget"),
-                                           ("not_checked", "not checked yet")) if counts.get(k)]
-cols[2].metric("Meet the goals", f"{len(verdict.met)} of {len(checks)}", border=True,
-               help="The goals this run is judged by (above): the accuracy budget, and the size, "
-                    "latency and readiness goals if set."
-                    + (" Not counted as met or missed: " + ", ".join(pending) + "."
-                       if pending else ""))
-cols[3].metric("Work time", numbers.seconds(run.work_s), border=True,
-               help=f"Time the run worked; it also waited {numbers.seconds(run.wait_s)} in the "
-                    "queue for a worker slot." if run.wait_s >= 1 else "Time the run worked.")
+pending = ([tr("{count} within noise of a budget", count=counts["within_noise"])]
+           if counts.get("within_noise") else []) + \
+    ([tr("{count} not checked yet", count=counts["not_checked"])]
+     if counts.get("not_checked") else [])
+cols[2].metric(tr("Meet the goals"), tr("{count} of {total}", count=len(verdict.met),
+                                        total=len(checks)), border=True,
+               help=tr("The goals this run is judged by (above): the accuracy budget, and the "
+                       "size, latency and readiness goals if set.")
+               + (" " + tr("Not counted as met or missed: {pending}.",
+                           pending=", ".join(pending)) if pending else ""))
+cols[3].metric(tr("Work time"), numbers.seconds(run.work_s), border=True,
+               help=tr("Time the run worked; it also waited {wait} in the queue for a worker "
+                       "slot.", wait=numbers.seconds(run.wait_s)) if run.wait_s >= 1 else
+               tr("Time the run worked."))
 if run.extra.get("cached"):
     source = run.extra.get("cached_from") or {}
-    st.info(f"Served from the cache: an identical run (same model file, data, techniques, "
-            f"settings, code and packages) was measured at {layout.plain(source.get('measured_at'))} "
-            f"on {layout.plain(source.get('measured_on'))}. **Run again** on the Run page "
-            f"measures it anew.", icon=":material/cached:")
+    st.info(tr("Served from the cache: an identical run (same model file, data, techniques, "
+               "settings, code and packages) was measured at {when} on {where}. **Run again** "
+               "on the Run page measures it anew.",
+               when=layout.plain(source.get("measured_at")),
+               where=layout.plain(render(host_words(source.get("measured_on"))))),
+            icon=":material/cached:")
 for note in insights_for(notes, None):
     if note.kind == "best":
         st.success(layout.plain(note.text), icon=":material/emoji_events:")
@@ -123,22 +142,24 @@ for note in insights_for(notes, None):
         st.caption(layout.plain(note.text))
 goals_view.agreement_banner(verdict)
 
-layout.section("Results against the float32 baseline",
-               "The metric with its 95 % interval; Δ is the change in percentage points with "
-               "the paired test's p-value against float32 on the same test samples (below 0.05 "
-               "it is measurable); x smaller = baseline bytes / these bytes; latency is one "
-               "sample per inference (median, with the p10–p90 spread).")
+layout.section(tr("Results against the float32 baseline"),
+               tr("The metric with its 95 % interval; Δ is the change in percentage points with "
+                  "the paired test's p-value against float32 on the same test samples (below "
+                  "0.05 it is measurable); x smaller = baseline bytes / these bytes; latency is "
+                  "one sample per inference (median, with the p10–p90 spread)."))
 # the key columns wrap instead of scrolling sideways (a projector, a phone); all columns below
 st.html(key_table_html(frame, checks))
-with st.expander("All columns (sortable): intervals, gzip, threads, kernels, I/O, engine, notes"):
-    st.dataframe(results_table(frame, checks), hide_index=True, width="stretch",
-                 column_config=column_config(places_of(frame)), key="results_table",
+with st.expander(tr("All columns (sortable): intervals, gzip, threads, kernels, I/O, engine, "
+                    "notes")):
+    st.dataframe(localized(results_table(frame, checks), places_of(frame)), hide_index=True,
+                 width="stretch", column_config=column_config(places_of(frame)),
+                 key="results_table",
                  placeholder=MISSING)
 
-layout.section("Trade-offs")
-view = st.segmented_control("Size shown", ["gzip", "raw"], default=verdict.size,
-                            format_func={"gzip": "Compressed (gzip -9, download)",
-                                         "raw": "On disk"}.get, key="results_size_view")
+layout.section(tr("Trade-offs"))
+size_words = {"gzip": tr("Compressed (gzip -9, download)"), "raw": tr("On disk")}
+view = st.segmented_control(tr("Size shown"), ["gzip", "raw"], default=verdict.size,
+                            format_func=size_words.get, key="results_size_view")
 if view:
     state.put(state.SIZE_VIEW, view)
 left, right = st.columns(2, gap="medium")
@@ -149,7 +170,7 @@ with right:
     st.plotly_chart(accuracy_latency_figure(frame, budget=budget), key="chart_acc_latency")
 st.plotly_chart(size_bars_figure(frame), key="chart_sizes")
 
-layout.section("What the numbers say", "Notes derived from the measured values above.")
+layout.section(tr("What the numbers say"), tr("Notes derived from the measured values above."))
 for result in run.results:
     if result.technique == "float32" and not insights_for(notes, "float32"):
         continue
@@ -160,8 +181,8 @@ for result in run.results:
     with st.expander(f"**{result.technique}**{goals_view.check_label(check)}",
                      expanded=bool(own)):
         if check is not None:
-            st.markdown("\n".join(f"- {goals_view.ICONS[i.state.value]} {layout.plain(i.detail)}"
-                                   for i in check.items))
+            st.markdown("\n".join(f"- {goals_view.ICONS[i.state.value]} "
+                                   f"{layout.plain(render(i.detail))}" for i in check.items))
         for note in own:
             (st.warning if note.severity == "warning" else st.info)(layout.plain(note.text))
 
@@ -169,19 +190,19 @@ readiness_view.render(results, target, goals.mcu, run_data(run.model, getattr(ru
                                                                             "data", None)),
                       key="results_ready", read_only=read_only)
 
-with st.expander("For comparison: the guide's published figures (not measured here)"):
-    st.caption(f"Published, Pixel 2. Source: {PUBLISHED_SOURCE}. These large models gain "
-               "from quantization on a phone CPU; a model as small as the demos may not on "
-               "this machine. Compare with the latency measured above. N/A: not given in "
-               "the guide.")
-    quoted_table(published_table(), missing="N/A")
+with st.expander(tr("For comparison: the guide's published figures (not measured here)")):
+    st.caption(tr("Published, Pixel 2. Source: {source}. These large models gain from "
+                  "quantization on a phone CPU; a model as small as the demos may not on this "
+                  "machine. Compare with the latency measured above. N/A: not given in the "
+                  "guide.", source=table_1_source()))
+    quoted_table(published_table(), missing=tr("N/A"))
 
-layout.section("Downloads", "Each model with its recipe, the results table, and a script that "
-                            "reproduces an optimization with the public APIs.")
+layout.section(tr("Downloads"), tr("Each model with its recipe, the results table, and a script "
+                                   "that reproduces an optimization with the public APIs."))
 downloads.render(run, frame)
 if not read_only:      # a share link's viewer reads; exporting is the owner's
     mlflow_view.export_button(run.run_dir, key="results_mlflow")
 
 st.divider()
 if not read_only:
-    nav.back_button(nav.RECOMMENDATION, "Try other techniques", key="results_back")
+    nav.back_button(nav.RECOMMENDATION, tr("Try other techniques"), key="results_back")

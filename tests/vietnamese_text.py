@@ -40,6 +40,7 @@ p10 p90 p10–p90 top-1 rmse wer cer map f1 iou gzip npz csv zip json html
 def _ascii_words(text: str) -> list[str]:
     """The ASCII words of ``text`` (Vietnamese syllables with accents are not ASCII)."""
     out = []
+    text = re.sub(r"(?<![\w.])/[\w\-./]*\?[\w=&\-.]*", " ", text)   # a page address (/results?run=..)
     for token in re.findall(r"[\w][\w'’+./\-–]*", text):
         token = token.rstrip(".'’-–/")
         if token and token.isascii() and re.search(r"[A-Za-z]", token):

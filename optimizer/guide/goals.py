@@ -18,11 +18,14 @@ from optimizer.guide.hardware_goals import KB, McuBudget, TargetGoal
 from optimizer.guide.schema import Result
 from optimizer.guide.stats import significant
 from optimizer.guide.verdicts import GoalCheck, GoalItem, GoalState, as_result, failure
+from optimizer.text import N_, Message, figure, msg
 
 #: Metrics stored as fractions in [0, 1]; shown as percent, drops in points.
 FRACTION_METRICS = numbers.PERCENT_METRICS
 __all__ = ["AccuracyGoal", "SizeGoal", "LatencyGoal", "McuBudget", "TargetGoal", "Goals",
            "GoalItem", "GoalCheck", "GoalState", "FRACTION_METRICS", "KB"]
+#: How a metric is named in a sentence.
+METRIC_WORDS = {"accuracy": N_("accuracy"), "agreement": N_("agreement")}
 # Float noise tolerance: a drop of exactly the budget (e.g. 9/450 - 0.02) must count as met.
 _EPS = 1e-9
 
@@ -67,17 +70,29 @@ class AccuracyGoal:
             return worse
         return worse / abs(baseline) if baseline else (math.inf if worse > 0 else 0.0)
 
-    def describe(self, metric: str = "accuracy") -> str:
-        """The goal as a sentence: "accuracy at most 1 point below float32"."""
-        word = "below" if self.higher_is_better else "above"
+    def describe(self, metric: str = "accuracy") -> Message:
+        """The goal as a sentence: "accuracy at most 1 point below float32" (a ``Message``:
+        English as text, ``render()`` in the reader's language)."""
+        amount = figure(self.max_drop * 100 if self.relative or metric in FRACTION_METRICS
+                        else self.max_drop, "plain")
+        what = metric_word(metric)
         if self.relative:
-            amount = f"{numbers.plain(self.max_drop * 100)} % of float32's value"
-        elif metric in FRACTION_METRICS:
-            amount = f"{numbers.plain(self.max_drop * 100)} point" + \
-                ("" if self.max_drop == 0.01 else "s")
-        else:
-            amount = numbers.plain(self.max_drop)
-        return f"{metric} at most {amount} {word} float32"
+            return (msg("{metric} at most {amount} % of float32's value below float32",
+                        metric=what, amount=amount) if self.higher_is_better else
+                    msg("{metric} at most {amount} % of float32's value above float32",
+                        metric=what, amount=amount))
+        if metric in FRACTION_METRICS:
+            if self.max_drop == 0.01:
+                return (msg("{metric} at most 1 point below float32", metric=what)
+                        if self.higher_is_better else
+                        msg("{metric} at most 1 point above float32", metric=what))
+            return (msg("{metric} at most {amount} points below float32", metric=what,
+                        amount=amount) if self.higher_is_better else
+                    msg("{metric} at most {amount} points above float32", metric=what,
+                        amount=amount))
+        return (msg("{metric} at most {amount} below float32", metric=what, amount=amount)
+                if self.higher_is_better else
+                msg("{metric} at most {amount} above float32", metric=what, amount=amount))
 
     def drop_interval(self, baseline: Result, candidate: Result) -> tuple | None:
         """The 95 % interval of the drop, in the budget's terms, from the candidate's paired
@@ -99,21 +114,28 @@ class AccuracyGoal:
         base, cand = as_result(baseline, "baseline"), as_result(candidate, "candidate")
         failed = failure(base, "the baseline") or failure(cand, "the candidate")
         metric = cand.metric or base.metric or "accuracy"
+        what = metric_word(metric)
         if failed:
-            return GoalItem(self.name, False, f"{metric} not measured: {failed}")
+            return GoalItem(self.name, False, msg("{metric} not measured: {why}", metric=what,
+                                                  why=failed))
         if base.accuracy is None or cand.accuracy is None:
-            which = "the baseline" if base.accuracy is None else cand.technique
-            return GoalItem(self.name, False, f"{metric} was not measured for {which}")
+            return GoalItem(self.name, False,
+                            msg("{metric} was not measured for the baseline", metric=what)
+                            if base.accuracy is None else
+                            msg("{metric} was not measured for {technique}", metric=what,
+                                technique=cand.technique))
         if cand.higher_is_better != self.higher_is_better:
-            direction = "higher" if cand.higher_is_better else "lower"
-            return GoalItem(self.name, False, f"the goal's direction does not match the metric: "
-                                              f"{metric} is {direction}-is-better; set "
-                                              f"higher_is_better={cand.higher_is_better}")
+            return GoalItem(self.name, False, msg(
+                "the goal's direction does not match the metric: {metric} is "
+                "{direction}-is-better; set higher_is_better={flag}", metric=what,
+                direction="higher" if cand.higher_is_better else "lower",
+                flag=str(cand.higher_is_better)))
         if self.relative and base.accuracy == 0:
             met = self.drop(base.accuracy, cand.accuracy) <= 0
-            return GoalItem(self.name, met, f"{metric} {numbers.metric_value(cand.accuracy, metric)}"
-                                            f" vs a baseline of 0: a relative budget allows no "
-                                            f"change for the worse; use an absolute max_drop")
+            return GoalItem(self.name, met, msg(
+                "{metric} {value} vs a baseline of 0: a relative budget allows no change for "
+                "the worse; use an absolute max_drop", metric=what,
+                value=figure(cand.accuracy, "metric_value", metric=metric)))
         drop = self.drop(base.accuracy, cand.accuracy)
         interval = self.drop_interval(base, cand)
         p_value = cand.delta_p
@@ -137,58 +159,83 @@ class AccuracyGoal:
         return self.evaluate(baseline, candidate).met
 
 
-def _amount(value: float, relative: bool, metric: str) -> str:
+def metric_word(metric: str):
+    """The metric's name in a sentence ("accuracy", "RMSE"), as a message."""
+    word = METRIC_WORDS.get(str(metric))
+    return msg(word) if word else str(metric)
+
+
+def _amount(value: float, relative: bool, metric: str, unit: bool = True):
     if relative:
-        return f"{numbers.sig(value * 100)} % of float32's value"
+        return msg("{value} % of float32's value", value=figure(value * 100, "sig"))
     if metric in FRACTION_METRICS:
-        return f"{numbers.sig(value * 100)} points"
-    return numbers.sig(value)
+        return msg("{value} points", value=figure(value * 100, "sig")) if unit else \
+            figure(value * 100, "sig")
+    return figure(value, "sig")
 
 
-def _allowed(value: float, relative: bool, metric: str) -> str:
+def _allowed(value: float, relative: bool, metric: str):
     if relative:
-        return f"{numbers.plain(value * 100)} %"
-    return numbers.plain(value * 100) if metric in FRACTION_METRICS else numbers.plain(value)
+        return msg("{value} %", value=figure(value * 100, "plain"))
+    return figure(value * 100 if metric in FRACTION_METRICS else value, "plain")
 
 
-def samples_phrase(worse, better, samples) -> str:
-    """ "2 of 450 test samples" (the samples on which the two disagree), or ""."""
+def samples_phrase(worse, better, samples):
+    """ "2 of 450 test samples differ" (the samples on which the two disagree), or ""."""
     if worse is None or better is None or not samples:
         return ""
-    changed = int(worse) + int(better)
-    return f"{numbers.count(changed)} of {numbers.count(samples)} test samples differ"
+    return msg("{changed} of {samples} test samples differ",
+               changed=figure(int(worse) + int(better)), samples=figure(samples))
 
 
-def accuracy_detail(state: GoalState, params: dict) -> str:
-    """The sentence of an accuracy verdict from its ``params`` (``AccuracyGoal.evaluate``)."""
+def evidence_phrase(params: dict):
+    """ "2 of 450 test samples differ, p = 0.5", either part alone, or "" (a message)."""
+    samples = samples_phrase(params.get("worse"), params.get("better"), params.get("samples"))
+    p = figure(params["p_value"], "p_value") if params.get("p_value") is not None else ""
+    if samples and p:
+        return msg("{samples}, {p}", samples=samples, p=p)
+    return samples or p
+
+
+def accuracy_detail(state: GoalState, params: dict) -> Message:
+    """The sentence of an accuracy verdict from its ``params`` (``AccuracyGoal.evaluate``), as
+    a message (English text, written in its reader's language by ``render``)."""
     metric, relative = params["metric"], params["relative"]
     base, value, drop = params["baseline"], params["value"], params["drop"]
     places = numbers.metric_places([value, base], [value - base], metric, params.get("samples"))
-    shown = (f"{metric} {numbers.metric_value(value, metric, places)} vs "
-             f"{numbers.metric_value(base, metric, places)} for float32")
-    word = "drop" if params["higher_is_better"] else "rise"
+    shown = msg("{metric} {value} vs {base} for float32", metric=metric_word(metric),
+                value=figure(value, "metric_value", metric=metric, decimals=places),
+                base=figure(base, "metric_value", metric=metric, decimals=places))
+    rise = not params["higher_is_better"]
     allowed = _allowed(params["allowed"], relative, metric)
     if drop < 0:
-        return f"{shown}: better by {_amount(-drop, relative, metric)} (no {word}; " \
-               f"{allowed} allowed)"
+        amount = _amount(-drop, relative, metric)
+        return (msg("{shown}: better by {amount} (no rise; {allowed} allowed)", shown=shown,
+                    amount=amount, allowed=allowed) if rise else
+                msg("{shown}: better by {amount} (no drop; {allowed} allowed)", shown=shown,
+                    amount=amount, allowed=allowed))
     interval = params.get("drop_ci")
     spread = ""
     if interval:
-        spread = (f" (95 % interval {_amount(interval[0], relative, metric)} to "
-                  f"{_amount(interval[1], relative, metric)})").replace(" points to", " to")
-    text = f"{shown}: {word} {_amount(drop, relative, metric)}{spread}"
+        spread = msg(" (95 % interval {low} to {high})",
+                     low=_amount(interval[0], relative, metric, unit=False),
+                     high=_amount(interval[1], relative, metric))
+    amount = _amount(drop, relative, metric)
+    text = (msg("{shown}: rise {amount}{spread}", shown=shown, amount=amount, spread=spread)
+            if rise else
+            msg("{shown}: drop {amount}{spread}", shown=shown, amount=amount, spread=spread))
     if state == GoalState.MET:
-        return f"{text} <= {allowed} allowed"
-    evidence = ", ".join(x for x in (samples_phrase(params.get("worse"), params.get("better"),
-                                                    params.get("samples")),
-                                     numbers.p_value(params["p_value"])
-                                     if params.get("p_value") is not None else "") if x)
+        return msg("{text} <= {allowed} allowed", text=text, allowed=allowed)
+    evidence = evidence_phrase(params)
+    evidence = msg(" ({evidence})", evidence=evidence) if evidence else ""
     if state == GoalState.WITHIN_NOISE:
-        return (f"{text} > {allowed} allowed, but within noise: the interval reaches the budget"
-                + (f" ({evidence})" if evidence else ""))
+        return msg("{text} > {allowed} allowed, but within noise: the interval reaches the "
+                   "budget{evidence}", text=text, allowed=allowed, evidence=evidence)
     if interval is None:
-        return f"{text} > {allowed} allowed (no interval recorded for this run)"
-    return f"{text} > {allowed} allowed" + (f" ({evidence})" if evidence else "")
+        return msg("{text} > {allowed} allowed (no interval recorded for this run)", text=text,
+                   allowed=allowed)
+    return msg("{text} > {allowed} allowed{evidence}", text=text, allowed=allowed,
+               evidence=evidence)
 
 
 @dataclass(frozen=True)
@@ -220,47 +267,56 @@ class SizeGoal:
         if not isinstance(self.compressed, bool):
             raise ValueError(f"compressed must be True or False, not {self.compressed!r}")
 
-    def describe(self) -> str:
+    def describe(self) -> Message:
         """The goal as a sentence: "at least 4x smaller than float32 on disk"."""
-        where = "gzipped (download size)" if self.compressed else "on disk"
+        where = msg("gzipped (download size)") if self.compressed else msg("on disk")
         if self.max_bytes is not None:
-            return f"at most {numbers.size(self.max_bytes)} {where}"
-        return f"at least {numbers.plain(numbers.round_sig(1 / self.max_ratio))}x smaller than float32 " \
-               f"{where}"
+            return msg("at most {size} {where}", size=figure(self.max_bytes, "size"),
+                       where=where)
+        return msg("at least {ratio}x smaller than float32 {where}",
+                   ratio=figure(numbers.round_sig(1 / self.max_ratio), "plain"), where=where)
 
     def evaluate(self, baseline, candidate) -> GoalItem:
         """The verdict with a sentence, e.g. "size on disk 45.7 kB vs 156 kB for float32
         (3.42x smaller) >= 2x smaller required"."""
         base, cand = as_result(baseline, "baseline"), as_result(candidate, "candidate")
-        label = "gzip size" if self.compressed else "size on disk"
+        label = msg("gzip size") if self.compressed else msg("size on disk")
         key = "gzip_bytes" if self.compressed else "size_bytes"
         failed = failure(cand, "the candidate") or (
             failure(base, "the baseline") if self.max_ratio is not None else None)
         if failed:
-            return GoalItem(self.name, False, f"{label} not measured: {failed}")
+            return GoalItem(self.name, False, msg("{what} not measured: {why}", what=label,
+                                                  why=failed))
         size, base_size = getattr(cand, key), getattr(base, key)
         if size is None:
-            return GoalItem(self.name, False, f"{label} was not measured for {cand.technique}")
+            return GoalItem(self.name, False, msg("{what} was not measured for {technique}",
+                                                  what=label, technique=cand.technique))
         params = {"bytes": size, "baseline_bytes": base_size, "compressed": self.compressed,
                   "max_bytes": self.max_bytes, "max_ratio": self.max_ratio}
-        vs = (f" vs {numbers.size(base_size)} for float32 "
-              f"({numbers.ratio(base_size / size)} smaller)" if base_size and size else "")
+        vs = (msg(" vs {size} for float32 ({ratio} smaller)", size=figure(base_size, "size"),
+                  ratio=figure(base_size / size, "ratio")) if base_size and size else "")
         if self.max_bytes is not None:
             met = size <= self.max_bytes
-            shown, limit = numbers.size(size), numbers.size(self.max_bytes)
+            shown, limit = figure(size, "size"), figure(self.max_bytes, "size")
             if shown == limit:      # three figures hide the difference: give the bytes
-                shown, limit = f"{numbers.count(size)} B", f"{numbers.count(self.max_bytes)} B"
-            return GoalItem(self.name, met, f"{label} {shown}{vs} {'<=' if met else '>'} "
-                                            f"{limit} allowed", params)
+                shown, limit = msg("{count} B", count=figure(size)), \
+                    msg("{count} B", count=figure(self.max_bytes))
+            values = {"what": label, "shown": shown, "vs": vs, "limit": limit}
+            return GoalItem(self.name, met, msg("{what} {shown}{vs} <= {limit} allowed", **values)
+                            if met else msg("{what} {shown}{vs} > {limit} allowed", **values),
+                            params)
         if not base_size:
-            return GoalItem(self.name, False, f"baseline {label} was not measured, so the ratio "
-                                              f"cannot be judged")
+            return GoalItem(self.name, False, msg("baseline {what} was not measured, so the "
+                                                  "ratio cannot be judged", what=label))
         ratio = size / base_size
         met = ratio <= self.max_ratio + _EPS
-        need = numbers.plain(numbers.round_sig(1 / self.max_ratio))
-        return GoalItem(self.name, met, f"{label} {numbers.size(size)}{vs}, "
-                                        f"{'meets' if met else 'short of'} the {need}x smaller "
-                                        f"required", params)
+        need = figure(numbers.round_sig(1 / self.max_ratio), "plain")
+        values = {"what": label, "size": figure(size, "size"), "vs": vs, "need": need}
+        return GoalItem(self.name, met,
+                        msg("{what} {size}{vs}, meets the {need}x smaller required", **values)
+                        if met else
+                        msg("{what} {size}{vs}, short of the {need}x smaller required",
+                            **values), params)
 
     def is_met(self, baseline, candidate) -> bool:
         """True if ``candidate``'s bytes (or gzip bytes) meet the target."""
@@ -280,9 +336,9 @@ class LatencyGoal:
             raise ValueError(f"max_ms {value} must be positive milliseconds, e.g. 5.0")
         object.__setattr__(self, "max_ms", value)
 
-    def describe(self) -> str:
+    def describe(self) -> Message:
         """The goal as a sentence: "median latency at most 5 ms"."""
-        return f"median latency at most {numbers.ms(self.max_ms)}"
+        return msg("median latency at most {ms}", ms=figure(self.max_ms, "ms"))
 
     def evaluate(self, baseline, candidate) -> GoalItem:
         """The verdict with a sentence, e.g. "median latency 0.41 ms (p10–p90 0.39–0.45 ms)
@@ -290,18 +346,23 @@ class LatencyGoal:
         base, cand = as_result(baseline, "baseline"), as_result(candidate, "candidate")
         failed = failure(cand, "the candidate")
         if failed:
-            return GoalItem(self.name, False, f"latency not measured: {failed}")
+            return GoalItem(self.name, False, msg("latency not measured: {why}", why=failed))
         ms = cand.latency_ms_median
         if ms is None:
-            return GoalItem(self.name, False, f"latency was not measured for {cand.technique}")
+            return GoalItem(self.name, False, msg("latency was not measured for {technique}",
+                                                  technique=cand.technique))
         met = ms <= self.max_ms + _EPS
-        sign = "<=" if met else ">"
-        spread = (f" (p10–p90 {numbers.ms_range(cand.latency_ms_p10, cand.latency_ms_p90)})"
+        spread = (msg(" (p10–p90 {range})", range=figure(
+            cand.latency_ms_p10, "ms_range", high=cand.latency_ms_p90))
                   if cand.latency_ms_p10 is not None and cand.latency_ms_p90 is not None else "")
-        vs = (f" (float32: {numbers.ms(base.latency_ms_median)})"
+        vs = (msg(" (float32: {ms})", ms=figure(base.latency_ms_median, "ms"))
               if base.ok and base.latency_ms_median is not None else "")
-        return GoalItem(self.name, met, f"median latency {numbers.ms(ms)}{spread} {sign} "
-                                        f"{numbers.ms(self.max_ms)} allowed{vs}",
+        values = {"ms": figure(ms, "ms"), "spread": spread, "limit": figure(self.max_ms, "ms"),
+                  "vs": vs}
+        return GoalItem(self.name, met,
+                        msg("median latency {ms}{spread} <= {limit} allowed{vs}", **values)
+                        if met else
+                        msg("median latency {ms}{spread} > {limit} allowed{vs}", **values),
                         {"median_ms": ms, "max_ms": self.max_ms})
 
     def is_met(self, baseline, candidate) -> bool:
@@ -346,7 +407,7 @@ class Goals:
         """True if every goal set is met (True when none is set)."""
         return self.check(baseline, candidate).met
 
-    def describe(self, metric: str = "accuracy") -> list[str]:
+    def describe(self, metric: str = "accuracy") -> list[Message]:
         """Each goal set as a sentence, in the order of ``active``: ["accuracy at most 1
         point below float32", "at least 4x smaller than float32 on disk", ...]."""
         return [goal.describe(metric) if isinstance(goal, AccuracyGoal) else goal.describe()

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from optimizer import numbers
 from optimizer.guide.verdicts import GoalItem, GoalState, as_result, failure
+from optimizer.text import Message, figure, msg
 
 #: Bytes in one "kB" of a microcontroller budget (datasheets give RAM and flash in KiB).
 KB = 1024
@@ -37,14 +37,16 @@ class McuBudget:
                                       or value <= 0):
                 raise ValueError(f"{key} must be a positive whole number of kB, not {value!r}")
 
-    def describe(self) -> str:
+    def describe(self) -> Message:
         """The goal as a sentence: "tensor arena within 256 kB of RAM, model within 1,024 kB
         of flash"."""
-        parts = [f"tensor arena within {numbers.count(kb)} kB of {where}" if label == "arena"
-                 else f"model within {numbers.count(kb)} kB of {where}"
-                 for label, kb, where in (("arena", self.ram_kb, "RAM"),
-                                          ("model", self.flash_kb, "flash")) if kb]
-        return ", ".join(parts)
+        arena = msg("tensor arena within {kb} kB of RAM", kb=figure(self.ram_kb)) \
+            if self.ram_kb else None
+        model = msg("model within {kb} kB of flash", kb=figure(self.flash_kb)) \
+            if self.flash_kb else None
+        if arena and model:
+            return msg("{first}, {second}", first=arena, second=model)
+        return arena or model
 
     def check_memory(self, arena_bytes: int | None, flash_bytes: int | None) -> GoalItem:
         """The verdict on measured bytes, e.g. "arena 9.13 kB <= 256 kB RAM; model 44.4 kB
@@ -54,18 +56,28 @@ class McuBudget:
                                 ("model", flash_bytes, self.flash_kb)):
             if kb is None:
                 continue
-            where = "RAM" if label == "arena" else "flash"
+            arena = label == "arena"
             if used is None:
-                parts.append(f"{label} not measured ({where} budget {numbers.count(kb)} kB)")
+                parts.append(msg("arena not measured (RAM budget {kb} kB)", kb=figure(kb))
+                             if arena else
+                             msg("model not measured (flash budget {kb} kB)", kb=figure(kb)))
                 met = False
                 continue
             ok = used <= kb * KB
             met = met and ok
-            shown = numbers.kib(used)
-            if shown == f"{numbers.count(kb)} kB" or shown == numbers.kib(kb * KB):
-                shown = f"{numbers.count(used)} B of {numbers.count(kb * KB)} B"
-            parts.append(f"{label} {shown} {'<=' if ok else '>'} {numbers.count(kb)} kB {where}")
-        return GoalItem(self.name, met, "; ".join(parts),
+            shown = figure(used, "kib")
+            if shown == f"{figure(kb)} kB" or shown == figure(kb * KB, "kib"):
+                shown = msg("{used} B of {total} B", used=figure(used), total=figure(kb * KB))
+            values = {"shown": shown, "kb": figure(kb)}
+            if arena:
+                parts.append(msg("arena {shown} <= {kb} kB RAM", **values) if ok else
+                             msg("arena {shown} > {kb} kB RAM", **values))
+            else:
+                parts.append(msg("model {shown} <= {kb} kB flash", **values) if ok else
+                             msg("model {shown} > {kb} kB flash", **values))
+        while len(parts) > 1:
+            parts[-2:] = [msg("{first}; {second}", first=parts[-2], second=parts[-1])]
+        return GoalItem(self.name, met, parts[0] if parts else "",
                         {"arena_bytes": arena_bytes, "flash_bytes": flash_bytes,
                          "ram_kb": self.ram_kb, "flash_kb": self.flash_kb})
 
@@ -75,19 +87,20 @@ class McuBudget:
         cand = as_result(candidate, "candidate")
         failed = failure(cand, "the candidate")
         if failed:
-            return GoalItem(self.name, False, f"memory not measured: {failed}")
+            return GoalItem(self.name, False, msg("memory not measured: {why}", why=failed))
         verdict = cand.readiness or {}
         memory = verdict.get("memory") or {}
         if memory:
             return self.check_memory(memory.get("arena_bytes"), memory.get("flash_bytes"))
         if verdict.get("target") != "mcu" or verdict.get("error") or verdict.get("ready") is None:
-            why = verdict.get("error") or (str(verdict.get("summary") or "").rstrip(".")
-                                           if verdict.get("target") == "mcu" else "")
+            why = verdict.get("error") or (_summary(verdict) if verdict.get("target") == "mcu"
+                                           else "")
             return GoalItem(self.name, GoalState.NOT_CHECKED,
-                            f"not checked yet: {why or 'the microcontroller check has not run'}")
-        return GoalItem(self.name, False, f"the microcontroller check did not measure "
-                                          f"{cand.technique}'s arena (it does not run in "
-                                          f"TFLite Micro)")
+                            msg("not checked yet: {why}",
+                                why=why or msg("the microcontroller check has not run")))
+        return GoalItem(self.name, False, msg("the microcontroller check did not measure "
+                                              "{technique}'s arena (it does not run in TFLite "
+                                              "Micro)", technique=cand.technique))
 
     def is_met(self, baseline, candidate) -> bool:
         """True if the candidate's measured arena and model bytes fit the budget."""
@@ -109,9 +122,10 @@ class TargetGoal:
             raise ValueError(f"target must be a target id such as 'mcu', not {self.target!r}")
         object.__setattr__(self, "target", str(getattr(self.target, "value", self.target)))
 
-    def describe(self) -> str:
+    def describe(self) -> Message:
         """The goal as a sentence: "ready for Microcontroller (its readiness check says so)"."""
-        return f"ready for {_target_label(self.target)} (its readiness check says so)"
+        return msg("ready for {target} (its readiness check says so)",
+                   target=_target_label(self.target))
 
     def evaluate(self, baseline, candidate) -> GoalItem:
         """The verdict with the check's own sentence and method; "not checked yet" (its own
@@ -121,21 +135,24 @@ class TargetGoal:
         failed = failure(cand, "the candidate")
         label = _target_label(self.target)
         if failed:
-            return GoalItem(self.name, False, f"not ready for {label}: {failed}")
+            return GoalItem(self.name, False, msg("not ready for {target}: {why}", target=label,
+                                                  why=failed))
         verdict = cand.readiness or {}
-        summary = str(verdict.get("summary", "")).rstrip(".")
+        summary = _summary(verdict)
         if verdict.get("target") != self.target or verdict.get("error"):
-            why = verdict.get("error") or "press 'Check readiness' to run the check"
+            why = verdict.get("error") or msg("press 'Check readiness' to run the check")
             return GoalItem(self.name, GoalState.NOT_CHECKED,
-                            f"not checked yet for {label}: {why}", {"target": self.target})
-        if verdict.get("ready") is None:      # the check ran but could not tell
-            why = summary.removeprefix("Could not check: ")
-            return GoalItem(self.name, GoalState.NOT_CHECKED,
-                            f"could not check for {label} ({verdict.get('method')}): {why}",
+                            msg("not checked yet for {target}: {why}", target=label, why=why),
                             {"target": self.target})
-        word = "ready" if verdict.get("ready") else "not ready"
+        values = {"target": label, "method": str(verdict.get("method")), "summary": summary}
+        if verdict.get("ready") is None:      # the check ran but could not tell
+            return GoalItem(self.name, GoalState.NOT_CHECKED,
+                            msg("could not check for {target} ({method}): {summary}", **values),
+                            {"target": self.target})
         return GoalItem(self.name, bool(verdict.get("ready")),
-                        f"{word} for {label} ({verdict.get('method')}): {summary}",
+                        msg("ready for {target} ({method}): {summary}", **values)
+                        if verdict.get("ready") else
+                        msg("not ready for {target} ({method}): {summary}", **values),
                         {"target": self.target})
 
     def is_met(self, baseline, candidate) -> bool:
@@ -143,10 +160,22 @@ class TargetGoal:
         return self.evaluate(baseline, candidate).met
 
 
-def _target_label(target: str) -> str:
+def _target_label(target: str):
     from optimizer.guide.targets import TARGET_LABELS, Target
 
     try:
-        return TARGET_LABELS[Target(target)]
+        return msg(TARGET_LABELS[Target(target)])
     except ValueError:
         return str(target)
+
+
+def _summary(verdict: dict):
+    """A readiness verdict's summary without its final full stop and without "Could not
+    check: " (the sentence says it): a message when the check kept its message data."""
+    kept = verdict.get("messages") if isinstance(verdict.get("messages"), dict) else {}
+    message = Message.from_dict(kept.get("summary"))
+    if message is not None:
+        if message.id == "Could not check: {why}." and "why" in message.params:
+            return message.params["why"]
+        return message
+    return str(verdict.get("summary") or "").rstrip(".").removeprefix("Could not check: ")

@@ -21,6 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
+from optimizer.text import N_, msg, tr
+
 
 class GoalState(str, Enum):
     MET = "met"
@@ -33,11 +35,22 @@ class GoalState(str, Enum):
 
 
 #: How each state is written in a table cell and a sentence.
-STATE_WORDS = {GoalState.MET: "met", GoalState.MISSED: "missed",
-               GoalState.WITHIN_NOISE: "within noise of the budget",
-               GoalState.NOT_CHECKED: "not checked yet"}
-STATE_CELLS = {GoalState.MET: "✓ met", GoalState.MISSED: "✗ missed",
-               GoalState.WITHIN_NOISE: "≈ within noise", GoalState.NOT_CHECKED: "… not checked"}
+#: (English message ids: ``tr`` them where they are shown.)
+STATE_WORDS = {GoalState.MET: N_("met"), GoalState.MISSED: N_("missed"),
+               GoalState.WITHIN_NOISE: N_("within noise of the budget"),
+               GoalState.NOT_CHECKED: N_("not checked yet")}
+STATE_CELLS = {GoalState.MET: N_("✓ met"), GoalState.MISSED: N_("✗ missed"),
+               GoalState.WITHIN_NOISE: N_("≈ within noise"),
+               GoalState.NOT_CHECKED: N_("… not checked")}
+#: How each goal is named in a sentence ("misses the size goal").
+GOAL_WORDS = {"accuracy": N_("accuracy"), "size": N_("size"), "latency": N_("latency"),
+              "microcontroller memory": N_("microcontroller memory"), "target": N_("target")}
+
+
+def goal_word(name: str):
+    """A goal's name in a sentence, as a message ("size", "microcontroller memory")."""
+    word = GOAL_WORDS.get(str(name))
+    return msg(word) if word else str(name)
 
 
 def state_of(value) -> GoalState:
@@ -81,13 +94,21 @@ def as_result(value, role: str):
     raise ValueError(f"the {role} must be a Result (or its to_dict()), not {type(value).__name__}")
 
 
-def failure(result, role: str) -> str | None:
-    """Why ``result`` has no measurement ("the candidate qat has no measurement (error: ..)"),
-    or None when it ran."""
+#: The roles ``failure`` names (message ids).
+ROLES = {"the baseline": N_("the baseline"), "the candidate": N_("the candidate")}
+
+
+def failure(result, role: str):
+    """Why ``result`` has no measurement ("the candidate qat has no measurement (error: ..)",
+    a message), or None when it ran."""
     if result.ok:
         return None
-    why = f": {result.error}" if result.error else ""
-    return f"{role} {result.technique} has no measurement ({result.status}{why})"
+    values = {"role": msg(ROLES.get(role, role)), "technique": result.technique,
+              "status": str(result.status)}
+    if result.error:
+        return msg("{role} {technique} has no measurement ({status}: {error})",
+                   error=result.error, **values)
+    return msg("{role} {technique} has no measurement ({status})", **values)
 
 
 def combined_state(items) -> GoalState:
@@ -99,9 +120,15 @@ def combined_state(items) -> GoalState:
     return GoalState.MET
 
 
-def _and(names) -> str:
-    names = list(names)
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+def _and(names):
+    """ "a", "a and b", "a, b and c" (a message) of goal names."""
+    words = [goal_word(n) for n in names]
+    if len(words) == 1:
+        return words[0]
+    head = words[0]
+    for word in words[1:-1]:
+        head = msg("{first}, {rest}", first=head, rest=word)
+    return msg("{names} and {last}", names=head, last=words[-1])
 
 
 @dataclass(frozen=True)
@@ -119,27 +146,34 @@ class GoalCheck:
         return self.state == GoalState.MET
 
     @property
-    def summary(self) -> str:
-        """One line: which goals are met, missed, within noise or not checked yet."""
+    def summary(self):
+        """One line: which goals are met, missed, within noise or not checked yet (a message:
+        English as text, ``render()`` in the reader's language)."""
         if not self.items:
-            return "no goals set"
+            return msg("no goals set")
         by_state = {s: [i.name for i in self.items if i.state == s] for s in GoalState}
         if self.state == GoalState.MET:
-            return f"meets all {len(self.items)} goal{'s' if len(self.items) > 1 else ''}"
+            return msg("meets all {count} goal", count=1) if len(self.items) == 1 else \
+                msg("meets all {count} goals", count=len(self.items))
         parts = []
         if by_state[GoalState.MISSED]:
             missed = by_state[GoalState.MISSED]
-            parts.append(f"misses the {_and(missed)} goal{'s' if len(missed) > 1 else ''}")
+            parts.append(msg("misses the {names} goal", names=_and(missed)) if len(missed) == 1
+                         else msg("misses the {names} goals", names=_and(missed)))
         if by_state[GoalState.WITHIN_NOISE]:
-            parts.append(f"within noise of the {_and(by_state[GoalState.WITHIN_NOISE])} budget")
+            parts.append(msg("within noise of the {names} budget",
+                             names=_and(by_state[GoalState.WITHIN_NOISE])))
         if by_state[GoalState.NOT_CHECKED]:
-            parts.append(f"{_and(by_state[GoalState.NOT_CHECKED])} not checked yet")
-        return "; ".join(parts)
+            parts.append(msg("{names} not checked yet", names=_and(by_state[GoalState.NOT_CHECKED])))
+        while len(parts) > 1:
+            parts[-2:] = [msg("{first}; {second}", first=parts[-2], second=parts[-1])]
+        return parts[0]
 
     @property
     def cell(self) -> str:
-        """The table cell: "✓ met", "✗ missed", "≈ within noise" or "… not checked"."""
-        return STATE_CELLS[self.state]
+        """The table cell, in the language in use: "✓ met", "✗ missed", "≈ within noise" or
+        "… not checked"."""
+        return tr(STATE_CELLS[self.state])
 
     def to_dict(self) -> dict:
         return {"met": self.met, "state": self.state.value, "summary": self.summary,

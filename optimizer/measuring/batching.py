@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from optimizer.text import N_
+
 
 def fixed_batch(details) -> int | None:
     """The batch size fixed by the inputs' shape signatures (``get_input_details()``), or None
@@ -36,12 +38,17 @@ def padded(part: np.ndarray, size: int) -> np.ndarray:
     return np.concatenate([part, np.repeat(part[-1:], missing, axis=0)], axis=0)
 
 
+#: The timing's note for a fixed batch (a message id: ``latency.note_words`` reads it back).
+BATCH_TIMING_NOTE = N_("the file fixes its batch at {batch}: each timed invoke() runs {batch} "
+                       "samples")
+
+
 def batch_note(batch: int | None, timing: bool = False) -> str | None:
     """What a measurement on a fixed batch other than 1 means (for accuracy, or with
     ``timing`` for latency), or None."""
     if batch is None or batch == 1:
         return None
     if timing:
-        return f"the file fixes its batch at {batch}: each timed invoke() runs {batch} samples"
+        return BATCH_TIMING_NOTE.format(batch=batch)
     return (f"the file fixes its batch at {batch}: samples run {batch} per invoke() (the last "
             f"batch padded, the padding's outputs dropped)")

@@ -16,16 +16,19 @@ from __future__ import annotations
 
 from optimizer.guide.targets import Format
 from optimizer.measuring.readiness.graph import FLOAT_TYPES, INT8_TYPES, read_graph
+from optimizer.text import N_
 
-#: How each format is named after "as uploaded".
+#: How each format is named after "as uploaded" (message ids).
 FORMAT_WORDS = {
     Format.FLOAT32: "float32",
-    Format.FLOAT16: "float16 weights",
-    Format.DYNAMIC_RANGE: "dynamic range: int8 weights",
-    Format.INT8_FLOAT_IO: "int8, float input/output",
+    Format.FLOAT16: N_("float16 weights"),
+    Format.DYNAMIC_RANGE: N_("dynamic range: int8 weights"),
+    Format.INT8_FLOAT_IO: N_("int8, float input/output"),
     Format.INT8_ONLY: "int8",
     Format.INT16X8: "int16x8",
 }
+#: The recorded name of a file measured as uploaded (a message id, read back where shown).
+UPLOADED = N_("as uploaded ({format})")
 _EDGES = frozenset({"QUANTIZE", "DEQUANTIZE"})
 
 
@@ -50,7 +53,7 @@ def tflite_format(path_or_bytes) -> Format:
 def uploaded_label(fmt: Format) -> str | None:
     """The name of a file measured as uploaded when it is not float32: "as uploaded (int8)"."""
     fmt = Format(fmt)
-    return None if fmt == Format.FLOAT32 else f"as uploaded ({FORMAT_WORDS[fmt]})"
+    return None if fmt == Format.FLOAT32 else UPLOADED.format(format=FORMAT_WORDS[fmt])
 
 
 def quantized_blocker(fmt: Format) -> str | None:

@@ -33,15 +33,25 @@ from pathlib import Path
 import numpy as np
 
 from optimizer.guide.configs import LatencyConfig
-from optimizer.measuring.batching import batch_note, fixed_batch
+from optimizer.measuring.batching import BATCH_TIMING_NOTE, batch_note, fixed_batch
 from optimizer.paths import REPO_ROOT
 from optimizer.procs import die_with_parent
+from optimizer.text import N_, read_back
 
 #: Most timed invokes per model per round (the time cap usually binds first on slow models).
 MAX_INVOKES_PER_ROUND = 100
 
-INT16_NOTE = ("int16x8 runs on reference kernels: XNNPACK has no int16 activation kernels "
-              "(the guide warns it is slower)")
+INT16_NOTE = N_("int16x8 runs on reference kernels: XNNPACK has no int16 activation kernels "
+                "(the guide warns it is slower)")
+#: The notes a timing writes (English, in ``latency_note``, joined by "; "), as message ids:
+#: ``note_words`` reads a recorded note back as these messages for a reader of another language.
+NOTE_NO_XNNPACK = N_("XNNPACK could not prepare this model ({error}); timed on builtin kernels "
+                     "without XNNPACK")
+NOTE_DYNAMIC = N_("dynamic-range ops left to builtin kernels, outside XNNPACK: {ops}")
+NOTE_INT8 = N_("int8 ops left to builtin kernels, outside XNNPACK: {ops}")
+NOTES = (NOTE_NO_XNNPACK, BATCH_TIMING_NOTE, INT16_NOTE, NOTE_DYNAMIC, NOTE_INT8)
+#: How ``measured_on`` describes the machine (``host_description``, read back by ``host_words``).
+HOST = N_("{cpu}, {cores} logical cores, ai-edge-litert {version}")
 
 
 @dataclass(frozen=True)
@@ -124,7 +134,25 @@ def host_description() -> str:
         litert = metadata.version("ai-edge-litert")
     except metadata.PackageNotFoundError:
         litert = "unknown"
-    return f"{cpu}, {os.cpu_count()} logical cores, ai-edge-litert {litert}"
+    return HOST.format(cpu=cpu, cores=os.cpu_count(), version=litert)
+
+
+def host_words(text):
+    """A recorded ``measured_on`` as its message (``HOST``), or the text as it is."""
+    return read_back(text, (HOST,))
+
+
+def note_words(note):
+    """A recorded ``latency_note`` (notes joined by "; ") as a message in the language in
+    use: each note read back from ``NOTES``; other text as it is."""
+    from optimizer.text import msg
+
+    if not note:
+        return ""
+    parts = [read_back(part, NOTES) for part in re.split(r"; (?!timed on builtin)", str(note))]
+    while len(parts) > 1:
+        parts[-2:] = [msg("{first}; {second}", first=parts[-2], second=parts[-1])]
+    return parts[0]
 
 
 def cpu_model() -> str:
@@ -213,8 +241,7 @@ def _load(path: str, config: LatencyConfig, rng) -> dict:
             experimental_op_resolver_type=compat.op_resolver_type()
             .BUILTIN_WITHOUT_DEFAULT_DELEGATES)
         interpreter.allocate_tensors()
-        notes.append(f"XNNPACK could not prepare this model ({_one_line(exc)[:120]}); timed "
-                     "on builtin kernels without XNNPACK")
+        notes.append(NOTE_NO_XNNPACK.format(error=_one_line(exc)[:120]))
     for detail in interpreter.get_input_details():
         interpreter.set_tensor(detail["index"], _random_input(detail, rng))
     batch = batch_note(fixed_batch(interpreter.get_input_details()), timing=True)
@@ -226,8 +253,7 @@ def _load(path: str, config: LatencyConfig, rng) -> dict:
         notes.append(INT16_NOTE)
     dynamic = sorted({op["op_name"] for op in builtin if _is_dynamic_range(op)})
     if dynamic and kernels.startswith("XNNPACK"):
-        notes.append(f"dynamic-range ops left to builtin kernels, outside XNNPACK: "
-                     f"{', '.join(dynamic)}")
+        notes.append(NOTE_DYNAMIC.format(ops=", ".join(dynamic)))
     names = [op["op_name"] for op in builtin]
     counted = tuple(f"{n} x{names.count(n)}" if names.count(n) > 1 else n
                     for n in sorted(set(names)))
@@ -235,8 +261,8 @@ def _load(path: str, config: LatencyConfig, rng) -> dict:
         np.dtype(t) in (np.int8, np.uint8) for t in list(op["operand_types"]))]
     if int8 and kernels.startswith("XNNPACK"):
         # e.g. MobileNetV3's int8 HARD_SWISH: XNNPACK has no kernel, each one splits the graph
-        notes.append("int8 ops left to builtin kernels, outside XNNPACK: " + ", ".join(
-            f"{n} x{int8.count(n)}" if int8.count(n) > 1 else n for n in sorted(set(int8))))
+        notes.append(NOTE_INT8.format(ops=", ".join(
+            f"{n} x{int8.count(n)}" if int8.count(n) > 1 else n for n in sorted(set(int8)))))
     return {"interpreter": interpreter, "kernels": kernels, "builtin_ops": counted,
             "op_kernels": op_kernels(kernels, builtin, ops),
             "note": "; ".join(notes) or None, "rounds": []}

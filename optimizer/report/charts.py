@@ -10,13 +10,16 @@ import math
 
 import plotly.graph_objects as go
 
+from optimizer.measuring.latency import kernels_words
 from optimizer.report import labels as marks
 from optimizer.report import numbers, style
 from optimizer.report.pareto import frame_front
+from optimizer.text import N_, render, tr
 
-#: size kind -> (column, chart title words, axis title words)
-SIZE_COLUMNS = {"raw": ("size_bytes", "size on disk", "Size on disk"),
-                "gzip": ("gzip_bytes", "download size (gzip -9)", "Download size, gzip -9")}
+#: size kind -> (column, chart title words, axis title words); the words are message ids
+SIZE_COLUMNS = {"raw": ("size_bytes", N_("size on disk"), N_("Size on disk")),
+                "gzip": ("gzip_bytes", N_("download size (gzip -9)"),
+                         N_("Download size, gzip -9"))}
 
 
 def _ok(value) -> bool:
@@ -55,7 +58,7 @@ def empty_figure(title: str, message: str):
 
 def _names(rows) -> list[str]:
     """Each row's shown name (``style.result_name``: "as uploaded (int8)" or the technique)."""
-    return [style.result_name(row) for _, row in rows.iterrows()]
+    return [style.shown_name(style.result_name(row)) for _, row in rows.iterrows()]
 
 
 def _baseline_names(rows) -> tuple:
@@ -66,7 +69,7 @@ def _baseline_names(rows) -> tuple:
 
 
 def _label(technique: str, is_baseline: bool) -> str:
-    return f"{technique} (baseline)" if is_baseline else technique
+    return tr("{technique} (baseline)", technique=technique) if is_baseline else technique
 
 
 def budget_words(threshold, scale, unit, higher) -> str:
@@ -74,7 +77,8 @@ def budget_words(threshold, scale, unit, higher) -> str:
     has (float32's 98.667 less 1 point reads 97.667, as the table writes 98.667)."""
     value = threshold * scale
     text = numbers.fixed(value, numbers.needed_places(value, 5))
-    return f"accuracy budget: {'≥' if higher else '≤'} {text}{unit}"
+    return tr("accuracy budget: {sign} {value}{unit}", sign="≥" if higher else "≤", value=text,
+              unit=unit)
 
 
 def budget_line(fig, threshold, scale, unit, higher):
@@ -143,10 +147,11 @@ def accuracy_size_figure(frame, size: str = "gzip", budget: float | None = None)
     if size not in SIZE_COLUMNS:
         raise ValueError(f"size must be 'raw' or 'gzip', not {size!r}")
     column, what, axis = SIZE_COLUMNS[size]
-    title = f"Accuracy vs {what}"
+    what, axis = tr(what), tr(axis)
+    title = tr("Accuracy vs {size}", size=what)
     rows = measured(frame, column, "accuracy")
     if rows.empty:
-        return empty_figure(title, "No measured results yet")
+        return empty_figure(title, tr("No measured results yet"))
     label, scale, unit, higher = _metric(rows)
     divisor, size_label = style.size_unit(rows[column].max())
     fig = go.Figure()
@@ -156,7 +161,7 @@ def accuracy_size_figure(frame, size: str = "gzip", budget: float | None = None)
         fig.add_trace(go.Scatter(
             x=pts[column] / divisor, y=pts["accuracy"] * scale, mode="lines",
             line={"color": style.FRONT_COLOR, "dash": "dot", "width": 2, "shape": "hv"},
-            name="Pareto front", hoverinfo="skip"))
+            name=tr("Pareto front"), hoverinfo="skip"))
     y_range = y_range_of(rows["accuracy"], budget, scale)
     xs, ys = list(rows[column] / divisor), list(rows["accuracy"] * scale)
     x_range = (0.0, max(xs) * 1.08)
@@ -171,26 +176,28 @@ def accuracy_size_figure(frame, size: str = "gzip", budget: float | None = None)
         is_base = bool(row.get("is_baseline", False))
         ratio = row["gzip_ratio"] if size == "gzip" else row["size_ratio"]
         on_front = index in front
+        name = style.shown_name(style.result_name(row))
         fig.add_trace(go.Scatter(
             x=[xs[number]], y=[ys[number]], mode="markers+text", ids=[style.result_name(row)],
-            name=_label(style.result_name(row), is_base), text=[text], showlegend=number in legend,
+            name=_label(name, is_base), text=[text], showlegend=number in legend,
             textposition=side, textfont={"size": style.FONT_SIZE - 3},
             marker={"size": sizes[number], "color": style.technique_color(row["technique"]),
                     "symbol": style.technique_symbol(row["technique"]),
                     "line": {"width": 3 if on_front else 1,
                              "color": style.FRONT_COLOR if on_front else "rgba(0,0,0,0.4)"}},
-            hovertemplate=(f"<b>{style.result_name(row)}</b><br>{label}: "
+            hovertemplate=(f"<b>{name}</b><br>{label}: "
                            f"{numbers.sig(row['accuracy'] * scale)}<br>"
                            f"{what}: {numbers.size(row[column])}"
-                           + (f" ({numbers.ratio(ratio)} smaller)" if _ok(ratio) and not is_base
-                              else "")
-                           + ("<br>on the Pareto front" if on_front else "") + "<extra></extra>"),
+                           + (" " + tr("({ratio} smaller)", ratio=numbers.ratio(ratio))
+                              if _ok(ratio) and not is_base else "")
+                           + ("<br>" + tr("on the Pareto front") if on_front else "")
+                           + "<extra></extra>"),
         ))
     budget_line(fig, budget, scale, unit, higher)
     style.apply_layout(fig, title, f"{axis} ({size_label})", label)
     fig.update_layout(title={"subtitle": {"text": (
-        "Dotted line: the Pareto front<br>(nothing else is both smaller and more accurate)"
-        if len(front) > 1 else "Each point is one measured .tflite file")}})
+        tr("Dotted line: the Pareto front<br>(nothing else is both smaller and more accurate)")
+        if len(front) > 1 else tr("Each point is one measured .tflite file"))}})
     finish_labels(fig, labels, xs, ys)
     fig.update_yaxes(range=y_range)
     fig.update_xaxes(range=list(x_range))
@@ -199,10 +206,10 @@ def accuracy_size_figure(frame, size: str = "gzip", budget: float | None = None)
 
 def accuracy_latency_figure(frame, budget: float | None = None):
     """Accuracy vs median latency (ms) with p10-p90 error bars; log x when spans are wide."""
-    title = "Accuracy vs latency"
+    title = tr("Accuracy vs latency")
     rows = measured(frame, "latency_ms_median", "accuracy")
     if rows.empty:
-        return empty_figure(title, "No latency measured yet")
+        return empty_figure(title, tr("No latency measured yet"))
     label, scale, unit, higher = _metric(rows)
     lows = rows["latency_ms_p10"].where(rows["latency_ms_p10"].map(_ok), rows["latency_ms_median"])
     highs = rows["latency_ms_p90"].where(rows["latency_ms_p90"].map(_ok), rows["latency_ms_median"])
@@ -223,10 +230,12 @@ def accuracy_latency_figure(frame, budget: float | None = None):
         p10 = float(row["latency_ms_p10"]) if _ok(row["latency_ms_p10"]) else median
         p90 = float(row["latency_ms_p90"]) if _ok(row["latency_ms_p90"]) else median
         threads = row.get("latency_threads")
-        kernels = row.get("latency_kernels") or "n/a"
+        kernels = render(kernels_words(row.get("latency_kernels"))) \
+            if row.get("latency_kernels") else tr("n/a")
+        name = style.shown_name(style.result_name(row))
         fig.add_trace(go.Scatter(
             x=[median], y=[ys[number]], mode="markers+text", ids=[style.result_name(row)],
-            name=_label(style.result_name(row), bool(row.get("is_baseline", False))),
+            name=_label(name, bool(row.get("is_baseline", False))),
             text=[text], showlegend=number in legend,
             textposition=side,
             textfont={"size": style.FONT_SIZE - 3},
@@ -236,16 +245,18 @@ def accuracy_latency_figure(frame, budget: float | None = None):
             marker={"size": 15, "color": style.technique_color(row["technique"]),
                     "symbol": style.technique_symbol(row["technique"]),
                     "line": {"width": 1, "color": "rgba(0,0,0,0.4)"}},
-            hovertemplate=(f"<b>{style.result_name(row)}</b><br>{label}: "
+            hovertemplate=(f"<b>{name}</b><br>{label}: "
                            f"{numbers.sig(row['accuracy'] * scale)}<br>"
-                           f"median {numbers.ms(median)} (p10–p90 "
-                           f"{numbers.ms_range(p10, p90)})<br>"
-                           f"threads: {threads if _ok(threads) else 'n/a'} · kernels: {kernels}"
-                           "<extra></extra>"),
+                           + tr("median {median} (p10–p90 {range})", median=numbers.ms(median),
+                                range=numbers.ms_range(p10, p90)) + "<br>"
+                           + tr("threads: {threads} · kernels: {kernels}",
+                                threads=numbers.count(threads) if _ok(threads) else tr("n/a"),
+                                kernels=kernels)
+                           + "<extra></extra>"),
         ))
     budget_line(fig, budget, scale, unit, higher)
-    style.apply_layout(fig, title, "Latency per inference (median; bars p10–p90)", label)
-    fig.update_layout(title={"subtitle": {"text": (
+    style.apply_layout(fig, title, tr("Latency per inference (median; bars p10–p90)"), label)
+    fig.update_layout(title={"subtitle": {"text": tr(
         "One sample per inference: the median of many;<br>bars span the 10th to 90th "
         "percentile")}})
     finish_labels(fig, labels, xs, ys, log_x)
@@ -255,7 +266,7 @@ def accuracy_latency_figure(frame, budget: float | None = None):
     if log_x:
         fig.update_xaxes(type="log",
                          range=[math.log10(x_range[0]), math.log10(x_range[1])],
-                         title={"text": "Latency per inference (log scale; bars p10–p90)"})
+                         title={"text": tr("Latency per inference (log scale; bars p10–p90)")})
     else:
         fig.update_xaxes(range=list(x_range))
     fig.update_yaxes(range=y_range)
@@ -264,10 +275,10 @@ def accuracy_latency_figure(frame, budget: float | None = None):
 
 def size_bars_figure(frame):
     """Grouped bars per technique: bytes on disk (solid) and gzip -9 bytes (hatched)."""
-    title = "Model size: on disk vs compressed (gzip -9)"
+    title = tr("Model size: on disk vs compressed (gzip -9)")
     rows = measured(frame, "size_bytes")
     if rows.empty:
-        return empty_figure(title, "No measured results yet")
+        return empty_figure(title, tr("No measured results yet"))
     divisor, unit = style.size_unit(rows["size_bytes"].max())
     names = _names(rows)
     colors = [style.technique_color(t) for t in rows["technique"]]
@@ -278,19 +289,21 @@ def size_bars_figure(frame):
 
     fig = go.Figure()
     fig.add_trace(go.Bar(
-        x=names, y=rows["size_bytes"] / divisor, name="On disk", marker={"color": colors},
+        x=names, y=rows["size_bytes"] / divisor, name=tr("On disk"), marker={"color": colors},
         text=factors(rows["size_ratio"]), textposition="outside",
         customdata=[numbers.size(b) for b in rows["size_bytes"]],
-        hovertemplate="%{x}<br>on disk: %{customdata}<extra></extra>"))
+        hovertemplate="%{x}<br>" + tr("on disk: {size}", size="%{customdata}")
+        + "<extra></extra>"))
     if rows["gzip_bytes"].map(_ok).any():
         fig.add_trace(go.Bar(
-            x=names, y=rows["gzip_bytes"] / divisor, name="gzip -9 (download size)",
+            x=names, y=rows["gzip_bytes"] / divisor, name=tr("gzip -9 (download size)"),
             marker={"color": colors, "opacity": 0.65,
                     "pattern": {"shape": "/", "fgcolor": "rgba(255,255,255,0.6)"}},
             text=factors(rows["gzip_ratio"]), textposition="outside",
             customdata=[numbers.size(b) for b in rows["gzip_bytes"]],
             hovertemplate="%{x}<br>gzip -9: %{customdata}<extra></extra>"))
-    style.apply_layout(fig, title, "Technique", f"Size ({unit}); label = x smaller than float32")
+    style.apply_layout(fig, title, tr("Technique"),
+                       tr("Size ({unit}); label = x smaller than float32", unit=unit))
     fig.update_layout(barmode="group", bargap=0.25)
     fig.update_yaxes(rangemode="tozero")
     return fig

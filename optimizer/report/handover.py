@@ -17,9 +17,13 @@ from pathlib import Path
 
 from optimizer import numbers
 from optimizer.artifacts import store
+from optimizer.guide.goals import metric_word
 from optimizer.guide.schema import Result, results_frame
+from optimizer.measuring.latency import host_words, kernels_words
 from optimizer.report import style
+from optimizer.report.insight_text import kind_words
 from optimizer.report.readiness import readiness_cell, readiness_rows
+from optimizer.text import N_, current_language, render, tr
 
 GUIDE_URL = "https://ai.google.dev/edge/litert/models/model_optimization"
 
@@ -52,6 +56,11 @@ def _e(value) -> str:
     return html.escape(scrub_paths("" if value is None else str(value)))
 
 
+def _t(text) -> str:
+    """A text of the catalogue (trusted, no path in it) in HTML: only ``<`` and ``&`` escaped."""
+    return html.escape(str(text), quote=False)
+
+
 def _public_model(ref: str | None) -> str:
     """A model reference fit for a file handed to others: a demo name, or a file's name only."""
     text = str(ref or "")
@@ -66,8 +75,14 @@ def _table(headers, rows, numeric=()) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-_GOAL_WORDS = {"met": "met", "missed": "missed", "within_noise": "within noise",
-               "not_checked": "not checked yet"}
+_GOAL_WORDS = {"met": N_("met"), "missed": N_("missed"), "within_noise": N_("within noise"),
+               "not_checked": N_("not checked yet")}
+_STATUS_WORDS = {"ok": N_("ok"), "error": N_("error"), "skipped": N_("skipped"),
+                 "cancelled": N_("cancelled")}
+
+
+def _word(words: dict, value) -> str:
+    return tr(words[value]) if value in words else ("" if value is None else str(value))
 
 
 def _results_rows(results: list[Result], checks: dict) -> list[tuple]:
@@ -79,15 +94,16 @@ def _results_rows(results: list[Result], checks: dict) -> list[tuple]:
     rows = []
     for r in results:
         check = checks.get(r.technique)
-        goals = "baseline" if r is base else ("" if check is None else
-                                              _GOAL_WORDS[check.state.value])
+        goals = tr("baseline") if r is base else ("" if check is None else
+                                                  _word(_GOAL_WORDS, check.state.value))
         ratio = (base.size_bytes / r.size_bytes) if base and base.size_bytes and r.size_bytes \
             else None
         delta = ""
         if r is not base and r.delta_value is not None:
             delta = numbers.change(r.delta_value, metric) + (
                 f" ({numbers.p_value(r.delta_p)})" if r.delta_p is not None else "")
-        rows.append((style.result_name(r), r.status, goals, readiness_cell(r.readiness)
+        rows.append((style.shown_name(style.result_name(r)), _word(_STATUS_WORDS, r.status),
+                     goals, readiness_cell(r.readiness)
                      if r.readiness else "",
                      numbers.metric_ci(r.accuracy, r.accuracy_ci, metric, places)
                      if r.accuracy is not None else "–", delta,
@@ -95,7 +111,8 @@ def _results_rows(results: list[Result], checks: dict) -> list[tuple]:
                      numbers.size(r.gzip_bytes), numbers.ms(r.latency_ms_median),
                      numbers.ms_range(r.latency_ms_p10, r.latency_ms_p90),
                      "" if r.latency_threads is None else r.latency_threads,
-                     r.latency_kernels or "", r.error or ""))
+                     render(kernels_words(r.latency_kernels)) if r.latency_kernels else "",
+                     render(r.error) if r.error else ""))
     return rows
 
 
@@ -106,40 +123,47 @@ def _chart_html(fig, div_id: str, first: bool, filename: str) -> str:
                        config=config)
     button = (f"<button type='button' onclick=\"Plotly.downloadImage('{div_id}',"
               f"{{format:'png',scale:2,width:900,height:600,filename:'{_e(filename)}'}})\">"
-              "Save PNG (for slides)</button>")
+              f"{_t(tr('Save PNG (for slides)'))}</button>")
     return f"<div class='chart'>{button}{body}</div>"
 
 
 def _recommendation_html(answers) -> tuple[str, str | None]:
     if answers is None:
-        return ("<p class='muted'>This run was started without the questionnaire (e.g. from "
-                "the command line), so no recommendation is recorded. The insights check the "
-                "guide's own table instead.</p>", None)
+        return ("<p class='muted'>" + _t(tr(
+            "This run was started without the questionnaire (e.g. from the command line), so "
+            "no recommendation is recorded. The insights check the guide's own table "
+            "instead.")) + "</p>", None)
     from optimizer.guide.targets import TARGET_LABELS
     from optimizer.recommendation.decide import answered_questions, recommend
 
     rec = recommend(answers)
-    answer_rows = [(s.question, "Yes" if s.answer == "Y" else "No", s.because)
+    yes, no = tr("Yes"), tr("No")
+    answer_rows = [(s.question, yes if s.answer == "Y" else no, s.because)
                    for s in answered_questions(answers)]
-    path = "".join(f"<li><b>{_e(s.question)}</b> → {'Yes' if s.answer == 'Y' else 'No'} — "
+    path = "".join(f"<li><b>{_e(s.question)}</b> → {yes if s.answer == 'Y' else no} — "
                    f"{_e(s.because)}</li>" for s in rec.path)
     reasons = "".join(f"<li>{_e(r)}</li>" for r in rec.reasons)
-    pick = _e(rec.run_spec) if rec.run_spec else "nothing runnable with these answers"
-    text = (f"<h3>Your answers, as the guide's questions</h3>"
-            f"<p>Target hardware: <b>{_e(TARGET_LABELS[answers.target])}</b></p>"
-            f"{_table(('the guide asks', 'answer', 'because'), answer_rows)}"
-            f"<h3>The guide's decision tree, your path</h3><ol>{path}</ol>"
-            f"<p>Recommendation: <b><code>{pick}</code></b></p>"
-            f"<h3>Why</h3><ul>{reasons}</ul>")
+    pick = (f"<code>{_e(rec.run_spec)}</code>" if rec.run_spec
+            else _t(tr("nothing runnable with these answers")))
+    heads = (tr("the guide asks"), tr("answer"), tr("because"))
+    asked = _t(tr("Your answers, as the guide's questions"))
+    tree = _t(tr("The guide's decision tree, your path"))
+    text = (f"<h3>{asked}</h3>"
+            f"<p>{_t(tr('Target hardware:'))} <b>{_t(tr(TARGET_LABELS[answers.target]))}</b></p>"
+            f"{_table(heads, answer_rows)}"
+            f"<h3>{tree}</h3><ol>{path}</ol>"
+            f"<p>{_t(tr('Recommendation:'))} <b>{pick}</b></p>"
+            f"<h3>{_t(tr('Why'))}</h3><ul>{reasons}</ul>")
     return text, rec.run_spec
 
 
 def _goals_html(verdict) -> str:
     goals = verdict.goals
     if goals is None or not goals.active:
-        return "<p>No goals were recorded for this run.</p>"
-    items = "".join(f"<li>{_e(text)}</li>" for text in goals.describe(verdict.metric))
-    return f"<p>This run is {_e(verdict.judged_by().split(':')[0])}:</p><ul>{items}</ul>"
+        return f"<p>{_t(tr('No goals were recorded for this run.'))}</p>"
+    items = "".join(f"<li>{_e(render(text))}</li>" for text in goals.describe(verdict.metric))
+    return (f"<p>{_t(tr('This run is {judged}:', judged=render(verdict.judged_by_words())))}"
+            f"</p><ul>{items}</ul>")
 
 
 def _readiness_html(results: list[Result], target: str | None) -> str:
@@ -147,32 +171,33 @@ def _readiness_html(results: list[Result], target: str | None) -> str:
 
     checked = [r for r in results if r.readiness]
     try:
-        target = TARGET_LABELS[Target(target)]
+        target = tr(TARGET_LABELS[Target(target)])
     except ValueError:
-        target = target or "the target"
+        target = target or tr("the target")
     if not checked:
-        return (f"<p class='muted'>Readiness for {_e(target)} was not checked "
-                "for this run (the Results page's <i>Check readiness</i> or <code>python -m "
-                "optimizer readiness</code> does it).</p>")
+        return ("<p class='muted'>" + tr(
+            "Readiness for {target} was not checked for this run (the Results page's "
+            "<i>{button}</i> or <code>python -m optimizer readiness</code> does it).",
+            target=_e(target), button=_t(tr("Check readiness"))) + "</p>")
     frame = readiness_rows(checked)
-    headers = [c for c in frame.columns if c not in ("Target runtime metric (%)",
-                                                     "LiteRT metric (%)")]
+    headers = [c for c in frame.columns if c not in (tr("Target runtime metric (%)"),
+                                                     tr("LiteRT metric (%)"))]
     rows = [tuple(numbers.sig(v) if isinstance(v, float) else ("" if v is None else v)
                   for v in (row[c] for c in headers)) for _, row in frame.iterrows()]
     return _table(headers, rows)
 
 
 _AGREEMENT = {
-    "agreed": ("info", "The measurements agreed with the guide's recommendation: it was "
-                       "measured and compared, and nothing measured contradicts it."),
-    "disagreed": ("warn", "<b>The measurements disagree with the guide's recommendation.</b> "
-                          "See the insights below."),
-    "pending": ("info", "Nothing measured contradicts the guide's recommendation so far, but a "
-                        "goal is not checked yet (readiness on the target)."),
-    "not_measured": ("warn", "The guide's recommendation has no measurement in this run (it "
-                             "failed or was not run)."),
-    "not_compared": ("info", "The guide's recommendation was measured, but nothing else was "
-                             "measured to compare it with."),
+    "agreed": ("info", N_("The measurements agreed with the guide's recommendation: it was "
+                          "measured and compared, and nothing measured contradicts it.")),
+    "disagreed": ("warn", N_("<b>The measurements disagree with the guide's "
+                             "recommendation.</b> See the insights below.")),
+    "pending": ("info", N_("Nothing measured contradicts the guide's recommendation so far, "
+                           "but a goal is not checked yet (readiness on the target).")),
+    "not_measured": ("warn", N_("The guide's recommendation has no measurement in this run (it "
+                                "failed or was not run).")),
+    "not_compared": ("info", N_("The guide's recommendation was measured, but nothing else was "
+                                "measured to compare it with.")),
 }
 
 
@@ -180,24 +205,28 @@ def _measured_html(results: list[Result], run_dir: Path, events: list) -> str:
     recipe = next((store.read_json(r.recipe_path) for r in results
                    if r.recipe_path and Path(r.recipe_path).is_file()), None) or {}
     versions = recipe.get("libraries") or store.library_versions()
-    hosts = sorted({r.measured_on for r in results if r.measured_on}) or ["not recorded"]
+    hosts = [render(host_words(h)) for h in sorted({r.measured_on for r in results
+                                                      if r.measured_on})] or [tr("not recorded")]
     threads = sorted({r.latency_threads for r in results if r.latency_threads})
     invokes = sorted({r.latency_invokes for r in results if r.latency_invokes})
     times = [e.get("t") for e in events if isinstance(e.get("t"), (int, float))]
-    when = (f"{time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime(min(times)))} to "
-            f"{time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime(max(times)))}"
-            if times else "not recorded")
-    rows = [("measured on", "; ".join(hosts)),
-            ("latency threads", ", ".join(map(str, threads)) or "–"),
-            ("timed invokes per model", ", ".join(map(str, invokes)) or "–"),
-            ("run dates", when),
-            ("report written", time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()))]
-    rows += [(f"version: {k}", v or "not installed") for k, v in versions.items()]
-    how = ("<p>Accuracy: the test split through the LiteRT interpreter. Size: bytes on disk and "
-           "gzip -9. Latency: one sample per <code>invoke()</code> in a separate LiteRT-only "
-           "process after warm-up; median and p10–p90 of all timed invokes. A difference is "
-           "called faster or slower only when the p10–p90 intervals do not overlap.</p>")
-    return how + _table(("what", "value"), rows)
+    when = (tr("{start} to {end}",
+               start=time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(min(times))),
+               end=time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(max(times))))
+            if times else tr("not recorded"))
+    rows = [(tr("measured on"), "; ".join(hosts)),
+            (tr("latency threads"), ", ".join(map(numbers.count, threads)) or "–"),
+            (tr("timed invokes per model"), ", ".join(map(numbers.count, invokes)) or "–"),
+            (tr("run dates"), when),
+            (tr("report written"), time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()))]
+    rows += [(tr("version: {library}", library=k), v or tr("not installed"))
+             for k, v in versions.items()]
+    how = ("<p>" + tr("Accuracy: the test split through the LiteRT interpreter. Size: bytes on "
+                      "disk and gzip -9. Latency: one sample per <code>invoke()</code> in a "
+                      "separate LiteRT-only process after warm-up; median and p10–p90 of all "
+                      "timed invokes. A difference is called faster or slower only when the "
+                      "p10–p90 intervals do not overlap.") + "</p>")
+    return how + _table((tr("what"), tr("value")), rows)
 
 
 def _reproduce_html(request: dict, model: str) -> str:
@@ -208,8 +237,9 @@ def _reproduce_html(request: dict, model: str) -> str:
         cmd += f" --data {_public_model(request['data'])}"
     cmd += "".join(f" --set {p}" for p in request.get("settings") or [])
     lines = [cmd + " --out my-run --json -", "python -m optimizer report my-run --out report.html"]
-    return ("<p>From a checkout of the project (<code>make setup</code>), with your own model "
-            "and data files where named:</p><pre>" + _e("\n".join(lines)) + "</pre>")
+    return ("<p>" + tr("From a checkout of the project (<code>make setup</code>), with your own "
+                       "model and data files where named:") + "</p><pre>"
+            + _e("\n".join(lines)) + "</pre>")
 
 
 def report_html(run_dir: Path | str) -> str:
@@ -238,7 +268,7 @@ def report_html(run_dir: Path | str) -> str:
     request = store.read_json(run_dir / store.REQUEST, default={}) or {}
     rec_html, _ = _recommendation_html(verdict.answers)
     box = _AGREEMENT.get(verdict.agreement)
-    banner = f"<p class='note {box[0]}'>{box[1]}</p>" if box else ""
+    banner = f"<p class='note {box[0]}'>{tr(box[1])}</p>" if box else ""
     stem = "".join(c if c.isalnum() else "-" for c in model)
     charts = [(accuracy_size_figure(frame, size=verdict.size, budget=budget), "acc-size"),
               (accuracy_latency_figure(frame, budget=budget), "acc-latency"),
@@ -247,31 +277,38 @@ def report_html(run_dir: Path | str) -> str:
                           for i, (fig, name) in enumerate(charts))
     notes_html = "".join(
         f"<div class='note {'warn' if n.severity == 'warning' else 'info'}'>"
-        f"<b>{_e(n.kind)}</b>{' · <code>' + _e(n.technique) + '</code>' if n.technique else ''}"
-        f" — {_e(n.text)}</div>" for n in notes) or "<p>No insights.</p>"
-    headers = ("technique", "status", "goals", "readiness", "metric (95 % interval)",
-               "Δ vs float32 (p)", "size", "x smaller", "gzip", "latency median", "p10–p90",
-               "threads", "kernels", "note")
+        f"<b>{_t(kind_words(n.kind))}</b>{' · <code>' + _e(n.technique) + '</code>' if n.technique else ''}"
+        f" — {_e(n.text)}</div>" for n in notes) or f"<p>{_t(tr('No insights.'))}</p>"
+    headers = (tr("technique"), tr("status"), tr("goals"), tr("readiness"),
+               tr("metric (95 % interval)"), tr("Δ vs float32 (p)"), tr("size"), tr("x smaller"),
+               "gzip", tr("latency median"), "p10–p90", tr("threads"), tr("kernels"),
+               tr("note"))
+    events = read_events(run_dir / store.EVENTS)
     body = (
-        f"<h1>LiteRT optimization report: {_e(model)}</h1>"
-        f"<p class='muted'>Every number below was measured by LiteRT Optimization Studio on the "
-        f"machine named under “How it was measured”. Guide: <a href='{GUIDE_URL}'>"
-        f"LiteRT Model optimization</a>.</p>"
-        f"<h2>Model</h2><p><b>{_e(model)}</b> (reference "
-        f"<code>{_e(_public_model(request.get('model')) or model)}</code>)</p>"
-        f"<h2>Goals</h2>{_goals_html(verdict)}"
-        f"<h2>Recommendation</h2>{rec_html}{banner}"
-        f"<h2>Results</h2><p class='muted'>Metric: {_e(verdict.metric)} on the test split "
-        f"(percent for accuracy) with its 95 % interval; Δ in percentage points against "
-        f"float32 with the paired test's p-value (exact McNemar on the same test samples, a "
-        f"paired bootstrap for RMSE; below 0.05 the change is measurable).</p>"
+        f"<h1>{_t(tr('LiteRT optimization report: {model}', model=model))}</h1>"
+        "<p class='muted'>" + tr(
+            "Every number below was measured by LiteRT Optimization Studio on the machine "
+            "named under “{how}”. Guide: <a href='{url}'>{guide}</a>.",
+            how=_t(tr("How it was measured")), url=GUIDE_URL,
+            guide=_t(tr("LiteRT Model optimization"))) + "</p>"
+        f"<h2>{_t(tr('Model'))}</h2><p><b>{_e(model)}</b> ("
+        + tr("reference {name}", name=f"<code>{_e(_public_model(request.get('model')) or model)}"
+                                      "</code>") + ")</p>"
+        f"<h2>{_t(tr('Goals'))}</h2>{_goals_html(verdict)}"
+        f"<h2>{_t(tr('Recommendation'))}</h2>{rec_html}{banner}"
+        f"<h2>{_t(tr('Results'))}</h2><p class='muted'>" + _t(tr(
+            "Metric: {metric} on the test split (percent for accuracy) with its 95 % interval; "
+            "Δ in percentage points against float32 with the paired test's p-value (exact "
+            "McNemar on the same test samples, a paired bootstrap for RMSE; below {alpha} the "
+            "change is measurable).", metric=render(metric_word(verdict.metric)),
+            alpha=numbers.plain(0.05))) + "</p>"
         f"{_table(headers, _results_rows(results, checks), numeric=(4, 5, 6, 7, 8, 9, 10))}"
-        f"<h2>Ready for the target</h2>{_readiness_html(results, verdict.target)}"
-        f"<h2>Charts</h2>{charts_html}"
-        f"<h2>Insights</h2>{notes_html}"
-        f"<h2>How it was measured</h2>{_measured_html(results, run_dir, read_events(run_dir / store.EVENTS))}"
-        f"<h2>Reproduce</h2>{_reproduce_html(request, model)}")
-    return ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        f"<h2>{_t(tr('Ready for the target'))}</h2>{_readiness_html(results, verdict.target)}"
+        f"<h2>{_t(tr('Charts'))}</h2>{charts_html}"
+        f"<h2>{_t(tr('Insights'))}</h2>{notes_html}"
+        f"<h2>{_t(tr('How it was measured'))}</h2>{_measured_html(results, run_dir, events)}"
+        f"<h2>{_t(tr('Reproduce'))}</h2>{_reproduce_html(request, model)}")
+    return (f"<!DOCTYPE html><html lang='{current_language()}'><head><meta charset='utf-8'>"
             "<meta name='viewport' content='width=device-width, initial-scale=1'>"
-            f"<title>{_e(model)} · LiteRT optimization report</title><style>{_CSS}</style>"
-            f"</head><body>{body}</body></html>")
+            f"<title>{_t(tr('{model} · LiteRT optimization report', model=model))}</title>"
+            f"<style>{_CSS}</style></head><body>{body}</body></html>")

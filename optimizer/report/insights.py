@@ -34,7 +34,7 @@ from optimizer.guide.schema import Result
 from optimizer.guide.stage_handlers import STAGES
 from optimizer.guide.technique import SizeClass
 from optimizer.guide.verdicts import GoalState
-from optimizer.report.insight_text import RENDERERS, render
+from optimizer.report.insight_text import KIND_WORDS, RENDERERS, render
 
 #: Raw sizes within this fraction of the baseline count as "the same size on disk".
 SAME_SIZE = 0.02
@@ -44,10 +44,10 @@ DISAGREEMENT = ("guide_contradicted", "goal_missed")
 KINDS = ("measured_on", "mixed_nodes", "faster", "slower", "not_meaningful", "compressed_only",
          "guide_contradicted", "within_noise", "goal_missed", "goal_not_checked", "best",
          "none_meets", "failed", "latency_note")
-_MISSING = sorted(set(KINDS) - set(RENDERERS))
+_MISSING = sorted((set(KINDS) - set(RENDERERS)) | (set(KINDS) - set(KIND_WORDS)))
 if _MISSING:
-    raise ImportError(f"insight kinds without a sentence: {_MISSING}; add them to "
-                      "optimizer.report.insight_text.RENDERERS")
+    raise ImportError(f"insight kinds without a sentence or a name: {_MISSING}; add them to "
+                      "optimizer.report.insight_text.RENDERERS and KIND_WORDS")
 _BASE = TechniqueId.FLOAT32.value
 _EPS = 1e-9
 SIZE_KEYS = {"raw": "size_bytes", "gzip": "gzip_bytes"}
@@ -68,7 +68,9 @@ class Insight:
 
     @property
     def text(self) -> str:
-        return self.message
+        """The sentence in the language in use (``message`` is the English one the run
+        records): written again from ``params`` by ``insight_text.render``."""
+        return render(self) if self.params else self.message
 
     @property
     def p_value(self) -> float | None:
@@ -93,7 +95,7 @@ def make(kind: str, technique: str | None, params: dict, versus: str | None = No
     build one)."""
     if kind not in KINDS:
         raise ValueError(f"unknown insight kind {kind!r}; the kinds are {', '.join(KINDS)}")
-    message = render({"kind": kind, "params": params})
+    message = render({"kind": kind, "params": params}, lang="en")   # the record is English
     return Insight(kind, technique, message, versus, severity, dict(params))
 
 

@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 
 from optimizer import numbers
 from optimizer.report import style
+from optimizer.text import N_, tr, tr_plural
 
 #: RMSE / scale of pure rounding to the int8 grid (uniform error over one quantization step).
 ROUNDING = 1.0 / math.sqrt(12.0)
@@ -30,10 +31,10 @@ def layer_options(report: dict) -> list[dict]:
 def layer_error_figure(report: dict):
     """Horizontal bars of RMSE / scale per layer: before (all int8) and after the repair."""
     before = report.get("before") or []
-    title = "Per-layer int8 error (RMSE / quantization step)"
+    title = tr("Per-layer int8 error (RMSE / quantization step)")
     fig = go.Figure()
     if not before:
-        fig.add_annotation(text="No per-layer measurement in this report", showarrow=False,
+        fig.add_annotation(text=tr("No per-layer measurement in this report"), showarrow=False,
                            x=0.5, y=0.5, xref="paper", yref="paper")
         return style.apply_layout(fig, title, "", "", height=260)
     names = [f"{e['layer']} ({e['op']})" for e in before]
@@ -42,34 +43,39 @@ def layer_error_figure(report: dict):
     floor = 0.05   # log axis: exact ops (error 0) are drawn at the left edge
     fig.add_trace(go.Bar(
         y=names, x=[max(float(e["rmse_scale"]), floor) for e in before], orientation="h",
-        name="all layers int8", marker={"color": BEFORE_COLOR},
+        name=tr("all layers int8"), marker={"color": BEFORE_COLOR},
         customdata=[[numbers.sig(e["rmse_scale"]), numbers.sig(e["rmse"]),
                      numbers.sig(e["scale"]), e["name"]] for e in before],
-        hovertemplate="<b>%{y}</b><br>RMSE / scale: %{customdata[0]}<br>RMSE "
-                      "%{customdata[1]}, scale %{customdata[2]}<br>%{customdata[3]}"
-                      "<extra>int8</extra>"))
+        hovertemplate="<b>%{y}</b><br>" + tr(
+            "RMSE / scale: {ratio}<br>RMSE {rmse}, scale {scale}", ratio="%{customdata[0]}",
+            rmse="%{customdata[1]}", scale="%{customdata[2]}")
+        + "<br>%{customdata[3]}<extra>int8</extra>"))
     if report.get("after") or kept:
         count = len(kept)
         fig.add_trace(go.Bar(
             y=names, x=[max(float(after[e["name"]]["rmse_scale"]), floor)
                         if e["name"] in after else None for e in before],
-            orientation="h", name=f"with {count} layer{'s' if count != 1 else ''} kept in float",
+            orientation="h", name=tr_plural("with {count} layer kept in float",
+                                            "with {count} layers kept in float", count),
             marker={"color": AFTER_COLOR},
             customdata=[numbers.sig(after[e["name"]]["rmse_scale"]) if e["name"] in after
                         else "" for e in before],
-            hovertemplate="<b>%{y}</b><br>RMSE / scale: %{customdata}<extra>after</extra>"))
+            hovertemplate="<b>%{y}</b><br>" + tr("RMSE / scale: {ratio}", ratio="%{customdata}")
+            + "<extra>" + tr("after") + "</extra>"))
         # A layer kept in float has no int8 "after" bar: say so in that empty slot (the lower
         # half of its row), where nothing else is drawn.
         for name, entry in zip(names, before):
             if entry["name"] in kept:
                 fig.add_annotation(x=math.log10(floor * 1.2), y=name, yshift=-7, xanchor="left",
-                                   text="<b>kept in float</b>", showarrow=False,
+                                   text=f"<b>{tr('kept in float')}</b>", showarrow=False,
                                    font={"size": style.FONT_SIZE - 3, "color": AFTER_COLOR})
     fig.add_vline(x=ROUNDING, line={"color": "#8d8d8d", "dash": "dash", "width": 2},
-                  annotation_text="rounding only (0.29)", annotation_position="bottom right",
+                  annotation_text=tr("rounding only ({value})", value=numbers.sig(ROUNDING, 2)),
+                  annotation_position="bottom right",
                   annotation_font={"size": style.FONT_SIZE - 3, "color": "#8d8d8d"})
     height = 160 + 26 * len(names) * (2 if report.get("after") else 1)
-    style.apply_layout(fig, title, "RMSE / scale (log; 0.29 = rounding only)", "",
+    style.apply_layout(fig, title, tr("RMSE / scale (log; {value} = rounding only)",
+                                      value=numbers.sig(ROUNDING, 2)), "",
                        height=min(max(height, 320), 2400))
     fig.update_layout(barmode="group", bargap=0.25)     # legend on top (style.apply_layout)
     fig.update_xaxes(type="log", dtick=1)
@@ -94,7 +100,7 @@ def repair_rows(before, after) -> list[dict]:
                                    and None not in (after.accuracy, before.accuracy) else [],
                                    pair[0].metric if pair else "accuracy",
                                    max((r.samples or 0 for r in pair), default=0))
-    for name, r in (("all layers int8", before), ("layers kept in float", after)):
+    for name, r in ((tr("all layers int8"), before), (tr("layers kept in float"), after)):
         if r is None:
             continue
         rows.append({"Model": f"{r.technique} ({name})",
@@ -104,7 +110,7 @@ def repair_rows(before, after) -> list[dict]:
     if before is not None and after is not None:
         latency = None if None in (after.latency_ms_median, before.latency_ms_median) \
             else after.latency_ms_median - before.latency_ms_median
-        rows.append({"Model": "difference (cost of the float layers)",
+        rows.append({"Model": tr("difference (cost of the float layers)"),
                      "Accuracy": None if None in (after.accuracy, before.accuracy)
                      else round((after.accuracy - before.accuracy) * scale, places),
                      "Size (kB)": None if None in (after.size_bytes, before.size_bytes)
@@ -113,7 +119,7 @@ def repair_rows(before, after) -> list[dict]:
                      else _kb(after.gzip_bytes - before.gzip_bytes),
                      "Latency": numbers.MISSING if latency is None else
                      ("+" if latency > 0 else "") + numbers.ms(latency)})
-    return rows
+    return [{tr(k): v for k, v in row.items()} for row in rows]
 
 
 def attempt_rows(report: dict) -> list[dict]:
@@ -126,8 +132,14 @@ def attempt_rows(report: dict) -> list[dict]:
                      "Metric": None if a.get("accuracy") is None else
                      numbers.round_sig(a["accuracy"] * (100.0 if pct else 1.0), 4),
                      "Size (kB)": _kb(a.get("size_bytes", 0)),
-                     "Meets the budget": {True: "yes", False: "no"}.get(a.get("meets_budget"),
-                                                                         ""),
+                     "Meets the budget": {True: tr("yes"), False: tr("no")}.get(
+                         a.get("meets_budget"), ""),
                      "Ops kept in float": ", ".join(short.get(x, x) for x in a.get("layers")
                                                     or [])})
-    return rows
+    return [{tr(k): v for k, v in row.items()} for row in rows]
+
+
+#: The column names of ``repair_rows`` and ``attempt_rows`` (message ids: their rows are keyed
+#: by them in the language in use).
+COLUMNS = (N_("Model"), N_("Accuracy"), N_("Size (kB)"), N_("gzip (kB)"), N_("Latency"),
+           N_("Layers in float"), N_("Metric"), N_("Meets the budget"), N_("Ops kept in float"))

@@ -6,12 +6,33 @@ target's runtime next to LiteRT's) and, per variant, one row per op kind with wh
 from __future__ import annotations
 
 from optimizer import numbers
-from optimizer.measuring.readiness.report import COULD_NOT_CHECK, verdict_state
-from optimizer.report.style import result_name
+from optimizer.measuring.readiness.report import (
+    COULD_NOT_CHECK,
+    shown_reasons,
+    shown_summary,
+    verdict_state,
+)
+from optimizer.report.style import headed, result_name, shown_name
+from optimizer.text import N_, tr
 
-READINESS_COLUMNS = ("Technique", "Readiness", "Method", "Summary", "Arena (kB)", "Flash (kB)",
-                     "Target runtime metric (%)", "LiteRT metric (%)")
-OP_COLUMNS = ("Op", "Count", "Where", "Reason")
+#: Column names (message ids: shown in the language in use).
+READINESS_COLUMNS = (N_("Technique"), N_("Readiness"), N_("Method"), N_("Summary"),
+                     N_("Arena (kB)"), N_("Flash (kB)"), N_("Target runtime metric (%)"),
+                     N_("LiteRT metric (%)"))
+OP_COLUMNS = (N_("Op"), N_("Count"), N_("Where"), N_("Reason"))
+#: The states and methods of a verdict, as a cell names them (message ids).
+STATE_WORDS = {"ready": N_("ready"), "not ready": N_("not ready"),
+               COULD_NOT_CHECK: N_("could not check"), "not checked": N_("not checked")}
+METHOD_WORDS = {"rules": N_("rules"), "interpreted": N_("interpreted"),
+                "compiled": N_("compiled"), "partitioned": N_("partitioned")}
+#: Where an op runs (message ids).
+WHERE_WORDS = {"accelerator": N_("accelerator"), "cpu": N_("CPU"),
+               "unsupported": N_("unsupported")}
+
+
+def _word(words: dict, value) -> str:
+    found = words.get(value)
+    return tr(found) if found else ("" if value is None else str(value))
 
 
 def readiness_cell(verdict) -> str:
@@ -19,10 +40,11 @@ def readiness_cell(verdict) -> str:
     checked". A verdict whose check could not tell (``ready`` null, or an older cache's
     ``error``) is its own state, never ready and never "not ready"."""
     if not isinstance(verdict, dict) or not verdict:
-        return "not checked"
+        return _word(STATE_WORDS, "not checked")
     if verdict.get("error"):
-        return COULD_NOT_CHECK
-    return f"{verdict_state(verdict.get('ready'))} ({verdict.get('method')})"
+        return _word(STATE_WORDS, COULD_NOT_CHECK)
+    return tr("{state} ({method})", state=_word(STATE_WORDS, verdict_state(verdict.get("ready"))),
+              method=_word(METHOD_WORDS, verdict.get("method")))
 
 
 def readiness_rows(results):
@@ -42,16 +64,16 @@ def readiness_rows(results):
         places = numbers.metric_places([tflm, litert], [tflm - litert] if None not in (
             tflm, litert) else [], accuracy.get("metric") or "accuracy")
         rows.append({
-            "Technique": result_name(r),
+            "Technique": shown_name(result_name(r)),
             "Readiness": readiness_cell(verdict),
-            "Method": verdict.get("method") or "",
-            "Summary": verdict.get("summary") or verdict.get("error") or "",
+            "Method": _word(METHOD_WORDS, verdict.get("method")),
+            "Summary": shown_summary(verdict) or verdict.get("error") or "",
             "Arena (kB)": None if arena is None else numbers.round_sig(arena / 1024),
             "Flash (kB)": None if flash is None else numbers.round_sig(flash / 1024),
             "Target runtime metric (%)": None if tflm is None else round(tflm * scale, places),
             "LiteRT metric (%)": None if litert is None else round(litert * scale, places),
         })
-    return pd.DataFrame(rows, columns=list(READINESS_COLUMNS))
+    return headed(pd.DataFrame(rows, columns=list(READINESS_COLUMNS)))
 
 
 def readiness_ops(verdict):
@@ -59,6 +81,8 @@ def readiness_ops(verdict):
     import pandas as pd
 
     ops = (verdict or {}).get("ops") or []
-    return pd.DataFrame([{"Op": o["op"], "Count": o["count"], "Where": o["where"],
-                          "Reason": o.get("reason") or ""} for o in ops],
-                        columns=list(OP_COLUMNS))
+    reasons = shown_reasons(verdict or {})
+    return headed(pd.DataFrame([{"Op": o["op"], "Count": o["count"],
+                                 "Where": _word(WHERE_WORDS, o["where"]),
+                                 "Reason": reason or ""} for o, reason in zip(ops, reasons)],
+                               columns=list(OP_COLUMNS)))

@@ -18,14 +18,15 @@ from optimizer.report.charts import budget_box, budget_line, empty_figure, finis
 from optimizer.report.judge import accuracy_budget
 from optimizer.search.candidates import trial_spec
 from optimizer.search.pareto import size_of
+from optimizer.text import N_, render, tr
 
 #: The top margin: the title and a two-line subtitle above the arrow's room.
 MARGIN_TOP = 120
 #: How far above the best trial the "best" arrow starts, pixels.
 BEST_ARROW_PX = 42
 
-_SIZE_WORDS = {"raw": ("size on disk", "Size on disk"),
-               "gzip": ("download size (gzip -9)", "Download size, gzip -9")}
+_SIZE_WORDS = {"raw": (N_("size on disk"), N_("Size on disk")),
+               "gzip": (N_("download size (gzip -9)"), N_("Download size, gzip -9"))}
 
 
 def _ok(value) -> bool:
@@ -45,11 +46,11 @@ def _goals(outcome) -> Goals | None:
 def trials_figure(outcome):
     """Accuracy vs size of every measured trial of ``outcome`` (a ``SearchOutcome``)."""
     measure = outcome.size_measure
-    what, axis = _SIZE_WORDS[measure]
-    title = f"Search: accuracy vs {what}"
+    what, axis = (tr(w) for w in _SIZE_WORDS[measure])
+    title = tr("Search: accuracy vs {size}", size=what)
     rows = [r for r in outcome.trials if r.ok and _ok(r.accuracy) and size_of(r, measure)]
     if not rows:
-        return empty_figure(title, "No trial measured yet")
+        return empty_figure(title, tr("No trial measured yet"))
     metric = rows[0].metric or "accuracy"
     label, scale, _unit = style.metric_axis(metric)
     higher = bool(rows[0].higher_is_better)
@@ -79,7 +80,7 @@ def trials_figure(outcome):
     for number, (r, x, y, text, side) in enumerate(zip(rows, xs, ys, texts, sides)):
         best, on_front = r.technique == outcome.best, r.technique in outcome.pareto
         latency = numbers.ms(r.latency_ms_median) if _ok(r.latency_ms_median) \
-            else "not measured"
+            else tr("not measured")
         fig.add_trace(go.Scatter(
             x=[x], y=[y], mode="markers+text", text=[text], textposition=side,
             textfont={"size": style.FONT_SIZE - 3}, ids=[r.technique],
@@ -89,19 +90,20 @@ def trials_figure(outcome):
                     "color": style.technique_color(trial_spec(r.technique)),
                     "line": {"width": 3 if on_front else 1,
                              "color": style.FRONT_COLOR if on_front else "rgba(0,0,0,0.4)"}},
-            hovertemplate=(f"<b>{r.technique}</b>{' (best)' if best else ''}<br>{label}: "
-                           f"{numbers.sig(y)}<br>{what}: {numbers.size(size_of(r, measure))}"
-                           f"<br>latency: {latency}"
-                           + ("<br>on the Pareto front" if on_front else "")
+            hovertemplate=(f"<b>{r.technique}</b>" + (" " + tr("(best)") if best else "")
+                           + f"<br>{label}: {numbers.sig(y)}<br>{what}: "
+                           f"{numbers.size(size_of(r, measure))}<br>"
+                           + tr("latency: {latency}", latency=latency)
+                           + ("<br>" + tr("on the Pareto front") if on_front else "")
                            + "<extra></extra>")))
         if best:
-            fig.add_annotation(x=x, y=y, text="<b>best</b>", showarrow=True, arrowhead=2,
+            fig.add_annotation(x=x, y=y, text=f"<b>{tr('best')}</b>", showarrow=True, arrowhead=2,
                                ax=0, ay=-BEST_ARROW_PX, font={"size": style.FONT_SIZE - 1},
                                name="best")
     budget_line(fig, budget, scale, "%" if scale == 100.0 else "", higher)
     style.apply_layout(fig, title, f"{axis} ({unit})", label)
     # no line through the front: it is a front over three axes, drawn here on two
-    fig.update_layout(margin={"t": MARGIN_TOP}, title={"subtitle": {"text": (
+    fig.update_layout(margin={"t": MARGIN_TOP}, title={"subtitle": {"text": tr(
         "Arrow: the best trial (smallest meeting every goal)<br>green outline: Pareto front "
         "over accuracy, size and latency")}})
     finish_labels(fig, labels, xs, ys)
@@ -119,7 +121,7 @@ def _goal_cell(check) -> str:
     state = getattr(check, "state", None)
     if state is None:
         state = check.get("state") or check.get("met")
-    return STATE_CELLS[state_of(state)]
+    return tr(STATE_CELLS[state_of(state)])
 
 
 def trials_places(outcome) -> int:
@@ -145,13 +147,14 @@ def trials_table(outcome) -> list[dict]:
     places = trials_places(outcome)
     for r in outcome.trials:
         scale = numbers.metric_scale(r.metric)
+        status = STATUS_WORDS.get(r.status)
         rows.append({
             "Trial": r.technique,
             "Best": "★" if r.technique == outcome.best else "",
             "Pareto": "●" if r.technique in outcome.pareto else "",
-            "Goals": "baseline" if r.technique == "float32" else
+            "Goals": tr("baseline") if r.technique == "float32" else
             _goal_cell(outcome.checks.get(r.technique)),
-            "Status": r.status,
+            "Status": tr(status) if status else r.status,
             "Accuracy": None if r.accuracy is None else round(r.accuracy * scale, places),
             "95 % interval": numbers.interval(r.accuracy_ci, r.metric)
             if r.accuracy_ci else "",
@@ -164,12 +167,22 @@ def trials_table(outcome) -> list[dict]:
             if base is not None and base.size_bytes and r.size_bytes else None,
             "Latency median": numbers.ms(r.latency_ms_median)
             if r.latency_ms_median is not None else "",
-            "Note": r.error or next((n for n in (r.notes or ())
-                                     if n.startswith("latency not measured")), ""),
+            "Note": render(r.error) if r.error else next(
+                (render(n) for n in (r.notes or ()) if n.startswith("latency not measured")), ""),
         })
-    return rows
+    return [{tr(k): v for k, v in row.items()} for row in rows]
+
+
+#: The columns of ``trials_table`` (message ids: its rows are keyed by them in the language
+#: in use) and a trial's status words.
+TRIAL_COLUMNS = (N_("Trial"), N_("Best"), N_("Pareto"), N_("Goals"), N_("Status"),
+                 N_("Accuracy"), N_("95 % interval"), N_("Δ (p)"), N_("Size (kB)"),
+                 N_("gzip (kB)"), N_("x smaller"), N_("Latency median"), N_("Note"))
+STATUS_WORDS = {"ok": N_("ok"), "error": N_("error"), "skipped": N_("skipped"),
+                "cancelled": N_("cancelled")}
 
 
 def skipped_table(outcome) -> list[dict]:
     """One display row per candidate the search did not run, with the reason."""
-    return [{"Candidate": s.id, "Why it was not run": s.reason} for s in outcome.skipped]
+    return [{tr("Candidate"): s.id, tr("Why it was not run"): render(s.reason)}
+            for s in outcome.skipped]

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import math
 
+from optimizer import numbers
 from optimizer.guide.registry import TechniqueSpec, parse_spec
+from optimizer.text import read_back, tr
 
 
 def _spec(spec: str) -> TechniqueSpec:
@@ -38,6 +40,23 @@ def result_name(row) -> str:
     return label if isinstance(label, str) and label else str(get("technique"))
 
 
+def headed(table):
+    """A display table with its column names in the language in use (the names are message
+    ids: the tables are built with English names, which tests and the code use)."""
+    return table.rename(columns=lambda name: tr(name) if isinstance(name, str) else name)
+
+
+def shown_name(name) -> str:
+    """A result's recorded name (``result_name``) in the language in use: "as uploaded
+    (int8)" is a message (``measuring.formats``); a technique id stays as it is."""
+    from optimizer.measuring.formats import UPLOADED
+
+    found = read_back(name, (UPLOADED,))
+    if not hasattr(found, "params"):
+        return str(name)
+    return tr(UPLOADED, format=tr(found.params["format"]))
+
+
 def technique_color(spec: str) -> str:
     """The colour of a technique spec, the same in every chart and every session."""
     return _spec(spec).color
@@ -58,10 +77,10 @@ def size_unit(max_bytes: float) -> tuple[float, str]:
 def metric_axis(metric: str) -> tuple[str, float, str]:
     """(axis label, scale, unit) for a result metric; fractions are shown as percent."""
     if metric == "agreement":
-        return "Agreement with float32 predictions (%)", 100.0, "%"
+        return tr("Agreement with float32 predictions (%)"), 100.0, "%"
     if metric == "rmse":
-        return "RMSE vs float32 outputs (lower is better)", 1.0, ""
-    return "Accuracy on the test split (%)", 100.0, "%"
+        return tr("RMSE vs float32 outputs (lower is better)"), 1.0, ""
+    return tr("Accuracy on the test split (%)"), 100.0, "%"
 
 
 def apply_layout(fig, title: str, x_title: str, y_title: str, height: int = HEIGHT):
@@ -76,6 +95,7 @@ def apply_layout(fig, title: str, x_title: str, y_title: str, height: int = HEIG
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0.0,
                 "xanchor": "left", "font": {"size": FONT_SIZE - 2}},
         hoverlabel={"font": {"size": FONT_SIZE - 1}},
+        separators=numbers.plotly_separators(),     # plotly's own numbers, as the language's
     )
     # Sizes are set on the axes themselves: Streamlit's chart theme (a template) sets tick and
     # axis-title fonts explicitly, which would win over the layout-wide font.

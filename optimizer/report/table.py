@@ -8,22 +8,29 @@ from __future__ import annotations
 import math
 
 from optimizer import numbers
+from optimizer.measuring.latency import kernels_words
 from optimizer.report import style
 from optimizer.report.readiness import readiness_cell
+from optimizer.text import N_, render, tr
 
 #: Display columns, in order (the page configures their number formats). The key columns
 #: (technique to latency) come first so they fit a 1280-pixel screen without scrolling; the
 #: Readiness column shows only once the target's readiness was checked.
+#: The names are English message ids: the tables are built with them and shown with their
+#: names in the language in use (``style.headed``).
 KEY_COLUMNS = (
-    "Technique", "Goals", "Readiness", "Accuracy", "Δ vs float32 (points)", "Size (kB)",
-    "Size: x smaller", "Latency median", "Latency p10–p90",
+    N_("Technique"), N_("Goals"), N_("Readiness"), "Accuracy", N_("Δ vs float32 (points)"),
+    N_("Size (kB)"), N_("Size: x smaller"), N_("Latency median"), N_("Latency p10–p90"),
 )
 COLUMNS = KEY_COLUMNS + (
-    "95 % interval", "Δ 95 % interval", "p (paired test)", "Test samples",
-    "Status", "gzip (kB)", "gzip: x smaller", "Threads", "Kernels",
-    "I/O dtypes", "Engine", "Sparsity (%)", "Distinct weights / channel",
-    "Transformed layers", "Weights transformed (%)", "Timed on", "Note",
+    N_("95 % interval"), N_("Δ 95 % interval"), N_("p (paired test)"), N_("Test samples"),
+    N_("Status"), N_("gzip (kB)"), N_("gzip: x smaller"), N_("Threads"), N_("Kernels"),
+    N_("I/O dtypes"), N_("Engine"), N_("Sparsity (%)"), N_("Distinct weights / channel"),
+    N_("Transformed layers"), N_("Weights transformed (%)"), N_("Timed on"), N_("Note"),
 )
+#: A result's status in a table cell (message ids).
+STATUS_WORDS = {"ok": N_("ok"), "error": N_("error"), "skipped": N_("skipped"),
+                "cancelled": N_("cancelled")}
 
 
 def _num(value):
@@ -41,7 +48,8 @@ def _spread(p10, p90) -> str:
 def _coverage_cell(r) -> str:
     """"12 of 15" weight layers the retraining transform wrapped ("" for other techniques)."""
     done, total = _num(r.get("transformed_layers")), _num(r.get("weight_layers"))
-    return "" if done is None or total is None else f"{int(done)} of {int(total)}"
+    return "" if done is None or total is None else tr("{count} of {total}", count=int(done),
+                                                        total=int(total))
 
 
 def timed_on(r) -> str:
@@ -82,11 +90,18 @@ def metric_header(frame) -> tuple[str, float]:
     """(column title, scale) for the metric column: "Accuracy (%)", "Agreement (%)" or "RMSE"."""
     metric = metric_of(frame)
     _, scale, unit = style.metric_axis(metric)
-    name = {"agreement": "Agreement", "rmse": "RMSE"}.get(metric, "Accuracy")
-    return (f"{name} (%)" if unit == "%" else name), scale
+    if metric == "rmse" or unit != "%":
+        return "RMSE", scale
+    return (N_("Agreement (%)") if metric == "agreement" else N_("Accuracy (%)")), scale
 
 
 def results_table(frame, checks: dict | None = None):
+    """``english_table`` with its column names in the language in use (its cells' words are
+    already)."""
+    return style.headed(english_table(frame, checks))
+
+
+def english_table(frame, checks: dict | None = None):
     """A display DataFrame with one row per result and the columns in ``COLUMNS``.
 
     ``checks`` maps technique -> ``GoalCheck`` (from ``Goals.check``) for the Goals column;
@@ -111,9 +126,10 @@ def results_table(frame, checks: dict | None = None):
             dtypes = f"{r['input_dtype'] or '?'} → {r['output_dtype'] or '?'}"
         sparsity = _num(r["sparsity"])
         rows.append({
-            "Technique": style.result_name(r),
-            "Status": r["status"],
-            "Goals": "baseline" if is_base else _goal_cell(checks.get(r["technique"])),
+            "Technique": style.shown_name(style.result_name(r)),
+            "Status": tr(STATUS_WORDS[r["status"]]) if r["status"] in STATUS_WORDS
+            else r["status"],
+            "Goals": tr("baseline") if is_base else _goal_cell(checks.get(r["technique"])),
             "Readiness": (readiness_cell(r.get("readiness"))
                           if isinstance(r.get("readiness"), dict) else ""),
             "Accuracy": None if acc is None else _rounded(acc * scale, places),
@@ -135,7 +151,8 @@ def results_table(frame, checks: dict | None = None):
             if _num(r["latency_ms_median"]) is not None else "",
             "Latency p10–p90": _spread(r["latency_ms_p10"], r["latency_ms_p90"]),
             "Threads": _num(r["latency_threads"]),
-            "Kernels": r["latency_kernels"] or "",
+            "Kernels": render(kernels_words(r["latency_kernels"])) if r["latency_kernels"]
+            else "",
             "I/O dtypes": dtypes,
             "Engine": r["engine"] or "",
             "Sparsity (%)": None if sparsity is None else numbers.round_sig(100 * sparsity),
@@ -145,15 +162,15 @@ def results_table(frame, checks: dict | None = None):
                                         else numbers.round_sig(
                                             100 * float(r["transformed_weight_fraction"]))),
             "Timed on": timed_on(r),
-            "Note": r["error"] or "",
+            "Note": render(r["error"]) if r["error"] else "",
         })
     table = pd.DataFrame(rows, columns=list(COLUMNS))
     return table.rename(columns={"Accuracy": metric_title})
 
 
 #: Short titles of the key columns in the compact table (it wraps instead of scrolling).
-_KEY_TITLES = {"Δ vs float32 (points)": "Δ (points)", "Size (kB)": "Size",
-               "Size: x smaller": "x smaller", "Latency median": "Latency",
+_KEY_TITLES = {"Δ vs float32 (points)": N_("Δ (points)"), "Size (kB)": N_("Size"),
+               "Size: x smaller": N_("x smaller"), "Latency median": N_("Latency"),
                "Latency p10–p90": "p10–p90"}
 
 
@@ -162,7 +179,7 @@ def key_table(frame, checks: dict | None = None):
     a projector (1280 px) or a phone (390 px) without scrolling sideways: the metric with its
     95 % interval ("98.444 (97.1–99.2)" in the decimals the changes need), the change with
     the paired test's p-value ("-0.222 (p = 1.0)")."""
-    full = results_table(frame, checks)
+    full = english_table(frame, checks)
     metric_title, _ = metric_header(frame)
     metric, places = metric_of(frame), places_of(frame)
     out = full[[metric_title if c == "Accuracy" else c for c in KEY_COLUMNS]].copy()
@@ -178,7 +195,7 @@ def key_table(frame, checks: dict | None = None):
         lambda v: "" if _num(v) is None else numbers.ratio(v))
     if not out["Readiness"].astype(str).str.strip().any():
         out = out.drop(columns=["Readiness"])
-    return out.rename(columns=_KEY_TITLES)
+    return style.headed(out.rename(columns=_KEY_TITLES))
 
 
 #: Words stay whole (a technique spec, an identifier, may break where it must); on a phone
@@ -206,7 +223,7 @@ def key_table_html(frame, checks: dict | None = None) -> str:
 
     table = key_table(frame, checks)
     columns = list(table.columns)
-    spread = columns.index(_SPREAD) + 1 if _SPREAD in columns else 0
+    spread = columns.index(tr(_SPREAD)) + 1 if tr(_SPREAD) in columns else 0
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in columns)
     body = "".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>"
                    for row in table.itertuples(index=False))

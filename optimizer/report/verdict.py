@@ -26,6 +26,7 @@ from optimizer.report.insights import (
     size_basis,
 )
 from optimizer.report.judge import Best, baseline_of, best_variant, default_goals, goal_checks
+from optimizer.text import msg, tr
 
 #: Where a verdict's goals came from.
 RUN_GOALS, DEFAULT_GOALS, OTHER_GOALS = "run", "default", "other"
@@ -70,15 +71,26 @@ class RunVerdict:
     def met(self) -> list[str]:
         return [t for t, c in self.checks.items() if c.met]
 
-    def judged_by(self) -> str:
-        """ "judged by the goals it was run with: accuracy at most 1 point below float32; ..." """
+    def judged_by(self):
+        """ "judged by the goals it was run with: accuracy at most 1 point below float32; ..."
+        (a message: English as text, ``render()`` in the reader's language)."""
         if self.goals is None or not self.goals.active:
-            return "judged by no goals (none were recorded)"
-        words = "; ".join(self.goals.describe(self.metric))
-        where = {RUN_GOALS: "the goals it was run with",
-                 DEFAULT_GOALS: "the default goals (the run recorded none)",
-                 OTHER_GOALS: "the goals you are trying (the run's own are unchanged)"}
-        return f"judged by {where[self.goals_from]}: {words}"
+            return msg("judged by no goals (none were recorded)")
+        words = self.goals.describe(self.metric)
+        while len(words) > 1:
+            words[-2:] = [msg("{first}; {second}", first=words[-2], second=words[-1])]
+        return msg("{judged}: {goals}", judged=self.judged_by_words(), goals=words[0])
+
+    def judged_by_words(self):
+        """Which goals judge the run, without them: "judged by the goals it was run with" (a
+        message)."""
+        if self.goals is None or not self.goals.active:
+            return msg("judged by no goals (none were recorded)")
+        if self.goals_from == RUN_GOALS:
+            return msg("judged by the goals it was run with")
+        if self.goals_from == DEFAULT_GOALS:
+            return msg("judged by the default goals (the run recorded none)")
+        return msg("judged by the goals you are trying (the run's own are unchanged)")
 
     def to_dict(self) -> dict:
         """The JSON summary (``results.json``'s ``"verdict"``, ``show``)."""
@@ -267,5 +279,9 @@ def best_label(best: dict | None) -> str:
     ratio = best.get("x_smaller")
     if ratio is None:
         return str(best["technique"])
-    basis = BASIS_WORDS.get(best.get("basis"), "")
-    return f"{best['technique']}, {numbers.ratio(ratio)} smaller" + (f" {basis}" if basis else "")
+    basis = BASIS_WORDS.get(best.get("basis"))
+    if basis:
+        return tr("{technique}, {ratio} smaller {basis}", technique=best["technique"],
+                  ratio=numbers.ratio(ratio), basis=tr(basis))
+    return tr("{technique}, {ratio} smaller", technique=best["technique"],
+              ratio=numbers.ratio(ratio))

@@ -330,13 +330,14 @@ def _close_unfinished(progress, results, status, error, request):
     """Once a run is over, specs without a result become cancelled/error records."""
     have = {r.technique: r for r in results}
     cancelled = status == RunStatus.CANCELLED
-    message = "cancelled before it finished" if cancelled else (error or "the run stopped early")
+    message = msg("cancelled before it finished") if cancelled else (
+        error or msg("the run stopped early"))
     state = TechniqueState.CANCELLED.value if cancelled else TechniqueState.ERROR.value
     new_progress, extra = {}, []
     for spec, row in progress.items():
         if row.state not in FINAL_STATES and spec in have:  # recovered from its job's file
             done = have[spec].ok
-            row = TechniqueProgress(**{**asdict(row), "fraction": 1.0, "message": "done" if done
+            row = TechniqueProgress(**{**asdict(row), "fraction": 1.0, "message": msg("done") if done
                                        else have[spec].error,
                                        "state": TechniqueState.DONE.value if done else state})
         elif row.state not in FINAL_STATES:

@@ -113,3 +113,30 @@ def render(value, lang: str | None = None) -> str:
     if isinstance(value, dict):
         value = Message.from_dict(value) or value
     return value.render(lang) if isinstance(value, (Message, Figure)) else str(value)
+
+
+def _pattern(msgid: str):
+    import re
+    import string
+
+    parts, seen = [], set()
+    for literal, name, _spec, _conv in string.Formatter().parse(msgid):
+        parts.append(re.escape(literal))
+        if name is not None:
+            parts.append(f"(?P={name})" if name in seen else f"(?P<{name}>.+?)")
+            seen.add(name)
+    return re.compile("".join(parts) + r"\Z", re.S)
+
+
+def read_back(text, msgids) -> "Message | str":
+    """``text`` that the code wrote from one of ``msgids`` (English, ``{names}`` filled in, as a
+    record on disk keeps it) as that message again, so its reader sees it in their language; any
+    other text as it is. For records that keep only the English text of a fixed format (a host
+    description, a timing note), where the format and this reader are one constant."""
+    if isinstance(text, Message) or not isinstance(text, str):
+        return text
+    for msgid in msgids:
+        found = _pattern(msgid).match(text)
+        if found:
+            return Message(msgid, found.groupdict())
+    return text

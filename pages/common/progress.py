@@ -2,23 +2,23 @@
 from __future__ import annotations
 
 from optimizer import numbers
-from optimizer.text import N_
+from optimizer.text import N_, render, tr
 
 # Plain symbols (in every font): emoji would need an emoji font the browser may not have.
 STATE_LABELS = {
-    "waiting": "· waiting",
-    "running": "▸ running",
-    "done": "✓ done",
-    "error": "✗ error",
-    "skipped": "– not applicable",
-    "cancelled": "■ cancelled",
+    "waiting": N_("· waiting"),
+    "running": N_("▸ running"),
+    "done": N_("✓ done"),
+    "error": N_("✗ error"),
+    "skipped": N_("– not applicable"),
+    "cancelled": N_("■ cancelled"),
 }
 RUN_LABELS = {
-    "queued": "Starting",
-    "running": "Running",
-    "finished": "Finished",
-    "failed": "Failed",
-    "cancelled": "Cancelled",
+    "queued": N_("Starting"),
+    "running": N_("Running"),
+    "finished": N_("Finished"),
+    "failed": N_("Failed"),
+    "cancelled": N_("Cancelled"),
 }
 
 
@@ -29,19 +29,21 @@ STATUSES = {"queued": N_("queued"), "running": N_("running"), "finished": N_("fi
 
 
 def progress_rows(run_state) -> list[dict]:
-    """One row per technique: state, step, epoch x/y, fraction done, elapsed, message."""
+    """One row per technique: state, step, epoch x/y, fraction done, elapsed, message (in the
+    language in use)."""
     rows = []
     for spec, p in run_state.progress.items():
         epoch = f"{p.epoch}/{p.epochs}" if p.epoch is not None and p.epochs else ""
         fraction = 1.0 if p.state == "done" else max(0.0, min(1.0, float(p.fraction or 0.0)))
+        state = STATE_LABELS.get(p.state)
         rows.append({
-            "Technique": spec,
-            "State": STATE_LABELS.get(p.state, p.state),
-            "Step": p.step or "",
-            "Epoch": epoch,
-            "Progress": fraction,
-            "Elapsed (s)": round(float(p.elapsed_s or 0.0), 1),
-            "Message": p.message or "",
+            tr("Technique"): spec,
+            tr("State"): tr(state) if state else p.state,
+            tr("Step"): render(p.step) if p.step else "",
+            tr("Epoch"): epoch,
+            tr("Progress"): fraction,
+            tr("Elapsed (s)"): round(float(p.elapsed_s or 0.0), 1),
+            tr("Message"): render(p.message) if p.message else "",
         })
     return rows
 
@@ -52,23 +54,30 @@ def status_line(run_state) -> str:
 
     done = sum(1 for p in run_state.progress.values() if p.finished)
     total = len(run_state.progress)
-    label = RUN_LABELS.get(run_state.status, run_state.status)
+    label = RUN_LABELS.get(run_state.status)
+    label = tr(label) if label else str(run_state.status)
     if run_state.status == "queued" and run_state.queue_position:
         wait = run_state.wait_estimate_s
-        label = (f"Queued: number {run_state.queue_position} in the queue"
-                 + (f", about {numbers.seconds(wait)} to wait" if wait is not None else ""))
+        label = (tr("Queued: number {position} in the queue, about {wait} to wait",
+                    position=run_state.queue_position, wait=numbers.seconds(wait))
+                 if wait is not None else
+                 tr("Queued: number {position} in the queue",
+                    position=run_state.queue_position))
     elif run_state.status == "queued" and run_state.queue_message:
-        label = "Queued"
+        label = tr("Queued")
     model = f"{plain(run_state.model)} · " if run_state.model else ""
     left = getattr(run_state, "seconds_left", None)
-    estimate = f" · about {numbers.seconds(left)} left (estimate)" if left is not None else ""
-    return f"{model}{label} · {time_text(run_state)} · {done} of {total} techniques done{estimate}"
+    estimate = (" · " + tr("about {time} left (estimate)", time=numbers.seconds(left))
+                if left is not None else "")
+    return (f"{model}{label} · {time_text(run_state)} · "
+            + tr("{done} of {total} techniques done", done=done, total=total) + estimate)
 
 
 def time_text(run_state) -> str:
     """Work time and wait time apart: "work 10 s, waited 59 s in the queue"."""
     if run_state.status == "queued":
-        return f"waited {numbers.seconds(run_state.wait_s)}"
-    waited = f", waited {numbers.seconds(run_state.wait_s)} in the queue" \
-        if run_state.wait_s >= 1 else ""
-    return f"work {numbers.seconds(run_state.work_s)}{waited}"
+        return tr("waited {time}", time=numbers.seconds(run_state.wait_s))
+    if run_state.wait_s >= 1:
+        return tr("work {work}, waited {wait} in the queue", work=numbers.seconds(run_state.work_s),
+                  wait=numbers.seconds(run_state.wait_s))
+    return tr("work {work}", work=numbers.seconds(run_state.work_s))

@@ -17,6 +17,7 @@ from optimizer import (
     start_run,
 )
 from optimizer import all_specs as registry_specs
+from optimizer.text import tr
 
 from . import state
 
@@ -100,8 +101,9 @@ def linked_run() -> Path | None:
         return None
     folder = shared_folder(run_id)
     if folder is None:
-        st.warning("This run link does not open a run: it was mistyped or the run was "
-                   "deleted. Showing this workspace's runs instead.", icon=":material/link_off:")
+        st.warning(tr("This run link does not open a run: it was mistyped or the run was "
+                      "deleted. Showing this workspace's runs instead."),
+                   icon=":material/link_off:")
     return folder
 
 

@@ -15,25 +15,35 @@ import streamlit as st
 from optimizer import numbers, results_frame
 from optimizer.report import accuracy_latency_figure, skipped_table, trials_figure, trials_table
 from optimizer.search import SearchRequest, list_searches, read_search, start_search
+from optimizer.text import N_, render, tr, tr_plural
 
 from . import layout, state
 from .table import MISSING
 
 POLL_S = 1.5
-STATUS = {"queued": "Queued: waiting for a free worker slot", "running": "Running",
-          "finished": "Finished", "stopped": "Stopped (what it found is kept)",
-          "failed": "Failed", "cancelled": "Cancelled"}
-# The numbers arrive rounded as optimizer.numbers writes them (trials_table); latency is text
-# ("4.12 µs"), since a fixed "%.3f" column wrote every int8 trial as "0.004 ms".
-TABLE_CONFIG = {
-    "Trial": st.column_config.TextColumn("Trial", pinned=True, width="medium"),
-    "Accuracy": st.column_config.NumberColumn("Accuracy", format="plain"),
-    "Size (kB)": st.column_config.NumberColumn("Size (kB)", format="plain"),
-    "gzip (kB)": st.column_config.NumberColumn("gzip (kB)", format="plain"),
-    "x smaller": st.column_config.NumberColumn("x smaller", format="plain"),
-    "Latency median": st.column_config.TextColumn("Latency median", help="µs below 0.1 ms"),
-    "Note": st.column_config.TextColumn("Note", width="large"),
-}
+STATUS = {"queued": N_("Queued: waiting for a free worker slot"), "running": N_("Running"),
+          "finished": N_("Finished"), "stopped": N_("Stopped (what it found is kept)"),
+          "failed": N_("Failed"), "cancelled": N_("Cancelled")}
+
+
+def status_words(status) -> str:
+    """A search's status in the language in use."""
+    return tr(STATUS[status]) if status in STATUS else str(status or "")
+
+
+def _table_config() -> dict:
+    """The trials table's columns, keyed by their names in the language in use. The numbers
+    arrive rounded as optimizer.numbers writes them (trials_table); latency is text ("4.12
+    µs"), since a fixed "%.3f" column wrote every int8 trial as "0.004 ms"."""
+    num = st.column_config.NumberColumn
+    text = st.column_config.TextColumn
+    return {tr("Trial"): text(tr("Trial"), pinned=True, width="medium"),
+            tr("Accuracy"): num(tr("Accuracy"), format="plain"),
+            tr("Size (kB)"): num(tr("Size (kB)"), format="plain"),
+            tr("gzip (kB)"): num(tr("gzip (kB)"), format="plain"),
+            tr("x smaller"): num(tr("x smaller"), format="plain"),
+            tr("Latency median"): text(tr("Latency median"), help=tr("µs below 0.1 ms")),
+            tr("Note"): text(tr("Note"), width="large")}
 
 
 def request_from_form(target: str, goals, minutes: float, gzip: bool = False,
@@ -71,8 +81,9 @@ def status_line(search) -> str:
     """e.g. "digits-cnn · Running · 42 s · 7 trials · qat: fine-tune (QAT) epoch 1/2"."""
     outcome = search.outcome
     count = len(outcome.trials) if outcome else 0
-    parts = [search.model or "?", STATUS.get(search.status, search.status),
-             numbers.seconds(search.elapsed_s), f"{count} trial{'s' if count != 1 else ''}"]
+    parts = [search.model or "?", status_words(search.status),
+             numbers.seconds(search.elapsed_s),
+             tr_plural("{count} trial", "{count} trials", count)]
     if search.current:
         parts.append(search.current)
     return " · ".join(parts)
@@ -83,26 +94,30 @@ def budget_line(search) -> str:
     r = search.request
     if r is None:
         return ""
-    drop = (f"{numbers.plain(r.max_accuracy_drop * 100)} % of the baseline" if r.relative
-            else f"{numbers.plain(r.max_accuracy_drop * 100)} points")
+    amount = numbers.plain(r.max_accuracy_drop * 100)
+    drop = (tr("{amount} % of the baseline", amount=amount) if r.relative
+            else tr("{amount} points", amount=amount))
     size = ""
     if r.max_size_bytes:
-        size = f", at most {numbers.size(r.max_size_bytes)}"
+        size = ", " + tr("at most {size}", size=numbers.size(r.max_size_bytes))
     elif r.max_size_ratio:
-        size = f", at least {numbers.plain(numbers.round_sig(1 / r.max_size_ratio))}x smaller"
-    latency = f", at most {numbers.ms(r.max_latency_ms)}" if r.max_latency_ms else ""
-    measure = "gzip (download) size" if r.size_measure == "gzip" else "size on disk"
-    return (f"Target **{r.target.value}** · accuracy drop at most **{drop}**{size}{latency} · "
-            f"smallest **{measure}** · time budget "
-            f"**{numbers.plain(numbers.round_sig(r.time_budget_s / 60))} min**")
+        size = ", " + tr("at least {ratio}x smaller",
+                         ratio=numbers.plain(numbers.round_sig(1 / r.max_size_ratio)))
+    latency = ", " + tr("at most {ms}", ms=numbers.ms(r.max_latency_ms)) \
+        if r.max_latency_ms else ""
+    measure = tr("gzip (download) size") if r.size_measure == "gzip" else tr("size on disk")
+    return tr("Target **{target}** · accuracy drop at most **{drop}**{size}{latency} · "
+              "smallest **{measure}** · time budget **{minutes} min**",
+              target=r.target.value, drop=drop, size=size, latency=latency, measure=measure,
+              minutes=numbers.plain(numbers.round_sig(r.time_budget_s / 60)))
 
 
 def render_trials(search, key: str) -> None:
     """The trials chart, the latency chart and the table of every trial so far."""
     outcome = search.outcome
     if outcome is None or not outcome.trials:
-        st.caption("The float32 baseline and the post-training variants come first; trials "
-                   "appear here as they are measured.")
+        st.caption(tr("The float32 baseline and the post-training variants come first; trials "
+                      "appear here as they are measured."))
         return
     left, right = st.columns(2, gap="medium")
     with left:
@@ -111,14 +126,15 @@ def render_trials(search, key: str) -> None:
         frame = results_frame(outcome.trials)
         st.plotly_chart(accuracy_latency_figure(frame), key=f"{key}_latency")
     st.dataframe(trials_table(outcome), hide_index=True, placeholder=MISSING, width="stretch",
-                 column_config=TABLE_CONFIG, key=f"{key}_table")
+                 column_config=_table_config(), key=f"{key}_table")
 
 
 def render_verdict(search) -> None:
     """The best trial and why it won (or what came closest), the front, skips and notes."""
     outcome = search.outcome
     if search.error and (outcome is None or not outcome.trials):
-        st.error(f"**The search failed:** {layout.plain(search.error)}", icon=":material/error:")
+        st.error(tr("**The search failed:** {error}", error=layout.plain(search.error)),
+                 icon=":material/error:")
         return
     if outcome is None:
         return
@@ -126,15 +142,18 @@ def render_verdict(search) -> None:
     box(layout.plain(outcome.explanation), icon=":material/emoji_events:" if outcome.goal_met
         else ":material/search_off:")
     if outcome.pareto:
-        st.markdown("**Pareto front** (nothing else is better on accuracy, size and latency "
-                    "at once): " + ", ".join(f"`{t}`" for t in outcome.pareto))
+        st.markdown(tr("**Pareto front** (nothing else is better on accuracy, size and latency "
+                       "at once): {names}", names=", ".join(f"`{t}`" for t in outcome.pareto)))
     if outcome.skipped:
-        with st.expander(f"Not run: {len(outcome.skipped)} candidate(s), and why"):
+        with st.expander(tr("Not run: {count} candidate(s), and why",
+                            count=len(outcome.skipped))):
             st.dataframe(skipped_table(outcome), hide_index=True, placeholder=MISSING, width="stretch",
                          key="search_skipped")
     if outcome.excluded:
-        with st.expander(f"Not for this target: {len(outcome.excluded)} technique(s)"):
-            st.markdown("\n".join(f"- `{t}`: {layout.plain(why)}" for t, why in outcome.excluded))
+        with st.expander(tr("Not for this target: {count} technique(s)",
+                            count=len(outcome.excluded))):
+            st.markdown("\n".join(f"- `{t}`: {layout.plain(render(why))}"
+                                   for t, why in outcome.excluded))
     if outcome.notes:
-        with st.expander("Notes: time estimates and stops"):
-            st.markdown("\n".join(f"- {layout.plain(n)}" for n in outcome.notes))
+        with st.expander(tr("Notes: time estimates and stops")):
+            st.markdown("\n".join(f"- {layout.plain(render(n))}" for n in outcome.notes))

@@ -62,7 +62,14 @@ def _visible(text: str) -> str | None:
     style or script element."""
     if text.lstrip().startswith(("<style", "<script")):
         return None
+    if text.lstrip().startswith(("{", "[")):     # a component's JSON data (the graph), not words
+        try:
+            json.loads(text)
+            return None
+        except ValueError:
+            pass
     text = re.sub(r"\\(.)", r"\1", text)
+    text = re.sub(r":(?:red|green|orange|gray|grey|blue|violet|rainbow|primary)\[", "[", text)
     text = re.sub(r"(?<=[a-z])<br>(?=[A-Z])", "", text)
     return re.sub(r"<[^>]+>", " ", text)
 

@@ -1,0 +1,93 @@
+"""The run's verdict and the hand-over report in Vietnamese (issue 24): ``report RUN --lang vi``
+writes the report in Vietnamese with a decimal comma while the command's output stays English;
+insights, goal verdicts and the run's summary are data written in the reader's language, and
+what a run records (its JSON, the CSV) stays English whatever language asked for it."""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+from fake_runs import digits_rows, write_run
+from vietnamese_text import english_lines
+
+from optimizer import AccuracyGoal, Answers, Goals, LatencyGoal, SizeGoal, numbers, results_frame
+from optimizer.report import run_verdict
+from optimizer.report.downloads import results_csv
+from optimizer.text import render, use_language
+
+ANSWERS = Answers(data="labelled", can_retrain=True, size_goal="4x", effort="thorough")
+#: tight goals: every state (met, missed, within noise) and most insight kinds appear
+GOALS = Goals(accuracy=AccuracyGoal(max_drop=0.001), size=SizeGoal(max_ratio=0.5),
+              latency=LatencyGoal(max_ms=0.0025))
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    rows = digits_rows()
+    for row in rows:
+        row.measured_on = "Intel Xeon, 2 logical cores, ai-edge-litert 1.4.0"
+    rows[2].latency_note = ("int8 ops left to builtin kernels, outside XNNPACK: HARD_SWISH x19; "
+                            "the file fixes its batch at 3: each timed invoke() runs 3 samples")
+    return write_run(tmp_path_factory.mktemp("vi-report") / "run-vi", rows, answers=ANSWERS,
+                     goals=GOALS)
+
+
+def _words(html: str) -> str:
+    # commands and code are excepted like file names: they are typed as they are
+    text = re.sub(r"<script.*?</script>|<style.*?</style>|<pre>.*?</pre>|<code>.*?</code>", " ",
+                  html, flags=re.S)
+    return re.sub(r"<[^>]+>", " ", text)
+
+
+def test_report_lang_vi_writes_the_report_in_vietnamese(run_dir, tmp_path):
+    out = tmp_path / "bao-cao.html"
+    done = subprocess.run([sys.executable, "-m", "optimizer", "report", str(run_dir), "--out",
+                           str(out), "--lang", "vi"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("wrote ")                      # the command stays English
+    html = out.read_text(encoding="utf-8")
+    assert "<html lang='vi'>" in html
+    for heading in ("Mô hình", "Mục tiêu", "Đề xuất", "Kết quả", "Biểu đồ", "Nhận định",
+                    "Cách đo", "Tái tạo"):
+        assert f"<h2>{heading}</h2>" in html
+    assert english_lines([_words(html)]) == []
+    assert "97,778 % (96,0–98,8)" in html and "-0,444 (p = 0,50)" in html   # decimal comma
+    assert "97.778" not in _words(html)
+    english = subprocess.run([sys.executable, "-m", "optimizer", "report", str(run_dir),
+                              "--out", str(tmp_path / "en.html")], capture_output=True, text=True,
+                             timeout=120)
+    assert english.returncode == 0 and "<h2>Results</h2>" in (tmp_path / "en.html").read_text()
+
+
+def test_insights_and_goal_verdicts_are_data_written_in_the_readers_language(run_dir):
+    with use_language("vi"):          # judged where a Vietnamese page judges it
+        verdict = run_verdict(run_dir)
+        shown = [n.text for n in verdict.insights]
+        details = [render(i.detail) for c in verdict.checks.values() for i in c.items]
+        summaries = [render(c.summary) for c in verdict.checks.values()]
+        judged = render(verdict.judged_by())
+    kinds = {n.kind for n in verdict.insights}
+    assert {"guide_contradicted", "within_noise", "slower", "not_meaningful", "faster",
+            "goal_missed", "latency_note", "measured_on"} <= kinds
+    assert {c.state.value for c in verdict.checks.values()} >= {"missed", "within_noise"}
+    assert english_lines(shown + details + summaries + [judged]) == []
+    assert any("0,444 điểm" in t for t in shown)                  # numbers in the sentence
+    # the record stays English: what results.json and --json keep
+    record = json.dumps(verdict.judgement(), ensure_ascii=False)
+    assert not re.search("[ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]", record)
+    assert "judged by the goals it was run with" in record
+    assert all(n.message in record for n in verdict.insights)
+    english = run_verdict(run_dir)
+    assert [n.text for n in english.insights] == [n.message for n in verdict.insights]
+
+
+def test_csv_and_json_stay_locale_free_in_a_vietnamese_page(run_dir):
+    results = run_verdict(run_dir).results
+    english = results_csv(results_frame(results))
+    with use_language("vi"):
+        assert numbers.metric_value(0.98222) == "98,2 %"
+        assert results_csv(results_frame(results)) == english
+    assert b"0.97" in english
