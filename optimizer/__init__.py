@@ -32,6 +32,7 @@ from optimizer.guide.goals import (
     TargetGoal,
 )
 from optimizer.guide.registry import (
+    BASELINE,
     DATA_LABELS,
     GUIDE,
     TECHNIQUES,
@@ -143,7 +144,7 @@ __getattr__ = lazy_getattr("optimizer", _LAZY, globals())
 __all__ = [
     "ClusteringConfig", "FinetuneConfig", "IoType", "LatencyConfig", "PruningConfig", "PtqConfig",
     "Settings", "SETTING_KEYS",
-    "DATA_LABELS", "GUIDE", "TARGET_LABELS", "TECHNIQUES", "DataNeed", "Family", "Target",
+    "BASELINE", "DATA_LABELS", "GUIDE", "TARGET_LABELS", "TECHNIQUES", "DataNeed", "Family", "Target",
     "TechniqueId", "TechniqueInfo", "TechniqueSpec", "all_specs", "parse_spec", "technique",
     "Engine", "Result", "Status", "results_frame",
     "AccuracyGoal", "GoalCheck", "GoalItem", "Goals", "LatencyGoal", "McuBudget", "SizeGoal",

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from optimizer import numbers, read_run, results_frame, run_data
+from optimizer import BASELINE, numbers, read_run, results_frame, run_data
 from optimizer.report import (
     PUBLISHED_SOURCE,
     accuracy_budget,
@@ -151,7 +151,7 @@ st.plotly_chart(size_bars_figure(frame), key="chart_sizes")
 
 layout.section("What the numbers say", "Notes derived from the measured values above.")
 for result in run.results:
-    if result.technique == "float32" and not insights_for(notes, "float32"):
+    if result.is_baseline and not insights_for(notes, BASELINE):
         continue
     check = checks.get(result.technique)
     own = insights_for(notes, result.technique)

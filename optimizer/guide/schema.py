@@ -110,6 +110,12 @@ class Result:
         return self.status == Status.OK.value
 
     @property
+    def is_baseline(self) -> bool:
+        """True for the float32 baseline's result (the registry's baseline row)."""
+        from optimizer.guide.registry import BASELINE
+        return self.technique == BASELINE
+
+    @property
     def delta_value(self) -> float | None:
         """The change against the baseline in the metric's units (None: not measured)."""
         return (self.accuracy_delta or {}).get("value")
@@ -196,7 +202,8 @@ def results_frame(results) -> "pandas.DataFrame":  # noqa: F821 - pandas is impo
     frame = pd.DataFrame(rows, columns=[*RESULT_FIELDS, *FLAT_COLUMNS])
     for column in ("accuracy_delta", *FLAT_COLUMNS):
         frame[column] = pd.to_numeric(frame[column], errors="coerce")
-    frame["is_baseline"] = frame["technique"] == "float32"
+    from optimizer.guide.registry import BASELINE
+    frame["is_baseline"] = frame["technique"] == BASELINE
     base = frame[frame["is_baseline"] & (frame["status"] == Status.OK.value)]
     if len(base):
         b = base.iloc[0]
