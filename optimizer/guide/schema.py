@@ -62,6 +62,9 @@ class Result:
     latency_invokes: int | None = None
     latency_kernels: str | None = None  # "XNNPACK", "builtin (reference kernels)", ...
     latency_note: str | None = None
+    # True on a result read while its run goes on, before its latency is timed (accuracy and
+    # size are measured; the latency fields stay empty until they are): never stored as final.
+    latency_pending: bool = False
     input_dtype: str | None = None
     output_dtype: str | None = None
     engine: str | None = None

@@ -158,8 +158,20 @@ def _housekeeping(session_id: str, sweep: bool) -> None:
         touch(session_id)
         if sweep:
             sweep_stale(keep=session_id)
+            _prewarm()
     except (OSError, ValueError):
         pass
+
+
+def _prewarm() -> None:
+    """Start the worker slots' warm job processes (``optimizer.prewarm``: TensorFlow imported
+    in a process of its own) while this new visitor reads the first pages, so the first Run
+    does not wait for TensorFlow's import; in a thread, the page never waits for it."""
+    import threading
+
+    from optimizer import prewarm
+
+    threading.Thread(target=prewarm, name="prewarm-job-processes", daemon=True).start()
 
 
 def get(key: str, default=None):
