@@ -85,6 +85,18 @@ def freeze_variables():
     return convert_variables_to_constants_v2
 
 
+def autograph_internals():
+    """Return TensorFlow's AutoGraph transpiler, its ``ConversionOptions`` and
+    ``ProgramContext`` (``tensorflow.python.autograph``, private API): what converts a
+    function the first time a graph calls it. Converting only parses and rewrites Python
+    source, so a warm job process can convert the retraining wrappers' functions before it
+    forks (``engine.autograph_warm``)."""
+    from tensorflow.python.autograph.core import converter
+    from tensorflow.python.autograph.impl import api
+
+    return api._TRANSPILER, converter.ConversionOptions, converter.ProgramContext
+
+
 def tfmot_experimental_clustering():
     """Return TFMOT's experimental clustering module (``cluster_weights(preserve_sparsity=...)``)."""
     from tensorflow_model_optimization.python.core.clustering.keras.experimental import cluster

@@ -118,3 +118,61 @@ def _events(run_dir):
     from optimizer.artifacts.events import read_events
 
     return read_events(run_dir / store.EVENTS)
+
+
+FORK_CHECK = r"""
+import json, os, sys
+from optimizer.engine.warm import preload
+from optimizer.engine.autograph_warm import warm_autograph
+preload()
+done, skipped = warm_autograph()
+threads = len(os.listdir('/proc/self/task'))
+read, write = os.pipe()
+pid = os.fork()
+if pid == 0:
+    from tensorflow.python.autograph.pyct import transpiler
+    original, misses = transpiler.PyToPy.transform_function, []
+    def watched(self, fn, context):
+        if not self._cache.has(fn, self.get_caching_key(context)):
+            misses.append(fn.__qualname__)
+        return original(self, fn, context)
+    transpiler.PyToPy.transform_function = watched
+    from optimizer.engine.convert import freeze_model
+    from optimizer.engine.finetune import finetune, train_steps
+    from optimizer.engine.pruning import apply_pruning
+    from optimizer.engine.qat import apply_qat
+    from optimizer.guide.configs import FinetuneConfig, PruningConfig
+    from optimizer.models.resolve import resolve_model
+    bundle = resolve_model("digits-cnn", None)
+    model, data, config = bundle.load_keras(), bundle.dataset, FinetuneConfig(epochs=1)
+    step = apply_qat(model)
+    report = finetune(step.model, data, config)
+    freeze_model(step.model)
+    pruned = apply_pruning(model, PruningConfig(), steps_per_epoch=train_steps(data, config),
+                           epochs=1)
+    finetune(pruned.model, data, config, callbacks=tuple(pruned.callbacks))
+    os.write(write, json.dumps({"misses": misses}).encode())
+    os._exit(0)
+os.close(write)
+_, status = os.waitpid(pid, 0)
+print(json.dumps({"done": done, "skipped": skipped, "threads": threads, "status": status,
+                  "child": json.loads(os.read(read, 1 << 16) or b"{}")}))
+"""
+
+
+def test_a_fork_of_a_warm_process_converts_nothing_again():
+    """AutoGraph's conversions made in the warm process (no graph, no runtime: its threads
+    stay those of the import) are the ones a QAT and a pruning job need in its fork."""
+    import json
+    import subprocess
+    import sys
+
+    from optimizer.procs import child_env
+
+    proc = subprocess.run([sys.executable, "-c", FORK_CHECK], capture_output=True, text=True,
+                          timeout=900, env=child_env())
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out["status"] == 0 and out["skipped"] == [] and out["done"] >= 30
+    assert out["threads"] <= 4, out          # converting started no TensorFlow thread
+    assert out["child"]["misses"] == [], out["child"]

@@ -8,7 +8,9 @@ numpy and TensorFlow's import leave), then waits for jobs. Each job runs in a fr
 that process, so it starts in milliseconds instead of the 4-5 s TensorFlow's import takes, and
 creates TensorFlow's runtime (threads, sessions) in the child only, never in the server: what
 makes forking after the import safe (the usual forkserver rule; verified for conversions,
-fine-tuning with TFMOT and the LiteRT interpreter in the child).
+fine-tuning with TFMOT and the LiteRT interpreter in the child). It also fills AutoGraph's
+cache with the retraining wrappers' conversions (``engine.autograph_warm``: pure Python, no
+graph), when idle or while its first job runs, so a QAT job's set-up skips them.
 
 Isolation stays what a fresh process gives: the child is its own session and process group, its
 output goes to the job's log, its environment and working folder are the client's, its random
@@ -157,6 +159,9 @@ def serve(socket_path: str, lock_path: str, idle_s: float, fingerprint: str,
     print(f"warm job process {os.getpid()} ready in {time.monotonic() - began:.1f} s "
           f"(idle timeout {idle_s:g} s)", flush=True)
     _describe(lock_path, {"pid": os.getpid(), "fingerprint": fingerprint, "ready": True})
+    later = _Beside(_warm_autograph if heavy else None)
+    if not select.select([listener], [], [], 0)[0]:
+        later.start()    # nobody waits yet: convert now; else beside the first job
     last = time.monotonic()
     try:
         while True:
@@ -174,7 +179,8 @@ def serve(socket_path: str, lock_path: str, idle_s: float, fingerprint: str,
                 continue
             conn.settimeout(None)
             try:
-                if _same_user(conn) and _handle(conn, listener, lock_fd, fingerprint) == "exit":
+                if _same_user(conn) and _handle(conn, listener, lock_fd, fingerprint,
+                                                later) == "exit":
                     break
             except (OSError, ValueError) as exc:   # one bad client never stops the server
                 print(f"client error: {exc}", flush=True)
@@ -212,7 +218,37 @@ def _same_user(conn: socket.socket) -> bool:
     return uid == os.getuid()
 
 
-def _handle(conn: socket.socket, listener, lock_fd: int, fingerprint: str) -> str | None:
+class _Beside:
+    """Work the server does once, in a thread beside its jobs (``start``), which is always
+    over before the next fork (``finish``): a fork copies only the thread that forks, so no
+    other thread may hold a lock then."""
+
+    def __init__(self, action):
+        self.action = action
+        self.thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self.action is not None and self.thread is None:
+            self.thread = threading.Thread(target=self.action, name="warm-up", daemon=True)
+            self.thread.start()
+
+    def finish(self) -> None:
+        if self.thread is not None:
+            self.thread.join()
+
+
+def _warm_autograph() -> None:
+    """AutoGraph's conversions of the retraining wrappers, inherited by every later fork."""
+    from optimizer.engine.autograph_warm import warm_autograph
+
+    began = time.monotonic()
+    done, skipped = warm_autograph()
+    print(f"AutoGraph: {done} conversions in {time.monotonic() - began:.1f} s"
+          + (f"; skipped: {', '.join(skipped)}" if skipped else ""), flush=True)
+
+
+def _handle(conn: socket.socket, listener, lock_fd: int, fingerprint: str,
+            later: _Beside | None = None) -> str | None:
     reader = LineReader(conn)
     message = reader.read(timeout=30.0)
     if message is None:
@@ -230,12 +266,16 @@ def _handle(conn: socket.socket, listener, lock_fd: int, fingerprint: str) -> st
     if message.get("fingerprint") != fingerprint:
         send(conn, {"stale": True})   # other code or environment: a new server takes over
         return "exit"
-    _run_forked(conn, reader, listener, lock_fd, message)
+    _run_forked(conn, reader, listener, lock_fd, message, later)
     return None
 
 
-def _run_forked(conn, reader: LineReader, listener, lock_fd: int, message: dict) -> None:
-    """Fork a child for the job; relay signals asked by the client; report its exit status."""
+def _run_forked(conn, reader: LineReader, listener, lock_fd: int, message: dict,
+                later: _Beside | None = None) -> None:
+    """Fork a child for the job; relay signals asked by the client; report its exit status.
+    ``later`` (the server's own warm-up) runs beside the first job, never across a fork."""
+    later = later or _Beside(None)
+    later.finish()
     sys.stdout.flush()
     sys.stderr.flush()
     ready_r, ready_w = os.pipe()
@@ -247,6 +287,7 @@ def _run_forked(conn, reader: LineReader, listener, lock_fd: int, message: dict)
     os.read(ready_r, 1)      # the child leads its own group now (or died trying)
     os.close(ready_r)
     send(conn, {"pid": pid})
+    later.start()
     pidfd = os.pidfd_open(pid)
     poller = select.poll()
     poller.register(pidfd, select.POLLIN)
