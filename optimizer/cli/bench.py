@@ -67,13 +67,14 @@ def run(args) -> int:
         write_json(figures, args.json)
         return 0
     print(f"ptq-sweep on {figures['model']} ({figures['measured_on']})")
-    print(f"{'technique':<14} {'naive s':>8} {'opt s':>7} {'bytes':>10} {'gzip':>10} "
-          f"{'acc naive':>9} {'acc opt':>8}")
+    print(f"{'technique':<14} {'naive s':>8} {'opt s':>7} {'warm s':>7} {'bytes':>10} "
+          f"{'gzip':>10} {'acc naive':>9} {'acc opt':>8}")
     for v in figures["variants"]:
         print(f"{v['technique']:<14} {_f(v['naive_seconds'])} {_f(v['optimized_seconds'], 7)} "
+              f"{_f(v.get('warm_seconds'), 7)} "
               f"{_f(v['optimized_bytes'], 10, '{:,}')} {_f(v['optimized_gzip_bytes'], 10, '{:,}')} "
               f"{_f(v['naive_accuracy'], 9, '{:.4f}')} {_f(v['optimized_accuracy'], 8, '{:.4f}')}")
-    print(json.dumps({k: figures[k] for k in ("naive_s", "optimized_s", "speedup",
+    print(json.dumps({k: figures[k] for k in ("naive_s", "optimized_s", "warm_s", "speedup",
                                                "peak_rss_mb")}))
     return 0
 

@@ -153,7 +153,7 @@ def measure_conversion(ctx: JobContext, spec: str, conversion, steps: list, prep
     both go into the recipe, from which the reproduce script is written.
     """
     from optimizer.engine.sources import UPLOADED_ENGINE
-    from optimizer.measuring.accuracy import evaluate, run_tflite
+    from optimizer.measuring.accuracy import evaluate, run_tflite, workers_for
     from optimizer.measuring.batching import batch_note
     from optimizer.measuring.facts import tflite_facts
     from optimizer.measuring.formats import tflite_format, uploaded_label
@@ -169,7 +169,8 @@ def measure_conversion(ctx: JobContext, spec: str, conversion, steps: list, prep
         reference = run_tflite(conversion.tflite, ctx.bundle.dataset.x_test)
     elif is_baseline:
         reference = None
-    evaluation = evaluate(conversion.tflite, ctx.bundle.dataset, reference_outputs=reference)
+    evaluation = evaluate(conversion.tflite, ctx.bundle.dataset, reference_outputs=reference,
+                          workers=workers_for(conversion.tflite))
     if is_baseline:
         ctx.reference_value = evaluation.value
         ctx.reference_outputs = np.asarray(evaluation.outputs)

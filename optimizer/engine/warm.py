@@ -159,7 +159,12 @@ def serve(socket_path: str, lock_path: str, idle_s: float, fingerprint: str,
     print(f"warm job process {os.getpid()} ready in {time.monotonic() - began:.1f} s "
           f"(idle timeout {idle_s:g} s)", flush=True)
     _describe(lock_path, {"pid": os.getpid(), "fingerprint": fingerprint, "ready": True})
-    later = _Beside(_warm_autograph if heavy else None)
+    def warm_up():
+        _warm_autograph()
+        _describe(lock_path, {"pid": os.getpid(), "fingerprint": fingerprint, "ready": True,
+                              "warmed": True})
+
+    later = _Beside(warm_up if heavy else None)
     if not select.select([listener], [], [], 0)[0]:
         later.start()    # nobody waits yet: convert now; else beside the first job
     last = time.monotonic()

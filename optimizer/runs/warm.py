@@ -161,7 +161,8 @@ def is_running(where: Place) -> bool:
 
 
 def status(where: Place) -> dict | None:
-    """``{"pid", "fingerprint", "ready", "t"}`` of the warm process at ``where``, or None."""
+    """``{"pid", "fingerprint", "ready", "warmed", "t"}`` of the warm process at ``where``
+    (``ready``: TensorFlow imported; ``warmed``: AutoGraph's conversions made too), or None."""
     if not is_running(where):
         return None
     try:
@@ -191,6 +192,24 @@ def launch(where: Place, attached: bool = False) -> None:
                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 env=child_env(), close_fds=True)
     boot.wait(timeout=60)   # the detaching parent exits at once; its child goes on
+
+
+def ensure_ready(where: Place, timeout: float = REPLY_WAIT_S) -> dict | None:
+    """Make sure a warm process of this code runs at ``where`` and has finished warming up
+    (TensorFlow imported, AutoGraph's conversions made); its status, or None when it could
+    not be had in ``timeout`` seconds. Benchmarks time jobs in it without its start-up."""
+    current = status(where)
+    if current is not None and current.get("fingerprint") not in (None, fingerprint()):
+        stop(where)
+    if not is_running(where):
+        launch(where)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        current = status(where)
+        if current and current.get("warmed"):
+            return current
+        time.sleep(0.2)
+    return None
 
 
 def prewarm(slots: int | None = None) -> list[int]:
