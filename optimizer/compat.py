@@ -97,6 +97,16 @@ def autograph_internals():
     return api._TRANSPILER, converter.ConversionOptions, converter.ProgramContext
 
 
+def tflite_calibrator():
+    """Return TensorFlow's TFLite calibrator module (``tensorflow.lite.python.optimize.
+    calibrator``, private API): the converter calibrates through its ``Calibrator``, which
+    ``engine.shared_conversion`` lets the variants of one graph share."""
+    tf()
+    from tensorflow.lite.python.optimize import calibrator
+
+    return calibrator
+
+
 def tfmot_experimental_clustering():
     """Return TFMOT's experimental clustering module (``cluster_weights(preserve_sparsity=...)``)."""
     from tensorflow_model_optimization.python.core.clustering.keras.experimental import cluster
