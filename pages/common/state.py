@@ -33,6 +33,8 @@ TOKEN_PARAM = "w"
 #: Keys kept in the workspace folder, so a reload, a bookmark or a restart brings them back.
 PERSISTED = (MODEL, DATA, CONFIRMED, RUN_SPECS, RUN_DIR, SEARCH_DIR, SIZE_VIEW, UPLOAD)
 LAYERS_NEWEST = "layers_newest"   # the newest per-layer report seen (its folder) on Layers
+LAUNCHED = "run_launched"         # the Run button's callback started a run: go to the Run page
+LAUNCH_ERROR = "run_launch_error"  # the exception that callback met (shown once, then dropped)
 
 
 def init() -> None:
