@@ -12,10 +12,10 @@ fine-tuning with TFMOT and the LiteRT interpreter in the child). It also fills A
 cache with the retraining wrappers' conversions (``engine.autograph_warm``: pure Python, no
 graph), when idle or while its first job runs, so a QAT job's set-up skips them.
 
-Isolation stays what a fresh process gives: the child is its own session and process group, its
-output goes to the job's log, its environment and working folder are the client's, its random
-generators are reseeded, and it is the first one the kernel's out-of-memory killer picks. A
-child that crashes or is killed only ends its job: the server reports its exit status to the
+Isolation stays what a fresh process gives (``engine.warm_fork``): the child is its own session
+and process group, its output goes to the job's log, its environment and working folder are
+the client's, its random generators are reseeded, and it is the first one the kernel's
+out-of-memory killer picks. A child that crashes or is killed only ends its job: the server reports its exit status to the
 client (negative: the signal) and waits for the next job. The child dies with its client: when
 the client's end of the connection closes (the orchestrator was cancelled or killed), the
 server kills the child's process group and the child's own watchdog thread does the same, so a
@@ -42,8 +42,9 @@ import struct
 import sys
 import threading
 import time
-import traceback
 from pathlib import Path
+
+from optimizer.engine.warm_fork import run_in_fork
 
 #: Built-in demos whose data is small enough to keep ready in every warm process (each well
 #: under 1 MB; digits-mobilenetv2's upsampled images are 200 MB, built by its jobs).
@@ -58,8 +59,6 @@ CHECK_S = 5.0
 #: How long a new server tries for the slot's lock before giving way to the one holding it
 #: (a client waits for a stale server to exit before it starts a new one).
 LOCK_WAIT_S = 1.0
-#: The kernel's out-of-memory killer prefers a job child to its server (and to the app).
-CHILD_OOM_SCORE_ADJ = 500
 
 
 def send(sock: socket.socket, message: dict) -> None:
@@ -295,7 +294,7 @@ def _run_forked(conn, reader: LineReader, listener, lock_fd: int, message: dict,
     pid = os.fork()
     if pid == 0:
         os.close(ready_r)
-        _child(conn, listener, lock_fd, message, ready_w)   # never returns
+        run_in_fork(conn, listener, lock_fd, message, ready_w)   # never returns
     os.close(ready_w)
     os.read(ready_r, 1)      # the child leads its own group now (or died trying)
     os.close(ready_r)
@@ -336,73 +335,3 @@ def _kill_group(pgid: int, sig: int) -> None:
         os.killpg(pgid, sig)
     except (ProcessLookupError, PermissionError):
         pass
-
-
-def _child(conn, listener, lock_fd: int, message: dict, ready: int) -> None:
-    """The job's process: isolate it like a fresh process, run the job, exit."""
-    code = 1
-    try:
-        os.setsid()                       # its own group: cancel and clean-up reach it all
-        os.write(ready, b"1")
-        os.close(ready)
-        listener.close()
-        os.close(lock_fd)                 # the slot lock belongs to the server alone
-        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGCHLD, signal.SIGHUP):
-            signal.signal(sig, signal.SIG_DFL)
-        _oom_first()
-        os.environ.clear()
-        os.environ.update({str(k): str(v) for k, v in (message.get("env") or {}).items()})
-        os.chdir(message.get("cwd") or "/")
-        import tempfile
-
-        tempfile.tempdir = None           # found again from this job's TMPDIR, not the server's
-        log = os.open(message["log"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        os.dup2(log, 1)
-        os.dup2(log, 2)
-        os.close(log)
-        devnull = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(devnull, 0)
-        os.close(devnull)
-        _reseed()
-        threading.Thread(target=_die_with_client, args=(conn,), daemon=True).start()
-        from optimizer.artifacts.job import JobSpec
-        from optimizer.engine.pipeline import run_job
-
-        run_job(JobSpec.load(message["job"]))
-        code = 0
-    except BaseException:  # noqa: BLE001 - the log gets the traceback, the server the status
-        traceback.print_exc()
-    finally:
-        try:
-            sys.stdout.flush()
-            sys.stderr.flush()
-        finally:
-            os._exit(code)   # never TensorFlow's slow teardown, never the server's code
-
-
-def _oom_first() -> None:
-    try:
-        with open("/proc/self/oom_score_adj", "w") as f:
-            f.write(str(CHILD_OOM_SCORE_ADJ))
-    except OSError:
-        pass
-
-
-def _reseed() -> None:
-    """Fresh random state, as a new process would have (a fork copies the server's)."""
-    import random
-
-    import numpy as np
-
-    random.seed()
-    np.random.seed()
-
-
-def _die_with_client(conn: socket.socket) -> None:
-    """End the job's whole group when the client's end closes (even if the server is gone)."""
-    poller = select.poll()
-    poller.register(conn, select.POLLRDHUP)
-    while True:
-        for _fd, flags in poller.poll():
-            if flags & (select.POLLRDHUP | select.POLLHUP | select.POLLERR | select.POLLNVAL):
-                os.killpg(0, signal.SIGKILL)
