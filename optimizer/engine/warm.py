@@ -15,12 +15,12 @@ graph), when idle or while its first job runs, so a QAT job's set-up skips them.
 Isolation stays what a fresh process gives (``engine.warm_fork``): the child is its own session
 and process group, its output goes to the job's log, its environment and working folder are
 the client's, its random generators are reseeded, and it is the first one the kernel's
-out-of-memory killer picks. A child that crashes or is killed only ends its job: the server reports its exit status to the
-client (negative: the signal) and waits for the next job. The child dies with its client: when
-the client's end of the connection closes (the orchestrator was cancelled or killed), the
-server kills the child's process group and the child's own watchdog thread does the same, so a
-cancelled run never leaves a job running. An idle server exits after ``idle_s`` seconds, or
-when its socket file is removed or replaced.
+out-of-memory killer picks. A child that crashes or is killed only ends its job: the server
+reports its exit status to the client (negative: the signal) and waits for the next job. The
+child dies with its client: when the client's end of the connection closes (the orchestrator
+was cancelled or killed), the server kills the child's process group and the child's own
+watchdog thread does the same, so a cancelled run never leaves a job running. An idle server
+exits after ``idle_s`` seconds, or when its socket file is removed or replaced.
 
 The wire format is one JSON object per line in each direction (``send`` / ``LineReader``):
 ``{"op": "job", "job", "log", "env", "cwd", "fingerprint"}`` -> ``{"pid"}`` then
