@@ -122,9 +122,10 @@ def _events(run_dir):
 
 FORK_CHECK = r"""
 import json, os, sys
-from optimizer.engine.warm import preload
+from optimizer.engine.warm import preload, preload_more
 from optimizer.engine.autograph_warm import warm_autograph
 preload()
+preload_more()
 done, skipped = warm_autograph()
 threads = len(os.listdir('/proc/self/task'))
 read, write = os.pipe()

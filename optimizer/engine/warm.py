@@ -8,9 +8,11 @@ numpy and TensorFlow's import leave), then waits for jobs. Each job runs in a fr
 that process, so it starts in milliseconds instead of the 4-5 s TensorFlow's import takes, and
 creates TensorFlow's runtime (threads, sessions) in the child only, never in the server: what
 makes forking after the import safe (the usual forkserver rule; verified for conversions,
-fine-tuning with TFMOT and the LiteRT interpreter in the child). It also fills AutoGraph's
-cache with the retraining wrappers' conversions (``engine.autograph_warm``: pure Python, no
-graph), when idle or while its first job runs, so a QAT job's set-up skips them.
+fine-tuning with TFMOT and the LiteRT interpreter in the child). What only some jobs need --
+TFMOT, the LiteRT Quantizer, the small demos' data and AutoGraph's conversions of the
+retraining wrappers (``engine.autograph_warm``: pure Python, no graph) -- it prepares when
+idle or beside its first job (``preload_more``), so the first job never waits for it and a
+later QAT job's set-up skips it.
 
 Isolation stays what a fresh process gives (``engine.warm_fork``): the child is its own session
 and process group, its output goes to the job's log, its environment and working folder are
@@ -108,24 +110,33 @@ class LineReader:
 
 
 def preload() -> None:
-    """Import the heavy libraries and the engine, and build the small demos' data (numpy
-    only), starting no TensorFlow runtime."""
+    """Import TensorFlow, LiteRT and the engine, starting no TensorFlow runtime: what every
+    job needs, before the first fork."""
     from optimizer import compat
 
     compat.tf()
     compat.keras()
-    compat.tfmot()
     compat.interpreter_class()
+    for name in PRELOAD:
+        importlib.import_module(name)
+
+
+def preload_more() -> None:
+    """What only some jobs need, done beside the first job (``_Beside``): TFMOT and the LiteRT
+    Quantizer imported, the small demos' data built (numpy and scikit-learn only) and
+    AutoGraph's retraining conversions made. A job forked before it imports what it needs."""
+    from optimizer import compat
+
+    compat.tfmot()
     try:
         compat.litert_quantizer()
     except Exception:  # noqa: BLE001 - an optional extra: a job imports it again if it needs it
         pass
-    for name in PRELOAD:
-        importlib.import_module(name)
     from optimizer.models.demos.datasets import load_dataset
 
-    for name in SMALL_DEMOS:      # numpy and scikit-learn only; cached per process
+    for name in SMALL_DEMOS:      # cached per process, inherited by every later fork
         load_dataset(name)
+    _warm_autograph()
 
 
 def take_lock(lock_path: Path, wait_s: float = LOCK_WAIT_S) -> int | None:
@@ -166,8 +177,9 @@ def serve(socket_path: str, lock_path: str, idle_s: float, fingerprint: str,
     print(f"warm job process {os.getpid()} ready in {time.monotonic() - began:.1f} s "
           f"(idle timeout {idle_s:g} s)", flush=True)
     _describe(lock_path, {"pid": os.getpid(), "fingerprint": fingerprint, "ready": True})
+
     def warm_up():
-        _warm_autograph()
+        preload_more()
         _describe(lock_path, {"pid": os.getpid(), "fingerprint": fingerprint, "ready": True,
                               "warmed": True})
 
@@ -231,9 +243,9 @@ def _same_user(conn: socket.socket) -> bool:
 
 
 class _Beside:
-    """Work the server does once, in a thread beside its jobs (``start``), which is always
-    over before the next fork (``finish``): a fork copies only the thread that forks, so no
-    other thread may hold a lock then."""
+    """Work the server does once, in a thread beside its first job (``start``), which is
+    always over before the next fork (``finish``): a fork copies only the thread that forks,
+    so no other thread may hold a lock (an import's, AutoGraph's) then."""
 
     def __init__(self, action):
         self.action = action
