@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import os
 
-os.environ["TF_USE_LEGACY_KERAS"] = "1"
-# TensorFlow's C++ start-up chatter (CUDA probing, oneDNN notices) is noise for our users.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+#: Set before TensorFlow loads: always (legacy Keras), and unless the user chose otherwise
+#: (TensorFlow's C++ start-up chatter -- CUDA probing, oneDNN notices -- is noise for users).
+FORCED_ENV = {"TF_USE_LEGACY_KERAS": "1"}
+DEFAULT_ENV = {"TF_CPP_MIN_LOG_LEVEL": "2"}
+os.environ.update(FORCED_ENV)
+for _key, _value in DEFAULT_ENV.items():
+    os.environ.setdefault(_key, _value)
 
 
 def tf():

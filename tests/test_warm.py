@@ -209,6 +209,10 @@ def test_settings_are_validated(monkeypatch):
     base = warm.fingerprint({"HOME": "/a"})
     assert warm.fingerprint({"HOME": "/b"}) == base          # not read by the import
     assert warm.fingerprint({"HOME": "/a", "TF_NUM_INTEROP_THREADS": "1"}) != base
+    # what optimizer.compat sets itself is the same whether or not it ran in the asker
+    assert warm.fingerprint({"HOME": "/a", "TF_USE_LEGACY_KERAS": "1",
+                             "TF_CPP_MIN_LOG_LEVEL": "2"}) == base
+    assert warm.fingerprint({"HOME": "/a", "TF_CPP_MIN_LOG_LEVEL": "0"}) != base
 
 
 def test_a_deep_workspace_puts_the_socket_in_a_private_folder(tmp_path, monkeypatch):

@@ -288,6 +288,8 @@ def _handle(conn: socket.socket, listener, lock_fd: int, fingerprint: str,
         send(conn, {"error": f"unknown op {op!r}"})
         return None
     if message.get("fingerprint") != fingerprint:
+        print("a job of other code or environment: handing over to a new warm process",
+              flush=True)
         send(conn, {"stale": True})   # other code or environment: a new server takes over
         return "exit"
     _run_forked(conn, reader, listener, lock_fd, message, later)

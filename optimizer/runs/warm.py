@@ -100,7 +100,11 @@ def _source_stamp() -> str:
 
 def fingerprint(environ=None) -> str:
     """The code and import-time environment a warm process must share with its jobs."""
-    environ = os.environ if environ is None else environ
+    from optimizer import compat
+
+    # as the warm process sees it once optimizer.compat has set its variables
+    environ = {**compat.DEFAULT_ENV, **(os.environ if environ is None else environ),
+               **compat.FORCED_ENV}
     digest = hashlib.sha256(_source_stamp().encode())
     for key in sorted(k for k in environ if k.startswith(_IMPORT_ENV) and k != "PYTHONPATH"):
         digest.update(f"{key}={environ[key]}\n".encode())
