@@ -2,10 +2,11 @@
 import streamlit as st
 
 from optimizer import cancel_run, model_label, read_run, recommend, results_frame
-from optimizer.report import accuracy_budget, accuracy_size_figure, key_table_html
+from optimizer.report import accuracy_budget, accuracy_size_figure, key_table_html, run_verdict
 from pages.common import layout, nav, runs, state
 from pages.common.cluster_view import show_cluster
 from pages.common.progress import progress_rows, status_line
+from pages.common.table import MISSING
 
 #: Seconds between two reads of the run folder while it runs (the page's share of the wait
 #: between a result on disk and the chart on screen: half of it on average).
@@ -87,6 +88,7 @@ def live_progress() -> None:
     if now.damaged:
         st.warning(layout.plain(now.damaged), icon=":material/broken_image:")
     st.dataframe(progress_rows(now), hide_index=True, width="stretch", key=None,
+                 placeholder=MISSING,
                  column_config={
                      "Step": st.column_config.TextColumn("Step", width="medium"),
                      "Progress": st.column_config.ProgressColumn(
@@ -120,17 +122,20 @@ def first_look(results, live: bool) -> int:
     ok = frame[frame["status"] == "ok"]
     if not len(ok):
         return 0
-    layout.section("First look: accuracy vs download size",
+    # judged like the Results page: by the goals the run was made for, on their size (a
+    # result not timed yet is "not checked" against a latency goal, never met or missed)
+    verdict = run_verdict(run_dir, results=results)
+    layout.section("First look: accuracy vs size",
                    ("Results as they are measured: float32 and the post-training variants "
                     "first, retraining ones when they finish; latency is timed after each job."
                     if live else
                     "Every measured result against the float32 baseline; the full table, "
                     "latency and downloads are on the Results page."))
-    st.plotly_chart(accuracy_size_figure(frame, size="gzip",
-                                         budget=accuracy_budget(results, state.goals())),
+    st.plotly_chart(accuracy_size_figure(frame, size=verdict.size,
+                                         budget=accuracy_budget(verdict.results, verdict.goals)),
                     key="run_preview_live" if live else "run_preview")
     if live:
-        st.html(key_table_html(ok))
+        st.html(key_table_html(ok, verdict.checks))
     return len(ok)
 
 
