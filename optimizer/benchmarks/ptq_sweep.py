@@ -19,7 +19,8 @@ included on both sides; the warm path from handing the job to its warm process t
 status (what a run waits for once the app is up). Latency timing is excluded from all three
 (it runs after the baseline job in a run, and is the same for every path). The paths run one
 after the other under a worker slot, so no run on the same server competes with them. Peak
-memory is each fresh child's ``ru_maxrss`` (from ``os.wait4``).
+memory is each fresh child's ``ru_maxrss`` (from ``os.wait4``). The load average before and
+after is recorded with the figures (other processes on the CPUs make every figure longer).
 """
 from __future__ import annotations
 
@@ -106,6 +107,7 @@ def ptq_sweep(ref: str = "digits-mobilenetv2", data: str | None = None,
     from optimizer.runs.slots import worker_slot
     from optimizer.runs.wait import work_info
 
+    load_before = os.getloadavg()   # other processes on the CPUs make every figure longer
     bundle = resolve_model(ref, data)
     out = Path(out) if out else paths.workspace() / "bench" / (
         f"ptq-sweep-{bundle.name}-{time.strftime('%Y%m%d-%H%M%S')}")
@@ -144,6 +146,8 @@ def ptq_sweep(ref: str = "digits-mobilenetv2", data: str | None = None,
                   "test split; no latency); warm: the optimized job in a fork of a warm job "
                   "process, from handing it the job to its exit status",
         "measured_on": host_description(), "cpu_count": os.cpu_count(), "out": str(out),
+        "load_average_before": [round(v, 2) for v in load_before],
+        "load_average_after": [round(v, 2) for v in os.getloadavg()],
     }
 
 

@@ -66,7 +66,9 @@ def run(args) -> int:
     if args.json is not None:
         write_json(figures, args.json)
         return 0
-    print(f"ptq-sweep on {figures['model']} ({figures['measured_on']})")
+    print(f"ptq-sweep on {figures['model']} ({figures['measured_on']}); load average "
+          f"{figures['load_average_before'][0]:.2f} before, "
+          f"{figures['load_average_after'][0]:.2f} after")
     print(f"{'technique':<14} {'naive s':>8} {'opt s':>7} {'warm s':>7} {'bytes':>10} "
           f"{'gzip':>10} {'acc naive':>9} {'acc opt':>8}")
     for v in figures["variants"]:

@@ -12,7 +12,10 @@ from optimizer import new_run_id, paths, read_run
 from optimizer.artifacts import store
 from optimizer.artifacts.events import EventLog, EventType
 from optimizer.guide.schema import Result
+from optimizer.guide.stats import Paired
+from optimizer.guide.verdicts import STATE_CELLS, GoalState
 from optimizer.report.table import LATENCY_PENDING
+from optimizer.runs.request import RunRequest
 
 pytestmark = pytest.mark.cost(15)
 
@@ -20,9 +23,13 @@ TOKEN = "live-results-token-aaaaaa"
 
 
 def _measured(spec: str, size: int, latency: float | None = None) -> dict:
+    """A result as a job writes it: the metric with its interval, the paired test against
+    float32 (``accuracy_delta``'s record), sizes, and the latency once it is timed."""
     return Result(technique=spec, model="digits-cnn", size_bytes=size, gzip_bytes=size // 2,
-                  accuracy=0.95, accuracy_delta=0.0, latency_ms_median=latency,
-                  latency_ms_p10=latency, latency_ms_p90=latency).to_dict()
+                  accuracy=0.95, accuracy_ci=[0.93, 0.97], samples=450,
+                  accuracy_delta=Paired(0.0, (-0.01, 0.01), 1.0, 450, 0, 0).to_dict(),
+                  latency_ms_median=latency, latency_ms_p10=latency,
+                  latency_ms_p90=latency).to_dict()
 
 
 @pytest.fixture
@@ -31,8 +38,10 @@ def running():
     QAT fine-tuning."""
     folder = paths.workspace() / "sessions" / TOKEN / "runs" / new_run_id()
     folder.mkdir(parents=True)
-    store.write_json_atomic(folder / store.REQUEST, {
-        "model": "digits-cnn", "techniques": ["float16", "qat"], "data": None, "settings": []})
+    # judged by the run's own goals, a latency goal among them
+    store.write_json_atomic(folder / store.REQUEST, RunRequest(
+        model="digits-cnn", techniques=("float16", "qat"), max_accuracy_drop=0.02,
+        max_latency_ms=1.0).to_dict())
     log = EventLog(folder / store.EVENTS)
     log.emit(EventType.RUN_STARTED, model="digits-cnn", techniques=["float32", "float16", "qat"])
     for spec, size in (("float32", 4000), ("float16", 2000)):
@@ -69,6 +78,10 @@ def test_the_first_variants_are_drawn_while_the_run_goes_on(running):
     assert "float16" in [t.get("name") for t in chart["data"]]
     table = _key_table(at)
     assert "float16" in table and LATENCY_PENDING in table    # measured, latency to come
+    # its latency goal waits for the latency: not checked yet, never "missed"
+    assert STATE_CELLS[GoalState.NOT_CHECKED] in table
+    assert STATE_CELLS[GoalState.MISSED] not in table
+    assert "(93.0–97.0)" in table                              # the metric with its interval
     assert "qat" not in table                                  # not measured yet
 
 
