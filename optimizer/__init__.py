@@ -79,6 +79,7 @@ _LAZY = {
     "RunState": "optimizer.runs.background",
     "TechniqueProgress": "optimizer.runs.background",
     "start_run": "optimizer.runs.background",
+    "prewarm": "optimizer.runs.warm",
     "read_run": "optimizer.runs.background",
     "cancel_run": "optimizer.runs.background",
     "list_runs": "optimizer.runs.background",

@@ -1,9 +1,11 @@
-"""``python -m optimizer bench ptq-sweep --model NAME [--data PATH] [--json FILE|-]``
-and ``python -m optimizer bench search-executors [--model NAME] [--ray-address HOST:PORT]``.
+"""``python -m optimizer bench ptq-sweep --model NAME [--data PATH] [--json FILE|-]``,
+``python -m optimizer bench search-executors [--model NAME] [--ray-address HOST:PORT]`` and
+``python -m optimizer bench first-chart [--json FILE|-]``.
 
 Prints measured figures: naive vs optimized post-training sweep, each in a fresh process, with
 the speed-up and peak memory (``optimizer.benchmarks.ptq_sweep``); the same search with the
-local executor and on a Ray cluster (``optimizer.benchmarks.search_executors``).
+local executor and on a Ray cluster (``optimizer.benchmarks.search_executors``); the app's
+three-click path in Chromium, cold and warm (``optimizer.benchmarks.first_chart``).
 """
 from __future__ import annotations
 
@@ -14,11 +16,13 @@ from optimizer.cli.output import write_json
 
 def add_parser(sub) -> None:
     p = sub.add_parser("bench", help="benchmarks that print measured figures (ptq-sweep, "
-                                     "table1, search-executors)")
-    p.add_argument("name", choices=["ptq-sweep", "table1", "search-executors"],
+                                     "table1, search-executors, first-chart)")
+    p.add_argument("name", choices=["ptq-sweep", "table1", "search-executors", "first-chart"],
                    help="which benchmark: ptq-sweep; table1 (the guide's Table 1 architectures "
                         "measured here; writes assets/learn/table1_measured.json); "
-                        "search-executors (the same search on the local executor and on Ray)")
+                        "search-executors (the same search on the local executor and on Ray); "
+                        "first-chart (the app's three clicks in Chromium: seconds to the first "
+                        "chart and to the whole run, cold and warm)")
     p.add_argument("--model", default=None, metavar="NAME_OR_PATH",
                    help="demo name or tf_keras model file (default digits-mobilenetv2 for "
                         "ptq-sweep, digits-cnn for search-executors)")
@@ -38,6 +42,15 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     if args.name == "search-executors":
         return _search_executors(args)
+    if args.name == "first-chart":
+        from optimizer.benchmarks.first_chart import first_chart, summary_lines
+
+        figures = first_chart(args.out)
+        if args.json is not None:
+            write_json(figures, args.json)
+            return 0
+        print("\n".join(summary_lines(figures)))
+        return 0
     from optimizer.benchmarks.ptq_sweep import ptq_sweep
 
     if args.name == "table1":
@@ -53,14 +66,17 @@ def run(args) -> int:
     if args.json is not None:
         write_json(figures, args.json)
         return 0
-    print(f"ptq-sweep on {figures['model']} ({figures['measured_on']})")
-    print(f"{'technique':<14} {'naive s':>8} {'opt s':>7} {'bytes':>10} {'gzip':>10} "
-          f"{'acc naive':>9} {'acc opt':>8}")
+    print(f"ptq-sweep on {figures['model']} ({figures['measured_on']}); load average "
+          f"{figures['load_average_before'][0]:.2f} before, "
+          f"{figures['load_average_after'][0]:.2f} after")
+    print(f"{'technique':<14} {'naive s':>8} {'opt s':>7} {'warm s':>7} {'bytes':>10} "
+          f"{'gzip':>10} {'acc naive':>9} {'acc opt':>8}")
     for v in figures["variants"]:
         print(f"{v['technique']:<14} {_f(v['naive_seconds'])} {_f(v['optimized_seconds'], 7)} "
+              f"{_f(v.get('warm_seconds'), 7)} "
               f"{_f(v['optimized_bytes'], 10, '{:,}')} {_f(v['optimized_gzip_bytes'], 10, '{:,}')} "
               f"{_f(v['naive_accuracy'], 9, '{:.4f}')} {_f(v['optimized_accuracy'], 8, '{:.4f}')}")
-    print(json.dumps({k: figures[k] for k in ("naive_s", "optimized_s", "speedup",
+    print(json.dumps({k: figures[k] for k in ("naive_s", "optimized_s", "warm_s", "speedup",
                                                "peak_rss_mb")}))
     return 0
 

@@ -292,6 +292,9 @@ class LatencyGoal:
         if failed:
             return GoalItem(self.name, False, f"latency not measured: {failed}")
         ms = cand.latency_ms_median
+        if ms is None and cand.latency_pending:    # a run still going: timed after its job
+            return GoalItem(self.name, GoalState.NOT_CHECKED,
+                            f"latency of {cand.technique} is not timed yet")
         if ms is None:
             return GoalItem(self.name, False, f"latency was not measured for {cand.technique}")
         met = ms <= self.max_ms + _EPS

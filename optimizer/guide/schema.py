@@ -69,6 +69,9 @@ class Result:
     latency_invokes: int | None = None
     latency_kernels: str | None = None  # "XNNPACK", "builtin (reference kernels)", ...
     latency_note: str | None = None
+    # True on a result read while its run goes on, before its latency is timed (accuracy and
+    # size are measured; the latency fields stay empty until they are): never stored as final.
+    latency_pending: bool = False
     # The kernel each op of the main graph ran on while timed: "XNNPACK" or "builtin".
     latency_op_kernels: list | None = None
     input_dtype: str | None = None
