@@ -37,7 +37,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from optimizer import paths
+from optimizer import numbers, paths
 from optimizer.artifacts import store
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
@@ -206,8 +206,8 @@ def _stop_warm(workspace: Path) -> None:
 def summary_lines(figures: dict) -> list[str]:
     """The figures as lines of text (the CLI prints these)."""
     lines = [f"first-chart on {figures['model']} ({figures['measured_on']}); load average "
-             f"{figures['load_average_before'][0]:.2f} before, "
-             f"{figures['load_average_after'][0]:.2f} after"]
+             f"{numbers.fixed(figures['load_average_before'][0], 2)} before, "
+             f"{numbers.fixed(figures['load_average_after'][0], 2)} after"]
     for name, f in figures["passes"].items():
         lines.append(
             f"{name:<5} first chart {f['first_chart_s']} s, whole run on screen {f['done_s']} s "

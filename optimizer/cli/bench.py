@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 
+from optimizer import numbers
 from optimizer.cli.output import write_json
 
 
@@ -67,15 +68,16 @@ def run(args) -> int:
         write_json(figures, args.json)
         return 0
     print(f"ptq-sweep on {figures['model']} ({figures['measured_on']}); load average "
-          f"{figures['load_average_before'][0]:.2f} before, "
-          f"{figures['load_average_after'][0]:.2f} after")
+          f"{numbers.fixed(figures['load_average_before'][0], 2)} before, "
+          f"{numbers.fixed(figures['load_average_after'][0], 2)} after")
     print(f"{'technique':<14} {'naive s':>8} {'opt s':>7} {'warm s':>7} {'bytes':>10} "
           f"{'gzip':>10} {'acc naive':>9} {'acc opt':>8}")
     for v in figures["variants"]:
         print(f"{v['technique']:<14} {_f(v['naive_seconds'])} {_f(v['optimized_seconds'], 7)} "
               f"{_f(v.get('warm_seconds'), 7)} "
-              f"{_f(v['optimized_bytes'], 10, '{:,}')} {_f(v['optimized_gzip_bytes'], 10, '{:,}')} "
-              f"{_f(v['naive_accuracy'], 9, '{:.4f}')} {_f(v['optimized_accuracy'], 8, '{:.4f}')}")
+              f"{_f(v['optimized_bytes'], 10, numbers.count)} "
+              f"{_f(v['optimized_gzip_bytes'], 10, numbers.count)} "
+              f"{_f(v['naive_accuracy'], 9, _four)} {_f(v['optimized_accuracy'], 8, _four)}")
     print(json.dumps({k: figures[k] for k in ("naive_s", "optimized_s", "warm_s", "speedup",
                                                "peak_rss_mb")}))
     return 0
@@ -93,12 +95,22 @@ def _search_executors(args) -> int:
           f"{figures['cluster']}")
     for name in ("local", "ray"):
         f = figures[name]
-        print(f"{name:<6} wall {f['wall_s']:>7.1f} s  status {f['status']}  trials {f['trials']} "
+        print(f"{name:<6} wall {numbers.fixed(f['wall_s'], 1):>7} s  status {f['status']}  "
+              f"trials {f['trials']} "
               f"({f['ok']} ok)  best {f['best']}  nodes {', '.join(f['nodes']) or '-'}"
               + (f"  error: {f['error']}" if f["error"] else ""))
     print(json.dumps({"speedup": figures["speedup"], "out": figures["out"]}))
     return 0
 
 
-def _f(value, width: int = 8, pattern: str = "{:.2f}") -> str:
-    return ("-" if value is None else pattern.format(value)).rjust(width)
+def _two(value) -> str:
+    return numbers.fixed(value, 2)
+
+
+def _four(value) -> str:
+    return numbers.fixed(value, 4)
+
+
+def _f(value, width: int = 8, text=_two) -> str:
+    """A table cell: the value through optimizer.numbers, "-" when not measured."""
+    return ("-" if value is None else text(value)).rjust(width)
