@@ -32,6 +32,7 @@ from optimizer.guide.goals import (
     TargetGoal,
 )
 from optimizer.guide.registry import (
+    BASELINE,
     DATA_LABELS,
     GUIDE,
     TECHNIQUES,
@@ -78,6 +79,7 @@ _LAZY = {
     "RunState": "optimizer.runs.background",
     "TechniqueProgress": "optimizer.runs.background",
     "start_run": "optimizer.runs.background",
+    "prewarm": "optimizer.runs.warm",
     "read_run": "optimizer.runs.background",
     "cancel_run": "optimizer.runs.background",
     "list_runs": "optimizer.runs.background",
@@ -143,7 +145,7 @@ __getattr__ = lazy_getattr("optimizer", _LAZY, globals())
 __all__ = [
     "ClusteringConfig", "FinetuneConfig", "IoType", "LatencyConfig", "PruningConfig", "PtqConfig",
     "Settings", "SETTING_KEYS",
-    "DATA_LABELS", "GUIDE", "TARGET_LABELS", "TECHNIQUES", "DataNeed", "Family", "Target",
+    "BASELINE", "DATA_LABELS", "GUIDE", "TARGET_LABELS", "TECHNIQUES", "DataNeed", "Family", "Target",
     "TechniqueId", "TechniqueInfo", "TechniqueSpec", "all_specs", "parse_spec", "technique",
     "Engine", "Result", "Status", "results_frame",
     "AccuracyGoal", "GoalCheck", "GoalItem", "Goals", "LatencyGoal", "McuBudget", "SizeGoal",

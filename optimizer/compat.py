@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import os
 
-os.environ["TF_USE_LEGACY_KERAS"] = "1"
-# TensorFlow's C++ start-up chatter (CUDA probing, oneDNN notices) is noise for our users.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+#: Set before TensorFlow loads: always (legacy Keras), and unless the user chose otherwise
+#: (TensorFlow's C++ start-up chatter -- CUDA probing, oneDNN notices -- is noise for users).
+FORCED_ENV = {"TF_USE_LEGACY_KERAS": "1"}
+DEFAULT_ENV = {"TF_CPP_MIN_LOG_LEVEL": "2"}
+os.environ.update(FORCED_ENV)
+for _key, _value in DEFAULT_ENV.items():
+    os.environ.setdefault(_key, _value)
 
 
 def tf():
@@ -83,6 +87,28 @@ def freeze_variables():
     from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
     return convert_variables_to_constants_v2
+
+
+def autograph_internals():
+    """Return TensorFlow's AutoGraph transpiler, its ``ConversionOptions`` and
+    ``ProgramContext`` (``tensorflow.python.autograph``, private API): what converts a
+    function the first time a graph calls it. Converting only parses and rewrites Python
+    source, so a warm job process can convert the retraining wrappers' functions before it
+    forks (``engine.autograph_warm``)."""
+    from tensorflow.python.autograph.core import converter
+    from tensorflow.python.autograph.impl import api
+
+    return api._TRANSPILER, converter.ConversionOptions, converter.ProgramContext
+
+
+def tflite_calibrator():
+    """Return TensorFlow's TFLite calibrator module (``tensorflow.lite.python.optimize.
+    calibrator``, private API): the converter calibrates through its ``Calibrator``, which
+    ``engine.shared_conversion`` lets the variants of one graph share."""
+    tf()
+    from tensorflow.lite.python.optimize import calibrator
+
+    return calibrator
 
 
 def tfmot_experimental_clustering():

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from optimizer import numbers, read_run, results_frame, run_data
+from optimizer import BASELINE, numbers, read_run, results_frame, run_data
 from optimizer.measuring.latency import host_words
 from optimizer.report import (
     accuracy_budget,
@@ -172,7 +172,7 @@ st.plotly_chart(size_bars_figure(frame), key="chart_sizes")
 
 layout.section(tr("What the numbers say"), tr("Notes derived from the measured values above."))
 for result in run.results:
-    if result.technique == "float32" and not insights_for(notes, "float32"):
+    if result.is_baseline and not insights_for(notes, BASELINE):
         continue
     check = checks.get(result.technique)
     own = insights_for(notes, result.technique)

@@ -2,14 +2,16 @@
 import streamlit as st
 
 from optimizer import cancel_run, model_label, read_run, recommend, results_frame
-from optimizer.report import accuracy_budget, accuracy_size_figure, run_verdict
+from optimizer.report import accuracy_budget, accuracy_size_figure, key_table_html, run_verdict
 from optimizer.text import N_, tr
 from pages.common import layout, nav, runs, state
 from pages.common.cluster_view import show_cluster
 from pages.common.progress import progress_rows, status_line
 from pages.common.table import MISSING
 
-POLL_S = 1.0
+#: Seconds between two reads of the run folder while it runs (the page's share of the wait
+#: between a result on disk and the chart on screen: half of it on average).
+POLL_S = 0.5
 
 layout.header(nav.RUN, tr("Each technique runs for real in a background process: converted, "
                           "evaluated on the test split and timed on this machine."))
@@ -76,7 +78,8 @@ initial = read_run(run_dir)
 
 @st.fragment(run_every=None if initial.done else POLL_S)
 def live_progress() -> None:
-    """Re-read the run folder every second while it runs; everything shown comes from disk."""
+    """Re-read the run folder every ``POLL_S`` while it runs; everything shown comes from disk,
+    the results drawn as they arrive."""
     now = read_run(run_dir)
     st.progress(min(1.0, now.overall_fraction), text=status_line(now))
     if now.queue_message:
@@ -111,32 +114,47 @@ def live_progress() -> None:
         if st.button(tr("Cancel the run"), key="run_cancel", icon=":material/stop_circle:"):
             cancel_run(run_dir, workspace=state.get(state.SESSION_ID))
             st.rerun()
+        first_look(now.results, live=True)
     elif not initial.done:
         st.rerun()   # the run just ended: redraw the whole page once, without polling
+
+
+def first_look(results, live: bool) -> int:
+    """The accuracy-vs-size chart (and, while the run goes on, the key table) of the results
+    measured so far; returns how many there are. A result whose latency is not timed yet says
+    so in the table ("not timed yet"): latency appears only once it is measured."""
+    frame = results_frame(results)
+    ok = frame[frame["status"] == "ok"]
+    if not len(ok):
+        return 0
+    # judged like the Results page: by the goals the run was made for, on their size (a
+    # result not timed yet is "not checked" against a latency goal, never met or missed)
+    verdict = run_verdict(run_dir, results=results)
+    layout.section(tr("First look: accuracy vs size"),
+                   tr("Results as they are measured: float32 and the post-training variants "
+                      "first, retraining ones when they finish; latency is timed after each "
+                      "job.") if live else
+                   tr("Every measured result against the float32 baseline; the full table, "
+                      "latency and downloads are on the Results page."))
+    st.plotly_chart(accuracy_size_figure(frame, size=verdict.size,
+                                         budget=accuracy_budget(verdict.results, verdict.goals)),
+                    key="run_preview_live" if live else "run_preview")
+    if live:
+        st.html(key_table_html(ok, verdict.checks))
+    return len(ok)
 
 
 live_progress()
 
 if initial.done:
-    frame = results_frame(initial.results)
-    ok = frame[frame["status"] == "ok"]
-    if len(ok):
-        # judged like the Results page: by the goals the run was made for, on their size
-        verdict = run_verdict(run_dir)
-        layout.section(tr("First look: accuracy vs size"),
-                       tr("Every measured result against the float32 baseline; the full table, "
-                          "latency and downloads are on the Results page."))
-        st.plotly_chart(accuracy_size_figure(frame, size=verdict.size,
-                                             budget=accuracy_budget(verdict.results,
-                                                                    verdict.goals)),
-                        key="run_preview")
+    ok = first_look(initial.results, live=False)
     st.caption(tr("Anyone with this address sees these results, read-only (add it to this "
                   "server's address):"))
     st.code(runs.share_path(run_dir), language=None)
     left, right = st.columns([1, 1])
     with left:
         nav.next_button(nav.RESULTS, tr("See the full results"), key="run_next",
-                        disabled=not len(ok))
+                        disabled=not ok)
     with right:
         start(N_("Run again"), key="run_again", primary=False, use_cache=False,
               help=RUN_AGAIN_HELP)

@@ -20,7 +20,12 @@ def _private_workspace(tmp_path_factory):
     path = tmp_path_factory.mktemp("workspace")
     old = os.environ.get("OPTIMIZER_WORKSPACE")
     os.environ["OPTIMIZER_WORKSPACE"] = str(path)
+    # Warm job processes of a test's own workspace leave soon after its last job.
+    os.environ.setdefault("OPTIMIZER_WARM_IDLE_S", "60")
     yield path
+    from optimizer.runs.warm import stop_all
+
+    stop_all()   # this session's warm job processes (TensorFlow imported) end with it
     if old is None:
         os.environ.pop("OPTIMIZER_WORKSPACE", None)
     else:

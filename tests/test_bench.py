@@ -32,9 +32,42 @@ def test_ptq_sweep_reports_both_paths(tmp_path, tiny_model, tiny_dataset):
         assert v["optimized_accuracy"] == pytest.approx(v["naive_accuracy"], abs=0.01), v
         assert v["naive_seconds"] > 0 and v["optimized_seconds"] > 0
         assert v["optimized_gzip_bytes"] < v["optimized_bytes"]
+        # the same job in a fork of a warm job process writes the same files
+        assert v["warm_status"] == "ok" and v["warm_bytes"] == v["optimized_bytes"], v
+        assert v["warm_accuracy"] == v["optimized_accuracy"], v
     assert figures["naive_s"] > 0 and figures["optimized_s"] > 0
+    assert figures["warm_exit"] == 0 and figures["warm_s"] > 0
+    assert len(figures["load_average_before"]) == len(figures["load_average_after"]) == 3
     assert figures["speedup"] == pytest.approx(figures["naive_s"] / figures["optimized_s"],
                                                rel=0.01)
     assert figures["peak_rss_mb"] >= max(figures["naive_peak_rss_mb"],
                                          figures["optimized_peak_rss_mb"]) > 100
     assert (tmp_path / "bench" / "optimized" / "float32" / "recipe.json").exists()
+
+
+def test_first_chart_figures_are_spans_between_the_clicks_and_the_runs_events():
+    """bench first-chart's figures: the browser's clock marks and the run's events (no
+    browser here: the arithmetic and the printed lines)."""
+    from optimizer.benchmarks.first_chart import _figures, summary_lines
+
+    events = [{"t": 101.0, "type": "run_started"}, {"t": 101.1, "type": "job_started"},
+              {"t": 104.0, "type": "measured"}, {"t": 105.0, "type": "job_finished", "warm": True},
+              {"t": 109.0, "type": "measured"}, {"t": 110.0, "type": "job_finished"},
+              {"t": 110.5, "type": "run_finished"}]
+    f = _figures(events, opened=90.0, clicked=100.0, first_chart=105.0, done=111.5,
+                 warm_before=True, requested=100.4, folder="run")
+    assert (f["first_chart_s"], f["done_s"], f["journey_s"]) == (15.0, 21.5, 10.0)
+    assert (f["click_to_first_event_s"], f["click_to_start_run_s"],
+            f["start_run_to_first_event_s"]) == (1.0, 0.4, 0.6)
+    assert f["first_result_to_chart_s"] == 1.0          # from the first measured result
+    assert (f["last_event_to_done_s"], f["run_work_s"], f["first_result_s"]) == (1.0, 9.5, 3.0)
+    assert f["warm_job_processes"] == [True, False]
+    nothing = _figures([], 90.0, 100.0, 105.0, 111.5, False, None, None)
+    assert nothing["run_work_s"] is None and nothing["click_to_first_event_s"] is None
+    lines = summary_lines({"model": "digits-cnn", "measured_on": "here",
+                           "load_average_before": [2.5, 0, 0], "load_average_after": [3, 0, 0],
+                           "passes": {"cold": f}})
+    assert "load average 2.50 before, 3.00 after" in lines[0]
+    assert lines[1].startswith("cold  first chart 15.0 s, whole run on screen 21.5 s")
+    assert json.loads(lines[-1]) == {"cold": {"first_chart_s": 15.0, "done_s": 21.5,
+                                              "run_work_s": 9.5}}

@@ -122,6 +122,16 @@ def test_of_two_identical_claims_one_measures_and_the_other_is_served(workspace,
     assert order == ["measuring", ("second", True)]          # served, never measured twice
 
 
+def test_the_cache_can_be_turned_off(workspace, monkeypatch):
+    monkeypatch.setattr(cache, "_usable", lambda row: ["results"])
+    _row(make_run(workspace / "done"), "k4", "finished", 1.0)
+    assert cache.lookup("k4") is not None
+    monkeypatch.setenv(cache.ENV_CACHE, "off")
+    assert cache.lookup("k4") is None                        # every run measures
+    with cache.claim("k4") as hit:
+        assert hit is None
+
+
 def test_a_failed_identical_run_does_not_block_the_next(workspace, monkeypatch):
     monkeypatch.setattr(cache, "POLL_S", 0.01)
     with cache.claim("k3") as hit:

@@ -167,6 +167,18 @@ def test_files_recipes_and_events(matrix, tiny_files):
     finished = {e["technique"] for e in events if e["type"] == "result"}
     assert finished == set(by)
     assert events[-1]["type"] == "run_finished" and events[-1]["status"] == "finished"
+    # each result is announced as soon as it is measured, its latency still to come, and
+    # complete (latency timed) after its job: float32 and the post-training group first
+    order = [(e["type"], e["technique"]) for e in events if e["type"] in ("measured", "result")]
+    for spec, r in by.items():
+        measured = order.index(("measured", spec))
+        assert measured < order.index(("result", spec))
+        early = next(e for e in events if e["type"] == "measured" and e["technique"] == spec)
+        assert early["latency"] == "pending" and early["result"]["latency_ms_median"] is None
+        assert early["result"]["size_bytes"] == r["size_bytes"]
+        assert early["result"]["accuracy"] == r["accuracy"]
+    assert order.index(("measured", "float16")) < order.index(("measured", "qat"))
+    assert order.index(("result", "float32")) < order.index(("measured", "qat"))
 
 
 @pytest.mark.slow

@@ -64,6 +64,20 @@ def test_every_preset_converts(conversions, name):
     assert facts.input_shape == (-1, 8, 8, 1)
 
 
+def test_shared_freezing_and_calibration_give_the_same_bytes(frozen, conversions, tiny_dataset):
+    """Every variant of one frozen graph shares TensorFlow's re-freezing and the calibrations
+    (engine.shared_conversion): each file is byte for byte an unshared conversion's."""
+    from dataclasses import replace
+
+    from optimizer.engine.convert import convert
+
+    assert frozen.shared.graph is not None and frozen.shared.reused >= len(PRESETS)
+    alone = replace(frozen, shared=None)             # TensorFlow's converter, untouched
+    rep = tiny_dataset.representative(200)
+    for name, config in PRESETS.items():
+        assert convert(alone, config, rep).tflite == conversions[name].tflite, name
+
+
 def test_sizes_follow_the_guide(conversions):
     base = len(conversions["float32"].tflite)
     assert 0.45 < len(conversions["float16"].tflite) / base < 0.6

@@ -36,6 +36,27 @@ def test_chunks_of_32_equal_one_sample_at_a_time(tflites, tiny_dataset, name):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("name", ["float32", "integer_only", "int16x8"])
+def test_a_run_split_over_interpreters_equals_one_interpreter(tflites, tiny_dataset, name):
+    from optimizer.measuring.accuracy import run_tflite, workers_for
+
+    x = tiny_dataset.x_test[:77]
+    whole = run_tflite(tflites[name], x)
+    for workers in (2, 3):
+        np.testing.assert_array_equal(run_tflite(tflites[name], x, workers=workers), whole)
+    assert workers_for(tflites[name]) == (2 if name == "int16x8" else 1)
+
+
+def test_samples_are_shared_in_whole_chunks():
+    from optimizer.measuring.accuracy import _parts
+
+    assert _parts(77, 32, 2) == [(0, 32), (32, 77)]
+    assert _parts(450, 32, 2) == [(0, 224), (224, 450)]
+    assert _parts(20, 32, 2) == [(0, 20)]             # one chunk: nothing to share
+    assert _parts(100, 1, 3) == [(0, 33), (33, 66), (66, 100)]
+
+
+@pytest.mark.slow
 def test_accuracy_matches_keras_and_int8_outputs_are_dequantized(tflites, tiny_model,
                                                                  tiny_dataset, tmp_path):
     from optimizer.measuring.accuracy import evaluate

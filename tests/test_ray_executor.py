@@ -86,15 +86,36 @@ def _run(tmp_path, name, *extra) -> dict:
 
 
 def _cluster_workers(head_pid: int) -> list[psutil.Process]:
-    """The ``optimizer worker`` processes running under the test's Ray head."""
+    """The job processes running under the test's Ray head: ``optimizer worker --job``
+    children, and forks of a Ray worker's warm job process (``worker --serve``; the warm
+    process itself, idle between jobs, is not a job)."""
     found = []
     for proc in psutil.Process(head_pid).children(recursive=True):
         try:
-            if "worker" in proc.cmdline() and "optimizer" in proc.cmdline():
+            command = proc.cmdline()
+            if "worker" not in command or "optimizer" not in command:
+                continue
+            if "--serve" not in command or "--serve" in proc.parent().cmdline():
                 found.append(proc)
         except psutil.Error:
             continue
     return found
+
+
+def _runs_job(proc: psutil.Process, name: str) -> bool:
+    """True when ``proc`` runs the job named ``name`` (its job file or its log)."""
+    try:
+        return any(name in part for part in proc.cmdline()) or any(
+            name in f.path for f in proc.open_files())
+    except psutil.Error:
+        return False
+
+
+def _ray_worker_of(proc: psutil.Process) -> psutil.Process:
+    """The Ray worker process above a job process (its parent, or its warm process's)."""
+    while "--serve" in proc.parent().cmdline() or "optimizer" in proc.parent().cmdline():
+        proc = proc.parent()
+    return proc.parent()
 
 
 @pytest.mark.slow
@@ -142,10 +163,9 @@ def test_a_killed_worker_is_an_error_the_others_go_on_and_cancel_stops_the_tasks
                          settings=["finetune.epochs=200"])
     run_dir = start_run(request, tmp_path / "run")
     _wait(run_dir, lambda s: (s.progress["pruning"].step or "").startswith("fine-tune"))
-    workers = [p for p in _cluster_workers(ray_head["pid"])
-               if any("pruning" in part for part in p.cmdline())]
+    workers = [p for p in _cluster_workers(ray_head["pid"]) if _runs_job(p, "pruning")]
     assert workers
-    workers[0].parent().kill()  # the Ray worker process running the task dies
+    _ray_worker_of(workers[0]).kill()  # the Ray worker process running the task dies
     state = _wait(run_dir, lambda s: (s.progress["clustering"].step or "").startswith("fine-tune"))
     pruning = state.result("pruning")
     assert pruning.status == "error" and "Ray worker" in pruning.error

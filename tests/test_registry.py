@@ -205,3 +205,13 @@ def test_calibration_need_comes_from_the_converter_options():
             assert PtqConfig(tid).needs_calibration == row.converter.calibrate
     assert parse_spec("qat").calibrates is False          # QAT learned its ranges
     assert parse_spec("pruning+integer").calibrates is True
+
+
+def test_the_baseline_is_the_one_row_whose_family_says_so():
+    from optimizer.guide.registry import BASELINE, TECHNIQUES
+    from optimizer.guide.schema import Result
+
+    baselines = [tid for tid, row in TECHNIQUES.items() if row.is_baseline]
+    assert baselines == [BASELINE] and BASELINE == "float32"
+    assert Result(technique=BASELINE).is_baseline
+    assert not Result(technique="int8_fallback").is_baseline

@@ -5,7 +5,10 @@ same file, so a reader (the app polling ``read_run``) can rebuild the whole stat
 An event looks like ``{"t": unix_time, "type": "progress", "technique": "pruning",
 "step": "fine-tune (pruning)", "epoch": 2, "epochs": 6, "fraction": 0.33, "message": ".."}``;
 ``fraction`` is the fraction done of that technique (0..1). A ``result`` event carries the
-technique's ``Result.to_dict()``. Nothing here imports TensorFlow.
+technique's ``Result.to_dict()`` once it is complete (latency timed); a ``measured`` event
+carries it earlier, as soon as its job has measured accuracy and size, with ``"latency":
+"pending"`` (the results arrive while the run goes on; ``artifacts.recover.measured_results``
+reads them back marked ``latency_pending``). Nothing here imports TensorFlow.
 """
 from __future__ import annotations
 
@@ -29,6 +32,7 @@ class EventType(str, Enum):
     JOB_STARTED = "job_started"
     PROGRESS = "progress"
     RESULT = "result"
+    MEASURED = "measured"   # a result before its latency is timed ("latency": "pending")
     JOB_FINISHED = "job_finished"
     RUN_FINISHED = "run_finished"
     ERROR = "error"

@@ -103,6 +103,28 @@ def results_from_events(events: list[dict]) -> list[Result]:
     return list(by_spec.values())
 
 
+#: The note of a result whose run stopped between measuring it and timing its latency.
+LATENCY_NOT_TIMED = "latency not measured: the run stopped before timing it"
+
+
+def measured_results(events: list[dict], have: set, over: bool = False) -> list[Result]:
+    """Results measured by a job but not yet complete (``measured`` events of techniques
+    without a final ``result``): marked ``latency_pending`` while the run goes on, or, once it
+    is ``over``, kept as measured with the note that latency was not timed."""
+    by_spec: dict[str, Result] = {}
+    for event in events:
+        if event.get("type") != EventType.MEASURED.value:
+            continue
+        result, _ = result_or_problem(event.get("result"))
+        if result is not None and result.technique not in have and result.ok:
+            by_spec[result.technique] = result
+    for result in by_spec.values():
+        result.latency_pending = not over
+        if over:
+            result.notes = list(result.notes or []) + [LATENCY_NOT_TIMED]
+    return list(by_spec.values())
+
+
 def load_results(run_dir: Path | str, events: list[dict] | None = None
                  ) -> tuple[list[Result], str | None]:
     """A run's results and a one-line damage report (None when the files are sound).
@@ -151,8 +173,7 @@ def results_from_jobs(run_dir: Path | str, have: set) -> list[Result]:
         for result in results:
             if result.technique in have:
                 continue
-            result.notes = list(result.notes or []) + [
-                "latency not measured: the run stopped before timing it"]
+            result.notes = list(result.notes or []) + [LATENCY_NOT_TIMED]
             have.add(result.technique)
             out.append(result)
     return out

@@ -1,6 +1,6 @@
 """Benchmarks that print measured figures (never used as test thresholds).
 
-``ptq_sweep`` measures, side by side in one run, two ways of producing and evaluating the
+``ptq_sweep`` measures, side by side in one run, three ways of producing and evaluating the
 float32 baseline plus the five post-training variants (float16, dynamic_range, integer,
 integer_only, int16x8):
 
@@ -8,14 +8,19 @@ integer_only, int16x8):
   plain ``TFLiteConverter.from_keras_model`` path) and evaluates it;
 * **optimized**: one fresh ``python -m optimizer worker`` process running exactly the job a
   run's baseline job runs (load, freeze ONCE, convert each variant from the frozen graph,
-  evaluate, save with recipe).
+  evaluate, save with recipe);
+* **warm**: the same job as a run runs it now, in a fork of the worker slot's warm job
+  process (``runs.warm``: TensorFlow already imported; the process is started and warmed up
+  before the clock starts, as the app does while a user reads the first pages).
 
-Decision: each path is timed as the wall time of its own fresh process, from spawn to exit,
-so the Python + TensorFlow import, model and data loading are included on both sides (that
-is what a user waits for). Latency timing is excluded from both (it runs after the baseline
-job in a run, and is the same for both paths). The two paths run one after the other under a
-worker slot, so no run on the same server competes with them. Peak memory is each child's
-``ru_maxrss`` (from ``os.wait4``).
+Decision: the naive and optimized paths are timed as the wall time of their own fresh
+process, from spawn to exit, so the Python + TensorFlow import, model and data loading are
+included on both sides; the warm path from handing the job to its warm process to its exit
+status (what a run waits for once the app is up). Latency timing is excluded from all three
+(it runs after the baseline job in a run, and is the same for every path). The paths run one
+after the other under a worker slot, so no run on the same server competes with them. Peak
+memory is each fresh child's ``ru_maxrss`` (from ``os.wait4``). The load average before and
+after is recorded with the figures (other processes on the CPUs make every figure longer).
 """
 from __future__ import annotations
 
@@ -102,6 +107,7 @@ def ptq_sweep(ref: str = "digits-mobilenetv2", data: str | None = None,
     from optimizer.runs.slots import worker_slot
     from optimizer.runs.wait import work_info
 
+    load_before = os.getloadavg()   # other processes on the CPUs make every figure longer
     bundle = resolve_model(ref, data)
     out = Path(out) if out else paths.workspace() / "bench" / (
         f"ptq-sweep-{bundle.name}-{time.strftime('%Y%m%d-%H%M%S')}")
@@ -114,14 +120,17 @@ def ptq_sweep(ref: str = "digits-mobilenetv2", data: str | None = None,
     job = _optimized_job(bundle.ref, bundle.data, run_dir)
     worker_cmd = [sys.executable, "-m", "optimizer", "worker", "--job", str(job.path)]
     with worker_slot(on_wait=lambda m: print(m, file=sys.stderr),
-                     info=work_info("benchmark", None)):
+                     info=work_info("benchmark", None)) as slot:
         naive_s, naive_rss, naive_rc = _spawn_timed(naive_cmd, out / "naive.log")
         opt_s, opt_rss, opt_rc = _spawn_timed(worker_cmd, job.log_path)
+        warm_s, warm_rc, warm_job = _warm_timed(bundle, out / "warm", slot)
     naive = {r["technique"]: r for r in (store.read_json(naive_file, {}) or {}).get("variants", [])}
     optimized = {r["technique"]: r for r in
                  (store.read_json(job.results_path, {}) or {}).get("results", [])}
-    variants = [_variant(t.value, naive.get(t.value, {}), optimized.get(t.value, {}))
-                for t in PTQ_SWEEP]
+    warm = {r["technique"]: r for r in ((store.read_json(warm_job.results_path, {}) or {})
+                                        .get("results", []) if warm_job else [])}
+    variants = [{**_variant(t.value, naive.get(t.value, {}), optimized.get(t.value, {})),
+                 **_warm_variant(warm.get(t.value, {}))} for t in PTQ_SWEEP]
     shared = next((r.get("prep_seconds") for r in optimized.values() if r.get("prep_seconds")),
                   None)
     return {
@@ -131,10 +140,42 @@ def ptq_sweep(ref: str = "digits-mobilenetv2", data: str | None = None,
         "peak_rss_mb": round(max(naive_rss, opt_rss), 1),
         "naive_peak_rss_mb": round(naive_rss, 1), "optimized_peak_rss_mb": round(opt_rss, 1),
         "optimized_shared_prep_s": shared, "naive_exit": naive_rc, "optimized_exit": opt_rc,
-        "timing": "wall time of each path's own fresh process (Python + TensorFlow import, model "
-                  "and data load, 6 conversions, 6 evaluations on the test split; no latency)",
+        "warm_s": None if warm_s is None else round(warm_s, 2), "warm_exit": warm_rc,
+        "timing": "naive, optimized: wall time of each path's own fresh process (Python + "
+                  "TensorFlow import, model and data load, 6 conversions, 6 evaluations on the "
+                  "test split; no latency); warm: the optimized job in a fork of a warm job "
+                  "process, from handing it the job to its exit status",
         "measured_on": host_description(), "cpu_count": os.cpu_count(), "out": str(out),
+        "load_average_before": [round(v, 2) for v in load_before],
+        "load_average_after": [round(v, 2) for v in os.getloadavg()],
     }
+
+
+def _warm_timed(bundle, run_dir: Path, slot: int) -> tuple:
+    """(seconds, exit status, job) of the optimized job in slot ``slot``'s warm job process
+    (started and warmed up first, outside the clock); (None, None, None) when warm job
+    processes are off or could not start."""
+    from optimizer.runs import warm
+
+    if not warm.enabled() or warm.ensure_ready(warm.place(slot)) is None:
+        return None, None, None
+    run_dir.mkdir(parents=True, exist_ok=True)
+    job = _optimized_job(bundle.ref, bundle.data, run_dir)
+    start = time.perf_counter()
+    handle = warm.start_job(job.path, job.log_path, warm.place(slot))
+    if handle is None:
+        return None, None, None
+    code = handle.wait()
+    return time.perf_counter() - start, code, job
+
+
+def _warm_variant(warm: dict) -> dict:
+    ok = warm.get("status") == "ok"
+    seconds = None
+    if ok and warm.get("convert_seconds") is not None:
+        seconds = round(warm["convert_seconds"] + (warm.get("eval_seconds") or 0.0), 3)
+    return {"warm_status": warm.get("status", "missing"), "warm_bytes": warm.get("size_bytes"),
+            "warm_accuracy": warm.get("accuracy"), "warm_seconds": seconds}
 
 
 def _variant(technique: str, naive: dict, optimized: dict) -> dict:

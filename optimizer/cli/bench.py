@@ -1,24 +1,29 @@
-"""``python -m optimizer bench ptq-sweep --model NAME [--data PATH] [--json FILE|-]``
-and ``python -m optimizer bench search-executors [--model NAME] [--ray-address HOST:PORT]``.
+"""``python -m optimizer bench ptq-sweep --model NAME [--data PATH] [--json FILE|-]``,
+``python -m optimizer bench search-executors [--model NAME] [--ray-address HOST:PORT]`` and
+``python -m optimizer bench first-chart [--json FILE|-]``.
 
 Prints measured figures: naive vs optimized post-training sweep, each in a fresh process, with
 the speed-up and peak memory (``optimizer.benchmarks.ptq_sweep``); the same search with the
-local executor and on a Ray cluster (``optimizer.benchmarks.search_executors``).
+local executor and on a Ray cluster (``optimizer.benchmarks.search_executors``); the app's
+three-click path in Chromium, cold and warm (``optimizer.benchmarks.first_chart``).
 """
 from __future__ import annotations
 
 import json
 
+from optimizer import numbers
 from optimizer.cli.output import write_json
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser("bench", help="benchmarks that print measured figures (ptq-sweep, "
-                                     "table1, search-executors)")
-    p.add_argument("name", choices=["ptq-sweep", "table1", "search-executors"],
+                                     "table1, search-executors, first-chart)")
+    p.add_argument("name", choices=["ptq-sweep", "table1", "search-executors", "first-chart"],
                    help="which benchmark: ptq-sweep; table1 (the guide's Table 1 architectures "
                         "measured here; writes assets/learn/table1_measured.json); "
-                        "search-executors (the same search on the local executor and on Ray)")
+                        "search-executors (the same search on the local executor and on Ray); "
+                        "first-chart (the app's three clicks in Chromium: seconds to the first "
+                        "chart and to the whole run, cold and warm)")
     p.add_argument("--model", default=None, metavar="NAME_OR_PATH",
                    help="demo name or tf_keras model file (default digits-mobilenetv2 for "
                         "ptq-sweep, digits-cnn for search-executors)")
@@ -38,6 +43,15 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     if args.name == "search-executors":
         return _search_executors(args)
+    if args.name == "first-chart":
+        from optimizer.benchmarks.first_chart import first_chart, summary_lines
+
+        figures = first_chart(args.out)
+        if args.json is not None:
+            write_json(figures, args.json)
+            return 0
+        print("\n".join(summary_lines(figures)))
+        return 0
     from optimizer.benchmarks.ptq_sweep import ptq_sweep
 
     if args.name == "table1":
@@ -53,14 +67,18 @@ def run(args) -> int:
     if args.json is not None:
         write_json(figures, args.json)
         return 0
-    print(f"ptq-sweep on {figures['model']} ({figures['measured_on']})")
-    print(f"{'technique':<14} {'naive s':>8} {'opt s':>7} {'bytes':>10} {'gzip':>10} "
-          f"{'acc naive':>9} {'acc opt':>8}")
+    print(f"ptq-sweep on {figures['model']} ({figures['measured_on']}); load average "
+          f"{numbers.fixed(figures['load_average_before'][0], 2)} before, "
+          f"{numbers.fixed(figures['load_average_after'][0], 2)} after")
+    print(f"{'technique':<14} {'naive s':>8} {'opt s':>7} {'warm s':>7} {'bytes':>10} "
+          f"{'gzip':>10} {'acc naive':>9} {'acc opt':>8}")
     for v in figures["variants"]:
         print(f"{v['technique']:<14} {_f(v['naive_seconds'])} {_f(v['optimized_seconds'], 7)} "
-              f"{_f(v['optimized_bytes'], 10, '{:,}')} {_f(v['optimized_gzip_bytes'], 10, '{:,}')} "
-              f"{_f(v['naive_accuracy'], 9, '{:.4f}')} {_f(v['optimized_accuracy'], 8, '{:.4f}')}")
-    print(json.dumps({k: figures[k] for k in ("naive_s", "optimized_s", "speedup",
+              f"{_f(v.get('warm_seconds'), 7)} "
+              f"{_f(v['optimized_bytes'], 10, numbers.count)} "
+              f"{_f(v['optimized_gzip_bytes'], 10, numbers.count)} "
+              f"{_f(v['naive_accuracy'], 9, _four)} {_f(v['optimized_accuracy'], 8, _four)}")
+    print(json.dumps({k: figures[k] for k in ("naive_s", "optimized_s", "warm_s", "speedup",
                                                "peak_rss_mb")}))
     return 0
 
@@ -77,12 +95,22 @@ def _search_executors(args) -> int:
           f"{figures['cluster']}")
     for name in ("local", "ray"):
         f = figures[name]
-        print(f"{name:<6} wall {f['wall_s']:>7.1f} s  status {f['status']}  trials {f['trials']} "
+        print(f"{name:<6} wall {numbers.fixed(f['wall_s'], 1):>7} s  status {f['status']}  "
+              f"trials {f['trials']} "
               f"({f['ok']} ok)  best {f['best']}  nodes {', '.join(f['nodes']) or '-'}"
               + (f"  error: {f['error']}" if f["error"] else ""))
     print(json.dumps({"speedup": figures["speedup"], "out": figures["out"]}))
     return 0
 
 
-def _f(value, width: int = 8, pattern: str = "{:.2f}") -> str:
-    return ("-" if value is None else pattern.format(value)).rjust(width)
+def _two(value) -> str:
+    return numbers.fixed(value, 2)
+
+
+def _four(value) -> str:
+    return numbers.fixed(value, 4)
+
+
+def _f(value, width: int = 8, text=_two) -> str:
+    """A table cell: the value through optimizer.numbers, "-" when not measured."""
+    return ("-" if value is None else text(value)).rjust(width)

@@ -349,7 +349,7 @@ def _print_table(outcome, run_dir: Path) -> None:
     results = outcome.results
     metric = next((r.metric for r in results if r.metric), "accuracy")
     places = numbers.metric_places([r.accuracy for r in results],
-                                   [r.delta_value for r in results if r.technique != "float32"],
+                                   [r.delta_value for r in results if not r.is_baseline],
                                    metric, max((r.samples or 0 for r in results), default=0))
     rows = [("technique", "status", f"{metric} (95 % interval)", "delta (p)", "size", "gzip",
              "latency (p10-p90)", "in/out", "engine")]
@@ -357,7 +357,7 @@ def _print_table(outcome, run_dir: Path) -> None:
         latency = "-" if r.latency_ms_median is None else (
             f"{numbers.ms(r.latency_ms_median)} "
             f"({numbers.ms_range(r.latency_ms_p10, r.latency_ms_p90)})")
-        delta = "-" if r.delta_value is None or r.technique == "float32" else (
+        delta = "-" if r.delta_value is None or r.is_baseline else (
             numbers.change(r.delta_value, metric)
             + (f" ({numbers.p_value(r.delta_p)})" if r.delta_p is not None else ""))
         rows.append((r.shown_as, r.status,

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from optimizer.artifacts import store
-from optimizer.artifacts.events import EventLog
+from optimizer.artifacts.events import EventLog, EventType
 from optimizer.artifacts.job import REFERENCE_OUTPUTS, JobSpec
 from optimizer.guide.configs import Settings
 from optimizer.guide.registry import TechniqueId, parse_spec
@@ -49,10 +49,16 @@ class JobContext:
         self.log.progress(specs, step, fraction=fraction, message=message, **fields)
 
     def add(self, result: Result) -> None:
-        """Record a finished spec and rewrite the job's results file (survives a later crash)."""
+        """Record a finished spec and rewrite the job's results file (survives a later crash);
+        a measured one is announced at once (a ``measured`` event: its latency comes later,
+        timed by the orchestrator after the job), so the pages draw it while the run goes on."""
         self.results[result.technique] = result
         store.write_results(self.run_dir, self.bundle.name, list(self.results.values()),
                             path=self.job.results_path)
+        if result.ok:
+            self.log.emit(EventType.MEASURED, result.technique, result=result.to_dict(),
+                          latency="pending", message="accuracy and size measured; latency is "
+                                                     "timed after the job")
 
     def fail_remaining(self, message: str) -> None:
         """Give every spec of the job without a result an error result with ``message``."""
@@ -148,7 +154,7 @@ def measure_conversion(ctx: JobContext, spec: str, conversion, steps: list, prep
     both go into the recipe, from which the reproduce script is written.
     """
     from optimizer.engine.sources import UPLOADED_ENGINE
-    from optimizer.measuring.accuracy import evaluate, run_tflite
+    from optimizer.measuring.accuracy import evaluate, run_tflite, workers_for
     from optimizer.measuring.batching import batch_note
     from optimizer.measuring.facts import tflite_facts
     from optimizer.measuring.formats import tflite_format, uploaded_label
@@ -164,7 +170,8 @@ def measure_conversion(ctx: JobContext, spec: str, conversion, steps: list, prep
         reference = run_tflite(conversion.tflite, ctx.bundle.dataset.x_test)
     elif is_baseline:
         reference = None
-    evaluation = evaluate(conversion.tflite, ctx.bundle.dataset, reference_outputs=reference)
+    evaluation = evaluate(conversion.tflite, ctx.bundle.dataset, reference_outputs=reference,
+                          workers=workers_for(conversion.tflite))
     if is_baseline:
         ctx.reference_value = evaluation.value
         ctx.reference_outputs = np.asarray(evaluation.outputs)

@@ -37,6 +37,7 @@ import numpy as np
 
 from optimizer import compat
 from optimizer.engine.converter import Conversion, ConversionError, convert_with, first_line
+from optimizer.engine.shared_conversion import SharedWork
 from optimizer.guide.configs import PtqConfig
 from optimizer.guide.registry import TECHNIQUES, TechniqueId
 from optimizer.models.sources import SavedModelSource, TfliteSource
@@ -65,6 +66,8 @@ class FrozenModel:
     name: str = ""
     note: str = ""  # e.g. why the batch size was fixed (added to every conversion's log)
     recurrent: bool = False  # a recurrent loop, traced at batch 1 (see freeze_model)
+    # What the converters of this graph share, each made once (engine.shared_conversion).
+    shared: SharedWork = field(default_factory=SharedWork, repr=False, compare=False)
 
 
 #: Op types of a recurrent loop whose tensor list needs a static batch size to convert.
@@ -173,7 +176,7 @@ def convert(source, config: PtqConfig, representative=None) -> Conversion:
         lambda: tf.lite.TFLiteConverter.from_concrete_functions([frozen.function]),
         "from_concrete_functions(frozen graph)", config, representative, frozen.input_shapes,
         frozen.input_dtypes, frozen.quantization_aware, start,
-        names=(frozen.input_names, frozen.output_names))
+        names=(frozen.input_names, frozen.output_names), shared=frozen.shared)
     notes = tuple(n for n in (frozen.note, loop_note) if n)
     return replace(result, log=(*notes, *result.log)) if notes else result
 

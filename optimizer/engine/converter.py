@@ -111,11 +111,16 @@ def configure(converter, tf, config: PtqConfig, reps, qat: bool, fallback: bool)
 
 
 def convert_with(make, origin: str, config: PtqConfig, representative, shapes, dtypes,
-                  qat: bool, start: float, names=None, by_name: bool = False) -> Conversion:
+                  qat: bool, start: float, names=None, by_name: bool = False,
+                  shared=None) -> Conversion:
     """Configure, convert (capturing stderr), retry int16x8 once with float fallback, check.
 
     ``names`` is ``(input names, output names)``: the signature a file without one gets, and
-    how named representative inputs are matched (fed by name with ``by_name``)."""
+    how named representative inputs are matched (fed by name with ``by_name``). ``shared``
+    (a ``shared_conversion.SharedWork``) is what the converters of one frozen graph share:
+    TensorFlow's re-freezing of it and its calibrations, each made once."""
+    from optimizer.engine.shared_conversion import reuse_frozen_graph, shared_calibration
+
     tf = compat.tf()
     tid = TechniqueId(config.technique)
     reps, samples = representative_dataset(shapes, dtypes, config, representative, qat,
@@ -127,9 +132,12 @@ def convert_with(make, origin: str, config: PtqConfig, representative, shapes, d
         with captured_stderr(captured), warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             converter = make()  # from_concrete_functions logs a deprecation note: captured
+            if shared is not None:
+                reuse_frozen_graph(converter, shared)
             applied = configure(converter, tf, config, reps, qat, fallback)
             try:
-                tflite, error = converter.convert(), None
+                with shared_calibration(shared, getattr(reps, "samples_key", None)):
+                    tflite, error = converter.convert(), None
             except Exception as exc:  # noqa: BLE001 - every converter failure is translated
                 tflite, error = None, exc
         text = captured[0]
@@ -273,6 +281,9 @@ def representative_dataset(shapes, dtypes, config: PtqConfig, data, qat: bool, n
             else:
                 yield [a[i:i + 1] for a in arrays]
 
+    from optimizer.engine.shared_conversion import data_key
+
+    generator.samples_key = data_key([a[:count] for a in arrays], names, by_name)
     return generator, count
 
 

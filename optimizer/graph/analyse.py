@@ -117,7 +117,7 @@ def _is_search(folder: Path) -> bool:
 
 
 def _baseline(run):
-    baseline = next((r for r in run.results if r.technique == "float32"), None)
+    baseline = next((r for r in run.results if r.is_baseline), None)
     if baseline is None or not baseline.ok or not baseline.tflite_path:
         raise ValueError(msg("the run has no float32 baseline to compare against; run it again"))
     if run.request is None:

@@ -348,6 +348,10 @@ class LatencyGoal:
         if failed:
             return GoalItem(self.name, False, msg("latency not measured: {why}", why=failed))
         ms = cand.latency_ms_median
+        if ms is None and cand.latency_pending:    # a run still going: timed after its job
+            return GoalItem(self.name, GoalState.NOT_CHECKED,
+                            msg("latency of {technique} is not timed yet",
+                                technique=cand.technique))
         if ms is None:
             return GoalItem(self.name, False, msg("latency was not measured for {technique}",
                                                   technique=cand.technique))

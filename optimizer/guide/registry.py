@@ -43,7 +43,7 @@ from optimizer.guide.technique import (
 
 __all__ = [
     "DATA_LABELS", "DATA_ORDER", "GUIDE", "GUIDE_PTQ", "GUIDE_TFMOT", "DataNeed", "Family",
-    "TechniqueId", "TechniqueInfo", "TECHNIQUES", "POST_TRAINING", "QAT_FAMILY",
+    "BASELINE", "TechniqueId", "TechniqueInfo", "TECHNIQUES", "POST_TRAINING", "QAT_FAMILY",
     "FLOAT_TRAINING", "TechniqueSpec", "parse_spec", "technique", "retraining_bases",
     "conversions_after", "all_specs", "int8_conversion",
 ]
@@ -89,6 +89,8 @@ TechniqueId = TechniqueIdBase("TechniqueId", [(str(r.id).upper(), str(r.id)) for
 #: One row per technique, in the order tables list them.
 TECHNIQUES: dict = {TechniqueId(str(row.id)): replace(row, id=TechniqueId(str(row.id)))
                     for row in _ROWS}
+#: The baseline every result is compared with: the one row whose family says so.
+BASELINE: str = next(str(row.id) for row in _ROWS if row.is_baseline)
 
 
 def _check_registry() -> None:

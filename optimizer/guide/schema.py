@@ -69,6 +69,9 @@ class Result:
     latency_invokes: int | None = None
     latency_kernels: str | None = None  # "XNNPACK", "builtin (reference kernels)", ...
     latency_note: str | None = None
+    # True on a result read while its run goes on, before its latency is timed (accuracy and
+    # size are measured; the latency fields stay empty until they are): never stored as final.
+    latency_pending: bool = False
     # The kernel each op of the main graph ran on while timed: "XNNPACK" or "builtin".
     latency_op_kernels: list | None = None
     input_dtype: str | None = None
@@ -108,6 +111,12 @@ class Result:
     @property
     def ok(self) -> bool:
         return self.status == Status.OK.value
+
+    @property
+    def is_baseline(self) -> bool:
+        """True for the float32 baseline's result (the registry's baseline row)."""
+        from optimizer.guide.registry import BASELINE
+        return self.technique == BASELINE
 
     @property
     def delta_value(self) -> float | None:
@@ -196,7 +205,8 @@ def results_frame(results) -> "pandas.DataFrame":  # noqa: F821 - pandas is impo
     frame = pd.DataFrame(rows, columns=[*RESULT_FIELDS, *FLAT_COLUMNS])
     for column in ("accuracy_delta", *FLAT_COLUMNS):
         frame[column] = pd.to_numeric(frame[column], errors="coerce")
-    frame["is_baseline"] = frame["technique"] == "float32"
+    from optimizer.guide.registry import BASELINE
+    frame["is_baseline"] = frame["technique"] == BASELINE
     base = frame[frame["is_baseline"] & (frame["status"] == Status.OK.value)]
     if len(base):
         b = base.iloc[0]

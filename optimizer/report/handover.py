@@ -18,6 +18,7 @@ from pathlib import Path
 from optimizer import numbers
 from optimizer.artifacts import store
 from optimizer.guide.goals import metric_word
+from optimizer.guide.registry import BASELINE
 from optimizer.guide.schema import Result, results_frame
 from optimizer.measuring.latency import host_words, kernels_words
 from optimizer.report import style
@@ -86,7 +87,7 @@ def _word(words: dict, value) -> str:
 
 
 def _results_rows(results: list[Result], checks: dict) -> list[tuple]:
-    base = next((r for r in results if r.technique == "float32" and r.ok), None)
+    base = next((r for r in results if r.is_baseline and r.ok), None)
     metric = (base.metric if base is not None else None) or "accuracy"
     places = numbers.metric_places([r.accuracy for r in results],
                                    [r.delta_value for r in results if r is not base], metric,
@@ -231,7 +232,7 @@ def _measured_html(results: list[Result], run_dir: Path, events: list) -> str:
 
 def _reproduce_html(request: dict, model: str) -> str:
     ref = _public_model(request.get("model")) or model
-    specs = [s for s in request.get("techniques") or [] if s != "float32"]
+    specs = [s for s in request.get("techniques") or [] if s != BASELINE]
     cmd = "python -m optimizer run --model " + ref + "".join(f" --technique {s}" for s in specs)
     if request.get("data"):
         cmd += f" --data {_public_model(request['data'])}"

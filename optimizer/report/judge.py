@@ -22,7 +22,7 @@ def _as_result(item) -> Result:
 
 def baseline_of(results) -> Result | None:
     """The float32 baseline result if it ran, else None."""
-    return next((r for r in map(_as_result, results) if r.technique == "float32" and r.ok), None)
+    return next((r for r in map(_as_result, results) if r.is_baseline and r.ok), None)
 
 
 def default_goals(results=()) -> Goals:
@@ -42,7 +42,7 @@ def goal_checks(results, goals) -> dict:
     base = baseline_of(rows)
     if base is None or goals is None:
         return {}
-    return {r.technique: goals.check(base, r) for r in rows if r.technique != "float32"}
+    return {r.technique: goals.check(base, r) for r in rows if not r.is_baseline}
 
 
 def goals_basis(goals) -> str:
@@ -94,7 +94,7 @@ def best_variant(results, goals, basis: str | None = None,
     basis = basis or goals_basis(goals)
     key = SIZE_KEYS[basis]
     checks = checks if checks is not None else goal_checks(rows, goals)
-    meeting = [r for r in rows if r.ok and r.technique != "float32" and getattr(r, key)
+    meeting = [r for r in rows if r.ok and not r.is_baseline and getattr(r, key)
                and checks.get(r.technique) is not None and checks[r.technique].met]
     if not meeting:
         return None

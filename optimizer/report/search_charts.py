@@ -132,7 +132,7 @@ def trials_places(outcome) -> int:
     metric = (base.metric if base is not None else None) or "accuracy"
     return numbers.metric_places([r.accuracy for r in outcome.trials],
                                  [r.delta_value for r in outcome.trials
-                                  if r.technique != "float32"], metric,
+                                  if not r.is_baseline], metric,
                                  max((r.samples or 0 for r in outcome.trials), default=0))
 
 
@@ -152,13 +152,13 @@ def trials_table(outcome) -> list[dict]:
             "Trial": r.technique,
             "Best": "★" if r.technique == outcome.best else "",
             "Pareto": "●" if r.technique in outcome.pareto else "",
-            "Goals": tr("baseline") if r.technique == "float32" else
+            "Goals": tr("baseline") if r.is_baseline else
             _goal_cell(outcome.checks.get(r.technique)),
             "Status": tr(status) if status else r.status,
             "Accuracy": None if r.accuracy is None else round(r.accuracy * scale, places),
             "95 % interval": numbers.interval(r.accuracy_ci, r.metric)
             if r.accuracy_ci else "",
-            "Δ (p)": "" if r.technique == "float32" or r.delta_value is None else
+            "Δ (p)": "" if r.is_baseline or r.delta_value is None else
             numbers.change(r.delta_value, r.metric)
             + (f" ({numbers.p_value(r.delta_p)})" if r.delta_p is not None else ""),
             "Size (kB)": None if r.size_bytes is None else numbers.round_sig(r.size_bytes / 1e3),

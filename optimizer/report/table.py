@@ -33,6 +33,10 @@ STATUS_WORDS = {"ok": N_("ok"), "error": N_("error"), "skipped": N_("skipped"),
                 "cancelled": N_("cancelled")}
 
 
+#: The latency cell of a result whose latency is not timed yet (a run still going).
+LATENCY_PENDING = N_("not timed yet")
+
+
 def _num(value):
     try:
         value = float(value)
@@ -148,7 +152,8 @@ def english_table(frame, checks: dict | None = None):
             else numbers.round_sig(r["gzip_bytes"] / 1e3),
             "gzip: x smaller": numbers.round_sig(r.get("gzip_ratio")),
             "Latency median": numbers.ms(r["latency_ms_median"])
-            if _num(r["latency_ms_median"]) is not None else "",
+            if _num(r["latency_ms_median"]) is not None else
+            (tr(LATENCY_PENDING) if r.get("latency_pending") is True else ""),
             "Latency p10–p90": _spread(r["latency_ms_p10"], r["latency_ms_p90"]),
             "Threads": _num(r["latency_threads"]),
             "Kernels": render(kernels_words(r["latency_kernels"])) if r["latency_kernels"]

@@ -125,7 +125,7 @@ def _agreement(recommended, rows, notes, checks) -> str | None:
         return PENDING
     compared = any(n.technique == recommended and n.kind == "within_noise" for n in notes) or \
         (check is not None and check.items) or \
-        any(r.ok and r.technique not in ("float32", recommended) and r.delta_value is not None
+        any(r.ok and not r.is_baseline and r.technique != recommended and r.delta_value is not None
             for r in rows)
     return AGREED if compared else NOT_COMPARED
 

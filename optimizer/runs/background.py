@@ -27,7 +27,7 @@ from optimizer.artifacts.events import (
     fold_progress,
     read_events,
 )
-from optimizer.artifacts.recover import load_results, results_from_jobs
+from optimizer.artifacts.recover import load_results, measured_results, results_from_jobs
 from optimizer.guide.registry import TechniqueId, parse_spec
 from optimizer.guide.schema import Result, Status
 from optimizer.runs.processes import just_started, start_in_background, stop_processes
@@ -70,8 +70,9 @@ class RunState:
 
     ``status`` is "queued" | "running" | "finished" | "failed" | "cancelled"; ``error`` is a
     one-line run-level error (or None); ``progress`` maps each spec to its
-    ``TechniqueProgress``; ``results`` are the results written so far (plus error/cancelled
-    records for unfinished specs once the run is over).
+    ``TechniqueProgress``; ``results`` are the results written so far, with those measured
+    but not yet timed while it runs (``latency_pending``: accuracy and size, no latency yet),
+    plus error/cancelled records for unfinished specs once the run is over.
     """
 
     run_dir: Path
@@ -219,7 +220,11 @@ def _read_run(run_dir: Path) -> RunState:
     if status in RunStatus.OVER:
         if not alive and status != RunStatus.CANCELLED:
             results = results + results_from_jobs(run_dir, {r.technique for r in results})
+            results = results + measured_results(events, {r.technique for r in results},
+                                                 over=True)
         progress, results = _close_unfinished(progress, results, status, error, request)
+    else:   # results measured so far, their latency still to come (drawn as they arrive)
+        results = results + measured_results(events, {r.technique for r in results})
     return RunState(run_dir=run_dir, status=status,
                     elapsed_s=max(0.0, (end_t - first_t) if first_t else 0.0),
                     wait_s=max(0.0, ((started or {}).get("t", end_t) - first_t)

@@ -93,13 +93,17 @@ class Executor(Protocol):
 
 
 class LocalExecutor:
-    """Today's behaviour: each job a child process, latency in a LiteRT-only child, the whole
-    run holding one of the server's worker slots (``runs.slots``)."""
+    """Each job in a worker process on this machine (a fork of the slot's warm job process,
+    ``runs.warm``), latency in a LiteRT-only child, the whole run holding one of the server's
+    worker slots (``runs.slots``)."""
 
     name = ExecutorKind.LOCAL.value
 
+    def __init__(self):
+        self.slot_index: int | None = None   # the worker slot held, inside ``slot()``
+
     def run_job(self, job: JobSpec, log: EventLog, model_name: str) -> list[Result]:
-        results = run_job(job, log, model_name)
+        results = run_job(job, log, model_name, slot=self.slot_index)
         for r in results:
             r.executor = self.name
         return results
@@ -114,8 +118,12 @@ class LocalExecutor:
         from optimizer.runs.slots import worker_slot
 
         with worker_slot(on_wait=lambda m, **f: log.emit(EventType.QUEUED, message=m, **f),
-                         info=info):
-            yield
+                         info=info) as index:
+            self.slot_index = index
+            try:
+                yield
+            finally:
+                self.slot_index = None
 
     def timing_node(self) -> dict:
         """This machine: latency is timed here."""

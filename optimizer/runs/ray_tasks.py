@@ -1,10 +1,12 @@
-"""What runs on a Ray worker node: one job in a worker child, or the latency timing.
+"""What runs on a Ray worker node: one job in a worker process, or the latency timing.
 
 Nothing is assumed on the worker's disk but the installed ``optimizer`` package (with its demo
 assets): the driver sends the model/data files and the float32 reference as bytes (``pack``),
 the job runs in a temporary folder, its events are streamed back while it runs and its
-folder (``.tflite`` files, recipes, results, log) comes back as one archive. These functions
-are plain Python; ``runs.ray_executor`` wraps them as Ray tasks. Nothing here imports TensorFlow.
+folder (``.tflite`` files, recipes, results, log) comes back as one archive. A Ray worker keeps
+its own warm job process (TensorFlow imported by its first job), so its later jobs start at
+once (``start_job_here``). These functions are plain Python; ``runs.ray_executor`` wraps them
+as Ray tasks. Nothing here imports TensorFlow.
 """
 from __future__ import annotations
 
@@ -110,30 +112,43 @@ def run_job_remote(job_doc: dict, inputs: bytes | None, moves: dict):
         doc.update(run_dir=str(run_dir), events=str(run_dir / "events.jsonl"))
         job = JobSpec.from_dict(doc)
         job.path.write_text(json.dumps(job.to_dict()))
-        command = [sys.executable, "-m", "optimizer", "worker", "--job", str(job.path)]
         events, offset = Path(doc["events"]), 0
-        with open(job.log_path, "ab") as out:
-            proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL, env=child_env(),
-                                    preexec_fn=_die_with_parent)
-            try:
-                for tick in itertools.count():
-                    done = proc.poll() is not None
-                    lines, offset = _new_lines(events, offset)
-                    if lines or tick % HEARTBEAT == 0:   # a heartbeat lets the driver watch
-                        yield {"events": lines}
-                    if done:
-                        break
-                    time.sleep(POLL_S)
-            finally:
-                if proc.poll() is None:
-                    proc.kill()
-                    proc.wait()
+        proc = start_job_here(job)
+        try:
+            for tick in itertools.count():
+                done = proc.poll() is not None
+                lines, offset = _new_lines(events, offset)
+                if lines or tick % HEARTBEAT == 0:   # a heartbeat lets the driver watch
+                    yield {"events": lines}
+                if done:
+                    break
+                time.sleep(POLL_S)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
         results = json.loads(job.results_path.read_text()) if job.results_path.exists() else {}
         job.path.unlink()
         events.unlink(missing_ok=True)
         yield {"returncode": proc.returncode, "results": results, "files": pack(run_dir),
                "run_dir": str(run_dir), "node": node_name()}
+
+
+def start_job_here(job: JobSpec):
+    """Start the job on this node: in a fork of this Ray worker's own warm job process
+    (``runs.warm``; started by its first job, TensorFlow imported once per Ray worker, dying
+    with it), else in a fresh worker child that dies with this Ray worker."""
+    from optimizer.runs import warm
+
+    handle = warm.start_job(job.path, job.log_path, warm.private_place(), attached=True,
+                            cwd=job.run_dir)
+    if handle is not None:
+        return handle
+    command = [sys.executable, "-m", "optimizer", "worker", "--job", str(job.path)]
+    with open(job.log_path, "ab") as out:
+        return subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, env=child_env(),
+                                preexec_fn=_die_with_parent)
 
 
 def _new_lines(path: Path, offset: int) -> tuple[list[dict], int]:

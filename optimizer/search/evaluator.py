@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -33,7 +32,7 @@ from optimizer.artifacts.job import BASELINE, REFERENCE_OUTPUTS, RETRAINING, SEL
 from optimizer.engine.selective import SelectiveTask, write_task
 from optimizer.guide.configs import Settings
 from optimizer.guide.schema import Result, Status
-from optimizer.procs import child_env
+from optimizer.runs.local import start_worker
 from optimizer.runs.orchestrate import describe_exit, measure_job_latency
 from optimizer.search.candidates import Kind
 from optimizer.search.loop import BatchReport
@@ -72,6 +71,7 @@ class JobEvaluator:
         self.settings = Settings.from_pairs(request.settings)
         self.count = 0
         self.selective_task: SelectiveTask | None = None   # set for a by-hand repair
+        self.slot: int | None = None   # the worker slot held: jobs fork its warm job process
 
     # -- the protocol -------------------------------------------------------------------------
     @property
@@ -190,13 +190,9 @@ class JobEvaluator:
     def _launch(self, job: JobSpec, batch, context) -> tuple[int, str | None, float | None]:
         """Start the worker and watch it; (exit status, why it was stopped, s per epoch)."""
         store.write_json_atomic(job.path, job.to_dict())
-        command = [sys.executable, "-m", "optimizer", "worker", "--job", str(job.path)]
         started = time.time()
         watcher = _Watch(self.events, job, batch, context, started)
-        with open(job.log_path, "ab") as out:
-            proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL,
-                                    env=child_env(die_with_parent=True))
+        proc = start_worker(job, self.slot, threaded_parent=True)
         while proc.poll() is None:
             time.sleep(POLL_S)
             if watcher():

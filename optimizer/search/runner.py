@@ -107,6 +107,7 @@ def execute_search(request: SearchRequest, run_dir: Path | str,
                              name=bundle.name, value=request.target.value,
                              n_candidates=len(plan.candidates), time_budget_s=request.time_budget_s))
         evaluator = JobEvaluator(request, run_dir, bundle, events=log.path, executor=executor)
+        evaluator.slot = getattr(executor, "slot_index", None)   # local: its warm process
         outcome = run_search(request, plan, evaluator,
                              on_update=lambda o: write_outcome(run_dir, o, bundle, request),
                              should_stop=lambda: (run_dir / STOP).exists(),
@@ -167,7 +168,8 @@ def execute_repair(run_dir: Path | str, layers=(), analyse: bool = False) -> Sea
         batch = Batch(group, Kind.REPAIR, (Candidate(trial, TechniqueId.INTEGER.value, group,
                                                      Kind.REPAIR),))
     with worker_slot(on_wait=lambda m, **f: log.emit(EventType.QUEUED, message=m, **f),
-                     info=wait.work_info("repair", paths.owner_of(run_dir))):
+                     info=wait.work_info("repair", paths.owner_of(run_dir))) as slot:
+        evaluator.slot = slot
         log.emit(EventType.RUN_STARTED, model=bundle.name, kind="repair",
                  techniques=batch.ids, message=("measuring the per-layer int8 error" if analyse
                                                 else f"keeping {len(layers)} layer(s) in float"))

@@ -48,6 +48,14 @@ from optimizer.runs.background import RunStatus
 
 #: How often a run waiting for an identical one looks again.
 POLL_S = 1.0
+#: ``OPTIMIZER_RESULT_CACHE=off`` serves nothing from the cache: every run measures (what a
+#: benchmark of the app needs; identical runs at the same time still share one measurement).
+ENV_CACHE = "OPTIMIZER_RESULT_CACHE"
+
+
+def enabled() -> bool:
+    """False when ``OPTIMIZER_RESULT_CACHE`` is ``off``/``0``/``false``/``no``."""
+    return os.environ.get(ENV_CACHE, "").strip().lower() not in ("0", "off", "false", "no")
 
 
 def cache_key(request, bundle, executor: str = "local", node: dict | None = None) -> str:
@@ -109,7 +117,9 @@ def _finished(key: str) -> tuple[dict, list] | None:
 
 def lookup(key: str) -> tuple[dict, list] | None:
     """(row, results) of a finished identical run that can be served now, else None (no
-    waiting; a history that cannot be read counts as none)."""
+    waiting; a history that cannot be read counts as none; none with the cache off)."""
+    if not enabled():
+        return None
     try:
         return _finished(key)
     except (ValueError, sqlite3.Error):
@@ -219,7 +229,7 @@ def cached_result(request, executor: str | None = None) -> dict | None:
     from optimizer.models.resolve import resolve_model
     from optimizer.runs.executor import choose_executor
 
-    if str(executor or choose_executor().kind.value) != "local":
+    if not enabled() or str(executor or choose_executor().kind.value) != "local":
         return None
     bundle = resolve_model(request.model, request.data)
     # The request as ``run`` keys it: the resolved model reference and data path.

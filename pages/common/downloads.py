@@ -74,7 +74,7 @@ def render(run, frame) -> None:
                            file_name=f"{safe_name(model)}-results.csv", mime="text/csv",
                            key="dl_csv", on_click="ignore", icon=":material/table:")
     with right:
-        by_technique = {r.technique: r for r in ok if r.technique != "float32"}
+        by_technique = {r.technique: r for r in ok if not r.is_baseline}
         choices = list(by_technique)
         if not choices:
             return

@@ -14,6 +14,7 @@ import json
 import streamlit as st
 import streamlit.components.v1 as components
 
+from optimizer import BASELINE
 from optimizer.graph import (
     KINDS,
     TITLES,
@@ -98,7 +99,7 @@ def render(folder, results, *, key: str, owner: str | None, target: str,
     """The graph view of the run in ``folder`` (``results``: its records, with readiness for
     ``target`` when checked). ``read_only`` (a share link) starts nothing."""
     files = [r for r in results if r.ok and r.tflite_path]
-    variants = [r.technique for r in files if r.technique != "float32"]
+    variants = [r.technique for r in files if not r.is_baseline]
     if not files:
         st.info(tr("This run has no model files to draw yet."), icon=":material/info:")
         return
@@ -116,7 +117,7 @@ def render(folder, results, *, key: str, owner: str | None, target: str,
     if kind:
         st.caption(tr(OVERLAY_HELP[kind]))
     techniques = {"float32": ["float32"], "variant": [chosen]}.get(
-        layout_pick or "side by side", ["float32", chosen] if chosen != "float32" else ["float32"])
+        layout_pick or "side by side", [BASELINE, chosen] if chosen != BASELINE else [BASELINE])
     report = _error_report(folder, read_only, key, owner) if kind == "int8-error" else None
     if kind == "int8-error" and report is None:
         kind = None

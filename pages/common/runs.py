@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from optimizer import (
+    BASELINE,
     RunRequest,
     access,
     cached_result,
@@ -46,7 +47,7 @@ def planned_request(specs: list[str]) -> RunRequest:
     """The request a run of ``specs`` on this session's model and data would make, with the
     answers and goals it is judged by."""
     answers = state.answers()
-    techniques = tuple(s for s in specs if s != "float32") or ("float32",)
+    techniques = tuple(s for s in specs if s != BASELINE) or (BASELINE,)
     return RunRequest.from_goals(state.goals(), answers.target, model=state.get(state.MODEL),
                                  techniques=techniques, data=state.get(state.DATA),
                                  answers=answers)
@@ -123,7 +124,7 @@ def copy_to_workspace(folder) -> Path:
     if request is not None:
         state.put(state.MODEL, request.model)
         state.put(state.DATA, request.data)
-        state.put(state.RUN_SPECS, [s for s in request.specs if s != "float32"] or None)
+        state.put(state.RUN_SPECS, [s for s in request.specs if s != BASELINE] or None)
         state.put(state.UPLOAD, request.model if current_upload(request.model) else None)
     state.put(state.RUN_DIR, str(copy))
     return copy

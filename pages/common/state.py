@@ -34,6 +34,8 @@ TOKEN_PARAM = "w"
 #: Keys kept in the workspace folder, so a reload, a bookmark or a restart brings them back.
 PERSISTED = (MODEL, DATA, CONFIRMED, RUN_SPECS, RUN_DIR, SEARCH_DIR, SIZE_VIEW, UPLOAD, LANG)
 LAYERS_NEWEST = "layers_newest"   # the newest per-layer report seen (its folder) on Layers
+LAUNCHED = "run_launched"         # the Run button's callback started a run: go to the Run page
+LAUNCH_ERROR = "run_launch_error"  # the exception that callback met (shown once, then dropped)
 
 
 def init() -> None:
@@ -160,8 +162,20 @@ def _housekeeping(session_id: str, sweep: bool) -> None:
         touch(session_id)
         if sweep:
             sweep_stale(keep=session_id)
+            _prewarm()
     except (OSError, ValueError):
         pass
+
+
+def _prewarm() -> None:
+    """Start the worker slots' warm job processes (``optimizer.prewarm``: TensorFlow imported
+    in a process of its own) while this new visitor reads the first pages, so the first Run
+    does not wait for TensorFlow's import; in a thread, the page never waits for it."""
+    import threading
+
+    from optimizer import prewarm
+
+    threading.Thread(target=prewarm, name="prewarm-job-processes", daemon=True).start()
 
 
 def get(key: str, default=None):

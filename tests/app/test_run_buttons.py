@@ -96,3 +96,28 @@ def test_before_a_run_the_cached_result_and_a_new_measurement_are_two_buttons(st
     assert _labels(at)[0] == "Start the run" and "Open the cached result" not in _labels(at)
     button(at, "Start the run").click().run()
     assert [use for _, use in started] == [False, True]       # shares a run being measured now
+
+
+def test_the_recommendation_run_button_starts_the_run_then_shows_it(started, monkeypatch):
+    _offer(monkeypatch, None)
+    at = goto(new_app(session_id="buttons-token-dddddddddddd"), "pages/recommendation.py")
+    run = next(b for b in at.button if re.match(r"^Run \d+ models now", b.label))
+    run.click().run()
+    assert not at.exception, at.exception
+    assert len(started) == 1 and started[0][1] is True          # one run, the cache allowed
+    assert list(started[0][0].techniques) == at.session_state["run_specs"]
+    assert at.title[0].value == "Run"                           # moved straight on to Run
+    assert at.session_state["run_dir"]
+
+
+def test_a_run_that_cannot_start_says_why_on_the_recommendation_page(monkeypatch):
+    def refuse(request, run_dir, use_cache=True):
+        raise ValueError("you already have 2 run(s) waiting in the queue; wait for one")
+
+    monkeypatch.setattr(runs, "start_run", refuse)
+    _offer(monkeypatch, None)
+    at = goto(new_app(session_id="buttons-token-eeeeeeeeeeee"), "pages/recommendation.py")
+    next(b for b in at.button if re.match(r"^Run \d+ models now", b.label)).click().run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Recommendation"
+    assert any("waiting in the queue" in e.value for e in at.error)

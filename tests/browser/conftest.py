@@ -77,6 +77,23 @@ def streamlit_server(tmp_path_factory, streamlit_workspace):
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         proc.kill()
+    _stop_warm(workspace)
+
+
+def _stop_warm(workspace) -> None:
+    """The server's warm job processes (detached: they would wait out their idle timeout with
+    TensorFlow loaded) end with the tests."""
+    from optimizer.runs.warm import stop_all
+
+    old = os.environ.get("OPTIMIZER_WORKSPACE")
+    os.environ["OPTIMIZER_WORKSPACE"] = str(workspace)
+    try:
+        stop_all()
+    finally:
+        if old is None:
+            os.environ.pop("OPTIMIZER_WORKSPACE", None)
+        else:
+            os.environ["OPTIMIZER_WORKSPACE"] = old
 
 
 @pytest.fixture(scope="session")
