@@ -17,6 +17,7 @@ from optimizer.report import (
 from optimizer.text import render, tr
 from pages.common import layout, nav
 from pages.common.table import quoted_table
+from pages.common.tree_words import tree_in_words
 
 layout.header(nav.LEARN, tr("The source document, {guide}, as published: for a workshop, or to "
                             "check what the app's recommendations rest on.", guide=tr(GUIDE)))
@@ -33,14 +34,18 @@ st.caption(tr("The guide's two editions differ on one cell: for post-training in
 layout.section(tr("The quantization decision tree"),
                tr("Transcribed from the guide's image. Footnote: {footnote}",
                   footnote=tr(QUANT_TREE_FOOTNOTE)))
-with st.container(key="learn_tree_quant"):
+with st.container(key="tree_wide_learn_quant"):
     st.plotly_chart(tree_figure(QUANT_TREE), key="learn_quant_tree",
                     config={"displayModeBar": False})
+with st.container(key="tree_words_learn_quant"):
+    st.markdown(tree_in_words(QUANT_TREE))
 layout.section(tr("The post-training decision tree"),
                tr("From the companion 'Post-training quantization' page."))
-with st.container(key="learn_tree_ptq"):
+with st.container(key="tree_wide_learn_ptq"):
     st.plotly_chart(tree_figure(PTQ_TREE), key="learn_ptq_tree",
                     config={"displayModeBar": False})
+with st.container(key="tree_words_learn_ptq"):
+    st.markdown(tree_in_words(PTQ_TREE))
 
 layout.section(tr("Table 1: benefits of quantization for some CNN models (published)"),
                tr("Source: {source}. N/A: not given in the guide.", source=table_1_source()))

@@ -12,7 +12,8 @@ from . import boot, language, nav, state
 
 #: On a phone, table cells wrap between words and a column is at least as wide as its
 #: longest word (never "baseli ne"; a word longer than the whole column still breaks), and
-#: the wide decision tree gives way to the path in words (Recommendation).
+#: the wide decision tree gives way to the path in words (Recommendation) or to the tree in
+#: words (Learn: ``tree_words``, shown on a phone only).
 _NARROW_CSS = ("<style>@media (max-width: 640px) { [data-testid=stMain] td, "
                "[data-testid=stMain] th, [data-testid=stMain] th p, [data-testid=stMain] td p "
                "{ overflow-wrap: break-word; word-break: normal; hyphens: manual; } "
@@ -21,7 +22,9 @@ _NARROW_CSS = ("<style>@media (max-width: 640px) { [data-testid=stMain] td, "
                "white-space: normal; } [data-testid=stTable] td p { white-space: normal; } "
                "[data-testid=stMarkdownContainer] table { font-size: 0.8rem; } "
                "[data-testid=stMarkdownContainer] :is(th, td) { padding: 0.25rem 0.3rem; } "
-               ".st-key-tree_wide { display: none; } }</style>")
+               ".st-key-tree_wide, [class*=st-key-tree_wide_] { display: none; } } "
+               "@media (min-width: 641px) { [class*=st-key-tree_words_] { display: none; } }"
+               "</style>")
 
 
 def header(page: nav.PageInfo, intro: str) -> None:
