@@ -91,3 +91,35 @@ def test_csv_and_json_stay_locale_free_in_a_vietnamese_page(run_dir):
         assert numbers.metric_value(0.98222) == "98,2 %"
         assert results_csv(results_frame(results)) == english
     assert b"0.97" in english
+
+
+def test_a_searchs_explanation_is_data_written_in_the_readers_language():
+    """What the search process writes (search.json) keeps its explanation as a message: the
+    Search page renders it in its reader's language; the text for programs stays English."""
+    from search_helpers import FakeClock, ScriptedEvaluator, result
+
+    from optimizer.search.candidates import plan_candidates
+    from optimizer.search.explain import SearchOutcome
+    from optimizer.search.loop import run_search
+    from optimizer.search.request import SearchRequest
+
+    table = {"float32": result("float32", 2_300_000, 0.9711, gzip=2_100_000),
+             "float16": result("float16", 860_740, 0.9689, gzip=743_982),
+             "dynamic_range": result("dynamic_range", 558_808, 0.9689, gzip=471_370)}
+    for closest in (False, True):
+        clock = FakeClock()
+        request = SearchRequest(model="m", target="cpu", max_accuracy_drop=0.01,
+                                time_budget_s=600, max_size_ratio=0.2 if closest else None)
+        outcome = run_search(request, plan_candidates("cpu", "labelled"),
+                             ScriptedEvaluator(table, clock, seconds={"post-training": 60}),
+                             clock=clock)
+        copy = SearchOutcome.from_dict(json.loads(json.dumps(outcome.to_dict())))
+        english = str(copy.explanation)
+        assert english == outcome.to_dict()["explanation"]
+        assert english.startswith("No trial met every goal." if closest else "dynamic_range wins")
+        shown = render(copy.explanation, "vi")
+        assert english_lines([shown]) == [], shown
+        if closest:
+            assert "Gần nhất: dynamic_range" in shown and "kích thước nhỏ hơn 4,12x" in shown
+        else:
+            assert "dynamic_range thắng" in shown and "nhỏ hơn 4,12x so với 2,30 MB" in shown

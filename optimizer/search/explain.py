@@ -12,46 +12,53 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from optimizer import numbers
-from optimizer.guide.goals import McuBudget
+from optimizer.guide.goals import McuBudget, metric_word
 from optimizer.guide.registry import TechniqueId
 from optimizer.guide.schema import Result
+from optimizer.guide.verdicts import goal_word
 from optimizer.search.pareto import pareto_front, size_of
 from optimizer.search.rules import Skip, best_trial
+from optimizer.text import N_, Message, figure, joined, msg
 
 BASELINE = TechniqueId.FLOAT32.value
-_MEASURE_WORDS = {"raw": "on disk", "gzip": "gzipped"}
+#: (message ids) how a size basis is named after a size
+_MEASURE_WORDS = {"raw": N_("on disk"), "gzip": N_("gzipped")}
 
 
-def _kb(nbytes: int) -> str:
-    return numbers.size(nbytes)
+def _kb(nbytes: int):
+    return figure(nbytes, "size")
 
 
-def accuracy_words(result: Result) -> str:
+def accuracy_words(result: Result):
     """A trial's metric with its 95 % interval and its change against float32 with the paired
-    test: "accuracy 98.444 % (95 % interval 97.1–99.2), -0.222 points against float32 (1 of
-    450 test samples differ, p = 1.0)"."""
+    test, as a message: "accuracy 98.444 % (95 % interval 97.1–99.2), -0.222 points against
+    float32 (1 of 450 test samples differ; p = 1.0)"; "" without a metric."""
     if result.accuracy is None:
         return ""
     metric = result.metric or "accuracy"
     places = numbers.metric_places([result.accuracy], [result.delta_value], metric,
                                    result.samples)
-    text = f"{metric} {numbers.metric_value(result.accuracy, metric, places)}"
+    text = msg("{metric} {value}", metric=metric_word(metric),
+               value=figure(result.accuracy, "metric_value", metric=metric, decimals=places))
     if result.accuracy_ci:
-        text += f" (95 % interval {numbers.interval(result.accuracy_ci, metric)})"
+        text = msg("{text} (95 % interval {interval})", text=text,
+                   interval=figure(list(result.accuracy_ci), "interval", metric=metric))
     if result.technique != BASELINE and result.delta_value is not None:
-        text += f", {numbers.points(result.delta_value, metric)} against float32"
         evidence = []
         delta = result.accuracy_delta or {}
-        if delta.get("worse") is not None and delta.get("samples"):
-            changed = int(delta["worse"]) + int(delta.get("better") or 0)
-            evidence.append(f"{numbers.count(changed)} of {numbers.count(delta['samples'])} "
-                            "test samples differ")
-        if result.delta_p is not None:
-            evidence.append(numbers.p_value(result.delta_p))
         if result.delta_ci:
-            evidence.insert(0, f"95 % interval {numbers.points_range(result.delta_ci, metric)}")
-        if evidence:
-            text += f" ({'; '.join(evidence)})"
+            evidence.append(msg("95 % interval {range}", range=figure(
+                list(result.delta_ci), "points_range", metric=metric)))
+        if delta.get("worse") is not None and delta.get("samples"):
+            evidence.append(msg("{changed} of {samples} test samples differ",
+                                changed=figure(int(delta["worse"]) + int(delta.get("better") or 0)),
+                                samples=figure(delta["samples"])))
+        if result.delta_p is not None:
+            evidence.append(figure(result.delta_p, "p_value"))
+        text = msg("{text}, {delta} against float32{evidence}", text=text,
+                   delta=figure(result.delta_value, "points", metric=metric),
+                   evidence=msg(" ({evidence})", evidence=joined(evidence, "; "))
+                   if evidence else "")
     return text
 
 
@@ -65,7 +72,7 @@ class SearchOutcome:
     pareto: list
     best: str | None
     goal_met: bool
-    explanation: str
+    explanation: str        # a Message (English text; the page renders it in its language)
     skipped: list = field(default_factory=list)
     checks: dict = field(default_factory=dict)
     notes: list = field(default_factory=list)
@@ -88,7 +95,9 @@ class SearchOutcome:
             "pareto": list(self.pareto),
             "best": best.to_dict() if best is not None else None,
             "goal_met": bool(self.goal_met),
-            "explanation": self.explanation,
+            "explanation": str(self.explanation),
+            "explanation_data": self.explanation.to_dict()
+            if isinstance(self.explanation, Message) else None,
             "status": self.status,
             "stopped": self.stopped,
             "error": self.error,
@@ -111,7 +120,8 @@ class SearchOutcome:
                    pareto=list(data.get("pareto", [])),
                    best=best.get("technique") if isinstance(best, dict) else None,
                    goal_met=bool(data.get("goal_met")),
-                   explanation=data.get("explanation", ""),
+                   explanation=Message.from_dict(data.get("explanation_data"))
+                   or data.get("explanation", ""),
                    skipped=[Skip(s["technique"], s["reason"], s.get("group", ""))
                             for s in data.get("skipped", [])],
                    checks=dict(data.get("checks", {})), notes=list(data.get("notes", [])),
@@ -136,16 +146,16 @@ def finalize(request, plan, trials, skipped, notes, eligible, goals, status: str
     objective = getattr(request, "objective", "size")
     best = best_trial(trials, goals, measure, eligible, objective)
     if error:
-        text = f"The search could not run: {error}"
+        text = msg("The search could not run: {error}", error=error)
     elif best is not None:
         text = _why_best(best, base, trials, checks, measure, eligible, objective)
     elif base is not None and base.ok and goals is not None:
         text = _closest(trials, base, goals, checks, measure, eligible, skipped)
     else:
-        text = "Nothing measured yet."
-    text += _skip_summary(skipped, best)
-    if stopped:
-        text += f" The search stopped early: {stopped}; what it found is kept."
+        text = msg("Nothing measured yet.")
+    text = joined([text, _skip_summary(skipped, best),
+                   msg(" The search stopped early: {why}; what it found is kept.", why=stopped)
+                   if stopped else ""], "")
     return SearchOutcome(status=status, trials=list(trials),
                          pareto=pareto_front(trials, measure, higher), best=best.technique
                          if best is not None else None, goal_met=best is not None,
@@ -156,27 +166,34 @@ def finalize(request, plan, trials, skipped, notes, eligible, goals, status: str
                          layer_reports=list(layer_reports))
 
 
-def _why_best(best, base, trials, checks, measure, eligible, objective="size") -> str:
+def _why_best(best, base, trials, checks, measure, eligible, objective="size"):
     size, base_size = size_of(best, measure), size_of(base, measure)
-    words = _MEASURE_WORDS[measure]
-    ratio = f", {numbers.ratio(base_size / size)} smaller than float32's {_kb(base_size)}" \
-        if size and base_size and best.technique != BASELINE else ""
-    details = "; ".join(item.detail for item in checks[best.technique].items) \
-        if best.technique in checks else "it is the float model itself"
-    what = "most accurate" if objective == "accuracy" else "smallest"
+    where = msg(_MEASURE_WORDS[measure])
+    ratio = msg(", {ratio} smaller than float32's {size}", ratio=figure(base_size / size, "ratio"),
+                size=_kb(base_size)) if size and base_size and best.technique != BASELINE else ""
+    details = joined([item.detail for item in checks[best.technique].items], "; ") \
+        if best.technique in checks else msg("it is the float model itself")
+    values = {"technique": best.technique, "size": _kb(size), "where": where, "ratio": ratio,
+              "details": details}
+    text = (msg("{technique} wins: the most accurate file that meets every goal ({size} "
+                "{where}{ratio}). {details}.", **values) if objective == "accuracy" else
+            msg("{technique} wins: the smallest file that meets every goal ({size} "
+                "{where}{ratio}). {details}.", **values))
     measured = accuracy_words(best)
-    text = (f"{best.technique} wins: the {what} file that meets every goal ({_kb(size)} "
-            f"{words}{ratio}). {details}." + (f" Measured: {measured}." if measured else ""))
+    if measured:
+        text = joined([text, msg(" Measured: {measured}.", measured=measured)], "")
     if objective == "accuracy":
         return text
     smaller = sorted((r for r in trials if r.ok and r.technique in eligible
                       and r.technique in checks and (size_of(r, measure) or size) < size),
                      key=lambda r: size_of(r, measure))
     if smaller:
-        missed = [f"{r.technique} ({_kb(size_of(r, measure))}): "
-                  + next(i.detail for i in checks[r.technique].items if not i.met)
+        missed = [msg("{technique} ({size}): {detail}", technique=r.technique,
+                      size=_kb(size_of(r, measure)),
+                      detail=next(i.detail for i in checks[r.technique].items if not i.met))
                   for r in smaller[:3]]
-        text += " Smaller but rejected: " + "; ".join(missed) + "."
+        text = joined([text, msg(" Smaller but rejected: {trials}.",
+                                 trials=joined(missed, "; "))], "")
     return text
 
 
@@ -186,40 +203,43 @@ def _shortfall(goal, base, result, measure) -> tuple[float, str]:
         drop = goal.drop(base.accuracy, result.accuracy)
         over = (drop - goal.max_drop) / max(goal.max_drop, 1e-9)
         if goal.relative:
-            need = f"an accuracy budget of {numbers.sig(drop * 100)} % of the baseline"
+            need = msg("an accuracy budget of {amount} % of the baseline",
+                       amount=figure(drop * 100, "sig"))
         elif result.metric in ("accuracy", "agreement"):
-            need = f"an accuracy budget of {numbers.sig(drop * 100)} points"
+            need = msg("an accuracy budget of {amount} points", amount=figure(drop * 100, "sig"))
         else:
-            need = f"an accuracy budget of {numbers.sig(drop)}"
+            need = msg("an accuracy budget of {amount}", amount=figure(drop, "sig"))
         return over, need
     if goal.name == "size":
         size, base_size = size_of(result, measure), size_of(base, measure)
         if goal.max_bytes is not None:
-            return size / goal.max_bytes - 1, f"a size limit of {numbers.count(size)} bytes"
+            return size / goal.max_bytes - 1, msg("a size limit of {bytes} bytes",
+                                                  bytes=figure(size))
         ratio = size / base_size
         return ratio / goal.max_ratio - 1, \
-            f"a size target of {numbers.ratio(base_size / size)} smaller"
+            msg("a size target of {ratio} smaller", ratio=figure(base_size / size, "ratio"))
     if goal.name == "latency":
         ms = float(result.latency_ms_median)
-        return ms / goal.max_ms - 1, f"a latency target of {numbers.ms(ms)}"
+        return ms / goal.max_ms - 1, msg("a latency target of {ms}", ms=figure(ms, "ms"))
     if goal.name == McuBudget.name:
         memory = (result.readiness or {}).get("memory") or {}
         gaps = [(memory[key] / (kb * 1024) - 1,
-                 f"{label} {numbers.count(-(-memory[key] // 1024))} kB")
-                for key, kb, label in (("arena_bytes", goal.ram_kb, "a RAM budget of"),
-                                       ("flash_bytes", goal.flash_kb, "a flash budget of"))
+                 msg("a RAM budget of {kb} kB", kb=figure(-(-memory[key] // 1024)))
+                 if key == "arena_bytes" else
+                 msg("a flash budget of {kb} kB", kb=figure(-(-memory[key] // 1024))))
+                for key, kb in (("arena_bytes", goal.ram_kb), ("flash_bytes", goal.flash_kb))
                 if kb and memory.get(key) is not None]
         if not gaps:
             raise ValueError("memory not measured")
-        worst = max(gaps)
-        return worst[0], " and ".join(g[1] for g in gaps if g[0] > 0) or worst[1]
+        worst = max(gaps, key=lambda g: g[0])
+        return worst[0], joined([g[1] for g in gaps if g[0] > 0], " and ") or worst[1]
     # "must be ready for the target": not a matter of degree, so never "close"
     raise ValueError(f"{goal.name} cannot be relaxed by an amount")
 
 
 
-def _closest(trials, base, goals, checks, measure, eligible, skipped) -> str:
-    text = "No trial met every goal."
+def _closest(trials, base, goals, checks, measure, eligible, skipped):
+    text = msg("No trial met every goal.")
     ranked = []
     for r in trials:
         if not r.ok or r.technique not in eligible or r.technique not in checks:
@@ -233,38 +253,41 @@ def _closest(trials, base, goals, checks, measure, eligible, skipped) -> str:
         ranked.append((len(missed), sum(g[0] for g in gaps), r, missed, gaps))
     if ranked:
         _, _, r, missed, gaps = min(ranked, key=lambda item: item[:2])
-        which = " and ".join(missed)
-        detail = "; ".join(i.detail for i in checks[r.technique].items if not i.met)
-        text += (f" Closest: {r.technique} ({_kb(size_of(r, measure))} "
-                 f"{_MEASURE_WORDS[measure]}) misses the {which} goal: {detail}. "
-                 f"It would be accepted with " + " and ".join(g[1] for g in gaps) + ".")
+        text = joined([text, msg(
+            " Closest: {technique} ({size} {where}) misses the {which} goal: {detail}. It "
+            "would be accepted with {needs}.", technique=r.technique,
+            size=_kb(size_of(r, measure)), where=msg(_MEASURE_WORDS[measure]),
+            which=joined([goal_word(name) for name in missed], " and "),
+            detail=joined([i.detail for i in checks[r.technique].items if not i.met], "; "),
+            needs=joined([g[1] for g in gaps], " and "))], "")
     unsure = [i.detail for r in trials if r.technique in checks
               for i in checks[r.technique].items
               if i.name == "target" and i.detail.startswith("could not check")]
     if unsure:  # a readiness check that could not tell is not "ready", and is said so
-        text += (f" {len(unsure)} trial{'s' if len(unsure) != 1 else ''} could not be checked "
-                 f"for the target, so {'they do' if len(unsure) != 1 else 'it does'} not count "
-                 f"as ready: {unsure[0]}.")
+        text = joined([text, msg(" {count} trial could not be checked for the target, so it "
+                                 "does not count as ready: {why}.", count=1, why=unsure[0])
+                       if len(unsure) == 1 else
+                       msg(" {count} trials could not be checked for the target, so they do "
+                           "not count as ready: {why}.", count=len(unsure), why=unsure[0])], "")
     untried = [s for s in skipped if "not started" in s.reason]
     if untried:
         names = ", ".join(dict.fromkeys(s.group or s.id for s in untried))
-        text += (f" Not tried for lack of time or after a stop: {names}; a longer time budget "
-                 "would run them (quantization-aware training usually recovers the accuracy "
-                 "post-training int8 loses).")
+        text = joined([text, msg(" Not tried for lack of time or after a stop: {names}; a "
+                                 "longer time budget would run them (quantization-aware "
+                                 "training usually recovers the accuracy post-training int8 "
+                                 "loses).", names=names)], "")
     return text
 
 
-def _skip_summary(skipped, best=None) -> str:
+def _skip_summary(skipped, best=None):
     if not skipped:
         return ""
     beat = sum(1 for s in skipped if s.reason.startswith("cannot beat"))
     time_ = sum(1 for s in skipped if s.reason.startswith("not started"))
     other = len(skipped) - beat - time_
-    parts = []
-    if beat:
-        parts.append(f"{beat} could not beat the best trial of the moment on size")
-    if time_:
-        parts.append(f"{time_} were not started (time budget or stop)")
-    if other:
-        parts.append(f"{other} for other reasons (see skipped)")
-    return f" Skipped {len(skipped)} candidate(s): " + ", ".join(parts) + "."
+    parts = [msg("{count} could not beat the best trial of the moment on size", count=beat)
+             if beat else "",
+             msg("{count} were not started (time budget or stop)", count=time_) if time_ else "",
+             msg("{count} for other reasons (see skipped)", count=other) if other else ""]
+    return msg(" Skipped {count} candidate(s): {parts}.", count=len(skipped),
+               parts=joined(parts, ", "))

@@ -19,8 +19,8 @@ from optimizer.text.language import (
     set_language,
     use_language,
 )
-from optimizer.text.message import Figure, Message, figure, msg, read_back, render
+from optimizer.text.message import Figure, Message, figure, joined, msg, read_back, render
 
 __all__ = ["tr", "trc", "tr_plural", "N_", "msg", "Message", "render", "catalogue", "LANGUAGES",
            "DEFAULT_LANGUAGE", "current_language", "use_language", "set_language",
-           "parse_language", "from_locale", "Figure", "figure", "read_back"]
+           "parse_language", "from_locale", "Figure", "figure", "read_back", "joined"]

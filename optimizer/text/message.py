@@ -11,7 +11,7 @@ themselves (rendered in the same language) or plain values (numbers, names: show
 """
 from __future__ import annotations
 
-from optimizer.text.catalogue import tr
+from optimizer.text.catalogue import N_, tr
 from optimizer.text.language import DEFAULT_LANGUAGE, use_language
 
 
@@ -140,3 +140,21 @@ def read_back(text, msgids) -> "Message | str":
         if found:
             return Message(msgid, found.groupdict())
     return text
+
+
+#: How ``joined`` puts two parts together (message ids: a language may join otherwise).
+_JOINS = {"; ": N_("{first}; {second}"), ", ": N_("{first}, {second}"),
+          " and ": N_("{first} and {second}"), "": N_("{first}{second}")}
+
+
+def joined(parts, separator: str = "; "):
+    """``parts`` (messages, figures or text; empty ones left out) as one message, joined with
+    ``separator`` ("; ", ", ", " and " or "" -- each a message of the catalogue); "" when
+    nothing is left."""
+    parts = [p for p in parts if p]
+    if not parts:
+        return ""
+    out = parts[-1]
+    for part in reversed(parts[:-1]):
+        out = Message(_JOINS[separator], {"first": part, "second": out})
+    return out

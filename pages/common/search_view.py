@@ -139,7 +139,7 @@ def render_verdict(search) -> None:
     if outcome is None:
         return
     box = st.success if outcome.goal_met else st.warning
-    box(layout.plain(outcome.explanation), icon=":material/emoji_events:" if outcome.goal_met
+    box(layout.plain(render(outcome.explanation)), icon=":material/emoji_events:" if outcome.goal_met
         else ":material/search_off:")
     if outcome.pareto:
         st.markdown(tr("**Pareto front** (nothing else is better on accuracy, size and latency "
