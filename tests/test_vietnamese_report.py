@@ -123,3 +123,10 @@ def test_a_searchs_explanation_is_data_written_in_the_readers_language():
             assert "Gần nhất: dynamic_range" in shown and "kích thước nhỏ hơn 4,12x" in shown
         else:
             assert "dynamic_range thắng" in shown and "nhỏ hơn 4,12x so với 2,30 MB" in shown
+    # what a target rules out (the hardware's words) keeps its data through search.json too
+    plan = plan_candidates("edgetpu", "labelled")
+    outcome = SearchOutcome(status="finished", trials=[], pareto=[], best=None, goal_met=False,
+                            explanation="", excluded=list(plan.excluded))
+    copy = SearchOutcome.from_dict(json.loads(json.dumps(outcome.to_dict())))
+    assert copy.excluded and all(english_lines([render(why, "vi")]) == []
+                                 for _, why in copy.excluded)

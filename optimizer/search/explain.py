@@ -104,7 +104,8 @@ class SearchOutcome:
             "skipped": [s.to_dict() for s in self.skipped],
             "checks": {k: v.to_dict() for k, v in self.checks.items()},
             "notes": list(self.notes),
-            "excluded": [{"technique": t, "reason": r} for t, r in self.excluded],
+            "excluded": [{"technique": t, "reason": str(r), "reason_data": r.to_dict()
+                          if isinstance(r, Message) else None} for t, r in self.excluded],
             "elapsed_s": round(float(self.elapsed_s), 1),
             "size_measure": self.size_measure,
             "goals": self.goals,
@@ -125,7 +126,8 @@ class SearchOutcome:
                    skipped=[Skip(s["technique"], s["reason"], s.get("group", ""))
                             for s in data.get("skipped", [])],
                    checks=dict(data.get("checks", {})), notes=list(data.get("notes", [])),
-                   excluded=[(e["technique"], e["reason"]) for e in data.get("excluded", [])],
+                   excluded=[(e["technique"], Message.from_dict(e.get("reason_data"))
+                              or e["reason"]) for e in data.get("excluded", [])],
                    stopped=data.get("stopped"), error=data.get("error"),
                    elapsed_s=float(data.get("elapsed_s", 0.0)),
                    size_measure=data.get("size_measure", "raw"), goals=data.get("goals") or {},
