@@ -11,7 +11,7 @@ from optimizer import (
     read_run,
     recommend,
 )
-from optimizer.recommendation.tree import answer_label
+from optimizer.recommendation.tree import YES
 from optimizer.report import render_insight, run_verdict, tree_figure
 from optimizer.text import tr
 from pages.common import layout, nav, runs, state
@@ -93,7 +93,8 @@ shown_leaf = rec.leaf if rec.technique is not None and not rec.override else Non
 with st.container(key="tree_wide"):
     st.plotly_chart(tree_figure(QUANT_TREE, path=rec.path, leaf=shown_leaf), key="tree",
                     config={"displayModeBar": False, "staticPlot": False})
-st.markdown("  \n".join(f"**{s.question}** → **{answer_label(s.answer)}** — {s.because}"
+st.markdown("  \n".join(f"**{s.question}** → **{tr('Yes') if s.answer == YES else tr('No')}** "
+                        f"— {s.because}"
                         for s in rec.path)
             + f"  \n⇒ *{tr(QUANT_TREE.node(rec.leaf).text)}*"
             + ("" if shown_leaf else tr(" — the tree's leaf, overruled by your hardware (above)")))

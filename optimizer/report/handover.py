@@ -278,7 +278,8 @@ def report_html(run_dir: Path | str) -> str:
                           for i, (fig, name) in enumerate(charts))
     notes_html = "".join(
         f"<div class='note {'warn' if n.severity == 'warning' else 'info'}'>"
-        f"<b>{_t(kind_words(n.kind))}</b>{' · <code>' + _e(n.technique) + '</code>' if n.technique else ''}"
+        f"<b>{_t(kind_words(n.kind))}</b> <code>{_e(n.kind)}</code>"
+        f"{' · <code>' + _e(n.technique) + '</code>' if n.technique else ''}"
         f" — {_e(n.text)}</div>" for n in notes) or f"<p>{_t(tr('No insights.'))}</p>"
     headers = (tr("technique"), tr("status"), tr("goals"), tr("readiness"),
                tr("metric (95 % interval)"), tr("Δ vs float32 (p)"), tr("size"), tr("x smaller"),
