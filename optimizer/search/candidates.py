@@ -224,8 +224,9 @@ def plan_candidates(target: Target | str, data: DataNeed | str = DataNeed.LABELL
         reasons.setdefault(spec, "its file does not run on this target with this data")
         return False
 
+    # a per-layer technique (mixed) is planned by the precision search, not tried plain
     post = [Candidate(t.value, t.value, Kind.POST_TRAINING.value, Kind.POST_TRAINING)
-            for t in POST_TRAINING if allowed(t.value)]
+            for t in POST_TRAINING if not TECHNIQUES[t].per_layer and allowed(t.value)]
     batches = [Batch(Kind.POST_TRAINING.value, Kind.POST_TRAINING, tuple(post))]
     retraining = []
     groups = [(base, *_knobs_and_conversions(base, levels, target)) for base in retraining_bases()]
