@@ -135,6 +135,7 @@ def answers_from_flags(args) -> Answers | None:
 
 #: Flags whose name is not their dest with dashes.
 _FLAG_NAMES = {"settings": "--set", "time_budget_s": "--time-budget", "can_retrain": "--retrain",
+               "techniques": "--technique",
                "optimize": "--no-optimize"}
 
 

@@ -38,7 +38,13 @@ from optimizer.cli.request_flags import (
 )
 from optimizer.cli.run import add_executor_options, executor_choice, record_history
 from optimizer.guide.stage_handlers import KNOBS
-from optimizer.search.request import DEFAULT_MAX_FLOAT_LAYERS, DEFAULT_TIME_BUDGET_S, OBJECTIVES
+from optimizer.search.request import (
+    DEFAULT_MAX_FLOAT_LAYERS,
+    DEFAULT_MAX_PRECISION_TRIALS,
+    DEFAULT_TIME_BUDGET_S,
+    OBJECTIVES,
+    PRECISION_STRATEGIES,
+)
 
 
 def _floats(text: str) -> tuple:
@@ -73,6 +79,18 @@ def add_parser(sub) -> None:
     p.add_argument("--max-float-layers", type=int, default=None, metavar="N",
                    help=f"most layers selective quantization may keep in float (default "
                         f"{DEFAULT_MAX_FLOAT_LAYERS})")
+    p.add_argument("--technique", action="append", default=None, metavar="SPEC",
+                   dest="techniques", help="only these candidates (repeatable or comma "
+                                           "separated; the float32 baseline always runs), "
+                                           "e.g. integer_only to compare precision strategies")
+    p.add_argument("--precision-strategy", choices=PRECISION_STRATEGIES, default=None,
+                   help="how int8 that misses the accuracy budget is repaired: sensitivity "
+                        "(default: measure each layer, then verify the cheapest mixed-precision "
+                        "plan predicted to meet it), op-type (one op type at a time to a higher "
+                        "precision), keep-float (the worst layers in float) or none")
+    p.add_argument("--max-precision-trials", type=int, default=None, metavar="N",
+                   help=f"most mixed-precision plans a strategy may verify (default "
+                        f"{DEFAULT_MAX_PRECISION_TRIALS})")
     for key, knob in KNOBS.items():  # --sparsities, --clusters: each stage knob's levels
         p.add_argument(knob.cli_flag, metavar="A,B", dest=_knob_dest(key), help=knob.help)
     p.add_argument("--set", action="append", default=None, metavar="KEY=VALUE", dest="settings",
@@ -91,7 +109,8 @@ def add_parser(sub) -> None:
 
 
 #: The flags that set a search request's own fields (the goals' are ``GOAL_DESTS``).
-SEARCH_DESTS = ("model", "data", "objective", "time_budget_s", "max_float_layers", "settings")
+SEARCH_DESTS = ("model", "data", "objective", "time_budget_s", "max_float_layers", "settings",
+                "precision_strategy", "max_precision_trials", "techniques")
 
 
 def _request(args):
@@ -110,6 +129,9 @@ def _request(args):
                          "digits-cnn --target cpu --max-accuracy-drop 0.01")
     if "settings" in given:
         given["settings"] = tuple(given["settings"])
+    if "techniques" in given:
+        given["techniques"] = tuple(t.strip() for item in given["techniques"]
+                                    for t in item.split(",") if t.strip())
     return SearchRequest(**given)
 
 

@@ -72,7 +72,7 @@ def quantize_tflite(float_tflite: bytes, config: PtqConfig, representative=None)
                          f"{', '.join(sorted(stored))}); start from the float32 .tflite")
     start = time.perf_counter()
     model = add_signature(bytes(float_tflite))
-    calibration = (_calibration_data(model, config, representative)
+    calibration = (calibration_data(model, config, representative)
                    if config.needs_calibration else None)
     quantizer_module, recipe_module = compat.litert_quantizer()
     plan = config.own_config.layer_plan if recipe.per_layer else None
@@ -217,7 +217,7 @@ def interpret(expression: str, names: dict):
     return value(ast.parse(expression, mode="eval").body)
 
 
-def _calibration_data(model: bytes, config: PtqConfig, representative) -> dict:
+def calibration_data(model: bytes, config: PtqConfig, representative) -> dict:
     """``{signature: [{input_name: one_sample}, ...]}`` from the first calibration samples."""
     interpreter = compat.interpreter_class()(model_content=model)
     signatures = interpreter.get_signature_list()

@@ -33,6 +33,7 @@ from optimizer.search.candidates import (
     Candidate,
     Kind,
     plan_candidates,
+    restricted,
 )
 from optimizer.search.evaluator import JobEvaluator
 from optimizer.search.explain import SearchOutcome, finalize
@@ -50,8 +51,9 @@ def plan_for(request: SearchRequest, bundle):
     settings = Settings.from_pairs(request.settings)
     epochs = {kind: settings.finetune_for(bundle.finetune_for(kind)).epochs
               for kind in StageKind}
-    return plan_candidates(request.target, bundle.dataset.kind, epochs, request.knob_levels,
+    plan = plan_candidates(request.target, bundle.dataset.kind, epochs, request.knob_levels,
                            retrain_blocker=getattr(bundle, "retrain_blocker", None))
+    return restricted(plan, request.techniques)
 
 
 def repair_blocker(bundle) -> str | None:
@@ -162,7 +164,8 @@ def execute_repair(run_dir: Path | str, layers=(), analyse: bool = False) -> Sea
         group = f"{REPAIR_GROUP}-{trial.split('#')[1].rstrip(']')}"
         evaluator.selective_task = SelectiveTask(mode="hand", trial=trial, layers=tuple(layers))
         batch = Batch(group, Kind.REPAIR, (Candidate(trial, TechniqueId.INTEGER.value, group,
-                                                     Kind.REPAIR),))
+                                                     Kind.REPAIR, why="layers kept in float by "
+                                                                      "hand"),))
     with worker_slot(on_wait=lambda m, **f: log.emit(EventType.QUEUED, message=m, **f),
                      info=wait.work_info("repair", paths.owner_of(run_dir))):
         log.emit(EventType.RUN_STARTED, model=bundle.name, kind="repair",
@@ -181,7 +184,9 @@ def execute_repair(run_dir: Path | str, layers=(), analyse: bool = False) -> Sea
         new = finalize(request, plan_for(request, bundle), trials, outcome.skipped,
                        outcome.notes + ([f"{group}: {report.stopped}"] if report.stopped else []),
                        eligible, goals, status=outcome.status, stopped=outcome.stopped,
-                       elapsed_s=outcome.elapsed_s, error=outcome.error, layer_reports=reports)
+                       elapsed_s=outcome.elapsed_s, error=outcome.error, layer_reports=reports,
+                       whys={**outcome.why, **{c.id: c.why for c in batch.candidates}},
+                       sensitivity_reports=outcome.sensitivity_reports)
         write_outcome(run_dir, new, bundle, request)
         log.emit(EventType.RUN_FINISHED, status=new.status, message=report.stopped or "done")
     return new
