@@ -31,6 +31,7 @@ from optimizer.guide.goals import (
     SizeGoal,
     TargetGoal,
 )
+from optimizer.guide.precision import LayerPlan
 from optimizer.guide.registry import (
     DATA_LABELS,
     GUIDE,
@@ -145,7 +146,7 @@ __all__ = [
     "Settings", "SETTING_KEYS",
     "DATA_LABELS", "GUIDE", "TARGET_LABELS", "TECHNIQUES", "DataNeed", "Family", "Target",
     "TechniqueId", "TechniqueInfo", "TechniqueSpec", "all_specs", "parse_spec", "technique",
-    "Engine", "Result", "Status", "results_frame",
+    "Engine", "Result", "Status", "results_frame", "LayerPlan",
     "AccuracyGoal", "GoalCheck", "GoalItem", "Goals", "LatencyGoal", "McuBudget", "SizeGoal",
     "TargetGoal", "TARGETS",
     "AccuracyPriority", "Answers", "Effort", "Exclusion", "PathStep", "Recommendation",

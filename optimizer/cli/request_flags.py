@@ -105,18 +105,19 @@ def setting_from_file(pair: str) -> str:
     if not sep or not value.startswith("@"):
         return str(pair)
     path = Path(value[1:]).expanduser()
+    flag = f"{key} @{path}" if key.startswith("--") else f"--set {key}=@{path}"
     try:
         if path.stat().st_size > SETTING_FILE_MAX_BYTES:
-            raise ValueError(f"--set {key}=@{path}: the file is larger than "
+            raise ValueError(f"{flag}: the file is larger than "
                              f"{SETTING_FILE_MAX_BYTES:,} bytes; give a small JSON file")
         data = json.loads(path.read_text())
     except OSError as exc:
-        raise ValueError(f"--set {key}=@{path}: cannot read the file ({exc.strerror or exc}); "
+        raise ValueError(f"{flag}: cannot read the file ({exc.strerror or exc}); "
                          "give the path of a JSON file") from None
     except ValueError as exc:
-        if str(exc).startswith("--set"):
+        if str(exc).startswith(flag):
             raise
-        raise ValueError(f"--set {key}=@{path}: the file is not JSON ({exc}); write the value "
+        raise ValueError(f"{flag}: the file is not JSON ({exc}); write the value "
                          "as JSON") from None
     return f"{key}={json.dumps(data, sort_keys=True, separators=(',', ':'))}"
 

@@ -102,6 +102,13 @@ def add_parser(sub) -> None:
                         "(repeatable)")
     p.add_argument("--analyse-layers", action="store_true",
                    help="on a finished search (--out DIR): measure the per-layer int8 error")
+    p.add_argument("--measure-precisions", action="store_true",
+                   help="on a finished search (--out DIR): measure each layer at every "
+                        "precision the target allows (the sensitivity pass)")
+    p.add_argument("--plan", metavar="FILE",
+                   help="on a finished search (--out DIR): measure this mixed-precision plan "
+                        "(a JSON file: {\"layers\": {\"<layer>\": \"int8|int16|float\"}, "
+                        "\"io\": \"float|integer\"}) as one more trial")
     p.add_argument("--json", nargs="?", const="-", default=None, metavar="FILE",
                    help="write the outcome as JSON to FILE (or - for stdout)")
     add_executor_options(p)
@@ -138,14 +145,16 @@ def _request(args):
 def run(args) -> int:
     from optimizer.search.runner import SEARCH, execute_repair, execute_search
 
-    if args.keep_float or args.analyse_layers:
+    if args.keep_float or args.analyse_layers or args.measure_precisions or args.plan:
         if not args.out:
-            raise UsageError("--keep-float and --analyse-layers work on a finished search: "
-                             "pass its folder with --out DIR")
+            raise UsageError("--keep-float, --analyse-layers, --measure-precisions and --plan "
+                             "work on a finished search: pass its folder with --out DIR")
+        plan = _plan_file(args.plan) if args.plan else None
         run_dir = Path(args.out).resolve()
         with store.RunLock(run_dir):
             _own(run_dir)
-            outcome = execute_repair(run_dir, args.keep_float, analyse=args.analyse_layers)
+            outcome = execute_repair(run_dir, args.keep_float, analyse=args.analyse_layers,
+                                     sensitivity=args.measure_precisions, plan=plan)
     else:
         from optimizer.models.resolve import resolve_model
 
@@ -229,3 +238,11 @@ def _print(outcome, run_dir: Path) -> None:
     if outcome.pareto:
         print(f"Pareto front (accuracy, size, latency): {', '.join(outcome.pareto)}")
     print(f"Files in {run_dir}")
+
+
+def _plan_file(path: str):
+    """The ``LayerPlan`` in a JSON file (``ValueError`` naming the file and the fix)."""
+    from optimizer.cli.request_flags import setting_from_file
+    from optimizer.guide.precision import LayerPlan
+
+    return LayerPlan.parse(setting_from_file(f"--plan=@{path}").split("=", 1)[1])

@@ -133,7 +133,7 @@ def load_recipe(quantizer, recipe_module, recipe: QuantizerRecipe, plan=None,
     same the reproduce script writes; a per-layer recipe resolves its ``plan``'s layer names
     on ``model`` (the float file)."""
     names = {"recipe": recipe_module}
-    if recipe.per_layer:
+    if recipe.per_layer and plan is not None and plan.layers:
         from optimizer.engine.layer_plan import plan_names
         from optimizer.guide.precision import LayerPlan
 

@@ -10,7 +10,8 @@ and the other ops keep the names they had in the float file.
 
 A layer's precision is read from the type of the activation it writes: ``int8`` (int8 or
 uint8), ``int16`` (int16 activations, the int16x8 scheme) or ``float`` (float32 / float16: a
-float op, including weight-only and dynamic-range ops, which compute in float).
+float op, including weight-only and dynamic-range ops, which compute in float). Ops writing
+integer indices or shapes (int32, int64, bool) are not layers.
 
 ``short_layer_name`` and ``unique_names`` are self-contained (only ``re``): the reproduce
 script embeds their source, so a script finds the same layers as the engine did.
@@ -106,8 +107,9 @@ def layer_ops(path_or_bytes) -> list[LayerOp]:
             continue
         tensor = graph.Tensors(outs[0])
         dtype = types.get(tensor.Type(), str(tensor.Type())).lower()
-        raw.append((i, name, tensor.Name().decode(errors="replace"),
-                    PRECISION_OF.get(dtype, dtype),
+        if dtype not in PRECISION_OF:   # index and shape arithmetic (int32, bool): no layer
+            continue
+        raw.append((i, name, tensor.Name().decode(errors="replace"), PRECISION_OF[dtype],
                     any(t in produced_from_input for t in ins)))
     names = unique_names([short_layer_name(t, op) for _, op, t, _, _ in raw])
     return [LayerOp(i, n, op, t, p, reads) for (i, op, t, p, reads), n in zip(raw, names)]

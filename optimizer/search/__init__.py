@@ -38,6 +38,7 @@ _LAZY = {
     "list_searches": "optimizer.search.background",
     "layer_reports": "optimizer.search.layers",
     "read_layer_report": "optimizer.search.layers",
+    "sensitivity_reports": "optimizer.search.layers",
     "execute_search": "optimizer.search.runner",
     "execute_repair": "optimizer.search.runner",
 }

@@ -39,7 +39,7 @@ DEFAULT_STRATEGY = "sensitivity"
 SENSITIVITY_GROUP = "sensitivity"
 MIXED = TechniqueId.MIXED.value
 #: Trial labels of each strategy's plans: ``mixed[plan-1]``, ``mixed[op-type-2]``.
-LABELS = {"sensitivity": "plan", "op-type": "op-type"}
+LABELS = {"sensitivity": "plan", "op-type": "op-type", "hand": "hand"}
 
 
 def plan_batch(strategy: str, number: int, plan: LayerPlan, why: str) -> Batch:
