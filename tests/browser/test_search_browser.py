@@ -1,5 +1,5 @@
 """The search in Debian's Chromium: trials fill in live with the front, the verdict appears,
-and the Per-layer repair page shows which layers stayed float."""
+and the Per-layer repair page shows each layer's measured cost at int16 and float."""
 from __future__ import annotations
 
 import re
@@ -37,7 +37,7 @@ def test_search_pages_load_from_the_sidebar(page):
 
 
 @pytest.mark.slow          # a real search of the digits-outliers demo
-def test_a_search_fills_in_live_and_the_repair_shows_the_float_layer(page):
+def test_a_search_fills_in_live_and_the_repair_shows_each_layers_precisions(page):
     page.goto("/")
     wait_for_app(page)
     page.get_by_role("radio", name=re.compile("digits-outliers")).check(force=True)
@@ -67,11 +67,12 @@ def test_a_search_fills_in_live_and_the_repair_shows_the_float_layer(page):
     page.get_by_role("button", name="See the per-layer repair").click()
     wait_for_app(page)
     expect(_heading(page, "Per-layer repair")).to_be_visible()
-    kept = page.get_by_test_id("stAlertContainer").filter(has_text="Kept in float")
-    expect(kept).to_contain_text("dense")
-    charts_drawn(page, 1)
-    chart = page.get_by_test_id("stPlotlyChart").first
-    expect(chart).to_contain_text("Per-layer int8 error")
-    expect(chart).to_contain_text("kept in float")
+    # the search's sensitivity pass: each layer at int16 and float, measured, then a plan
+    expect(page.get_by_text("A precision per layer")).to_be_visible()
+    expect(page.get_by_text("Measured on the first 1000 training samples",
+                            exact=False)).to_be_visible()
+    expect(page.get_by_test_id("stDataFrame").first).to_be_visible()
+    expect(page.get_by_role("button", name="Measure this plan")).to_be_visible()
+    expect(page.get_by_role("button", name="Measure the per-layer int8 error")).to_be_visible()
     expect(page.get_by_test_id("stException")).to_have_count(0)
     screenshot(page, "search-3-layers")
