@@ -2,14 +2,14 @@
 whether the quantized file has the precisions the plan asked for.
 
 The ``mixed`` technique's Quantizer calls (``QuantizerRecipe.calls(plan)``) name layers through
-``layer_regex('<layer>', ..)`` and ``input_regex('<layer>', ..)``; ``plan_names`` gives those
-two functions for one float model. The LiteRT Quantizer matches a rule's regex against an op's
-*scope*: its output tensor names, each followed by ``;`` (``litert_quantizer``'s
+``layer_regex('<layer>', ..)``, ``input_regex(..)`` and ``output_regex(..)``; ``plan_names``
+gives those functions for one float model. The LiteRT Quantizer matches a rule's regex against
+an op's *scope*: its output tensor names, each followed by ``;`` (``litert_quantizer``'s
 ``get_op_scope``); the graph's inputs form one virtual INPUT op whose scope is every input name,
 so an integer input follows the layers that read it as one (all inputs int16 when any int16
-layer reads one). ``plan_notes`` compares the plan with the precisions read back from the file:
-an op the Quantizer has no int16 or float rule for keeps another precision, and the result
-says so. No TensorFlow here.
+layer reads one), and likewise the outputs the layers that write them. ``plan_notes`` compares
+the plan with the precisions read back from the file: an op the Quantizer has no int16 or float
+rule for keeps another precision, and the result says so. No TensorFlow here.
 """
 from __future__ import annotations
 
@@ -36,7 +36,11 @@ def plan_names(float_tflite: bytes, plan: LayerPlan) -> dict:
     def input_regex(*names) -> str:
         return ".*" if any(by_name[n].reads_input for n in names) else NOTHING
 
-    return {"layer_regex": layer_regex, "input_regex": input_regex}
+    def output_regex(*names) -> str:
+        return ".*" if any(by_name[n].writes_output for n in names) else NOTHING
+
+    return {"layer_regex": layer_regex, "input_regex": input_regex,
+            "output_regex": output_regex}
 
 
 def plan_notes(float_tflite: bytes, quantized: list[LayerOp], plan: LayerPlan) -> list[str]:

@@ -212,9 +212,10 @@ class QuantizerRecipe:
         """The ONE list of ``Quantizer`` calls that sets this recipe up, in order: what the
         engine applies and the reproduce script writes. A ``per_layer`` recipe takes its
         ``plan`` (a ``LayerPlan``; None: every layer int8); its rules name layers through
-        ``layer_regex('<layer>', ..)`` and ``input_regex('<layer>', ..)`` (the output tensors
-        of those layers, and the graph inputs they read), which the engine and the script each
-        resolve on their float model."""
+        ``layer_regex('<layer>', ..)``, ``input_regex('<layer>', ..)`` and
+        ``output_regex('<layer>', ..)`` (the output tensors of those layers, the graph inputs
+        they read and outputs they write), which the engine and the script each resolve on
+        their float model."""
         if self.per_layer:
             return _plan_calls(plan)
         if self.weight_only and self.dynamic:
@@ -272,11 +273,12 @@ def _plan_calls(plan) -> tuple[QuantizerCall, ...]:
             ("regex", f"layer_regex({_names(layers)})"), ("operation_name", _ALL_OPS),
             ("activation_num_bits", str(activation)), ("weight_num_bits", str(weight)))))
         if plan.io == "integer":
-            # an integer input takes the precision of the layer that reads it
-            out.append(QuantizerCall("add_static_config", (
-                ("regex", f"input_regex({_names(layers)})"),
-                ("operation_name", "recipe.TFLOperationName.INPUT"),
-                ("activation_num_bits", str(activation)), ("weight_num_bits", str(weight)))))
+            # an integer input (output) takes the precision of the layer that reads (writes) it
+            out += [QuantizerCall("add_static_config", (
+                ("regex", f"{side.lower()}_regex({_names(layers)})"),
+                ("operation_name", f"recipe.TFLOperationName.{side}"),
+                ("activation_num_bits", str(activation)), ("weight_num_bits", str(weight))))
+                for side in ("INPUT", "OUTPUT")]
     if plan.io == "float":
         out += [QuantizerCall("update_quantization_recipe", (
             ("regex", "'.*'"), ("operation_name", f"recipe.TFLOperationName.{edge}"),

@@ -69,7 +69,8 @@ def unique_names(names):
 class LayerOp:
     """One layer of a ``.tflite``: its op index in the main graph, name, op type, output
     tensor name, precision (``int8`` / ``int16`` / ``float``) and whether it reads a graph
-    input directly (``reads_input``: the input's precision follows it)."""
+    input or writes a graph output directly (``reads_input``, ``writes_output``: an integer
+    input or output follows its layer's precision)."""
 
     index: int
     name: str
@@ -77,6 +78,7 @@ class LayerOp:
     tensor: str
     precision: str
     reads_input: bool = False
+    writes_output: bool = False
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -90,6 +92,7 @@ def layer_ops(path_or_bytes) -> list[LayerOp]:
     types = enum_names(schema.TensorType)
     graph = model.Subgraphs(0)
     inputs = {int(graph.Inputs(i)) for i in range(graph.InputsLength())}
+    outputs = {int(graph.Outputs(i)) for i in range(graph.OutputsLength())}
     # a graph input reached only through QUANTIZE/DEQUANTIZE ops still counts as "read"
     produced_from_input = set(inputs)
     raw = []
@@ -110,9 +113,10 @@ def layer_ops(path_or_bytes) -> list[LayerOp]:
         if dtype not in PRECISION_OF:   # index and shape arithmetic (int32, bool): no layer
             continue
         raw.append((i, name, tensor.Name().decode(errors="replace"), PRECISION_OF[dtype],
-                    any(t in produced_from_input for t in ins)))
-    names = unique_names([short_layer_name(t, op) for _, op, t, _, _ in raw])
-    return [LayerOp(i, n, op, t, p, reads) for (i, op, t, p, reads), n in zip(raw, names)]
+                    any(t in produced_from_input for t in ins), outs[0] in outputs))
+    names = unique_names([short_layer_name(t, op) for _, op, t, *_ in raw])
+    return [LayerOp(i, n, op, t, p, reads, writes)
+            for (i, op, t, p, reads, writes), n in zip(raw, names)]
 
 
 def layer_precision(path_or_bytes) -> dict:

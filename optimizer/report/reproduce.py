@@ -280,7 +280,8 @@ PLAN = {json.dumps(plan.to_dict())}
 
 
 def plan_layers(tflite):
-    """{{layer name: (output tensor name, reads a graph input)}} of a float .tflite."""
+    """{{layer name: (output tensor, reads a graph input, writes a graph output)}} of a float
+    .tflite, named as the run named them."""
     from ai_edge_litert import schema_py_generated as schema
     from ai_edge_litert.tools import flatbuffer_utils
 
@@ -288,6 +289,7 @@ def plan_layers(tflite):
     graph = model.subgraphs[0]
     codes = {{v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}}
     inputs = {{int(i) for i in graph.inputs}}
+    outputs = {{int(i) for i in graph.outputs}}
     ops = []
     for op in graph.operators:
         code = model.operatorCodes[op.opcodeIndex]
@@ -295,9 +297,10 @@ def plan_layers(tflite):
         if name in ("QUANTIZE", "DEQUANTIZE") or op.outputs is None or not len(op.outputs):
             continue
         tensor = graph.tensors[int(op.outputs[0])].name.decode()
-        ops.append((name, tensor, any(int(i) in inputs for i in op.inputs)))
-    names = unique_names([short_layer_name(t, n) for n, t, _ in ops])
-    return {{n: (t, reads) for n, (_, t, reads) in zip(names, ops)}}
+        ops.append((name, tensor, any(int(i) in inputs for i in op.inputs),
+                    int(op.outputs[0]) in outputs))
+    names = unique_names([short_layer_name(t, n) for n, t, _, _ in ops])
+    return {{n: (t, reads, writes) for n, (_, t, reads, writes) in zip(names, ops)}}
 
 
 def layer_regex(*names):
@@ -308,6 +311,11 @@ def layer_regex(*names):
 def input_regex(*names):
     """The graph's INPUT op when one of these layers reads an input, else nothing."""
     return ".*" if any(LAYERS[n][1] for n in names) else "(?!)"
+
+
+def output_regex(*names):
+    """The graph's OUTPUT op when one of these layers writes an output, else nothing."""
+    return ".*" if any(LAYERS[n][2] for n in names) else "(?!)"
 '''
 
 

@@ -167,6 +167,7 @@ class SensitivityPlanner:
     int8_loss: float | None = None
     history: list = field(default_factory=list)
     escalation: list = field(default_factory=list)
+    gave_up: bool = False
 
     def __post_init__(self):
         self.opts = options(self.report, self.allowed, self.latency_counts)
@@ -180,7 +181,8 @@ class SensitivityPlanner:
 
     def next(self) -> Proposal | None:
         """The next plan to verify, or None when there is nothing left worth trying."""
-        tried = frozenset(p.plan.text for p, _ in self.history)
+        tried = frozenset([p.plan.text for p, _ in self.history]
+                          + [p.plan.text for p in self.escalation])
         misses = [m - p.predicted_loss for p, m in self.history if m is not None]
         margin = max([0.0, *misses])
         target = self.max_loss - margin
@@ -225,7 +227,23 @@ class SensitivityPlanner:
                 f"-{o.error_gain:.3g})"))
             self.escalation.append(proposal)
             return proposal
-        return None
+        return self._last_resort(n, tried, by_key)
+
+    def _last_resort(self, n: int, tried, by_key: dict) -> Proposal | None:
+        """Once, every measured layer at the target's highest integer precision (int16; float
+        only where nothing else is allowed): what no per-layer measure singled out."""
+        higher = [p for p in self.allowed if p != "int8"]
+        top = next((p for p in ("int16", "float") if p in higher), None)
+        layers = sorted({o.layer for o in self.opts if o.precision == top})
+        plan = LayerPlan(tuple((name, top) for name in layers), io=self.io)
+        if top is None or not layers or plan.text in tried or self.gave_up:
+            return None
+        self.gave_up = True
+        keys = [(name, top) for name in layers]
+        return Proposal(plan, predicted_loss(self.report, dict(keys), by_key),
+                        sum(by_key[k].cost for k in keys), (
+                            f"sensitivity-first plan {n}: no single change is measured to help "
+                            f"any more; the last plan gives every layer {top}"))
 
 
 def _per_cost(o: Option) -> float:
