@@ -89,9 +89,12 @@ else:
     st.caption(sensitivity_summary(sensitivity))
     st.dataframe(sensitivity_rows(sensitivity, allowed), hide_index=True, width="stretch",
                  key="layers_sensitivity")
-    best = outcome.trial(outcome.best) if outcome.best else None
-    start_plan = (best.settings.get("mixed", {}).get("plan") if best is not None else None)
-    current = dict(LayerPlan.parse(start_plan).layers) if start_plan else {}
+    # start from the search's best plan (the best trial if it is one, else the last plan tried)
+    plans = [t for t in outcome.trials if t.ok and (t.settings or {}).get("mixed", {}).get("plan")]
+    shown = next((t for t in plans if t.technique == outcome.best), plans[-1] if plans else None)
+    current = dict(LayerPlan.parse(shown.settings["mixed"]["plan"]).layers) if shown else {}
+    if shown is not None:
+        st.caption(f"The table starts from {layout.plain(shown.technique)}'s plan.")
     picked = st.data_editor(
         plan_rows(sensitivity, current), hide_index=True, width="stretch", key="layers_plan",
         disabled=["Layer", "Op"],

@@ -84,7 +84,9 @@ class Evaluator(Protocol):
 def _with_baseline(plan: CandidatePlan) -> list[Batch]:
     batches = list(plan.batches)
     first = batches[0] if batches and batches[0].kind == Kind.POST_TRAINING else None
-    base = Candidate(BASELINE, BASELINE, Kind.POST_TRAINING.value, Kind.POST_TRAINING)
+    base = Candidate(BASELINE, BASELINE, Kind.POST_TRAINING.value, Kind.POST_TRAINING,
+                     why="the float32 baseline, converted first: every trial is compared with "
+                         "it")
     if first is None:
         return [Batch(Kind.POST_TRAINING.value, Kind.POST_TRAINING, (base,))] + batches
     return [Batch(first.group, first.kind, (base,) + first.candidates)] + batches[1:]
