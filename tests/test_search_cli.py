@@ -35,6 +35,10 @@ def _search(*args, timeout=900):
       "--time-budget", "2"], "at least 10"),
     (["--model", "nope", "--target", "cpu", "--max-accuracy-drop", "0.01"], "unknown model"),
     (["--keep-float", "dense"], "--out DIR"),
+    (["--plan", "plan.json"], "--out DIR"),
+    (["--measure-precisions"], "--out DIR"),
+    (["--model", "digits-cnn", "--target", "cpu", "--max-accuracy-drop", "0.01",
+      "--precision-strategy", "greedy"], "invalid choice: 'greedy'"),
 ])
 def test_unusable_input_is_one_line_and_exit_2(args, message):
     done = _search(*args, timeout=120)

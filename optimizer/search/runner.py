@@ -222,7 +222,7 @@ def _hand_batch(request, outcome, evaluator, layers, analyse, sensitivity, plan)
         return (Batch(group, Kind.SENSITIVITY, (), why="measured by hand"), None,
                 "measuring each layer at " + ", ".join(info.layer_precisions[1:]))
     if plan is not None:
-        wrong = sorted({p for _, p in plan.layers} | {plan.default}
+        wrong = sorted(({p for _, p in plan.layers} | {plan.default})
                        - set(info.layer_precisions))
         if wrong or plan.io != info.plan_io:
             raise ValueError(f"{request.target.value} runs {', '.join(info.layer_precisions)} "
