@@ -18,7 +18,7 @@ PYTEST_ARGS ?=
 # tests/conftest.py hands out the costliest of those units first (their @pytest.mark.cost).
 TEST_WORKERS ?= 3
 
-.PHONY: setup setup-npu run run-shared test test-fast lint chromium bench clean
+.PHONY: setup setup-npu setup-mlflow setup-graph run run-shared test test-fast lint chromium bench clean
 
 setup: $(VENV)/.installed
 
@@ -33,8 +33,24 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 setup-npu: setup
 	$(PY) -m optimizer.measuring.readiness.setup_npu
 
+# Opt-in: `python -m optimizer export mlflow` and the MLflow buttons (mlflow-skinny with its
+# SQLite store, kaleido for PNG charts; pinned in requirements-mlflow.txt). Idempotent.
+setup-mlflow: setup $(VENV)/.mlflow-installed
+
+$(VENV)/.mlflow-installed: requirements-mlflow.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-mlflow.txt
+	@touch $@
+
+# Opt-in: the Graph page (Google's Model Explorer: its web app and its ~500 MB adapter; pinned
+# in requirements-graph.txt). Idempotent.
+setup-graph: setup $(VENV)/.graph-installed
+
+$(VENV)/.graph-installed: requirements-graph.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-graph.txt
+	@touch $@
+
 run: setup
-	$(PY) -m streamlit run app.py --server.headless true --server.port $(PORT) \
+	$(PY) -m streamlit run serve.py --server.headless true --server.port $(PORT) \
 	    --server.address $(ADDRESS) --browser.gatherUsageStats false \
 	    --server.fileWatcherType none \
 	    $(if $(filter 127.0.0.1 localhost,$(ADDRESS)),,--browser.serverAddress $(SERVER_NAME))

@@ -1,7 +1,7 @@
 """Go further · Per-layer repair: which layers int8 hurts most, and giving them int16 or float."""
 import streamlit as st
 
-from optimizer import TARGETS, LayerPlan
+from optimizer import TARGETS, LayerPlan, numbers
 from optimizer.report import (
     attempt_rows,
     layer_error_figure,
@@ -19,12 +19,14 @@ from optimizer.search import (
     start_repair,
 )
 from pages.common import layout, nav, search_view, state
+from pages.common.table import MISSING
 
 _num = st.column_config.NumberColumn
-COLUMNS = {"Accuracy": _num("Accuracy", format="%.2f"), "Metric": _num("Metric", format="%.2f"),
-           "Size (kB)": _num("Size (kB)", format="%.1f"),
-           "gzip (kB)": _num("gzip (kB)", format="%.1f"),
-           "Latency (ms)": _num("Latency (ms)", format="%.4f")}
+# the numbers arrive rounded as optimizer.numbers writes them (latency as text: µs below 0.1 ms)
+COLUMNS = {"Accuracy": _num("Accuracy", format="plain"), "Metric": _num("Metric", format="plain"),
+           "Size (kB)": _num("Size (kB)", format="plain"),
+           "gzip (kB)": _num("gzip (kB)", format="plain"),
+           "Latency": st.column_config.TextColumn("Latency", help="median; µs below 0.1 ms")}
 
 layout.header(nav.LAYERS, "Post-training int8 can lose accuracy in a few layers: an input or an "
                           "activation whose range swamps the rest. Here you see what giving "
@@ -150,18 +152,18 @@ if after is not None:
     layout.section("Before and after", "The same int8 model with all layers quantized, and with "
                                        "the layers above kept in float: what it recovered and "
                                        "what it cost.")
-    st.dataframe(repair_rows(int8, after), hide_index=True, width="stretch", key="layers_cost",
-                 column_config=COLUMNS)
+    st.dataframe(repair_rows(int8, after), hide_index=True, placeholder=MISSING, width="stretch",
+                 key="layers_cost", column_config=COLUMNS)
 if report.get("attempts") and entry.get("mode") == "auto":
     with st.expander("Every number of float layers tried"):
-        st.dataframe(attempt_rows(report), hide_index=True, width="stretch",
+        st.dataframe(attempt_rows(report), hide_index=True, placeholder=MISSING, width="stretch",
                      key="layers_attempts", column_config=COLUMNS)
 
 layout.section("Keep layers in float by hand", "Pick layers from the chart (worst first); the "
                                                "search measures one more trial with them in "
                                                "float, without recalibrating.")
 options = layer_options(report)
-names = {o["name"]: f"{o['layer']} ({o['op']}) · {o['rmse_scale']:.2f}" for o in options}
+names = {o["name"]: f"{o['layer']} ({o['op']}) · {numbers.sig(o['rmse_scale'])}" for o in options}
 # the layers already kept plus the worst one not kept yet: the button then measures a new set-up
 kept_names = [k["name"] for k in kept if k["name"] in names]
 default = kept_names + [o["name"] for o in options if o["name"] not in kept_names][:1]

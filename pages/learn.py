@@ -14,6 +14,7 @@ from optimizer.report import (
     tree_figure,
 )
 from pages.common import layout, nav
+from pages.common.table import quoted_table
 
 layout.header(nav.LEARN, f"The source document, {GUIDE}, as published: for a workshop, or "
                          "to check what the app's recommendations rest on.")
@@ -33,20 +34,21 @@ with st.container(key="learn_tree_ptq"):
                     config={"displayModeBar": False})
 
 layout.section("Table 1: benefits of quantization for some CNN models (published)",
-               f"Source: {PUBLISHED_SOURCE}.")
-st.dataframe(published_table(), hide_index=True, width="stretch", key="learn_table1")
+               f"Source: {PUBLISHED_SOURCE}. N/A: not given in the guide.")
+quoted_table(published_table(), missing="N/A")
 
 document = table1_measured()
 layout.section("Table 1 published beside measured here",
                "The same architectures built with tf_keras (random weights: accuracy is not "
                "meaningful, sizes and latency are) and converted by this project's pipeline "
-               "to float32 and post-training full integer (int8).")
+               "to float32 and post-training full integer (int8). –: not measured here "
+               "(`bench table1` builds the architectures listed in its module).")
 beside = measured_beside_table_1(document)
 if beside is None:
     st.info("Not measured yet: run `nice python -m optimizer bench table1` (minutes) to write "
             "assets/learn/table1_measured.json.", icon=":material/info:")
 else:
-    st.dataframe(beside, hide_index=True, width="stretch", key="learn_table1_measured")
+    quoted_table(beside)
     versions = ", ".join(f"{k} {v}" for k, v in (document.get("versions") or {}).items() if v)
     host = next((r.get("measured_on") for r in document["rows"] if r.get("measured_on")), "?")
     st.caption(f"Measured {document.get('date', '?')} on {host}; {versions}. Published "
@@ -59,4 +61,4 @@ else:
 layout.section("Table 2: accuracy with int16 activations (published)",
                f"Source: {TABLE_2_SOURCE}. int16x8 runs on reference kernels by default, "
                "so it is slower than int8 unless the hardware supports it.")
-st.dataframe(published_table_2(), hide_index=True, width="stretch", key="learn_table2")
+quoted_table(published_table_2())

@@ -3,7 +3,7 @@ import streamlit as st
 
 from optimizer import get_demo, list_demos
 from pages.common import layout, nav, state, upload_view
-from pages.common.cards import card_facts, layer_rows, model_card, split_lines
+from pages.common.cards import read_card, show_card
 
 layout.header(nav.MODEL, "Pick the model to optimize. The built-in demos are trained models "
                          "with their own data, so everything runs offline; or bring your own.")
@@ -16,6 +16,9 @@ source = st.segmented_control(
     label_visibility="collapsed")
 if source == "upload":
     upload_view.render()
+    upload = upload_view.current_upload(state.get(state.MODEL))
+    if upload is not None and (card := read_card(upload.manifest_path)):
+        show_card(card)             # the same card as a demo's, from the checked upload
     st.divider()
     nav.next_button(nav.SITUATION, "Next: your situation", key="model_next",
                     disabled=upload_view.current_upload(state.get(state.MODEL)) is None)
@@ -35,35 +38,9 @@ demo = get_demo(choice)
 st.markdown(f"**{demo.title}.** {demo.description}")
 
 
-card = None
-with st.spinner("Reading the model: layers, parameters, float size and ops "
-                "(a few seconds the first time)…"):
-    try:
-        card = model_card(choice)
-    except Exception as exc:  # noqa: BLE001 - shown as a message, the journey goes on
-        layout.show_error(exc, "Reading the model card")
-
+card = read_card(choice)
 if card:
-    facts = card_facts(card, demo)
-    cols = st.columns(len(facts))
-    for col, (label, value, help_text) in zip(cols, facts):
-        col.metric(label, value, help=help_text, border=True)
-    left, right = st.columns([3, 2], gap="large")
-    with left:
-        layout.section("Architecture", "Each layer with its output shape and parameter count.")
-        st.dataframe(layer_rows(card), hide_index=True, width="stretch",
-                     height=min(38 + 35 * len(card.get("layers", [])), 420))
-    with right:
-        layout.section("LiteRT ops in the float32 file",
-                       "The operators the converted model uses; hardware delegates support "
-                       "different subsets.")
-        ops = card.get("ops") or []
-        st.markdown(", ".join(layout.plain(op) for op in ops) or "not reported")
-        splits = card.get("data") or {}
-        if splits:
-            layout.section("Data that comes with it")
-            st.markdown("  \n".join(split_lines(splits)))
-        st.caption(f"Input: {demo.input_description}.")
+    show_card(card, demo)
 
 st.divider()
 st.markdown("**Next:** tell the app about your data, hardware and goals.")

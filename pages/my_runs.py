@@ -4,8 +4,9 @@ import time
 import streamlit as st
 
 from optimizer import delete_run, read_run, workspace_runs
-from optimizer.report import compare_figure
-from pages.common import layout, nav, state
+from optimizer.report import best_label, compare_figure
+from pages.common import layout, mlflow_view, nav, state
+from pages.common.table import MISSING
 
 layout.header(nav.MY_RUNS, "Every run and search started from this browser's workspace, newest "
                            "first. Bookmark this page's address to come back to them.")
@@ -26,19 +27,16 @@ def _when(t) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(t)) if t else ""
 
 
-def _best(row) -> str:
-    best = row.get("best") or {}
-    if not best.get("technique"):
-        return ""
-    ratio = f" · {best['x_smaller']}x smaller" if best.get("x_smaller") else ""
-    return f"{best['technique']}{ratio}"
-
-
 by_id = {row["id"]: row for row in rows}
+st.caption("Best result: the Results page's verdict for the goals each run was made for -- the "
+           "smallest variant meeting all of them, on the size those goals judge (on disk "
+           "unless a size goal is on the download).")
 st.dataframe([{"Started": _when(r["queued_at"]), "Kind": r["kind"], "Model": r["model"],
                "Status": r["status"] + (" (cached)" if r["cached"] else ""),
-               "Best result": _best(r), "Techniques": ", ".join(r["techniques"] or []),
+               "Best result": best_label(r.get("best")),
+               "Techniques": ", ".join(r["techniques"] or []),
                "Run id": r["id"]} for r in rows], hide_index=True, width="stretch",
+             placeholder=MISSING,
              key="my_runs_table")
 
 
@@ -74,6 +72,9 @@ with right:
                 if state.get(key) == row["folder"]:
                     state.put(key, None)
             st.rerun()
+
+if row["status"] not in ("queued", "running"):
+    mlflow_view.export_button(row["folder"], key="my_runs_mlflow")
 
 runs_only = [r["id"] for r in rows if r["kind"] == "run"]
 if len(runs_only) >= 2:

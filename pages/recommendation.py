@@ -11,7 +11,7 @@ from optimizer import (
     read_run,
     recommend,
 )
-from optimizer.report import agreement, recommended_of, stored_insights, tree_figure
+from optimizer.report import run_verdict, tree_figure
 from pages.common import layout, nav, runs, state
 
 layout.header(nav.RECOMMENDATION, "What the guide's decision tree recommends for your "
@@ -42,18 +42,22 @@ if rec.override:
 
 
 def _measured_verdict(run_dir) -> None:
-    """Once this session's latest run has results: did the measurements agree with the guide?"""
+    """Once this session's latest run has results: did the measurements agree with the guide?
+    (The Results page's own evaluation: ``run_verdict``.)"""
     run = read_run(run_dir)
-    if not run.results or recommended_of(run_dir) != rec.run_spec or rec.run_spec is None \
-            or run.result(rec.run_spec) is None:
+    if not run.results or rec.run_spec is None:
         return
-    agreed, against = agreement(stored_insights(run_dir, run.results), rec.run_spec)
-    if agreed:
-        st.success(f"**Measured on {run.model}:** the measurements agreed with the guide; "
-                   f"nothing measured contradicts `{rec.run_spec}`.", icon=":material/thumb_up:")
-    else:
-        st.warning(f"**Measured on {run.model}, the measurements disagree with the guide.**\n\n"
-                   + "\n\n".join(n.message for n in against), icon=":material/rule:")
+    verdict = run_verdict(run_dir)
+    if verdict.recommended != rec.run_spec:
+        return
+    if verdict.agreement == "agreed":
+        st.success(f"**Measured on {layout.plain(run.model)}:** the measurements agreed with the "
+                   f"guide; nothing measured contradicts `{rec.run_spec}`.",
+                   icon=":material/thumb_up:")
+    elif verdict.agreement == "disagreed":
+        st.warning(f"**Measured on {layout.plain(run.model)}, the measurements disagree with the "
+                   "guide.**\n\n" + "\n\n".join(layout.plain(n.text) for n in verdict.against),
+                   icon=":material/rule:")
 
 
 if state.get(state.RUN_DIR):

@@ -3,24 +3,32 @@ from pathlib import Path
 
 import streamlit as st
 
-from optimizer import read_run, results_frame, run_data, with_readiness
+from optimizer import numbers, read_run, results_frame, run_data
 from optimizer.report import (
     PUBLISHED_SOURCE,
     accuracy_budget,
     accuracy_latency_figure,
     accuracy_size_figure,
-    agreement,
-    goal_checks,
     insights_for,
     key_table_html,
+    places_of,
     published_table,
-    recommended_of,
     results_table,
+    run_verdict,
     size_bars_figure,
-    stored_insights,
 )
-from pages.common import downloads, layout, nav, readiness_view, runs, state
-from pages.common.table import COLUMN_CONFIG
+from pages.common import (
+    downloads,
+    goals_view,
+    graph_view,
+    layout,
+    mlflow_view,
+    nav,
+    readiness_view,
+    runs,
+    state,
+)
+from pages.common.table import MISSING, column_config, quoted_table
 
 layout.header(nav.RESULTS, "Measured on this machine against the float32 baseline: accuracy on "
                            "the test split, size on disk and gzipped, latency per inference.")
@@ -60,28 +68,46 @@ if run.damaged:
 if not run.done:
     st.info("This run is still going; these are the results so far.", icon=":material/sync:")
 
-goals = state.goals()
-target = state.answers().target
-request = run.request
-data = run_data(run.model, getattr(request, "data", None))
-results = with_readiness(run.results, target, budget=goals.mcu, data=data)
-frame = results_frame(results)
-checks = goal_checks(results, goals)
-budget = accuracy_budget(results, goals)
-notes = stored_insights(run.run_dir, results)
-recommended = recommended_of(run.run_dir)
+view = st.session_state.get("results_size_view") or state.get(state.SIZE_VIEW)
+# One evaluation for the table, counters, banners and notes: the run's own answers and goals
+# (or the ones being tried), with the readiness checked so far -- recomputed on every rerun.
+verdict = run_verdict(run.run_dir, size=view)
+target = verdict.target
 
-met = [t for t, c in checks.items() if c.met]
+results_tab, graph_tab = st.tabs(["Results", "Graph"], key="results_tabs", on_change="rerun")
+if graph_tab.open:     # the graph view only when its tab is open: the rest of the page stops
+    with graph_tab:
+        graph_view.render(run.run_dir, verdict.results, key="results_graph", target=target,
+                          owner=state.get(state.SESSION_ID), read_only=read_only)
+    st.stop()
+
+other_goals = goals_view.try_other_goals(verdict.goals if verdict.goals_from == "run" else None,
+                                         verdict.results, key="results_goals")
+if other_goals is not None:      # this view only: the run keeps the goals it was run with
+    verdict = run_verdict(run.run_dir, goals=other_goals, size=view)
+results, goals = verdict.results, verdict.goals
+frame = results_frame(results)
+checks = verdict.checks
+budget = accuracy_budget(results, goals)
+notes = verdict.insights
+recommended = verdict.recommended
+
+st.caption(layout.plain(verdict.judged_by()[:1].upper() + verdict.judged_by()[1:]) + ".")
 cols = st.columns([2, 1, 1, 1])
 cols[0].metric("Model", run.model or "?", border=True)
 cols[1].metric("Measured", f"{int((frame['status'] == 'ok').sum())} of {len(frame)}",
                border=True)
-cols[2].metric("Meet your goals", f"{len(met)} of {len(checks)}", border=True,
-               help="The goals set on Your situation: the accuracy budget, and the size and "
-                    "latency targets if you set them.")
-cols[3].metric("Work time", f"{run.work_s:.0f} s", border=True,
-               help=f"Time the run worked; it also waited {run.wait_s:.0f} s in the queue for "
-                    "a worker slot." if run.wait_s >= 1 else "Time the run worked.")
+counts = verdict.counts
+pending = [f"{counts[k]} {w}" for k, w in (("within_noise", "within noise of a budget"),
+                                           ("not_checked", "not checked yet")) if counts.get(k)]
+cols[2].metric("Meet the goals", f"{len(verdict.met)} of {len(checks)}", border=True,
+               help="The goals this run is judged by (above): the accuracy budget, and the size, "
+                    "latency and readiness goals if set."
+                    + (" Not counted as met or missed: " + ", ".join(pending) + "."
+                       if pending else ""))
+cols[3].metric("Work time", numbers.seconds(run.work_s), border=True,
+               help=f"Time the run worked; it also waited {numbers.seconds(run.wait_s)} in the "
+                    "queue for a worker slot." if run.wait_s >= 1 else "Time the run worked.")
 if run.extra.get("cached"):
     source = run.extra.get("cached_from") or {}
     st.info(f"Served from the cache: an identical run (same model file, data, techniques, "
@@ -89,28 +115,28 @@ if run.extra.get("cached"):
             f"on {layout.plain(source.get('measured_on'))}. **Run again** on the Run page "
             f"measures it anew.", icon=":material/cached:")
 for note in insights_for(notes, None):
-    st.caption(note.text)
-if recommended and run.result(recommended) is not None:
-    agreed, against = agreement(notes, recommended)
-    if agreed:
-        st.success(f"The measurements agreed with the guide's recommendation, `{recommended}`: "
-                   "nothing measured contradicts it.", icon=":material/thumb_up:")
+    if note.kind == "best":
+        st.success(layout.plain(note.text), icon=":material/emoji_events:")
+    elif note.kind == "none_meets":
+        st.info(layout.plain(note.text), icon=":material/flag:")
     else:
-        st.warning(f"**The measurements disagree with the guide's recommendation, "
-                   f"`{recommended}`.**\n\n" + "\n\n".join(n.message for n in against),
-                   icon=":material/rule:")
+        st.caption(layout.plain(note.text))
+goals_view.agreement_banner(verdict)
 
 layout.section("Results against the float32 baseline",
-               "Δ is the change in percentage points; x smaller = baseline bytes / these bytes; "
-               "latency is one sample per inference (median, with the p10–p90 spread).")
+               "The metric with its 95 % interval; Δ is the change in percentage points with "
+               "the paired test's p-value against float32 on the same test samples (below 0.05 "
+               "it is measurable); x smaller = baseline bytes / these bytes; latency is one "
+               "sample per inference (median, with the p10–p90 spread).")
 # the key columns wrap instead of scrolling sideways (a projector, a phone); all columns below
 st.html(key_table_html(frame, checks))
-with st.expander("All columns (sortable): gzip, threads, kernels, I/O, engine, notes"):
+with st.expander("All columns (sortable): intervals, gzip, threads, kernels, I/O, engine, notes"):
     st.dataframe(results_table(frame, checks), hide_index=True, width="stretch",
-                 column_config=COLUMN_CONFIG, key="results_table")
+                 column_config=column_config(places_of(frame)), key="results_table",
+                 placeholder=MISSING)
 
 layout.section("Trade-offs")
-view = st.segmented_control("Size shown", ["gzip", "raw"], default=state.get(state.SIZE_VIEW),
+view = st.segmented_control("Size shown", ["gzip", "raw"], default=verdict.size,
                             format_func={"gzip": "Compressed (gzip -9, download)",
                                          "raw": "On disk"}.get, key="results_size_view")
 if view:
@@ -131,27 +157,30 @@ for result in run.results:
     own = insights_for(notes, result.technique)
     if check is None and not own:
         continue
-    verdict = "" if check is None else (" — :green[meets your goals]" if check.met
-                                        else " — :red[" + check.summary + "]")
-    with st.expander(f"**{result.technique}**{verdict}", expanded=bool(own)):
+    with st.expander(f"**{result.technique}**{goals_view.check_label(check)}",
+                     expanded=bool(own)):
         if check is not None:
-            st.markdown("\n".join(f"- {':material/check_circle:' if i.met else ':material/cancel:'}"
-                                   f" {i.detail}" for i in check.items))
+            st.markdown("\n".join(f"- {goals_view.ICONS[i.state.value]} {layout.plain(i.detail)}"
+                                   for i in check.items))
         for note in own:
-            (st.warning if note.severity == "warning" else st.info)(note.text)
+            (st.warning if note.severity == "warning" else st.info)(layout.plain(note.text))
 
-readiness_view.render(results, target, goals.mcu, data, key="results_ready",
-                      read_only=read_only)
+readiness_view.render(results, target, goals.mcu, run_data(run.model, getattr(run.request,
+                                                                            "data", None)),
+                      key="results_ready", read_only=read_only)
 
 with st.expander("For comparison: the guide's published figures (not measured here)"):
     st.caption(f"Published, Pixel 2. Source: {PUBLISHED_SOURCE}. These large models gain "
                "from quantization on a phone CPU; a model as small as the demos may not on "
-               "this machine. Compare with the latency measured above.")
-    st.dataframe(published_table(), hide_index=True, width="stretch")
+               "this machine. Compare with the latency measured above. N/A: not given in "
+               "the guide.")
+    quoted_table(published_table(), missing="N/A")
 
 layout.section("Downloads", "Each model with its recipe, the results table, and a script that "
                             "reproduces an optimization with the public APIs.")
 downloads.render(run, frame)
+if not read_only:      # a share link's viewer reads; exporting is the owner's
+    mlflow_view.export_button(run.run_dir, key="results_mlflow")
 
 st.divider()
 if not read_only:

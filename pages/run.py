@@ -2,10 +2,11 @@
 import streamlit as st
 
 from optimizer import cancel_run, model_label, read_run, recommend, results_frame
-from optimizer.report import accuracy_budget, accuracy_size_figure
+from optimizer.report import accuracy_budget, accuracy_size_figure, run_verdict
 from pages.common import layout, nav, runs, state
 from pages.common.cluster_view import show_cluster
 from pages.common.progress import progress_rows, status_line
+from pages.common.table import MISSING
 
 POLL_S = 1.0
 
@@ -84,6 +85,7 @@ def live_progress() -> None:
     if now.damaged:
         st.warning(layout.plain(now.damaged), icon=":material/broken_image:")
     st.dataframe(progress_rows(now), hide_index=True, width="stretch", key=None,
+                 placeholder=MISSING,
                  column_config={
                      "Step": st.column_config.TextColumn("Step", width="medium"),
                      "Progress": st.column_config.ProgressColumn(
@@ -114,12 +116,14 @@ if initial.done:
     frame = results_frame(initial.results)
     ok = frame[frame["status"] == "ok"]
     if len(ok):
-        layout.section("First look: accuracy vs download size",
+        # judged like the Results page: by the goals the run was made for, on their size
+        verdict = run_verdict(run_dir)
+        layout.section("First look: accuracy vs size",
                        "Every measured result against the float32 baseline; the full table, "
                        "latency and downloads are on the Results page.")
-        st.plotly_chart(accuracy_size_figure(frame, size="gzip",
-                                             budget=accuracy_budget(initial.results,
-                                                                    state.goals())),
+        st.plotly_chart(accuracy_size_figure(frame, size=verdict.size,
+                                             budget=accuracy_budget(verdict.results,
+                                                                    verdict.goals)),
                         key="run_preview")
     st.caption("Anyone with this address sees these results, read-only (add it to this "
                "server's address):")

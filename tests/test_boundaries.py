@@ -60,7 +60,7 @@ def test_only_compat_imports_the_heavy_libraries():
 
 #: ``optimizer``'s layers, bottom first. A module may import its own layer and those below it.
 LAYERS = (
-    ("optimizer.compat", "optimizer.paths", "optimizer.procs", "optimizer.lazy",
+    ("optimizer.compat", "optimizer.paths", "optimizer.procs", "optimizer.lazy", "optimizer.numbers",
      "optimizer.queueing", "optimizer.access", "optimizer.inputs"),
     ("optimizer.guide",),
     ("optimizer.recommendation", "optimizer.measuring"),
@@ -71,6 +71,7 @@ LAYERS = (
     ("optimizer.search",),
     ("optimizer.report",),
     ("optimizer.workspace",),
+    ("optimizer.graph", "optimizer.tracking"),
     ("optimizer.benchmarks",),
     ("optimizer.cli", "optimizer.__main__", "optimizer"),
 )

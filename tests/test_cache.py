@@ -223,7 +223,8 @@ def _fake_execute(plan: list, calls: list, hold_s: float = 0.0):
     from optimizer.guide.schema import Result
     from optimizer.runs.orchestrate import RunOutcome
 
-    def execute_run(request, run_dir, events=None, json_path=None, fields=None, executor=None):
+    def execute_run(request, run_dir, events=None, json_path=None, fields=None, executor=None,
+                    judge=None):
         kind = plan[len(calls)]
         calls.append(run_dir)
         log = EventLog(events)

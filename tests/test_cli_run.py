@@ -101,14 +101,32 @@ def test_dtypes_sparsity_and_unique_weights(matrix):
 
 @pytest.mark.slow
 def test_accuracy_and_delta_against_the_baseline(matrix):
-    _, by, _ = matrix
+    import numpy as np
+
+    from optimizer.artifacts import predictions
+
+    _, by, out = matrix
     base = by["float32"]["accuracy"]
-    assert base > 0.8 and by["float32"]["accuracy_delta"] == 0.0
+    assert base > 0.8 and by["float32"]["accuracy_delta"]["value"] == 0.0
+    truth = np.load(out / "float32" / predictions.TRUTH)
     for spec, r in by.items():
-        assert r["metric"] == "accuracy"
-        assert r["accuracy_delta"] == pytest.approx(r["accuracy"] - base, abs=1e-9), spec
+        assert r["metric"] == "accuracy" and r["samples"] == len(truth)
+        delta = r["accuracy_delta"]
+        assert delta["value"] == pytest.approx(r["accuracy"] - base, abs=1e-9), spec
+        # the interval brackets the accuracy; the change's interval brackets the change
+        low, high = r["accuracy_ci"]
+        assert low <= r["accuracy"] <= high and 0 <= low and high <= 1, spec
+        assert delta["ci"][0] <= delta["value"] <= delta["ci"][1] and 0 < delta["p_value"] <= 1
+        # the kept predictions are the measurement: they give the same accuracy and test
+        kept = np.load(out / spec / predictions.PREDICTIONS)
+        assert kept.shape == (len(truth),) and np.mean(kept == truth) == pytest.approx(
+            r["accuracy"], abs=1e-12)
+        base_kept = np.load(out / "float32" / predictions.PREDICTIONS)
+        assert (delta["worse"], delta["better"]) == (
+            int(np.sum((base_kept == truth) & (kept != truth))),
+            int(np.sum((base_kept != truth) & (kept == truth))))
     for spec in ("float16", "dynamic_range", "integer", "integer_only", "int16x8"):
-        assert abs(by[spec]["accuracy_delta"]) <= 0.03, spec
+        assert abs(by[spec]["accuracy_delta"]["value"]) <= 0.03, spec
 
 
 @pytest.mark.slow
@@ -207,14 +225,33 @@ def test_json_insights_only_claim_what_was_measured(matrix):
     """The issue's check on real measurements: guide_contradicted exactly when QAT lost more
     than the best post-training variant; faster/slower only without overlapping intervals;
     results.json carries the same list as --json."""
-    from optimizer.report.insights import run_insights
+    from insight_numbers import check
+
+    from optimizer import Result
+    from optimizer.artifacts.predictions import paired
+    from optimizer.report.insights import Insight
+    from optimizer.report.verdict import evaluate_run
 
     doc, by, out = matrix
     kinds = [(i["kind"], i["technique"]) for i in doc["insights"]]
-    assert all({"kind", "technique", "message"} <= set(i) for i in doc["insights"])
-    ptq = [by[t]["accuracy_delta"] for t in ("float16", "dynamic_range", "integer")]
-    contradicted = ("guide_contradicted", "qat") in kinds
-    assert contradicted == (by["qat"]["accuracy_delta"] < max(ptq) - 1e-9)
+    assert all({"kind", "technique", "message", "params"} <= set(i) for i in doc["insights"])
+    # guide_contradicted on accuracy exactly when QAT lost more than the best post-training
+    # variant and the paired test on the same test samples says so (p < 0.05)
+    results = {t: Result.from_dict(r) for t, r in by.items()}
+    ptq = [t for t in ("float16", "dynamic_range", "integer", "integer_only", "int16x8")]
+    best = max(ptq, key=lambda t: (by[t]["accuracy_delta"]["value"], -by[t]["size_bytes"]))
+    lost_more = by["qat"]["accuracy_delta"]["value"] < by[best]["accuracy_delta"]["value"] - 1e-9
+    test = paired(results["qat"], results[best], results["float32"])
+    contradicted = [i for i in doc["insights"] if i["kind"] == "guide_contradicted"
+                    and i["technique"] == "qat" and i["params"]["about"] == "accuracy"]
+    assert bool(contradicted) == (lost_more and test.p_value < 0.05)
+    assert bool([i for i in doc["insights"] if i["kind"] == "within_noise"
+                 and i["technique"] == "qat"]) == (lost_more and test.p_value >= 0.05)
+    for item in contradicted:
+        assert item["params"]["p_value"] == pytest.approx(test.p_value)
+    # every figure of every sentence is its named result's own, in the named order
+    assert check([Insight.from_dict(i) for i in doc["insights"]], results.values()) > 10
+    assert ("mixed_nodes", None) not in kinds
     base = by["float32"]
     for item in doc["insights"]:
         if item["kind"] in ("faster", "slower"):
@@ -223,7 +260,10 @@ def test_json_insights_only_claim_what_was_measured(matrix):
                 r["latency_ms_p10"] > base["latency_ms_p90"], item
     on_disk = json.loads((out / "results.json").read_text())["insights"]
     assert on_disk == doc["insights"]
-    assert [n.to_dict() for n in run_insights(doc["results"])] == doc["insights"]
+    # the app's evaluation of the same results (no goals recorded: the default goals)
+    verdict = evaluate_run(list(results.values()))
+    assert [n.to_dict() for n in verdict.insights] == doc["insights"]
+    assert doc["verdict"]["judged_by"].startswith("judged by the default goals")
 
 
 @pytest.mark.slow
@@ -233,8 +273,7 @@ def test_goal_flags_land_in_the_request_and_judge_as_the_app_does(tmp_path):
     ``run --request FILE`` reads a request file whole (here served from the cache, since the
     goals only judge) and judges by the file's goals."""
     from optimizer import Answers, Result
-    from optimizer.report.insights import run_insights
-    from optimizer.report.judge import goal_checks
+    from optimizer.report.verdict import evaluate_run
     from pages.common.questions import goals_from_form
 
     out = tmp_path / "flags"
@@ -253,12 +292,17 @@ def test_goal_flags_land_in_the_request_and_judge_as_the_app_does(tmp_path):
     goals = goals_from_form(1.0, "absolute", "none", 0.0, False, 0.0, target="edgetpu",
                             must_be_ready=True)
     results = [Result.from_dict(r) for r in doc["results"]]
-    assert doc["checks"] == {t: c.to_dict() for t, c in goal_checks(results, goals).items()}
-    assert doc["insights"] == [n.to_dict() for n in run_insights(results, answers, goals)]
+    verdict = evaluate_run(results, answers, goals)
+    assert doc["checks"] == {t: c.to_dict() for t, c in verdict.checks.items()}
+    assert doc["insights"] == [n.to_dict() for n in verdict.insights]
+    assert doc["verdict"]["judged_by"] == verdict.judged_by() and \
+        "judged by the goals it was run with" in verdict.judged_by()
     assert set(doc["checks"]) == {"float16", "integer_only"}
-    for check in doc["checks"].values():   # nothing was checked for the Edge TPU: missed
+    for check in doc["checks"].values():   # nothing was checked for the Edge TPU yet
         assert [i["name"] for i in check["items"]] == ["accuracy", "target"]
-        assert not check["met"] and "not checked for edgetpu" in check["items"][1]["detail"]
+        assert check["state"] != "missed" or check["items"][0]["state"] == "missed"
+        assert check["items"][1]["state"] == "not_checked"
+        assert "not checked yet for Edge TPU" in check["items"][1]["detail"]
 
     # the same request from a file with a looser accuracy goal and no readiness goal
     file = tmp_path / "loose.json"

@@ -22,16 +22,16 @@ BASE = _r("float32", accuracy=0.969, size_bytes=156_476, gzip_bytes=142_898,
 
 @pytest.mark.parametrize("goal, candidate_acc, met, detail", [
     # absolute budget in metric units: 0.01 = 1 point
-    (AccuracyGoal(0.01), 0.962, True, "accuracy 96.2% vs 96.9% baseline: drop 0.7 points <= 1.0 "
-                                      "allowed"),
-    (AccuracyGoal(0.01), 0.958, False, "drop 1.1 points > 1.0 allowed"),
-    (AccuracyGoal(0.01), 0.959, True, "drop 1.0 points <= 1.0 allowed"),  # exactly the budget
-    (AccuracyGoal(0.0), 0.969, True, "drop 0.0 points <= 0.0 allowed"),
-    (AccuracyGoal(0.0), 0.975, True, "better by 0.6 points"),
-    (AccuracyGoal(0.0), 0.9689, False, "> 0.0 allowed"),
+    (AccuracyGoal(0.01), 0.962, True, "accuracy 96.2 % vs 96.9 % for float32: drop 0.700 "
+                                      "points <= 1 allowed"),
+    (AccuracyGoal(0.01), 0.958, False, "drop 1.10 points > 1 allowed"),
+    (AccuracyGoal(0.01), 0.959, True, "drop 1.00 points <= 1 allowed"),  # exactly the budget
+    (AccuracyGoal(0.0), 0.969, True, "drop 0 points <= 0 allowed"),
+    (AccuracyGoal(0.0), 0.975, True, "better by 0.600 points"),
+    (AccuracyGoal(0.0), 0.9689, False, "> 0 allowed"),
     # relative budget: a fraction of the baseline value
-    (AccuracyGoal(0.01, relative=True), 0.962, True, "drop 0.72% of baseline <= 1.00% allowed"),
-    (AccuracyGoal(0.005, relative=True), 0.962, False, "drop 0.72% of baseline > 0.50% allowed"),
+    (AccuracyGoal(0.01, relative=True), 0.962, True, "drop 0.722 % of float32's value <= 1 % allowed"),
+    (AccuracyGoal(0.005, relative=True), 0.962, False, "drop 0.722 % of float32's value > 0.5 % allowed"),
 ])
 def test_accuracy_goal_higher_is_better(goal, candidate_acc, met, detail):
     cand = _r(accuracy=candidate_acc)
@@ -42,14 +42,14 @@ def test_accuracy_goal_higher_is_better(goal, candidate_acc, met, detail):
 
 
 @pytest.mark.parametrize("goal, base, cand, met, detail", [
-    (AccuracyGoal(0.05, higher_is_better=False), 0.20, 0.24, True, "rmse 0.24 vs 0.2 baseline: "
-                                                                   "rise 0.04 <= 0.05 allowed"),
-    (AccuracyGoal(0.05, higher_is_better=False), 0.20, 0.26, False, "rise 0.06 > 0.05 allowed"),
-    (AccuracyGoal(0.05, higher_is_better=False), 0.20, 0.10, True, "better by 0.1"),
+    (AccuracyGoal(0.05, higher_is_better=False), 0.20, 0.24, True, "rmse 0.24 vs 0.20 for float32: "
+                                                                   "rise 0.0400 <= 0.05 allowed"),
+    (AccuracyGoal(0.05, higher_is_better=False), 0.20, 0.26, False, "rise 0.0600 > 0.05 allowed"),
+    (AccuracyGoal(0.05, higher_is_better=False), 0.20, 0.10, True, "better by 0.100"),
     (AccuracyGoal(0.1, relative=True, higher_is_better=False), 0.20, 0.21, True,
-     "rise 5.00% of baseline <= 10.00% allowed"),
+     "rise 5.00 % of float32's value <= 10 % allowed"),
     (AccuracyGoal(0.1, relative=True, higher_is_better=False), 0.20, 0.23, False,
-     "rise 15.00% of baseline > 10.00% allowed"),
+     "rise 15.0 % of float32's value > 10 % allowed"),
     # rmse against the baseline's own outputs: the baseline is 0, relative cannot scale
     (AccuracyGoal(0.1, relative=True, higher_is_better=False), 0.0, 0.01, False,
      "use an absolute max_drop"),
@@ -71,18 +71,23 @@ def test_accuracy_goal_direction_must_match_the_metric():
 
 @pytest.mark.parametrize("goal, cand, met, detail", [
     (SizeGoal(max_ratio=0.5), _r(size_bytes=45_720), True,
-     "size 45,720 B vs 156,476 B baseline (3.42x smaller): ratio 0.292 <= 0.500 allowed"),
-    (SizeGoal(max_ratio=0.25), _r(size_bytes=81_188), False, "ratio 0.519 > 0.250 allowed"),
-    (SizeGoal(max_ratio=0.5), _r(size_bytes=78_238), True, "ratio 0.500 <= 0.500"),  # exact
-    (SizeGoal(max_bytes=50_000), _r(size_bytes=45_720), True, "size 45,720 B <= 50,000 B allowed"),
-    (SizeGoal(max_bytes=40_000), _r(size_bytes=45_720), False, "size 45,720 B > 40,000 B allowed"),
+     "size on disk 45.7 kB vs 156 kB for float32 (3.42x smaller), meets the 2x smaller "
+     "required"),
+    (SizeGoal(max_ratio=0.25), _r(size_bytes=81_188), False,
+     "(1.93x smaller), short of the 4x smaller required"),
+    (SizeGoal(max_ratio=0.5), _r(size_bytes=78_238), True, "(2.00x smaller), meets the 2x"),  # exact
+    (SizeGoal(max_bytes=50_000), _r(size_bytes=45_720), True,
+     "size on disk 45.7 kB vs 156 kB for float32 (3.42x smaller) <= 50.0 kB allowed"),
+    (SizeGoal(max_bytes=40_000), _r(size_bytes=45_720), False,
+     "size on disk 45.7 kB vs 156 kB for float32 (3.42x smaller) > 40.0 kB"),
     # compressed: pruning leaves bytes on disk unchanged but gzips smaller
     (SizeGoal(max_ratio=0.7, compressed=True),
-     _r("pruning", size_bytes=156_476, gzip_bytes=85_861), True, "gzip size 85,861 B"),
+     _r("pruning", size_bytes=156_476, gzip_bytes=85_861), True,
+     "gzip size 85.9 kB vs 143 kB for float32 (1.66x smaller), meets"),
     (SizeGoal(max_ratio=0.7), _r("pruning", size_bytes=156_476, gzip_bytes=85_861), False,
-     "ratio 1.000 > 0.700 allowed"),
+     "(1.00x smaller), short of the 1.43x smaller required"),
     (SizeGoal(max_bytes=80_000, compressed=True), _r(size_bytes=10, gzip_bytes=85_861), False,
-     "gzip size 85,861 B > 80,000 B allowed"),
+     "gzip size 85.9 kB vs 143 kB for float32 (1.66x smaller) > 80.0 kB allowed"),
 ])
 def test_size_goal(goal, cand, met, detail):
     item = goal.evaluate(BASE, cand)
@@ -92,9 +97,10 @@ def test_size_goal(goal, cand, met, detail):
 
 @pytest.mark.parametrize("goal, cand, met, detail", [
     (LatencyGoal(0.5), _r(latency_ms_median=0.41, latency_ms_p10=0.39, latency_ms_p90=0.47), True,
-     "median latency 0.41 ms, p10-p90 0.39-0.47 ms <= 0.5 ms allowed (baseline 0.32 ms)"),
-    (LatencyGoal(0.3), _r(latency_ms_median=0.41), False, "median latency 0.41 ms > 0.3 ms"),
-    (LatencyGoal(0.41), _r(latency_ms_median=0.41), True, "<= 0.41 ms allowed"),
+     "median latency 0.410 ms (p10–p90 0.390–0.470 ms) <= 0.500 ms allowed (float32: "
+     "0.320 ms)"),
+    (LatencyGoal(0.3), _r(latency_ms_median=0.41), False, "median latency 0.410 ms > 0.300 ms"),
+    (LatencyGoal(0.41), _r(latency_ms_median=0.41), True, "<= 0.410 ms allowed"),
 ])
 def test_latency_goal_compares_the_median(goal, cand, met, detail):
     item = goal.evaluate(BASE, cand)
@@ -104,10 +110,10 @@ def test_latency_goal_compares_the_median(goal, cand, met, detail):
 @pytest.mark.parametrize("goal, base, cand, detail", [
     (AccuracyGoal(0.01), BASE, _r(accuracy=None), "accuracy was not measured for integer"),
     (AccuracyGoal(0.01), _r("float32"), _r(accuracy=0.9), "was not measured for the baseline"),
-    (SizeGoal(max_bytes=10**6), BASE, _r(size_bytes=None), "size was not measured for integer"),
+    (SizeGoal(max_bytes=10**6), BASE, _r(size_bytes=None), "size on disk was not measured for integer"),
     (SizeGoal(max_ratio=0.5, compressed=True), BASE, _r(size_bytes=10),
      "gzip size was not measured"),
-    (SizeGoal(max_ratio=0.5), _r("float32"), _r(size_bytes=10), "baseline size was not measured"),
+    (SizeGoal(max_ratio=0.5), _r("float32"), _r(size_bytes=10), "baseline size on disk was not measured"),
     (LatencyGoal(1.0), BASE, _r(latency_ms_median=None), "latency was not measured for integer"),
     (LatencyGoal(1.0), BASE, Result.failed("int16x8", "conversion failed: op X; try integer"),
      "the candidate int16x8 has no measurement (error: conversion failed"),

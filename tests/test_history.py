@@ -103,8 +103,11 @@ def test_history_and_show_on_the_command_line(workspace, capsys):
 
     assert main(["show", "20261201-r1", "--json", "-"]) == 0
     shown = json.loads(capsys.readouterr().out)
-    assert shown == {**store.read_json(folder / store.RESULTS), "run_id": "20261201-r1",
-                     "status": "finished"}
+    stored = store.read_json(folder / store.RESULTS)
+    assert {k: shown[k] for k in stored} == stored and shown["run_id"] == "20261201-r1"
+    # judged now, by the goals the run was made for (none here: the default 1-point budget)
+    assert shown["verdict"]["judged_by"].startswith("judged by the default goals")
+    assert set(shown) - set(stored) == {"run_id", "status", "insights", "checks", "verdict"}
 
     (folder / store.RESULTS).write_text('{"model": "digits-cnn", "results": [{"tech')
     assert main(["show", "20261201-r1", "--json", "-"]) == 0

@@ -1,64 +1,64 @@
-"""Insights from measured values (optimizer.report.insights) and the number formats they use.
+"""Insights from measured values (optimizer.report.insights / verdict): accuracy claims only
+from the paired test, sizes on the named basis with each number after its name, latency claims
+only on one node, and the one verdict (best, agreement) every surface shows.
 
 The rows are hand-built test data shaped like the digits-cnn runs the issue reported (QAT
-losing more than dynamic range, equal latencies); they are never shown as measurements.
+losing 2 samples of 450 more than dynamic range, equal latencies), each with per-sample
+predictions kept in a folder as a run keeps them; they are never shown as measurements.
 """
 from __future__ import annotations
 
 import json
 
 import pytest
+from fake_runs import attach_predictions, digits_rows, write_run
 
-from optimizer import AccuracyGoal, Answers, Goals, Result, RunRequest, SizeGoal
+from optimizer import AccuracyGoal, Answers, Goals, Result, RunRequest, SizeGoal, TargetGoal
 from optimizer.artifacts import store
-from optimizer.report import insights, numbers
+from optimizer.report import insights, verdict
 
-
-def _r(technique, size, acc, median, p10, p90, **kw):
-    return Result(technique=technique, model="digits-cnn", size_bytes=size, gzip_bytes=size - 9,
-                  accuracy=acc, latency_ms_median=median, latency_ms_p10=p10,
-                  latency_ms_p90=p90, latency_threads=1, latency_kernels="XNNPACK",
-                  measured_on="test host", **kw)
+ANSWERS = Answers(data="labelled", can_retrain=True, size_goal="4x", effort="thorough")
 
 
 @pytest.fixture()
-def rows():
-    rows = [
-        _r("float32", 100_000, 0.9822, 0.0020, 0.0019, 0.0021),
-        _r("qat", 31_000, 0.9778, 0.0030, 0.0029, 0.0032),        # lost 0.44 points, slower
-        _r("float16", 52_000, 0.9822, 0.0020, 0.0019, 0.0022),    # same interval: no claim
-        _r("dynamic_range", 27_000, 0.9822, 0.0020, 0.0018, 0.0021),
-        _r("integer", 29_000, 0.9800, 0.0012, 0.0011, 0.0013),    # lost 0.22, faster
-    ]
-    for r in rows:
-        r.accuracy_delta = r.accuracy - rows[0].accuracy
-    return rows
+def rows(tmp_path):
+    return attach_predictions(digits_rows(), tmp_path)
 
 
 def _kinds(notes, technique=None):
     return [n.kind for n in notes if technique is None or n.technique == technique]
 
 
-def test_numbers_three_significant_figures_and_microseconds():
-    assert numbers.ms(0.002) == "2.00 µs" and numbers.ms(0.412) == "0.412 ms"
-    assert numbers.ms(1130.4) == "1,130 ms" and numbers.ms(None) == "–"
-    assert numbers.ms_range(0.487, 4.686) == "0.487–4.69 ms"
-    assert numbers.sig(9.995) in ("9.99", "10.0") and numbers.sig(0.0009996) == "0.00100"
-    assert numbers.points(-0.00444) == "-0.444 points" and numbers.points(0.0) == "0 points"
-    assert numbers.size(639_700) == "640 kB" and numbers.size(16_900_000) == "16.9 MB"
+def test_one_sample_of_450_is_within_noise_never_a_contradiction(tmp_path):
+    rows = attach_predictions(digits_rows(), tmp_path, {"float32": 8, "qat": 9,
+                                                        "float16": 8, "dynamic_range": 8,
+                                                        "integer": 8})
+    notes = insights.run_insights(rows)
+    assert "guide_contradicted" not in _kinds(notes)
+    noise = next(n for n in notes if n.kind == "within_noise")
+    assert noise.technique == "qat" and noise.params["p_value"] == pytest.approx(1.0)
+    assert "1 of 450 test samples differ" in noise.message and "no measurable" in noise.message
 
 
-def test_qat_losing_more_than_post_training_contradicts_the_guide(rows):
+def test_a_large_difference_contradicts_the_guide_with_its_p_value(tmp_path):
+    rows = attach_predictions(digits_rows(), tmp_path, {"float32": 8, "qat": 30,
+                                                        "float16": 8, "dynamic_range": 8,
+                                                        "integer": 9})
     notes = insights.run_insights(rows)
     contra = [n for n in notes if n.kind == "guide_contradicted"]
     assert len(contra) == 1 and contra[0].technique == "qat"
     assert contra[0].versus == "dynamic_range"     # float16 ties on accuracy but is bigger
-    assert "-0.440 points" in contra[0].message and "0 points" in contra[0].message
+    assert contra[0].p_value < 0.05 and contra[0].params["worse"] == 22
+    assert "qat -4.89 points vs dynamic_range 0 points" in contra[0].message
+    assert "22 of 450 test samples differ, p < 0.001" in contra[0].message
 
 
-def test_no_contradiction_when_qat_loses_least(rows):
-    rows[1].accuracy_delta = 0.001
-    assert "guide_contradicted" not in _kinds(insights.run_insights(rows))
+def test_no_claim_without_kept_predictions():
+    rows = digits_rows()                           # an older run: plain deltas, no files
+    rows[1].accuracy_delta = -0.05
+    notes = insights.run_insights(rows)
+    assert "guide_contradicted" not in _kinds(notes)
+    assert "not testable" in next(n.message for n in notes if n.kind == "within_noise")
 
 
 def test_faster_slower_only_when_intervals_do_not_overlap(rows):
@@ -69,26 +69,89 @@ def test_faster_slower_only_when_intervals_do_not_overlap(rows):
         kinds = _kinds(notes, tech)
         assert "not_meaningful" in kinds and not {"faster", "slower"} & set(kinds)
     overlap = next(n for n in notes if n.kind == "not_meaningful" and n.technique == "float16")
-    assert "1.90–2.20 µs" in overlap.message and "1.90–2.10 µs" in overlap.message
+    assert "float16 2.00 µs (p10–p90 1.90–2.20 µs) vs float32 2.00 µs (p10–p90 1.90–2.10 µs)" \
+        in overlap.message
     assert all(n.versus == "float32" for n in notes if n.kind in ("faster", "slower"))
 
 
-def test_recommendation_and_goals_name_the_favoured_variant(rows):
-    answers = Answers(data="labelled", can_retrain=True, size_goal="4x", effort="thorough")
-    goals = Goals(accuracy=AccuracyGoal(max_drop=0.003), size=SizeGoal(max_ratio=0.3))
-    notes = insights.run_insights(rows, answers, goals)
-    contra = [n for n in notes if n.kind == "guide_contradicted"]
-    assert [n.versus for n in contra] == ["dynamic_range", "dynamic_range"]
-    assert "lost more accuracy" in contra[0].message and "is smaller" in contra[1].message
-    assert "31.0 kB vs 27.0 kB" in contra[1].message
-    assert all("recommended qat" in n.message for n in contra)
-    assert any("favour dynamic_range" in n.message for n in contra)
+def test_no_faster_or_slower_across_nodes(rows):
+    for r, node in zip(rows, ("a", "b", "a", "a", "b")):
+        r.node = node
+    notes = insights.run_insights(rows)
+    assert "mixed_nodes" in _kinds(notes)
+    assert not {"faster", "slower"} & set(_kinds(notes, "integer"))   # timed on b, float32 on a
+    assert "not_meaningful" in _kinds(notes, "float16")               # same node: compared
+
+
+def test_size_sentences_follow_the_basis_with_each_number_after_its_name(tmp_path):
+    rows = digits_rows()
+    rows[1].size_bytes, rows[1].gzip_bytes = 25_800, 20_100        # qat: bigger on disk ...
+    rows[3].size_bytes, rows[3].gzip_bytes = 22_900, 21_000        # ... smaller gzipped
+    attach_predictions(rows, tmp_path)
+    raw = [n for n in insights.run_insights(rows, ANSWERS, size="raw")
+           if n.kind == "guide_contradicted"]
+    assert raw[0].message.endswith("dynamic_range is smaller on disk: dynamic_range 22.9 kB vs "
+                                   "qat 25.8 kB.")
+    gz = [n for n in insights.run_insights(rows, ANSWERS, size="gzip")
+          if n.kind == "guide_contradicted"]
+    assert gz == []                                  # gzipped, qat is the smaller one
+
+
+def test_goals_missed_within_noise_and_not_checked(tmp_path):
+    rows = attach_predictions(digits_rows(), tmp_path)       # qat: -0.444 points, 2 samples
+    goals = Goals(accuracy=AccuracyGoal(max_drop=0.003), size=SizeGoal(max_ratio=0.3),
+                  target=TargetGoal("cpu"))
+    notes = insights.run_insights(rows, ANSWERS, goals)
+    noise = next(n for n in notes if n.kind == "within_noise" and n.params["about"] == "budget")
+    assert "within noise" in noise.message and "2 of 450 test samples differ" in noise.message
     missed = [n for n in notes if n.kind == "goal_missed"]
-    assert [m.message.split(" goal")[0][-8:] for m in missed] == ["accuracy", "our size"]
-    assert "float16, dynamic_range, integer meet it" in missed[0].message  # 0.3-point budget
-    assert "dynamic_range, integer meet it" in missed[1].message              # 30% of float32
-    agreed, against = insights.agreement(notes, "qat")
-    assert not agreed and len(against) == 4
+    assert [m.params["goal"] for m in missed] == ["size"]            # 31 kB of 100 kB > 30 %
+    assert missed[0].params["meeting"] == ["dynamic_range", "integer"]
+    assert "dynamic_range, integer meet it" in missed[0].message
+    assert [n.params["goal"] for n in notes if n.kind == "goal_not_checked"] == ["target"]
+
+
+def test_the_verdict_best_and_agreement(tmp_path):
+    rows = attach_predictions(digits_rows(), tmp_path)
+    goals = Goals(accuracy=AccuracyGoal(max_drop=0.01))
+    v = verdict.evaluate_run(rows, ANSWERS, goals)
+    assert v.best.technique == "dynamic_range" and v.best.basis == "raw"
+    best = next(n for n in v.insights if n.kind == "best")
+    assert "dynamic_range 27.0 kB vs float32 100 kB (3.70x smaller on disk)" in best.message
+    assert v.agreement == "disagreed"                 # qat is larger than dynamic_range
+    assert [n.kind for n in v.against] == ["guide_contradicted"]
+    gz = verdict.evaluate_run(rows, ANSWERS, Goals(accuracy=AccuracyGoal(0.01),
+                                                   size=SizeGoal(max_ratio=0.5,
+                                                                 compressed=True)))
+    assert gz.best.basis == "gzip" and gz.best.row()["basis"] == "gzip"
+    assert verdict.best_label(gz.best.row()) == "dynamic_range, 3.70x smaller gzipped " \
+                                                "(download size)"
+
+
+def test_agreement_needs_a_measured_and_compared_recommendation(tmp_path):
+    rows = attach_predictions(digits_rows(), tmp_path)
+    rows[1] = Result.failed("qat", "needs labels")
+    v = verdict.evaluate_run(rows, ANSWERS, Goals(accuracy=AccuracyGoal(0.01)))
+    assert v.agreement == "not_measured"
+    fresh = attach_predictions(digits_rows(), tmp_path)
+    only = verdict.evaluate_run(fresh[:2], ANSWERS, Goals(accuracy=AccuracyGoal(0.01),
+                                                          target=TargetGoal("cpu")))
+    assert only.agreement == "pending"                # readiness not checked yet
+    assert verdict.evaluate_run(fresh[:2], ANSWERS).agreement == "agreed"   # vs its goal
+
+
+def test_readiness_changes_every_state_at_once(tmp_path):
+    rows = attach_predictions(digits_rows(), tmp_path)
+    goals = Goals(accuracy=AccuracyGoal(0.01), target=TargetGoal("mcu"))
+    before = verdict.evaluate_run(rows, Answers(data="labelled", target="mcu"), goals)
+    assert before.counts["not_checked"] == 4 and before.counts["missed"] == 0
+    assert next(n for n in before.insights if n.kind == "none_meets").params["not_checked"] == 4
+    for r in rows:
+        r.readiness = {"target": "mcu", "method": "interpreted", "ready": True,
+                       "summary": "Ready: runs in TFLite Micro"}
+    after = verdict.evaluate_run(rows, Answers(data="labelled", target="mcu"), goals)
+    assert after.counts["met"] == 4 and after.best is not None
+    assert not [n for n in after.insights if n.kind in ("none_meets", "goal_not_checked")]
 
 
 def test_silent_without_measurements():
@@ -99,37 +162,47 @@ def test_silent_without_measurements():
 
 def test_failed_and_round_trip_through_json(rows, tmp_path):
     rows.append(Result.failed("pruning", "needs labels; upload y_train", model="digits-cnn"))
-    notes = insights.run_insights(rows)
-    assert "failed" in _kinds(notes, "pruning")
     store.write_results(tmp_path, "digits-cnn", rows)
-    computed = insights.stored_insights(tmp_path)      # no "insights" key: computed
-    assert computed == notes
-    store.add_to_results(tmp_path / store.RESULTS, insights=[n.to_dict() for n in notes[:2]])
+    computed = verdict.stored_insights(tmp_path)      # no "insights" key: computed
+    assert "failed" in _kinds(computed, "pruning")
+    store.add_to_results(tmp_path / store.RESULTS,
+                         insights=[n.to_dict() for n in computed[:2]])
     doc = json.loads((tmp_path / store.RESULTS).read_text())
-    assert {"kind", "technique", "message"} <= set(doc["insights"][0])
-    assert insights.stored_insights(tmp_path) == notes[:2]
+    assert {"kind", "technique", "message", "params"} <= set(doc["insights"][0])
+    assert verdict.stored_insights(tmp_path) == computed[:2]
+    old = {"kind": "faster", "technique": "x", "message": "as stored"}   # no params: kept
+    assert insights.insights_from_json([old])[0].text == "as stored"
 
 
-def test_the_request_file_drives_the_recommendation(rows, tmp_path):
-    store.write_results(tmp_path, "digits-cnn", rows)
-    answers = Answers(data="labelled", size_goal="4x", effort="thorough")
-    request = RunRequest.from_goals(Goals(accuracy=AccuracyGoal(max_drop=0.01)), "cpu",
-                                    model="digits-cnn", answers=answers)
-    store.write_json_atomic(tmp_path / store.REQUEST, request.to_dict())
-    assert insights.context_of(tmp_path) == (answers, Goals(accuracy=AccuracyGoal(0.01)))
-    got = insights.stored_insights(tmp_path)
-    assert any(n.kind == "guide_contradicted" and "recommended qat" in n.message for n in got)
+def test_every_kind_has_a_sentence():
+    from optimizer.report.insight_text import RENDERERS
+
+    assert set(insights.KINDS) == set(RENDERERS)
+    with pytest.raises(ValueError, match="unknown insight kind"):
+        insights.make("favours", None, {"technique": "x"})
+
+
+def test_the_request_file_drives_the_recommendation(tmp_path):
+    run = write_run(tmp_path / "run", answers=ANSWERS,
+                    goals=Goals(accuracy=AccuracyGoal(max_drop=0.01)))
+    assert verdict.context_of(run) == (ANSWERS, Goals(accuracy=AccuracyGoal(0.01)))
+    got = verdict.run_verdict(run)
+    assert got.recommended == "qat" and got.goals_from == "run"
+    assert got.judged_by() == ("judged by the goals it was run with: accuracy at most 1 point "
+                               "below float32")
+    other = verdict.run_verdict(run, goals=Goals(accuracy=AccuracyGoal(0.001)))
+    assert other.goals_from == "other" and "the goals you are trying" in other.judged_by()
+    assert verdict.context_of(run)[1] == Goals(accuracy=AccuracyGoal(0.01))  # unchanged
 
 
 def test_an_older_runs_context_file_is_still_read(rows, tmp_path):
     store.write_results(tmp_path, "digits-cnn", rows)
     store.write_json_atomic(tmp_path / store.REQUEST, RunRequest(model="digits-cnn").to_dict())
-    answers = Answers(data="labelled", size_goal="4x", effort="thorough")
     goals = Goals(accuracy=AccuracyGoal(max_drop=0.01))
-    store.write_json_atomic(tmp_path / store.CONTEXT, {"answers": answers.to_dict(),
+    store.write_json_atomic(tmp_path / store.CONTEXT, {"answers": ANSWERS.to_dict(),
                                                        "goals": goals.to_dict()})
-    assert insights.context_of(tmp_path) == (answers, goals)
-    got = insights.stored_insights(tmp_path)
+    assert verdict.context_of(tmp_path) == (ANSWERS, goals)
+    got = verdict.stored_insights(tmp_path)
     assert any(n.kind == "guide_contradicted" and "recommended qat" in n.message for n in got)
 
 
@@ -138,17 +211,39 @@ def test_the_goals_direction_is_the_metrics(tmp_path):
     store.write_results(tmp_path, "m", [rmse])
     request = RunRequest(model="m", max_accuracy_drop=0.1)
     store.write_json_atomic(tmp_path / store.REQUEST, request.to_dict())
-    _, goals = insights.context_of(tmp_path)
+    _, goals = verdict.context_of(tmp_path)
     assert goals.accuracy == AccuracyGoal(0.1, higher_is_better=False)
-    assert insights.context_of(tmp_path, [Result(technique="float32", accuracy=0.9)])[1] \
+    assert verdict.context_of(tmp_path, [Result(technique="float32", accuracy=0.9)])[1] \
         .accuracy.higher_is_better is True
 
 
-def test_only_post_training_variants_are_weighed_against_qat(rows):
+def test_only_post_training_variants_are_weighed_against_qat(tmp_path):
     # QAT beats every post-training variant; a pruned float model or another retraining
     # technique doing better is not what the guide's table claims about QAT
-    rows[1].accuracy_delta = 0.001
-    rows.append(_r("pruning", 100_000, 0.99, 0.002, 0.0019, 0.0021, accuracy_delta=0.008))
-    rows.append(_r("cqat", 30_000, 0.99, 0.002, 0.0019, 0.0021, accuracy_delta=0.008))
+    rows = digits_rows()
+    rows.append(Result(technique="pruning", accuracy=0.99, size_bytes=100_000))
+    rows.append(Result(technique="cqat", accuracy=0.99, size_bytes=30_000))
+    attach_predictions(rows, tmp_path, {"float32": 8, "qat": 7, "float16": 8,
+                                        "dynamic_range": 8, "integer": 9, "pruning": 0,
+                                        "cqat": 0})
     notes = insights.run_insights(rows)
     assert ("guide_contradicted", "qat") not in {(n.kind, n.technique) for n in notes}
+    assert ("within_noise", "qat") not in {(n.kind, n.technique) for n in notes}
+
+
+def test_every_figure_in_an_insight_is_its_results_own_in_the_named_order(tmp_path):
+    from insight_numbers import check
+
+    rows = digits_rows()
+    rows[1].gzip_bytes = 20_100            # qat: bigger than dynamic_range on disk, not gzipped
+    rows.append(Result(technique="pruning", accuracy=442 / 450, size_bytes=100_400,
+                       gzip_bytes=61_000, sparsity=0.5, latency_ms_median=0.0021,
+                       latency_ms_p10=0.0019, latency_ms_p90=0.0022))
+    attach_predictions(rows, tmp_path)
+    for size in ("raw", "gzip"):
+        v = verdict.evaluate_run(rows, ANSWERS, Goals(accuracy=AccuracyGoal(0.01)), size=size)
+        kinds = {n.kind for n in v.insights}
+        assert {"faster", "slower", "not_meaningful", "within_noise", "compressed_only",
+                "best"} <= kinds
+        assert ("guide_contradicted" in kinds) == (size == "raw")
+        assert check(v.insights, rows) >= 14

@@ -94,7 +94,9 @@ def test_baseline_job_freezes_once_and_measures_against_float32(tiny_files, tmp_
     for r in results:
         assert any(step.startswith("graph frozen once") and
                    step.endswith("shared by float32, float16, integer_only") for step in r.pipeline)
-        assert r.accuracy_delta == pytest.approx(r.accuracy - by["float32"].accuracy)
+        assert r.delta_value == pytest.approx(r.accuracy - by["float32"].accuracy)
+        assert r.samples == 450 and r.accuracy_ci[0] <= r.accuracy <= r.accuracy_ci[1]
+        assert (tmp_path / r.technique / "predictions.npy").is_file()
         assert r.prep_seconds == by["float32"].prep_seconds  # one shared freeze
     written = json.loads(job.results_path.read_text())
     assert [r["technique"] for r in written["results"]] == ["float32", "float16", "integer_only"]

@@ -111,7 +111,7 @@ def test_the_next_plan_follows_only_a_miss_and_tightens_by_the_error():
     assert dict(first.plan.layers) == {"normalize": "float"} and "plan 1" in first.why
     planner.record(first, 0.03)          # measured: 3 points lost, predicted 0
     second = planner.next()
-    assert second.plan.text != first.plan.text and "tightened by 0.03" in second.why
+    assert second.plan.text != first.plan.text and "tightened by 3.00 points" in second.why
     assert "dense" in dict(second.plan.layers)
     planner.record(second, 0.05)
     # nothing is predicted to meet the tightened target any more: the plans escalate, one

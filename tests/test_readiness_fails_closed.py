@@ -112,8 +112,9 @@ def test_could_not_check_is_its_own_state_everywhere():
     assert readiness_cell(verdict) == "could not check (partitioned)"
     item = TargetGoal("npu-intel").evaluate(Result("float32", size_bytes=10),
                                             Result("integer", size_bytes=5, readiness=verdict))
-    assert item.met is False
-    assert item.detail.startswith("could not check for npu-intel (partitioned): the OpenVINO")
+    assert item.met is False and item.state == "not_checked"      # never "missed" either
+    assert item.detail.startswith("could not check for Intel NPU (OpenVINO) (partitioned): the "
+                                  "OpenVINO")
 
 
 def test_the_registry_refuses_a_target_without_a_check_or_with_another_method():

@@ -30,7 +30,7 @@ def test_mcu_budget_judges_arena_and_flash():
     budget = McuBudget(ram_kb=256, flash_kb=1024)
     assert budget.check_memory(4480, 45416).met
     over = budget.check_memory(300 * 1024, 45416)
-    assert not over.met and "RAM" in over.detail and "262,144" in over.detail
+    assert not over.met and "arena 300 kB > 256 kB RAM" in over.detail   # kB of 1,024 bytes
     assert not budget.check_memory(None, 45416).met  # not measured never meets a goal
     assert McuBudget(flash_kb=40).check_memory(None, 45416).met is False
 
@@ -50,6 +50,7 @@ def test_mcu_budget_reads_a_results_readiness():
     goals = Goals(mcu=McuBudget(ram_kb=8, flash_kb=1))
     assert goals.is_met(base, checked)
     assert not goals.is_met(base, unchecked)
+    assert goals.check(base, unchecked).state == "not_checked"     # never "missed"
     assert Goals.from_dict(goals.to_dict()) == goals
 
 

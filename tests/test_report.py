@@ -132,7 +132,7 @@ def test_size_bars_show_raw_and_gzip_with_factors(frame):
     raw, gz = fig.data
     assert list(raw.x) == [t for t in frame["technique"] if t != "qat"]
     assert raw.text[0] == ""                       # the baseline has no factor
-    assert gz.text[list(gz.x).index("pruning")] == "1.6x"
+    assert gz.text[list(gz.x).index("pruning")] == "1.65x"       # three figures, as everywhere
     assert "kB" in fig.layout.yaxis.title.text
 
 
@@ -155,7 +155,7 @@ def test_results_table_columns_units_and_goal_cells(frame, results):
     assert row.loc["dynamic_range", "Goals"] == "✓ met"
     assert row.loc["clustering+integer", "Goals"] == "✗ missed"
     assert row.loc["dynamic_range", "Δ vs float32 (points)"] == pytest.approx(-0.2)
-    assert row.loc["dynamic_range", "Size: x smaller"] == pytest.approx(156 / 45)
+    assert row.loc["dynamic_range", "Size: x smaller"] == 3.47       # 156 / 45, three figures
     assert row.loc["pruning", "Sparsity (%)"] == pytest.approx(50.0)
     assert row.loc["pruning", "Transformed layers"] == "3 of 4"
     assert row.loc["pruning", "Weights transformed (%)"] == pytest.approx(75.0)
@@ -224,6 +224,18 @@ def test_downloads_zip_and_csv(tmp_path, frame, results):
     assert downloads.technique_zip(results[-1]) is None
     csv = downloads.results_csv(frame).decode()
     assert csv.splitlines()[0].startswith("technique,") and "dynamic_range" in csv
+    # every dict or list cell is JSON (readiness, intervals, ...), never a Python repr
+    import csv as csv_module
+
+    checked = [Result("float32", size_bytes=10, gzip_bytes=9, accuracy=0.9,
+                      accuracy_ci=[0.8, 0.95], readiness={"target": "mcu", "ready": True,
+                                                          "method": "interpreted",
+                                                          "summary": "Ready"})]
+    rows = list(csv_module.DictReader(io.StringIO(
+        downloads.results_csv(results_frame(checked)).decode())))
+    assert json.loads(rows[0]["readiness"])["ready"] is True
+    assert json.loads(rows[0]["accuracy_ci"]) == [0.8, 0.95]
+    assert "'" not in rows[0]["readiness"] and "True" not in rows[0]["readiness"]
     assert downloads.safe_name("a/b c+d") == "a-b-c+d"
 
 
@@ -243,28 +255,6 @@ def test_report_package_imports_no_streamlit_or_tensorflow():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.split()
     assert out == ["False", "False"]
-
-
-def test_point_labels_stay_inside_the_plot_near_its_right_edge():
-    from optimizer.report.charts import point_labels
-
-    # measured shape of the digits-cnn latency chart: "integer" sits at 89% of the x range
-    texts, sides = point_labels([0.0155, 0.0165, 0.0187], [98.67, 98.67, 98.44],
-                                ["float16", "float32", "integer"], x_range=(0.0, 0.021),
-                                y_range=(97.2, 99.0), first=("float32",))
-    assert texts[2] == "integer" and sides[2].endswith("left"), (texts, sides)
-    assert texts[0] and texts[1]                       # neighbours keep their own labels
-
-
-def test_a_shared_label_that_fits_nowhere_spills_least():
-    from optimizer.report.charts import point_labels
-
-    # three coinciding points at 72% of the width: their shared label is wider than either
-    # side; it goes left, where more of it fits
-    texts, sides = point_labels([0.0199, 0.02, 0.0201, 0.015], [98.67, 98.67, 98.67, 98.2],
-                                ["float32", "float16", "dynamic_range", "qat"],
-                                x_range=(0.0, 0.0275), y_range=(97.2, 99.0), first=("float32",))
-    assert texts[0] == "float32, float16,<br>dynamic_range" and sides[0].endswith("left")
 
 
 def test_int8_slower_names_the_ops_outside_xnnpack(results):

@@ -25,8 +25,8 @@ def regression(tmp_path_factory):
     finetune.epochs=3``."""
     from optimizer import compat
     from optimizer.engine.pipeline import run_job
-    from optimizer.runs.launch import RunRequest
     from optimizer.runs.orchestrate import plan_jobs
+    from optimizer.runs.request import RunRequest
 
     folder = tmp_path_factory.mktemp("regression")
     keras = compat.keras()

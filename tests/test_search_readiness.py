@@ -69,7 +69,7 @@ def test_the_variant_that_fits_the_microcontroller_wins():
     outcome = _search({"float32": BASE, "integer_only": _ready(INT8)},
                       mcu_ram_kb=256, mcu_flash_kb=1024)
     assert outcome.best == "integer_only" and outcome.goal_met
-    assert "arena 210,288 B <= 262,144 B RAM" in outcome.explanation
+    assert "arena 205 kB <= 256 kB RAM" in outcome.explanation      # kB of 1,024 bytes
 
 
 def test_a_variant_over_the_ram_budget_is_not_the_answer_and_the_gap_is_named():
@@ -113,6 +113,6 @@ def test_a_trial_whose_check_could_not_tell_is_not_ready_and_the_search_says_why
     assert outcome.best is None and not outcome.goal_met
     check = outcome.checks["integer_only"]
     item = next(i for i in check.items if i.name == "target")
-    assert not item.met and item.detail.startswith("could not check for mcu (interpreted)")
+    assert not item.met and item.detail.startswith("could not check for Microcontroller (interpreted)")
     assert "1 trial could not be checked for the target, so it does not count as ready: " \
-           "could not check for mcu" in outcome.explanation
+           "could not check for Microcontroller" in outcome.explanation

@@ -189,7 +189,8 @@ class _EveryTechnique:
         assert results["float32"]["accuracy"] > 0.5, "the test model should have learned something"
         for spec in ("float16", "dynamic_range", "integer"):
             if spec not in expected:
-                assert abs(results[spec]["accuracy_delta"]) <= 0.05, (spec, results[spec])
+                assert abs(results[spec]["accuracy_delta"]["value"]) <= 0.05, (spec,
+                                                                             results[spec])
         if flavor == "keras3":
             assert manifest["flavor"] == "keras3" and manifest["source"] == "keras"
             assert manifest["bridge"]["max_abs_diff"] <= manifest["bridge"]["tolerance"]

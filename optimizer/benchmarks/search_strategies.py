@@ -15,9 +15,11 @@ spawn to exit:
   a time.
 
 Each row reports the search's best trial (size, latency median with p10-p90, accuracy with its
-interval when results carry ``accuracy_ci``, else its test sample count), whether the goals
-were met, the trials run, ``trials_to_first_feasible`` and the wall time. Printed figures,
-never a test threshold.
+95 % interval and its change against float32 with the paired test's p), whether the goals
+were met (the goal check's rule: a drop beyond the budget that the paired test cannot tell
+from noise is not met, and the row says so), the trials run, ``trials_to_first_feasible``
+and the wall time; every number written by ``optimizer.numbers``. Printed figures, never a
+test threshold.
 """
 from __future__ import annotations
 
@@ -28,7 +30,7 @@ import sys
 import time
 from pathlib import Path
 
-from optimizer import paths
+from optimizer import numbers, paths
 from optimizer.guide.registry import int8_conversion
 from optimizer.measuring.latency import host_description
 from optimizer.procs import child_env
@@ -61,9 +63,14 @@ def _request(scenario: dict, strategy: str, full_budget_s: float, budget_s: floa
 def _row(doc: dict, wall: float) -> dict:
     best = doc.get("best") or {}
     trials = doc.get("trials", [])
+    states = {c.get("state") for c in (doc.get("checks") or {}).values()
+              if isinstance(c, dict)}
     return {"best": best.get("technique"), "goal_met": bool(doc.get("goal_met")),
+            "within_noise": "within_noise" in states,
             "size_bytes": best.get("size_bytes"), "accuracy": best.get("accuracy"),
             "accuracy_ci": best.get("accuracy_ci"), "metric": best.get("metric"),
+            "samples": best.get("samples"),
+            "accuracy_delta": best.get("accuracy_delta"),
             "latency_ms": best.get("latency_ms_median"),
             "latency_p10_ms": best.get("latency_ms_p10"),
             "latency_p90_ms": best.get("latency_ms_p90"),
@@ -119,26 +126,54 @@ def search_strategies(scenarios=SCENARIOS, out: Path | str | None = None,
 def _line(row: dict) -> str:
     if row.get("error"):
         return f"error: {row['error'][:200]}"
-    return (f"best {row['best']} met={row['goal_met']} trials={row['trials']} "
-            f"first feasible={row['trials_to_first_feasible']} wall={row['wall_s']} s")
+    return (f"best {row['best']} met={_met(row)} trials={numbers.count(row['trials'])} "
+            f"first feasible={row['trials_to_first_feasible']} "
+            f"wall={numbers.seconds(row['wall_s'])}")
+
+
+def _accuracy(row: dict) -> str:
+    """The best trial's metric with its 95 % interval ("96.667 % (95.0–97.9)") and its
+    change against float32 with the paired test's p ("-0.444 points, p = 0.5"); the test
+    sample count where the result carries no interval."""
+    if row.get("accuracy") is None:
+        return "–" + (f" (n={numbers.count(row['test_samples'])})"
+                      if row.get("test_samples") else "")
+    metric = row.get("metric") or "accuracy"
+    delta = row.get("accuracy_delta") or {}
+    delta = delta if isinstance(delta, dict) else {"value": delta}
+    samples = row.get("samples") or row.get("test_samples")
+    places = numbers.metric_places([row["accuracy"]], [delta.get("value")], metric, samples)
+    text = numbers.metric_ci(row["accuracy"], row.get("accuracy_ci"), metric, places)
+    if not row.get("accuracy_ci") and samples:
+        text += f" (n={numbers.count(samples)})"
+    if delta.get("value") is not None:
+        text += f", {numbers.points(delta['value'], metric, places)}"
+        if delta.get("p_value") is not None:
+            text += f" ({numbers.p_value(delta['p_value'])})"
+    return text
+
+
+def _met(row: dict) -> str:
+    if row["goal_met"]:
+        return "yes"
+    return "no (a trial within noise)" if row.get("within_noise") else "no"
 
 
 def markdown(figures: dict) -> str:
     """The table for the README: one row per scenario and strategy (numbers by
-    ``report.numbers``, the one formatter)."""
-    from optimizer.report import numbers
-
+    ``optimizer.numbers``, the one formatter)."""
     head = ("| model, target, goals | strategy | best trial | size | latency median (p10-p90) "
-            "| accuracy | goal met | trials | first feasible at trial | wall |\n"
+            "| accuracy (95 % interval), change vs float32 (paired test) | goal met | trials "
+            "| first feasible at trial | wall |\n"
             "|---|---|---|---|---|---|---|---|---|---|")
     lines = [head]
     for row in figures["rows"]:
         s = row["scenario"]
-        goals = f"drop <= {numbers.sig(s['max_accuracy_drop'] * 100)} points" + (
-            f", size <= {numbers.sig(s['max_size_ratio'])} of float32"
+        goals = f"drop <= {numbers.plain(s['max_accuracy_drop'] * 100)} points" + (
+            f", size <= {numbers.plain(s['max_size_ratio'])} of float32"
             if s.get("max_size_ratio") else "")
         where = f"{s['model']}, {s['target']}, {goals}"
-        wall = f"{numbers.sig(row['wall_s'])} s"
+        wall = numbers.seconds(row["wall_s"])
         if row.get("error"):
             lines.append(f"| {where} | ({row['letter']}) {row['strategy']} | error: "
                          f"{row['error'][:80]} | | | | | | | {wall} |")
@@ -146,14 +181,9 @@ def markdown(figures: dict) -> str:
         lat = (f"{numbers.ms(row['latency_ms'])} "
                f"({numbers.ms_range(row['latency_p10_ms'], row['latency_p90_ms'])})"
                if row["latency_ms"] is not None else "–")
-        acc = "–" if row["accuracy"] is None else f"{numbers.sig(row['accuracy'] * 100)}%"
-        if row.get("accuracy_ci"):
-            lo, hi = row["accuracy_ci"][:2]
-            acc += f" ({numbers.sig(lo * 100)}–{numbers.sig(hi * 100)}%)"
-        elif row.get("test_samples"):
-            acc += f" (n={row['test_samples']})"
+        first = row["trials_to_first_feasible"]
         lines.append(f"| {where} | ({row['letter']}) {row['strategy']} | {row['best'] or '–'} "
-                     f"| {numbers.size(row['size_bytes'])} | {lat} | {acc} | "
-                     f"{'yes' if row['goal_met'] else 'no'} | {row['trials']} | "
-                     f"{row['trials_to_first_feasible'] or '–'} | {wall} |")
+                     f"| {numbers.size(row['size_bytes'])} | {lat} | {_accuracy(row)} | "
+                     f"{_met(row)} | {numbers.count(row['trials'])} | "
+                     f"{numbers.count(first) if first else '–'} | {wall} |")
     return "\n".join(lines)

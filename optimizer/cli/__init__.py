@@ -13,7 +13,7 @@ from pathlib import Path
 
 # Subcommand modules, in the order `--help` lists them.
 COMMANDS = ("models", "techniques", "recommend", "run", "report", "check", "search", "history",
-            "show", "inspect", "readiness", "bench", "worker", "cluster")
+            "show", "inspect", "readiness", "bench", "worker", "cluster", "export")
 
 
 class UsageError(Exception):

@@ -82,10 +82,12 @@ def _search_strategies(args) -> int:
     if args.json is not None:
         write_json(figures, args.json)
         return 0
+    from optimizer import numbers
+
     load = figures["load_average"]
     print(f"search-strategies ({figures['measured_on']}, {figures['date']}; load average "
-          f"{load['start'][0]} at the start, {load['end'][0]} at the end; (a) within "
-          f"{figures['full_budget_s']:g} s)")
+          f"{numbers.sig(load['start'][0])} at the start, {numbers.sig(load['end'][0])} at the "
+          f"end; (a) within {numbers.seconds(figures['full_budget_s'])})")
     print(markdown(figures))
     return 0
 

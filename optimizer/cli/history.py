@@ -27,6 +27,7 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
+    from optimizer.report.verdict import best_label
     from optimizer.workspace import index
     from optimizer.workspace.rebuild import rebuild
 
@@ -47,9 +48,7 @@ def run(args) -> int:
         return 0
     for row in rows:
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(row["queued_at"] or 0))
-        best = row.get("best") or {}
-        best_text = f"best {best['technique']} ({best.get('x_smaller')}x smaller)" \
-            if best.get("technique") else ""
+        best_text = ("best " + best_label(row.get("best"))) if row.get("best") else ""
         cached = " cached" if row["cached"] else ""
         print(f"{row['id']}  {when}  {row['kind']:<6}  {row['status']:<9}{cached}  "
               f"{row['model']}  {', '.join(row['techniques'] or [])}  {best_text}".rstrip())

@@ -12,6 +12,7 @@ import argparse
 import json
 from pathlib import Path
 
+from optimizer import numbers
 from optimizer.cli import UsageError
 from optimizer.guide.goal_fields import SIZE_MEASURES
 from optimizer.guide.ids import DataNeed
@@ -109,7 +110,8 @@ def setting_from_file(pair: str) -> str:
     try:
         if path.stat().st_size > SETTING_FILE_MAX_BYTES:
             raise ValueError(f"{flag}: the file is larger than "
-                             f"{SETTING_FILE_MAX_BYTES:,} bytes; give a small JSON file")
+                             f"{numbers.count(SETTING_FILE_MAX_BYTES)} bytes; give a small JSON "
+                             "file")
         data = json.loads(path.read_text())
     except OSError as exc:
         raise ValueError(f"{flag}: cannot read the file ({exc.strerror or exc}); "

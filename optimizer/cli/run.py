@@ -168,13 +168,20 @@ def run(args) -> int:
         store.write_pid(run_dir, os.getpid(), os.getpid() if leader else None)
         try:
             fields = {"run_id": run_id, "cache_key": key, "provenance": provenance(node)}
+            judged = {}
+
+            def judge(results):
+                # the verdicts land in results.json before the run is announced finished
+                judged["verdict"] = _verdict(run_dir, results)
+                return judged["verdict"].judgement()
+
             with _cache_claim(key, events, args.no_cache) as hit:
                 outcome = None if hit is None else _from_cache(
-                    hit, run_dir, events, bundle, request, fields, args.json)
+                    hit, run_dir, events, bundle, request, fields, args.json, judge)
                 if outcome is None:
                     outcome = execute_run(request, run_dir, events,
                                           json_path=_json_file(args.json), fields=fields,
-                                          executor=executor)
+                                          executor=executor, judge=judge)
                     record_history(run_dir)   # finished before an identical run looks again
         except Exception as exc:
             from optimizer.artifacts import space
@@ -191,7 +198,7 @@ def run(args) -> int:
             raise exc
         finally:
             record_history(run_dir)
-    notes, checks = _write_judgement(outcome, run_dir, _json_file(args.json))
+    verdict = _write_judgement(outcome, run_dir, _json_file(args.json), judged.get("verdict"))
     if args.json == "-":
         doc = store.read_json(run_dir / store.RESULTS)
         write_json(doc, "-")
@@ -202,8 +209,8 @@ def run(args) -> int:
             source = doc.get("cached_from") or {}
             print(f"cached: an identical run was measured at {source.get('measured_at')} on "
                   f"{source.get('measured_on')}; pass --no-cache to measure again")
-        print_insights(notes)
-        print_checks(checks)
+        print_insights(verdict.insights)
+        print_checks(verdict.checks, verdict.judged_by())
     if outcome.error:
         print(f"error: {outcome.error}", file=sys.stderr)
         return 1
@@ -222,7 +229,7 @@ def _cache_claim(key: str, events: Path, no_cache: bool):
 
 
 def _from_cache(hit: tuple, run_dir: Path, events: Path, bundle, request, fields: dict,
-                json_arg: str | None):
+                json_arg: str | None, judge=None):
     """Serve ``hit`` (the row and results of a finished identical run) into this run."""
     from optimizer.runs.orchestrate import RunOutcome
     from optimizer.workspace import cache
@@ -230,7 +237,7 @@ def _from_cache(hit: tuple, run_dir: Path, events: Path, bundle, request, fields
     row, results = hit
     extra = {**fields, "model_ref": bundle.ref, "sha256": bundle.sha256, "data": request.data,
              "run_dir": str(run_dir)}   # the same keys as a measured run's results.json
-    doc = cache.serve(row, results, run_dir, events, bundle.name, extra)
+    doc = cache.serve(row, results, run_dir, events, bundle.name, extra, judge=judge)
     if _json_file(json_arg) is not None:
         store.write_json_atomic(_json_file(json_arg), doc)
     return RunOutcome(model=bundle.name, results=results, error=None)
@@ -251,23 +258,23 @@ def record_history(run_dir: Path, **fields) -> str:
         return run_dir.name
 
 
-def _write_judgement(outcome, run_dir: Path, json_path: Path | None) -> tuple[list, dict]:
-    """Judge the results by the answers and goals in the run's ``request.json`` exactly as the
-    app does (``context_of``, ``run_insights``, ``goal_checks``) and add ``"insights"`` and,
-    with goals, ``"checks"`` to ``results.json`` (and the ``--json`` file)."""
-    from optimizer.report.insights import context_of, run_insights
-    from optimizer.report.judge import goal_checks
+def _verdict(run_dir: Path, results):
+    from optimizer.report.verdict import run_verdict
 
-    answers, goals = context_of(run_dir, outcome.results)
-    notes = run_insights(outcome.results, answers, goals)
-    checks = goal_checks(outcome.results, goals)
-    keys = {"insights": [n.to_dict() for n in notes]}
-    if goals is not None:
-        keys["checks"] = {technique: check.to_dict() for technique, check in checks.items()}
+    return run_verdict(run_dir, results=results)
+
+
+def _write_judgement(outcome, run_dir: Path, json_path: Path | None, verdict=None):
+    """Judge the results by the answers and goals in the run's ``request.json`` exactly as the
+    app does (``report.verdict.run_verdict``; ``verdict`` when it was already judged) and add
+    ``"insights"``, ``"checks"`` and ``"verdict"`` to ``results.json`` (and the ``--json``
+    file); returns the verdict."""
+    verdict = verdict if verdict is not None else _verdict(run_dir, outcome.results)
+    keys = verdict.judgement()
     for path in {run_dir / store.RESULTS, json_path}:
         if path is not None:
             store.add_to_results(path, **keys)
-    return notes, checks
+    return verdict
 
 
 def print_insights(notes) -> None:
@@ -279,10 +286,11 @@ def print_insights(notes) -> None:
         print(textwrap.fill(f"{label} {note.message}", width=100, subsequent_indent="  "))
 
 
-def print_checks(checks: dict) -> None:
-    """Each result's verdict on the run's goals, with the numbers of every goal it misses."""
+def print_checks(checks: dict, judged_by: str = "") -> None:
+    """Each result's verdict on the run's goals, with the numbers of every goal it does not
+    meet (missed, within noise, not checked yet)."""
     if checks:
-        print("\nGoals (the goals this run was asked with):")
+        print(f"\nGoals ({judged_by or 'the goals this run was asked with'}):")
     for technique, check in checks.items():
         print(f"  {technique}: {check.summary}")
         for item in check.items:
@@ -336,29 +344,35 @@ def _claim(run_dir: Path, request: RunRequest) -> None:
         store.write_json_atomic(run_dir / store.REQUEST, request.to_dict())
 
 
-def _fmt(value, pattern: str, missing: str = "-") -> str:
-    return missing if value is None else pattern.format(value)
-
-
 def _print_table(outcome, run_dir: Path) -> None:
-    from optimizer.report import numbers
+    from optimizer import numbers
 
-    rows = [("technique", "status", "accuracy", "delta", "bytes", "gzip", "latency (p10-p90)",
-             "in/out", "engine")]
-    for r in outcome.results:
+    results = outcome.results
+    metric = next((r.metric for r in results if r.metric), "accuracy")
+    places = numbers.metric_places([r.accuracy for r in results],
+                                   [r.delta_value for r in results if r.technique != "float32"],
+                                   metric, max((r.samples or 0 for r in results), default=0))
+    rows = [("technique", "status", f"{metric} (95 % interval)", "delta (p)", "size", "gzip",
+             "latency (p10-p90)", "in/out", "engine")]
+    for r in results:
         latency = "-" if r.latency_ms_median is None else (
             f"{numbers.ms(r.latency_ms_median)} "
             f"({numbers.ms_range(r.latency_ms_p10, r.latency_ms_p90)})")
-        delta = None if r.accuracy_delta is None else 100 * r.accuracy_delta
-        acc = None if r.accuracy is None else (100 * r.accuracy if r.metric != "rmse" else
-                                               r.accuracy)
-        rows.append((r.shown_as, r.status, _fmt(acc, "{:.2f}"), _fmt(delta, "{:+.2f}"),
-                     _fmt(r.size_bytes, "{:,}"), _fmt(r.gzip_bytes, "{:,}"), latency,
+        delta = "-" if r.delta_value is None or r.technique == "float32" else (
+            numbers.change(r.delta_value, metric)
+            + (f" ({numbers.p_value(r.delta_p)})" if r.delta_p is not None else ""))
+        rows.append((r.shown_as, r.status,
+                     numbers.metric_ci(r.accuracy, r.accuracy_ci, metric, places)
+                     if r.accuracy is not None else "-", delta,
+                     numbers.size(r.size_bytes), numbers.size(r.gzip_bytes), latency,
                      f"{r.input_dtype or '-'}/{r.output_dtype or '-'}", r.engine or "-"))
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip())
-    for r in outcome.results:
+    for r in results:
         if r.error:
             print(f"{r.technique}: {r.error}")
-    print(f"\naccuracy and delta in points ({outcome.results[0].metric}); files in {run_dir}")
+    percent = numbers.is_percent(metric)
+    print(f"\n{metric}{' in %' if percent else ''} on the test split; delta against float32 in "
+          f"{'points' if percent else 'its units'} with the paired test's p-value; files in "
+          f"{run_dir}")

@@ -219,18 +219,20 @@ def _claim(run_dir: Path, request, name: str) -> None:
 
 
 def _print(outcome, run_dir: Path) -> None:
-    from optimizer.search.pareto import size_of
+    from optimizer import numbers
+    from optimizer.report.search_charts import trials_places, trials_table
 
-    rows = [("trial", "status", "metric", "size", "gzip", "latency ms", "goals")]
-    for r in outcome.trials:
-        check = outcome.checks.get(r.technique)
-        met = "" if check is None else ("met" if (check.met if hasattr(check, "met")
-                                                  else check.get("met")) else "missed")
-        metric = "-" if r.accuracy is None else (f"{100 * r.accuracy:.2f}%"
-                                                 if r.metric != "rmse" else f"{r.accuracy:.4g}")
-        rows.append((r.technique + (" *" if r.technique == outcome.best else ""), r.status,
-                     metric, f"{size_of(r, 'raw') or 0:,}", f"{size_of(r, 'gzip') or 0:,}",
-                     "-" if r.latency_ms_median is None else f"{r.latency_ms_median:.3f}", met))
+    columns = ("Trial", "Status", "Goals", "Accuracy", "95 % interval", "Δ (p)", "Size (kB)",
+               "gzip (kB)", "Latency median")
+    places = trials_places(outcome)
+    rows = [columns]
+    for row in trials_table(outcome):
+        row["Trial"] += " *" if row["Best"] else ""
+        row["Accuracy"] = numbers.fixed(row["Accuracy"], places)
+        for key in ("Size (kB)", "gzip (kB)"):
+            row[key] = numbers.sig(row[key])
+        rows.append(tuple("-" if row[c] in (None, "", numbers.MISSING) else row[c]
+                          for c in columns))
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip())

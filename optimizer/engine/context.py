@@ -185,6 +185,9 @@ def measure_conversion(ctx: JobContext, spec: str, conversion, steps: list, prep
     delta = None
     if evaluation.value is not None and ctx.reference_value is not None:
         delta = float(evaluation.value) - float(ctx.reference_value)
+    uncertainty = keep_predictions(ctx, spec, evaluation, reference, is_baseline)
+    if uncertainty.get("accuracy_delta") is not None:
+        delta = uncertainty["accuracy_delta"]
     notes = list(notes) + [str(line) for line in (conversion.log or ())]
     first = facts.input_shape[0] if len(facts.input_shape) else -1
     batch = batch_note(first if first > 0 else None)
@@ -217,7 +220,8 @@ def measure_conversion(ctx: JobContext, spec: str, conversion, steps: list, prep
         technique=spec, model=ctx.bundle.name, pipeline=list(steps), settings=settings,
         size_bytes=facts.size_bytes, gzip_bytes=facts.gzip_bytes,
         accuracy=None if evaluation.value is None else float(evaluation.value),
-        accuracy_delta=0.0 if is_baseline else delta, metric=evaluation.metric,
+        accuracy_delta=delta, samples=uncertainty.get("samples"),
+        accuracy_ci=uncertainty.get("accuracy_ci"), metric=evaluation.metric,
         higher_is_better=bool(evaluation.higher_is_better),
         input_dtype=str(facts.input_dtype), output_dtype=str(facts.output_dtype), engine=engine,
         tflite_path=str(path), recipe_path=str(recipe_path), sparsity=facts.sparsity,
@@ -226,6 +230,31 @@ def measure_conversion(ctx: JobContext, spec: str, conversion, steps: list, prep
         convert_seconds=round(float(conversion.seconds), 3),
         eval_seconds=round(float(evaluation.seconds), 3), notes=notes, label=label,
         layer_precision=precisions, precision_counts=precision_counts(precisions))
+
+
+def keep_predictions(ctx: JobContext, spec: str, evaluation, reference, is_baseline: bool) -> dict:
+    """Save the variant's per-sample predictions next to its file (the baseline: with what
+    every variant is scored against) and return ``samples``, ``accuracy_ci`` and the paired
+    test against the baseline (``artifacts.predictions.measured``); {} when the baseline's
+    outputs are not at hand (the change then stays the plain difference)."""
+    from optimizer.artifacts import predictions as kept
+
+    metric = evaluation.metric
+    pred = kept.per_sample(evaluation.outputs, metric)
+    truth_from = reference if is_baseline else ctx.reference_outputs
+    if truth_from is None and ctx.bundle.dataset.y_test is None:
+        kept.save(store.spec_dir(ctx.run_dir, spec), pred)
+        return {}
+    truth = kept.truth_of(ctx.bundle.dataset, truth_from, metric)
+    labelled = ctx.bundle.dataset.y_test is not None and metric != "agreement"
+    kept.save(store.spec_dir(ctx.run_dir, spec), pred,
+              truth=truth if is_baseline and labelled else None)
+    if is_baseline:
+        return kept.measured(pred, truth, metric)
+    if ctx.reference_outputs is None:
+        return {}
+    return kept.measured(pred, truth, metric, base_pred=kept.per_sample(ctx.reference_outputs,
+                                                                        metric))
 
 
 def convert_and_measure(ctx: JobContext, spec: str, source, steps: list, prep_seconds: float,

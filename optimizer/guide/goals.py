@@ -13,10 +13,16 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, fields
 
+from optimizer import numbers
+from optimizer.guide.hardware_goals import KB, McuBudget, TargetGoal
 from optimizer.guide.schema import Result
+from optimizer.guide.stats import significant
+from optimizer.guide.verdicts import GoalCheck, GoalItem, GoalState, as_result, failure
 
 #: Metrics stored as fractions in [0, 1]; shown as percent, drops in points.
-FRACTION_METRICS = frozenset({"accuracy", "agreement"})
+FRACTION_METRICS = numbers.PERCENT_METRICS
+__all__ = ["AccuracyGoal", "SizeGoal", "LatencyGoal", "McuBudget", "TargetGoal", "Goals",
+           "GoalItem", "GoalCheck", "GoalState", "FRACTION_METRICS", "KB"]
 # Float noise tolerance: a drop of exactly the budget (e.g. 9/450 - 0.02) must count as met.
 _EPS = 1e-9
 
@@ -25,55 +31,6 @@ def _number(value, name: str, fix: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise ValueError(f"{name} must be a finite number, not {value!r}; {fix}")
     return float(value)
-
-
-def _result(value, role: str) -> Result:
-    if isinstance(value, Result):
-        return value
-    if isinstance(value, dict):
-        return Result.from_dict(value)
-    raise ValueError(f"the {role} must be a Result (or its to_dict()), not {type(value).__name__}")
-
-
-def _failed(result: Result, role: str) -> str | None:
-    if result.ok:
-        return None
-    why = f": {result.error}" if result.error else ""
-    return f"{role} {result.technique} has no measurement ({result.status}{why})"
-
-
-@dataclass(frozen=True)
-class GoalItem:
-    """The verdict on one goal: its name, whether it is met, and a sentence with the numbers."""
-
-    name: str
-    met: bool
-    detail: str
-
-    def to_dict(self) -> dict:
-        return {"name": self.name, "met": self.met, "detail": self.detail}
-
-
-@dataclass(frozen=True)
-class GoalCheck:
-    """The verdict on all goals; ``met`` is True when every item is met (or there are none)."""
-
-    met: bool
-    items: tuple[GoalItem, ...] = ()
-
-    @property
-    def summary(self) -> str:
-        """One line: which goals are met or missed."""
-        if not self.items:
-            return "no goals set"
-        missed = [i.name for i in self.items if not i.met]
-        if not missed:
-            return f"meets all {len(self.items)} goal{'s' if len(self.items) > 1 else ''}"
-        return "misses the " + " and ".join(missed) + " goal" + ("s" if len(missed) > 1 else "")
-
-    def to_dict(self) -> dict:
-        return {"met": self.met, "summary": self.summary,
-                "items": [i.to_dict() for i in self.items]}
 
 
 @dataclass(frozen=True)
@@ -110,11 +67,37 @@ class AccuracyGoal:
             return worse
         return worse / abs(baseline) if baseline else (math.inf if worse > 0 else 0.0)
 
+    def describe(self, metric: str = "accuracy") -> str:
+        """The goal as a sentence: "accuracy at most 1 point below float32"."""
+        word = "below" if self.higher_is_better else "above"
+        if self.relative:
+            amount = f"{numbers.plain(self.max_drop * 100)} % of float32's value"
+        elif metric in FRACTION_METRICS:
+            amount = f"{numbers.plain(self.max_drop * 100)} point" + \
+                ("" if self.max_drop == 0.01 else "s")
+        else:
+            amount = numbers.plain(self.max_drop)
+        return f"{metric} at most {amount} {word} float32"
+
+    def drop_interval(self, baseline: Result, candidate: Result) -> tuple | None:
+        """The 95 % interval of the drop, in the budget's terms, from the candidate's paired
+        test against ``baseline`` (None when the run recorded no interval)."""
+        ci = candidate.delta_ci
+        if not isinstance(ci, (list, tuple)) or len(ci) != 2 or None in ci:
+            return None
+        low, high = (-ci[1], -ci[0]) if self.higher_is_better else (ci[0], ci[1])
+        if self.relative:
+            scale = abs(baseline.accuracy) or math.nan
+            low, high = low / scale, high / scale
+        return (low, high) if math.isfinite(low) and math.isfinite(high) else None
+
     def evaluate(self, baseline, candidate) -> GoalItem:
-        """The verdict with a sentence, e.g. "accuracy 96.2% vs 96.9% baseline: drop 0.7
-        points <= 1.0 allowed"."""
-        base, cand = _result(baseline, "baseline"), _result(candidate, "candidate")
-        failed = _failed(base, "the baseline") or _failed(cand, "the candidate")
+        """The verdict with a sentence and its numbers (see ``optimizer.guide.verdicts`` for
+        the states): e.g. "accuracy 97.778 % vs 98.222 % for float32: drop 0.444 points (95 %
+        interval 0.0683 to 1.04) > 0.3 allowed, within noise (2 of 450 test samples, p =
+        0.5)"."""
+        base, cand = as_result(baseline, "baseline"), as_result(candidate, "candidate")
+        failed = failure(base, "the baseline") or failure(cand, "the candidate")
         metric = cand.metric or base.metric or "accuracy"
         if failed:
             return GoalItem(self.name, False, f"{metric} not measured: {failed}")
@@ -128,34 +111,84 @@ class AccuracyGoal:
                                               f"higher_is_better={cand.higher_is_better}")
         if self.relative and base.accuracy == 0:
             met = self.drop(base.accuracy, cand.accuracy) <= 0
-            return GoalItem(self.name, met, f"{metric} {_value(metric, cand.accuracy)} vs a "
-                                            f"baseline of 0: a relative budget allows no change "
-                                            f"for the worse; use an absolute max_drop")
+            return GoalItem(self.name, met, f"{metric} {numbers.metric_value(cand.accuracy, metric)}"
+                                            f" vs a baseline of 0: a relative budget allows no "
+                                            f"change for the worse; use an absolute max_drop")
         drop = self.drop(base.accuracy, cand.accuracy)
-        met = drop <= self.max_drop + _EPS
-        shown = f"{metric} {_value(metric, cand.accuracy)} vs {_value(metric, base.accuracy)} " \
-                f"baseline"
-        word = "drop" if self.higher_is_better else "rise"
-        if self.relative:
-            amount, allowed = f"{drop * 100:.2f}% of baseline", f"{self.max_drop * 100:.2f}%"
-        elif metric in FRACTION_METRICS:
-            amount, allowed = f"{drop * 100:.1f} points", f"{self.max_drop * 100:.1f}"
+        interval = self.drop_interval(base, cand)
+        p_value = cand.delta_p
+        if drop <= self.max_drop + _EPS:
+            state = GoalState.MET
+        elif interval is None or (interval[0] > self.max_drop + _EPS and significant(p_value)):
+            state = GoalState.MISSED        # no interval recorded (an older run): the estimate
         else:
-            amount, allowed = f"{drop:.4g}", f"{self.max_drop:.4g}"
-        if drop < 0:
-            better = amount.lstrip("-")
-            return GoalItem(self.name, met, f"{shown}: better by {better} (no {word}; "
-                                            f"{allowed} allowed)")
-        sign = "<=" if met else ">"
-        return GoalItem(self.name, met, f"{shown}: {word} {amount} {sign} {allowed} allowed")
+            state = GoalState.WITHIN_NOISE
+        delta = cand.accuracy_delta or {}
+        params = {"metric": metric, "value": cand.accuracy, "baseline": base.accuracy,
+                  "drop": drop, "drop_ci": list(interval) if interval else None,
+                  "allowed": self.max_drop, "relative": self.relative,
+                  "higher_is_better": self.higher_is_better, "p_value": p_value,
+                  "worse": delta.get("worse"), "better": delta.get("better"),
+                  "samples": delta.get("samples") or cand.samples}
+        return GoalItem(self.name, state, accuracy_detail(state, params), params)
 
     def is_met(self, baseline, candidate) -> bool:
         """True if ``candidate`` (a Result) is within the budget of ``baseline``."""
         return self.evaluate(baseline, candidate).met
 
 
-def _value(metric: str, value: float) -> str:
-    return f"{value * 100:.1f}%" if metric in FRACTION_METRICS else f"{value:.4g}"
+def _amount(value: float, relative: bool, metric: str) -> str:
+    if relative:
+        return f"{numbers.sig(value * 100)} % of float32's value"
+    if metric in FRACTION_METRICS:
+        return f"{numbers.sig(value * 100)} points"
+    return numbers.sig(value)
+
+
+def _allowed(value: float, relative: bool, metric: str) -> str:
+    if relative:
+        return f"{numbers.plain(value * 100)} %"
+    return numbers.plain(value * 100) if metric in FRACTION_METRICS else numbers.plain(value)
+
+
+def samples_phrase(worse, better, samples) -> str:
+    """ "2 of 450 test samples" (the samples on which the two disagree), or ""."""
+    if worse is None or better is None or not samples:
+        return ""
+    changed = int(worse) + int(better)
+    return f"{numbers.count(changed)} of {numbers.count(samples)} test samples differ"
+
+
+def accuracy_detail(state: GoalState, params: dict) -> str:
+    """The sentence of an accuracy verdict from its ``params`` (``AccuracyGoal.evaluate``)."""
+    metric, relative = params["metric"], params["relative"]
+    base, value, drop = params["baseline"], params["value"], params["drop"]
+    places = numbers.metric_places([value, base], [value - base], metric, params.get("samples"))
+    shown = (f"{metric} {numbers.metric_value(value, metric, places)} vs "
+             f"{numbers.metric_value(base, metric, places)} for float32")
+    word = "drop" if params["higher_is_better"] else "rise"
+    allowed = _allowed(params["allowed"], relative, metric)
+    if drop < 0:
+        return f"{shown}: better by {_amount(-drop, relative, metric)} (no {word}; " \
+               f"{allowed} allowed)"
+    interval = params.get("drop_ci")
+    spread = ""
+    if interval:
+        spread = (f" (95 % interval {_amount(interval[0], relative, metric)} to "
+                  f"{_amount(interval[1], relative, metric)})").replace(" points to", " to")
+    text = f"{shown}: {word} {_amount(drop, relative, metric)}{spread}"
+    if state == GoalState.MET:
+        return f"{text} <= {allowed} allowed"
+    evidence = ", ".join(x for x in (samples_phrase(params.get("worse"), params.get("better"),
+                                                    params.get("samples")),
+                                     numbers.p_value(params["p_value"])
+                                     if params.get("p_value") is not None else "") if x)
+    if state == GoalState.WITHIN_NOISE:
+        return (f"{text} > {allowed} allowed, but within noise: the interval reaches the budget"
+                + (f" ({evidence})" if evidence else ""))
+    if interval is None:
+        return f"{text} > {allowed} allowed (no interval recorded for this run)"
+    return f"{text} > {allowed} allowed" + (f" ({evidence})" if evidence else "")
 
 
 @dataclass(frozen=True)
@@ -187,34 +220,47 @@ class SizeGoal:
         if not isinstance(self.compressed, bool):
             raise ValueError(f"compressed must be True or False, not {self.compressed!r}")
 
+    def describe(self) -> str:
+        """The goal as a sentence: "at least 4x smaller than float32 on disk"."""
+        where = "gzipped (download size)" if self.compressed else "on disk"
+        if self.max_bytes is not None:
+            return f"at most {numbers.size(self.max_bytes)} {where}"
+        return f"at least {numbers.plain(numbers.round_sig(1 / self.max_ratio))}x smaller than float32 " \
+               f"{where}"
+
     def evaluate(self, baseline, candidate) -> GoalItem:
-        """The verdict with a sentence, e.g. "size 45,720 B vs 156,476 B baseline: 3.42x
-        smaller (ratio 0.292 <= 0.500 allowed)"."""
-        base, cand = _result(baseline, "baseline"), _result(candidate, "candidate")
-        label = "gzip size" if self.compressed else "size"
+        """The verdict with a sentence, e.g. "size on disk 45.7 kB vs 156 kB for float32
+        (3.42x smaller) >= 2x smaller required"."""
+        base, cand = as_result(baseline, "baseline"), as_result(candidate, "candidate")
+        label = "gzip size" if self.compressed else "size on disk"
         key = "gzip_bytes" if self.compressed else "size_bytes"
-        failed = _failed(cand, "the candidate") or (
-            _failed(base, "the baseline") if self.max_ratio is not None else None)
+        failed = failure(cand, "the candidate") or (
+            failure(base, "the baseline") if self.max_ratio is not None else None)
         if failed:
             return GoalItem(self.name, False, f"{label} not measured: {failed}")
         size, base_size = getattr(cand, key), getattr(base, key)
         if size is None:
             return GoalItem(self.name, False, f"{label} was not measured for {cand.technique}")
-        vs = (f" vs {base_size:,} B baseline ({base_size / size:.2f}x smaller)"
-              if base_size and size else "")
+        params = {"bytes": size, "baseline_bytes": base_size, "compressed": self.compressed,
+                  "max_bytes": self.max_bytes, "max_ratio": self.max_ratio}
+        vs = (f" vs {numbers.size(base_size)} for float32 "
+              f"({numbers.ratio(base_size / size)} smaller)" if base_size and size else "")
         if self.max_bytes is not None:
             met = size <= self.max_bytes
-            sign = "<=" if met else ">"
-            return GoalItem(self.name, met,
-                            f"{label} {size:,} B {sign} {self.max_bytes:,} B allowed{vs}")
+            shown, limit = numbers.size(size), numbers.size(self.max_bytes)
+            if shown == limit:      # three figures hide the difference: give the bytes
+                shown, limit = f"{numbers.count(size)} B", f"{numbers.count(self.max_bytes)} B"
+            return GoalItem(self.name, met, f"{label} {shown}{vs} {'<=' if met else '>'} "
+                                            f"{limit} allowed", params)
         if not base_size:
             return GoalItem(self.name, False, f"baseline {label} was not measured, so the ratio "
                                               f"cannot be judged")
         ratio = size / base_size
         met = ratio <= self.max_ratio + _EPS
-        sign = "<=" if met else ">"
-        return GoalItem(self.name, met, f"{label} {size:,} B{vs}: ratio {ratio:.3f} {sign} "
-                                        f"{self.max_ratio:.3f} allowed")
+        need = numbers.plain(numbers.round_sig(1 / self.max_ratio))
+        return GoalItem(self.name, met, f"{label} {numbers.size(size)}{vs}, "
+                                        f"{'meets' if met else 'short of'} the {need}x smaller "
+                                        f"required", params)
 
     def is_met(self, baseline, candidate) -> bool:
         """True if ``candidate``'s bytes (or gzip bytes) meet the target."""
@@ -234,11 +280,15 @@ class LatencyGoal:
             raise ValueError(f"max_ms {value} must be positive milliseconds, e.g. 5.0")
         object.__setattr__(self, "max_ms", value)
 
+    def describe(self) -> str:
+        """The goal as a sentence: "median latency at most 5 ms"."""
+        return f"median latency at most {numbers.ms(self.max_ms)}"
+
     def evaluate(self, baseline, candidate) -> GoalItem:
-        """The verdict with a sentence, e.g. "median latency 0.41 ms <= 0.50 ms allowed
-        (baseline 0.32 ms)"."""
-        base, cand = _result(baseline, "baseline"), _result(candidate, "candidate")
-        failed = _failed(cand, "the candidate")
+        """The verdict with a sentence, e.g. "median latency 0.41 ms (p10–p90 0.39–0.45 ms)
+        <= 0.5 ms allowed (float32: 0.32 ms)"."""
+        base, cand = as_result(baseline, "baseline"), as_result(candidate, "candidate")
+        failed = failure(cand, "the candidate")
         if failed:
             return GoalItem(self.name, False, f"latency not measured: {failed}")
         ms = cand.latency_ms_median
@@ -246,117 +296,16 @@ class LatencyGoal:
             return GoalItem(self.name, False, f"latency was not measured for {cand.technique}")
         met = ms <= self.max_ms + _EPS
         sign = "<=" if met else ">"
-        spread = (f", p10-p90 {cand.latency_ms_p10:.3g}-{cand.latency_ms_p90:.3g} ms"
+        spread = (f" (p10–p90 {numbers.ms_range(cand.latency_ms_p10, cand.latency_ms_p90)})"
                   if cand.latency_ms_p10 is not None and cand.latency_ms_p90 is not None else "")
-        vs = (f" (baseline {base.latency_ms_median:.3g} ms)"
+        vs = (f" (float32: {numbers.ms(base.latency_ms_median)})"
               if base.ok and base.latency_ms_median is not None else "")
-        return GoalItem(self.name, met, f"median latency {ms:.3g} ms{spread} {sign} "
-                                        f"{self.max_ms:.3g} ms allowed{vs}")
+        return GoalItem(self.name, met, f"median latency {numbers.ms(ms)}{spread} {sign} "
+                                        f"{numbers.ms(self.max_ms)} allowed{vs}",
+                        {"median_ms": ms, "max_ms": self.max_ms})
 
     def is_met(self, baseline, candidate) -> bool:
         """True if ``candidate``'s median latency is at most ``max_ms``."""
-        return self.evaluate(baseline, candidate).met
-
-
-#: Bytes in one "kB" of a microcontroller budget (datasheets give RAM and flash in KiB).
-KB = 1024
-
-
-@dataclass(frozen=True)
-class McuBudget:
-    """A microcontroller's memory: the tensor arena must fit ``ram_kb`` and the model bytes
-    ``flash_kb`` (1 kB = 1024 bytes); either may be None (not set).
-
-    Judged like the size goal, on what the TFLite Micro readiness check measured: the smallest
-    arena that allocates (``readiness["memory"]["arena_bytes"]``) and the file's bytes. Only the
-    model counts against flash; the application and TFLM's own code need room too.
-    """
-
-    ram_kb: int | None = None
-    flash_kb: int | None = None
-    name = "microcontroller memory"
-
-    def __post_init__(self) -> None:
-        if self.ram_kb is None and self.flash_kb is None:
-            raise ValueError("set ram_kb or flash_kb (or both), e.g. ram_kb=256, flash_kb=1024")
-        for key in ("ram_kb", "flash_kb"):
-            value = getattr(self, key)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int)
-                                      or value <= 0):
-                raise ValueError(f"{key} must be a positive whole number of kB, not {value!r}")
-
-    def check_memory(self, arena_bytes: int | None, flash_bytes: int | None) -> GoalItem:
-        """The verdict on measured bytes, e.g. "arena 9,344 B <= 262,144 B RAM; model 45,416 B
-        <= 1,048,576 B flash"."""
-        parts, met = [], True
-        for label, used, kb in (("arena", arena_bytes, self.ram_kb),
-                                ("model", flash_bytes, self.flash_kb)):
-            if kb is None:
-                continue
-            where = "RAM" if label == "arena" else "flash"
-            if used is None:
-                parts.append(f"{label} not measured ({where} budget {kb:,} kB)")
-                met = False
-                continue
-            ok = used <= kb * KB
-            met = met and ok
-            parts.append(f"{label} {used:,} B {'<=' if ok else '>'} {kb * KB:,} B {where}")
-        return GoalItem(self.name, met, "; ".join(parts))
-
-    def evaluate(self, baseline, candidate) -> GoalItem:
-        """The verdict on a Result whose ``readiness`` holds a microcontroller check."""
-        cand = _result(candidate, "candidate")
-        failed = _failed(cand, "the candidate")
-        if failed:
-            return GoalItem(self.name, False, f"memory not measured: {failed}")
-        memory = (cand.readiness or {}).get("memory") or {}
-        if not memory:
-            return GoalItem(self.name, False, f"the microcontroller check did not measure "
-                                              f"{cand.technique}'s arena (it does not run in "
-                                              f"TFLite Micro, or was not checked)")
-        return self.check_memory(memory.get("arena_bytes"), memory.get("flash_bytes"))
-
-    def is_met(self, baseline, candidate) -> bool:
-        """True if the candidate's measured arena and model bytes fit the budget."""
-        return self.evaluate(baseline, candidate).met
-
-
-@dataclass(frozen=True)
-class TargetGoal:
-    """"Must be ready for the target": the candidate's readiness check for ``target`` ran and
-    said ready (``Result.readiness``, from ``optimizer.measuring.readiness``). A variant that was
-    not checked, was checked for another target, or whose check could not tell (``ready``
-    null: the tool failed) does not meet it, and the detail says which."""
-
-    target: str
-    name = "target"
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.target, str) or not self.target:
-            raise ValueError(f"target must be a target id such as 'mcu', not {self.target!r}")
-        object.__setattr__(self, "target", str(getattr(self.target, "value", self.target)))
-
-    def evaluate(self, baseline, candidate) -> GoalItem:
-        """The verdict with the check's own sentence and method."""
-        cand = _result(candidate, "candidate")
-        failed = _failed(cand, "the candidate")
-        if failed:
-            return GoalItem(self.name, False, f"not checked for {self.target}: {failed}")
-        verdict = cand.readiness or {}
-        if verdict.get("target") != self.target:
-            why = verdict.get("error") or "press 'Check readiness' to run the check"
-            return GoalItem(self.name, False, f"not checked for {self.target}: {why}")
-        summary = str(verdict.get("summary", "")).rstrip(".")
-        if verdict.get("ready") is None:  # the check ran but could not tell: never "ready"
-            why = summary.removeprefix("Could not check: ")
-            return GoalItem(self.name, False, f"could not check for {self.target} "
-                                              f"({verdict.get('method')}): {why}")
-        word = "ready" if verdict.get("ready") else "not ready"
-        return GoalItem(self.name, bool(verdict.get("ready")),
-                        f"{word} for {self.target} ({verdict.get('method')}): {summary}")
-
-    def is_met(self, baseline, candidate) -> bool:
-        """True if the candidate was checked for the target and is ready."""
         return self.evaluate(baseline, candidate).met
 
 
@@ -391,11 +340,17 @@ class Goals:
     def check(self, baseline, candidate) -> GoalCheck:
         """Judge ``candidate`` against ``baseline`` (Results or their dicts) on every goal set."""
         items = tuple(goal.evaluate(baseline, candidate) for goal in self.active)
-        return GoalCheck(met=all(i.met for i in items), items=items)
+        return GoalCheck(items=items)
 
     def is_met(self, baseline, candidate) -> bool:
         """True if every goal set is met (True when none is set)."""
         return self.check(baseline, candidate).met
+
+    def describe(self, metric: str = "accuracy") -> list[str]:
+        """Each goal set as a sentence, in the order of ``active``: ["accuracy at most 1
+        point below float32", "at least 4x smaller than float32 on disk", ...]."""
+        return [goal.describe(metric) if isinstance(goal, AccuracyGoal) else goal.describe()
+                for goal in self.active]
 
     def to_dict(self) -> dict:
         """JSON-ready: each goal's fields, or None when not set."""

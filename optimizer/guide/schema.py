@@ -37,8 +37,13 @@ class Result:
     Sizes are bytes on disk and gzip level 9 bytes. ``accuracy`` is the metric on the test split
     measured through the LiteRT interpreter (``metric`` says which: "accuracy" with labels,
     "agreement" with the baseline's predictions when there are none, "rmse" against the
-    baseline's outputs for non-classification models). ``accuracy_delta`` is this minus the
-    baseline's, in the metric's units (fraction, not points). Latency is per single-sample
+    baseline's outputs for non-classification models), on ``samples`` test samples, with its
+    95 % interval ``accuracy_ci`` ([lo, hi]: Wilson for accuracy and agreement, a bootstrap
+    for RMSE). ``accuracy_delta`` is this minus the baseline's, in the metric's units
+    (fraction, not points), from a paired test on the same samples: ``{"value", "ci": [lo,
+    hi], "p_value", "samples", "worse", "better"}`` (``optimizer.guide.stats.Paired``); an
+    older run's plain float reads as ``{"value": x, "ci": None, "p_value": None}``. Read it
+    with ``delta_value`` / ``delta_ci`` / ``delta_p``. Latency is per single-sample
     ``invoke()`` in a separate LiteRT-only process after warm-up; median and p10/p90 of all
     timed invokes.
     """
@@ -52,7 +57,9 @@ class Result:
     size_bytes: int | None = None
     gzip_bytes: int | None = None
     accuracy: float | None = None
-    accuracy_delta: float | None = None
+    accuracy_delta: dict | None = None
+    samples: int | None = None
+    accuracy_ci: list | None = None
     metric: str = "accuracy"
     higher_is_better: bool = True
     latency_ms_median: float | None = None
@@ -62,6 +69,8 @@ class Result:
     latency_invokes: int | None = None
     latency_kernels: str | None = None  # "XNNPACK", "builtin (reference kernels)", ...
     latency_note: str | None = None
+    # The kernel each op of the main graph ran on while timed: "XNNPACK" or "builtin".
+    latency_op_kernels: list | None = None
     input_dtype: str | None = None
     output_dtype: str | None = None
     engine: str | None = None
@@ -95,9 +104,29 @@ class Result:
     layer_precision: dict | None = None
     precision_counts: dict | None = None
 
+    def __setattr__(self, name, value) -> None:
+        # one shape for the change against the baseline, however it is set (an older run's
+        # float becomes {"value": x, "ci": None, "p_value": None})
+        super().__setattr__(name, delta_record(value) if name == "accuracy_delta" else value)
+
     @property
     def ok(self) -> bool:
         return self.status == Status.OK.value
+
+    @property
+    def delta_value(self) -> float | None:
+        """The change against the baseline in the metric's units (None: not measured)."""
+        return (self.accuracy_delta or {}).get("value")
+
+    @property
+    def delta_ci(self) -> list | None:
+        """The change's 95 % interval [lo, hi], or None (not recorded: an older run)."""
+        return (self.accuracy_delta or {}).get("ci")
+
+    @property
+    def delta_p(self) -> float | None:
+        """The paired test's p-value of the change, or None (not recorded: an older run)."""
+        return (self.accuracy_delta or {}).get("p_value")
 
     @property
     def shown_as(self) -> str:
@@ -123,16 +152,54 @@ class Result:
 RESULT_FIELDS = tuple(f.name for f in fields(Result))
 
 
+def delta_record(value) -> dict | None:
+    """A result's ``accuracy_delta`` as its dict: a paired test's record as it is, an older
+    run's plain number as ``{"value": x, "ci": None, "p_value": None}``, None as None."""
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        out = dict(value)
+        out.setdefault("value", None)
+        out.setdefault("ci", None)
+        out.setdefault("p_value", None)
+        return out
+    if isinstance(value, bool):
+        raise ValueError(f"accuracy_delta must be a number or a paired test's record, not "
+                         f"{value!r}")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"accuracy_delta must be a number or a paired test's record, not "
+                         f"{value!r}") from None
+    return {"value": number, "ci": None, "p_value": None}
+
+
+#: The numeric columns ``results_frame`` adds from the intervals and the paired test.
+FLAT_COLUMNS = ("delta_low", "delta_high", "delta_p", "accuracy_low", "accuracy_high")
+
+
 def results_frame(results) -> "pandas.DataFrame":  # noqa: F821 - pandas is imported lazily
     """A DataFrame of results with derived columns against the baseline row.
 
     Adds ``size_ratio`` and ``gzip_ratio`` (baseline bytes / these bytes, so 4.0 means 4x
     smaller), ``is_baseline``, and keeps the input order. Accepts ``Result`` objects or dicts.
+    The paired test's record is flattened into numbers: ``accuracy_delta`` is its value,
+    ``delta_low`` / ``delta_high`` / ``delta_p`` its interval and p-value, ``accuracy_low`` /
+    ``accuracy_high`` the metric's own interval (NaN where not recorded).
     """
     import pandas as pd
 
-    rows = [r.to_dict() if isinstance(r, Result) else Result.from_dict(r).to_dict() for r in results]
-    frame = pd.DataFrame(rows, columns=list(RESULT_FIELDS))
+    records = [r if isinstance(r, Result) else Result.from_dict(r) for r in results]
+    rows = []
+    for r in records:
+        row = r.to_dict()
+        ci, delta_ci = r.accuracy_ci or (None, None), r.delta_ci or (None, None)
+        row.update(accuracy_delta=r.delta_value, delta_low=delta_ci[0], delta_high=delta_ci[1],
+                   delta_p=r.delta_p, accuracy_low=ci[0], accuracy_high=ci[1])
+        rows.append(row)
+    frame = pd.DataFrame(rows, columns=[*RESULT_FIELDS, *FLAT_COLUMNS])
+    for column in ("accuracy_delta", *FLAT_COLUMNS):
+        frame[column] = pd.to_numeric(frame[column], errors="coerce")
     frame["is_baseline"] = frame["technique"] == "float32"
     base = frame[frame["is_baseline"] & (frame["status"] == Status.OK.value)]
     if len(base):

@@ -62,12 +62,15 @@ class LatencyStats:
     round_medians_ms: tuple = ()
     builtin_ops: tuple = ()
     error: str | None = None
+    # per op of the main graph, in order: "XNNPACK" (inside the delegate) or "builtin"
+    op_kernels: tuple = ()
 
     def to_dict(self) -> dict:
         """JSON-ready dict (round-trips through ``from_dict``)."""
         data = asdict(self)
         data["round_medians_ms"] = list(self.round_medians_ms)
         data["builtin_ops"] = list(self.builtin_ops)
+        data["op_kernels"] = list(self.op_kernels)
         return data
 
     @classmethod
@@ -75,7 +78,7 @@ class LatencyStats:
         """Build from ``to_dict`` output, ignoring unknown keys."""
         names = {f.name for f in fields(cls)}
         values = {k: v for k, v in data.items() if k in names}
-        for key in ("round_medians_ms", "builtin_ops"):
+        for key in ("round_medians_ms", "builtin_ops", "op_kernels"):
             values[key] = tuple(values.get(key) or ())
         return cls(**values)
 
@@ -175,7 +178,7 @@ def _time_models(paths: list[str], config: LatencyConfig) -> dict[str, dict]:
             p90_ms=float(np.percentile(times, 90)), threads=int(config.threads),
             invokes=int(times.size), kernels=model["kernels"], note=model["note"],
             round_medians_ms=tuple(float(np.median(r) / 1e6) for r in model["rounds"]),
-            builtin_ops=model["builtin_ops"]).to_dict()
+            builtin_ops=model["builtin_ops"], op_kernels=model["op_kernels"]).to_dict()
     return results
 
 
@@ -234,7 +237,17 @@ def _load(path: str, config: LatencyConfig, rng) -> dict:
         notes.append("int8 ops left to builtin kernels, outside XNNPACK: " + ", ".join(
             f"{n} x{int8.count(n)}" if int8.count(n) > 1 else n for n in sorted(set(int8))))
     return {"interpreter": interpreter, "kernels": kernels, "builtin_ops": counted,
+            "op_kernels": op_kernels(kernels, builtin, ops),
             "note": "; ".join(notes) or None, "rounds": []}
+
+
+def op_kernels(kernels: str, builtin: list, ops: list) -> tuple:
+    """Per op of the main graph, in order: "XNNPACK" when a delegate partition ran it, else
+    "builtin" (``kernels_used``'s answer, op by op)."""
+    outside = {int(op["index"]) for op in builtin}
+    delegated = kernels != "builtin kernels"
+    return tuple("XNNPACK" if delegated and int(op["index"]) not in outside else "builtin"
+                 for op in sorted(ops, key=lambda op: int(op["index"])))
 
 
 def kernels_used(interpreter) -> tuple[str, list, list]:

@@ -37,7 +37,7 @@ from optimizer.recommendation.rules import (
     unlock_options,
     why_not,
 )
-from optimizer.recommendation.tree import PTQ_TREE, QUANT_TREE, YES
+from optimizer.recommendation.tree import NO, PTQ_TREE, QUANT_TREE, YES
 
 __all__ = ["QUANT_TREE", "PTQ_TREE", "SizeReduction", "Effort", "AccuracyPriority", "Answers",
            "PathStep", "Exclusion", "UnlockOption", "Recommendation", "recommend"]
@@ -336,6 +336,24 @@ def _reasons(a: Answers, path, leaf: str, choice: Choice, companion) -> tuple[st
 
 def _companion_leaf(a: Answers) -> str:
     return PTQ_TREE.walk(lambda node: _decide(node.id, a))[1]
+
+
+#: Companion-tree questions that repeat one of the main tree's (same answer, same words).
+_REPEATED = ("P1", "P3")
+
+
+def answered_questions(a: Answers) -> tuple[PathStep, ...]:
+    """Every question of the guide's two trees answered from ``a`` -- also those the walk did
+    not reach -- in the trees' order, each with its answer ("Y"/"N") and why in the user's
+    words: the situation as the guide asks about it (the report's "your answers")."""
+    steps = []
+    for tree in (QUANT_TREE, PTQ_TREE):
+        for node in tree.questions:
+            if node.id in _REPEATED:
+                continue
+            answer = YES if _decide(node.id, a) else NO
+            steps.append(PathStep(node.id, node.text, answer, _because(node.id, answer, a)))
+    return tuple(steps)
 
 
 def recommend(answers: Answers) -> Recommendation:

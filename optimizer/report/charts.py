@@ -10,6 +10,7 @@ import math
 
 import plotly.graph_objects as go
 
+from optimizer.report import labels as marks
 from optimizer.report import numbers, style
 from optimizer.report.pareto import frame_front
 
@@ -52,90 +53,6 @@ def empty_figure(title: str, message: str):
     return style.apply_layout(fig, title, "", "", height=260)
 
 
-def point_labels(xs, ys, names, log_x: bool = False, x_range: tuple | None = None,
-                 y_range: tuple | None = None, first=()) -> tuple[list[str], list[str]]:
-    """Text labels and their positions for scatter points, so labels do not overprint.
-
-    Works in plot fractions of the axes' ranges (``x_range`` / ``y_range`` in data units,
-    the data's own extent when None).
-    Points that nearly coincide share one label ("a, b"). Every other label is a box about
-    1.8% of the width per character (the charts sit two to a row: about 350 px of plot for
-    11 px text) and tries top right, bottom right, top left, bottom left, taking the first
-    place that overlaps no earlier label and stays inside the plot;
-    with no free place its name joins the nearest label (the first label takes the side that
-    spills least). Names in ``first`` (the baseline)
-    are placed before the others. Returns (texts, textpositions) in the input order.
-    """
-    def norm(values, low=None, high=None):
-        low = min(values) if low is None else low
-        high = max(values) if high is None else high
-        return [(v - low) / ((high - low) or 1.0) for v in values]
-
-    def lg(v):
-        return math.log10(v) if log_x and v > 0 else v
-
-    nx = norm([lg(x) for x in xs], *((lg(x_range[0]), lg(x_range[1])) if x_range
-                                     else (None, None)))
-    ny = norm(list(ys), *(y_range or (None, None)))
-    texts, sides = [""] * len(names), ["top right"] * len(names)
-    priority = {i for i, n in enumerate(names) if n in first}
-    groups: list[list[int]] = []
-    for i in sorted(range(len(names)), key=lambda k: nx[k]):
-        group = next((g for g in groups if abs(nx[g[0]] - nx[i]) < 0.03
-                      and abs(ny[g[0]] - ny[i]) < 0.05), None)
-        if group is None:
-            groups.append([i])
-        else:
-            group.append(i)
-    def boxes_at(x, y, text):
-        lines = text.split("<br>")
-        width, height = 0.04 + 0.018 * max(map(len, lines)), 0.09 * len(lines)
-        return {"top right": (x, x + width, y, y + height),
-                "bottom right": (x, x + width, y - height, y),
-                "top left": (x - width, x, y, y + height),
-                "bottom left": (x - width, x, y - height, y)}
-
-    def wrap(text, most=18):
-        """Shared labels longer than ``most`` characters break after a comma."""
-        lines, line = [], ""
-        for part in text.split(", "):
-            if line and len(line) + 2 + len(part) > most:
-                lines.append(line + ",")
-                line = part
-            else:
-                line = f"{line}, {part}" if line else part
-        return "<br>".join(lines + [line])
-
-    def spill(box):
-        return max(0.0, -0.02 - box[0]) + max(0.0, box[1] - 1.0)
-
-    boxes: dict[int, tuple] = {}    # anchor -> its label's box, to merge into when crowded
-    for group in sorted(groups, key=lambda g: (not priority & set(g), nx[g[0]])):
-        anchor = group[0]
-        text = wrap(", ".join(names[k] for k in group))
-        x, y = nx[anchor], ny[anchor]
-        places = boxes_at(x, y, text)
-        chosen = next((side for side, (x0, x1, y0, y1) in places.items()
-                       if spill((x0, x1)) == 0.0
-                       and all(x1 <= b[0] or x0 >= b[1] or y1 <= b[2] or y0 >= b[3]
-                               for b in boxes.values())), None)
-        if chosen is None and boxes:
-            # crowded: name it in the nearest label instead of printing over it, and move
-            # that longer label to the side where it spills least
-            near = min(boxes, key=lambda a: (nx[a] - x) ** 2 + (ny[a] - y) ** 2)
-            texts[near] = wrap(f"{texts[near].replace('<br>', ' ')}, {text}")
-            grown = boxes_at(nx[near], ny[near], texts[near])
-            if spill(grown[sides[near]]) > 0.0:
-                sides[near] = min(grown, key=lambda side: spill(grown[side]))
-            boxes[near] = grown[sides[near]]
-            continue
-        if chosen is None:  # nothing fits (a long shared label): the side that spills least
-            chosen = min(places, key=lambda side: spill(places[side]))
-        boxes[anchor] = places[chosen]
-        texts[anchor], sides[anchor] = text, chosen
-    return texts, sides
-
-
 def _names(rows) -> list[str]:
     """Each row's shown name (``style.result_name``: "as uploaded (int8)" or the technique)."""
     return [style.result_name(row) for _, row in rows.iterrows()]
@@ -152,20 +69,62 @@ def _label(technique: str, is_baseline: bool) -> str:
     return f"{technique} (baseline)" if is_baseline else technique
 
 
+def budget_words(threshold, scale, unit, higher) -> str:
+    """The words written at the budget line: the limit in the decimals the baseline's value
+    has (float32's 98.667 less 1 point reads 97.667, as the table writes 98.667)."""
+    value = threshold * scale
+    text = numbers.fixed(value, numbers.needed_places(value, 5))
+    return f"accuracy budget: {'≥' if higher else '≤'} {text}{unit}"
+
+
 def budget_line(fig, threshold, scale, unit, higher):
     """Dashed horizontal line at the worst acceptable metric value, with a shaded 'miss' side."""
     if threshold is None:
         return
     y = threshold * scale
     fig.add_hline(y=y, line={"color": style.BUDGET_COLOR, "dash": "dash", "width": 2},
-                  annotation_text=f"accuracy budget: {'≥' if higher else '≤'} {y:.2f}{unit}",
+                  annotation_text=budget_words(threshold, scale, unit, higher),
                   annotation_position="bottom right" if higher else "top right",
                   annotation_font={"color": style.BUDGET_COLOR, "size": style.FONT_SIZE - 2})
     fig.add_hrect(y0=y, y1=y - 1e9 if higher else y + 1e9, fillcolor=style.BUDGET_COLOR,
                   opacity=0.06, line_width=0, layer="below")
 
 
-def _y_range(values, threshold, scale):
+def budget_box(plot, threshold, scale, unit, higher) -> tuple:
+    """The pixels the budget line's words take (right end, on the miss side): no point label
+    goes there. An empty box without a budget."""
+    if threshold is None:
+        return ()
+    width, height = marks.text_size(budget_words(threshold, scale, unit, higher))
+    width *= (style.FONT_SIZE - 2) / (style.FONT_SIZE - 3)
+    y = plot.y.position(threshold * scale)
+    return ((plot.x.pixels - width, plot.x.pixels, y - height - 2, y) if higher
+            else (plot.x.pixels - width, plot.x.pixels, y, y + height + 2)),
+
+
+def finish_labels(fig, labels, xs, ys, log_x: bool = False):
+    """Draw the point labels that need a leader line, and the legend for the points whose
+    label found no place (their traces were made with ``showlegend``); call it after
+    ``style.apply_layout``."""
+    marks.add_leader_labels(fig, labels, xs, ys, log_x, font_size=style.FONT_SIZE - 3)
+    unplaced = marks.legend_points(labels)
+    if not unplaced:
+        fig.update_layout(showlegend=False)
+        return
+    for trace in fig.data:                 # lines (the front) stay out of this legend
+        if not trace.ids:
+            trace.showlegend = False
+    # under the x axis, one entry a row, in a margin of its own: the plot keeps the height
+    # its labels were placed for
+    rows = sum(1 for t in fig.data if t.showlegend)
+    extra = 12 + 21 * rows
+    fig.update_layout(showlegend=True, height=fig.layout.height + extra,
+                      margin={"b": fig.layout.margin.b + extra},
+                      legend={"orientation": "v", "x": 0.0, "xanchor": "left", "y": 0.0,
+                              "yanchor": "bottom", "yref": "container"})
+
+
+def y_range_of(values, threshold, scale):
     """A y range that shows every point and the budget line with a little headroom."""
     ys = [v * scale for v in values]
     if threshold is not None:
@@ -198,41 +157,49 @@ def accuracy_size_figure(frame, size: str = "gzip", budget: float | None = None)
             x=pts[column] / divisor, y=pts["accuracy"] * scale, mode="lines",
             line={"color": style.FRONT_COLOR, "dash": "dot", "width": 2, "shape": "hv"},
             name="Pareto front", hoverinfo="skip"))
-    y_range = _y_range(rows["accuracy"], budget, scale)
-    texts, sides = point_labels(list(rows[column] / divisor), list(rows["accuracy"] * scale),
-                                _names(rows),
-                                x_range=(0.0, float(rows[column].max() / divisor) * 1.05),
-                                y_range=y_range, first=_baseline_names(rows))
-    for (index, row), text, side in zip(rows.iterrows(), texts, sides):
+    y_range = y_range_of(rows["accuracy"], budget, scale)
+    xs, ys = list(rows[column] / divisor), list(rows["accuracy"] * scale)
+    x_range = (0.0, max(xs) * 1.08)
+    plot = marks.plot_of(x_range, y_range, style.HEIGHT, *style.MARGIN_TB)
+    sizes = [18 if base else 15 for base in rows.get("is_baseline", [False] * len(rows))]
+    labels = marks.place_labels(xs, ys, _names(rows), plot, sizes,
+                                first=_baseline_names(rows),
+                                reserved=budget_box(plot, budget, scale, unit, higher))
+    texts, sides = marks.label_texts(labels, len(rows))
+    legend = marks.legend_points(labels)
+    for number, ((index, row), text, side) in enumerate(zip(rows.iterrows(), texts, sides)):
         is_base = bool(row.get("is_baseline", False))
         ratio = row["gzip_ratio"] if size == "gzip" else row["size_ratio"]
         on_front = index in front
         fig.add_trace(go.Scatter(
-            x=[row[column] / divisor], y=[row["accuracy"] * scale], mode="markers+text",
-            name=_label(style.result_name(row), is_base), text=[text],
+            x=[xs[number]], y=[ys[number]], mode="markers+text", ids=[style.result_name(row)],
+            name=_label(style.result_name(row), is_base), text=[text], showlegend=number in legend,
             textposition=side, textfont={"size": style.FONT_SIZE - 3},
-            marker={"size": 18 if is_base else 15, "color": style.technique_color(row["technique"]),
+            marker={"size": sizes[number], "color": style.technique_color(row["technique"]),
                     "symbol": style.technique_symbol(row["technique"]),
                     "line": {"width": 3 if on_front else 1,
                              "color": style.FRONT_COLOR if on_front else "rgba(0,0,0,0.4)"}},
-            hovertemplate=(f"<b>{style.result_name(row)}</b><br>{label}: %{{y:.2f}}<br>"
-                           f"{what}: %{{x:,.1f}} {size_label}"
-                           + (f" ({ratio:.2f}x smaller)" if _ok(ratio) and not is_base else "")
+            hovertemplate=(f"<b>{style.result_name(row)}</b><br>{label}: "
+                           f"{numbers.sig(row['accuracy'] * scale)}<br>"
+                           f"{what}: {numbers.size(row[column])}"
+                           + (f" ({numbers.ratio(ratio)} smaller)" if _ok(ratio) and not is_base
+                              else "")
                            + ("<br>on the Pareto front" if on_front else "") + "<extra></extra>"),
         ))
     budget_line(fig, budget, scale, unit, higher)
     style.apply_layout(fig, title, f"{axis} ({size_label})", label)
-    fig.update_layout(showlegend=False, title={"subtitle": {"text": (
-        "Dotted line: the Pareto front (nothing else is both smaller and more accurate)"
+    fig.update_layout(title={"subtitle": {"text": (
+        "Dotted line: the Pareto front<br>(nothing else is both smaller and more accurate)"
         if len(front) > 1 else "Each point is one measured .tflite file")}})
+    finish_labels(fig, labels, xs, ys)
     fig.update_yaxes(range=y_range)
-    fig.update_xaxes(rangemode="tozero")
+    fig.update_xaxes(range=list(x_range))
     return fig
 
 
 def accuracy_latency_figure(frame, budget: float | None = None):
     """Accuracy vs median latency (ms) with p10-p90 error bars; log x when spans are wide."""
-    title = "Accuracy vs latency (one sample per inference)"
+    title = "Accuracy vs latency"
     rows = measured(frame, "latency_ms_median", "accuracy")
     if rows.empty:
         return empty_figure(title, "No latency measured yet")
@@ -243,21 +210,24 @@ def accuracy_latency_figure(frame, budget: float | None = None):
     # explicit x range (error bars included) so labels can be placed in plot fractions
     x_range = ((lows.min() / 1.25, highs.max() * 1.25) if log_x
                else (0.0, float(highs.max()) * 1.08))
-    y_range = _y_range(rows["accuracy"], budget, scale)
-    texts, sides = point_labels(list(rows["latency_ms_median"]), list(rows["accuracy"] * scale),
-                                _names(rows), log_x=log_x, x_range=x_range,
-                                y_range=y_range, first=_baseline_names(rows))
+    y_range = y_range_of(rows["accuracy"], budget, scale)
+    xs, ys = list(rows["latency_ms_median"]), list(rows["accuracy"] * scale)
+    plot = marks.plot_of(x_range, y_range, style.HEIGHT, *style.MARGIN_TB, log_x=log_x)
+    labels = marks.place_labels(xs, ys, _names(rows), plot, 15, first=_baseline_names(rows),
+                                reserved=budget_box(plot, budget, scale, unit, higher))
+    texts, sides = marks.label_texts(labels, len(rows))
+    legend = marks.legend_points(labels)
     fig = go.Figure()
-    for (_, row), text, side in zip(rows.iterrows(), texts, sides):
+    for number, ((_, row), text, side) in enumerate(zip(rows.iterrows(), texts, sides)):
         median = float(row["latency_ms_median"])
         p10 = float(row["latency_ms_p10"]) if _ok(row["latency_ms_p10"]) else median
         p90 = float(row["latency_ms_p90"]) if _ok(row["latency_ms_p90"]) else median
         threads = row.get("latency_threads")
         kernels = row.get("latency_kernels") or "n/a"
         fig.add_trace(go.Scatter(
-            x=[median], y=[row["accuracy"] * scale], mode="markers+text",
+            x=[median], y=[ys[number]], mode="markers+text", ids=[style.result_name(row)],
             name=_label(style.result_name(row), bool(row.get("is_baseline", False))),
-            text=[text],
+            text=[text], showlegend=number in legend,
             textposition=side,
             textfont={"size": style.FONT_SIZE - 3},
             error_x={"type": "data", "symmetric": False, "array": [max(p90 - median, 0.0)],
@@ -266,7 +236,8 @@ def accuracy_latency_figure(frame, budget: float | None = None):
             marker={"size": 15, "color": style.technique_color(row["technique"]),
                     "symbol": style.technique_symbol(row["technique"]),
                     "line": {"width": 1, "color": "rgba(0,0,0,0.4)"}},
-            hovertemplate=(f"<b>{style.result_name(row)}</b><br>{label}: %{{y:.3g}}<br>"
+            hovertemplate=(f"<b>{style.result_name(row)}</b><br>{label}: "
+                           f"{numbers.sig(row['accuracy'] * scale)}<br>"
                            f"median {numbers.ms(median)} (p10–p90 "
                            f"{numbers.ms_range(p10, p90)})<br>"
                            f"threads: {threads if _ok(threads) else 'n/a'} · kernels: {kernels}"
@@ -274,8 +245,10 @@ def accuracy_latency_figure(frame, budget: float | None = None):
         ))
     budget_line(fig, budget, scale, unit, higher)
     style.apply_layout(fig, title, "Latency per inference (median; bars p10–p90)", label)
-    fig.update_layout(showlegend=False, title={"subtitle": {"text": (
-        "Median of single-sample invokes; bars span the 10th to 90th percentile")}})
+    fig.update_layout(title={"subtitle": {"text": (
+        "One sample per inference: the median of many;<br>bars span the 10th to 90th "
+        "percentile")}})
+    finish_labels(fig, labels, xs, ys, log_x)
     # explicit ticks with their unit: plotly's log ticks read "2 5 1 2 5" (issue 13, 3)
     tickvals, ticktext = numbers.latency_ticks(x_range[0], x_range[1], log_x)
     fig.update_xaxes(tickmode="array", tickvals=tickvals, ticktext=ticktext)
@@ -300,21 +273,23 @@ def size_bars_figure(frame):
     colors = [style.technique_color(t) for t in rows["technique"]]
 
     def factors(ratios):
-        return [f"{r:.1f}x" if _ok(r) and not base else "" for r, base
+        return [numbers.ratio(r) if _ok(r) and not base else "" for r, base
                 in zip(ratios, rows.get("is_baseline", [False] * len(rows)))]
 
     fig = go.Figure()
     fig.add_trace(go.Bar(
         x=names, y=rows["size_bytes"] / divisor, name="On disk", marker={"color": colors},
         text=factors(rows["size_ratio"]), textposition="outside",
-        hovertemplate=f"%{{x}}<br>on disk: %{{y:,.1f}} {unit}<extra></extra>"))
+        customdata=[numbers.size(b) for b in rows["size_bytes"]],
+        hovertemplate="%{x}<br>on disk: %{customdata}<extra></extra>"))
     if rows["gzip_bytes"].map(_ok).any():
         fig.add_trace(go.Bar(
             x=names, y=rows["gzip_bytes"] / divisor, name="gzip -9 (download size)",
             marker={"color": colors, "opacity": 0.65,
                     "pattern": {"shape": "/", "fgcolor": "rgba(255,255,255,0.6)"}},
             text=factors(rows["gzip_ratio"]), textposition="outside",
-            hovertemplate=f"%{{x}}<br>gzip -9: %{{y:,.1f}} {unit}<extra></extra>"))
+            customdata=[numbers.size(b) for b in rows["gzip_bytes"]],
+            hovertemplate="%{x}<br>gzip -9: %{customdata}<extra></extra>"))
     style.apply_layout(fig, title, "Technique", f"Size ({unit}); label = x smaller than float32")
     fig.update_layout(barmode="group", bargap=0.25)
     fig.update_yaxes(rangemode="tozero")

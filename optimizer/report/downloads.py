@@ -10,12 +10,18 @@ from optimizer.artifacts.store import read_json
 from optimizer.guide.schema import Result
 from optimizer.report.public import public_record
 
+
 #: Columns whose values are lists or dicts; the CSV stores them as JSON text.
-_JSON_COLUMNS = ("pipeline", "settings", "ops", "notes")
+def _cell(value):
+    """A CSV cell: lists and dicts (pipeline, settings, readiness, intervals, ...) as JSON
+    text, never a Python repr; None as empty."""
+    if isinstance(value, (dict, list, tuple)):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return "" if value is None else value
 
 
 def results_csv(frame) -> bytes:
-    """The results DataFrame as UTF-8 CSV bytes (list/dict columns as JSON text).
+    """The results DataFrame as UTF-8 CSV bytes (every list or dict cell as JSON text).
 
     Files are named relative to the run (``float16/model.tflite``); no server path or session
     id is written (``report.public``).
@@ -25,10 +31,7 @@ def results_csv(frame) -> bytes:
     out = frame.copy()
     for column in out.columns:
         if not (is_numeric_dtype(out[column]) or is_bool_dtype(out[column])):
-            out[column] = out[column].map(public_record)
-    for column in _JSON_COLUMNS:
-        if column in out.columns:
-            out[column] = out[column].map(lambda v: json.dumps(v) if v is not None else "")
+            out[column] = out[column].map(lambda v: _cell(public_record(v)))
     return out.to_csv(index=False).encode("utf-8")
 
 

@@ -12,6 +12,7 @@ import math
 
 import plotly.graph_objects as go
 
+from optimizer import numbers
 from optimizer.report import style
 
 #: RMSE / scale of pure rounding to the int8 grid (uniform error over one quantization step).
@@ -42,9 +43,11 @@ def layer_error_figure(report: dict):
     fig.add_trace(go.Bar(
         y=names, x=[max(float(e["rmse_scale"]), floor) for e in before], orientation="h",
         name="all layers int8", marker={"color": BEFORE_COLOR},
-        customdata=[[e["rmse"], e["scale"], e["name"]] for e in before],
-        hovertemplate="<b>%{y}</b><br>RMSE / scale: %{x:.3g}<br>RMSE %{customdata[0]:.3g}, "
-                      "scale %{customdata[1]:.3g}<br>%{customdata[2]}<extra>int8</extra>"))
+        customdata=[[numbers.sig(e["rmse_scale"]), numbers.sig(e["rmse"]),
+                     numbers.sig(e["scale"]), e["name"]] for e in before],
+        hovertemplate="<b>%{y}</b><br>RMSE / scale: %{customdata[0]}<br>RMSE "
+                      "%{customdata[1]}, scale %{customdata[2]}<br>%{customdata[3]}"
+                      "<extra>int8</extra>"))
     if report.get("after") or kept:
         count = len(kept)
         fig.add_trace(go.Bar(
@@ -52,7 +55,9 @@ def layer_error_figure(report: dict):
                         if e["name"] in after else None for e in before],
             orientation="h", name=f"with {count} layer{'s' if count != 1 else ''} kept in float",
             marker={"color": AFTER_COLOR},
-            hovertemplate="<b>%{y}</b><br>RMSE / scale: %{x:.3g}<extra>after</extra>"))
+            customdata=[numbers.sig(after[e["name"]]["rmse_scale"]) if e["name"] in after
+                        else "" for e in before],
+            hovertemplate="<b>%{y}</b><br>RMSE / scale: %{customdata}<extra>after</extra>"))
         # A layer kept in float has no int8 "after" bar: say so in that empty slot (the lower
         # half of its row), where nothing else is drawn.
         for name, entry in zip(names, before):
@@ -72,31 +77,42 @@ def layer_error_figure(report: dict):
     return fig
 
 
+def _kb(nbytes):
+    return None if nbytes is None else numbers.round_sig(nbytes / 1e3)
+
+
 def repair_rows(before, after) -> list[dict]:
     """Side-by-side rows for the int8 trial (``before``) and the repaired one (``after``):
-    metric, sizes and latency, with the difference the float layers made."""
+    metric, sizes and latency, with the difference the float layers made -- rounded as
+    ``optimizer.numbers`` writes them (latency as text: µs below 0.1 ms)."""
     rows = []
     pct = after is not None and after.metric in ("accuracy", "agreement")
     scale = 100.0 if pct else 1.0
+    pair = [r for r in (before, after) if r is not None]
+    places = numbers.metric_places([r.accuracy for r in pair],
+                                   [after.accuracy - before.accuracy] if len(pair) == 2
+                                   and None not in (after.accuracy, before.accuracy) else [],
+                                   pair[0].metric if pair else "accuracy",
+                                   max((r.samples or 0 for r in pair), default=0))
     for name, r in (("all layers int8", before), ("layers kept in float", after)):
         if r is None:
             continue
         rows.append({"Model": f"{r.technique} ({name})",
-                     "Accuracy": None if r.accuracy is None else r.accuracy * scale,
-                     "Size (kB)": None if r.size_bytes is None else r.size_bytes / 1e3,
-                     "gzip (kB)": None if r.gzip_bytes is None else r.gzip_bytes / 1e3,
-                     "Latency (ms)": r.latency_ms_median})
+                     "Accuracy": None if r.accuracy is None else round(r.accuracy * scale, places),
+                     "Size (kB)": _kb(r.size_bytes), "gzip (kB)": _kb(r.gzip_bytes),
+                     "Latency": numbers.ms(r.latency_ms_median)})
     if before is not None and after is not None:
+        latency = None if None in (after.latency_ms_median, before.latency_ms_median) \
+            else after.latency_ms_median - before.latency_ms_median
         rows.append({"Model": "difference (cost of the float layers)",
                      "Accuracy": None if None in (after.accuracy, before.accuracy)
-                     else (after.accuracy - before.accuracy) * scale,
+                     else round((after.accuracy - before.accuracy) * scale, places),
                      "Size (kB)": None if None in (after.size_bytes, before.size_bytes)
-                     else (after.size_bytes - before.size_bytes) / 1e3,
+                     else _kb(after.size_bytes - before.size_bytes),
                      "gzip (kB)": None if None in (after.gzip_bytes, before.gzip_bytes)
-                     else (after.gzip_bytes - before.gzip_bytes) / 1e3,
-                     "Latency (ms)": None if None in (after.latency_ms_median,
-                                                      before.latency_ms_median)
-                     else after.latency_ms_median - before.latency_ms_median})
+                     else _kb(after.gzip_bytes - before.gzip_bytes),
+                     "Latency": numbers.MISSING if latency is None else
+                     ("+" if latency > 0 else "") + numbers.ms(latency)})
     return rows
 
 
@@ -108,8 +124,8 @@ def attempt_rows(report: dict) -> list[dict]:
         pct = a.get("metric") in ("accuracy", "agreement")
         rows.append({"Layers in float": a.get("count"),
                      "Metric": None if a.get("accuracy") is None else
-                     a["accuracy"] * (100.0 if pct else 1.0),
-                     "Size (kB)": a.get("size_bytes", 0) / 1e3,
+                     numbers.round_sig(a["accuracy"] * (100.0 if pct else 1.0), 4),
+                     "Size (kB)": _kb(a.get("size_bytes", 0)),
                      "Meets the budget": {True: "yes", False: "no"}.get(a.get("meets_budget"),
                                                                          ""),
                      "Ops kept in float": ", ".join(short.get(x, x) for x in a.get("layers")

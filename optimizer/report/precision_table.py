@@ -6,11 +6,11 @@ model and, per layer and precision, that model with only that layer changed. A r
 gives, for each precision, the metric's change against all-int8 (points for accuracy), the
 bytes and the single-invoke latency it adds (short timing rounds, a cost to compare).
 ``plan_rows`` is the editable table of one precision per layer (the page turns it into a
-``LayerPlan``). No streamlit; numbers are written by ``report.numbers``.
+``LayerPlan``). No streamlit; numbers are written by ``optimizer.numbers``.
 """
 from __future__ import annotations
 
-from optimizer.report import numbers
+from optimizer import numbers
 
 
 def _delta(report: dict, value) -> float | None:
@@ -24,7 +24,7 @@ def _delta(report: dict, value) -> float | None:
 def sensitivity_rows(report: dict, precisions) -> list[dict]:
     """One dict per measured layer: ``Layer``, ``Op`` and, per precision in ``precisions``
     (besides int8), its metric gain over all-int8, bytes added and latency."""
-    pct = report.get("metric") in ("accuracy", "agreement")
+    metric = report.get("metric", "accuracy")
     int8 = report["int8"]
     rows = []
     for entry in report.get("layers", []):
@@ -41,7 +41,7 @@ def sensitivity_rows(report: dict, precisions) -> list[dict]:
                                              f"{choice['precision_read']})")
                 continue
             gain = _delta(report, choice["value"])
-            row[f"{precision}: gain"] = (numbers.points(gain) if pct else numbers.signed(gain))
+            row[f"{precision}: gain"] = numbers.points(gain, metric)
             row[f"{precision}: size"] = "+" + numbers.size(
                 int(choice["size_bytes"]) - int(int8["size_bytes"])) if int(
                 choice["size_bytes"]) >= int(int8["size_bytes"]) else "-" + numbers.size(
@@ -53,10 +53,10 @@ def sensitivity_rows(report: dict, precisions) -> list[dict]:
 
 def sensitivity_summary(report: dict) -> str:
     """One sentence: where it was measured and what all-int8 and float score there."""
-    pct = report.get("metric") in ("accuracy", "agreement")
+    metric = report.get("metric", "accuracy")
 
     def value(v):
-        return f"{numbers.sig(100 * v)}%" if pct else numbers.sig(v)
+        return numbers.metric_value(v, metric)
 
     return (f"Measured on {report.get('split', 'the sensitivity samples')} "
             f"({report.get('metric', 'accuracy')}): float {value(report['float']['value'])}, "

@@ -5,6 +5,7 @@ target's runtime next to LiteRT's) and, per variant, one row per op kind with wh
 """
 from __future__ import annotations
 
+from optimizer import numbers
 from optimizer.measuring.readiness.report import COULD_NOT_CHECK, verdict_state
 from optimizer.report.style import result_name
 
@@ -36,17 +37,19 @@ def readiness_rows(results):
         arena, flash = memory.get("arena_bytes"), memory.get("flash_bytes")
         fraction = accuracy.get("metric") in ("accuracy", "agreement")
         scale = 100.0 if fraction else 1.0
+        tflm, litert = accuracy.get("tflm"), accuracy.get("litert")
+        # the two runtimes' values in the decimals their difference needs
+        places = numbers.metric_places([tflm, litert], [tflm - litert] if None not in (
+            tflm, litert) else [], accuracy.get("metric") or "accuracy")
         rows.append({
             "Technique": result_name(r),
             "Readiness": readiness_cell(verdict),
             "Method": verdict.get("method") or "",
             "Summary": verdict.get("summary") or verdict.get("error") or "",
-            "Arena (kB)": None if arena is None else arena / 1024,
-            "Flash (kB)": None if flash is None else flash / 1024,
-            "Target runtime metric (%)": None if accuracy.get("tflm") is None
-            else accuracy["tflm"] * scale,
-            "LiteRT metric (%)": None if accuracy.get("litert") is None
-            else accuracy["litert"] * scale,
+            "Arena (kB)": None if arena is None else numbers.round_sig(arena / 1024),
+            "Flash (kB)": None if flash is None else numbers.round_sig(flash / 1024),
+            "Target runtime metric (%)": None if tflm is None else round(tflm * scale, places),
+            "LiteRT metric (%)": None if litert is None else round(litert * scale, places),
         })
     return pd.DataFrame(rows, columns=list(READINESS_COLUMNS))
 

@@ -25,6 +25,8 @@ TITLE_SIZE = 18
 GRID = "rgba(128,128,128,0.25)"   # visible on white and on Streamlit's dark background
 BUDGET_COLOR = "#e15759"
 FRONT_COLOR = "#59a14f"
+HEIGHT = 460                      # a figure's height in pixels
+MARGIN_TB = (100, 70)             # top (title, two-line subtitle) and bottom margins, pixels
 
 
 def result_name(row) -> str:
@@ -62,13 +64,13 @@ def metric_axis(metric: str) -> tuple[str, float, str]:
     return "Accuracy on the test split (%)", 100.0, "%"
 
 
-def apply_layout(fig, title: str, x_title: str, y_title: str, height: int = 460):
+def apply_layout(fig, title: str, x_title: str, y_title: str, height: int = HEIGHT):
     """Common layout: transparent background, large fonts, light grid, legend on top."""
     fig.update_layout(
         title={"text": title, "font": {"size": TITLE_SIZE}, "x": 0.0, "xanchor": "left"},
         font={"size": FONT_SIZE},
         height=height,
-        margin={"l": 70, "r": 30, "t": 90, "b": 70},
+        margin={"l": 70, "r": 30, "t": MARGIN_TB[0], "b": MARGIN_TB[1]},
         paper_bgcolor="rgba(0,0,0,0)",
         plot_bgcolor="rgba(0,0,0,0)",
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0.0,

@@ -8,6 +8,7 @@ questions green, techniques orange; boxes off the user's path are faded.
 """
 from __future__ import annotations
 
+import re
 import textwrap
 
 import plotly.graph_objects as go
@@ -57,8 +58,20 @@ def _layout(tree) -> dict:
     return pos
 
 
-def _wrap(text: str, width: int = 17) -> str:
-    return "<br>".join(textwrap.wrap(text, width=width)) or text
+#: The width (pixels) a tree is drawn at on a 1280-pixel screen (the page's main column),
+#: and the pixels one character of a box's text takes: a box's lines are cut to fit.
+TREE_WIDTH_PX, CHAR_PX = 880.0, 7.0
+
+
+def _wrap(text: str, width: int) -> str:
+    """Lines of at most ``width`` characters, broken between words only; a longer word
+    ("RepresentativeDataset?") breaks where its capitals start, never inside a word."""
+    words = []
+    for word in text.split():
+        words += re.findall(r"[A-Z]?[^A-Z]+|[A-Z]+(?![^A-Z])", word) if len(word) > width \
+            else [word]
+    return "<br>".join(textwrap.wrap(" ".join(words), width=width, break_long_words=False,
+                                     break_on_hyphens=True)) or text
 
 
 def _rounded(x0, y0, x1, y1, r=0.08) -> str:
@@ -100,6 +113,10 @@ def tree_figure(tree, path=(), leaf: str | None = None, title: str | None = None
     if leaf:
         on_path_nodes.add(leaf)
     pos = _layout(tree)
+    xs = [p[0] for p in pos.values()]
+    ys = [p[1] for p in pos.values()]
+    unit_px = TREE_WIDTH_PX / (max(xs) - min(xs) + 1.1)
+    chars = max(10, int((BOX_W * unit_px - 8) / CHAR_PX))
     fig = go.Figure()
     for edge in tree.edges:
         active = (edge.source, edge.target) in on_path_edges
@@ -131,14 +148,13 @@ def tree_figure(tree, path=(), leaf: str | None = None, title: str | None = None
                       line={"color": base, "width": 3 if active else 1.2},
                       opacity=1.0 if active else 0.75, layer="below")
         label = node.text if not node.is_leaf else f"{node.text}"
-        fig.add_annotation(x=x, y=y, text=(f"<b>{_wrap(label)}</b>" if active else _wrap(label)),
+        text = _wrap(label, chars)
+        fig.add_annotation(x=x, y=y, text=f"<b>{text}</b>" if active else text,
                            showarrow=False,
-                           font={"size": style.FONT_SIZE - 2,
+                           font={"size": style.FONT_SIZE - 3,
                                  "color": "white" if active else None},
                            hovertext=(f"{node.id}: {node.text}"
                                       + (f" → {node.technique.value}" if node.technique else "")))
-    xs = [p[0] for p in pos.values()]
-    ys = [p[1] for p in pos.values()]
     fig.update_xaxes(visible=False, range=[min(xs) - 0.55, max(xs) + 0.55], fixedrange=True)
     fig.update_yaxes(visible=False, range=[min(ys) - 0.45, max(ys) + 0.45], fixedrange=True)
     fig.update_layout(

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 
+from optimizer import numbers
 from optimizer.procs import child_env
 from optimizer.runs.executor import ExecutorKind, choose_executor
 
@@ -34,10 +35,10 @@ class ClusterStatus:
         if self.error:
             return f"Ray cluster at {self.address}: {self.error}"
         queue = ("" if self.waiting_cpus is None else
-                 f"; queue: tasks waiting for {self.waiting_cpus:g} CPUs" if self.waiting_cpus
+                 f"; queue: tasks waiting for {numbers.plain(self.waiting_cpus)} CPUs" if self.waiting_cpus
                  else "; no task waiting")
         return (f"Ray cluster at {self.address}: {self.nodes} node{'s' * (self.nodes != 1)}, "
-                f"{self.cpus:g} CPUs, {self.free_cpus:g} free{queue}")
+                f"{numbers.plain(self.cpus)} CPUs, {numbers.plain(self.free_cpus)} free{queue}")
 
 
 def cluster_status(environ=None) -> ClusterStatus | None:
@@ -55,7 +56,7 @@ def cluster_status(environ=None) -> ClusterStatus | None:
                               env=child_env(die_with_parent=True),
                               timeout=PROBE_TIMEOUT_S, stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
-        return ClusterStatus(choice.address, error=f"no answer within {PROBE_TIMEOUT_S:.0f} s")
+        return ClusterStatus(choice.address, error=f"no answer within {numbers.seconds(PROBE_TIMEOUT_S)}")
     if done.returncode != 0:
         lines = done.stderr.strip().splitlines()
         return ClusterStatus(choice.address, error=lines[-1] if lines else "unreachable")

@@ -94,6 +94,7 @@ def fill_latency(timed: list[Result], stats: dict, host: str) -> None:
         r.latency_ms_median, r.latency_ms_p10, r.latency_ms_p90 = s.median_ms, s.p10_ms, s.p90_ms
         r.latency_threads, r.latency_invokes = s.threads, s.invokes
         r.latency_kernels, r.latency_note = s.kernels, s.note
+        r.latency_op_kernels = list(s.op_kernels) or None
         r.measured_on = host
 
 

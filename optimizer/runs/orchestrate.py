@@ -97,13 +97,15 @@ class RunOutcome:
 
 def execute_run(request: RunRequest, run_dir: Path | str, events: Path | str | None = None,
                 json_path: Path | str | None = None, fields: dict | None = None,
-                executor: Executor | None = None) -> RunOutcome:
+                executor: Executor | None = None, judge=None) -> RunOutcome:
     """Run every job of ``request`` into ``run_dir`` (blocking) and return the outcome.
 
     Needs the run folder to be owned by this process (the caller holds ``store.RunLock``).
     ``results.json`` (and ``json_path`` if different) is rewritten after every job, with
     ``fields`` (e.g. ``run_id``) beside the results. Jobs run on ``executor`` (default:
-    ``LocalExecutor``, child processes on this machine).
+    ``LocalExecutor``, child processes on this machine). ``judge(results)`` returns keys
+    (the verdicts) added to ``results.json`` before the run is announced finished, so whoever
+    sees it finished reads them too.
     """
     from optimizer.models.resolve import resolve_model
 
@@ -153,6 +155,9 @@ def execute_run(request: RunRequest, run_dir: Path | str, events: Path | str | N
                     error = f"the float32 baseline failed: {base.error if base else 'no result'}"
         status = RunStatus.FAILED if error else RunStatus.FINISHED
         failed = sum(1 for r in by_spec.values() if not r.ok)
+        if judge is not None:
+            extra.update(judge([by_spec[s] for s in request.specs if s in by_spec]))
+            save()
         log.emit(EventType.RUN_FINISHED, status=status, error=error,
                  message=error or f"{len(by_spec) - failed} ok, {failed} failed")
     return RunOutcome(model=bundle.name, results=[by_spec[s] for s in request.specs], error=error)

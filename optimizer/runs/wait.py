@@ -27,7 +27,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from optimizer import queueing
+from optimizer import numbers, queueing
 
 JOB_TIMES = "job-times.jsonl"
 WAIT_LOG = "wait-estimates.jsonl"
@@ -182,12 +182,12 @@ def estimate_wait(slots: int, ahead: list[dict], holding: list[dict], mine: dict
 
 
 def _about(seconds: float | None, unit: str = "") -> str:
-    return "" if seconds is None else f" (about {seconds:.0f} s{unit})"
+    return "" if seconds is None else f" (about {numbers.seconds(seconds)}{unit})"
 
 
 def wait_message(position: int, slots: int, estimate: Estimate, env: str) -> str:
     """The sentence a waiting run shows: its place, the estimate and what it waits for."""
-    when = (f"about {estimate.seconds:.0f} s" if estimate.seconds is not None else
+    when = (f"about {numbers.seconds(estimate.seconds)}" if estimate.seconds is not None else
             "no measured times on this server yet to estimate the wait from")
     parts = [f"waiting for a free worker slot: number {position} in the queue, {when}"]
     if estimate.holding:

@@ -30,6 +30,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from optimizer import numbers
 from optimizer.guide.precision import RANK, LayerPlan
 
 
@@ -55,6 +56,13 @@ class Proposal:
     predicted_loss: float
     cost: float
     why: str
+
+
+def loss_text(value: float, metric: str = "accuracy") -> str:
+    """A loss in the metric's units as ``optimizer.numbers`` writes it: "0.444 points" for
+    accuracy, "0.0123" for an RMSE."""
+    scaled = numbers.sig(float(value) * numbers.metric_scale(metric))
+    return f"{scaled} points" if numbers.is_percent(metric) else scaled
 
 
 def loss_of(report: dict, value: float) -> float:
@@ -188,15 +196,16 @@ class SensitivityPlanner:
         target = self.max_loss - margin
         n = len([p for p, _ in self.history if p.why != "int8"]) + 1
         metric = self.report.get("metric", "accuracy")
-        tightened = (f"; the target was tightened by {margin:.4g}, how much the measured loss "
-                     f"exceeded the predicted one so far" if margin else "")
+        tightened = (f"; the target was tightened by {loss_text(margin, metric)}, how much "
+                     "the measured loss exceeded the predicted one so far" if margin else "")
         found = None if self.escalation else solve(self.report, self.opts, target, self.io,
                                                    tried)
         if found is not None and found.plan.layers:
+            loss8 = loss_of(self.report, self.report["int8"]["value"])
             why = (f"sensitivity-first plan {n}: {found.plan.describe()}. Predicted {metric} "
-                   f"loss {found.predicted_loss:.4g} (int8 alone: "
-                   f"{loss_of(self.report, self.report['int8']['value']):.4g}) within "
-                   f"{target:.4g}{tightened}; the cheapest such plan (cost {found.cost:+.3f} "
+                   f"loss {loss_text(found.predicted_loss, metric)} (int8 alone: "
+                   f"{loss_text(loss8, metric)}) within {loss_text(target, metric)}"
+                   f"{tightened}; the cheapest such plan (cost {numbers.signed(found.cost)} "
                    f"of the int8 file's size{' and latency' if self.latency_counts else ''}), "
                    f"from each layer's measured sensitivity on {self.report.get('split')}")
             return Proposal(found.plan, found.predicted_loss, found.cost, why)
@@ -206,6 +215,7 @@ class SensitivityPlanner:
         """The last plan plus the next change by error reduction per cost (see the module
         docstring); None when no change is left."""
         by_key = {(o.layer, o.precision): o for o in self.opts}
+        metric = self.report.get("metric", "accuracy")
         chosen = dict(self.escalation[-1].plan.layers) if self.escalation else {}
         ranked = sorted((o for o in self.opts if o.error_gain > 0 or o.gain > 0),
                         key=lambda o: (-(o.gain > 0), -_per_cost(o), o.layer))
@@ -221,10 +231,10 @@ class SensitivityPlanner:
             cost = sum(by_key[k].cost for k in plan.layers)
             proposal = Proposal(plan, loss, cost, (
                 f"sensitivity-first plan {n}: no plan is predicted to lose at most "
-                f"{target:.4g} on {self.report.get('split')}, so the plans escalate by how "
-                f"much each change lowers the outputs' error against the float model per "
-                f"cost: {plan.describe()} (this step: {o.layer} to {o.precision}, error "
-                f"-{o.error_gain:.3g})"))
+                f"{loss_text(target, metric)} on {self.report.get('split')}, so the plans "
+                f"escalate by how much each change lowers the outputs' error against the "
+                f"float model per cost: {plan.describe()} (this step: {o.layer} to "
+                f"{o.precision}, error {numbers.signed(-o.error_gain)})"))
             self.escalation.append(proposal)
             return proposal
         return self._last_resort(n, tried, by_key)

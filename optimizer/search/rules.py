@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from optimizer import numbers
 from optimizer.guide.registry import TechniqueId, parse_spec
 from optimizer.guide.schema import Result
 from optimizer.guide.stage_handlers import knob
@@ -78,8 +79,9 @@ def size_floor(candidate, trials, measure: str = "raw") -> tuple[int | None, str
     size = size_of(ref, measure)
     if size is None:
         return None, "", None
-    unit = "B" if measure == "raw" else "B gzipped"
-    return int(size * (1 - margin)), f"{why} (measured {size:,} {unit})", ref.technique
+    unit = "on disk" if measure == "raw" else "gzipped"
+    return int(size * (1 - margin)), f"{why} (measured {numbers.size(size)} {unit})", \
+        ref.technique
 
 
 def best_trial(trials, goals, measure: str, eligible, objective: str = "size") -> Result | None:
@@ -176,9 +178,10 @@ def prune_batch(batch: Batch, trials, goals, measure: str, eligible,
         floor, why, ref = size_floor(cand, trials, measure)
         # the same layout as the best itself can at most tie with it: that does not beat it
         if floor is not None and (floor >= best_size or ref == best.technique):
-            unit = "B" if measure == "raw" else "B gzipped"
-            skips.append(Skip(cand.id, f"cannot beat {best.technique} ({best_size:,} {unit}): "
-                                       f"{why}", batch.group))
+            unit = "on disk" if measure == "raw" else "gzipped"
+            skips.append(Skip(cand.id, f"cannot beat {best.technique} "
+                                       f"({numbers.size(best_size)} {unit}): {why}",
+                              batch.group))
     return batch.without([s.id for s in skips]), skips
 
 
@@ -240,20 +243,22 @@ class Timing:
         if self.startup_s is None:
             return Estimate(None, "nothing measured yet", True)
         if batch.kind == Kind.SENSITIVITY:
-            return Estimate(self.startup_s, f"start-up {self.startup_s:.0f} s (measured) + "
-                                            "the per-layer pass (not measured yet)", True)
-        parts, total = [f"start-up {self.startup_s:.0f} s (measured on the baseline job)"], \
+            return Estimate(self.startup_s, f"start-up {numbers.seconds(self.startup_s)} "
+                                            "(measured) + the per-layer pass (not measured yet)",
+                            True)
+        parts, total = [f"start-up {numbers.seconds(self.startup_s)} (measured on the baseline "
+                        "job)"], \
             self.startup_s
         if batch.kind == Kind.REPAIR:
             per, _ = self._conversion(batch, batch.candidates[0])
             count = 1 + max_float_layers
-            parts.append(f"{count} int8 conversions x {per:.1f} s (measured)")
+            parts.append(f"{count} int8 conversions x {numbers.seconds(per)} (measured)")
             total += count * per
         else:
             seconds = [self._conversion(batch, c)[0] for c in batch.candidates]
             if sum(seconds):
-                parts.append(f"{len(seconds)} conversions, {sum(seconds):.1f} s (measured per "
-                             "conversion type)")
+                parts.append(f"{len(seconds)} conversions, {numbers.seconds(sum(seconds))} "
+                             "(measured per conversion type)")
                 total += sum(seconds)
         unknown = False
         if batch.epochs:
@@ -262,7 +267,7 @@ class Timing:
             pool = same or {g: v for g, (_, v) in self.epoch_s.items()}
             if pool:
                 source = max(pool, key=pool.get)
-                parts.append(f"{batch.epochs} epochs x {pool[source]:.1f} s (measured on "
+                parts.append(f"{batch.epochs} epochs x {numbers.seconds(pool[source])} (measured on "
                              f"{source}{'' if same else ', the slowest fine-tune so far'})")
                 total += batch.epochs * pool[source]
             else:
@@ -270,4 +275,4 @@ class Timing:
                 parts.append(f"{batch.epochs} fine-tuning epochs not measured yet in this "
                              "search: it is stopped if, after its first epoch, it is projected "
                              "to end after the time budget")
-        return Estimate(total, f"about {total:.0f} s: " + " + ".join(parts), unknown)
+        return Estimate(total, f"about {numbers.seconds(total)}: " + " + ".join(parts), unknown)

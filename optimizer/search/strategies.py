@@ -21,6 +21,11 @@ integer-only targets never get ``float`` and plans with integer input and output
 only where the target runs int16x8 (TFLite Micro: yes, checked by its interpreter as every
 trial is; the Edge TPU: no). A target with no per-layer choice falls back to ``keep-float``
 where it runs float ops. Each trial carries why it was chosen (``Candidate.why``).
+
+A plan *meets the budget* as the goal check says (``Goals.check``: its state is ``met``); a
+plan whose drop exceeds the budget is ``missed`` or, when the paired test against float32
+cannot tell (``within_noise``), still not met: the next plan follows either way, and its why
+names the last plan's verdict with its interval.
 No TensorFlow here.
 """
 from __future__ import annotations
@@ -206,11 +211,21 @@ class PrecisionPhase:
             self.planner.record(proposal, loss)
         elif isinstance(self.planner, OpTypePlanner):
             self.planner.record(key, loss)
-        if result is not None and result.ok and goals.check(baseline, result).met:
+        check = goals.check(baseline, result) if result is not None and result.ok else None
+        if check is not None and check.met:
             self.finished = True
             notes.append(f"{cand.id} met every goal after {self.trials} precision trial(s)")
             return []
-        return self._next(notes)
+        # missed, or within noise of the budget (the paired test cannot tell): not met, so
+        # the next plan follows, and says what the last one measured
+        verdict = (f"{cand.id} {check.summary}: "
+                   + "; ".join(i.detail for i in check.items if not i.met)
+                   if check is not None else
+                   f"{cand.id} gave no measurement" + (f" ({result.error})"
+                                                       if result is not None and result.error
+                                                       else ""))
+        notes.append(verdict)
+        return self._next(notes, after=verdict)
 
     def _loaded(self, report, trials, baseline, goals, notes) -> list[Batch]:
         from optimizer.artifacts import store
@@ -231,7 +246,7 @@ class PrecisionPhase:
                                           int8_loss=accuracy_loss(goals.accuracy, baseline, int8))
         return self._next(notes)
 
-    def _next(self, notes: list) -> list[Batch]:
+    def _next(self, notes: list, after: str | None = None) -> list[Batch]:
         if self.planner is None or self.trials >= self.max_trials:
             if self.planner is not None:
                 notes.append(f"{self.strategy}: stopped after {self.trials} precision trials "
@@ -243,6 +258,7 @@ class PrecisionPhase:
             return []
         proposal, key = found if isinstance(found, tuple) else (found, None)
         self.trials += 1
-        batch = plan_batch(self.strategy, self.trials, proposal.plan, proposal.why)
+        why = proposal.why + (f" (after {after})" if after else "")
+        batch = plan_batch(self.strategy, self.trials, proposal.plan, why)
         self.pending[batch.candidates[0].id] = (proposal, key)
         return [batch]

@@ -179,8 +179,10 @@ def _copy_files(source: Path, target: Path, results: list) -> None:
 
 
 def serve(row: dict, results: list, run_dir: Path, events: Path, model: str,
-          extra: dict) -> dict:
-    """Write the cached results into ``run_dir`` as a finished run; return results.json."""
+          extra: dict, judge=None) -> dict:
+    """Write the cached results into ``run_dir`` as a finished run; return results.json.
+    ``judge(results)`` returns keys (the verdicts) written before the run is announced
+    finished."""
     cached_from = _measured(row, results)
     where = cached_from["measured_on"]
     _copy_files(Path(row["folder"]), run_dir, results)
@@ -199,6 +201,9 @@ def serve(row: dict, results: list, run_dir: Path, events: Path, model: str,
                  message=result.error or "done (cached)")
     doc = store.write_results(run_dir, model, results, **extra, cached=True,
                               cached_from=cached_from)
+    if judge is not None:
+        doc = store.write_results(run_dir, model, results, **extra, cached=True,
+                                  cached_from=cached_from, **judge(results))
     log.emit(EventType.RUN_FINISHED, status=RunStatus.FINISHED,
              message=f"{len(results)} results from the cache (measured "
                      f"{cached_from['measured_at']} on {where})")

@@ -25,8 +25,6 @@ from optimizer.workspace import journal
 #: The keys of ``python -m optimizer history --json`` rows (the issue's contract).
 PUBLIC_KEYS = ("id", "kind", "model", "techniques", "status", "queued_at", "started_at",
                "finished_at", "cached", "best")
-#: Accuracy points a "best" result may lose (the app's default goal).
-BEST_MAX_DROP = 0.01
 
 
 def kind_of(folder: Path | str) -> str | None:
@@ -49,18 +47,31 @@ def _times(folder: Path) -> tuple:
     return queued, started, finished
 
 
-def best_of(results) -> dict | None:
-    """The smallest measured file within the default accuracy budget (else the smallest)."""
-    ok = [r for r in results if r.ok and r.technique != "float32" and r.gzip_bytes]
-    kept = [r for r in ok if r.accuracy_delta is None or r.accuracy_delta >= -BEST_MAX_DROP]
-    pick = min(kept or ok, key=lambda r: r.gzip_bytes, default=None)
-    if pick is None:
+def best_of(folder: Path | str, results=None) -> dict | None:
+    """The run's best variant as the Results page shows it (``report.judge.best_variant``,
+    judged by the goals the run was made for, with its size basis), or None."""
+    from optimizer.report.verdict import run_best
+
+    try:
+        best = run_best(folder, results=results)
+    except (OSError, ValueError, TypeError):
         return None
-    base = next((r for r in results if r.technique == "float32" and r.ok), None)
-    ratio = round(base.gzip_bytes / pick.gzip_bytes, 2) if base and base.gzip_bytes else None
-    return {"technique": pick.technique, "gzip_bytes": pick.gzip_bytes, "x_smaller": ratio,
-            "accuracy": pick.accuracy, "accuracy_delta": pick.accuracy_delta,
-            "latency_ms_median": pick.latency_ms_median}
+    return best.row() if best is not None else None
+
+
+def search_best(outcome) -> dict | None:
+    """A search's winner as its outcome chose it (on the search's size measure), or None."""
+    from optimizer.report.judge import Best
+
+    if outcome is None or not outcome.best:
+        return None
+    best, base = outcome.trial(outcome.best), outcome.trial("float32")
+    key = "gzip_bytes" if outcome.size_measure == "gzip" else "size_bytes"
+    if best is None or not getattr(best, key):
+        return None
+    goals = sum(1 for value in (outcome.goals or {}).values() if value is not None)
+    return Best(best.technique, outcome.size_measure, int(getattr(best, key)),
+                getattr(base, key, None) if base is not None else None, goals, best).row()
 
 
 def row_for(folder: Path | str) -> dict | None:
@@ -82,16 +93,14 @@ def row_for(folder: Path | str) -> dict | None:
         row.update(model=model_label(request.model if request else run.model),
                    techniques=list(request.specs) if request else [],
                    settings=list(request.settings) if request else [], status=run.status,
-                   best=best_of(run.results))
+                   best=best_of(folder, run.results))
     else:
         search = read_search(folder)
         trials = search.outcome.trials if search.outcome else []
-        best = search.outcome.trial(search.outcome.best) if search.outcome and \
-            search.outcome.best else None
         row.update(model=model_label(search.request.model if search.request else search.model),
                    techniques=[t.technique for t in trials],
                    settings=list(search.request.settings) if search.request else [],
-                   status=search.status, best=best_of([*trials[:1], best]) if best else None)
+                   status=search.status, best=search_best(search.outcome))
     return row
 
 
@@ -127,6 +136,12 @@ def runs(owner: str | None = None, any_owner: bool = True) -> list[dict]:
         if row["status"] not in history.FINAL:
             history.upsert_run({**row_for(folder), "id": row["id"]})
             row = history.get_run(row["id"]) or row
+        elif row["kind"] == "run":
+            # the best follows the readiness checked since the run ended (the Results page's)
+            best = best_of(folder)
+            if best != row.get("best"):
+                history.upsert_run({**row, "best": best})
+                row = {**row, "best": best}
         rows.append(row)
     return sorted(rows, key=_newest, reverse=True)
 
@@ -222,11 +237,23 @@ def document(folder: Path | str, run_id: str | None = None) -> dict:
     base = doc if isinstance(doc, dict) else {}
     if base and run.status in ("finished", "running", "queued") and not run.damaged \
             and run.error is None:
-        return {**base, "run_id": run_id, "status": run.status}
+        return {**base, "run_id": run_id, "status": run.status, **_judgement(folder)}
     out = {**{k: v for k, v in base.items() if k != "results"}, "model": base.get("model") or
            run.model, "run_id": run_id, "status": run.status,
            "results": [r.to_dict() for r in run.results]}
     for key, value in (("error", run.error), ("damaged", run.damaged)):
         if value:
             out[key] = value
-    return out
+    return {**out, **_judgement(folder)}
+
+
+def _judgement(folder: Path) -> dict:
+    """The run judged now by the answers and goals it was made for, with the readiness
+    checked since it ended (``report.verdict.run_verdict``): ``insights``, ``checks``,
+    ``verdict``; {} for a folder whose results cannot be judged."""
+    from optimizer.report.verdict import run_verdict
+
+    try:
+        return run_verdict(folder).judgement()
+    except (OSError, ValueError, TypeError):
+        return {}

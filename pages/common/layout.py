@@ -9,14 +9,17 @@ from optimizer import TARGET_LABELS, model_label
 
 from . import boot, nav, state
 
-#: On a phone, long words in tables (technique specs, code) wrap instead of pushing the page
-#: sideways, and the wide decision tree gives way to the path in words (Recommendation).
+#: On a phone, table cells wrap between words and a column is at least as wide as its
+#: longest word (never "baseli ne"; a word longer than the whole column still breaks), and
+#: the wide decision tree gives way to the path in words (Recommendation).
 _NARROW_CSS = ("<style>@media (max-width: 640px) { [data-testid=stMain] td, "
-               "[data-testid=stMain] th { overflow-wrap: anywhere; } "
+               "[data-testid=stMain] th, [data-testid=stMain] th p, [data-testid=stMain] td p "
+               "{ overflow-wrap: break-word; word-break: normal; hyphens: manual; } "
                "[data-testid=stTable] table { font-size: 0.75rem; } "
                "[data-testid=stTable] th, [data-testid=stTable] td { padding: 0.25rem 0.2rem; "
-               "white-space: normal; } [data-testid=stTable] th p, [data-testid=stTable] td p "
-               "{ white-space: normal; overflow-wrap: anywhere; word-break: break-word; } "
+               "white-space: normal; } [data-testid=stTable] td p { white-space: normal; } "
+               "[data-testid=stMarkdownContainer] table { font-size: 0.8rem; } "
+               "[data-testid=stMarkdownContainer] :is(th, td) { padding: 0.25rem 0.3rem; } "
                ".st-key-tree_wide { display: none; } }</style>")
 
 

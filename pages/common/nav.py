@@ -34,11 +34,12 @@ JOURNEY = (MODEL, SITUATION, RECOMMENDATION, RUN, RESULTS)
 
 SEARCH = PageInfo("pages/search.py", "Search my goals", "search")
 LAYERS = PageInfo("pages/layers.py", "Per-layer repair", "layers")
+GRAPH = PageInfo("pages/graph.py", "Graph", "graph")
 MY_RUNS = PageInfo("pages/my_runs.py", "My runs", "my_runs")
 LEARN = PageInfo("pages/learn.py", "Learn: the guide", "learn")
-#: Pages beside the journey: the goal-driven search, its per-layer int8 repair, every run and
-#: search of this workspace, and the guide.
-FURTHER = (SEARCH, LAYERS, MY_RUNS, LEARN)
+#: Pages beside the journey: the goal-driven search, its per-layer int8 repair, the model's
+#: graph, every run and search of this workspace, and the guide.
+FURTHER = (SEARCH, LAYERS, GRAPH, MY_RUNS, LEARN)
 
 
 def sections() -> dict:

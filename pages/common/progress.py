@@ -1,6 +1,8 @@
 """How a run's progress is shown: the per-technique table rows and the status line."""
 from __future__ import annotations
 
+from optimizer import numbers
+
 # Plain symbols (in every font): emoji would need an emoji font the browser may not have.
 STATE_LABELS = {
     "waiting": "· waiting",
@@ -47,18 +49,19 @@ def status_line(run_state) -> str:
     if run_state.status == "queued" and run_state.queue_position:
         wait = run_state.wait_estimate_s
         label = (f"Queued: number {run_state.queue_position} in the queue"
-                 + (f", about {wait:.0f} s to wait" if wait is not None else ""))
+                 + (f", about {numbers.seconds(wait)} to wait" if wait is not None else ""))
     elif run_state.status == "queued" and run_state.queue_message:
         label = "Queued"
     model = f"{plain(run_state.model)} · " if run_state.model else ""
     left = getattr(run_state, "seconds_left", None)
-    estimate = f" · about {left:.0f} s left (estimate)" if left is not None else ""
+    estimate = f" · about {numbers.seconds(left)} left (estimate)" if left is not None else ""
     return f"{model}{label} · {time_text(run_state)} · {done} of {total} techniques done{estimate}"
 
 
 def time_text(run_state) -> str:
     """Work time and wait time apart: "work 10 s, waited 59 s in the queue"."""
     if run_state.status == "queued":
-        return f"waited {run_state.wait_s:.0f} s"
-    waited = f", waited {run_state.wait_s:.0f} s in the queue" if run_state.wait_s >= 1 else ""
-    return f"work {run_state.work_s:.0f} s{waited}"
+        return f"waited {numbers.seconds(run_state.wait_s)}"
+    waited = f", waited {numbers.seconds(run_state.wait_s)} in the queue" \
+        if run_state.wait_s >= 1 else ""
+    return f"work {numbers.seconds(run_state.work_s)}{waited}"

@@ -7,14 +7,16 @@ import streamlit as st
 from optimizer import TARGETS, Target, check_variants
 from optimizer.report import readiness_ops, readiness_rows
 from pages.common import layout, state
+from pages.common.table import MISSING
 
 _num = st.column_config.NumberColumn
 COLUMNS = {
     "Summary": st.column_config.TextColumn("Summary", width="large"),
-    "Arena (kB)": _num("Arena (kB)", format="%.1f"),
-    "Flash (kB)": _num("Flash (kB)", format="%.1f"),
-    "Target runtime metric (%)": _num("TFLite Micro metric (%)", format="%.2f"),
-    "LiteRT metric (%)": _num("LiteRT metric (%)", format="%.2f"),
+    # rounded as optimizer.numbers writes them (report.readiness_rows); kB of 1,024 bytes
+    "Arena (kB)": _num("Arena (kB)", format="plain"),
+    "Flash (kB)": _num("Flash (kB)", format="plain"),
+    "Target runtime metric (%)": _num("TFLite Micro metric (%)", format="plain"),
+    "LiteRT metric (%)": _num("LiteRT metric (%)", format="plain"),
 }
 
 
@@ -44,11 +46,12 @@ def render(results, target, budget, data, key: str, read_only: bool = False) -> 
     if info.needs_setup:
         st.caption(f"This check needs `{info.needs_setup}` on the server (opt-in).")
     st.dataframe(readiness_rows(results), hide_index=True, width="stretch",
-                 column_config=COLUMNS, key=f"{key}_table")
+                 column_config=COLUMNS, key=f"{key}_table", placeholder=MISSING)
     for result in results:
         verdict = result.readiness or {}
         if not verdict.get("ops"):
             continue
         with st.expander(f"**{result.technique}**: ops on {info.label}"):
             st.caption(verdict.get("summary", ""))
-            st.dataframe(readiness_ops(verdict), hide_index=True, width="stretch")
+            st.dataframe(readiness_ops(verdict), hide_index=True, width="stretch",
+                         placeholder=MISSING)

@@ -12,23 +12,26 @@ from pathlib import Path
 
 import streamlit as st
 
-from optimizer import results_frame
+from optimizer import numbers, results_frame
 from optimizer.report import accuracy_latency_figure, skipped_table, trials_figure, trials_table
 from optimizer.search import SearchRequest, list_searches, read_search, start_search
 
 from . import layout, state
+from .table import MISSING
 
 POLL_S = 1.5
 STATUS = {"queued": "Queued: waiting for a free worker slot", "running": "Running",
           "finished": "Finished", "stopped": "Stopped (what it found is kept)",
           "failed": "Failed", "cancelled": "Cancelled"}
+# The numbers arrive rounded as optimizer.numbers writes them (trials_table); latency is text
+# ("4.12 µs"), since a fixed "%.3f" column wrote every int8 trial as "0.004 ms".
 TABLE_CONFIG = {
     "Trial": st.column_config.TextColumn("Trial", pinned=True, width="medium"),
-    "Accuracy": st.column_config.NumberColumn("Accuracy", format="%.2f"),
-    "Size (kB)": st.column_config.NumberColumn("Size (kB)", format="%.1f"),
-    "gzip (kB)": st.column_config.NumberColumn("gzip (kB)", format="%.1f"),
-    "x smaller": st.column_config.NumberColumn("x smaller", format="%.2fx"),
-    "Latency (ms)": st.column_config.NumberColumn("Latency (ms)", format="%.3f"),
+    "Accuracy": st.column_config.NumberColumn("Accuracy", format="plain"),
+    "Size (kB)": st.column_config.NumberColumn("Size (kB)", format="plain"),
+    "gzip (kB)": st.column_config.NumberColumn("gzip (kB)", format="plain"),
+    "x smaller": st.column_config.NumberColumn("x smaller", format="plain"),
+    "Latency median": st.column_config.TextColumn("Latency median", help="µs below 0.1 ms"),
     "Note": st.column_config.TextColumn("Note", width="large"),
 }
 
@@ -69,7 +72,7 @@ def status_line(search) -> str:
     outcome = search.outcome
     count = len(outcome.trials) if outcome else 0
     parts = [search.model or "?", STATUS.get(search.status, search.status),
-             f"{search.elapsed_s:.0f} s", f"{count} trial{'s' if count != 1 else ''}"]
+             numbers.seconds(search.elapsed_s), f"{count} trial{'s' if count != 1 else ''}"]
     if search.current:
         parts.append(search.current)
     return " · ".join(parts)
@@ -80,17 +83,18 @@ def budget_line(search) -> str:
     r = search.request
     if r is None:
         return ""
-    drop = (f"{r.max_accuracy_drop * 100:g}% of the baseline" if r.relative
-            else f"{r.max_accuracy_drop * 100:g} points")
+    drop = (f"{numbers.plain(r.max_accuracy_drop * 100)} % of the baseline" if r.relative
+            else f"{numbers.plain(r.max_accuracy_drop * 100)} points")
     size = ""
     if r.max_size_bytes:
-        size = f", at most {r.max_size_bytes / 1e3:,.1f} kB"
+        size = f", at most {numbers.size(r.max_size_bytes)}"
     elif r.max_size_ratio:
-        size = f", at least {1 / r.max_size_ratio:g}x smaller"
-    latency = f", at most {r.max_latency_ms:g} ms" if r.max_latency_ms else ""
+        size = f", at least {numbers.plain(numbers.round_sig(1 / r.max_size_ratio))}x smaller"
+    latency = f", at most {numbers.ms(r.max_latency_ms)}" if r.max_latency_ms else ""
     measure = "gzip (download) size" if r.size_measure == "gzip" else "size on disk"
     return (f"Target **{r.target.value}** · accuracy drop at most **{drop}**{size}{latency} · "
-            f"smallest **{measure}** · time budget **{r.time_budget_s / 60:g} min**")
+            f"smallest **{measure}** · time budget "
+            f"**{numbers.plain(numbers.round_sig(r.time_budget_s / 60))} min**")
 
 
 def render_trials(search, key: str) -> None:
@@ -106,7 +110,7 @@ def render_trials(search, key: str) -> None:
     with right:
         frame = results_frame(outcome.trials)
         st.plotly_chart(accuracy_latency_figure(frame), key=f"{key}_latency")
-    st.dataframe(trials_table(outcome), hide_index=True, width="stretch",
+    st.dataframe(trials_table(outcome), hide_index=True, placeholder=MISSING, width="stretch",
                  column_config=TABLE_CONFIG, key=f"{key}_table")
 
 
@@ -119,14 +123,14 @@ def render_verdict(search) -> None:
     if outcome is None:
         return
     box = st.success if outcome.goal_met else st.warning
-    box(outcome.explanation, icon=":material/emoji_events:" if outcome.goal_met
+    box(layout.plain(outcome.explanation), icon=":material/emoji_events:" if outcome.goal_met
         else ":material/search_off:")
     if outcome.pareto:
         st.markdown("**Pareto front** (nothing else is better on accuracy, size and latency "
                     "at once): " + ", ".join(f"`{t}`" for t in outcome.pareto))
     if outcome.skipped:
         with st.expander(f"Not run: {len(outcome.skipped)} candidate(s), and why"):
-            st.dataframe(skipped_table(outcome), hide_index=True, width="stretch",
+            st.dataframe(skipped_table(outcome), hide_index=True, placeholder=MISSING, width="stretch",
                          key="search_skipped")
     if outcome.excluded:
         with st.expander(f"Not for this target: {len(outcome.excluded)} technique(s)"):

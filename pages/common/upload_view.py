@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from optimizer import DATA_LABELS, Answers, DataNeed
+from optimizer import DATA_LABELS, Answers, DataNeed, numbers
 from optimizer.models.uploads import (
     DATA_SUFFIXES,
     MODEL_SUFFIXES,
@@ -24,6 +24,7 @@ from optimizer.models.uploads.validate import tensors_text
 from optimizer.workspace.browser import reset_session, touch
 
 from . import layout, state
+from .table import MISSING
 
 UPLOAD = state.UPLOAD          # session-state key: the checked upload this session uses
 PIXEL_LABELS = {"0-1": "0 to 1", "0-255": "0 to 255", "-1-1": "-1 to 1"}
@@ -47,7 +48,8 @@ def render() -> None:
         f"one array per input: `x_train.<input name>`, `x_test.<input name>`), a zip of images "
         f"in one folder per class, or a CSV. Up to {lim.max_upload_mb} MB per file. Your files stay in this "
         f"browser session's own folder on the server and are removed when you start over or "
-        f"after {lim.session_max_age_h:g} hours of inactivity; nothing in them is executed.")
+        f"after {numbers.plain(lim.session_max_age_h)} hours of inactivity; nothing in them is "
+        "executed.")
     left, right = st.columns(2, gap="large")
     model_file = left.file_uploader(
         "Model file", type=[s.lstrip(".") for s in MODEL_SUFFIXES], key="upload_model",
@@ -126,7 +128,8 @@ def _counts(samples) -> str:
     """{"train": 1347, "test": 450} -> "1,347 train · 450 test samples"."""
     if not isinstance(samples, dict):
         return str(samples)
-    return " · ".join(f"{n:,} {split}" for split, n in samples.items()) + " samples"
+    return " · ".join(f"{numbers.count(n)} {split}" for split, n in samples.items()) \
+        + " samples"
 
 
 def show_summary(upload) -> None:
@@ -151,8 +154,8 @@ def show_summary(upload) -> None:
     bridge = upload.bridge or {}
     if "max_abs_diff" in bridge:
         st.caption(f"Rebuilt in tf_keras for TFMOT and verified: largest output difference "
-                   f"{bridge['max_abs_diff']:.3g} on {bridge['samples']} random inputs "
-                   f"(allowed {bridge['tolerance']:.2g}).")
+                   f"{numbers.sig(bridge['max_abs_diff'])} on {bridge['samples']} random "
+                   f"inputs (allowed {numbers.sig(bridge['tolerance'], 2)}).")
     if upload.retrain_blocker:
         st.warning(f"**QAT, pruning and clustering do not apply:** "
                    f"{layout.plain(upload.retrain_blocker)}.",
@@ -165,4 +168,4 @@ def show_summary(upload) -> None:
         if upload.layers:
             st.dataframe([{"Layer": r.get("name"), "Type": r.get("type"),
                            "Parameters": r.get("params")} for r in upload.layers],
-                         hide_index=True, width="stretch")
+                         hide_index=True, width="stretch", placeholder=MISSING)

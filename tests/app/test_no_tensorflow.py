@@ -9,7 +9,8 @@ import textwrap
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGES = ["model", "situation", "recommendation", "run", "results", "search", "layers", "learn"]
+PAGES = ["model", "situation", "recommendation", "run", "results", "search", "layers", "graph",
+         "learn"]
 
 
 def test_no_page_loads_tensorflow():

@@ -2,10 +2,12 @@
 page shows which layers stayed float and starts a repair by hand."""
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
 from app_helpers import RUN_DEADLINE_S, button, goto, new_app
+from chart_labels import check_labels_on_their_points
 
 pytestmark = pytest.mark.cost(80)
 
@@ -67,10 +69,12 @@ def test_a_search_repairs_int8_and_the_repair_page_offers_int16_and_float():
     _wait(run_dir)
     at.run()
     assert not at.exception, at.exception
-    verdict = "\n".join(e.value for e in at.success)
+    verdict = "\n".join(e.value for e in at.success).replace("\\", "")   # Markdown escapes
     assert "wins: the smallest file that meets every goal" in verdict
     assert "Target **cpu**" in _texts(at)
     assert len(at.get("plotly_chart")) == 2          # the front and the latency chart
+    for chart in at.get("plotly_chart"):             # each label on the trials it names
+        assert check_labels_on_their_points(json.loads(chart.proto.spec)) == []
     table = next(d.value for d in at.dataframe if "Trial" in d.value.columns)
     assert "mixed[plan-1]" in list(table["Trial"])
     assert "★" in list(table["Best"])

@@ -115,6 +115,15 @@ def test_a_real_upload_becomes_the_sessions_model_and_can_be_removed(tmp_path, t
     answers = at.session_state["answers"]
     assert answers.data.value == "labelled" and answers.can_retrain
     assert not button(at, "Next: your situation").disabled
+    # the same model card as a demo's: parameters, float size, shapes, layers, ops
+    facts = {m.label: m.value for m in at.metric}
+    assert list(facts) == ["Parameters", "Float32 size", "Input shape", "Classes", "Layers"]
+    assert facts["Parameters"] == f"{tiny_model.count_params():,}"
+    assert facts["Float32 size"].endswith(" kB") and facts["Input shape"] == "8 × 8 × 1"
+    assert facts["Classes"] == "10" and facts["Layers"] == str(len(tiny_model.layers))
+    layers = at.dataframe[0].value
+    assert list(layers["Layer"]) == [layer.name for layer in tiny_model.layers]
+    assert any("CONV\\_2D" in m.value and "FULLY\\_CONNECTED" in m.value for m in at.markdown)
     button(at, "Remove my uploaded files and start over").click().run()
     assert at.session_state["model_ref"] == "digits-cnn"
     assert not (session / "uploads").exists()

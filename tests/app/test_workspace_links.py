@@ -167,7 +167,8 @@ def test_my_runs_lists_compares_and_deletes():
     assert not at.exception
     table = at.dataframe[0].value
     assert set(table["Run id"]) == {first.name, second.name}
-    assert set(table["Best result"]) == {"float16 · 2.0x smaller"}
+    # the Results page's verdict for each run's own goals, with its size basis named
+    assert set(table["Best result"]) == {"float16, 2.00x smaller on disk"}
     assert len(at.get("plotly_chart")) == 1                   # the two runs compared
     assert f"/results?run={at.selectbox[0].value}" in [c.value for c in at.code]
     at.checkbox[0].check().run()

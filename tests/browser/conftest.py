@@ -42,7 +42,8 @@ def streamlit_workspace(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def streamlit_server(tmp_path_factory, streamlit_workspace):
-    """Start ``streamlit run app.py`` on a free port; yield its URL; stop it afterwards."""
+    """Start ``streamlit run serve.py`` (app.py, as ``make run`` serves it) on a free port;
+    yield its URL; stop it afterwards."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is missing: install it with `make chromium` "
                     "(apt-get install --no-install-recommends chromium)")
@@ -50,7 +51,7 @@ def streamlit_server(tmp_path_factory, streamlit_workspace):
     workspace = streamlit_workspace
     log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
     env = {**os.environ, "OPTIMIZER_WORKSPACE": str(workspace)}
-    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+    cmd = [sys.executable, "-m", "streamlit", "run", "serve.py", "--server.headless", "true",
            "--server.address", "127.0.0.1", "--server.port", str(port),
            "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
            "--client.toolbarMode", "minimal"]

@@ -82,6 +82,11 @@ def test_upload_a_model_and_data_and_complete_a_run(page, upload_files):
     expect(page.get_by_test_id("stAlertContainer").filter(
         has_text="Labelled training data")).to_be_visible()
     expect(page.get_by_text("Rebuilt in tf_keras for TFMOT and verified")).to_be_visible()
+    metrics = page.get_by_test_id("stMetric")       # the model card, as for a demo
+    expect(metrics.filter(has_text="Parameters")).to_be_visible(timeout=CHECK_TIMEOUT_MS)
+    expect(metrics.filter(has_text="Float32 size")).to_contain_text("kB")
+    expect(page.get_by_text("LiteRT ops in the float32 file")).to_be_visible()
+    expect(page.get_by_test_id("stHeading").filter(has_text="Architecture")).to_be_visible()
     screenshot(page, "upload-2-checked")
 
     page.get_by_role("button", name="Next: your situation").click()
