@@ -186,6 +186,10 @@ def test_the_pages_build_their_requests_with_from_goals(monkeypatch):
     assert search == SearchRequest.from_goals(goals, "edgetpu", model="digits-cnn",
                                               time_budget_s=300.0)
     assert search.readiness_required and search.size_measure == "gzip"
+    # post-training only: the request names the target's conversions, exact through its file
+    quick = search_view.request_from_form("mcu", None, 30, scope="post-training")
+    assert quick.techniques == ("integer_only", "int16x8") and quick.time_budget_s == 1800.0
+    assert SearchRequest.from_dict(json.loads(json.dumps(quick.to_dict()))) == quick
 
 
 # -- the flags and --request FILE ---------------------------------------------------------------

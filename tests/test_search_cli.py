@@ -50,12 +50,14 @@ def test_unusable_input_is_one_line_and_exit_2(args, message):
 @pytest.mark.slow
 def test_a_real_search_repairs_int8_and_a_repair_by_hand_joins_it(tmp_path):
     """Started from a request file (``search --request FILE``, as the app starts it; the flags
-    build the same request: tests/test_requests.py)."""
+    build the same request: tests/test_requests.py). Its trials are fixed (the baseline, int8
+    and its repair) and its budget is far beyond them, so a loaded machine changes how long
+    it takes, never what it finds."""
     from optimizer.search.request import SearchRequest
 
     out = tmp_path / "search"
     request = SearchRequest(model="digits-outliers", target="cpu", max_accuracy_drop=0.01,
-                            time_budget_s=60, settings=("finetune.epochs=1",),
+                            time_budget_s=1800, settings=("finetune.epochs=1",),
                             precision_strategy="keep-float", techniques=("integer",))
     file = tmp_path / "asked.json"
     file.write_text(json.dumps(request.to_dict()))
@@ -78,9 +80,9 @@ def test_a_real_search_repairs_int8_and_a_repair_by_hand_joins_it(tmp_path):
     assert doc["best"]["size_bytes"] <= repaired["size_bytes"]
     assert doc["checks"][doc["best"]["technique"]]["met"]
     assert doc["explanation"].startswith(f"{doc['best']['technique']} wins")
-    assert doc["elapsed_s"] <= 60 + 30       # the budget plus the last job's latency timing
-    for skip in doc["skipped"]:
-        assert skip["reason"]
+    assert doc["status"] == "finished" and doc["stopped"] is None and doc["skipped"] == []
+    assert [t["technique"] for t in doc["trials"]] == ["float32", "integer",
+                                                       "integer[keep-float]"]
     # results on disk like a run, with the repair's file, recipe and layer report
     on_disk = json.loads((out / "results.json").read_text())
     assert [r["technique"] for r in on_disk["results"]] == list(trials)

@@ -20,6 +20,7 @@ _LAZY = {
     "Batch": "optimizer.search.candidates",
     "CandidatePlan": "optimizer.search.candidates",
     "plan_candidates": "optimizer.search.candidates",
+    "post_training_specs": "optimizer.search.candidates",
     "trial_spec": "optimizer.search.candidates",
     "split_trial": "optimizer.search.candidates",
     "REPAIR_ID": "optimizer.search.candidates",

@@ -288,6 +288,15 @@ def repair_allowed(target: Target | str) -> str | None:
             (f": {reason}" if reason else ""))
 
 
+def post_training_specs(target: Target | str) -> tuple:
+    """The post-training conversions a search tries on ``target`` (no fine-tuning): a
+    search restricted to them (``SearchRequest.techniques``) runs one conversion job, then
+    the precision search when int8 misses the budget, and nothing longer."""
+    plan = plan_candidates(target)
+    return tuple(c.spec for b in plan.batches if b.kind == Kind.POST_TRAINING
+                 for c in b.candidates)
+
+
 def restricted(plan: CandidatePlan, techniques) -> CandidatePlan:
     """``plan`` with only the candidates whose spec is in ``techniques`` (every knob level of
     them); the whole plan when ``techniques`` is empty."""

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.cost(60)]
 
-SEARCH_TIMEOUT_MS = 900_000     # a one-minute budget, but a busy 2-core machine queues runs
+SEARCH_TIMEOUT_MS = 900_000     # post-training only: minutes, but a busy machine queues runs
 
 
 def _heading(page, text):
@@ -43,10 +43,13 @@ def test_a_search_fills_in_live_and_the_repair_shows_each_layers_precisions(page
     page.get_by_role("radio", name=re.compile("digits-outliers")).check(force=True)
     wait_for_app(page)
     _nav(page, "Search my goals")
+    # deterministic under load: the post-training conversions only (a fixed set of trials)
+    # under the longest budget, which they never come near
     slider = page.get_by_role("slider")
     slider.focus()
-    slider.press("Home")                        # the shortest budget: one minute
-    expect(slider).to_have_attribute("aria-valuetext", "1")
+    slider.press("End")
+    expect(slider).to_have_attribute("aria-valuetext", "30")
+    page.get_by_role("radio", name="post-training only (no fine-tuning)").check(force=True)
     page.get_by_role("button", name="Start the search").click()
     wait_for_app(page)
     expect(page.get_by_test_id("stProgress")).to_be_visible()
