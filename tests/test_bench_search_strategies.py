@@ -23,8 +23,8 @@ def test_the_table_gives_the_interval_the_paired_test_and_the_goal_state():
              "scenario": SCENARIO, "letter": "b", "strategy": "keep-float", "test_samples": 450}
     lines = markdown({"rows": [met, noise]}).splitlines()
     assert "accuracy (95 % interval), change vs float32 (paired test)" in lines[0]
-    assert lines[2] == ("| digits-outliers, mcu, drop <= 1 points | (d) sensitivity | "
+    assert lines[2] == ("| digits-outliers, mcu, drop <= 1 point | (d) sensitivity | "
                         "mixed[plan-1] | 59.9 kB | 1.97 µs (1.94–2.02 µs) | 96.667 % "
                         "(94.6–98.0), -0.444 points (p = 0.51) | yes | 3 | 3 | 92 s |")
-    assert lines[3] == ("| digits-outliers, mcu, drop <= 1 points | (b) keep-float | – | – | "
+    assert lines[3] == ("| digits-outliers, mcu, drop <= 1 point | (b) keep-float | – | – | "
                         "– | – (n=450) | no (a trial within noise) | 2 | – | 27 s |")

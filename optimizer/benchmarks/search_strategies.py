@@ -169,7 +169,8 @@ def markdown(figures: dict) -> str:
     lines = [head]
     for row in figures["rows"]:
         s = row["scenario"]
-        goals = f"drop <= {numbers.plain(s['max_accuracy_drop'] * 100)} points" + (
+        drop = s["max_accuracy_drop"] * 100
+        goals = f"drop <= {numbers.plain(drop)} point{'' if drop == 1 else 's'}" + (
             f", size <= {numbers.plain(s['max_size_ratio'])} of float32"
             if s.get("max_size_ratio") else "")
         where = f"{s['model']}, {s['target']}, {goals}"
