@@ -97,6 +97,8 @@ def apply_hardware(answers, leaf: TreeNode) -> Choice:
 
 def _integer_only_choice(answers, leaf: TreeNode) -> Choice:
     target, tid = answers.target, leaf.technique
+    if tid == T.INT16X8 and target in TECHNIQUES[tid].targets:
+        return Choice(tid, tid.value)   # an integer-only target that runs int16x8 (TFLite Micro)
     said = f"The tree's leaf is '{leaf.text}', but {TARGETS[target].float_reason}"
     if tid == T.INT16X8:
         said += f" (int16x8 runs only on CPU reference kernels; {TARGETS[target].int16x8_reason})"
