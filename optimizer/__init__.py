@@ -31,6 +31,7 @@ from optimizer.guide.goals import (
     SizeGoal,
     TargetGoal,
 )
+from optimizer.guide.precision import LayerPlan
 from optimizer.guide.registry import (
     BASELINE,
     DATA_LABELS,
@@ -147,7 +148,7 @@ __all__ = [
     "Settings", "SETTING_KEYS",
     "BASELINE", "DATA_LABELS", "GUIDE", "TARGET_LABELS", "TECHNIQUES", "DataNeed", "Family", "Target",
     "TechniqueId", "TechniqueInfo", "TechniqueSpec", "all_specs", "parse_spec", "technique",
-    "Engine", "Result", "Status", "results_frame",
+    "Engine", "Result", "Status", "results_frame", "LayerPlan",
     "AccuracyGoal", "GoalCheck", "GoalItem", "Goals", "LatencyGoal", "McuBudget", "SizeGoal",
     "TargetGoal", "TARGETS",
     "AccuracyPriority", "Answers", "Effort", "Exclusion", "PathStep", "Recommendation",

@@ -118,6 +118,15 @@ def tfmot_experimental_clustering():
     return cluster
 
 
+def tfmot_8bit_transforms():
+    """Return TFMOT's default 8-bit layout transforms module (``InputLayerQuantize``, ...)."""
+    from tensorflow_model_optimization.python.core.quantization.keras.default_8bit import (
+        default_8bit_transforms,
+    )
+
+    return default_8bit_transforms
+
+
 def saved_model_proto():
     """Return TensorFlow's ``saved_model_pb2`` (reads ``saved_model.pb`` as data, loading
     nothing: how an uploaded SavedModel's signature and ops are checked before conversion)."""

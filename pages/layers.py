@@ -1,10 +1,24 @@
-"""Go further · Per-layer repair: which layers int8 hurts most, and keeping them in float."""
+"""Go further · Per-layer repair: which layers int8 hurts most, and giving them int16 or float."""
 import streamlit as st
 
-from optimizer import numbers
-from optimizer.report import attempt_rows, layer_error_figure, layer_options, repair_rows
-from optimizer.search import REPAIR_BASE, layer_reports, read_search, start_repair
-from optimizer.text import tr
+from optimizer import TARGETS, LayerPlan, numbers
+from optimizer.report import (
+    attempt_rows,
+    layer_error_figure,
+    layer_options,
+    plan_rows,
+    repair_rows,
+    sensitivity_rows,
+    sensitivity_summary,
+)
+from optimizer.search import (
+    REPAIR_BASE,
+    layer_reports,
+    read_search,
+    sensitivity_reports,
+    start_repair,
+)
+from optimizer.text import joined, render, tr
 from pages.common import layout, nav, search_view, state
 from pages.common.table import MISSING
 
@@ -18,9 +32,9 @@ COLUMNS = {tr("Accuracy"): _num(tr("Accuracy"), format="plain"),
                                                       help=tr("median; µs below 0.1 ms"))}
 
 layout.header(nav.LAYERS, tr("Post-training int8 can lose accuracy in a few layers: an input or "
-                             "an activation whose range swamps the rest. Here you see each "
-                             "layer's int8 error against its float output, and what keeping "
-                             "the worst ones in float recovers and costs."))
+                             "an activation whose range swamps the rest. Here you see what "
+                             "giving each layer int16 activations or float recovers and costs, "
+                             "measured, and each layer's int8 error against its float output."))
 
 search = search_view.current()
 if search is None or search.outcome is None:
@@ -57,16 +71,69 @@ def start(what: str, **how) -> None:
 
 
 waiting()
+
+# -- a precision per layer: int16 or float, each measured before you choose --------------------
+target = TARGETS[search.request.target] if search.request is not None else None
+allowed = target.layer_precisions if target is not None else ()
+layout.section(tr("A precision per layer"),
+               tr("int16 activations (with int8 weights) keep 256 times finer steps than int8; "
+                  "float keeps the layer as it was. Each costs bytes and time: both are "
+                  "measured below, one layer at a time, before you choose."))
+precision = sensitivity_reports(outcome)
+if len(allowed) < 2:
+    st.info(tr("{target} runs int8 layers only: there is no other precision to give a layer.",
+               target=tr(target.label)) if target else
+            tr("This target runs int8 layers only: there is no other precision to give a "
+               "layer."), icon=":material/info:")
+elif not precision:
+    st.markdown(tr("Measure what each layer recovers and costs at {precisions}:",
+                   precisions=render(joined([p for p in allowed if p != "int8"], " and "))))
+    if st.button(tr("Measure each layer's precisions"), type="primary", key="layers_precisions",
+                 disabled=not search.done, icon=":material/tune:"):
+        start(tr("Starting the measurement"), sensitivity=True)
+else:
+    sensitivity = precision[0]["report"]
+    st.caption(sensitivity_summary(sensitivity))
+    st.dataframe(sensitivity_rows(sensitivity, allowed), hide_index=True, width="stretch",
+                 key="layers_sensitivity")
+    # start from the search's best plan (the best trial if it is one, else the last plan tried)
+    plans = [t for t in outcome.trials if t.ok and (t.settings or {}).get("mixed", {}).get("plan")]
+    shown = next((t for t in plans if t.technique == outcome.best), plans[-1] if plans else None)
+    current = dict(LayerPlan.parse(shown.settings["mixed"]["plan"]).layers) if shown else {}
+    if shown is not None:
+        st.caption(tr("The table starts from {trial}'s plan.",
+                      trial=layout.plain(shown.technique)))
+    layer, op, precision_ = tr("Layer"), tr("Op"), tr("Precision")   # the columns' names
+    picked = st.data_editor(
+        [{layer: r["Layer"], op: r["Op"], precision_: r["Precision"]}
+         for r in plan_rows(sensitivity, current)], hide_index=True, width="stretch",
+        key="layers_plan", disabled=[layer, op],
+        column_config={precision_: st.column_config.SelectboxColumn(
+            precision_, options=list(allowed), required=True)})
+    rows = picked.to_dict("records") if hasattr(picked, "to_dict") else list(picked)
+    chosen = {row[layer]: row[precision_] for row in rows if row[precision_] != "int8"}
+    if st.button(tr("Measure this plan"), type="primary", key="layers_measure_plan",
+                 disabled=not chosen or not search.done, icon=":material/build:"):
+        start(tr("Starting the plan"), plan=LayerPlan(tuple(chosen.items()), io=target.plan_io))
+
+layout.section(tr("Per-layer int8 error"), tr("How far each layer's int8 output is from its "
+                                              "float output, and keeping the worst layers in "
+                                              "float."))
 reports = layer_reports(outcome)
 if not reports:
     if int8 is None or not int8.ok:
-        st.warning(tr("This search has no post-training int8 (integer) result to analyse: the "
-                      "target does not allow it, or it failed."), icon=":material/warning:")
+        st.info(tr("Keeping layers in float needs this search's post-training int8 with float "
+                   "fallback (integer): the target does not run it, or it failed."),
+                icon=":material/info:")
+        st.divider()
+        nav.back_button(nav.SEARCH, tr("Back to the search"), key="layers_back_int8")
         st.stop()
-    st.markdown(tr("The search did not need to repair int8. Measure each layer's int8 error:"))
-    if st.button(tr("Measure the per-layer int8 error"), type="primary", key="layers_analyse",
+    st.markdown(tr("No per-layer int8 error measured for this search yet:"))
+    if st.button(tr("Measure the per-layer int8 error"), key="layers_analyse",
                  disabled=not search.done, icon=":material/analytics:"):
         start(tr("Starting the analysis"), analyse=True)
+    st.divider()
+    nav.back_button(nav.SEARCH, tr("Back to the search"), key="layers_back_none")
     st.stop()
 
 # options are report folders (stable), newest first; a new report (e.g. after a manual

@@ -39,6 +39,13 @@ with st.form("search_form"):
                                                      "finish in the time left (estimated from "
                                                      "what it measured so far) and stops at "
                                                      "the budget."))
+        scope = st.radio(tr("What to try"), list(search_view.SCOPES),
+                         format_func=q.label(search_view.SCOPES), key="s_scope",
+                         horizontal=True,
+                         help=tr("Post-training only: the conversions alone (one job, seconds "
+                                 "to minutes), and when int8 misses the accuracy budget a "
+                                 "precision per layer; no pruning, clustering or QAT "
+                                 "fine-tuning."))
     with right:
         c1, c2 = st.columns([3, 2])
         size_kind = c1.selectbox(tr("Size target (optional)"), list(q.SIZE_KINDS),
@@ -76,7 +83,7 @@ if submitted:
                                       latency_ms, target=target, must_be_ready=ready,
                                       ram_kb=ram_kb, flash_kb=flash_kb)
         search_view.launch(search_view.request_from_form(target, new_goals, minutes,
-                                                         compressed, objective))
+                                                         compressed, objective, scope))
     except ValueError as exc:
         layout.show_error(exc, tr("Starting the search"))
     else:

@@ -37,8 +37,10 @@ class ScriptedEvaluator:
     """
 
     def __init__(self, table: dict, clock: FakeClock, seconds: dict | None = None,
-                 default_s: float = 5.0, epoch_s: float | None = 10.0):
+                 default_s: float = 5.0, epoch_s: float | None = 10.0,
+                 folders: dict | None = None):
         self.table, self.clock = table, clock
+        self.folders = folders or {}     # batch group -> the folder its report is in
         self.seconds, self.default_s, self.epoch_s = seconds or {}, default_s, epoch_s
         self.calls = []
 
@@ -53,4 +55,6 @@ class ScriptedEvaluator:
         results = [] if stopped else [
             self.table.get(i) or Result.failed(i, "not scripted") for i in batch.ids]
         return BatchReport(results=results, stopped=stopped,
-                           seconds_per_epoch=self.epoch_s if batch.epochs else None)
+                           seconds_per_epoch=self.epoch_s if batch.epochs else None,
+                           extra={"folder": str(self.folders[batch.group])}
+                           if batch.group in self.folders else {})

@@ -71,3 +71,19 @@ def test_first_chart_figures_are_spans_between_the_clicks_and_the_runs_events():
     assert lines[1].startswith("cold  first chart 15.0 s, whole run on screen 21.5 s")
     assert json.loads(lines[-1]) == {"cold": {"first_chart_s": 15.0, "done_s": 21.5,
                                               "run_work_s": 9.5}}
+
+
+def test_first_chart_reads_each_warm_slots_memory_from_proc(tmp_path):
+    """The warm processes' resident memory comes from /proc for the pid each slot's lock names
+    (here this test's own process); a slot whose process is gone is left out, not zero."""
+    import os
+
+    from optimizer.benchmarks.first_chart import _memory_text, warm_memory
+
+    slots = tmp_path / "slots"
+    slots.mkdir()
+    (slots / "warm-0.lock.json").write_text(json.dumps({"pid": os.getpid(), "ready": True}))
+    (slots / "warm-1.lock.json").write_text(json.dumps({"pid": 2 ** 22 + 7, "ready": True}))
+    memory = warm_memory(tmp_path)
+    assert list(memory) == ["0"] and memory["0"] > 10          # a Python process: > 10 MiB
+    assert _memory_text(memory).startswith("slot 0 ") and _memory_text({}) == "not read"

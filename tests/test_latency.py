@@ -80,3 +80,27 @@ def test_child_process_imports_only_litert(files):
     assert not modules & {"tensorflow", "tf_keras", "keras", "litert_quantizer",
                           "tensorflow_model_optimization", "streamlit"}
     assert report["results"][files["float32"]]["invokes"] >= 1
+
+
+def test_id_inputs_get_valid_indices_and_quantized_inputs_their_range():
+    """int32 token ids feed an embedding's GATHER: a negative id fails the invoke."""
+    import numpy as np
+
+    from optimizer.measuring.latency import _random_input
+
+    rng = np.random.default_rng(0)
+    ids = _random_input({"dtype": np.int32, "shape": [1, 64]}, rng)
+    assert ids.dtype == np.int32 and ids.min() >= 0 and ids.max() <= 1
+    quantized = _random_input({"dtype": np.int8, "shape": [1, 256]}, rng)
+    assert quantized.min() < 0 < quantized.max()
+
+
+def test_a_file_the_timing_process_could_not_run_says_why():
+    from optimizer.guide.schema import Result
+    from optimizer.runs.local import fill_latency
+
+    r = Result(technique="qat", status="ok", tflite_path="/x/qat/model.tflite")
+    failed = LatencyStats(None, None, None, 1, 0, "not run", error="GATHER failed to invoke")
+    fill_latency([r], {"/x/qat/model.tflite": failed}, "host")
+    assert r.latency_ms_median is None
+    assert "latency not measured: GATHER failed to invoke" in r.notes

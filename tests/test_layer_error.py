@@ -59,6 +59,8 @@ def outliers():
 @pytest.mark.slow
 def test_the_layer_reading_outlier_inputs_is_the_worst_and_keeping_it_float_repairs_int8(
         outliers):
+    """digits-outliers' first layer (``normalize``, a MUL) reads the raw-unit inputs: int8
+    gives its input one coarse scale, so it is by far the worst, and float there repairs."""
     from optimizer.engine.convert import convert
     from optimizer.engine.layer_error import layer_errors
     from optimizer.engine.quant_debug import selective_conversion
@@ -69,9 +71,9 @@ def test_the_layer_reading_outlier_inputs_is_the_worst_and_keeping_it_float_repa
     model, data, frozen, debug = outliers
     baseline = evaluate(convert(frozen, PtqConfig.float32()).tflite, data).value
     errors = layer_errors(debug)
-    assert [e.op for e in errors] == ["FULLY_CONNECTED"] * 4 + ["SOFTMAX"]
+    assert [e.op for e in errors] == ["MUL"] + ["FULLY_CONNECTED"] * 4 + ["SOFTMAX"]
     worst = worst_layers(errors, 1)[0]
-    assert worst.layer == "dense" and worst.index == errors[0].index
+    assert worst.layer == "normalize" and worst.index == errors[0].index
     assert worst.rmse_scale > 10 and all(e.rmse_scale < 2 for e in errors[1:])
     plain = selective_conversion(debug, [])
     kept = selective_conversion(debug, [worst.name])
@@ -79,7 +81,7 @@ def test_the_layer_reading_outlier_inputs_is_the_worst_and_keeping_it_float_repa
     assert baseline - plain_acc > 0.05                 # plain int8 misses a 1-point budget...
     assert baseline - kept_acc <= 0.01                 # ...one float layer meets it
     assert len(kept.tflite) > len(plain.tflite)        # the float weights cost bytes
-    assert tflite_facts(kept.tflite).float_ops == ("FULLY_CONNECTED",)
+    assert tflite_facts(kept.tflite).float_ops == ("MUL",)
     assert tflite_facts(plain.tflite).float_ops == ()
     assert worst.name in kept.log[0] and "denylisted_nodes" in kept.recipe
     after = layer_errors(debug, [worst.name])

@@ -251,7 +251,8 @@ def test_a_search_on_the_cluster_runs_independent_batches_side_by_side(ray_head,
     out = tmp_path / "search"
     proc = subprocess.run([sys.executable, "-m", "optimizer", "search", "--model", "digits-cnn",
                            "--target", "cpu", "--max-accuracy-drop", "0.02", "--size-measure",
-                           "gzip", "--sparsities", "0.5,0.75", "--time-budget", "60",
+                           "gzip", "--sparsities", "0.5,0.75", "--technique", "pruning",
+                           "--time-budget", "1800",
                            "--set", "finetune.epochs=1", "--executor", "ray", "--ray-address",
                            ray_head["address"], "--out", str(out), "--json", "-"],
                           capture_output=True, text=True, timeout=600)
@@ -269,4 +270,6 @@ def test_a_search_on_the_cluster_runs_independent_batches_side_by_side(ray_head,
         elif e["type"] == "job_finished" and e.get("batch"):
             running.discard(e["batch"])
     assert overlapped
-    assert doc["elapsed_s"] <= 60 + 30   # the budget holds (plus the last latency timing)
+    # a fixed set of trials far within its budget: load changes the time, not what ran
+    assert doc["status"] == "finished" and doc["stopped"] is None
+    assert set(trials) == {"float32", "pruning[sparsity=0.5]", "pruning[sparsity=0.75]"}

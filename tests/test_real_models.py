@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from real_models import build_zoo, run_cli
 
-pytestmark = [pytest.mark.slow, pytest.mark.cost(150)]
+pytestmark = [pytest.mark.slow, pytest.mark.cost(210)]
 NAMES = ("mobilenetv3", "signal", "text")
 
 
@@ -81,7 +81,25 @@ def test_qat_annotates_supported_layers_and_leaves_the_rest_float(rebuilt):
     pqat = apply_qat(rebuilt["signal"][0], preserve="sparsity")  # Conv1D stays float here
     assert "Conv1D" in pqat.report.skipped_kinds
     text = apply_qat(rebuilt["text"][0])
-    assert text.report.transformed_layers >= 1
+    # our quantize configs: the embedding, the attention projections and the dense layers
+    assert text.report.transformed_weight_fraction >= 0.5
+    assert {"Embedding", "MultiHeadAttention"}.isdisjoint(text.report.skipped_kinds)
+    assert any(name.startswith("multi_head_attention") for name in text.partly_float)
+    assert not any(name.startswith(("embedding", "multi_head")) for name in text.left_float)
+
+
+def test_qat_on_the_text_transformer_converts_and_measures(zoo, tmp_path):
+    """Token ids stay integer (no input fake-quant), the attention internals are calibrated by
+    the converter, and the result is an int8 file measured through the interpreter."""
+    path, data, _ = zoo["text"]
+    results = {r["technique"]: r for r in run_cli(path, data, "qat", tmp_path / "run")["results"]}
+    qat = results["qat"]
+    assert qat["status"] == "ok", qat["error"]
+    assert qat["transformed_weight_fraction"] >= 0.5
+    assert qat["accuracy"] is not None and qat["size_bytes"] < results["float32"]["size_bytes"]
+    assert qat["precision_counts"]["int8"] > qat["precision_counts"]["float"]
+    assert any("attention trained with fake-quantized projection weights" in n
+               for n in qat["notes"])
 
 
 def test_every_technique_on_the_signal_model_through_the_cli(zoo, tmp_path):

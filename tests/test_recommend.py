@@ -173,6 +173,9 @@ TREE_SHAPES = [dict(size_goal="2x"), dict(size_goal="4x", effort="quick"),
 @pytest.mark.parametrize("target, data, retrain, technique, spec", INTEGER_ONLY)
 def test_edgetpu_and_mcu_get_only_full_integer(target, data, retrain, technique, spec, shape):
     rec = recommend(Answers(target=target, data=data, can_retrain=retrain, **shape))
+    if target == "mcu" and rec.tree_technique == T.INT16X8 and technique == T.INTEGER_ONLY:
+        # the tree's int16x8 leaf stays: TFLite Micro runs int16x8 (its interpreter says so)
+        technique, spec = T.INT16X8, "int16x8"
     assert rec.technique == technique and rec.run_spec == spec
     assert rec.path and rec.leaf.startswith("L_")  # the tree's own leaf is still shown
     if rec.tree_technique != technique:
@@ -180,7 +183,9 @@ def test_edgetpu_and_mcu_get_only_full_integer(target, data, retrain, technique,
         assert any("footnote" in n for n in rec.notes)
     for alt in rec.alternatives:
         assert parse_spec(alt).targets >= {Target(target)}
-        assert parse_spec(alt).conversion == T.INTEGER_ONLY
+        # integer_only, or int16x8 where TFLite Micro runs it
+        assert parse_spec(alt).conversion in (T.INTEGER_ONLY, T.INT16X8)
+        assert parse_spec(alt).conversion_row.format.integer_compute
 
 
 @pytest.mark.parametrize("target", ["edgetpu", "mcu"])
@@ -269,9 +274,10 @@ def test_invariants_for_every_combination_of_answers():
         if rec.technique != rec.tree_technique:
             assert rec.override, answers
         if rec.technique == T.INT16X8:
-            assert answers.target == Target.CPU
+            assert answers.target in (Target.CPU, Target.MCU)   # TFLite Micro runs int16x8
         if answers.target in (Target.EDGETPU, Target.MCU) and answers.optimize:
-            assert rec.technique in (None, T.INTEGER_ONLY, T.QAT)
+            assert rec.technique in (None, T.INTEGER_ONLY, T.QAT) or (
+                answers.target == Target.MCU and rec.technique == T.INT16X8)
         for alt in rec.alternatives:
             spec = parse_spec(alt)
             assert answers.target in spec.targets, (answers, alt)

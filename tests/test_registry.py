@@ -50,7 +50,8 @@ def test_integer_only_hardware():
     for tid in TechniqueId:
         runs_on_edgetpu = Target.EDGETPU in technique(tid).targets
         assert runs_on_edgetpu == (tid in {TechniqueId.INTEGER_ONLY, *QAT_FAMILY}), tid
-    assert technique("int16x8").targets == {Target.CPU}
+    assert technique("int16x8").targets == {Target.CPU, Target.MCU}   # TFLite Micro runs it
+    assert technique("mixed").targets == {Target.CPU, Target.MCU}
 
 
 @pytest.mark.parametrize("text, base, conversion, preserve, canonical", [
@@ -183,7 +184,8 @@ def test_every_id_has_one_complete_row():
     for tid, row in TECHNIQUES.items():
         assert row.id == tid and row.action
         if row.is_conversion:
-            assert row.converter is not None and not row.stages
+            # the converter's options, or only a LiteRT Quantizer recipe (float32 first)
+            assert (row.converter is not None or row.quantizer_only) and not row.stages
         else:
             assert row.stages and row.conversions
             assert all(TECHNIQUES[c].is_conversion for c in conversions_after(tid))
@@ -202,7 +204,8 @@ def test_calibration_need_comes_from_the_converter_options():
 
     for tid, row in TECHNIQUES.items():
         if row.is_conversion:
-            assert PtqConfig(tid).needs_calibration == row.converter.calibrate
+            made = row.converter if row.converter is not None else row.quantizer
+            assert PtqConfig(tid).needs_calibration == made.calibrate
     assert parse_spec("qat").calibrates is False          # QAT learned its ranges
     assert parse_spec("pruning+integer").calibrates is True
 

@@ -25,9 +25,11 @@ AWKWARD = (0.1234567, 1e-9, 3.0000000000000004)
 #: awkward floats, enums, tuples and None where a field allows them. A new field fails
 #: ``test_the_examples_cover_every_field`` until it is set here: one edit plus its test.
 RUNS = [
-    RunRequest(model="digits-cnn", techniques=("float16", "pruning+dynamic_range"),
+    RunRequest(model="digits-cnn", techniques=("float16", "pruning+dynamic_range", "mixed"),
                data="/data/x.npz", settings=("pruning.sparsity=0.1234567",
-                                             "finetune.learning_rate=1e-09"),
+                                             "finetune.learning_rate=1e-09",
+                                             'mixed.plan={"io": "integer", "layers": '
+                                             '{"dense #2": "int16", "conv2d": "int8"}}'),
                answers=Answers(data="labelled", can_retrain=False, target="mcu",
                                size_goal="2x", effort="thorough", accuracy="high",
                                optimize=True),
@@ -45,7 +47,8 @@ SEARCHES = [
                   max_float_layers=7, objective="accuracy", target="mcu",
                   max_accuracy_drop=1e-9, relative=True, max_size_ratio=0.1234567,
                   max_latency_ms=3.0000000000000004, size_measure="gzip", mcu_ram_kb=256,
-                  mcu_flash_kb=1024, must_be_ready=False),
+                  mcu_flash_kb=1024, must_be_ready=False, precision_strategy="op-type",
+                  max_precision_trials=3, techniques=("integer_only", "int16x8")),
     SearchRequest(model="m", target="edgetpu", max_size_bytes=1, must_be_ready=True),
 ]
 
@@ -183,6 +186,10 @@ def test_the_pages_build_their_requests_with_from_goals(monkeypatch):
     assert search == SearchRequest.from_goals(goals, "edgetpu", model="digits-cnn",
                                               time_budget_s=300.0)
     assert search.readiness_required and search.size_measure == "gzip"
+    # post-training only: the request names the target's conversions, exact through its file
+    quick = search_view.request_from_form("mcu", None, 30, scope="post-training")
+    assert quick.techniques == ("integer_only", "int16x8") and quick.time_budget_s == 1800.0
+    assert SearchRequest.from_dict(json.loads(json.dumps(quick.to_dict()))) == quick
 
 
 # -- the flags and --request FILE ---------------------------------------------------------------

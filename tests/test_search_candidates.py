@@ -36,7 +36,8 @@ def test_cpu_plan_is_cheap_to_expensive_with_knobs():
     plan = plan_candidates("cpu", "labelled", EPOCHS)
     first = plan.batches[0]
     assert first.kind == Kind.POST_TRAINING and first.epochs == 0
-    assert first.ids == ["float16", "dynamic_range", "integer", "integer_only", "int16x8"]
+    assert first.ids == ["float16", "dynamic_range", "integer", "integer_only", "int16x8",
+                         "int4_weights", "int4_blockwise"]     # mixed: planned, never plain
     epochs = [b.epochs for b in plan.batches]
     assert epochs == sorted(epochs) and epochs[1] == 2          # QAT (2 epochs) first
     groups = [b.group for b in plan.batches]
@@ -72,7 +73,7 @@ def test_without_labels_nothing_retrains():
     assert [b.kind for b in plan.batches] == [Kind.POST_TRAINING]
     assert "labelled" in dict(plan.excluded)["pruning"]
     none = plan_candidates("cpu", "none", EPOCHS)
-    assert none.batches[0].ids == ["float16", "dynamic_range"]
+    assert none.batches[0].ids == ["float16", "dynamic_range", "int4_weights", "int4_blockwise"]
 
 
 def test_knob_levels_are_validated():

@@ -45,7 +45,8 @@ REPORT = {"trial": REPAIR_ID, "mode": "auto", "before": [
 @pytest.fixture(scope="module")
 def outcome() -> SearchOutcome:
     clock = FakeClock()
-    req = SearchRequest(model="digits-outliers", time_budget_s=60)
+    req = SearchRequest(model="digits-outliers", time_budget_s=60,
+                        precision_strategy="keep-float")
     plan = plan_candidates("cpu", "labelled")
     return run_search(req, plan, ScriptedEvaluator(TABLE, clock, default_s=10), clock=clock)
 

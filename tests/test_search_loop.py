@@ -32,7 +32,8 @@ MNV2 = {
 def _search(table, clock=None, plan_target="cpu", **request):
     clock = clock or FakeClock()
     req = SearchRequest(model="m", **{"target": plan_target, "max_accuracy_drop": 0.01,
-                                      "time_budget_s": 600, **request})
+                                      "time_budget_s": 600,
+                                      "precision_strategy": "keep-float", **request})
     plan = plan_candidates(req.target, "labelled", EPOCHS)
     evaluator = ScriptedEvaluator(table, clock, seconds={"post-training": 60})
     updates = []
@@ -84,7 +85,7 @@ def test_a_batch_that_cannot_fit_the_time_left_is_not_started():
     clock = FakeClock()
     table = {**MNV2, "dynamic_range": result("dynamic_range", 558_808, 0.90)}
     req = SearchRequest(model="m", max_accuracy_drop=0.001, size_measure="gzip",
-                        time_budget_s=200)
+                        time_budget_s=200, precision_strategy="keep-float")
     plan = plan_candidates("cpu", "labelled", EPOCHS)
     evaluator = ScriptedEvaluator(table, clock, seconds={"post-training": 60}, default_s=50,
                                   epoch_s=10.0)
@@ -199,7 +200,7 @@ def test_every_update_is_a_complete_outcome():
 def test_no_repair_for_a_model_without_a_graph_to_requantize():
     table = {**MNV2, "dynamic_range": result("dynamic_range", 558_808, 0.90)}
     clock = FakeClock()
-    req = SearchRequest(model="m", max_accuracy_drop=0.01)
+    req = SearchRequest(model="m", max_accuracy_drop=0.01, precision_strategy="keep-float")
     evaluator = ScriptedEvaluator(table, clock)
     outcome = run_search(req, plan_candidates("cpu", "labelled", EPOCHS), evaluator, clock=clock,
                          repair_blocker="this .tflite model has none")

@@ -31,6 +31,9 @@ def test_goals_follow_the_request_and_the_metric_direction():
     ({"max_accuracy_drop": -0.1}, "negative"),
     ({"max_float_layers": 0}, "max_float_layers"),
     ({"settings": ("pruning.sparsity=2",)}, "pruning.sparsity"),
+    ({"precision_strategy": "greedy"}, "sensitivity, op-type, keep-float, none"),
+    ({"max_precision_trials": 0}, "max_precision_trials"),
+    ({"techniques": ("int9",)}, "unknown technique 'int9'"),
 ])
 def test_invalid_requests_name_the_fix(kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -45,11 +48,13 @@ def test_a_drop_of_a_whole_point_fraction_is_refused_for_accuracy():
 
 
 def test_dict_round_trip_and_unknown_keys():
-    req = SearchRequest(model="digits-cnn", target="gpu-android", max_accuracy_drop=0.005,
-                        relative=True, max_size_bytes=40_000, max_latency_ms=1.5,
-                        size_measure="gzip", time_budget_s=120, settings=("finetune.epochs=1",),
-                        knob_levels={"pruning.sparsity": (0.1234567,),
-                                     "clustering.clusters": (32, 8)}, max_float_layers=3)
+    req = SearchRequest(
+        model="digits-cnn", target="gpu-android", max_accuracy_drop=0.005, relative=True,
+        max_size_bytes=40_000, max_latency_ms=1.5, size_measure="gzip", time_budget_s=120,
+        settings=("finetune.epochs=1", 'mixed.plan={"layers":{"a":"int16"}}'),
+        knob_levels={"pruning.sparsity": (0.1234567,), "clustering.clusters": (32, 8)},
+        max_float_layers=3, precision_strategy="op-type", max_precision_trials=5,
+        techniques=("integer_only", "int16x8"))
     assert SearchRequest.from_dict(json.loads(json.dumps(req.to_dict()))) == req
     with pytest.raises(ValueError, match="unknown search request keys"):
         SearchRequest.from_dict({**req.to_dict(), "speed": 1})
@@ -60,13 +65,16 @@ def test_the_flags_build_the_same_request():
                         relative=True, max_size_bytes=40_000, max_latency_ms=1.5,
                         size_measure="gzip", time_budget_s=120, settings=("finetune.epochs=1",),
                         knob_levels={"pruning.sparsity": (0.6,), "clustering.clusters": (32, 8)},
-                        max_float_layers=3, objective="accuracy", must_be_ready=False)
+                        max_float_layers=3, objective="accuracy", must_be_ready=False,
+                        precision_strategy="keep-float", max_precision_trials=3,
+                        techniques=("integer", "int16x8"))
     args = build_parser().parse_args([
         "search", "--model", "digits-cnn", "--target", "gpu-android", "--max-accuracy-drop",
         "0.005", "--relative", "--max-size-bytes", "40000", "--max-latency-ms", "1.5",
         "--size-measure", "gzip", "--time-budget", "120", "--set", "finetune.epochs=1",
         "--sparsities", "0.6", "--clusters", "32,8", "--max-float-layers", "3",
-        "--objective", "accuracy", "--no-must-be-ready"])
+        "--objective", "accuracy", "--no-must-be-ready", "--precision-strategy", "keep-float",
+        "--max-precision-trials", "3", "--technique", "integer,int16x8"])
     assert _request(args) == req
 
 

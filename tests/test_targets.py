@@ -23,7 +23,9 @@ def test_formats_decide_where_a_technique_runs():
                                                    Target.EDGETPU, Target.MCU} | npus
     assert TECHNIQUES[TechniqueId.FLOAT16].targets == {Target.CPU, Target.GPU,
                                                        Target.GPU_ANDROID} | npus
-    assert TECHNIQUES[TechniqueId.INT16X8].targets == {Target.CPU}
+    assert TECHNIQUES[TechniqueId.INT16X8].targets == {Target.CPU, Target.MCU}
+    assert TECHNIQUES[TechniqueId.MIXED].targets == {Target.CPU, Target.MCU}
+    assert TECHNIQUES[TechniqueId.INT4_WEIGHTS].targets == {Target.CPU}
     assert parse_spec("qat+integer_only").targets == parse_spec("integer_only").targets
     assert parse_spec("pruning").targets == parse_spec("float32").targets
 
@@ -33,7 +35,22 @@ def test_integer_only_and_float_only_targets_come_from_the_rows():
     assert [t for t in Target if TARGETS[t].float_only] == [Target.GPU]
     assert [t for t in Target if TARGETS[t].measured_here] == [Target.CPU]
     for target in integer_only_targets():
-        assert TARGETS[target].float_reason and TARGETS[target].int16x8_reason
+        assert TARGETS[target].float_reason
+        assert TARGETS[target].int16x8_reason or TARGETS[target].runs(Format.INT16X8)
+
+
+def test_layer_precisions_come_from_the_formats():
+    """Integer-only targets never get float layers; int16 only where int16x8 runs."""
+    assert TARGETS[Target.CPU].layer_precisions == ("int8", "int16", "float")
+    assert TARGETS[Target.MCU].layer_precisions == ("int8", "int16")
+    assert TARGETS[Target.MCU].plan_io == "integer" and TARGETS[Target.CPU].plan_io == "float"
+    for target in Target:
+        info = TARGETS[target]
+        if info.integer_only:
+            assert "float" not in info.layer_precisions
+        if "int16" in info.layer_precisions:
+            assert info.runs(Format.INT16X8)
+    assert TARGETS[Target.EDGETPU].layer_precisions == ()   # int8 only: nothing to plan
 
 
 def test_a_new_target_row_changes_the_derived_answers(monkeypatch):

@@ -15,11 +15,13 @@ from optimizer.artifacts import store
 
 class JobKind(str, Enum):
     """What a job runs: the baseline and plain post-training conversions, one retraining
-    technique (with its ``+ptq`` conversions), or a search's selective int8 repair."""
+    technique (with its ``+ptq`` conversions), a search's selective int8 repair, or the
+    per-layer sensitivity pass of the precision search (each layer at each precision)."""
 
     BASELINE = "baseline"
     RETRAINING = "retraining"
     SELECTIVE = "selective"
+    SENSITIVITY = "sensitivity"
 
     def __str__(self) -> str:
         return self.value
@@ -28,6 +30,7 @@ class JobKind(str, Enum):
 BASELINE = JobKind.BASELINE
 RETRAINING = JobKind.RETRAINING
 SELECTIVE = JobKind.SELECTIVE
+SENSITIVITY = JobKind.SENSITIVITY
 
 
 #: Where the baseline job leaves the float32 model's test outputs (the reference of every

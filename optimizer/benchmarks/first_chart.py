@@ -73,6 +73,7 @@ def first_chart(out: Path | str | None = None, chromium: str | None = None,
             try:
                 for name in passes:
                     figures["passes"][name] = _one_pass(browser, url, workspace, out, name)
+                    figures["passes"][name]["warm_rss_mib"] = warm_memory(workspace)
             finally:
                 browser.close()
     finally:
@@ -182,6 +183,24 @@ def _warm_ready(workspace: Path) -> bool:
     return bool(isinstance(info, dict) and info.get("ready"))
 
 
+def warm_memory(workspace: Path) -> dict:
+    """Resident memory (MiB, from /proc) of each warm job process of ``workspace``'s slots,
+    keyed by slot: what the bounded pool holds between jobs."""
+    memory = {}
+    for lock in sorted((workspace / "slots").glob("warm-*.lock.json")):
+        info = store.read_json(lock)
+        pid = info.get("pid") if isinstance(info, dict) else None
+        try:
+            status = Path(f"/proc/{int(pid)}/status").read_text()
+        except (TypeError, ValueError, OSError):
+            continue
+        kib = next((int(line.split()[1]) for line in status.splitlines()
+                    if line.startswith("VmRSS:")), None)
+        if kib is not None:
+            memory[lock.name.split(".")[0].removeprefix("warm-")] = round(kib / 1024, 1)
+    return memory
+
+
 def _stop(proc: subprocess.Popen) -> None:
     import signal
 
@@ -203,6 +222,12 @@ def _stop_warm(workspace: Path) -> None:
                    check=False)
 
 
+def _memory_text(memory: dict | None) -> str:
+    if not memory:
+        return "not read"
+    return ", ".join(f"slot {slot} {numbers.sig(mib)} MiB" for slot, mib in memory.items())
+
+
 def summary_lines(figures: dict) -> list[str]:
     """The figures as lines of text (the CLI prints these)."""
     lines = [f"first-chart on {figures['model']} ({figures['measured_on']}); load average "
@@ -216,7 +241,8 @@ def summary_lines(figures: dict) -> list[str]:
             f"event {f['click_to_first_event_s']} s ({f['click_to_start_run_s']} s to "
             f"start_run), first result -> chart "
             f"{f['first_result_to_chart_s']} s, last event -> final page "
-            f"{f['last_event_to_done_s']} s; warm jobs {f['warm_job_processes']}")
+            f"{f['last_event_to_done_s']} s; warm jobs {f['warm_job_processes']}; warm "
+            f"processes' memory {_memory_text(f.get('warm_rss_mib'))}")
     lines.append(json.dumps({name: {k: f[k] for k in ("first_chart_s", "done_s", "run_work_s")}
                              for name, f in figures["passes"].items()}))
     return lines

@@ -17,21 +17,25 @@ from optimizer.cli.output import write_json
 
 def add_parser(sub) -> None:
     p = sub.add_parser("bench", help="benchmarks that print measured figures (ptq-sweep, "
-                                     "table1, search-executors, first-chart)")
-    p.add_argument("name", choices=["ptq-sweep", "table1", "search-executors", "first-chart"],
+                                     "table1, search-executors, first-chart, search-strategies)")
+    p.add_argument("name", choices=["ptq-sweep", "table1", "search-executors", "first-chart",
+                                    "search-strategies"],
                    help="which benchmark: ptq-sweep; table1 (the guide's Table 1 architectures "
                         "measured here; writes assets/learn/table1_measured.json); "
                         "search-executors (the same search on the local executor and on Ray); "
                         "first-chart (the app's three clicks in Chromium: seconds to the first "
-                        "chart and to the whole run, cold and warm)")
+                        "chart and to the whole run, cold and warm); "
+                        "search-strategies (full search, keep-worst-in-float, op-type fallback "
+                        "and the sensitivity-first search on the demos, as a table)")
     p.add_argument("--model", default=None, metavar="NAME_OR_PATH",
                    help="demo name or tf_keras model file (default digits-mobilenetv2 for "
                         "ptq-sweep, digits-cnn for search-executors)")
     p.add_argument("--ray-address", metavar="HOST:PORT", help="search-executors: the cluster "
                    "(default: a local head started for the benchmark with --cpus CPUs)")
     p.add_argument("--cpus", type=int, default=2, help="search-executors: CPUs of that head")
-    p.add_argument("--time-budget", type=float, default=1200.0, metavar="S",
-                   help="search-executors: each search's budget (large, so neither is cut)")
+    p.add_argument("--time-budget", type=float, default=None, metavar="S",
+                   help="search-executors: each search's budget (default 1200, large, so "
+                        "neither is cut); search-strategies: the full search's (default 300)")
     p.add_argument("--data", metavar="PATH", help=".npz data for a model file")
     p.add_argument("--out", metavar="DIR", help="where the files and logs go (default under "
                                                "the workspace)")
@@ -52,6 +56,8 @@ def run(args) -> int:
             return 0
         print("\n".join(summary_lines(figures)))
         return 0
+    if args.name == "search-strategies":
+        return _search_strategies(args)
     from optimizer.benchmarks.ptq_sweep import ptq_sweep
 
     if args.name == "table1":
@@ -83,11 +89,32 @@ def run(args) -> int:
     return 0
 
 
+def _search_strategies(args) -> int:
+    from optimizer.benchmarks.search_strategies import SCENARIOS, markdown, search_strategies
+
+    scenarios = [s for s in SCENARIOS if args.model is None or s["model"] == args.model]
+    if not scenarios:
+        scenarios = [{**s, "model": args.model} for s in SCENARIOS
+                     if s["model"] == "digits-outliers"]
+    figures = search_strategies(scenarios, args.out, full_budget_s=args.time_budget or 300.0)
+    if args.json is not None:
+        write_json(figures, args.json)
+        return 0
+    from optimizer import numbers
+
+    load = figures["load_average"]
+    print(f"search-strategies ({figures['measured_on']}, {figures['date']}; load average "
+          f"{numbers.sig(load['start'][0])} at the start, {numbers.sig(load['end'][0])} at the "
+          f"end; (a) within {numbers.seconds(figures['full_budget_s'])})")
+    print(markdown(figures))
+    return 0
+
+
 def _search_executors(args) -> int:
     from optimizer.benchmarks.search_executors import search_executors
 
     figures = search_executors(args.model or "digits-cnn", args.ray_address, args.cpus,
-                               args.out, args.time_budget)
+                               args.out, args.time_budget or 1200.0)
     if args.json is not None:
         write_json(figures, args.json)
         return 0

@@ -12,6 +12,7 @@ import argparse
 import json
 from pathlib import Path
 
+from optimizer import numbers
 from optimizer.cli import UsageError
 from optimizer.guide.goal_fields import SIZE_MEASURES
 from optimizer.guide.ids import DataNeed
@@ -83,13 +84,44 @@ def add_answer_options(p) -> None:
 
 
 def given_fields(args, dests) -> dict:
-    """``{dest: value}`` for every flag in ``dests`` the user gave (lists only when non-empty)."""
+    """``{dest: value}`` for every flag in ``dests`` the user gave (lists only when non-empty);
+    ``--set key=@FILE`` pairs carry the file's JSON (``setting_from_file``)."""
     out = {}
     for dest in dests:
         value = getattr(args, dest, None)
         if value is not None and value != []:
-            out[dest] = value
+            out[dest] = tuple(setting_from_file(v) for v in value) if dest == "settings" \
+                else value
     return out
+
+
+#: The largest JSON file a ``--set key=@FILE`` value may name (a per-layer plan is small).
+SETTING_FILE_MAX_BYTES = 1_000_000
+
+
+def setting_from_file(pair: str) -> str:
+    """``key=@FILE`` -> ``key=<FILE's JSON, compact>`` (e.g. ``--set mixed.plan=@plan.json``);
+    other pairs unchanged. ``ValueError`` names an unreadable, oversized or non-JSON file."""
+    key, sep, value = str(pair).partition("=")
+    if not sep or not value.startswith("@"):
+        return str(pair)
+    path = Path(value[1:]).expanduser()
+    flag = f"{key} @{path}" if key.startswith("--") else f"--set {key}=@{path}"
+    try:
+        if path.stat().st_size > SETTING_FILE_MAX_BYTES:
+            raise ValueError(f"{flag}: the file is larger than "
+                             f"{numbers.count(SETTING_FILE_MAX_BYTES)} bytes; give a small JSON "
+                             "file")
+        data = json.loads(path.read_text())
+    except OSError as exc:
+        raise ValueError(f"{flag}: cannot read the file ({exc.strerror or exc}); "
+                         "give the path of a JSON file") from None
+    except ValueError as exc:
+        if str(exc).startswith(flag):
+            raise
+        raise ValueError(f"{flag}: the file is not JSON ({exc}); write the value "
+                         "as JSON") from None
+    return f"{key}={json.dumps(data, sort_keys=True, separators=(',', ':'))}"
 
 
 def answers_from_flags(args) -> Answers | None:
@@ -106,6 +138,7 @@ def answers_from_flags(args) -> Answers | None:
 
 #: Flags whose name is not their dest with dashes.
 _FLAG_NAMES = {"settings": "--set", "time_budget_s": "--time-budget", "can_retrain": "--retrain",
+               "techniques": "--technique",
                "optimize": "--no-optimize"}
 
 

@@ -58,7 +58,8 @@ def add_parser(sub) -> None:
                    help="technique spec, e.g. float16 or pruning+dynamic_range (repeatable; "
                         "comma-separated lists also work)")
     p.add_argument("--set", action="append", default=None, metavar="KEY=VALUE", dest="settings",
-                   help="a setting, e.g. pruning.sparsity=0.8 or finetune.epochs=3 (repeatable)")
+                   help="a setting, e.g. pruning.sparsity=0.8 or finetune.epochs=3 (repeatable); "
+                        "KEY=@FILE takes a JSON file, e.g. mixed.plan=@plan.json")
     add_request_option(p, store.REQUEST)
     goals = p.add_argument_group("goals the results are judged by (as in the app)")
     add_goal_options(goals)
@@ -92,7 +93,7 @@ def request_from_args(args) -> RunRequest:
     techniques = [t.strip() for item in args.technique or () for t in item.split(",")
                   if t.strip()]
     return RunRequest(model=args.model, techniques=tuple(techniques), data=args.data,
-                      settings=tuple(args.settings or ()), answers=answers_from_flags(args),
+                      settings=measured.get("settings", ()), answers=answers_from_flags(args),
                       **goals)
 
 

@@ -38,7 +38,13 @@ from optimizer.cli.request_flags import (
 )
 from optimizer.cli.run import add_executor_options, executor_choice, record_history
 from optimizer.guide.stage_handlers import KNOBS
-from optimizer.search.request import DEFAULT_MAX_FLOAT_LAYERS, DEFAULT_TIME_BUDGET_S, OBJECTIVES
+from optimizer.search.request import (
+    DEFAULT_MAX_FLOAT_LAYERS,
+    DEFAULT_MAX_PRECISION_TRIALS,
+    DEFAULT_TIME_BUDGET_S,
+    OBJECTIVES,
+    PRECISION_STRATEGIES,
+)
 
 
 def _floats(text: str) -> tuple:
@@ -73,6 +79,18 @@ def add_parser(sub) -> None:
     p.add_argument("--max-float-layers", type=int, default=None, metavar="N",
                    help=f"most layers selective quantization may keep in float (default "
                         f"{DEFAULT_MAX_FLOAT_LAYERS})")
+    p.add_argument("--technique", action="append", default=None, metavar="SPEC",
+                   dest="techniques", help="only these candidates (repeatable or comma "
+                                           "separated; the float32 baseline always runs), "
+                                           "e.g. integer_only to compare precision strategies")
+    p.add_argument("--precision-strategy", choices=PRECISION_STRATEGIES, default=None,
+                   help="how int8 that misses the accuracy budget is repaired: sensitivity "
+                        "(default: measure each layer, then verify the cheapest mixed-precision "
+                        "plan predicted to meet it), op-type (one op type at a time to a higher "
+                        "precision), keep-float (the worst layers in float) or none")
+    p.add_argument("--max-precision-trials", type=int, default=None, metavar="N",
+                   help=f"most mixed-precision plans a strategy may verify (default "
+                        f"{DEFAULT_MAX_PRECISION_TRIALS})")
     for key, knob in KNOBS.items():  # --sparsities, --clusters: each stage knob's levels
         p.add_argument(knob.cli_flag, metavar="A,B", dest=_knob_dest(key), help=knob.help)
     p.add_argument("--set", action="append", default=None, metavar="KEY=VALUE", dest="settings",
@@ -84,6 +102,13 @@ def add_parser(sub) -> None:
                         "(repeatable)")
     p.add_argument("--analyse-layers", action="store_true",
                    help="on a finished search (--out DIR): measure the per-layer int8 error")
+    p.add_argument("--measure-precisions", action="store_true",
+                   help="on a finished search (--out DIR): measure each layer at every "
+                        "precision the target allows (the sensitivity pass)")
+    p.add_argument("--plan", metavar="FILE",
+                   help="on a finished search (--out DIR): measure this mixed-precision plan "
+                        "(a JSON file: {\"layers\": {\"<layer>\": \"int8|int16|float\"}, "
+                        "\"io\": \"float|integer\"}) as one more trial")
     p.add_argument("--json", nargs="?", const="-", default=None, metavar="FILE",
                    help="write the outcome as JSON to FILE (or - for stdout)")
     add_executor_options(p)
@@ -91,7 +116,8 @@ def add_parser(sub) -> None:
 
 
 #: The flags that set a search request's own fields (the goals' are ``GOAL_DESTS``).
-SEARCH_DESTS = ("model", "data", "objective", "time_budget_s", "max_float_layers", "settings")
+SEARCH_DESTS = ("model", "data", "objective", "time_budget_s", "max_float_layers", "settings",
+                "precision_strategy", "max_precision_trials", "techniques")
 
 
 def _request(args):
@@ -110,20 +136,25 @@ def _request(args):
                          "digits-cnn --target cpu --max-accuracy-drop 0.01")
     if "settings" in given:
         given["settings"] = tuple(given["settings"])
+    if "techniques" in given:
+        given["techniques"] = tuple(t.strip() for item in given["techniques"]
+                                    for t in item.split(",") if t.strip())
     return SearchRequest(**given)
 
 
 def run(args) -> int:
     from optimizer.search.runner import SEARCH, execute_repair, execute_search
 
-    if args.keep_float or args.analyse_layers:
+    if args.keep_float or args.analyse_layers or args.measure_precisions or args.plan:
         if not args.out:
-            raise UsageError("--keep-float and --analyse-layers work on a finished search: "
-                             "pass its folder with --out DIR")
+            raise UsageError("--keep-float, --analyse-layers, --measure-precisions and --plan "
+                             "work on a finished search: pass its folder with --out DIR")
+        plan = _plan_file(args.plan) if args.plan else None
         run_dir = Path(args.out).resolve()
         with store.RunLock(run_dir):
             _own(run_dir)
-            outcome = execute_repair(run_dir, args.keep_float, analyse=args.analyse_layers)
+            outcome = execute_repair(run_dir, args.keep_float, analyse=args.analyse_layers,
+                                     sensitivity=args.measure_precisions, plan=plan)
     else:
         from optimizer.models.resolve import resolve_model
 
@@ -209,3 +240,11 @@ def _print(outcome, run_dir: Path) -> None:
     if outcome.pareto:
         print(f"Pareto front (accuracy, size, latency): {', '.join(outcome.pareto)}")
     print(f"Files in {run_dir}")
+
+
+def _plan_file(path: str):
+    """The ``LayerPlan`` in a JSON file (``ValueError`` naming the file and the fix)."""
+    from optimizer.cli.request_flags import setting_from_file
+    from optimizer.guide.precision import LayerPlan
+
+    return LayerPlan.parse(setting_from_file(f"--plan=@{path}").split("=", 1)[1])

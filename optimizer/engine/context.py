@@ -126,6 +126,9 @@ def relevant_settings(spec_text: str, settings: Settings, finetunes: dict) -> di
         out["finetune"] = {str(kind): asdict(cfg) for kind, cfg in finetunes.items()}
     if spec.calibrates:
         out["calibration"] = {"samples": settings.calibration_samples}
+    row = spec.conversion_row
+    if row.settings_group:   # the conversion's own settings (mixed: its per-layer plan)
+        out[row.settings_group] = asdict(getattr(settings, row.settings_group))
     return out
 
 
@@ -139,7 +142,17 @@ def conversion_record(spec_text: str, config) -> dict:
             "calibration_samples": int(config.calibration_samples),
             "quantization_aware": spec.quantization_aware,
             "quantizer": (spec.conversion_row.quantizer.text
-                          if spec.conversion_row.quantizer_only else None)}
+                          if spec.conversion_row.quantizer_only else None),
+            **_quantizer_calls(spec, config)}
+
+
+def _quantizer_calls(spec, config) -> dict:
+    """A per-layer recipe's Quantizer calls for the run's plan (what the script writes)."""
+    recipe = spec.conversion_row.quantizer
+    if recipe is None or not recipe.per_layer:
+        return {}
+    plan = config.own_config.layer_plan
+    return {"plan": plan.to_dict(), "quantizer_calls": [c.source for c in recipe.calls(plan)]}
 
 
 def measure_conversion(ctx: JobContext, spec: str, conversion, steps: list, prep_seconds: float,
@@ -158,6 +171,7 @@ def measure_conversion(ctx: JobContext, spec: str, conversion, steps: list, prep
     from optimizer.measuring.batching import batch_note
     from optimizer.measuring.facts import tflite_facts
     from optimizer.measuring.formats import tflite_format, uploaded_label
+    from optimizer.measuring.precision import layer_precision, precision_counts
 
     finetunes = finetunes or {}
     path = store.save_tflite(ctx.run_dir, spec, conversion.tflite)
@@ -209,6 +223,7 @@ def measure_conversion(ctx: JobContext, spec: str, conversion, steps: list, prep
     if origin:
         recipe["uploaded"] = origin
     recipe_path = store.write_recipe(ctx.run_dir, spec, recipe)
+    precisions = layer_precision(conversion.tflite)
     return Result(
         technique=spec, model=ctx.bundle.name, pipeline=list(steps), settings=settings,
         size_bytes=facts.size_bytes, gzip_bytes=facts.gzip_bytes,
@@ -221,7 +236,8 @@ def measure_conversion(ctx: JobContext, spec: str, conversion, steps: list, prep
         max_unique_weights_per_channel=facts.max_unique_weights_per_channel,
         ops=list(facts.ops), prep_seconds=round(prep_seconds, 3),
         convert_seconds=round(float(conversion.seconds), 3),
-        eval_seconds=round(float(evaluation.seconds), 3), notes=notes, label=label)
+        eval_seconds=round(float(evaluation.seconds), 3), notes=notes, label=label,
+        layer_precision=precisions, precision_counts=precision_counts(precisions))
 
 
 def keep_predictions(ctx: JobContext, spec: str, evaluation, reference, is_baseline: bool) -> dict:

@@ -32,14 +32,14 @@ from __future__ import annotations
 import csv
 import io
 import math
-import re
 import warnings
 from dataclasses import asdict, dataclass
+
+from optimizer.measuring.precision import short_layer_name  # the one way layers are named
 
 #: RMSE / scale of pure rounding to the int8 grid (uniform error over one step).
 ROUNDING_RMSE_SCALE = 1.0 / math.sqrt(12.0)
 
-_WEIGHT_OPS = re.compile(r"(Conv2D|MatMul|depthwise|DepthwiseConv2dNative|conv1d)", re.I)
 
 
 @dataclass(frozen=True)
@@ -68,27 +68,6 @@ class LayerError:
     @classmethod
     def from_dict(cls, data: dict) -> "LayerError":
         return cls(**{k: data[k] for k in cls.__dataclass_fields__})
-
-
-def short_layer_name(tensor_name: str, op: str = "") -> str:
-    """A readable layer name from an op's fused tensor name.
-
-    ``"sequential/dense/MatMul;sequential/dense/Relu;sequential/dense/BiasAdd"`` -> ``dense``:
-    the part naming the weight op (Conv2D, MatMul, depthwise) is preferred, and its second path
-    component (model/layer/op) is the Keras layer. A name without a path (the graph output,
-    ``Identity``) becomes the op in lower case.
-    """
-    parts = [p for p in str(tensor_name).split(";") if p]
-    if not parts:
-        return op.lower() or "?"
-    ranked = sorted(parts, key=lambda p: (0 if _WEIGHT_OPS.search(p.split("/")[-1]) else
-                                          1 if "BiasAdd" in p else 2))
-    comps = ranked[0].split("/")
-    if len(comps) >= 3:
-        return comps[1]
-    if len(comps) == 2:
-        return comps[0] if comps[0] and not comps[0][0].isdigit() else comps[1]
-    return f"{op.lower()} (output)" if op else comps[0]
 
 
 def layer_errors(debug, denylisted_nodes=()) -> list[LayerError]:

@@ -17,7 +17,7 @@ import numpy as np
 
 from optimizer.artifacts import store
 from optimizer.artifacts.events import EventLog
-from optimizer.artifacts.job import BASELINE, SELECTIVE, JobSpec
+from optimizer.artifacts.job import BASELINE, SELECTIVE, SENSITIVITY, JobSpec
 from optimizer.engine.context import JobContext, error_message
 from optimizer.guide.configs import Settings
 from optimizer.guide.schema import Result
@@ -43,6 +43,10 @@ def run_job(job: JobSpec) -> list[Result]:
             from optimizer.engine.selective import run_selective
 
             run_selective(ctx)
+        elif job.kind == SENSITIVITY:  # the precision search: each layer at each precision
+            from optimizer.engine.sensitivity import run_sensitivity
+
+            run_sensitivity(ctx)
         else:
             from optimizer.engine.retraining import run_retraining
 

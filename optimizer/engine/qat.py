@@ -7,11 +7,13 @@ scheme, or a collaborative one from ``tfmot.experimental.combine`` that keeps sp
 clusters or both), built from the scheme's own constructor path.
 
 Conv1D, which TFMOT's registry lacks, gets a quantize config of our own
-(``conv1d_quantize_config``) under plain QAT. Layers TFMOT cannot quantize (Rescaling, a
-BatchNormalization that does not follow a Conv, attention, TFOpLambda math) stay float
-while fine-tuning; the step lists them in
-``left_float`` and the retraining job then gives the converter representative data, so it
-quantizes them by calibration. QAT is applied to a stripped model.
+(``conv1d_quantize_config``) under plain QAT, and so do the layers of attention models
+(``engine.qat_configs``: Embedding, EinsumDense and MultiHeadAttention's projections), so QAT
+covers most of a text transformer's weights. Layers TFMOT cannot quantize (Rescaling, a
+BatchNormalization that does not follow a Conv, TFOpLambda math) stay float while
+fine-tuning; the step lists them in ``left_float`` (and attention, whose internal activations
+stay float, in ``partly_float``) and the retraining job then gives the converter
+representative data, so it quantizes them by calibration. QAT is applied to a stripped model.
 
 TensorFlow is imported only inside functions, through ``optimizer.compat``.
 """
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import re
 
+from optimizer.engine.qat_configs import PARTLY_FLOAT, attention_quantize_configs
 from optimizer.engine.weights import (
     TransformStep,
     require_plain_model,
@@ -88,12 +91,16 @@ def apply_qat(model, preserve: str | None = None) -> TransformStep:
     quantization = tfmot.quantization.keras
     scheme = _CheckedScheme(build_scheme(tfmot, qat_scheme))
     registry = scheme.get_quantize_registry()
-    conv1d = conv1d_quantize_config(quantization) if qat_scheme == QatScheme.DEFAULT else None
+    plain = qat_scheme == QatScheme.DEFAULT
+    conv1d = conv1d_quantize_config(quantization) if plain else None
+    ours = attention_quantize_configs(quantization) if plain else {}
     keras = compat.keras()
 
     def annotate(layer):
         if conv1d is not None and type(layer) is keras.layers.Conv1D:
             return quantization.quantize_annotate_layer(layer, conv1d())
+        if type(layer).__name__ in ours and not registry.supports(layer):
+            return quantization.quantize_annotate_layer(layer, ours[type(layer).__name__]())
         if not registry.supports(layer):
             raise ValueError(type(layer).__name__)
         return quantization.quantize_annotate_layer(layer)
@@ -101,9 +108,10 @@ def apply_qat(model, preserve: str | None = None) -> TransformStep:
     # TFMOT's "quantize some layers" path: annotate what it supports, leave the rest float
     # (the converter quantizes those from the representative data).
     annotated, refused = wrap_supported(model, annotate, "quantization-aware training",
-                                        LEFT_FLOAT, weightless=True)
+                                        LEFT_FLOAT, weightless=True, offered=tuple(ours))
     try:
         scope = {"Conv1DQuantizeConfig": conv1d} if conv1d is not None else {}
+        scope.update({config.__name__: config for config in ours.values()})
         with quantization.quantize_scope(scope):
             wrapped = quantization.quantize_apply(annotated, scheme)
     except RuntimeError as error:
@@ -117,8 +125,11 @@ def apply_qat(model, preserve: str | None = None) -> TransformStep:
     left_float = [layer.name for layer in wrapped.layers
                   if type(layer).__name__ not in ("QuantizeWrapperV2", "QuantizeWrapper",
                                                   "QuantizeLayer", "InputLayer")]
+    partly = [layer.layer.name for layer in wrapped.layers
+              if type(getattr(layer, "layer", None)).__name__ in PARTLY_FLOAT]
     report = transform_report(model, acted_on, "quantized", refused)
-    return TransformStep(model=wrapped, report=report, left_float=tuple(left_float))
+    return TransformStep(model=wrapped, report=report, left_float=tuple(left_float),
+                         partly_float=tuple(partly))
 
 
 def build_scheme(tfmot, scheme: QatScheme):
@@ -191,7 +202,35 @@ class _CheckedScheme:
         self._registry.supports = supports
 
     def get_layout_transformer(self):
-        return self._inner.get_layout_transformer()
+        return _FloatInputsOnly(self._inner.get_layout_transformer())
 
     def get_quantize_registry(self):
         return self._registry
+
+
+class _FloatInputsOnly:
+    """A scheme's layout transformer that quantizes only float model inputs: TFMOT adds a
+    ``QuantizeLayer`` after every ``InputLayer``, which fails on integer token ids (measured:
+    "FakeQuantWithMinMaxVars has type int32" for an Embedding model). For the call only, its
+    ``InputLayerQuantize`` transform matches float32 inputs alone."""
+
+    def __init__(self, inner):
+        self._inner = inner
+
+    def apply(self, model, layer_quantize_map):
+        from optimizer import compat
+
+        transforms = compat.tfmot_8bit_transforms()
+        original = transforms.InputLayerQuantize
+
+        class FloatInputLayerQuantize(original):
+            def pattern(self):
+                found = super().pattern()
+                return type(found)(found.class_name, config={"dtype": "float32"},
+                                   inputs=found.inputs)
+
+        transforms.InputLayerQuantize = FloatInputLayerQuantize
+        try:
+            return self._inner.apply(model, layer_quantize_map)
+        finally:
+            transforms.InputLayerQuantize = original

@@ -12,6 +12,12 @@ A file without a signature (the frozen-graph converter path writes none) gets a
 ``serving_default`` signature first (``add_signature``). The
 quantizer's report (stdout), progress bar (stderr) and debugging warnings are kept out of the
 caller's output.
+
+A per-layer recipe (``mixed``) takes the run's plan (``PtqConfig.own_config``), resolved on the
+float file (``engine.layer_plan``); the log says where the file's precisions differ from the
+plan. A weight rule (int4 weights) names every weight it left float and why
+(``uncovered_weights``): an op the Quantizer's policy does not cover for that rule, or an input
+size that is not a multiple of the block.
 """
 from __future__ import annotations
 
@@ -27,6 +33,7 @@ from optimizer import compat
 from optimizer.engine.converter import Conversion, ConversionError, require_integer_only
 from optimizer.engine.signature import add_signature
 from optimizer.guide.configs import IoType, PtqConfig
+from optimizer.guide.conversion import QuantizerAlgorithm
 from optimizer.guide.registry import TECHNIQUES, TechniqueId
 from optimizer.guide.schema import Engine
 from optimizer.guide.technique import QuantizerRecipe
@@ -65,10 +72,13 @@ def quantize_tflite(float_tflite: bytes, config: PtqConfig, representative=None)
                          f"{', '.join(sorted(stored))}); start from the float32 .tflite")
     start = time.perf_counter()
     model = add_signature(bytes(float_tflite))
-    calibration = (_calibration_data(model, config, representative)
+    calibration = (calibration_data(model, config, representative)
                    if config.needs_calibration else None)
     quantizer_module, recipe_module = compat.litert_quantizer()
+    plan = config.own_config.layer_plan if recipe.per_layer else None
     log = [f"LiteRT Quantizer recipe: {recipe.text}"]
+    if plan is not None:
+        log.append(f"per-layer plan: {plan.describe()}; {plan.io} input and output")
     if calibration:
         log.append(f"calibrated on {len(next(iter(calibration.values())))} representative "
                    "samples")
@@ -78,17 +88,28 @@ def quantize_tflite(float_tflite: bytes, config: PtqConfig, representative=None)
         warnings.simplefilter("ignore")  # "experimental_preserve_all_tensors is for debugging"
         try:
             quantizer = quantizer_module.Quantizer(bytearray(model))
-            load_recipe(quantizer, recipe_module, recipe)
+            load_recipe(quantizer, recipe_module, recipe, plan=plan, model=model)
             if quantizer.need_calibration:
                 # Two threads: this project's hosts have two cores.
                 quantized = quantizer.quantize(quantizer.calibrate(calibration, num_threads=2))
             else:
                 quantized = quantizer.quantize()
+        except ValueError as exc:
+            if plan is not None and "the plan names layer" in str(exc):
+                raise   # a plan naming a layer the model lacks: the message lists its layers
+            raise ConversionError(_one_line(tid, exc)) from exc
         except Exception as exc:  # noqa: BLE001 - every quantizer failure becomes one line
             raise ConversionError(_one_line(tid, exc)) from exc
     tflite = bytes(quantized.quantized_model)
     require_quantized_weights(tflite, recipe, tid.value)
     require_integer_only(tflite, config, tool="the LiteRT Quantizer")
+    if plan is not None:
+        from optimizer.engine.layer_plan import plan_notes
+        from optimizer.measuring.precision import layer_ops
+
+        log += plan_notes(model, layer_ops(tflite), plan)
+    if recipe.weight_only and recipe.algorithm == QuantizerAlgorithm.MIN_MAX:
+        log += uncovered_weights(tflite, recipe, quantizer_module)
     return Conversion(tflite=tflite, engine=Engine.LITERT_QUANTIZER,
                       seconds=time.perf_counter() - start, technique=tid, log=tuple(log),
                       recipe=f"litert_quantizer {recipe.text}")
@@ -106,12 +127,73 @@ def require_quantized_weights(tflite: bytes, recipe: QuantizerRecipe, name: str)
                               "use channelwise granularity, or another technique")
 
 
-def load_recipe(quantizer, recipe_module, recipe: QuantizerRecipe) -> None:
+def load_recipe(quantizer, recipe_module, recipe: QuantizerRecipe, plan=None,
+                model: bytes | None = None) -> None:
     """Apply a technique's ``QuantizerRecipe``: its calls (``QuantizerRecipe.calls``), the
-    same the reproduce script writes."""
-    for call in recipe.calls():
-        kwargs = {name: interpret(value, {"recipe": recipe_module}) for name, value in call.kwargs}
+    same the reproduce script writes; a per-layer recipe resolves its ``plan``'s layer names
+    on ``model`` (the float file)."""
+    names = {"recipe": recipe_module}
+    if recipe.per_layer and plan is not None and plan.layers:
+        from optimizer.engine.layer_plan import plan_names
+        from optimizer.guide.precision import LayerPlan
+
+        names.update(plan_names(model, plan if plan is not None else LayerPlan()))
+    for call in recipe.calls(plan) if recipe.per_layer else recipe.calls():
+        kwargs = {name: interpret(value, names) for name, value in call.kwargs}
         getattr(quantizer, call.method)(**kwargs)
+
+
+#: Ops whose constant weights a weight rule quantizes (input 1; EMBEDDING_LOOKUP's table too).
+_WEIGHTED_OPS = ("FULLY_CONNECTED", "CONV_2D", "DEPTHWISE_CONV_2D", "CONV_2D_TRANSPOSE",
+                 "BATCH_MATMUL", "EMBEDDING_LOOKUP")
+
+
+def covered_ops(quantizer_module, recipe: QuantizerRecipe) -> list[str]:
+    """The ops the LiteRT Quantizer's own policy lets ``recipe``'s weight rule quantize."""
+    policy = quantizer_module.default_policy.DEFAULT_CONFIG_CHECK_POLICY
+    precision = "INTEGER" if recipe.dynamic else "FLOAT"
+    out = []
+    for op, configs in policy.items():
+        for c in configs:
+            weight = c.weight_tensor_config
+            if (c.activation_tensor_config is None and weight is not None
+                    and int(weight.num_bits) == int(recipe.weight_only_bits)
+                    and str(getattr(weight.granularity, "value", weight.granularity))
+                    == recipe.granularity.value
+                    and str(getattr(c.compute_precision, "value", c.compute_precision))
+                    == precision):
+                out.append(str(getattr(op, "value", op)))
+                break
+    return sorted(out)
+
+
+def uncovered_weights(tflite: bytes, recipe: QuantizerRecipe, quantizer_module) -> list[str]:
+    """One sentence per layer whose weights ``recipe`` left float, with the reason."""
+    from optimizer.measuring.precision import layer_ops
+    from optimizer.measuring.readiness.graph import read_graph
+
+    covered = covered_ops(quantizer_module, recipe)
+    block = int(recipe.granularity.value.rsplit("_", 1)[1]) \
+        if recipe.granularity.value.startswith("BLOCKWISE") else None
+    names = {layer.index: layer.name for layer in layer_ops(tflite)}
+    notes = []
+    for op in read_graph(tflite).ops:
+        if op.name not in _WEIGHTED_OPS:
+            continue
+        weight = next((t for t in op.inputs if t.constant and t.dtype == "float32"
+                       and len(t.shape) >= 2), None)
+        if weight is None:
+            continue
+        layer = f"{names.get(op.index, op.name)} ({op.name})"
+        if op.name not in covered:
+            why = f"the LiteRT Quantizer's {recipe.text} covers {', '.join(covered)} only"
+        elif block and weight.shape[-1] % block:
+            why = (f"its input size {weight.shape[-1]} is not a multiple of the block size "
+                   f"{block}")
+        else:
+            why = "the LiteRT Quantizer left it float"
+        notes.append(f"{layer} keeps float weights: {why}")
+    return notes
 
 
 def interpret(expression: str, names: dict):
@@ -135,7 +217,7 @@ def interpret(expression: str, names: dict):
     return value(ast.parse(expression, mode="eval").body)
 
 
-def _calibration_data(model: bytes, config: PtqConfig, representative) -> dict:
+def calibration_data(model: bytes, config: PtqConfig, representative) -> dict:
     """``{signature: [{input_name: one_sample}, ...]}`` from the first calibration samples."""
     interpreter = compat.interpreter_class()(model_content=model)
     signatures = interpreter.get_signature_list()

@@ -28,12 +28,13 @@ class StageRun:
     report: object = None
     left_float: tuple = field(default_factory=tuple)
     loss: str | None = None  # the loss it fine-tuned with (``finetune.LossKind`` value)
+    partly_float: tuple = field(default_factory=tuple)   # QAT: attention internals
 
     @property
     def leaves_float(self) -> bool:
-        """True when a quantizing stage left layers float: the converter then needs
-        representative data to quantize them."""
-        return bool(self.left_float)
+        """True when a quantizing stage left layers (or a layer's internals) float: the
+        converter then needs representative data to quantize them."""
+        return bool(self.left_float or self.partly_float)
 
 
 def finetune_words(config, report) -> str:
@@ -105,5 +106,11 @@ def run_qat(model, dataset, stage, settings, finetune, on_progress) -> StageRun:
         notes.append(f"{len(left)} layer(s) without a QAT quantizer trained in float and were "
                      f"quantized by the converter from the representative data: "
                      + ", ".join(left[:8]) + (", ..." if len(left) > 8 else ""))
+    partly = tuple(getattr(step, "partly_float", ()))
+    if partly:
+        notes.append("attention trained with fake-quantized projection weights; its internal "
+                     "activations (scores, softmax) stayed float and were quantized by the "
+                     "converter from the representative data: " + ", ".join(partly))
     return StageRun(quantized, [described, finetune_words(finetune, report)], notes,
-                    getattr(step, "report", None), left, loss=str(report.loss_kind))
+                    getattr(step, "report", None), left, loss=str(report.loss_kind),
+                    partly_float=partly)

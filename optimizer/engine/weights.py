@@ -150,14 +150,16 @@ def coverage(reports) -> dict:
 LEFT_AS_IS = {"MultiHeadAttention": "attention internals are left as they are"}
 
 
-def wrap_supported(model, wrap, action: str, reason: str, weightless: bool = False):
+def wrap_supported(model, wrap, action: str, reason: str, weightless: bool = False,
+                   offered=()):
     """A copy of ``model`` where every layer holding weights that ``wrap`` accepts is wrapped
     and every other layer is left as it is (TFMOT's "transform some layers" path:
     ``clone_model`` with a ``clone_function``).
 
     ``wrap(layer)`` returns the wrapped layer or raises ``ValueError``/``RuntimeError`` for a
     layer it cannot transform (``reason`` is then recorded for its class). ``weightless``
-    offers layers without weights to ``wrap`` too (QAT quantizes their outputs). Returns
+    offers layers without weights to ``wrap`` too (QAT quantizes their outputs); ``offered``
+    names classes of ``LEFT_AS_IS`` that ``wrap`` is offered anyway (QAT's attention). Returns
     ``(model, {layer class: reason})``; raises
     ``ValueError`` ("cannot ... any layer") when nothing could be wrapped.
     """
@@ -175,7 +177,7 @@ def wrap_supported(model, wrap, action: str, reason: str, weightless: bool = Fal
             return layer
         if not layer.weights and not weightless:
             return layer
-        if type(layer).__name__ in LEFT_AS_IS:
+        if type(layer).__name__ in LEFT_AS_IS and type(layer).__name__ not in offered:
             refused.setdefault(type(layer).__name__, LEFT_AS_IS[type(layer).__name__])
             return layer
         try:
@@ -202,6 +204,7 @@ class TransformStep:
     report: TransformReport
     callbacks: tuple = ()
     left_float: tuple = ()  # QAT: layers (weightless ones too) left without fake-quant
+    partly_float: tuple = ()  # QAT: wrapped layers whose internal activations stay float
 
 
 def kernel_stats(model) -> KernelStats:

@@ -16,7 +16,11 @@ from optimizer.guide.stages.clustering import ClusteringConfig
 from optimizer.guide.stages.pruning import PruningConfig
 
 __all__ = ["IoType", "PtqConfig", "PruningConfig", "ClusteringConfig", "FinetuneConfig",
-           "LatencyConfig", "Settings", "SETTING_KEYS"]
+           "LatencyConfig", "Settings", "SETTING_KEYS", "TECHNIQUE_CONFIGS"]
+
+#: The conversions' own settings groups, from the technique rows: ((group, config class), ..).
+TECHNIQUE_CONFIGS = tuple((row.settings_group, row.settings_config)
+                          for row in TECHNIQUES.values() if row.settings_group)
 
 
 class IoType(str, Enum):
@@ -33,6 +37,7 @@ class PtqConfig:
     technique: TechniqueId = TechniqueId.FLOAT32
     io_type: IoType = IoType.INT8
     calibration_samples: int = 200
+    technique_settings: tuple = ()   # ((field, value), ..) of the technique's own settings group
 
     def __post_init__(self):
         if not TECHNIQUES[TechniqueId(self.technique)].is_conversion:
@@ -69,6 +74,15 @@ class PtqConfig:
     def needs_calibration(self) -> bool:
         """True when the conversion needs a representative dataset."""
         return TECHNIQUES[TechniqueId(self.technique)].calibrates
+
+    @property
+    def own_config(self):
+        """The technique's own settings group as its config object (``MixedConfig`` for
+        ``mixed``), None for a technique without one."""
+        row = TECHNIQUES[TechniqueId(self.technique)]
+        if row.settings_config is None:
+            return None
+        return row.settings_config(**dict(self.technique_settings))
 
     @property
     def integer_only_io(self) -> bool:
@@ -116,32 +130,36 @@ class LatencyConfig:
 class Settings:
     """All knobs of a run. ``stages`` holds one config per stage settings group
     (``pruning``, ``clustering``: ``guide.stage_handlers.STAGE_CONFIGS``), read as
-    ``settings.pruning`` or ``settings.stage_config(kind)``; ``finetune`` holds only the
-    fine-tuning values the user set, the rest come from the model's own defaults (see
-    ``finetune_for``)."""
+    ``settings.pruning`` or ``settings.stage_config(kind)``; ``techniques`` one config per
+    conversion's own settings group (``mixed``: ``TECHNIQUE_CONFIGS``), read as
+    ``settings.mixed``; ``finetune`` holds only the fine-tuning values the user set, the rest
+    come from the model's own defaults (see ``finetune_for``)."""
 
     stages: tuple = ()  # ((group, config), ...) every stage group, in stage order
     calibration_samples: int = 200
     latency: LatencyConfig = field(default_factory=LatencyConfig)
     finetune: tuple = ()  # (("epochs", 3), ...) -- the user's overrides, hashable
+    techniques: tuple = ()  # ((group, config), ...) every conversion's own settings group
 
     def __post_init__(self):
-        given = dict(self.stages)
-        groups = {group: config for group, config in STAGE_CONFIGS}
-        unknown = sorted(set(given) - set(groups))
-        if unknown:
-            raise ValueError(f"unknown settings group(s) {unknown}; use {', '.join(groups)}")
-        for group, config in given.items():
-            if not isinstance(config, groups[group]):
-                raise ValueError(f"settings group {group} needs a {groups[group].__name__}")
-        object.__setattr__(self, "stages", tuple(
-            (group, given[group] if group in given else config()) for group, config in
-            STAGE_CONFIGS))
+        for name, table in (("stages", STAGE_CONFIGS), ("techniques", TECHNIQUE_CONFIGS)):
+            given = dict(getattr(self, name))
+            groups = {group: config for group, config in table}
+            unknown = sorted(set(given) - set(groups))
+            if unknown:
+                raise ValueError(f"unknown settings group(s) {unknown}; use {', '.join(groups)}")
+            for group, config in given.items():
+                if not isinstance(config, groups[group]):
+                    raise ValueError(f"settings group {group} needs a {groups[group].__name__}")
+            object.__setattr__(self, name, tuple(
+                (group, given[group] if group in given else config()) for group, config in
+                table))
         PtqConfig(TechniqueId.INTEGER, calibration_samples=self.calibration_samples)
 
     def __getattr__(self, name):
-        """A stage group's config by its name (``settings.pruning``)."""
-        for group, config in self.__dict__.get("stages", ()):
+        """A stage's or a conversion's settings group by its name (``settings.pruning``)."""
+        for group, config in (*self.__dict__.get("stages", ()),
+                              *self.__dict__.get("techniques", ())):
             if group == name:
                 return config
         raise AttributeError(f"Settings has no {name!r}")
@@ -156,12 +174,17 @@ class Settings:
         return replace(default, **dict(self.finetune))
 
     def ptq(self, technique: TechniqueId) -> PtqConfig:
-        """The post-training config for a conversion id, with this run's calibration size."""
-        return PtqConfig(TechniqueId(technique), calibration_samples=self.calibration_samples)
+        """The post-training config for a conversion id, with this run's calibration size (and
+        the conversion's own settings group, e.g. ``mixed``'s plan)."""
+        row = TECHNIQUES[TechniqueId(technique)]
+        own = tuple(asdict(getattr(self, row.settings_group)).items()) \
+            if row.settings_group else ()
+        return PtqConfig(TechniqueId(technique), calibration_samples=self.calibration_samples,
+                         technique_settings=own)
 
     def with_pairs(self, pairs) -> "Settings":
         """Return a copy with ``key=value`` pairs applied (see ``SETTING_KEYS``)."""
-        groups = {group: asdict(config) for group, config in self.stages}
+        groups = {group: asdict(config) for group, config in (*self.stages, *self.techniques)}
         groups.update({"latency": asdict(self.latency), "finetune": dict(self.finetune),
                        "calibration": {"samples": self.calibration_samples}})
         for pair in pairs:
@@ -170,6 +193,8 @@ class Settings:
             groups[group][name] = _coerce(key, value)
         return Settings(
             stages=tuple((group, config(**groups[group])) for group, config in STAGE_CONFIGS),
+            techniques=tuple((group, config(**groups[group]))
+                             for group, config in TECHNIQUE_CONFIGS),
             latency=LatencyConfig(**groups["latency"]),
             calibration_samples=groups["calibration"]["samples"],
             finetune=tuple(sorted(_validated_finetune(groups["finetune"]).items())),
@@ -181,8 +206,11 @@ class Settings:
         return cls().with_pairs(pairs)
 
     def to_dict(self) -> dict:
-        """Plain dict for recipe JSON and results (round-trips through ``from_dict``)."""
-        return {**{group: asdict(config) for group, config in self.stages},
+        """Plain dict for recipe JSON and results (round-trips through ``from_dict``); a
+        conversion's own group only when it differs from its defaults."""
+        own = {group: asdict(config) for group, config in self.techniques
+               if config != type(config)()}
+        return {**{group: asdict(config) for group, config in self.stages}, **own,
                 "calibration": {"samples": self.calibration_samples},
                 "latency": asdict(self.latency), "finetune": dict(self.finetune)}
 
@@ -209,7 +237,7 @@ def _field_types(group: str, config) -> dict:
 
 
 _TYPES = {
-    **{key: kind for group, config in STAGE_CONFIGS
+    **{key: kind for group, config in (*STAGE_CONFIGS, *TECHNIQUE_CONFIGS)
        for key, kind in _field_types(group, config).items()},
     "calibration.samples": int,
     "finetune.epochs": int, "finetune.learning_rate": float, "finetune.batch_size": int,

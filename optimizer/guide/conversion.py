@@ -17,6 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from enum import Enum
 
+from optimizer.guide.precision import PRECISIONS, LayerPlan
+
 #: The converter's ops set when none is named.
 BUILTINS = ("TFLITE_BUILTINS",)
 
@@ -155,11 +157,15 @@ class QuantizerRecipe:
     """The LiteRT Quantizer recipe of one conversion of a float ``.tflite``.
 
     Either ``recipe`` names a preset of ``litert_quantizer.recipe`` (e.g. ``static_wi8_ai8``),
-    or ``weight_only_bits`` quantizes weights only (dequantized to float before each op) with
+    or ``weight_only_bits`` quantizes weights only (dequantized to float before each op; with
+    ``dynamic`` the op computes in integer instead, its activations quantized on the fly) with
     ``granularity`` and ``algorithm`` (float16 is 16 bits by float casting; int8/int4 use the
     uniform min/max grid). ``float_io`` leaves a static recipe's input and output float
     (QUANTIZE/DEQUANTIZE at the edges); ``calibrate`` says the recipe needs representative data
-    (static recipes quantize activations). ``text`` names it in logs and recipes.
+    (static recipes quantize activations). ``per_layer`` says its calls follow a
+    mixed-precision plan (``guide.precision.LayerPlan``): the plan's default precision picks the
+    preset (int8: ``static_wi8_ai8``, int16: ``static_wi8_ai16``, float: none), then one rule per
+    other precision names its layers. ``text`` names it in logs and recipes.
     """
 
     text: str
@@ -169,14 +175,22 @@ class QuantizerRecipe:
     algorithm: QuantizerAlgorithm = QuantizerAlgorithm.MIN_MAX
     float_io: bool = False
     calibrate: bool = False
+    per_layer: bool = False
+    dynamic: bool = False
 
     def __post_init__(self):
         object.__setattr__(self, "granularity", Granularity(self.granularity))
+        if self.per_layer and (self.recipe is None or self.float_io or not self.calibrate):
+            raise ValueError(f"quantizer recipe {self.text!r}: a per-layer recipe names its "
+                             "int8 preset, calibrates, and takes its I/O from the plan")
         object.__setattr__(self, "algorithm", QuantizerAlgorithm(self.algorithm))
         if (self.recipe is None) == (self.weight_only_bits is None):
             raise ValueError(f"quantizer recipe {self.text!r}: give a preset recipe or "
                              "weight_only_bits, exactly one")
         if self.weight_only_bits is None:
+            if self.dynamic:
+                raise ValueError(f"quantizer recipe {self.text!r}: a dynamic rule needs its "
+                                 "weight bits (weight_only_bits)")
             return
         if self.calibrate or self.float_io:
             raise ValueError(f"quantizer recipe {self.text!r}: weight-only quantization "
@@ -194,9 +208,22 @@ class QuantizerRecipe:
         """True for a weight-only rule (no preset)."""
         return self.weight_only_bits is not None
 
-    def calls(self) -> tuple[QuantizerCall, ...]:
+    def calls(self, plan=None) -> tuple[QuantizerCall, ...]:
         """The ONE list of ``Quantizer`` calls that sets this recipe up, in order: what the
-        engine applies and the reproduce script writes."""
+        engine applies and the reproduce script writes. A ``per_layer`` recipe takes its
+        ``plan`` (a ``LayerPlan``; None: every layer int8); its rules name layers through
+        ``layer_regex('<layer>', ..)``, ``input_regex('<layer>', ..)`` and
+        ``output_regex('<layer>', ..)`` (the output tensors of those layers, the graph inputs
+        they read and outputs they write), which the engine and the script each resolve on
+        their float model."""
+        if self.per_layer:
+            return _plan_calls(plan)
+        if self.weight_only and self.dynamic:
+            return (QuantizerCall("add_dynamic_config", (
+                ("regex", "'.*'"), ("operation_name", "recipe.TFLOperationName.ALL_SUPPORTED"),
+                ("num_bits", str(int(self.weight_only_bits))),
+                ("granularity", f"recipe.QuantGranularity({self.granularity.value!r})"),
+                ("algorithm_key", f"recipe.AlgorithmName({self.algorithm.value!r})"))),)
         if self.weight_only:
             return (QuantizerCall("add_weight_only_config", (
                 ("regex", "'.*'"), ("operation_name", "recipe.TFLOperationName.ALL_SUPPORTED"),
@@ -212,3 +239,48 @@ class QuantizerRecipe:
                 ("algorithm_key", "recipe.AlgorithmName.NO_QUANTIZE")))
                 for edge in ("INPUT", "OUTPUT")]
         return tuple(out)
+
+
+#: The static rule of each integer precision: (activation bits, weight bits).
+_STATIC_BITS = {"int8": (8, 8), "int16": (16, 8)}
+_PRESET = {"int8": "static_wi8_ai8", "int16": "static_wi8_ai16"}
+_ALL_OPS = "recipe.TFLOperationName.ALL_SUPPORTED"
+
+
+def _names(layers) -> str:
+    return ", ".join(repr(str(n)) for n in layers)
+
+
+def _plan_calls(plan) -> tuple[QuantizerCall, ...]:
+    """The Quantizer calls of a mixed-precision plan (see ``QuantizerRecipe.calls``)."""
+    plan = plan if plan is not None else LayerPlan()
+    out = []
+    if plan.default in _PRESET:
+        out.append(QuantizerCall("load_quantization_recipe",
+                                 (("recipe", f"recipe.{_PRESET[plan.default]}()"),)))
+    groups = {p: [n for n, q in plan.layers if q == p]
+              for p in PRECISIONS if p != plan.default}
+    for precision, layers in groups.items():
+        if not layers:
+            continue
+        if precision == "float":
+            out.append(QuantizerCall("update_quantization_recipe", (
+                ("regex", f"layer_regex({_names(layers)})"), ("operation_name", _ALL_OPS),
+                ("algorithm_key", "recipe.AlgorithmName.NO_QUANTIZE"))))
+            continue
+        activation, weight = _STATIC_BITS[precision]
+        out.append(QuantizerCall("add_static_config", (
+            ("regex", f"layer_regex({_names(layers)})"), ("operation_name", _ALL_OPS),
+            ("activation_num_bits", str(activation)), ("weight_num_bits", str(weight)))))
+        if plan.io == "integer":
+            # an integer input (output) takes the precision of the layer that reads (writes) it
+            out += [QuantizerCall("add_static_config", (
+                ("regex", f"{side.lower()}_regex({_names(layers)})"),
+                ("operation_name", f"recipe.TFLOperationName.{side}"),
+                ("activation_num_bits", str(activation)), ("weight_num_bits", str(weight))))
+                for side in ("INPUT", "OUTPUT")]
+    if plan.io == "float":
+        out += [QuantizerCall("update_quantization_recipe", (
+            ("regex", "'.*'"), ("operation_name", f"recipe.TFLOperationName.{edge}"),
+            ("algorithm_key", "recipe.AlgorithmName.NO_QUANTIZE"))) for edge in ("INPUT", "OUTPUT")]
+    return tuple(out)

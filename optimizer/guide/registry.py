@@ -303,8 +303,10 @@ def retraining_bases() -> tuple[str, ...]:
 
 def all_specs() -> tuple[str, ...]:
     """Every technique spec a user can pick, grouped: the post-training conversions, then each
-    retraining pipeline followed by its ``+conversion`` variants (what the app offers)."""
-    out = [t.value for t in POST_TRAINING]
+    retraining pipeline followed by its ``+conversion`` variants (what the app offers). A
+    per-layer technique (``mixed``) is left out: it runs with a plan, from the search or the
+    per-layer repair page (or ``run --technique mixed --set mixed.plan=@plan.json``)."""
+    out = [t.value for t in POST_TRAINING if not TECHNIQUES[t].per_layer]   # mixed needs a plan
     for base in retraining_bases():
         spec = parse_spec(base)
         out.append(spec.text)

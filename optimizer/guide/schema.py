@@ -102,6 +102,10 @@ class Result:
     transformed_layers: int | None = None
     weight_layers: int | None = None
     transformed_weight_fraction: float | None = None
+    # Each layer's precision as the produced file has it ({layer: "int8" | "int16" | "float"},
+    # read from its tensor types: optimizer.measuring.precision) and how many layers have each.
+    layer_precision: dict | None = None
+    precision_counts: dict | None = None
 
     def __setattr__(self, name, value) -> None:
         # one shape for the change against the baseline, however it is set (an older run's

@@ -72,6 +72,10 @@ class Format(str, Enum):
     WEIGHT_ONLY = ("weight-only", N_("weight-only quantized"), "hexagon",
                    N_("weight-only quantization dequantizes its integer weights and computes in "
                       "float"))
+    # a precision per layer (int8, int16x8 or float), from a mixed-precision plan
+    MIXED = ("mixed", N_("mixed precision (int8 / int16 / float per layer)"), "pentagon",
+             N_("a mixed-precision plan for it gets int8 and int16 layers only, with integer "
+                "input and output"))
 
     def __str__(self) -> str:
         return self.value
@@ -80,6 +84,12 @@ class Format(str, Enum):
     def is_float(self) -> bool:
         """True for float weights (float32, float16): nothing was quantized to integers."""
         return self in (Format.FLOAT32, Format.FLOAT16)
+
+    @property
+    def integer_compute(self) -> bool:
+        """True for files whose ops all compute on integers (int8-only, int16x8) or can be
+        planned so (mixed): what an integer-only target may run."""
+        return self in (Format.INT8_ONLY, Format.INT16X8, Format.MIXED)
 
 
 @dataclass(frozen=True)
@@ -99,7 +109,8 @@ class TargetInfo:
     ``needs_setup`` is the command that installs what an optional check needs ("" if none).
     ``int8`` is the id of the int8 conversion this target needs (``integer_only`` where it runs
     only integer-only files, else ``integer``; None where it runs no int8 file): the technique
-    registry checks at import that the target runs it.
+    registry checks at import that the target runs it. The precisions a mixed-precision plan
+    may give a layer there (``layer_precisions``) follow from the formats.
     """
 
     id: Target
@@ -117,8 +128,24 @@ class TargetInfo:
 
     @property
     def integer_only(self) -> bool:
-        """True when the target runs only full-integer files (int8 ops and int8 I/O)."""
-        return self.formats == frozenset({Format.INT8_ONLY})
+        """True when the target runs only integer files (int8 ops and int8 I/O; int16x8 and
+        integer mixed-precision files where it runs those): no float op, no float layer."""
+        return Format.INT8_ONLY in self.formats and all(f.integer_compute for f in self.formats)
+
+    @property
+    def layer_precisions(self) -> tuple:
+        """The precisions a mixed-precision plan may give a layer on this target: ``int8``;
+        ``int16`` where it runs int16x8 files; ``float`` where it runs float ops (never on an
+        integer-only target). Empty where it runs no mixed-precision file."""
+        if not self.runs(Format.MIXED):
+            return ()
+        return ("int8",) + (("int16",) if self.runs(Format.INT16X8) else ()) + \
+            (() if self.integer_only else ("float",))
+
+    @property
+    def plan_io(self) -> str:
+        """A mixed-precision plan's input/output here: ``integer`` on integer-only targets."""
+        return "integer" if self.integer_only else "float"
 
     @property
     def float_only(self) -> bool:
@@ -177,11 +204,15 @@ TARGETS: dict[Target, TargetInfo] = {row.id: row for row in [
                              "edgetpu_compiler; ops it does not support run on the CPU instead, so "
                              "check the compiler's report (Coral's model requirements)."),
                int8="integer_only"),
-    TargetInfo(Target.MCU, N_("Microcontroller"), N_("a microcontroller"), frozenset({Format.INT8_ONLY}),
+    # TFLite Micro has int16x8 kernels for the common ops (FULLY_CONNECTED, CONV_2D, MUL, ADD,
+    # SOFTMAX, ...) and QUANTIZE between int8 and int16: measured with its interpreter on
+    # int16x8 and int8/int16 mixed files of the digits-outliers demo. Its readiness check runs
+    # each file, so an op without an int16 kernel is named there.
+    TargetInfo(Target.MCU, N_("Microcontroller"), N_("a microcontroller"),
+               frozenset({Format.INT8_ONLY, Format.INT16X8, Format.MIXED}),
                float_reason=N_("microcontrollers run only full-integer models"),
-               int16x8_reason=N_("microcontrollers run only int8 models"),
-               notes=N_("TFLite Micro runs int8 kernels; the model must fit the flash and its tensor "
-                        "arena the RAM."),
+               notes=N_("TFLite Micro runs int8 kernels and int16x8 kernels (int16 activations, "
+                        "int8 weights); the model must fit the flash and its tensor arena the RAM."),
                deployment=N_("Microcontrollers run the integer-only file with LiteRT for "
                              "Microcontrollers; check that it fits the device's flash and RAM."),
                readiness="interpreted", int8="integer_only"),

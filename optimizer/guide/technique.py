@@ -13,7 +13,11 @@ A technique knows, in one place:
 * for a retraining technique: its ``stages`` (in ``STAGE_ORDER``; each kind's handler in
   ``guide.stage_handlers``), the conversions that may follow it, its ``size_class`` (what the
   search may assume about its file size) and an optional ``combination`` (``pruning+clustering``);
-* ``action``: the sentence that names what it does in recipes and reproduce scripts.
+* ``action``: the sentence that names what it does in recipes and reproduce scripts;
+* ``settings_group`` / ``settings_config``: a conversion's own settings group (``mixed``: its
+  per-layer plan), read as ``settings.<group>`` and set with ``--set <group>.<field>=..``;
+  ``per_layer`` marks a conversion whose settings are a per-layer plan the search proposes
+  (it is not a plain candidate of the search's post-training batch).
 
 The engine applies these options, the reproduce script writes them and the search derives its
 candidates from them; none of them lists techniques again. Pure Python: no TensorFlow.
@@ -118,6 +122,9 @@ class TechniqueInfo:
     conversions: tuple = ()
     size_class: SizeClass | None = None
     combination: Combination | None = None
+    settings_group: str = ""
+    settings_config: type | None = None
+    per_layer: bool = False
 
     def __post_init__(self):
         """A technique is either a conversion or a retraining pipeline, completely."""
@@ -147,6 +154,12 @@ class TechniqueInfo:
                              "QuantizerRecipe")
         if len(self.formats) != 1:
             raise ValueError(f"technique {self.id}: a conversion produces exactly one format")
+        if bool(self.settings_group) != (self.settings_config is not None):
+            raise ValueError(f"technique {self.id}: give settings_group and settings_config "
+                             "together (its own settings group and the config class)")
+        if self.per_layer and (self.quantizer is None or not self.quantizer.per_layer):
+            raise ValueError(f"technique {self.id}: a per-layer technique needs a per-layer "
+                             "QuantizerRecipe")
         if self.converter is not None and self.quantizer is not None \
                 and self.converter.calibrate != self.quantizer.calibrate:
             raise ValueError(f"technique {self.id}: its converter options and quantizer recipe "

@@ -340,7 +340,11 @@ def _random_input(detail: dict, rng) -> np.ndarray:
     shape = [max(1, int(d)) for d in detail["shape"]]
     if np.issubdtype(dtype, np.integer):
         info = np.iinfo(dtype)
-        return rng.integers(max(info.min, -128), min(info.max, 127) + 1, size=shape,
+        # int32/int64 inputs are ids or indices (token ids into an embedding's GATHER): a
+        # negative one fails the invoke, so they get small non-negative values; int8/int16
+        # inputs are quantized activations and take their whole small range
+        low = max(info.min, -128) if info.bits <= 16 else 0
+        return rng.integers(low, min(info.max, 127) + 1 if info.bits <= 16 else 2, size=shape,
                             dtype=dtype)
     if dtype == np.bool_:
         return rng.integers(0, 2, size=shape).astype(bool)

@@ -294,7 +294,8 @@ def _alternatives(a: Answers, choice: Choice) -> tuple[str, ...]:
         return ()
     int8 = int8_conversion(a.target)  # the target's int8 form (None: it runs no int8 file)
     after = "float16" if TARGETS[a.target].float_only else (int8.value if int8 else None)
-    candidates = [t.value for t in POST_TRAINING]
+    # a per-layer technique (mixed) needs a plan: the search makes it, not the tree
+    candidates = [t.value for t in POST_TRAINING if not TECHNIQUES[t].per_layer]
     if a.retrain:
         candidates += [f"qat+{int8.value}"] if int8 else []
         candidates += [f"pruning+{after}", f"clustering+{after}"] if after else []

@@ -106,6 +106,8 @@ def apply_hardware(answers, leaf: TreeNode) -> Choice:
 
 def _integer_only_choice(answers, leaf: TreeNode) -> Choice:
     target, tid = answers.target, leaf.technique
+    if tid == T.INT16X8 and target in TECHNIQUES[tid].targets:
+        return Choice(tid, tid.value)   # an integer-only target that runs int16x8 (TFLite Micro)
     said = tr("The tree's leaf is '{leaf}', but {reason}", leaf=tr(leaf.text),
               reason=tr(TARGETS[target].float_reason))
     if tid == T.INT16X8:

@@ -64,6 +64,10 @@ _LAZY = {
     "layer_options": "optimizer.report.layer_charts",
     "repair_rows": "optimizer.report.layer_charts",
     "attempt_rows": "optimizer.report.layer_charts",
+    # the precision per layer: int8, int16 or float, measured before choosing
+    "sensitivity_rows": "optimizer.report.precision_table",
+    "sensitivity_summary": "optimizer.report.precision_table",
+    "plan_rows": "optimizer.report.precision_table",
 }
 
 

@@ -15,11 +15,12 @@ project. Pure Python: nothing here imports TensorFlow.
 """
 from __future__ import annotations
 
+import inspect
 import json
 from pathlib import Path
 
 from optimizer.engine.finetune import LossKind
-from optimizer.guide.configs import FinetuneConfig, Settings
+from optimizer.guide.configs import TECHNIQUE_CONFIGS, FinetuneConfig, Settings
 from optimizer.guide.registry import TechniqueSpec, parse_spec
 from optimizer.guide.stage_handlers import STAGE_CONFIGS, STAGES
 
@@ -61,7 +62,10 @@ def reproduce_script(spec: TechniqueSpec | str, settings: Settings,
     parts += [b.code for b in blocks]
     if calibrate or spec.quantization_aware:
         parts.append(_representative_block(settings.calibration_samples))
-    parts.append(_convert_block(len(blocks) + 1, spec, io_type, settings.calibration_samples))
+    if quantizer is not None and quantizer.per_layer:
+        parts.append(_plan_block(getattr(settings, conversion.settings_group).layer_plan))
+    parts.append(_convert_block(len(blocks) + 1, spec, io_type, settings.calibration_samples,
+                                settings))
     return "\n\n\n".join(part.strip("\n") for part in parts) + "\n"
 
 
@@ -71,7 +75,7 @@ def reproduce_from_recipe(recipe: dict, model_path: str = "model.h5",
     fine-tuning configs, loss, calibration size and integer I/O type."""
     recorded = recipe.get("settings") or {}
     pairs = []
-    for group, config in STAGE_CONFIGS:
+    for group, config in (*STAGE_CONFIGS, *TECHNIQUE_CONFIGS):
         fields = set(config.__dataclass_fields__)
         pairs += [f"{group}.{k}={v}" for k, v in (recorded.get(group) or {}).items()
                   if k in fields]
@@ -158,6 +162,8 @@ import tf_keras as keras
 '''
     if retrains:
         text += "import tensorflow_model_optimization as tfmot\n"
+    if quantizer is not None and quantizer.per_layer:
+        text += "import re\n"
     if quantizer is not None:
         text += "from litert_quantizer import quantizer as litert_quantizer\n"
         text += "from litert_quantizer import recipe\n"
@@ -256,7 +262,65 @@ def representative_dataset():
 '''
 
 
-def _convert_block(number: int, spec: TechniqueSpec, io_type: str, samples: int) -> str:
+def _plan_block(plan) -> str:
+    """The mixed-precision plan and the two functions its Quantizer rules name layers with,
+    resolved on the script's own float model (the layer names are the engine's: the naming
+    functions' source is ``optimizer.measuring.precision``'s, embedded)."""
+    from optimizer.measuring.precision import short_layer_name, unique_names
+
+    return f'''
+# The per-layer plan the run used: {plan.describe()}; {plan.io} input and output.
+PLAN = {json.dumps(plan.to_dict())}
+
+
+{inspect.getsource(short_layer_name).strip()}
+
+
+{inspect.getsource(unique_names).strip()}
+
+
+def plan_layers(tflite):
+    """{{layer name: (output tensor, reads a graph input, writes a graph output)}} of a float
+    .tflite, named as the run named them."""
+    from ai_edge_litert import schema_py_generated as schema
+    from ai_edge_litert.tools import flatbuffer_utils
+
+    model = flatbuffer_utils.convert_bytearray_to_object(bytearray(tflite))
+    graph = model.subgraphs[0]
+    codes = {{v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}}
+    inputs = {{int(i) for i in graph.inputs}}
+    outputs = {{int(i) for i in graph.outputs}}
+    ops = []
+    for op in graph.operators:
+        code = model.operatorCodes[op.opcodeIndex]
+        name = codes.get(max(code.builtinCode, code.deprecatedBuiltinCode), "CUSTOM")
+        if name in ("QUANTIZE", "DEQUANTIZE") or op.outputs is None or not len(op.outputs):
+            continue
+        tensor = graph.tensors[int(op.outputs[0])].name.decode()
+        ops.append((name, tensor, any(int(i) in inputs for i in op.inputs),
+                    int(op.outputs[0]) in outputs))
+    names = unique_names([short_layer_name(t, n) for n, t, _, _ in ops])
+    return {{n: (t, reads, writes) for n, (_, t, reads, writes) in zip(names, ops)}}
+
+
+def layer_regex(*names):
+    """The Quantizer scope of these layers' ops (output tensor names, each ending in ';')."""
+    return "^(?:" + "|".join(re.escape(LAYERS[n][0]) for n in names) + ");"
+
+
+def input_regex(*names):
+    """The graph's INPUT op when one of these layers reads an input, else nothing."""
+    return ".*" if any(LAYERS[n][1] for n in names) else "(?!)"
+
+
+def output_regex(*names):
+    """The graph's OUTPUT op when one of these layers writes an output, else nothing."""
+    return ".*" if any(LAYERS[n][2] for n in names) else "(?!)"
+'''
+
+
+def _convert_block(number: int, spec: TechniqueSpec, io_type: str, samples: int,
+                   settings: Settings | None = None) -> str:
     """The conversion, written from the same converter settings (and LiteRT Quantizer calls)
     the engine applies; a QAT model's representative dataset only when QAT left layers float."""
     row = spec.conversion_row
@@ -266,8 +330,15 @@ def _convert_block(number: int, spec: TechniqueSpec, io_type: str, samples: int)
              "converter = tf.lite.TFLiteConverter.from_keras_model(model)"]
     if row.quantizer_only:
         lines += ["float_model = converter.convert()  # float32 first, then the LiteRT Quantizer",
-                  "quantizer = litert_quantizer.Quantizer(bytearray(float_model))",
-                  *(call.source for call in row.quantizer.calls())]
+                  "quantizer = litert_quantizer.Quantizer(bytearray(float_model))"]
+        if row.quantizer.per_layer:
+            plan = getattr(settings or Settings(), row.settings_group).layer_plan
+            missing = "[n for n in PLAN['layers'] if n not in LAYERS]"
+            lines += ["LAYERS = plan_layers(float_model)",
+                      f"assert not {missing}, f\"layers not in this model: {{{missing}}}\"",
+                      *(call.source for call in row.quantizer.calls(plan))]
+        else:
+            lines += [call.source for call in row.quantizer.calls()]
         if row.quantizer.calibrate:
             lines += ["calibration = {\"serving_default\": [",
                       "    {name: x[i:i + 1] for name, x in zip(model.input_names, x_rep)}",

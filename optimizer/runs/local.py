@@ -123,9 +123,11 @@ def fill_latency(timed: list[Result], stats: dict, host: str) -> None:
     """Copy each file's ``LatencyStats`` (keyed by path) into its result, in place."""
     for r in timed:
         s = stats.get(r.tflite_path) or stats.get(str(Path(r.tflite_path)))
-        if s is None:
-            r.notes = list(r.notes) + ["latency not measured: the timing process gave no result"]
-            continue
+        if s is None or s.error:
+            why = s.error if s is not None else "the timing process gave no result"
+            r.notes = list(r.notes) + [f"latency not measured: {why}"]
+            if s is None:
+                continue
         r.latency_ms_median, r.latency_ms_p10, r.latency_ms_p90 = s.median_ms, s.p10_ms, s.p90_ms
         r.latency_threads, r.latency_invokes = s.threads, s.invokes
         r.latency_kernels, r.latency_note = s.kernels, s.note

@@ -20,6 +20,7 @@ _LAZY = {
     "Batch": "optimizer.search.candidates",
     "CandidatePlan": "optimizer.search.candidates",
     "plan_candidates": "optimizer.search.candidates",
+    "post_training_specs": "optimizer.search.candidates",
     "trial_spec": "optimizer.search.candidates",
     "split_trial": "optimizer.search.candidates",
     "REPAIR_ID": "optimizer.search.candidates",
@@ -38,6 +39,7 @@ _LAZY = {
     "list_searches": "optimizer.search.background",
     "layer_reports": "optimizer.search.layers",
     "read_layer_report": "optimizer.search.layers",
+    "sensitivity_reports": "optimizer.search.layers",
     "execute_search": "optimizer.search.runner",
     "execute_repair": "optimizer.search.runner",
 }

@@ -84,10 +84,13 @@ def start_search(request: SearchRequest, run_dir: Path | str) -> Path:
 
 
 def start_repair(run_dir: Path | str, layers=(), analyse: bool = False, *,
-                 workspace: str | None = None) -> None:
+                 workspace: str | None = None, sensitivity: bool = False,
+                 plan=None) -> None:
     """Keep ``layers`` (op names from a layer report) of int8 in float as one more trial of
-    the finished search in ``run_dir`` -- or, with ``analyse``, measure the per-layer error --
-    in the background. Raises ``ValueError`` while the search still runs or without layers,
+    the finished search in ``run_dir`` -- or, with ``analyse``, measure the per-layer error;
+    with ``sensitivity``, measure each layer at every precision the target allows; with
+    ``plan`` (a ``LayerPlan``), measure that mixed-precision plan as one more trial -- in the
+    background. Raises ``ValueError`` while the search still runs or without layers,
     and ``access.ReadOnly`` when ``workspace`` (who asks; None: the command line) does not
     own the search."""
     run_dir = Path(run_dir).resolve()
@@ -97,10 +100,18 @@ def start_repair(run_dir: Path | str, layers=(), analyse: bool = False, *,
         raise ValueError("the search is still running; wait for it to finish (or stop it)")
     if state.outcome is None:
         raise ValueError("the search measured nothing yet; run it first")
-    if not analyse and not layers:
+    if sensitivity:
+        args = ["--measure-precisions"]
+    elif plan is not None:
+        # the plan goes in a file of the search's own folder (its name is not the user's)
+        path = run_dir / f"plan-{len(list(run_dir.glob('plan-*.json'))) + 1}.json"
+        store.write_json_atomic(path, plan.to_dict())
+        args = ["--plan", str(path)]
+    elif not analyse and not layers:
         raise ValueError("pick at least one layer to keep in float")
-    args = ["--analyse-layers"] if analyse else [a for name in layers
-                                                 for a in ("--keep-float", str(name))]
+    else:
+        args = ["--analyse-layers"] if analyse else [a for name in layers
+                                                     for a in ("--keep-float", str(name))]
     start_in_background("search", [*args, "--out", str(run_dir)], run_dir)
 
 

@@ -50,11 +50,15 @@ REPAIR_GROUP = "keep-float"
 
 
 class Kind(str, Enum):
-    """What a batch runs: post-training conversions, one fine-tune, or the int8 repair."""
+    """What a batch runs: post-training conversions, one fine-tune, the int8 repair (worst
+    layers in float), the precision search's sensitivity pass (no trial of its own) or one of
+    its mixed-precision plans (``search.strategies``)."""
 
     POST_TRAINING = "post-training"
     RETRAINING = "retraining"
     REPAIR = "repair"
+    SENSITIVITY = "sensitivity"
+    PRECISION = "precision"
 
     def __str__(self) -> str:
         return self.value
@@ -62,17 +66,19 @@ class Kind(str, Enum):
 
 @dataclass(frozen=True)
 class Candidate:
-    """One trial the search may run: its id, technique spec and the settings pairs it needs."""
+    """One trial the search may run: its id, technique spec, the settings pairs it needs and
+    why the search chose it (shown per trial in the search's JSON)."""
 
     id: str
     spec: str
     group: str
     kind: Kind
     knobs: tuple = ()        # settings pairs, e.g. ("pruning.sparsity=0.75",)
+    why: str = ""
 
     def to_dict(self) -> dict:
         return {"id": self.id, "spec": self.spec, "group": self.group, "kind": self.kind.value,
-                "knobs": list(self.knobs)}
+                "knobs": list(self.knobs), "why": self.why}
 
 
 @dataclass(frozen=True)
@@ -89,6 +95,7 @@ class Batch:
     knobs: tuple = ()
     epochs: int = 0
     stages: tuple = ()
+    why: str = ""            # a batch without trials (the sensitivity pass): why it runs
 
     @property
     def ids(self) -> list[str]:
@@ -97,7 +104,8 @@ class Batch:
     def without(self, ids) -> "Batch":
         """The same batch minus the candidates in ``ids``."""
         keep = tuple(c for c in self.candidates if c.id not in set(ids))
-        return Batch(self.group, self.kind, keep, self.knobs, self.epochs, self.stages)
+        return Batch(self.group, self.kind, keep, self.knobs, self.epochs, self.stages,
+                     self.why)
 
 
 @dataclass(frozen=True)
@@ -225,8 +233,11 @@ def plan_candidates(target: Target | str, data: DataNeed | str = DataNeed.LABELL
         reasons.setdefault(spec, msg("its file does not run on this target with this data"))
         return False
 
-    post = [Candidate(t.value, t.value, Kind.POST_TRAINING.value, Kind.POST_TRAINING)
-            for t in POST_TRAINING if allowed(t.value)]
+    # a per-layer technique (mixed) is planned by the precision search, not tried plain
+    post = [Candidate(t.value, t.value, Kind.POST_TRAINING.value, Kind.POST_TRAINING,
+                      why=f"post-training conversion {target.value} runs: no fine-tuning, "
+                          "seconds, all in one job from one frozen graph")
+            for t in POST_TRAINING if not TECHNIQUES[t].per_layer and allowed(t.value)]
     batches = [Batch(Kind.POST_TRAINING.value, Kind.POST_TRAINING, tuple(post))]
     retraining = []
     groups = [(base, *_knobs_and_conversions(base, levels, target)) for base in retraining_bases()]
@@ -240,7 +251,10 @@ def plan_candidates(target: Target | str, data: DataNeed | str = DataNeed.LABELL
             if not specs:
                 continue
             group = trial_id(base, knobs)
-            cands = tuple(Candidate(trial_id(s, knobs), s, group, Kind.RETRAINING, knobs)
+            why = (f"retraining after the post-training batch, cheap to expensive by "
+                   f"fine-tuning epochs ({sum(int(epochs[k]) for k in stages)})"
+                   + (f", at {', '.join(knobs)}" if knobs else ""))
+            cands = tuple(Candidate(trial_id(s, knobs), s, group, Kind.RETRAINING, knobs, why)
                           for s in specs)
             total = sum(int(epochs[k]) for k in stages)
             retraining.append((total, len(stages), order,
@@ -259,7 +273,9 @@ def plan_candidates(target: Target | str, data: DataNeed | str = DataNeed.LABELL
 
 def repair_batch(conversion: str = REPAIR_BASE) -> Batch:
     """The selective-quantization batch: post-training int8 with its worst layers in float."""
-    candidate = Candidate(REPAIR_ID, conversion, REPAIR_GROUP, Kind.REPAIR)
+    candidate = Candidate(REPAIR_ID, conversion, REPAIR_GROUP, Kind.REPAIR,
+                          why="int8 missed the accuracy budget: keep its worst layers (by "
+                              "per-layer int8 error) in float, one more at a time")
     return Batch(REPAIR_GROUP, Kind.REPAIR, (candidate,))
 
 
@@ -271,3 +287,23 @@ def repair_allowed(target: Target | str) -> str | None:
     reason = hardware_reason(T.INTEGER, target)
     return ("keeping layers in float leaves float ops in the file" +
             (f": {reason}" if reason else ""))
+
+
+def post_training_specs(target: Target | str) -> tuple:
+    """The post-training conversions a search tries on ``target`` (no fine-tuning): a
+    search restricted to them (``SearchRequest.techniques``) runs one conversion job, then
+    the precision search when int8 misses the budget, and nothing longer."""
+    plan = plan_candidates(target)
+    return tuple(c.spec for b in plan.batches if b.kind == Kind.POST_TRAINING
+                 for c in b.candidates)
+
+
+def restricted(plan: CandidatePlan, techniques) -> CandidatePlan:
+    """``plan`` with only the candidates whose spec is in ``techniques`` (every knob level of
+    them); the whole plan when ``techniques`` is empty."""
+    if not techniques:
+        return plan
+    wanted = set(techniques)
+    batches = (b.without([c.id for c in b.candidates if c.spec not in wanted])
+               for b in plan.batches)
+    return CandidatePlan(tuple(b for b in batches if b.candidates), plan.excluded)

@@ -7,7 +7,10 @@ worker --job JOB.json`` (the same worker and engine as ``run``):
   variant from one frozen graph;
 * each fine-tune is a *retraining* job in its own process, with its knob as a ``--set`` pair
   (its ``+ptq`` conversions share the fine-tuned model);
-* the repair is a *selective* job (``engine.selective``): int8 with its worst layers in float.
+* the repair is a *selective* job (``engine.selective``): int8 with its worst layers in float;
+* the precision search's sensitivity pass is a *sensitivity* job (``engine.sensitivity``: each
+  layer at each precision the target allows, no trial of its own), and each of its
+  mixed-precision plans a baseline job of the ``mixed`` technique with the plan as its setting.
 
 Each batch gets its own folder (``<search>/<group>/``) because the same spec runs at several
 knob levels; the worker's results are renamed to the trial ids. While a job runs the evaluator
@@ -28,7 +31,15 @@ from pathlib import Path
 
 from optimizer.artifacts import store
 from optimizer.artifacts.events import EventLog, EventType, read_events
-from optimizer.artifacts.job import BASELINE, REFERENCE_OUTPUTS, RETRAINING, SELECTIVE, JobSpec
+from optimizer.artifacts.job import (
+    BASELINE,
+    REFERENCE_OUTPUTS,
+    RETRAINING,
+    SELECTIVE,
+    SENSITIVITY,
+    JobSpec,
+)
+from optimizer.engine import sensitivity
 from optimizer.engine.selective import SelectiveTask, write_task
 from optimizer.guide.configs import Settings
 from optimizer.guide.schema import Result, Status
@@ -72,6 +83,7 @@ class JobEvaluator:
         self.count = 0
         self.selective_task: SelectiveTask | None = None   # set for a by-hand repair
         self.slot: int | None = None   # the worker slot held: jobs fork its warm job process
+        self.sensitivity_task = None                        # set for a by-hand analysis
 
     # -- the protocol -------------------------------------------------------------------------
     @property
@@ -162,7 +174,8 @@ class JobEvaluator:
         folder = self.run_dir / folder_name(batch.group)
         folder.mkdir(parents=True, exist_ok=True)
         kind = {Kind.POST_TRAINING: BASELINE, Kind.RETRAINING: RETRAINING,
-                Kind.REPAIR: SELECTIVE}[Kind(batch.kind)]
+                Kind.REPAIR: SELECTIVE, Kind.SENSITIVITY: SENSITIVITY,
+                Kind.PRECISION: BASELINE}[Kind(batch.kind)]
         specs = [c.id if batch.kind == Kind.REPAIR else c.spec for c in batch.candidates]
         job = JobSpec(id=f"job-{number}-{folder.name}", kind=kind, specs=tuple(specs),
                       model=self.bundle.ref, data=self.bundle.data,
@@ -171,7 +184,17 @@ class JobEvaluator:
                       reference=self._reference(context.baseline))
         if kind == SELECTIVE:
             write_task(job, self.selective_task or self._auto_task(batch, context))
+        if kind == SENSITIVITY:
+            sensitivity.write_task(job, self.sensitivity_task or self._sensitivity_task())
         return job
+
+    def _sensitivity_task(self) -> sensitivity.SensitivityTask:
+        """Each layer at every precision the target runs besides int8, with its plans' I/O."""
+        from optimizer.guide.targets import TARGETS
+
+        info = TARGETS[self.request.target]
+        return sensitivity.SensitivityTask(precisions=info.layer_precisions[1:],
+                                           io=info.plan_io)
 
     def _auto_task(self, batch, context) -> SelectiveTask:
         goal = context.goals.accuracy if context.goals is not None else None

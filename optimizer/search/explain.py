@@ -5,7 +5,9 @@ trial judged by the goals, the Pareto front over (accuracy, size, latency), the 
 (the smallest that meets every goal) and an explanation built only from measured numbers:
 why the best won and which smaller trials missed which goal; or, when nothing met the goals,
 what came closest and what would be needed (a larger budget that would accept it, or the
-candidates that were not run). ``SearchOutcome.to_dict`` is the CLI's JSON.
+candidates that were not run). ``SearchOutcome.to_dict`` is the CLI's JSON: each trial with
+``why`` the search chose it, and ``trials_to_first_feasible`` (how many trials ran, in order and
+the float32 baseline included, up to the first that met every goal; None when none did).
 """
 from __future__ import annotations
 
@@ -83,6 +85,9 @@ class SearchOutcome:
     size_measure: str = "raw"
     goals: dict = field(default_factory=dict)
     layer_reports: list = field(default_factory=list)   # [{"trial", "folder", "mode"}]
+    why: dict = field(default_factory=dict)              # trial id -> why it was chosen
+    trials_to_first_feasible: int | None = None
+    sensitivity_reports: list = field(default_factory=list)   # [{"folder", ..}]
 
     def trial(self, trial_id: str) -> Result | None:
         return next((r for r in self.trials if r.technique == trial_id), None)
@@ -91,13 +96,15 @@ class SearchOutcome:
         """The CLI's JSON: trials, pareto, best, goal_met, explanation, then the details."""
         best = self.trial(self.best) if self.best else None
         return {
-            "trials": [r.to_dict() for r in self.trials],
+            "trials": [{**r.to_dict(), "why": self.why.get(r.technique, "")}
+                       for r in self.trials],
             "pareto": list(self.pareto),
             "best": best.to_dict() if best is not None else None,
             "goal_met": bool(self.goal_met),
             "explanation": str(self.explanation),
             "explanation_data": self.explanation.to_dict()
             if isinstance(self.explanation, Message) else None,
+            "trials_to_first_feasible": self.trials_to_first_feasible,
             "status": self.status,
             "stopped": self.stopped,
             "error": self.error,
@@ -110,6 +117,7 @@ class SearchOutcome:
             "size_measure": self.size_measure,
             "goals": self.goals,
             "layer_reports": list(self.layer_reports),
+            "sensitivity_reports": list(self.sensitivity_reports),
         }
 
     @classmethod
@@ -131,12 +139,16 @@ class SearchOutcome:
                    stopped=data.get("stopped"), error=data.get("error"),
                    elapsed_s=float(data.get("elapsed_s", 0.0)),
                    size_measure=data.get("size_measure", "raw"), goals=data.get("goals") or {},
-                   layer_reports=list(data.get("layer_reports") or []))
+                   layer_reports=list(data.get("layer_reports") or []),
+                   why={r["technique"]: r["why"] for r in data.get("trials", [])
+                        if r.get("why")},
+                   trials_to_first_feasible=data.get("trials_to_first_feasible"),
+                   sensitivity_reports=list(data.get("sensitivity_reports") or []))
 
 
 def finalize(request, plan, trials, skipped, notes, eligible, goals, status: str,
              stopped: str | None = None, elapsed_s: float = 0.0, error: str | None = None,
-             layer_reports=()) -> SearchOutcome:
+             layer_reports=(), whys=None, sensitivity_reports=()) -> SearchOutcome:
     """Judge the trials and explain the result (see the module docstring)."""
     by_id = {r.technique: r for r in trials}
     base = by_id.get(BASELINE)
@@ -165,7 +177,20 @@ def finalize(request, plan, trials, skipped, notes, eligible, goals, status: str
                          notes=list(notes), excluded=list(plan.excluded), stopped=stopped,
                          error=error, elapsed_s=elapsed_s, size_measure=measure,
                          goals=goals.to_dict() if goals is not None else {},
-                         layer_reports=list(layer_reports))
+                         layer_reports=list(layer_reports), why=dict(whys or {}),
+                         trials_to_first_feasible=first_feasible(trials, base, goals, eligible),
+                         sensitivity_reports=list(sensitivity_reports))
+
+
+def first_feasible(trials, base, goals, eligible) -> int | None:
+    """How many trials ran (in order, the baseline included) up to the first that met every
+    goal; None when none did."""
+    if goals is None or base is None or not base.ok:
+        return None
+    for number, r in enumerate(trials, 1):
+        if r.ok and r.technique in eligible and goals.is_met(base, r):
+            return number
+    return None
 
 
 def _why_best(best, base, trials, checks, measure, eligible, objective="size"):

@@ -36,3 +36,21 @@ def layer_reports(outcome) -> list[dict]:
                  else f"int8 · {what}")
         out.append({**entry, "label": label, "report": report})
     return out
+
+
+SENSITIVITY_REPORT = "sensitivity.json"   # the name engine.sensitivity writes
+
+
+def sensitivity_reports(outcome) -> list[dict]:
+    """``[{"label", "folder", "mode", "report"}]`` for every sensitivity report of the search
+    (the precision search's pass, or one measured by hand), newest first."""
+    out = []
+    for entry in reversed(list(getattr(outcome, "sensitivity_reports", None) or [])):
+        data = store.read_json(Path(entry.get("folder") or "") / SENSITIVITY_REPORT)
+        if not isinstance(data, dict):
+            continue
+        what = "measured by hand" if entry.get("mode") == "hand" else "the search's pass"
+        label = (f"each layer at {', '.join(p for p in data.get('precisions', []) if p != 'int8')}"
+                 f" · {what}")
+        out.append({**entry, "label": label, "report": data})
+    return out

@@ -7,8 +7,10 @@ every batch:
 * judges every trial with the request's goals (``optimizer.guide.goals``, the baseline's metric
   direction) and keeps the best: the smallest size (as the request measures it) that meets
   every goal, accuracy then latency breaking ties;
-* when post-training int8 misses the accuracy budget, queues the selective-quantization repair
-  (its worst layers kept in float) first, where the target can run float ops;
+* when the target's post-training int8 misses the accuracy budget, queues the request's
+  precision strategy first (``search.strategies``: by default the sensitivity pass, then one
+  mixed-precision plan at a time until one meets every goal; or the op-type fallback, or the
+  selective-quantization repair that keeps the worst layers in float);
 * skips candidates that cannot beat the best (``rules.size_floor``: pruning, clustering and QAT
   do not shrink the file on disk below the same conversion's measured size), harsher knobs
   after a milder one missed the accuracy budget, and conversions that already failed on the
@@ -33,12 +35,11 @@ from optimizer.search.candidates import (
     Candidate,
     CandidatePlan,
     Kind,
-    repair_allowed,
-    repair_batch,
 )
 from optimizer.search.explain import SearchOutcome, finalize
 from optimizer.search.request import SearchRequest
 from optimizer.search.rules import Skip, Timing, prune_batch
+from optimizer.search.strategies import PrecisionPhase
 
 BASELINE = TechniqueId.FLOAT32.value
 
@@ -83,7 +84,9 @@ class Evaluator(Protocol):
 def _with_baseline(plan: CandidatePlan) -> list[Batch]:
     batches = list(plan.batches)
     first = batches[0] if batches and batches[0].kind == Kind.POST_TRAINING else None
-    base = Candidate(BASELINE, BASELINE, Kind.POST_TRAINING.value, Kind.POST_TRAINING)
+    base = Candidate(BASELINE, BASELINE, Kind.POST_TRAINING.value, Kind.POST_TRAINING,
+                     why="the float32 baseline, converted first: every trial is compared with "
+                         "it")
     if first is None:
         return [Batch(Kind.POST_TRAINING.value, Kind.POST_TRAINING, (base,))] + batches
     return [Batch(first.group, first.kind, (base,) + first.candidates)] + batches[1:]
@@ -112,6 +115,8 @@ def run_search(request: SearchRequest, plan: CandidatePlan, evaluator: Evaluator
 
     ``repair_blocker`` is why the model cannot have layers kept in float (None when it can).
     """
+    phase = PrecisionPhase(request, repair_blocker)
+    whys: dict[str, str] = {}
     start = clock()
     deadline = start + request.time_budget_s
     queue = _with_baseline(plan)
@@ -129,7 +134,8 @@ def run_search(request: SearchRequest, plan: CandidatePlan, evaluator: Evaluator
     def outcome(status: str) -> SearchOutcome:
         return finalize(request, plan, list(trials.values()), skipped, notes, eligible,
                         state["goals"], status=status, stopped=state["stopped"],
-                        elapsed_s=clock() - start, error=state["failed"], layer_reports=reports_)
+                        elapsed_s=clock() - start, error=state["failed"], layer_reports=reports_,
+                        whys=whys, sensitivity_reports=phase.reports)
 
     width = max(1, int(getattr(evaluator, "width", 1) or 1))
     while queue:
@@ -149,7 +155,7 @@ def run_search(request: SearchRequest, plan: CandidatePlan, evaluator: Evaluator
                                            ran + [b for b, _ in wave],
                                            objective=request.objective)
                 skipped.extend(skips)
-                if not batch.candidates:
+                if not batch.candidates and batch.kind != Kind.SENSITIVITY:
                     continue
                 estimate = timing.estimate(batch, request.max_float_layers)
                 left = deadline - clock()
@@ -186,11 +192,18 @@ def run_search(request: SearchRequest, plan: CandidatePlan, evaluator: Evaluator
             ran.append(batch)
             for result in results:
                 trials[result.technique] = result
+            whys.update({c.id: c.why for c in batch.candidates if c.why})
             if report.stopped:
                 notes.append(f"{batch.group}: {report.stopped}")
             if batch.kind == Kind.REPAIR and report.extra.get("folder"):
                 reports_.append({"trial": batch.candidates[0].id,
                                  "folder": report.extra["folder"], "mode": "auto"})
+            if batch.kind in (Kind.SENSITIVITY, Kind.PRECISION) and state["goals"] is not None:
+                following = phase.after(batch, report, trials, trials.get(BASELINE),
+                                        state["goals"], notes)
+                for new in following:
+                    eligible.update(new.ids)
+                queue[0:0] = following
         if state["goals"] is None:
             baseline = trials.get(BASELINE)
             if baseline is None or not baseline.ok:
@@ -203,7 +216,7 @@ def run_search(request: SearchRequest, plan: CandidatePlan, evaluator: Evaluator
                 state["failed"] = str(exc)
                 break
             state["goals"] = request.goals(bool(baseline.higher_is_better))
-        _maybe_repair(request, trials, state, queue, notes, eligible, repair_blocker)
+        _maybe_repair(request, trials, state, queue, notes, eligible, phase)
         if on_update is not None:
             on_update(outcome("running"))
         if should_stop():
@@ -221,11 +234,12 @@ def run_search(request: SearchRequest, plan: CandidatePlan, evaluator: Evaluator
     return final
 
 
-def _maybe_repair(request, trials, state, queue, notes, eligible, model_blocker=None) -> None:
-    """Queue the selective-quantization repair once, first, when post-training int8 missed the
-    accuracy budget (and only the accuracy budget decides: size and latency are not its job)."""
+def _maybe_repair(request, trials, state, queue, notes, eligible, phase) -> None:
+    """Start the precision strategy once, first, when the target's post-training int8 missed
+    the accuracy budget (and only the accuracy budget decides: size and latency are not its
+    job)."""
     goals = state["goals"]
-    if state["repair_queued"] or goals is None or goals.accuracy is None:
+    if phase.started or goals is None or goals.accuracy is None:
         return
     form = int8_conversion(request.target)  # the int8 conversion the target needs
     int8 = [trials.get(form.value)] if form is not None else []
@@ -233,12 +247,9 @@ def _maybe_repair(request, trials, state, queue, notes, eligible, model_blocker=
               and not goals.accuracy.is_met(trials[BASELINE], r)]
     if not missed:
         return
-    state["repair_queued"] = True
-    blocked = repair_allowed(request.target) or model_blocker
-    if blocked:
-        notes.append(f"{missed[0].technique} missed the accuracy budget; selective quantization "
-                     f"is not tried: {blocked}")
-        return
-    batch = repair_batch()
-    eligible.update(batch.ids)
-    queue.insert(0, batch)
+    notes.append(f"{missed[0].technique} missed the accuracy budget: precision strategy "
+                 f"'{phase.strategy}'")
+    batches = phase.start(trials, trials[BASELINE], goals, notes)
+    for batch in batches:
+        eligible.update(batch.ids)
+    queue[0:0] = batches

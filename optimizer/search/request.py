@@ -30,6 +30,9 @@ __all__ = ["SearchRequest", "SIZE_MEASURES", "OBJECTIVES"]
 #: What "best" means among the trials that meet every goal: the smallest file, or the most
 #: accurate one (e.g. the most accurate model that fits a microcontroller's RAM and flash).
 OBJECTIVES = ("size", "accuracy")
+#: How int8 that misses the accuracy budget is repaired (``search.strategies``).
+PRECISION_STRATEGIES = ("sensitivity", "op-type", "keep-float", "none")
+DEFAULT_MAX_PRECISION_TRIALS = 8
 #: A search shorter than this cannot even convert the float baseline of a small model.
 MIN_TIME_BUDGET_S = 10.0
 DEFAULT_TIME_BUDGET_S = 600.0
@@ -71,7 +74,14 @@ class SearchRequest(GoalFields):
     (``pruning.sparsity``, ``clustering.clusters``: ``guide.stage_handlers.KNOBS``) to the levels
     tried (a knob left out gets its default levels); ``max_float_layers`` caps how many of the
     worst layers selective quantization may keep in float; ``objective`` picks the smallest or
-    the most accurate trial that meets every goal.
+    the most accurate trial that meets every goal; ``precision_strategy`` how the target's
+    int8 is repaired when it misses the accuracy budget (``sensitivity``: per-layer sensitivity
+    first, then one verified mixed-precision plan at a time; ``op-type``: one op type at a time
+    to a higher precision; ``keep-float``: the worst layers in float; ``none``) and
+    ``max_precision_trials`` how many mixed-precision plans it may verify; ``techniques``
+    restricts the candidates to these technique specs (the float32 baseline always runs;
+    empty: every technique the target allows), e.g. only the target's int8 form, to compare
+    precision strategies.
     """
 
     model: str
@@ -81,6 +91,9 @@ class SearchRequest(GoalFields):
     knob_levels: dict = field(default_factory=default_knob_levels)
     max_float_layers: int = DEFAULT_MAX_FLOAT_LAYERS
     objective: str = "size"
+    precision_strategy: str = "sensitivity"
+    max_precision_trials: int = DEFAULT_MAX_PRECISION_TRIALS
+    techniques: tuple = ()
     target: Target | None = field(default=Target.CPU, kw_only=True, metadata=JUDGES)
     max_accuracy_drop: float | None = field(default=0.01, kw_only=True, metadata=JUDGES)
 
@@ -93,6 +106,10 @@ class SearchRequest(GoalFields):
             raise ValueError("a search needs an accuracy budget: give --max-accuracy-drop, "
                              "e.g. 0.01 for 1 point")
         object.__setattr__(self, "settings", tuple(str(p) for p in _tuple(self.settings)))
+        from optimizer.guide.registry import parse_spec
+
+        object.__setattr__(self, "techniques", tuple(dict.fromkeys(
+            parse_spec(str(t)).text for t in _tuple(self.techniques))))
         object.__setattr__(self, "knob_levels", _knob_levels(self.knob_levels))
         Settings.from_pairs(self.settings)
         budget = self.time_budget_s
@@ -105,6 +122,14 @@ class SearchRequest(GoalFields):
                 or not 1 <= self.max_float_layers <= 50:
             raise ValueError(f"max_float_layers {self.max_float_layers!r} must be a whole "
                              "number from 1 to 50")
+        if self.precision_strategy not in PRECISION_STRATEGIES:
+            raise ValueError(f"precision strategy '{self.precision_strategy}' is not known; use "
+                             f"{', '.join(PRECISION_STRATEGIES)}")
+        if isinstance(self.max_precision_trials, bool) or \
+                not isinstance(self.max_precision_trials, int) or \
+                not 1 <= self.max_precision_trials <= 100:
+            raise ValueError(f"max_precision_trials {self.max_precision_trials!r} must be a whole "
+                             "number from 1 to 100")
         if self.objective not in OBJECTIVES:
             raise ValueError(f"objective '{self.objective}' is not known; use 'size' (the "
                              f"smallest file that meets the goals) or 'accuracy' (the most "

@@ -125,6 +125,8 @@ def _milder_missed(batch: Batch, trials, goals, ran) -> str | None:
     base = by_id.get(T.FLOAT32.value)
     family, mine = batch.group.split("[")[0], _knob_values(batch.knobs)
     for other in ran:
+        if other.kind != Kind.RETRAINING:
+            continue
         theirs = _knob_values(other.knobs)
         if other.group.split("[")[0] != family or set(theirs) != set(mine) or theirs == mine:
             continue
@@ -240,6 +242,10 @@ class Timing:
         """The expected seconds of ``batch`` from this search's measurements, and how."""
         if self.startup_s is None:
             return Estimate(None, "nothing measured yet", True)
+        if batch.kind == Kind.SENSITIVITY:
+            return Estimate(self.startup_s, f"start-up {numbers.seconds(self.startup_s)} "
+                                            "(measured) + the per-layer pass (not measured yet)",
+                            True)
         parts, total = [f"start-up {numbers.seconds(self.startup_s)} (measured on the baseline "
                         "job)"], \
             self.startup_s

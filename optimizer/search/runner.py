@@ -23,6 +23,7 @@ from optimizer.artifacts import store
 from optimizer.artifacts.events import EventLog, EventType
 from optimizer.engine.selective import SelectiveTask
 from optimizer.guide.configs import Settings
+from optimizer.guide.precision import LayerPlan
 from optimizer.guide.registry import TechniqueId, parse_spec
 from optimizer.guide.technique import StageKind
 from optimizer.runs import wait
@@ -33,11 +34,13 @@ from optimizer.search.candidates import (
     Candidate,
     Kind,
     plan_candidates,
+    restricted,
 )
 from optimizer.search.evaluator import JobEvaluator
 from optimizer.search.explain import SearchOutcome, finalize
 from optimizer.search.loop import BatchContext, run_search
 from optimizer.search.request import SearchRequest
+from optimizer.search.strategies import SENSITIVITY_GROUP
 from optimizer.text import msg
 
 SEARCH = "search.json"
@@ -51,8 +54,9 @@ def plan_for(request: SearchRequest, bundle):
     settings = Settings.from_pairs(request.settings)
     epochs = {kind: settings.finetune_for(bundle.finetune_for(kind)).epochs
               for kind in StageKind}
-    return plan_candidates(request.target, bundle.dataset.kind, epochs, request.knob_levels,
+    plan = plan_candidates(request.target, bundle.dataset.kind, epochs, request.knob_levels,
                            retrain_blocker=getattr(bundle, "retrain_blocker", None))
+    return restricted(plan, request.techniques)
 
 
 def repair_blocker(bundle) -> str | None:
@@ -126,11 +130,24 @@ def next_repair_id(trials) -> str:
     return f"{REPAIR_ID[:-1]}#{number}]"
 
 
-def execute_repair(run_dir: Path | str, layers=(), analyse: bool = False) -> SearchOutcome:
-    """Add one trial with ``layers`` (op names) kept in float to the finished search in
-    ``run_dir`` -- or, with ``analyse``, only measure the per-layer error -- and re-judge.
+def next_hand_plan_id(trials) -> str:
+    """``mixed[hand-1]``, ``mixed[hand-2]``... for mixed-precision plans chosen by hand."""
+    taken = {r.technique for r in trials}
+    number = 1
+    while f"{TechniqueId.MIXED.value}[hand-{number}]" in taken:
+        number += 1
+    return f"{TechniqueId.MIXED.value}[hand-{number}]"
 
-    Raises ``ValueError`` when ``run_dir`` holds no finished search with a float32 baseline.
+
+def execute_repair(run_dir: Path | str, layers=(), analyse: bool = False,
+                   sensitivity: bool = False, plan: LayerPlan | None = None) -> SearchOutcome:
+    """Add one trial to the finished search in ``run_dir`` and re-judge: ``layers`` (op names)
+    kept in float, or a mixed-precision ``plan`` chosen by hand (``mixed[hand-N]``); or only
+    measure: ``analyse`` the per-layer int8 error, ``sensitivity`` each layer at each precision
+    the target allows (the precision search's pass).
+
+    Raises ``ValueError`` when ``run_dir`` holds no finished search with a float32 baseline, or
+    the plan gives a layer a precision the target does not run.
     """
     import time
 
@@ -146,47 +163,88 @@ def execute_repair(run_dir: Path | str, layers=(), analyse: bool = False) -> Sea
     baseline = outcome.trial(TechniqueId.FLOAT32.value)
     if baseline is None or not baseline.ok:
         raise ValueError("the search has no float32 baseline to compare against; run it again")
-    if not analyse and not layers:
+    if not (analyse or layers or sensitivity or plan is not None):
         raise ValueError("name at least one layer to keep in float (--keep-float NAME)")
     bundle = resolve_model(request.model, request.data)
     blocked = repair_blocker(bundle)
-    if blocked:
+    if blocked and (analyse or layers):
         raise ValueError(f"{blocked}; upload the Keras model to measure its layers")
     goals = request.goals(bool(baseline.higher_is_better))
     (run_dir / STOP).unlink(missing_ok=True)   # a stop of the search itself is long over
     log = EventLog(run_dir / store.EVENTS)
     evaluator = JobEvaluator(request, run_dir, bundle, events=log.path)
-    evaluator.count = len(outcome.layer_reports) + 100   # job ids never collide with the search's
-    if analyse:
-        trial, group = None, ANALYSIS_GROUP
-        evaluator.selective_task = SelectiveTask(mode="analyse", trial="")
-        batch = Batch(group, Kind.REPAIR, ())
-    else:
-        trial = next_repair_id(outcome.trials)
-        group = f"{REPAIR_GROUP}-{trial.split('#')[1].rstrip(']')}"
-        evaluator.selective_task = SelectiveTask(mode="hand", trial=trial, layers=tuple(layers))
-        batch = Batch(group, Kind.REPAIR, (Candidate(trial, TechniqueId.INTEGER.value, group,
-                                                     Kind.REPAIR),))
+    evaluator.count = (len(outcome.layer_reports) + len(outcome.sensitivity_reports)
+                       + len(outcome.trials) + 100)   # job ids never collide with the search's
+    batch, trial, what = _hand_batch(request, outcome, evaluator, layers, analyse,
+                                     sensitivity, plan)
     with worker_slot(on_wait=lambda m, **f: log.emit(EventType.QUEUED, message=m, **f),
                      info=wait.work_info("repair", paths.owner_of(run_dir))) as slot:
         evaluator.slot = slot
         log.emit(EventType.RUN_STARTED, model=bundle.name, kind="repair",
-                 techniques=batch.ids, message=("measuring the per-layer int8 error" if analyse
-                                                else f"keeping {len(layers)} layer(s) in float"))
+                 techniques=batch.ids, message=what)
         context = BatchContext(deadline=time.monotonic() + request.time_budget_s,
                                request=request, baseline=baseline, goals=goals,
                                should_stop=lambda: (run_dir / STOP).exists())
         report = evaluator.run(batch, context)
         trials = [t for t in outcome.trials if t.technique not in batch.ids] + report.results
-        reports = list(outcome.layer_reports) + [{"trial": trial, "folder": report.extra.get(
-            "folder"), "mode": "analyse" if analyse else "hand"}]
+        reports, precision = list(outcome.layer_reports), list(outcome.sensitivity_reports)
+        if sensitivity:
+            precision.append({"trial": None, "folder": report.extra.get("folder"),
+                              "mode": "hand"})
+        elif plan is None:
+            reports.append({"trial": trial, "folder": report.extra.get("folder"),
+                            "mode": "analyse" if analyse else "hand"})
         eligible = {t.technique for t in trials if t.technique != TechniqueId.FLOAT32.value}
         if request.target in parse_spec(TechniqueId.FLOAT32.value).targets:
             eligible.add(TechniqueId.FLOAT32.value)
         new = finalize(request, plan_for(request, bundle), trials, outcome.skipped,
-                       outcome.notes + ([f"{group}: {report.stopped}"] if report.stopped else []),
+                       outcome.notes + ([f"{batch.group}: {report.stopped}"]
+                                        if report.stopped else []),
                        eligible, goals, status=outcome.status, stopped=outcome.stopped,
-                       elapsed_s=outcome.elapsed_s, error=outcome.error, layer_reports=reports)
+                       elapsed_s=outcome.elapsed_s, error=outcome.error, layer_reports=reports,
+                       whys={**outcome.why, **{c.id: c.why for c in batch.candidates}},
+                       sensitivity_reports=precision)
         write_outcome(run_dir, new, bundle, request)
         log.emit(EventType.RUN_FINISHED, status=new.status, message=report.stopped or "done")
     return new
+
+
+def _hand_batch(request, outcome, evaluator, layers, analyse, sensitivity, plan):
+    """(the batch, its trial id or None, what it does in words) of ``execute_repair``."""
+    from optimizer.engine.sensitivity import SensitivityTask
+    from optimizer.guide.targets import TARGETS
+    from optimizer.search.strategies import plan_batch
+
+    info = TARGETS[request.target]
+    if sensitivity or plan is not None:
+        if len(info.layer_precisions) < 2:
+            raise ValueError(f"{request.target.value} runs int8 layers only: there is no "
+                             "precision to choose per layer")
+    if sensitivity:
+        evaluator.sensitivity_task = SensitivityTask(precisions=info.layer_precisions[1:],
+                                                     io=info.plan_io)
+        group = f"{SENSITIVITY_GROUP}-{len(outcome.sensitivity_reports) + 1}"
+        return (Batch(group, Kind.SENSITIVITY, (), why="measured by hand"), None,
+                "measuring each layer at " + ", ".join(info.layer_precisions[1:]))
+    if plan is not None:
+        wrong = sorted(({p for _, p in plan.layers} | {plan.default})
+                       - set(info.layer_precisions))
+        if wrong or plan.io != info.plan_io:
+            raise ValueError(f"{request.target.value} runs {', '.join(info.layer_precisions)} "
+                             f"layers with {info.plan_io} input and output; this plan asks "
+                             f"for {', '.join(wrong) or plan.io + ' input and output'}")
+        trial = next_hand_plan_id(outcome.trials)
+        batch = plan_batch("hand", int(trial.split("-")[-1].rstrip("]")), plan,
+                           "a mixed-precision plan chosen by hand on the per-layer page: "
+                           + plan.describe())
+        return batch, trial, f"measuring the plan {plan.describe()}"
+    if analyse:
+        evaluator.selective_task = SelectiveTask(mode="analyse", trial="")
+        return Batch(ANALYSIS_GROUP, Kind.REPAIR, ()), None, "measuring the per-layer int8 error"
+    trial = next_repair_id(outcome.trials)
+    group = f"{REPAIR_GROUP}-{trial.split('#')[1].rstrip(']')}"
+    evaluator.selective_task = SelectiveTask(mode="hand", trial=trial, layers=tuple(layers))
+    batch = Batch(group, Kind.REPAIR, (Candidate(trial, TechniqueId.INTEGER.value, group,
+                                                 Kind.REPAIR, why="layers kept in float by "
+                                                                  "hand"),))
+    return batch, trial, f"keeping {len(layers)} layer(s) in float"

@@ -14,7 +14,13 @@ import streamlit as st
 
 from optimizer import numbers, results_frame
 from optimizer.report import accuracy_latency_figure, skipped_table, trials_figure, trials_table
-from optimizer.search import SearchRequest, list_searches, read_search, start_search
+from optimizer.search import (
+    SearchRequest,
+    list_searches,
+    post_training_specs,
+    read_search,
+    start_search,
+)
 from optimizer.text import N_, render, tr, tr_plural
 
 from . import layout, state
@@ -46,15 +52,24 @@ def _table_config() -> dict:
             tr("Note"): text(tr("Note"), width="large")}
 
 
+#: What a search tries: every technique the target allows, or the post-training conversions
+#: only (no fine-tuning; int8 that misses the budget is still repaired per layer).
+SCOPES = {"all": N_("every technique the target allows"),
+          "post-training": N_("post-training only (no fine-tuning)")}
+
+
 def request_from_form(target: str, goals, minutes: float, gzip: bool = False,
-                      objective: str = "size") -> SearchRequest:
+                      objective: str = "size", scope: str = "all") -> SearchRequest:
     """The session model's search for ``target`` under ``goals`` (``optimizer.Goals``) within
     ``minutes``; ``gzip`` makes it minimize (and judge) the download size, not bytes on disk;
-    ``objective`` picks the smallest or the most accurate model that meets the goals."""
+    ``objective`` picks the smallest or the most accurate model that meets the goals;
+    ``scope`` (``SCOPES``) restricts it to the post-training conversions."""
+    techniques = post_training_specs(target) if scope == "post-training" else ()
     return SearchRequest.from_goals(goals, target, model=state.get(state.MODEL),
                                     data=state.get(state.DATA),
                                     size_measure="gzip" if gzip else "raw",
-                                    time_budget_s=float(minutes) * 60.0, objective=objective)
+                                    time_budget_s=float(minutes) * 60.0, objective=objective,
+                                    techniques=techniques)
 
 
 def launch(request: SearchRequest) -> Path:

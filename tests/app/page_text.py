@@ -36,15 +36,17 @@ def _figure_strings(spec: str, out: list) -> None:
     except ValueError:
         return
 
-    def walk(node, key=""):
+    def walk(node, key="", named=True):
         if isinstance(node, dict):
             for k, v in node.items():
-                walk(v, k)
+                # an annotation's or a shape's name is an id, never drawn (a trace's is: legend)
+                walk(v, k, named and key not in ("annotations", "shapes"))
         elif isinstance(node, list):
             for v in node:
-                walk(v, key)
-        elif isinstance(node, str) and key in ("text", "name", "title", "hovertext",
-                                               "hovertemplate", "ticktext", "legendgrouptitle"):
+                walk(v, key, named)
+        elif isinstance(node, str) and (key in ("text", "title", "hovertext", "hovertemplate",
+                                                "ticktext", "legendgrouptitle")
+                                        or key == "name" and named):
             out.append(node)
     walk(fig)
 

@@ -76,3 +76,36 @@ def test_the_results_page_in_vietnamese_writes_numbers_with_a_decimal_comma(work
     texts = "\n".join(_assert_vietnamese(_page(owner, folder, "pages/results.py")))
     assert "97,778" in texts and "97.778" not in texts      # qat's accuracy, as the table says
     assert "1,20 µs" in texts and "1.20 µs" not in texts    # integer's median latency
+
+
+@pytest.fixture(scope="module")
+def search_folder(tmp_path_factory):
+    """A finished search written by hand (test_layers_precision's): its sensitivity report, a
+    mixed-precision plan as the best trial, and its explanation kept as a message."""
+    import json
+
+    from test_layers_precision import _search
+
+    from optimizer.text import figure, msg
+
+    folder = _search(tmp_path_factory.mktemp("vi-search"), "cpu")
+    doc = json.loads((folder / "outcome.json").read_text())
+    explanation = msg("{technique} wins: the smallest file that meets every goal ({size} "
+                      "{where}{ratio}). {details}.", technique="mixed[plan-1]",
+                      size=figure(60_080, "size"), where=msg("on disk"), ratio="",
+                      details=msg("it is the float model itself"))
+    doc.update(explanation=str(explanation), explanation_data=explanation.to_dict())
+    (folder / "outcome.json").write_text(json.dumps(doc))
+    return folder
+
+
+@pytest.mark.parametrize("script", ["pages/search.py", "pages/layers.py"])
+def test_a_search_page_in_vietnamese_has_no_english_ui_words(search_folder, script):
+    at = new_app(search_dir=str(search_folder))
+    at.query_params["lang"] = "vi"
+    at.run()
+    texts = "\n".join(_assert_vietnamese(at.switch_page(script).run()))
+    if script == "pages/layers.py":
+        assert "+8,70 điểm" in texts and "1,60 µs" in texts     # the measured costs
+    else:
+        assert "mixed[plan-1] thắng" in texts

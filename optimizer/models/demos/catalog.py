@@ -92,15 +92,17 @@ DEMOS = (
                               clustering=FinetuneConfig(epochs=3, learning_rate=1e-4),
                               qat=FinetuneConfig(epochs=2, learning_rate=1e-4)),
     ),
-    # digits-outliers: see optimizer/demos/outliers.py. Three of its 64 inputs are in raw
-    # units (x300), so plain int8 and dynamic range lose the other inputs' resolution; keeping
-    # its first layer in float repairs it (the selective-quantization demo of the search).
+    # digits-outliers: see optimizer/models/demos/outliers.py. Three of its 64 inputs are in
+    # raw units (x300) and its first layer normalizes them, so plain int8 gives that layer's
+    # input one coarse scale and loses the other inputs' resolution; int16 on that layer, or
+    # keeping it in float, repairs it (the mixed-precision and selective-quantization demo).
     DemoSpec(
         name="digits-outliers",
         title=N_("Handwritten digits, MLP with outlier inputs"),
         description=N_("A small dense network reading 8x8 digits as 64 numbers, three of them in "
-                       "raw units 300x larger than the rest. Float is unaffected; plain int8 "
-                       "loses the other inputs' resolution. The demo for keeping layers in float."),
+                       "raw units 300x larger than the rest, which its first layer normalizes. "
+                       "Float is unaffected; plain int8 loses the other inputs' resolution in that "
+                       "layer. The demo for int16 or float layers in an int8 model."),
         input_description=N_("64 pixel values in [0, 1], three of them (the centre) x300"),
         input_shape=(64,), num_classes=10, class_names=DIGITS,
         training=TrainingRecipe(epochs=30, batch_size=32, learning_rate=1e-3),

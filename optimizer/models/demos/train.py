@@ -20,7 +20,6 @@ from importlib import metadata
 from pathlib import Path
 
 from optimizer.models.demos import demo_names, get_demo
-from optimizer.models.demos.outliers import finish_training, training_view
 from optimizer.models.demos.spec import DEMO_ASSETS, DemoSpec
 
 _LIBRARIES = ("tensorflow", "tf-keras", "tensorflow-model-optimization", "numpy", "scikit-learn",
@@ -75,12 +74,8 @@ def train_demo(spec: DemoSpec, out_dir: Path = DEMO_ASSETS, verbose: int = 2) ->
     _seed_everything(recipe.seed)
     model = compile_model(build_architecture(spec), _learning_rate(recipe, len(data.x_train)))
     fit_start = time.perf_counter()
-    # training_view / finish_training: identity except for a demo whose shipped weights are
-    # derived from a model trained in other input units (optimizer/demos/outliers.py)
-    history = model.fit(training_view(spec.name, data.x_train), data.y_train,
-                        epochs=recipe.epochs, batch_size=recipe.batch_size, shuffle=True,
-                        verbose=verbose)
-    finish_training(spec.name, model)
+    history = model.fit(data.x_train, data.y_train, epochs=recipe.epochs,
+                        batch_size=recipe.batch_size, shuffle=True, verbose=verbose)
     train_seconds = time.perf_counter() - fit_start
     test_loss, test_accuracy = model.evaluate(data.x_test, data.y_test, batch_size=64, verbose=0)
 
