@@ -106,11 +106,26 @@ def test_a_checked_upload_resolves_and_loads(files, tmp_path, tiny_model, tiny_d
     assert bundle.load_source() is not model                             # fresh each call
 
 
+def _job_process(run_dir, technique: str):
+    """The process running ``technique``'s job of ``run_dir``: the one writing its job log (a
+    fresh worker or a fork of the slot's warm job process, whose command line names no job)."""
+    import psutil
+
+    for proc in psutil.process_iter(["pid"]):
+        try:
+            logs = [Path(f.path) for f in proc.open_files()]
+        except psutil.Error:
+            continue
+        if any(log.parent == Path(run_dir).resolve() and log.suffix == ".log" and technique in log.stem
+               for log in logs):
+            return proc
+    return None
+
+
 @pytest.mark.slow
 def test_a_killed_job_of_an_upload_run_keeps_the_other_results(files, tmp_path):
     """A retraining worker killed mid-run (as the OOM killer would): the run finishes, the
     post-training results stay, the killed technique says it was killed, the app can read it."""
-    import psutil
 
     from optimizer import RunRequest, read_run, start_run
 
@@ -121,10 +136,7 @@ def test_a_killed_job_of_an_upload_run_keeps_the_other_results(files, tmp_path):
     deadline = time.time() + 600
     victim = None
     while time.time() < deadline and victim is None:
-        for proc in psutil.process_iter(["cmdline"]):
-            cmd = " ".join(proc.info["cmdline"] or [])
-            if "worker" in cmd and "qat" in cmd and str(run_dir) in cmd:
-                victim = proc
+        victim = _job_process(run_dir, "qat")
         time.sleep(0.5)
     assert victim is not None, (run_dir / "run.log").read_text()[-2000:]
     time.sleep(3)
