@@ -87,7 +87,7 @@ def size_floor(candidate, trials, measure: str = "raw") -> tuple[int | None, str
         if candidate.kind != Kind.RETRAINING or measure != "raw" or size_class.margin is None:
             return None, "", None
         ref, margin = by_id.get(spec.conversion.value), size_class.margin
-        why = msg(size_class.why, what=spec.technique.action,
+        why = msg(size_class.why, what=msg(spec.technique.action),
                   conversion=spec.conversion.value)
     if ref is None or not ref.ok:
         return None, "", None
