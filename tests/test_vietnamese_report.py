@@ -130,3 +130,74 @@ def test_a_searchs_explanation_is_data_written_in_the_readers_language():
     copy = SearchOutcome.from_dict(json.loads(json.dumps(outcome.to_dict())))
     assert copy.excluded and all(english_lines([render(why, "vi")]) == []
                                  for _, why in copy.excluded)
+
+
+def test_a_searchs_skips_notes_and_whys_are_data_written_in_the_readers_language():
+    """Why a candidate was not run, the search's notes and why each trial was chosen keep their
+    message data through search.json (reason_data, notes_data, why_data): the Search page
+    writes them in Vietnamese, with the reader's separators; the English text stays as it was,
+    and an older file without the data still shows its English."""
+    from search_helpers import FakeClock, ScriptedEvaluator, result
+
+    from optimizer.report import skipped_table
+    from optimizer.search.candidates import plan_candidates
+    from optimizer.search.explain import SearchOutcome
+    from optimizer.search.loop import run_search
+    from optimizer.search.request import SearchRequest
+
+    table = {"float32": result("float32", 2_300_000, 0.9711, gzip=2_100_000),
+             "float16": result("float16", 860_740, 0.9689, gzip=743_982),
+             "dynamic_range": result("dynamic_range", 558_808, 0.9689, gzip=471_370),
+             "integer": result("integer", 600_000, 0.90, gzip=500_000)}
+    clock = FakeClock()
+    request = SearchRequest(model="m", target="cpu", max_accuracy_drop=0.01, time_budget_s=1500)
+    outcome = run_search(request, plan_candidates("cpu", "labelled"),
+                         ScriptedEvaluator(table, clock, seconds={"post-training": 1200}),
+                         clock=clock)
+    data = json.loads(json.dumps(outcome.to_dict()))
+    assert [s["reason"] for s in data["skipped"]] == [str(s.reason) for s in outcome.skipped]
+    assert data["notes"] == [str(n) for n in outcome.notes] and data["notes_data"][0]
+    assert all(t["why_data"] for t in data["trials"])
+    copy = SearchOutcome.from_dict(data)
+    again = SearchOutcome(status="finished", trials=copy.trials, pareto=[], best=None,
+                          goal_met=False, explanation="", skipped=copy.skipped,
+                          notes=copy.notes, why=copy.why).to_dict()   # round-trips unchanged
+    assert again["skipped"] == data["skipped"] and again["notes"] == data["notes"]
+    assert again["notes_data"] == data["notes_data"] and again["trials"] == data["trials"]
+    beaten = [s.reason for s in copy.skipped if s.reason.startswith("cannot beat")]
+    assert beaten and "(measured 2.30 MB on disk)" in beaten[0]
+    # the fake evaluator's own error text ("not scripted") is English data, not a message
+    shown = [render(s.reason, "vi") for s in copy.skipped if "not scripted" not in s.reason]
+    shown += [render(n, "vi").replace("'sensitivity'", "") for n in copy.notes]
+    shown += [render(why, "vi") for why in copy.why.values()]
+    assert english_lines(shown) == [], english_lines(shown)
+    assert any("không thể thắng dynamic_range (559 kB trên đĩa): cắt tỉa theo độ lớn" in s
+               and "(đo được 2,30 MB trên đĩa)" in s for s in shown), shown
+    assert any(s.startswith("integer không đạt ngân sách độ chính xác") for s in shown)
+    with use_language("vi"):
+        rows = skipped_table(copy)
+    assert rows[0]["Lý do không chạy"].startswith("không thể thắng"), rows[0]
+    # the time budget's "not started" reason, with a figure in the reader's language
+    clock = FakeClock()
+    skipped = run_search(SearchRequest(model="m", target="cpu", max_accuracy_drop=0.01,
+                                       time_budget_s=1300), plan_candidates("cpu", "labelled"),
+                         ScriptedEvaluator({**table, "dynamic_range": result(
+                             "dynamic_range", 558_808, 0.90)}, clock,
+                             seconds={"post-training": 1200}), clock=clock).skipped
+    late = [s.reason for s in skipped if s.reason.startswith("not started")]
+    assert late, [str(s.reason) for s in skipped]
+    again = SearchOutcome.from_dict(json.loads(json.dumps(SearchOutcome(
+        status="stopped", trials=[], pareto=[], best=None, goal_met=False, explanation="",
+        skipped=skipped).to_dict()))).skipped
+    words = render(next(s.reason for s in again if s.reason.startswith("not started")), "vi")
+    assert words.startswith("chưa bắt đầu") and english_lines([words]) == [], words
+    assert "khoảng 1.198 s: khởi động 1.195 s" in words, words   # the reader's separators
+    # an older search.json: English text only, shown as it is
+    old = {**data, "notes_data": None,
+           "skipped": [{k: v for k, v in s.items() if k != "reason_data"}
+                       for s in data["skipped"]],
+           "trials": [{k: v for k, v in t.items() if k != "why_data"} for t in data["trials"]]}
+    older = SearchOutcome.from_dict(old)
+    assert render(older.skipped[0].reason, "vi") == data["skipped"][0]["reason"]
+    assert render(older.notes[0], "vi") == data["notes"][0]
+    assert render(older.why["float32"], "vi") == data["trials"][0]["why"]

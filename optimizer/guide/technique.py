@@ -32,6 +32,7 @@ from optimizer.guide.ids import GUIDE, DataNeed, Family
 from optimizer.guide.stage import STAGE_ORDER, Preserve, QatScheme, Stage, StageKind
 from optimizer.guide.stage_handlers import STAGES
 from optimizer.guide.targets import Format, targets_running
+from optimizer.text import N_
 
 __all__ = ["ANY_CONVERSION", "STAGE_ORDER", "Combination", "ConverterOptions", "Preserve",
            "QatScheme", "QuantizerRecipe", "SizeClass", "Stage", "StageKind", "TechniqueInfo"]
@@ -60,13 +61,13 @@ class SizeClass(str, Enum):
     #: model (pruned and clustered files measured byte-for-byte that size).
     SAME_AS_CONVERSION = (
         "same-as-conversion", 0.005,
-        "{what} keeps every weight on disk (zeros and shared values too), so the file is the "
-        "size of {conversion} of the float model")
+        N_("{what} keeps every weight on disk (zeros and shared values too), so the file is "
+           "the size of {conversion} of the float model"))
     #: Quantization-aware training: the int8 layout of post-training int8 (measured +1.0%).
     INT8_LAYOUT = (
         "int8-layout", 0.02,
-        "quantization-aware training produces the same int8 layout as post-training "
-        "{conversion}")
+        N_("quantization-aware training produces the same int8 layout as post-training "
+           "{conversion}"))
     #: Nothing known: the search never skips it for its size.
     UNBOUNDED = ("unbounded", None, "")
 

@@ -235,8 +235,9 @@ def plan_candidates(target: Target | str, data: DataNeed | str = DataNeed.LABELL
 
     # a per-layer technique (mixed) is planned by the precision search, not tried plain
     post = [Candidate(t.value, t.value, Kind.POST_TRAINING.value, Kind.POST_TRAINING,
-                      why=f"post-training conversion {target.value} runs: no fine-tuning, "
-                          "seconds, all in one job from one frozen graph")
+                      why=msg("post-training conversion {target} runs: no fine-tuning, "
+                              "seconds, all in one job from one frozen graph",
+                              target=target.value))
             for t in POST_TRAINING if not TECHNIQUES[t].per_layer and allowed(t.value)]
     batches = [Batch(Kind.POST_TRAINING.value, Kind.POST_TRAINING, tuple(post))]
     retraining = []
@@ -251,9 +252,10 @@ def plan_candidates(target: Target | str, data: DataNeed | str = DataNeed.LABELL
             if not specs:
                 continue
             group = trial_id(base, knobs)
-            why = (f"retraining after the post-training batch, cheap to expensive by "
-                   f"fine-tuning epochs ({sum(int(epochs[k]) for k in stages)})"
-                   + (f", at {', '.join(knobs)}" if knobs else ""))
+            why = msg("retraining after the post-training batch, cheap to expensive by "
+                      "fine-tuning epochs ({epochs}){at}",
+                      epochs=sum(int(epochs[k]) for k in stages),
+                      at=msg(", at {knobs}", knobs=", ".join(knobs)) if knobs else "")
             cands = tuple(Candidate(trial_id(s, knobs), s, group, Kind.RETRAINING, knobs, why)
                           for s in specs)
             total = sum(int(epochs[k]) for k in stages)
@@ -274,8 +276,8 @@ def plan_candidates(target: Target | str, data: DataNeed | str = DataNeed.LABELL
 def repair_batch(conversion: str = REPAIR_BASE) -> Batch:
     """The selective-quantization batch: post-training int8 with its worst layers in float."""
     candidate = Candidate(REPAIR_ID, conversion, REPAIR_GROUP, Kind.REPAIR,
-                          why="int8 missed the accuracy budget: keep its worst layers (by "
-                              "per-layer int8 error) in float, one more at a time")
+                          why=msg("int8 missed the accuracy budget: keep its worst layers "
+                                  "(by per-layer int8 error) in float, one more at a time"))
     return Batch(REPAIR_GROUP, Kind.REPAIR, (candidate,))
 
 
@@ -285,8 +287,8 @@ def repair_allowed(target: Target | str) -> str | None:
     if target in parse_spec(T.INTEGER.value).targets:
         return None
     reason = hardware_reason(T.INTEGER, target)
-    return ("keeping layers in float leaves float ops in the file" +
-            (f": {reason}" if reason else ""))
+    return msg("keeping layers in float leaves float ops in the file: {why}", why=reason) \
+        if reason else msg("keeping layers in float leaves float ops in the file")
 
 
 def post_training_specs(target: Target | str) -> tuple:

@@ -96,8 +96,8 @@ class SearchOutcome:
         """The CLI's JSON: trials, pareto, best, goal_met, explanation, then the details."""
         best = self.trial(self.best) if self.best else None
         return {
-            "trials": [{**r.to_dict(), "why": self.why.get(r.technique, "")}
-                       for r in self.trials],
+            "trials": [{**r.to_dict(), "why": str(self.why.get(r.technique, "")),
+                        "why_data": _data(self.why.get(r.technique))} for r in self.trials],
             "pareto": list(self.pareto),
             "best": best.to_dict() if best is not None else None,
             "goal_met": bool(self.goal_met),
@@ -110,7 +110,8 @@ class SearchOutcome:
             "error": self.error,
             "skipped": [s.to_dict() for s in self.skipped],
             "checks": {k: v.to_dict() for k, v in self.checks.items()},
-            "notes": list(self.notes),
+            "notes": [str(n) for n in self.notes],
+            "notes_data": [_data(n) for n in self.notes],
             "excluded": [{"technique": t, "reason": str(r), "reason_data": r.to_dict()
                           if isinstance(r, Message) else None} for t, r in self.excluded],
             "elapsed_s": round(float(self.elapsed_s), 1),
@@ -131,19 +132,31 @@ class SearchOutcome:
                    goal_met=bool(data.get("goal_met")),
                    explanation=Message.from_dict(data.get("explanation_data"))
                    or data.get("explanation", ""),
-                   skipped=[Skip(s["technique"], s["reason"], s.get("group", ""))
-                            for s in data.get("skipped", [])],
-                   checks=dict(data.get("checks", {})), notes=list(data.get("notes", [])),
+                   skipped=[Skip.from_dict(s) for s in data.get("skipped", [])],
+                   checks=dict(data.get("checks", {})),
+                   notes=_with_data(data.get("notes", []), data.get("notes_data")),
                    excluded=[(e["technique"], Message.from_dict(e.get("reason_data"))
                               or e["reason"]) for e in data.get("excluded", [])],
                    stopped=data.get("stopped"), error=data.get("error"),
                    elapsed_s=float(data.get("elapsed_s", 0.0)),
                    size_measure=data.get("size_measure", "raw"), goals=data.get("goals") or {},
                    layer_reports=list(data.get("layer_reports") or []),
-                   why={r["technique"]: r["why"] for r in data.get("trials", [])
-                        if r.get("why")},
+                   why={r["technique"]: Message.from_dict(r.get("why_data")) or r["why"]
+                        for r in data.get("trials", []) if r.get("why")},
                    trials_to_first_feasible=data.get("trials_to_first_feasible"),
                    sensitivity_reports=list(data.get("sensitivity_reports") or []))
+
+
+def _data(value) -> dict | None:
+    """A Message's data for JSON beside its English text; None for plain text."""
+    return value.to_dict() if isinstance(value, Message) else None
+
+
+def _with_data(texts, data) -> list:
+    """The English ``texts`` back as Messages where ``data`` (written beside them) has one; an
+    older file's text as it is."""
+    data = data if isinstance(data, list) and len(data) == len(texts) else [None] * len(texts)
+    return [Message.from_dict(d) or t for t, d in zip(texts, data)]
 
 
 def finalize(request, plan, trials, skipped, notes, eligible, goals, status: str,

@@ -40,6 +40,7 @@ from optimizer.search.explain import SearchOutcome, finalize
 from optimizer.search.request import SearchRequest
 from optimizer.search.rules import Skip, Timing, prune_batch
 from optimizer.search.strategies import PrecisionPhase
+from optimizer.text import msg
 
 BASELINE = TechniqueId.FLOAT32.value
 
@@ -85,8 +86,8 @@ def _with_baseline(plan: CandidatePlan) -> list[Batch]:
     batches = list(plan.batches)
     first = batches[0] if batches and batches[0].kind == Kind.POST_TRAINING else None
     base = Candidate(BASELINE, BASELINE, Kind.POST_TRAINING.value, Kind.POST_TRAINING,
-                     why="the float32 baseline, converted first: every trial is compared with "
-                         "it")
+                     why=msg("the float32 baseline, converted first: every trial is compared "
+                             "with it"))
     if first is None:
         return [Batch(Kind.POST_TRAINING.value, Kind.POST_TRAINING, (base,))] + batches
     return [Batch(first.group, first.kind, (base,) + first.candidates)] + batches[1:]
@@ -99,7 +100,7 @@ def _complete(batch: Batch, report: BatchReport) -> list[Result]:
     for cand in batch.candidates:
         result = by_id.get(cand.id)
         if result is None:
-            why = report.stopped or "the job gave no result for it"
+            why = report.stopped or msg("the job gave no result for it")
             result = Result.failed(cand.id, why, status=Status.CANCELLED if report.stopped
                                    else Status.ERROR)
         out.append(result)
@@ -146,7 +147,7 @@ def run_search(request: SearchRequest, plan: CandidatePlan, evaluator: Evaluator
             batch = queue.pop(0)
             baseline = trials.get(BASELINE)
             if should_stop():
-                state["stopped"] = "stopped by the user"
+                state["stopped"] = msg("stopped by the user")
                 queue.insert(0, batch)
                 break
             if baseline is not None:
@@ -160,17 +161,19 @@ def run_search(request: SearchRequest, plan: CandidatePlan, evaluator: Evaluator
                 estimate = timing.estimate(batch, request.max_float_layers)
                 left = deadline - clock()
                 if left <= 0:
-                    state["stopped"] = "the time budget is used up"
+                    state["stopped"] = msg("the time budget is used up")
                     queue.insert(0, batch)
                     break
                 if estimate.seconds is not None and estimate.seconds > left:
-                    skipped.extend(Skip(c.id, f"not started: {left:.0f} s of the time budget "
-                                              f"left, and it needs {estimate.text}", batch.group)
-                                   for c in batch.candidates)
+                    skipped.extend(Skip(c.id, msg("not started: {left} s of the time budget "
+                                                  "left, and it needs {needs}",
+                                                  left=round(left), needs=estimate.text),
+                                        batch.group) for c in batch.candidates)
                     continue
                 if estimate.unknown:
-                    notes.append(f"{batch.group}: started with {left:.0f} s left; "
-                                 f"{estimate.text}")
+                    notes.append(msg("{group}: started with {left} s left; {estimate}",
+                                     group=batch.group, left=round(left),
+                                     estimate=estimate.text))
             context = BatchContext(deadline=deadline, request=request, baseline=baseline,
                                    goals=state["goals"], should_stop=should_stop,
                                    repairs=trials.get(batch.candidates[0].spec)
@@ -194,7 +197,7 @@ def run_search(request: SearchRequest, plan: CandidatePlan, evaluator: Evaluator
                 trials[result.technique] = result
             whys.update({c.id: c.why for c in batch.candidates if c.why})
             if report.stopped:
-                notes.append(f"{batch.group}: {report.stopped}")
+                notes.append(msg("{group}: {why}", group=batch.group, why=report.stopped))
             if batch.kind == Kind.REPAIR and report.extra.get("folder"):
                 reports_.append({"trial": batch.candidates[0].id,
                                  "folder": report.extra["folder"], "mode": "auto"})
@@ -207,8 +210,9 @@ def run_search(request: SearchRequest, plan: CandidatePlan, evaluator: Evaluator
         if state["goals"] is None:
             baseline = trials.get(BASELINE)
             if baseline is None or not baseline.ok:
-                state["failed"] = ("the float32 baseline failed, so there is nothing to compare "
-                                   f"against: {baseline.error if baseline else 'no result'}")
+                state["failed"] = msg("the float32 baseline failed, so there is nothing to "
+                                      "compare against: {error}", error=baseline.error
+                                      if baseline else msg("no result"))
                 break
             try:
                 request.check_metric(baseline.metric)
@@ -220,12 +224,12 @@ def run_search(request: SearchRequest, plan: CandidatePlan, evaluator: Evaluator
         if on_update is not None:
             on_update(outcome("running"))
         if should_stop():
-            state["stopped"] = "stopped by the user"
+            state["stopped"] = msg("stopped by the user")
             break
     if queue:
-        why = state["stopped"] or state["failed"] or "the search ended"
+        why = state["stopped"] or state["failed"] or msg("the search ended")
         for batch in queue:
-            skipped.extend(Skip(c.id, f"not started: {why}", batch.group)
+            skipped.extend(Skip(c.id, msg("not started: {why}", why=why), batch.group)
                            for c in batch.candidates)
     status = "failed" if state["failed"] else ("stopped" if state["stopped"] else "finished")
     final = outcome(status)
@@ -247,8 +251,8 @@ def _maybe_repair(request, trials, state, queue, notes, eligible, phase) -> None
               and not goals.accuracy.is_met(trials[BASELINE], r)]
     if not missed:
         return
-    notes.append(f"{missed[0].technique} missed the accuracy budget: precision strategy "
-                 f"'{phase.strategy}'")
+    notes.append(msg("{trial} missed the accuracy budget: precision strategy '{strategy}'",
+                     trial=missed[0].technique, strategy=phase.strategy))
     batches = phase.start(trials, trials[BASELINE], goals, notes)
     for batch in batches:
         eligible.update(batch.ids)

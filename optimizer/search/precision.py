@@ -31,7 +31,9 @@ import math
 from dataclasses import dataclass, field
 
 from optimizer import numbers
+from optimizer.guide.goals import metric_word
 from optimizer.guide.precision import RANK, LayerPlan
+from optimizer.text import figure, joined, msg
 
 
 @dataclass(frozen=True)
@@ -58,11 +60,18 @@ class Proposal:
     why: str
 
 
-def loss_text(value: float, metric: str = "accuracy") -> str:
-    """A loss in the metric's units as ``optimizer.numbers`` writes it: "0.444 points" for
-    accuracy, "0.0123" for an RMSE."""
-    scaled = numbers.sig(float(value) * numbers.metric_scale(metric))
-    return f"{scaled} points" if numbers.is_percent(metric) else scaled
+def loss_words(value: float, metric: str = "accuracy"):
+    """A loss in the metric's units, as a message: "0.444 points" for accuracy, "0.0123" for an
+    RMSE (its number a Figure, written in its reader's language)."""
+    scaled = figure(float(value) * numbers.metric_scale(metric), "sig")
+    return msg("{amount} points", amount=scaled) if numbers.is_percent(metric) else scaled
+
+
+def plan_words(plan: LayerPlan):
+    """``LayerPlan.describe`` as a message: "normalize int16; dense_3 float; others int8"."""
+    parts = [f"{n} {p}" for n, p in plan.layers if p != plan.default]
+    return joined(parts + [msg("others {precision}", precision=plan.default) if parts else
+                           msg("every layer {precision}", precision=plan.default)], "; ")
 
 
 def loss_of(report: dict, value: float) -> float:
@@ -196,18 +205,26 @@ class SensitivityPlanner:
         target = self.max_loss - margin
         n = len([p for p, _ in self.history if p.why != "int8"]) + 1
         metric = self.report.get("metric", "accuracy")
-        tightened = (f"; the target was tightened by {loss_text(margin, metric)}, how much "
-                     "the measured loss exceeded the predicted one so far" if margin else "")
+        tightened = msg("; the target was tightened by {amount}, how much the measured loss "
+                        "exceeded the predicted one so far", amount=loss_words(margin, metric)) \
+            if margin else ""
         found = None if self.escalation else solve(self.report, self.opts, target, self.io,
                                                    tried)
         if found is not None and found.plan.layers:
             loss8 = loss_of(self.report, self.report["int8"]["value"])
-            why = (f"sensitivity-first plan {n}: {found.plan.describe()}. Predicted {metric} "
-                   f"loss {loss_text(found.predicted_loss, metric)} (int8 alone: "
-                   f"{loss_text(loss8, metric)}) within {loss_text(target, metric)}"
-                   f"{tightened}; the cheapest such plan (cost {numbers.signed(found.cost)} "
-                   f"of the int8 file's size{' and latency' if self.latency_counts else ''}), "
-                   f"from each layer's measured sensitivity on {self.report.get('split')}")
+            values = dict(n=n, plan=plan_words(found.plan), metric=metric_word(metric),
+                          loss=loss_words(found.predicted_loss, metric),
+                          int8=loss_words(loss8, metric), target=loss_words(target, metric),
+                          tightened=tightened, cost=figure(found.cost, "signed"),
+                          split=self.report.get("split"))
+            why = msg("sensitivity-first plan {n}: {plan}. Predicted {metric} loss {loss} (int8 "
+                      "alone: {int8}) within {target}{tightened}; the cheapest such plan (cost "
+                      "{cost} of the int8 file's size and latency), from each layer's measured "
+                      "sensitivity on {split}", **values) if self.latency_counts else \
+                msg("sensitivity-first plan {n}: {plan}. Predicted {metric} loss {loss} (int8 "
+                    "alone: {int8}) within {target}{tightened}; the cheapest such plan (cost "
+                    "{cost} of the int8 file's size), from each layer's measured sensitivity "
+                    "on {split}", **values)
             return Proposal(found.plan, found.predicted_loss, found.cost, why)
         return self._escalate(n, target, tried)
 
@@ -229,12 +246,13 @@ class SensitivityPlanner:
                 continue
             loss = predicted_loss(self.report, dict(plan.layers), by_key)
             cost = sum(by_key[k].cost for k in plan.layers)
-            proposal = Proposal(plan, loss, cost, (
-                f"sensitivity-first plan {n}: no plan is predicted to lose at most "
-                f"{loss_text(target, metric)} on {self.report.get('split')}, so the plans "
-                f"escalate by how much each change lowers the outputs' error against the "
-                f"float model per cost: {plan.describe()} (this step: {o.layer} to "
-                f"{o.precision}, error {numbers.signed(-o.error_gain)})"))
+            proposal = Proposal(plan, loss, cost, msg(
+                "sensitivity-first plan {n}: no plan is predicted to lose at most {target} on "
+                "{split}, so the plans escalate by how much each change lowers the outputs' "
+                "error against the float model per cost: {plan} (this step: {layer} to "
+                "{precision}, error {error})", n=n, target=loss_words(target, metric),
+                split=self.report.get("split"), plan=plan_words(plan), layer=o.layer,
+                precision=o.precision, error=figure(-o.error_gain, "signed")))
             self.escalation.append(proposal)
             return proposal
         return self._last_resort(n, tried, by_key)
@@ -251,9 +269,9 @@ class SensitivityPlanner:
         self.gave_up = True
         keys = [(name, top) for name in layers]
         return Proposal(plan, predicted_loss(self.report, dict(keys), by_key),
-                        sum(by_key[k].cost for k in keys), (
-                            f"sensitivity-first plan {n}: no single change is measured to help "
-                            f"any more; the last plan gives every layer {top}"))
+                        sum(by_key[k].cost for k in keys), msg(
+                            "sensitivity-first plan {n}: no single change is measured to help "
+                            "any more; the last plan gives every layer {top}", n=n, top=top))
 
 
 def _per_cost(o: Option) -> float:

@@ -28,13 +28,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from optimizer import numbers
 from optimizer.guide.registry import TechniqueId, parse_spec
 from optimizer.guide.schema import Result
 from optimizer.guide.stage_handlers import knob
 from optimizer.guide.technique import SizeClass
 from optimizer.search.candidates import Batch, Kind
 from optimizer.search.pareto import size_of
+from optimizer.text import N_, Message, figure, joined, msg
 
 T = TechniqueId
 #: How far below the measured int8 size the repair (the worst layers kept in float) can end
@@ -49,11 +49,25 @@ class Skip:
     """A candidate that was not run, and why."""
 
     id: str
-    reason: str
+    reason: str         # a Message where the search wrote it (English text either way)
     group: str = ""
 
     def to_dict(self) -> dict:
-        return {"technique": self.id, "reason": self.reason, "group": self.group}
+        """JSON: the English ``reason`` and, for a Message, its data (``reason_data``) for a
+        reader in another language."""
+        return {"technique": self.id, "reason": str(self.reason), "group": self.group,
+                "reason_data": self.reason.to_dict() if isinstance(self.reason, Message)
+                else None}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Skip":
+        """Rebuild from ``to_dict`` (an older file's English reason as it is)."""
+        return cls(data["technique"], Message.from_dict(data.get("reason_data"))
+                   or data["reason"], data.get("group", ""))
+
+
+#: (message ids) a size basis named after a size
+_UNITS = {"raw": N_("on disk"), "gzip": N_("gzipped")}
 
 
 def _by_id(trials) -> dict:
@@ -66,22 +80,23 @@ def size_floor(candidate, trials, measure: str = "raw") -> tuple[int | None, str
     by_id = _by_id(trials)
     if candidate.kind == Kind.REPAIR:
         ref, margin = by_id.get(candidate.spec), REPAIR_MARGIN
-        why = ("keeping layers in float only adds bytes to the int8 file")
+        why = msg("keeping layers in float only adds bytes to the int8 file")
     else:
         spec = parse_spec(candidate.spec)
         size_class = spec.technique.size_class
         if candidate.kind != Kind.RETRAINING or measure != "raw" or size_class.margin is None:
             return None, "", None
         ref, margin = by_id.get(spec.conversion.value), size_class.margin
-        why = size_class.why.format(what=spec.technique.action, conversion=spec.conversion.value)
+        why = msg(size_class.why, what=msg(spec.technique.action),
+                  conversion=spec.conversion.value)
     if ref is None or not ref.ok:
         return None, "", None
     size = size_of(ref, measure)
     if size is None:
         return None, "", None
-    unit = "on disk" if measure == "raw" else "gzipped"
-    return int(size * (1 - margin)), f"{why} (measured {numbers.size(size)} {unit})", \
-        ref.technique
+    unit = msg(_UNITS["raw" if measure == "raw" else "gzip"])
+    return int(size * (1 - margin)), msg("{why} (measured {size} {unit})", why=why,
+                                         size=figure(size, "size"), unit=unit), ref.technique
 
 
 def best_trial(trials, goals, measure: str, eligible, objective: str = "size") -> Result | None:
@@ -136,8 +151,9 @@ def _milder_missed(batch: Batch, trials, goals, ran) -> str | None:
         done = [by_id.get(c.id) for c in other.candidates]
         if done and all(r is not None and r.ok and not goals.accuracy.is_met(base, r)
                         for r in done):
-            return (f"{other.group} already missed the accuracy budget with every conversion; "
-                    f"{batch.group} removes more, so it would lose more accuracy")
+            return msg("{milder} already missed the accuracy budget with every conversion; "
+                       "{group} removes more, so it would lose more accuracy",
+                       milder=other.group, group=batch.group)
     return None
 
 
@@ -149,8 +165,9 @@ def _failed_conversion(candidate, trials) -> str | None:
         return None
     ref = _by_id(trials).get(spec.conversion.value)
     if ref is not None and ref.status == "error":
-        return (f"{spec.conversion.value} already failed on the float model, whose ops a pruned "
-                f"or clustered model keeps: {ref.error}")
+        return msg("{conversion} already failed on the float model, whose ops a pruned or "
+                   "clustered model keeps: {error}", conversion=spec.conversion.value,
+                   error=ref.error)
     return None
 
 
@@ -178,10 +195,10 @@ def prune_batch(batch: Batch, trials, goals, measure: str, eligible,
         floor, why, ref = size_floor(cand, trials, measure)
         # the same layout as the best itself can at most tie with it: that does not beat it
         if floor is not None and (floor >= best_size or ref == best.technique):
-            unit = "on disk" if measure == "raw" else "gzipped"
-            skips.append(Skip(cand.id, f"cannot beat {best.technique} "
-                                       f"({numbers.size(best_size)} {unit}): {why}",
-                              batch.group))
+            unit = msg(_UNITS["raw" if measure == "raw" else "gzip"])
+            skips.append(Skip(cand.id, msg("cannot beat {best} ({size} {unit}): {why}",
+                                           best=best.technique, size=figure(best_size, "size"),
+                                           unit=unit, why=why), batch.group))
     return batch.without([s.id for s in skips]), skips
 
 
@@ -190,7 +207,8 @@ def prune_batch(batch: Batch, trials, goals, measure: str, eligible,
 @dataclass(frozen=True)
 class Estimate:
     """How long a batch is expected to take: seconds (None before anything was measured),
-    ``unknown`` when a part (fine-tuning) was not measured yet, and the text saying how."""
+    ``unknown`` when a part (fine-tuning) was not measured yet, and the text saying how (a
+    Message)."""
 
     seconds: float | None
     text: str
@@ -241,24 +259,25 @@ class Timing:
     def estimate(self, batch: Batch, max_float_layers: int = 5) -> Estimate:
         """The expected seconds of ``batch`` from this search's measurements, and how."""
         if self.startup_s is None:
-            return Estimate(None, "nothing measured yet", True)
+            return Estimate(None, msg("nothing measured yet"), True)
         if batch.kind == Kind.SENSITIVITY:
-            return Estimate(self.startup_s, f"start-up {numbers.seconds(self.startup_s)} "
-                                            "(measured) + the per-layer pass (not measured yet)",
-                            True)
-        parts, total = [f"start-up {numbers.seconds(self.startup_s)} (measured on the baseline "
-                        "job)"], \
-            self.startup_s
+            return Estimate(self.startup_s, msg(
+                "start-up {seconds} (measured) + the per-layer pass (not measured yet)",
+                seconds=figure(self.startup_s, "seconds")), True)
+        parts, total = [msg("start-up {seconds} (measured on the baseline job)",
+                            seconds=figure(self.startup_s, "seconds"))], self.startup_s
         if batch.kind == Kind.REPAIR:
             per, _ = self._conversion(batch, batch.candidates[0])
             count = 1 + max_float_layers
-            parts.append(f"{count} int8 conversions x {numbers.seconds(per)} (measured)")
+            parts.append(msg("{count} int8 conversions x {seconds} (measured)",
+                             count=figure(count), seconds=figure(per, "seconds")))
             total += count * per
         else:
             seconds = [self._conversion(batch, c)[0] for c in batch.candidates]
             if sum(seconds):
-                parts.append(f"{len(seconds)} conversions, {numbers.seconds(sum(seconds))} "
-                             "(measured per conversion type)")
+                parts.append(msg("{count} conversions, {seconds} (measured per conversion "
+                                 "type)", count=figure(len(seconds)),
+                                 seconds=figure(sum(seconds), "seconds")))
                 total += sum(seconds)
         unknown = False
         if batch.epochs:
@@ -267,12 +286,19 @@ class Timing:
             pool = same or {g: v for g, (_, v) in self.epoch_s.items()}
             if pool:
                 source = max(pool, key=pool.get)
-                parts.append(f"{batch.epochs} epochs x {numbers.seconds(pool[source])} (measured on "
-                             f"{source}{'' if same else ', the slowest fine-tune so far'})")
+                parts.append(msg("{epochs} epochs x {seconds} (measured on {source})",
+                                 epochs=figure(batch.epochs),
+                                 seconds=figure(pool[source], "seconds"), source=source)
+                             if same else
+                             msg("{epochs} epochs x {seconds} (measured on {source}, the "
+                                 "slowest fine-tune so far)", epochs=figure(batch.epochs),
+                                 seconds=figure(pool[source], "seconds"), source=source))
                 total += batch.epochs * pool[source]
             else:
                 unknown = True
-                parts.append(f"{batch.epochs} fine-tuning epochs not measured yet in this "
-                             "search: it is stopped if, after its first epoch, it is projected "
-                             "to end after the time budget")
-        return Estimate(total, f"about {numbers.seconds(total)}: " + " + ".join(parts), unknown)
+                parts.append(msg("{epochs} fine-tuning epochs not measured yet in this "
+                                 "search: it is stopped if, after its first epoch, it is "
+                                 "projected to end after the time budget",
+                                 epochs=figure(batch.epochs)))
+        return Estimate(total, msg("about {seconds}: {parts}", seconds=figure(total, "seconds"),
+                                   parts=joined(parts, " + ")), unknown)

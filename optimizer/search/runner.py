@@ -39,6 +39,7 @@ from optimizer.search.candidates import (
 from optimizer.search.evaluator import JobEvaluator
 from optimizer.search.explain import SearchOutcome, finalize
 from optimizer.search.loop import BatchContext, run_search
+from optimizer.search.precision import plan_words
 from optimizer.search.request import SearchRequest
 from optimizer.search.strategies import SENSITIVITY_GROUP
 from optimizer.text import msg
@@ -224,7 +225,7 @@ def _hand_batch(request, outcome, evaluator, layers, analyse, sensitivity, plan)
         evaluator.sensitivity_task = SensitivityTask(precisions=info.layer_precisions[1:],
                                                      io=info.plan_io)
         group = f"{SENSITIVITY_GROUP}-{len(outcome.sensitivity_reports) + 1}"
-        return (Batch(group, Kind.SENSITIVITY, (), why="measured by hand"), None,
+        return (Batch(group, Kind.SENSITIVITY, (), why=msg("measured by hand")), None,
                 "measuring each layer at " + ", ".join(info.layer_precisions[1:]))
     if plan is not None:
         wrong = sorted(({p for _, p in plan.layers} | {plan.default})
@@ -235,8 +236,8 @@ def _hand_batch(request, outcome, evaluator, layers, analyse, sensitivity, plan)
                              f"for {', '.join(wrong) or plan.io + ' input and output'}")
         trial = next_hand_plan_id(outcome.trials)
         batch = plan_batch("hand", int(trial.split("-")[-1].rstrip("]")), plan,
-                           "a mixed-precision plan chosen by hand on the per-layer page: "
-                           + plan.describe())
+                           msg("a mixed-precision plan chosen by hand on the per-layer page: "
+                               "{plan}", plan=plan_words(plan)))
         return batch, trial, f"measuring the plan {plan.describe()}"
     if analyse:
         evaluator.selective_task = SelectiveTask(mode="analyse", trial="")
@@ -245,6 +246,6 @@ def _hand_batch(request, outcome, evaluator, layers, analyse, sensitivity, plan)
     group = f"{REPAIR_GROUP}-{trial.split('#')[1].rstrip(']')}"
     evaluator.selective_task = SelectiveTask(mode="hand", trial=trial, layers=tuple(layers))
     batch = Batch(group, Kind.REPAIR, (Candidate(trial, TechniqueId.INTEGER.value, group,
-                                                 Kind.REPAIR, why="layers kept in float by "
-                                                                  "hand"),))
+                                                 Kind.REPAIR,
+                                                 why=msg("layers kept in float by hand")),))
     return batch, trial, f"keeping {len(layers)} layer(s) in float"

@@ -39,6 +39,7 @@ from optimizer.guide.registry import TechniqueId
 from optimizer.guide.targets import TARGETS
 from optimizer.search.candidates import Batch, Candidate, Kind, repair_allowed, repair_batch
 from optimizer.search.precision import Proposal, SensitivityPlanner
+from optimizer.text import joined, msg
 
 DEFAULT_STRATEGY = "sensitivity"
 SENSITIVITY_GROUP = "sensitivity"
@@ -110,10 +111,10 @@ class OpTypePlanner:
                 continue
             self.done.add(plan.text)
             rank = self.types.index(op) + 1
-            return Proposal(plan, float("nan"), 0.0, (
-                f"op-type fallback: every {op} layer to {p} (op type {rank} of "
-                f"{len(self.types)} by share of the weights, like Neural Compressor's basic "
-                f"strategy)")), (op, p)
+            return Proposal(plan, float("nan"), 0.0, msg(
+                "op-type fallback: every {op} layer to {precision} (op type {rank} of {count} "
+                "by share of the weights, like Neural Compressor's basic strategy)", op=op,
+                precision=p, rank=rank, count=len(self.types))), (op, p)
         # accumulate: op types whose move helped most first, each at its best precision
         best = {}
         for (op, p), _ in sorted(self.results.items(), key=lambda kv: kv[1]):
@@ -123,15 +124,15 @@ class OpTypePlanner:
             plan = self.plan_of({op: best[op] for op in ranked[:k]})
             if plan.text not in self.done:
                 self.done.add(plan.text)
-                return Proposal(plan, float("nan"), 0.0, (
-                    f"op-type fallback, accumulated: {', '.join(ranked[:k])} at their best "
-                    "precision (the op types that helped most first)")), None
+                return Proposal(plan, float("nan"), 0.0, msg(
+                    "op-type fallback, accumulated: {ops} at their best precision (the op "
+                    "types that helped most first)", ops=", ".join(ranked[:k]))), None
         top = self.higher[-1] if self.higher else None
         plan = self.plan_of({op: top for op in self.types}) if top else LayerPlan(io=self.io)
         if top and plan.text not in self.done:
             self.done.add(plan.text)
-            return Proposal(plan, float("nan"), 0.0, (
-                f"op-type fallback, last: every layer to {top}")), None
+            return Proposal(plan, float("nan"), 0.0, msg(
+                "op-type fallback, last: every layer to {precision}", precision=top)), None
         return None
 
 
@@ -175,23 +176,25 @@ class PrecisionPhase:
         strategy = self.strategy
         if strategy in ("sensitivity", "op-type") and len(self.allowed) < 2:
             blocked = repair_allowed(self.request.target) or self.model_blocker
-            notes.append(f"{self.request.target.value} takes no per-layer precision but int8; "
-                         + ("nothing else is tried" if blocked else
-                            "keeping its worst layers in float is tried instead"))
+            notes.append(msg("{target} takes no per-layer precision but int8; nothing else is "
+                             "tried", target=self.request.target.value) if blocked else
+                         msg("{target} takes no per-layer precision but int8; keeping its "
+                             "worst layers in float is tried instead",
+                             target=self.request.target.value))
             strategy = "none" if blocked else "keep-float"
         if strategy == "none":
             return []
         if strategy == "keep-float":
             blocked = repair_allowed(self.request.target) or self.model_blocker
             if blocked:
-                notes.append(f"selective quantization is not tried: {blocked}")
+                notes.append(msg("selective quantization is not tried: {why}", why=blocked))
                 return []
             return [repair_batch()]
         if strategy == "sensitivity":
-            return [sensitivity_batch(
-                f"int8 missed the accuracy budget: measure each layer at "
-                f"{', '.join(self.allowed[1:])} (the precisions {self.request.target.value} "
-                f"runs besides int8)")]
+            return [sensitivity_batch(msg(
+                "int8 missed the accuracy budget: measure each layer at {precisions} (the "
+                "precisions {target} runs besides int8)",
+                precisions=", ".join(self.allowed[1:]), target=self.request.target.value))]
         self.planner = OpTypePlanner(model_layers(baseline.tflite_path), self.allowed, self.io)
         return self._next(notes)
 
@@ -214,16 +217,17 @@ class PrecisionPhase:
         check = goals.check(baseline, result) if result is not None and result.ok else None
         if check is not None and check.met:
             self.finished = True
-            notes.append(f"{cand.id} met every goal after {self.trials} precision trial(s)")
+            notes.append(msg("{trial} met every goal after {count} precision trial(s)",
+                             trial=cand.id, count=self.trials))
             return []
         # missed, or within noise of the budget (the paired test cannot tell): not met, so
         # the next plan follows, and says what the last one measured
-        verdict = (f"{cand.id} {check.summary}: "
-                   + "; ".join(i.detail for i in check.items if not i.met)
+        verdict = (msg("{trial} {summary}: {details}", trial=cand.id, summary=check.summary,
+                       details=joined([i.detail for i in check.items if not i.met], "; "))
                    if check is not None else
-                   f"{cand.id} gave no measurement" + (f" ({result.error})"
-                                                       if result is not None and result.error
-                                                       else ""))
+                   msg("{trial} gave no measurement ({error})", trial=cand.id, error=result.error)
+                   if result is not None and result.error else
+                   msg("{trial} gave no measurement", trial=cand.id))
         notes.append(verdict)
         return self._next(notes, after=verdict)
 
@@ -234,9 +238,9 @@ class PrecisionPhase:
         folder = (report.extra or {}).get("folder") if report is not None else None
         data = store.read_json(f"{folder}/{SENSITIVITY_REPORT}") if folder else None
         if not isinstance(data, dict) or goals.accuracy is None:
-            notes.append("the sensitivity pass gave no report"
-                         + (f": {report.stopped}" if report is not None and report.stopped
-                            else ""))
+            notes.append(msg("the sensitivity pass gave no report: {why}", why=report.stopped)
+                         if report is not None and report.stopped else
+                         msg("the sensitivity pass gave no report"))
             return []
         self.reports.append({"trial": None, "folder": folder, "mode": "sensitivity"})
         budget = max_loss(goals.accuracy, data["float"]["value"])
@@ -249,16 +253,19 @@ class PrecisionPhase:
     def _next(self, notes: list, after: str | None = None) -> list[Batch]:
         if self.planner is None or self.trials >= self.max_trials:
             if self.planner is not None:
-                notes.append(f"{self.strategy}: stopped after {self.trials} precision trials "
-                             "(max_precision_trials)")
+                notes.append(msg("{strategy}: stopped after {count} precision trials "
+                                 "(max_precision_trials)", strategy=self.strategy,
+                                 count=self.trials))
             return []
         found = self.planner.next()
         if found is None:
-            notes.append(f"{self.strategy}: no further mixed-precision plan to try")
+            notes.append(msg("{strategy}: no further mixed-precision plan to try",
+                             strategy=self.strategy))
             return []
         proposal, key = found if isinstance(found, tuple) else (found, None)
         self.trials += 1
-        why = proposal.why + (f" (after {after})" if after else "")
+        why = msg("{why} (after {after})", why=proposal.why, after=after) if after \
+            else proposal.why
         batch = plan_batch(self.strategy, self.trials, proposal.plan, why)
         self.pending[batch.candidates[0].id] = (proposal, key)
         return [batch]

@@ -144,12 +144,13 @@ def read_back(text, msgids) -> "Message | str":
 
 #: How ``joined`` puts two parts together (message ids: a language may join otherwise).
 _JOINS = {"; ": N_("{first}; {second}"), ", ": N_("{first}, {second}"),
-          " and ": N_("{first} and {second}"), "": N_("{first}{second}")}
+          " and ": N_("{first} and {second}"), "": N_("{first}{second}"),
+          " + ": N_("{first} + {second}")}
 
 
 def joined(parts, separator: str = "; "):
     """``parts`` (messages, figures or text; empty ones left out) as one message, joined with
-    ``separator`` ("; ", ", ", " and " or "" -- each a message of the catalogue); "" when
+    ``separator`` ("; ", ", ", " and ", " + " or "" -- each a message of the catalogue); "" when
     nothing is left."""
     parts = [p for p in parts if p]
     if not parts:

@@ -14,7 +14,7 @@ TECHNIQUE = TechniqueInfo(
     summary=N_("Shares a few centroid values among each layer's weights while fine-tuning; "
                "compresses better, like pruning."),
     color="#ff9da7",
-    action="weight clustering",
+    action=N_("weight clustering"),
     source=GUIDE_TFMOT,
     outside_tree=N_("not in the guide's quantization tree: clustering keeps the same size on "
                     "disk and only makes the file compress better (smaller download); the "

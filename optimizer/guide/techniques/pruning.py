@@ -22,7 +22,7 @@ TECHNIQUE = TechniqueInfo(
                "disk; pays off in download (compressed) size. Follow with a post-training "
                "quantization for both effects."),
     color="#9c755f",
-    action="magnitude pruning",
+    action=N_("magnitude pruning"),
     source=GUIDE_TFMOT,
     outside_tree=N_("not in the guide's quantization tree: pruning keeps the same size on disk "
                     "and the same latency, and only makes the file compress better (smaller "
