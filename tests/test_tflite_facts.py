@@ -112,3 +112,26 @@ def test_importing_tflite_facts_loads_no_tensorflow():
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                          text=True, check=True).stdout.strip()
     assert out == "[]"
+
+
+def test_a_scalar_tensors_shape_is_empty_not_an_error():
+    """A scalar's shape vector is absent: the flatbuffer reader returns the int 0 for it (an
+    int16x8 conv1d file has such constants); the shape is ()."""
+    from optimizer.measuring.facts import tensor_shape
+
+    class Scalar:
+        def ShapeLength(self):  # noqa: N802 - the flatbuffer reader's names
+            return 0
+
+        def ShapeAsNumpy(self):  # noqa: N802
+            return 0
+
+    class Matrix(Scalar):
+        def ShapeLength(self):  # noqa: N802
+            return 2
+
+        def ShapeAsNumpy(self):  # noqa: N802
+            import numpy as np
+            return np.array([3, 4], np.int32)
+
+    assert tensor_shape(Scalar()) == () and tensor_shape(Matrix()) == (3, 4)

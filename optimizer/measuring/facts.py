@@ -244,6 +244,12 @@ def _stored_weight_index(model, graph, index: int, producers: dict, names) -> in
     return None  # computed at run time (e.g. a weight fed as an activation): not a stored weight
 
 
+def tensor_shape(tensor) -> tuple:
+    """A tensor's shape from the flatbuffer: ``()`` for a scalar, whose shape vector is absent
+    (the generated reader then returns the int 0, not an array)."""
+    return tuple(int(v) for v in tensor.ShapeAsNumpy()) if tensor.ShapeLength() else ()
+
+
 def tensor_values(data: bytes, model, tensor, type_names) -> tuple[np.ndarray | None, str | None]:
     """The stored values of a constant tensor as a shaped array, or ``(None, reason)``."""
     name = tensor.Name().decode(errors="replace")
@@ -261,7 +267,7 @@ def tensor_values(data: bytes, model, tensor, type_names) -> tuple[np.ndarray | 
     else:
         return None, f"weight '{name}' has no stored data"
     type_name = type_names.get(tensor.Type(), "")
-    shape = tuple(int(v) for v in tensor.ShapeAsNumpy())
+    shape = tensor_shape(tensor)
     if type_name == "INT4":
         # Two signed 4-bit values per byte, low nibble first.
         low = (raw & 0x0F).astype(np.int8)

@@ -83,17 +83,17 @@ def test_the_worst_int8_layer_is_highlighted_in_model_explorer(page, graph_app):
     _measured(page, url, owner)
     report = json.loads((folder / "graph-layers" / "layers.json").read_text())
     worst = max(report["before"], key=lambda e: e["rmse_scale"])
-    assert worst["layer"] == "dense"           # the demo's raw-unit inputs hit its first layer
+    assert worst["layer"] == "normalize"       # the demo's raw-unit inputs hit its first layer
     value = f"{worst['rmse_scale']:.3g}"
     expect(page.get_by_test_id("graph-legend").first).to_contain_text(
-        f"worst: dense (FULLY_CONNECTED), {value}")
+        f"worst: normalize ({worst['op']}), {value}")
     explorer = _explorer(page)
     # both panes open on the worst op, its node data shown beside it
     expect(explorer.get_by_text("integer | main (integer)")).to_be_visible(timeout=60_000)
     expect(explorer.get_by_text("NODE DATA PROVIDERS")).to_have_count(2, timeout=60_000)
     shown = explorer.get_by_text(value, exact=True).filter(visible=True)
     expect(shown).to_have_count(2)             # the selected op's value, in each pane
-    expect(explorer.get_by_text("digits_outliers/dense/BiasAdd").first).to_be_visible()
+    expect(explorer.get_by_text(worst["name"]).filter(visible=True).first).to_be_visible()
     page.wait_for_timeout(1500)                # the WebGL graph settles after layout
     from PIL import Image
 
@@ -122,9 +122,11 @@ def test_a_downloaded_overlay_is_node_data_keyed_by_the_files_node_ids(page, gra
     ops = {op.node_id: op for op in read_ops(tflite)}
     assert data["name"] == "int8 error (RMSE / scale)" and data["thresholds"]
     assert set(data["results"]) <= set(nodes) and set(data["results"]) <= set(ops)
-    assert {ops[k].op for k in data["results"]} == {"FULLY_CONNECTED", "SOFTMAX"}
+    assert {ops[k].op for k in data["results"]} == {"MUL", "FULLY_CONNECTED", "SOFTMAX"}
     assert all(isinstance(v["value"], float) for v in data["results"].values())
-    assert [k for k, v in data["results"].items() if "bgColor" in v] == ["1"]   # dense
+    worst = max(data["results"], key=lambda k: data["results"][k]["value"])
+    assert ops[worst].op == "MUL"                                  # normalize, the first layer
+    assert [k for k, v in data["results"].items() if "bgColor" in v] == [worst]
     page.get_by_test_id("stButtonGroup").get_by_text("Precision", exact=True).click()
     wait_for_app(page)
     with page.expect_download() as info:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from optimizer.measuring.facts import enum_names, load_model, tensor_values
+from optimizer.measuring.facts import enum_names, load_model, tensor_shape, tensor_values
 
 FLOAT_TYPES = frozenset({"float32", "float16", "float64"})
 INT8_TYPES = frozenset({"int8", "uint8"})
@@ -91,7 +91,7 @@ def read_graph(path_or_bytes) -> Graph:
     def tensor(i: int) -> TensorInfo:
         t = graph.Tensors(i)
         buffer = model.Buffers(t.Buffer())
-        shape = tuple(int(v) for v in t.ShapeAsNumpy()) if t.ShapeLength() else ()
+        shape = tensor_shape(t)
         signature = (tuple(int(v) for v in t.ShapeSignatureAsNumpy())
                      if t.ShapeSignatureLength() else shape)
         constant = buffer.DataLength() > 0 or buffer.Offset() > 1
