@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from optimizer.measuring.facts import enum_names, load_model
+from optimizer.measuring.facts import enum_names, load_model, op_name
 from optimizer.text import N_
 
 INT8 = frozenset({"int8", "uint8"})
@@ -62,11 +62,7 @@ def read_ops(path_or_bytes) -> tuple:
     raw = []
     for i in range(graph.OperatorsLength()):
         op = graph.Operators(i)
-        code = model.OperatorCodes(op.OpcodeIndex())
-        builtin = max(code.BuiltinCode(), code.DeprecatedBuiltinCode())
-        name = names.get(builtin, f"BUILTIN_{builtin}")
-        if name == "CUSTOM" and code.CustomCode():
-            name = f"CUSTOM:{code.CustomCode().decode(errors='replace')}"
+        name = op_name(model, op, names)
         ins = [int(t) for t in (op.InputsAsNumpy() if op.InputsLength() else ())]
         outs = [int(t) for t in (op.OutputsAsNumpy() if op.OutputsLength() else ())]
         raw.append((name, ins, outs))

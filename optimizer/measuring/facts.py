@@ -96,7 +96,7 @@ def tflite_facts(path_or_bytes) -> TfliteFacts:
     for g in range(model.SubgraphsLength()):
         graph = model.Subgraphs(g)
         for i in range(graph.OperatorsLength()):
-            name = _op_name(model, graph.Operators(i), names)
+            name = op_name(model, graph.Operators(i), names)
             op_counts[name] = op_counts.get(name, 0) + 1
 
     first_in = main.Tensors(int(main.Inputs(0))) if main.InputsLength() else None
@@ -147,14 +147,16 @@ def enum_names(enum_class) -> dict[int, str]:
     return {v: k for k, v in vars(enum_class).items() if not k.startswith("_") and isinstance(v, int)}
 
 
-def _op_name(model, op, names: dict[int, str]) -> str:
+def op_name(model, op, names: dict[int, str]) -> str:
+    """An operator's name: its builtin's (``names`` from ``enum_names``; BUILTIN_<n> when
+    unknown), or CUSTOM:<its custom code>."""
     code = model.OperatorCodes(op.OpcodeIndex())
     # The schema kept an 8-bit field for old files and added a 32-bit one; the real code is
     # the larger of the two (the rule TFLite's own reader applies).
     builtin = max(code.BuiltinCode(), code.DeprecatedBuiltinCode())
     name = names.get(builtin, f"BUILTIN_{builtin}")
     if name == "CUSTOM" and code.CustomCode():
-        return f"CUSTOM:{code.CustomCode().decode()}"
+        return f"CUSTOM:{code.CustomCode().decode(errors='replace')}"
     return name
 
 
@@ -179,7 +181,7 @@ def _float_ops(model, graph, names) -> tuple:
     found = set()
     for i in range(graph.OperatorsLength()):
         op = graph.Operators(i)
-        name = _op_name(model, op, names)
+        name = op_name(model, op, names)
         if name in ("QUANTIZE", "DEQUANTIZE"):
             continue
         indices = [int(t) for t in (op.InputsAsNumpy() if op.InputsLength() else ())]
@@ -208,7 +210,7 @@ def _weights(data: bytes, model, graph, names, type_names) -> dict:
     dtypes: set[str] = set()
     for i in range(graph.OperatorsLength()):
         op = graph.Operators(i)
-        kind = _op_name(model, op, names)
+        kind = op_name(model, op, names)
         if kind not in WEIGHT_OPS or op.InputsLength() < 2:
             continue
         index = _stored_weight_index(model, graph, int(op.Inputs(1)), producers, names)
@@ -238,7 +240,7 @@ def _stored_weight_index(model, graph, index: int, producers: dict, names) -> in
     if producer is None:
         return index
     # DEQUANTIZE: float16 / weight-only layouts; DENSIFY: sparse-encoded weights.
-    if _op_name(model, producer, names) in ("DEQUANTIZE", "DENSIFY") and producer.InputsLength():
+    if op_name(model, producer, names) in ("DEQUANTIZE", "DENSIFY") and producer.InputsLength():
         source = int(producer.Inputs(0))
         return source if source not in producers else None
     return None  # computed at run time (e.g. a weight fed as an activation): not a stored weight

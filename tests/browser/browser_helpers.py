@@ -35,3 +35,33 @@ def screenshot(page, name: str) -> Path:
     page.screenshot(path=str(path))
     page.set_viewport_size(size)
     return path
+
+
+def real_run(workspace: Path, specs: str) -> tuple[str, Path]:
+    """(token, run folder): a real run of digits-cnn with ``specs`` in a new workspace token of
+    the test server's ``workspace``, recorded in its history."""
+    import os
+    import subprocess
+    import sys
+
+    old = os.environ.get("OPTIMIZER_WORKSPACE")
+    os.environ["OPTIMIZER_WORKSPACE"] = str(workspace)
+    try:
+        from optimizer import new_run_id, paths
+        from optimizer.workspace import index
+        from optimizer.workspace.browser import issue_token
+
+        token = issue_token()
+        folder = paths.session_dir(token) / "runs" / new_run_id()
+        done = subprocess.run(
+            [sys.executable, "-m", "optimizer", "run", "--model", "digits-cnn", "--technique",
+             specs, "--out", str(folder)], capture_output=True, text=True, timeout=900,
+            env={**os.environ})
+        assert done.returncode == 0, done.stderr[-2000:]
+        index.record(folder)
+    finally:
+        if old is None:
+            os.environ.pop("OPTIMIZER_WORKSPACE", None)
+        else:
+            os.environ["OPTIMIZER_WORKSPACE"] = old
+    return token, folder

@@ -10,12 +10,8 @@ may be a 404 (the frontend's probe of ``/<page>/_stcore/...``, see serve.py).
 """
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
-from browser_helpers import charts_drawn, screenshot, wait_for_app
+from browser_helpers import charts_drawn, real_run, screenshot, wait_for_app
 from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.cost(150)]
@@ -52,27 +48,7 @@ _BROKEN_WORDS = """() => [...document.querySelectorAll(
 @pytest.fixture(scope="module")
 def workspace_run(streamlit_workspace):
     """(token, run folder): a real run of digits-cnn in one workspace of the test server."""
-    old = os.environ.get("OPTIMIZER_WORKSPACE")
-    os.environ["OPTIMIZER_WORKSPACE"] = str(streamlit_workspace)
-    try:
-        from optimizer import new_run_id, paths
-        from optimizer.workspace import index
-        from optimizer.workspace.browser import issue_token
-
-        token = issue_token()
-        folder = paths.session_dir(token) / "runs" / new_run_id()
-        done = subprocess.run(
-            [sys.executable, "-m", "optimizer", "run", "--model", "digits-cnn", "--technique",
-             RUN_SPECS, "--out", str(folder)], capture_output=True, text=True, timeout=900,
-            env={**os.environ})
-        assert done.returncode == 0, done.stderr[-2000:]
-        index.record(folder)
-    finally:
-        if old is None:
-            os.environ.pop("OPTIMIZER_WORKSPACE", None)
-        else:
-            os.environ["OPTIMIZER_WORKSPACE"] = old
-    return token, folder
+    return real_run(streamlit_workspace, RUN_SPECS)
 
 
 def _sidebar_over_content(page) -> bool:

@@ -10,14 +10,11 @@ function words; names, ids, units and numbers allowed). Screenshots:
 """
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 import time
 
 import pytest
-from browser_helpers import charts_drawn, screenshot, wait_for_app
+from browser_helpers import charts_drawn, real_run, screenshot, wait_for_app
 from playwright.sync_api import expect
 from vietnamese_text import english_lines
 
@@ -71,27 +68,7 @@ _CLIPPED_METRICS = """() => [...document.querySelectorAll('[data-testid=stMetric
 @pytest.fixture(scope="module")
 def vi_run(streamlit_workspace):
     """(token, run folder): a real run of digits-cnn in one workspace of the test server."""
-    old = os.environ.get("OPTIMIZER_WORKSPACE")
-    os.environ["OPTIMIZER_WORKSPACE"] = str(streamlit_workspace)
-    try:
-        from optimizer import new_run_id, paths
-        from optimizer.workspace import index
-        from optimizer.workspace.browser import issue_token
-
-        token = issue_token()
-        folder = paths.session_dir(token) / "runs" / new_run_id()
-        done = subprocess.run(
-            [sys.executable, "-m", "optimizer", "run", "--model", "digits-cnn", "--technique",
-             RUN_SPECS, "--out", str(folder)], capture_output=True, text=True, timeout=900,
-            env={**os.environ})
-        assert done.returncode == 0, done.stderr[-2000:]
-        index.record(folder)
-    finally:
-        if old is None:
-            os.environ.pop("OPTIMIZER_WORKSPACE", None)
-        else:
-            os.environ["OPTIMIZER_WORKSPACE"] = old
-    return token, folder
+    return real_run(streamlit_workspace, RUN_SPECS)
 
 
 def _visible_english(page) -> list[str]:

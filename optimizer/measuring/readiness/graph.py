@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from optimizer.measuring.facts import enum_names, load_model, tensor_shape, tensor_values
+from optimizer.measuring.facts import enum_names, load_model, op_name, tensor_shape, tensor_values
 
 FLOAT_TYPES = frozenset({"float32", "float16", "float64"})
 INT8_TYPES = frozenset({"int8", "uint8"})
@@ -105,11 +105,7 @@ def read_graph(path_or_bytes) -> Graph:
     ops = []
     for i in range(graph.OperatorsLength()):
         op = graph.Operators(i)
-        code = model.OperatorCodes(op.OpcodeIndex())
-        builtin = max(code.BuiltinCode(), code.DeprecatedBuiltinCode())
-        name = names.get(builtin, f"BUILTIN_{builtin}")
-        if name == "CUSTOM" and code.CustomCode():
-            name = f"CUSTOM:{code.CustomCode().decode()}"
+        name = op_name(model, op, names)
         ins = tuple(tensor(int(t)) for t in (op.InputsAsNumpy() if op.InputsLength() else ())
                     if int(t) >= 0)
         outs = tuple(tensor(int(t)) for t in (op.OutputsAsNumpy() if op.OutputsLength() else ()))
