@@ -145,6 +145,21 @@ def read_pid(run_dir: Path | str) -> dict | None:
     return data if isinstance(data, dict) and "pid" in data else None
 
 
+
+def lock_held(path: Path | str) -> bool:
+    """True while some process holds an exclusive ``flock`` on ``path`` (False when it does not
+    exist): how a run's or a warm process's lock file says it is alive."""
+    if not Path(path).exists():
+        return False
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
 class RunLock:
     """An exclusive ``flock`` on ``<run_dir>/run.lock`` held by the orchestrator while it lives.
 
@@ -178,17 +193,7 @@ class RunLock:
     @staticmethod
     def is_held(run_dir: Path | str) -> bool:
         """True while some process holds the run's lock (the run is alive)."""
-        path = Path(run_dir) / LOCK
-        if not path.exists():
-            return False
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        finally:
-            os.close(fd)
-        return False
+        return lock_held(Path(run_dir) / LOCK)
 
 
 def has_live_work(folder: Path | str) -> bool:

@@ -28,7 +28,6 @@ Nothing here imports TensorFlow.
 """
 from __future__ import annotations
 
-import fcntl
 import functools
 import hashlib
 import json
@@ -43,6 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from optimizer import paths, queueing
+from optimizer.artifacts import store
 from optimizer.engine.warm import LineReader, send
 from optimizer.procs import child_env
 
@@ -152,16 +152,7 @@ def _private_folder() -> Path:
 
 def is_running(where: Place) -> bool:
     """True while ``where`` has a warm process (starting, idle or running a job)."""
-    if not where.lock.exists():
-        return False
-    fd = os.open(where.lock, os.O_RDONLY)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(fd)
-    return False
+    return store.lock_held(where.lock)
 
 
 def status(where: Place) -> dict | None:
