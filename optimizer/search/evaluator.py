@@ -47,7 +47,7 @@ from optimizer.runs.local import start_worker
 from optimizer.runs.orchestrate import describe_exit, measure_job_latency
 from optimizer.search.candidates import Kind
 from optimizer.search.loop import BatchReport
-from optimizer.text import msg
+from optimizer.text import figure, msg
 
 POLL_S = 0.5
 #: Fine-tuning occupies this span of a retraining job's progress (``engine.retraining``).
@@ -240,17 +240,19 @@ class _Watch:
     def __call__(self) -> str | None:
         now = time.time()
         if self.context.should_stop():
-            self.stopped = "stopped by the user"
+            self.stopped = msg("stopped by the user")
         elif now >= self.deadline_wall:
-            self.stopped = "stopped at the end of the time budget"
+            self.stopped = msg("stopped at the end of the time budget")
         elif self.batch.epochs:
             self.per_epoch, projected = _projection(self.events, self.job.specs, self.started,
                                                     self.batch.epochs)
             if projected is not None and now + projected > self.deadline_wall:
-                self.stopped = (f"stopped during fine-tuning: at {self.per_epoch:.1f} s per "
-                                f"epoch (measured) its {self.batch.epochs} epochs would end "
-                                f"about {now + projected - self.deadline_wall:.0f} s after the "
-                                f"time budget")
+                self.stopped = msg(
+                    "stopped during fine-tuning: at {per_epoch} s per epoch (measured) its "
+                    "{epochs} epochs would end about {over} s after the time budget",
+                    per_epoch=figure(self.per_epoch, "fixed", decimals=1),
+                    epochs=self.batch.epochs,
+                    over=figure(now + projected - self.deadline_wall, "count"))
         return self.stopped
 
 
