@@ -98,3 +98,30 @@ def write_run(run_dir: Path | str, rows=None, answers=None, goals=None, wrong=No
     store.write_results(run_dir, "digits-cnn", rows)
     log.emit(EventType.RUN_FINISHED, status="finished", error=None, message="ok")
     return run_dir
+
+
+def graph_ready_run(file_for=None, **write) -> tuple[str, Path]:
+    """(owner, folder): a new session's recorded run of ``digits_rows`` whose variants have real
+    ``.tflite`` files (a small mixed model) and kernels, as the Graph page reads them;
+    ``file_for`` points a technique at another file; ``write`` goes to ``write_run``."""
+    import secrets
+
+    from tflite_builder import mixed_model
+
+    from optimizer import paths
+    from optimizer.workspace.index import record
+
+    owner = secrets.token_urlsafe(16)
+    folder = paths.workspace() / "sessions" / owner / "runs" / (
+        "20261201-120000-" + secrets.token_hex(16))
+    rows = write.pop("rows", None) or digits_rows()
+    for row in rows:
+        path = folder / row.technique / "model.tflite"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(mixed_model())
+        row.tflite_path = str((file_for or {}).get(row.technique, path))
+        row.latency_op_kernels = ["XNNPACK"] * 5 + ["builtin"]
+    write_run(folder, rows, **write)
+    record(folder)
+    return owner, folder
+

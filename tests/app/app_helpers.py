@@ -31,3 +31,19 @@ def button(at: AppTest, label: str):
     matches = [b for b in at.button if b.label == label]
     assert matches, f"no button '{label}'; have {[b.label for b in at.button]}"
     return matches[0]
+
+
+def start_and_wait(at: AppTest) -> Path:
+    """Click the Run page's "Start the run" and wait until the run is done; its folder."""
+    import time
+
+    from optimizer import read_run
+
+    button(at, "Start the run").click().run()
+    assert not at.exception, at.exception
+    run_dir = Path(at.session_state["run_dir"])
+    deadline = time.time() + RUN_DEADLINE_S
+    while not read_run(run_dir).done and time.time() < deadline:
+        time.sleep(2)
+    return run_dir
+

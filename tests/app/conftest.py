@@ -7,11 +7,8 @@ engine actually measured.
 """
 from __future__ import annotations
 
-import time
-from pathlib import Path
-
 import pytest
-from app_helpers import RUN_DEADLINE_S, RUN_SPECS, button, goto, new_app
+from app_helpers import RUN_SPECS, goto, new_app, start_and_wait
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -53,12 +50,7 @@ def finished_run():
 
     at = new_app(session_id="apptest-run", run_specs=list(RUN_SPECS))
     goto(at, "pages/run.py")
-    button(at, "Start the run").click().run()
-    assert not at.exception, at.exception
-    run_dir = Path(at.session_state["run_dir"])
-    deadline = time.time() + RUN_DEADLINE_S
-    while not read_run(run_dir).done and time.time() < deadline:
-        time.sleep(2)
+    run_dir = start_and_wait(at)
     state = read_run(run_dir)
     assert state.status == "finished", (state.status, state.error,
                                         (run_dir / "run.log").read_text()[-2000:])

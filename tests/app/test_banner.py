@@ -4,11 +4,10 @@ digits-cnn with integer_only, open the Results page -- readiness is "not checked
 banner, counter and cell change, also after a reload (a fresh session on the same run)."""
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
-from app_helpers import RUN_DEADLINE_S, button, goto, new_app
+from app_helpers import button, goto, new_app, start_and_wait
 
 pytestmark = [pytest.mark.slow, pytest.mark.cost(90)]
 
@@ -45,12 +44,7 @@ def test_readiness_not_checked_then_checked_changes_every_banner():
     assert not at.exception, at.exception
     at.session_state["run_specs"] = ["integer_only"]
     goto(at, "pages/run.py")
-    button(at, "Start the run").click().run()
-    assert not at.exception, at.exception
-    run_dir = Path(at.session_state["run_dir"])
-    deadline = time.time() + RUN_DEADLINE_S
-    while not read_run(run_dir).done and time.time() < deadline:
-        time.sleep(2)
+    run_dir = start_and_wait(at)
     assert read_run(run_dir).status == "finished", (run_dir / "run.log").read_text()[-2000:]
 
     before = _results(run_dir)

@@ -11,27 +11,12 @@ from pathlib import Path
 from app_helpers import goto, new_app
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from fake_runs import digits_rows, write_run  # noqa: E402
+from fake_runs import graph_ready_run  # noqa: E402
 from tflite_builder import mixed_model  # noqa: E402
-
-from optimizer import paths  # noqa: E402
-from optimizer.workspace.index import record  # noqa: E402
 
 
 def _workspace_with_a_run(file_for=None) -> tuple[str, Path]:
-    owner = secrets.token_urlsafe(16)
-    folder = paths.workspace() / "sessions" / owner / "runs" / (
-        "20261201-120000-" + secrets.token_hex(16))
-    rows = digits_rows()
-    for row in rows:
-        path = folder / row.technique / "model.tflite"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(mixed_model())
-        row.tflite_path = str((file_for or {}).get(row.technique, path))
-        row.latency_op_kernels = ["XNNPACK"] * 5 + ["builtin"]
-    write_run(folder, rows)
-    record(folder)
-    return owner, folder
+    return graph_ready_run(file_for)
 
 
 def _texts(at) -> str:

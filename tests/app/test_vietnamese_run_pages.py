@@ -4,7 +4,6 @@ Per-layer -- every element's text holds no English UI words, and numbers take th
 comma. One hand-written finished run (no TensorFlow) serves every page of the module."""
 from __future__ import annotations
 
-import secrets
 import sys
 from pathlib import Path
 
@@ -14,11 +13,9 @@ from page_text import page_texts
 from vietnamese_text import english_lines
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from fake_runs import digits_rows, write_run  # noqa: E402
-from tflite_builder import mixed_model  # noqa: E402
+from fake_runs import digits_rows, graph_ready_run  # noqa: E402
 
-from optimizer import AccuracyGoal, Answers, Goals, SizeGoal, paths  # noqa: E402
-from optimizer.workspace.index import record  # noqa: E402
+from optimizer import AccuracyGoal, Answers, Goals, SizeGoal  # noqa: E402
 
 pytestmark = pytest.mark.cost(60)
 
@@ -31,20 +28,10 @@ def workspace_run() -> tuple[str, Path]:
     """One session's workspace holding one finished run with answers and goals (qat is the
     guide's pick; the accuracy budget is tight, so goals are missed and within noise too), its
     files real enough for the Graph page, and one failed variant."""
-    owner = secrets.token_urlsafe(16)
-    folder = paths.workspace() / "sessions" / owner / "runs" / (
-        "20261201-120000-" + secrets.token_hex(16))
     rows = digits_rows()
     for row in rows:
-        path = folder / row.technique / "model.tflite"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(mixed_model())
-        row.tflite_path = str(path)
-        row.latency_op_kernels = ["XNNPACK"] * 5 + ["builtin"]
         row.measured_on = "Intel Xeon, 2 logical cores, ai-edge-litert 1.4.0"  # host_description
-    write_run(folder, rows, answers=ANSWERS, goals=GOALS)
-    record(folder)
-    return owner, folder
+    return graph_ready_run(rows=rows, answers=ANSWERS, goals=GOALS)
 
 
 def _page(owner: str, folder: Path, script: str):
