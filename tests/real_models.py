@@ -116,7 +116,7 @@ def train(keras, model, x, y, epochs: int):
         if type(layer).__name__ == "BatchNormalization":
             layer.momentum = 0.9
     model.compile(optimizer=keras.optimizers.Adam(3e-3), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+                  metrics=["accuracy"], run_eagerly=True)
     model.fit(x, y, epochs=epochs, batch_size=32, verbose=0)
     return model
 
