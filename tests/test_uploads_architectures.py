@@ -3,8 +3,8 @@
 For each architecture (Conv1D, depthwise-separable, residual Add + BatchNorm, global average
 pooling, MLP on a CSV, LSTM+GRU) in both formats, ``python -m optimizer run --model FILE
 --data FILE --technique ...`` must give ``status: ok`` for every applicable technique and, for
-the inapplicable ones, a result that says why (pruning and clustering run on each
-architecture's Keras 3 file, QAT and every conversion on both files). The float32 baseline
+the inapplicable ones, a result that says why (QAT, pruning and clustering run on
+each architecture's Keras 3 file, every conversion on both files). The float32 baseline
 must score exactly what the user's own model scores on the same test split (for Keras 3
 files: the ORIGINAL Keras 3 model, so the tf_keras rebuild is proven honest end to end).
 Also: a Keras 3 model with a layer tf_keras lacks (post-training only, the blocker named), a
@@ -156,10 +156,10 @@ class _EveryTechnique:
 
     @property
     def TECHNIQUES(self):  # noqa: N802 - the class constant the resnet/keras3 class overrides
-        """Pruning and clustering once per architecture: on the Keras 3 file, whose rebuilt
-        tf_keras model has the same layer classes TFMOT wraps (each is one more TensorFlow
-        process per run; the suite is CPU-bound). QAT and every conversion run on both."""
-        return PTQ + (TRAINING if self.FLAVOR == "keras3" else ["qat"])
+        """The training techniques once per architecture: on the Keras 3 file, whose rebuilt
+        tf_keras model has the same layer classes TFMOT wraps as the tf_keras file (each is
+        one more job per run; the suite is CPU-bound). Every conversion runs on both files."""
+        return PTQ + (TRAINING if self.FLAVOR == "keras3" else [])
 
     @pytest.fixture(scope="class")
     def run(self, zoo, tmp_path_factory):
