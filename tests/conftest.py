@@ -20,8 +20,13 @@ def _private_workspace(tmp_path_factory):
     path = tmp_path_factory.mktemp("workspace")
     old = os.environ.get("OPTIMIZER_WORKSPACE")
     os.environ["OPTIMIZER_WORKSPACE"] = str(path)
-    # Warm job processes of a test's own workspace leave soon after its last job.
+    # Warm job processes of a test's own workspace leave soon after its last job, and prepare
+    # only what every job needs: most of the suite's ~55 warm processes serve a couple of
+    # post-training jobs, so TFMOT, the Quantizer and AutoGraph's conversions made in each
+    # (~5 CPU-s) cost the CPU-bound suite more than they save. tests/test_warm_runs.py tests
+    # that preparation itself.
     os.environ.setdefault("OPTIMIZER_WARM_IDLE_S", "60")
+    os.environ.setdefault("OPTIMIZER_WARM_PRELOAD", "0")
     yield path
     from optimizer.runs.warm import stop_all
 

@@ -240,3 +240,42 @@ def _processes(marker: str) -> list[list[str]]:
         if marker in argv and _alive(int(entry.name)):
             out.append(argv)
     return out
+
+
+@pytest.mark.slow
+def test_without_preloading_more_a_warm_process_is_warm_once_ready(tmp_path, monkeypatch):
+    """``OPTIMIZER_WARM_PRELOAD=0``: the launch asks for no more than every job needs, and
+    such a process says it is warmed as soon as it is ready (``ensure_ready`` waits for it)."""
+    assert warm.preloads_more({}) and not warm.preloads_more({warm.ENV_PRELOAD: "0"})
+    monkeypatch.setenv("OPTIMIZER_WORKSPACE", str(tmp_path / "ws"))
+    commands = []
+
+    class Started:
+        def __init__(self, command, **kwargs):
+            commands.append(command)
+
+        def wait(self, timeout=None):
+            return 0
+
+    monkeypatch.setattr(warm.subprocess, "Popen", Started)
+    for value in ("1", "0"):
+        monkeypatch.setenv(warm.ENV_PRELOAD, value)
+        warm.launch(warm.place(0))
+    assert "--no-preload-more" not in commands[0] and "--no-preload-more" in commands[1]
+    monkeypatch.undo()
+    monkeypatch.setenv("OPTIMIZER_WORKSPACE", str(tmp_path / "ws"))
+    where = warm.place(0)
+    with open(where.log, "wb") as out:
+        subprocess.Popen([sys.executable, "-m", "optimizer", "worker", "--serve",
+                          str(where.sock), "--lock", str(where.lock), "--idle-timeout", "30",
+                          "--fingerprint", warm.fingerprint(), "--no-preload-more"],
+                         stdout=out, stderr=subprocess.STDOUT,
+                         stdin=subprocess.DEVNULL, env=child_env(), start_new_session=True)
+    try:
+        info = _until(lambda: (warm.status(where) or {}).get("ready") and warm.status(where),
+                      what="the warm process")
+        assert info.get("warmed") is True   # TensorFlow imported, nothing more to prepare
+    finally:
+        warm.stop(where)
+    log = where.log.read_text()
+    assert "ready in" in log and "AutoGraph:" not in log

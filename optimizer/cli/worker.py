@@ -30,6 +30,11 @@ def add_parser(sub) -> None:
     p.add_argument("--no-preload", action="store_true",
                    help="with --serve: do not import TensorFlow first (tests of the process "
                         "handling)")
+    p.add_argument("--no-preload-more", action="store_true",
+                   help="with --serve: import only what every job needs; TFMOT, the LiteRT "
+                        "Quantizer, the small demos' data and AutoGraph's retraining "
+                        "conversions are left to the jobs that need them "
+                        "(OPTIMIZER_WARM_PRELOAD=0)")
     p.set_defaults(func=run)
 
 
@@ -40,7 +45,7 @@ def run(args) -> int:
         if not args.lock:
             raise ValueError("--serve needs --lock FILE (the slot's lock)")
         code = serve(args.serve, args.lock, args.idle_timeout, args.fingerprint,
-                     heavy=not args.no_preload)
+                     heavy=not args.no_preload, more=not args.no_preload_more)
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)

@@ -156,10 +156,11 @@ def take_lock(lock_path: Path, wait_s: float = LOCK_WAIT_S) -> int | None:
 
 
 def serve(socket_path: str, lock_path: str, idle_s: float, fingerprint: str,
-          heavy: bool = True) -> int:
+          heavy: bool = True, more: bool = True) -> int:
     """Run the warm job process until it has been idle ``idle_s`` seconds (see module doc).
     ``heavy=False`` skips the import (each job then imports what it needs: tests of the
-    process handling, which need no TensorFlow)."""
+    process handling, which need no TensorFlow); ``more=False`` skips ``preload_more`` (the
+    jobs that need TFMOT, the Quantizer or AutoGraph's conversions make them themselves)."""
     lock_fd = take_lock(Path(lock_path))
     if lock_fd is None:
         return 0   # another warm process serves this slot
@@ -183,7 +184,10 @@ def serve(socket_path: str, lock_path: str, idle_s: float, fingerprint: str,
         _describe(lock_path, {"pid": os.getpid(), "fingerprint": fingerprint, "ready": True,
                               "warmed": True})
 
-    later = _Beside(warm_up if heavy else None)
+    later = _Beside(warm_up if heavy and more else None)
+    if later.action is None:   # nothing more to prepare: as warm as it will be
+        _describe(lock_path, {"pid": os.getpid(), "fingerprint": fingerprint, "ready": True,
+                              "warmed": True})
     if not select.select([listener], [], [], 0)[0]:
         later.start()    # nobody waits yet: convert now; else beside the first job
     last = time.monotonic()

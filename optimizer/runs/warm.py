@@ -48,6 +48,7 @@ from optimizer.procs import child_env
 
 ENV_WARM = "OPTIMIZER_WARM"
 ENV_IDLE = "OPTIMIZER_WARM_IDLE_S"
+ENV_PRELOAD = "OPTIMIZER_WARM_PRELOAD"
 DEFAULT_IDLE_S = 600.0
 #: How long a client waits for a new warm process to listen (Python start-up, not the import).
 LISTEN_WAIT_S = 60.0
@@ -70,6 +71,15 @@ _MAX_SOCKET_PATH = 100
 def enabled(environ=None) -> bool:
     """True unless ``OPTIMIZER_WARM`` is ``0``/``off``/``false``/``no``."""
     value = (os.environ if environ is None else environ).get(ENV_WARM, "").strip().lower()
+    return value not in ("0", "off", "false", "no")
+
+
+def preloads_more(environ=None) -> bool:
+    """True unless ``OPTIMIZER_WARM_PRELOAD`` is ``0``/``off``/``false``/``no``: whether a
+    warm process also prepares what only some jobs need (TFMOT, the LiteRT Quantizer, the small
+    demos' data, AutoGraph's retraining conversions: about 5 CPU-seconds and their memory once
+    per warm process) or leaves it to the jobs that need it."""
+    value = (os.environ if environ is None else environ).get(ENV_PRELOAD, "").strip().lower()
     return value not in ("0", "off", "false", "no")
 
 
@@ -176,7 +186,7 @@ def launch(where: Place, attached: bool = False) -> None:
     """
     command = ["-m", "optimizer", "worker", "--serve", str(where.sock), "--lock",
                str(where.lock), "--idle-timeout", f"{idle_seconds():g}", "--fingerprint",
-               fingerprint()]
+               fingerprint()] + ([] if preloads_more() else ["--no-preload-more"])
     with open(where.log, "wb") as out:
         if attached:
             subprocess.Popen([sys.executable, *command], stdout=out, stderr=subprocess.STDOUT,
