@@ -44,15 +44,20 @@ def _until(check, seconds: float = 60.0, what: str = "condition"):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def _serve(where, idle: float, *flags: str) -> None:
+    """Start slot ``where``'s warm process with ``flags`` (``--no-preload``: no TensorFlow)."""
+    with open(where.log, "wb") as out:
+        subprocess.Popen([sys.executable, "-m", "optimizer", "worker", "--serve",
+                          str(where.sock), "--lock", str(where.lock), "--idle-timeout",
+                          str(idle), "--fingerprint", warm.fingerprint(), *flags],
+                         stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                         env=child_env(), start_new_session=True)
+
+
 def _light_launch(idle: float = 30.0):
     """A ``warm.launch`` that starts the warm process without TensorFlow."""
     def launch(where, attached=False):
-        with open(where.log, "wb") as out:
-            subprocess.Popen([sys.executable, "-m", "optimizer", "worker", "--serve",
-                              str(where.sock), "--lock", str(where.lock), "--idle-timeout",
-                              str(idle), "--fingerprint", warm.fingerprint(), "--no-preload"],
-                             stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                             env=child_env(), start_new_session=True)
+        _serve(where, idle, "--no-preload")
     return launch
 
 
@@ -265,12 +270,7 @@ def test_without_preloading_more_a_warm_process_is_warm_once_ready(tmp_path, mon
     monkeypatch.undo()
     monkeypatch.setenv("OPTIMIZER_WORKSPACE", str(tmp_path / "ws"))
     where = warm.place(0)
-    with open(where.log, "wb") as out:
-        subprocess.Popen([sys.executable, "-m", "optimizer", "worker", "--serve",
-                          str(where.sock), "--lock", str(where.lock), "--idle-timeout", "30",
-                          "--fingerprint", warm.fingerprint(), "--no-preload-more"],
-                         stdout=out, stderr=subprocess.STDOUT,
-                         stdin=subprocess.DEVNULL, env=child_env(), start_new_session=True)
+    _serve(where, 30.0, "--no-preload-more")
     try:
         info = _until(lambda: (warm.status(where) or {}).get("ready") and warm.status(where),
                       what="the warm process")
