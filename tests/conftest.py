@@ -20,21 +20,42 @@ def _private_workspace(tmp_path_factory):
     path = tmp_path_factory.mktemp("workspace")
     old = os.environ.get("OPTIMIZER_WORKSPACE")
     os.environ["OPTIMIZER_WORKSPACE"] = str(path)
-    # Warm job processes of a test's own workspace leave soon after its last job, and prepare
-    # only what every job needs: most of the suite's ~55 warm processes serve a couple of
-    # post-training jobs, so TFMOT, the Quantizer and AutoGraph's conversions made in each
-    # (~5 CPU-s) cost the CPU-bound suite more than they save. tests/test_warm_runs.py tests
-    # that preparation itself.
-    os.environ.setdefault("OPTIMIZER_WARM_IDLE_S", "60")
+    # Warm job processes wait 5 minutes for the next job: with 60 s, this worker's own and
+    # browser workspaces started theirs 27 times in one run (a TensorFlow import each) where
+    # 6 would do; all of them end with the session (below). They prepare only what every job
+    # needs: most of the suite's ~50 warm processes serve at most two jobs, so TFMOT, the
+    # Quantizer and AutoGraph's conversions made in each (~5 CPU-s) cost the CPU-bound suite
+    # more than they save. tests/test_warm_runs.py tests that preparation itself.
+    os.environ.setdefault("OPTIMIZER_WARM_IDLE_S", "300")
     os.environ.setdefault("OPTIMIZER_WARM_PRELOAD", "0")
     yield path
     from optimizer.runs.warm import stop_all
 
     stop_all()   # this session's warm job processes (TensorFlow imported) end with it
+    _stop_warm_processes_under(tmp_path_factory.getbasetemp())
     if old is None:
         os.environ.pop("OPTIMIZER_WORKSPACE", None)
     else:
         os.environ["OPTIMIZER_WORKSPACE"] = old
+
+
+def _stop_warm_processes_under(folder) -> None:
+    """End the warm job processes of every workspace the tests made under ``folder`` (a live
+    one holds its slot's lock and names its pid beside it)."""
+    import json
+    import os
+    import signal
+    from pathlib import Path
+
+    from optimizer.artifacts.store import lock_held
+
+    for lock in Path(folder).glob("**/slots/warm-*.lock"):
+        try:
+            if lock_held(lock):
+                pid = int(json.loads(lock.with_name(lock.name + ".json").read_text())["pid"])
+                os.kill(pid, signal.SIGTERM)
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
 
 
 def _digits_dataset() -> Dataset:
