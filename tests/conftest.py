@@ -40,21 +40,19 @@ def _private_workspace(tmp_path_factory):
 
 
 def _stop_warm_processes_under(folder) -> None:
-    """End the warm job processes of every workspace the tests made under ``folder`` (a live
-    one holds its slot's lock and names its pid beside it)."""
-    import json
+    """End the warm job processes of every workspace the tests made under ``folder``."""
     import os
     import signal
     from pathlib import Path
 
-    from optimizer.artifacts.store import lock_held
+    from optimizer.runs import warm
 
     for lock in Path(folder).glob("**/slots/warm-*.lock"):
+        info = warm.status(warm.Place(lock.with_suffix(".sock"), lock, lock.with_suffix(".log")))
         try:
-            if lock_held(lock):
-                pid = int(json.loads(lock.with_name(lock.name + ".json").read_text())["pid"])
-                os.kill(pid, signal.SIGTERM)
-        except (OSError, ValueError, KeyError, TypeError):
+            if info and info.get("pid"):
+                os.kill(int(info["pid"]), signal.SIGTERM)
+        except (OSError, ValueError, TypeError):
             pass
 
 
