@@ -12,7 +12,7 @@ import pytest
 
 from optimizer.guide.configs import FinetuneConfig
 from optimizer.guide.registry import DataNeed
-from optimizer.models.demos import FINETUNE_STEPS, demo_names, get_demo, list_demos
+from optimizer.models.demos import FINETUNE_STEPS, demo_names, get_demo, list_demos, sources
 from optimizer.models.demos import datasets as demo_data
 from optimizer.models.demos.train import main as train_main
 from optimizer.models.demos.waveforms import WAVEFORM_CLASSES, make_waveforms
@@ -136,6 +136,39 @@ def test_split_indices_partition_and_repeat():
     again_train, again_test = demo_data.split_indices(y)
     np.testing.assert_array_equal(train, again_train)
     np.testing.assert_array_equal(test, again_test)
+
+
+def test_shipped_sources_equal_what_regeneration_writes():
+    # The files in assets/demos/data/ are what `python -m optimizer.models.demos.sources
+    # --write` makes from scikit-learn: same data, same stratified split.
+    for source in sources.SOURCES:
+        shipped, built = sources.load_source(source), sources.build_source(source)
+        assert sorted(shipped) == sorted(built), source
+        for key, array in built.items():
+            assert shipped[key].dtype == array.dtype, (source, key)
+            np.testing.assert_array_equal(shipped[key], array, err_msg=f"{source}: {key}")
+    shipped = sources.load_source("digits")
+    assert sorted(np.concatenate([shipped["train_idx"], shipped["test_idx"]])) == list(
+        range(len(shipped["y"])))
+
+
+def test_loading_every_demo_dataset_needs_no_scikit_learn():
+    code = ("import sys\nfrom optimizer.models.demos.datasets import load_dataset, split_sizes\n"
+            "for n in ('digits-cnn', 'waveforms-conv1d', 'tabular-mlp', 'digits-outliers'):\n"
+            "    load_dataset(n); split_sizes(n)\n"
+            "print(' '.join(sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                         check=True).stdout
+    assert "sklearn" not in out.split()
+
+
+def test_a_missing_data_file_names_the_command_that_writes_it(tmp_path):
+    with pytest.raises(FileNotFoundError, match="optimizer.models.demos.sources --write"):
+        sources.load_source("digits", folder=tmp_path)
+    assert [p.name for p in sources.write_sources(tmp_path)] == [
+        f"{s}.npz" for s in sources.SOURCES]
+    np.testing.assert_array_equal(sources.load_source("digits", tmp_path)["test_idx"],
+                                  sources.load_source("digits")["test_idx"])
 
 
 def _fingerprint(data) -> str:

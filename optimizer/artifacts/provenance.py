@@ -6,7 +6,7 @@ and the result cache's key holds the same code version and timing node, so a cha
 converter, dataset or default never gets another version's numbers.
 
 ``code`` is the package's version plus a SHA-256 over the library's own sources (every
-``optimizer/**/*.py``) and the shipped assets a run depends on (``assets/demos/*``: the demos'
+``optimizer/**/*.py``) and the shipped assets a run depends on (``assets/demos/**/*``: the demos'
 weights and definitions), computed once per process (about 3.5 MB read). ``machine`` is the
 machine that ran the orchestrator; ``node`` the one that timed the latency (the same machine
 for the local executor, the latency node of a Ray cluster). Nothing here imports TensorFlow.
@@ -27,7 +27,7 @@ DISTRIBUTION = "litert-optimization-studio"
 #: The folder holding ``optimizer/`` and ``assets/`` whose files are hashed.
 SOURCE_ROOT = paths.REPO_ROOT
 #: The hashed files, relative to ``SOURCE_ROOT``.
-SOURCE_PATTERNS = ("optimizer/**/*.py", "assets/demos/*")
+SOURCE_PATTERNS = ("optimizer/**/*.py", "assets/demos/**/*")
 
 
 def sources_digest(root: Path | str) -> str:

@@ -1,10 +1,12 @@
 """The demos' data: offline sources, deterministic stratified splits, per-demo preprocessing.
 
-Every demo splits the same way: a stratified 25% test split (``random_state`` fixed), the
-rest for training, and the first 200 training samples as the representative set. Splitting
-happens on the small source arrays; expensive preprocessing (the 96x96 upsampling for
-MobileNetV2, ~200 MB as float32) runs after the split, on demand, and is cached per process
-rather than written to disk. Cached arrays are read-only because every caller shares them.
+Every demo splits the same way: a stratified 25% test split (``split_indices``, ``random_state``
+fixed), the rest for training, and the first 200 training samples as the representative set.
+The splits are made once and shipped with the data (``sources.py``), so loading needs no
+scikit-learn. Splitting happens on the small source arrays; expensive preprocessing (the 96x96
+upsampling for MobileNetV2, ~200 MB as float32) runs after the split, on demand, and is cached
+per process rather than written to disk. Cached arrays are read-only because every caller
+shares them.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from functools import lru_cache
 import numpy as np
 
 from optimizer.models.dataset import Dataset
+from optimizer.models.demos.sources import load_source
 
 TEST_FRACTION = 0.25
 SPLIT_SEED = 0
@@ -48,37 +51,46 @@ def bilinear_matrix(n_in: int, n_out: int) -> np.ndarray:
     return matrix
 
 
-def upsample_to_rgb(images: np.ndarray, size: int = MOBILENET_SIZE) -> np.ndarray:
-    """Bilinear-upsample (n, h, w, 1) grey images to (n, size, size, 3) float32 (tiled grey)."""
+def upsample_to_rgb(images: np.ndarray, size: int = MOBILENET_SIZE,
+                    chunk: int = 256) -> np.ndarray:
+    """Bilinear-upsample (n, h, w, 1) grey images to (n, size, size, 3) float32 (tiled grey).
+
+    Computed in float64 ``chunk`` images at a time, so the only large allocation is the
+    result (fresh memory is what costs here: the kernel zeroes every page first touched).
+    """
     rows = bilinear_matrix(images.shape[1], size)
     cols = bilinear_matrix(images.shape[2], size)
-    grey = rows @ images[..., 0].astype(np.float64) @ cols.T  # broadcast over the batch
-    out = np.empty(grey.shape + (3,), dtype=np.float32)
-    out[...] = grey[..., None]
+    out = np.empty((len(images), size, size, 3), dtype=np.float32)
+    for start in range(0, len(images), chunk):
+        grey = rows @ images[start:start + chunk, ..., 0].astype(np.float64) @ cols.T
+        out[start:start + chunk] = grey[..., None]
     return out
 
 
-def _digits() -> tuple[np.ndarray, np.ndarray, tuple]:
-    from sklearn.datasets import load_digits
-
-    digits = load_digits()
-    x = (digits.images / 16.0).astype(np.float32)[..., None]  # pixels 0..16 -> [0, 1]
-    return x, digits.target.astype(np.int64), tuple(str(i) for i in range(10))
+def _digits() -> tuple:
+    arrays = load_source("digits")
+    x = (arrays["x"] / 16.0).astype(np.float32)[..., None]  # pixels 0..16 -> [0, 1]
+    return x, arrays["y"], _names(arrays), _split(arrays)
 
 
-def _waveforms() -> tuple[np.ndarray, np.ndarray, tuple]:
+def _waveforms() -> tuple:
     from optimizer.models.demos.waveforms import WAVEFORM_CLASSES, make_waveforms
 
     x, y = make_waveforms()
-    return x, y, WAVEFORM_CLASSES
+    return x, y, WAVEFORM_CLASSES, _split(load_source("waveforms"))
 
 
-def _breast_cancer() -> tuple[np.ndarray, np.ndarray, tuple]:
-    from sklearn.datasets import load_breast_cancer
+def _breast_cancer() -> tuple:
+    arrays = load_source("breast_cancer")
+    return arrays["x"], arrays["y"], _names(arrays), _split(arrays)
 
-    data = load_breast_cancer()
-    return (data.data.astype(np.float64), data.target.astype(np.int64),
-            tuple(str(n) for n in data.target_names))
+
+def _names(arrays: dict) -> tuple:
+    return tuple(str(n) for n in arrays["class_names"])
+
+
+def _split(arrays: dict) -> tuple[np.ndarray, np.ndarray]:
+    return arrays["train_idx"], arrays["test_idx"]
 
 
 def _standardize(x_train: np.ndarray, x_test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -88,7 +100,8 @@ def _standardize(x_train: np.ndarray, x_test: np.ndarray) -> tuple[np.ndarray, n
     return ((x_train - mean) / std).astype(np.float32), ((x_test - mean) / std).astype(np.float32)
 
 
-# demo name -> (source of (x, y, class names), preprocessing applied after the split)
+# demo name -> (source of (x, y, class names, (train_idx, test_idx)), preprocessing applied
+# after the split)
 _SOURCES = {
     "digits-cnn": (_digits, None),
     "digits-mobilenetv2": (_digits, lambda tr, te: (upsample_to_rgb(tr), upsample_to_rgb(te))),
@@ -119,8 +132,7 @@ def load_dataset(name: str) -> Dataset:
     if name not in _SOURCES:
         raise ValueError(f"no data source for demo '{name}'; known: {', '.join(_SOURCES)}")
     source, preprocess = _SOURCES[name]
-    x, y, class_names = source()
-    train_idx, test_idx = split_indices(y)
+    x, y, class_names, (train_idx, test_idx) = source()
     x_train, x_test = x[train_idx], x[test_idx]
     if preprocess is not None:
         x_train, x_test = preprocess(x_train, x_test)
@@ -136,7 +148,6 @@ def split_sizes(name: str) -> dict:
     """Sample counts per split without preprocessing (cheap even for the 96x96 demo)."""
     if name not in _SOURCES:
         raise ValueError(f"no data source for demo '{name}'; known: {', '.join(_SOURCES)}")
-    _, y, _ = _SOURCES[name][0]()
-    train_idx, test_idx = split_indices(y)
+    _, _, _, (train_idx, test_idx) = _SOURCES[name][0]()
     return {"train": len(train_idx), "representative": min(REPRESENTATIVE_SAMPLES, len(train_idx)),
             "test": len(test_idx)}
