@@ -131,9 +131,9 @@ def test_split_is_stratified(name):
 
 def test_split_indices_partition_and_repeat():
     y = np.repeat(np.arange(4), 50)
-    train, test = demo_data.split_indices(y)
+    train, test = sources.split_indices(y)
     assert sorted(np.concatenate([train, test])) == list(range(len(y)))
-    again_train, again_test = demo_data.split_indices(y)
+    again_train, again_test = sources.split_indices(y)
     np.testing.assert_array_equal(train, again_train)
     np.testing.assert_array_equal(test, again_test)
 

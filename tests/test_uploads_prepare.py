@@ -3,6 +3,7 @@ failure modes, the Keras 3 bridge, and a killed job that leaves the other result
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 import time
@@ -11,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from optimizer.models.uploads import ProbeFailed, UnsafeModel, run_check
+from optimizer.models.uploads import ProbeFailed, UnsafeModel, UploadError, run_check
 from optimizer.models.uploads import check as check_module
 from optimizer.models.uploads.keras3_bridge import BridgeError, _endpoints, _node, translate_config
 
@@ -150,3 +151,93 @@ def test_a_killed_job_of_an_upload_run_keeps_the_other_results(files, tmp_path):
     assert by["qat"].status == "error" and "killed" in by["qat"].error
     doc = json.loads((run_dir / "results.json").read_text())
     assert [r["technique"] for r in doc["results"]] == ["float32", "dynamic_range", "qat"]
+
+
+# -- the check in a fork of the check slot's warm process ---------------------------------------
+
+def _normalized(upload, folder) -> str:
+    return json.dumps(upload.to_dict(), sort_keys=True).replace(str(folder), "W")
+
+
+def _forks_of(pid: int) -> list[int]:
+    import psutil
+
+    try:
+        return [child.pid for child in psutil.Process(pid).children()]
+    except psutil.Error:
+        return []
+
+
+@pytest.mark.slow
+def test_a_check_runs_in_a_fork_of_the_check_slots_warm_process(files, tmp_path, monkeypatch):
+    from optimizer.runs import warm
+
+    first = run_check(files / "tiny.h5", files / "tiny.npz", tmp_path / "a")
+    info = warm.status(warm.check_place(0))
+    assert info and info.get("ready"), "the check did not start the check slot's warm process"
+    assert warm.check_place(0).lock != warm.place(0).lock      # never a worker slot's process
+    server = int(info["pid"])
+    second = run_check(files / "tiny.h5", files / "tiny.npz", tmp_path / "b")
+    assert warm.status(warm.check_place(0))["pid"] == server    # the same process served both
+    assert _normalized(second, tmp_path / "b") == _normalized(first, tmp_path / "a")
+    monkeypatch.setenv("OPTIMIZER_WARM", "0")                  # a fresh process checks alike
+    fresh = run_check(files / "tiny.h5", files / "tiny.npz", tmp_path / "c")
+    assert _normalized(fresh, tmp_path / "c") == _normalized(first, tmp_path / "a")
+    # the fork's own error comes back with its class and message, as from a fresh process
+    (tmp_path / "empty.h5").write_text("\n")
+    with pytest.raises(UploadError, match="text file, not the HDF5 Keras model") as fresh_error:
+        run_check(tmp_path / "empty.h5", None, tmp_path / "d")
+    monkeypatch.delenv("OPTIMIZER_WARM")
+    with pytest.raises(type(fresh_error.value)) as warm_error:
+        run_check(tmp_path / "empty.h5", None, tmp_path / "e")
+    assert str(warm_error.value) == str(fresh_error.value)
+    assert warm.status(warm.check_place(0))["pid"] == server and not _forks_of(server)
+
+
+@pytest.mark.slow
+def test_a_warm_check_killed_or_abandoned_is_one_line_and_leaves_no_fork(files, tmp_path):
+    import threading
+
+    import psutil
+
+    from optimizer.runs import warm
+
+    run_check(files / "tiny.h5", files / "tiny.npz", tmp_path / "a")   # warm process ready
+    server = int(warm.status(warm.check_place(0))["pid"])
+
+    def check_in_thread(folder, outcome):
+        def check():
+            try:
+                run_check(files / "tiny.h5", files / "tiny.npz", folder)
+            except ProbeFailed as exc:
+                outcome["error"] = str(exc)
+        thread = threading.Thread(target=check)
+        thread.start()
+        deadline, forks = time.time() + 60, []
+        while not forks and time.time() < deadline and thread.is_alive():
+            forks = _forks_of(server)
+            time.sleep(0.002)
+        assert forks, "the check never reached the warm process"
+        return thread, forks[0]
+
+    # the fork killed as the out-of-memory killer would: run_check reads it as before
+    outcome = {}
+    thread, fork = check_in_thread(tmp_path / "b", outcome)
+    os.kill(fork, signal.SIGKILL)
+    thread.join(60)
+    assert "ran out of memory" in outcome.get("error", ""), outcome
+    # the process run_check started is killed (its timeout, or its parent gone): the fork too
+    outcome = {}
+    thread, fork = check_in_thread(tmp_path / "c", outcome)
+    relay = next(p for p in psutil.Process().children()
+                 if "--warm" in p.cmdline() and "check" in p.cmdline())
+    relay.kill()
+    thread.join(60)
+    assert outcome.get("error"), "a killed check must fail"
+    deadline = time.time() + 15
+    while fork in _forks_of(server) and time.time() < deadline:
+        time.sleep(0.05)
+    assert fork not in _forks_of(server), "the fork outlived the check that asked for it"
+    # the warm process goes on serving
+    assert run_check(files / "tiny.h5", files / "tiny.npz", tmp_path / "d").title == "tiny.h5"
+    assert warm.status(warm.check_place(0))["pid"] == server

@@ -9,9 +9,13 @@ there (``DIR/upload.json`` is then a model reference for ``run``); without it, e
 written to a temporary folder that is removed afterwards. With ``--json`` an error is also
 printed as ``{"error": .., "kind": .., "message": {"id", "params"}}`` (how
 ``uploads.check.run_check`` reads it back: the app writes ``message`` in its reader's language).
+``--warm SLOT`` (internal, what ``run_check`` passes): the check runs in a fork of that check
+slot's warm process (``runs.warm.start_command``) and this process relays its output and its
+end, or checks it itself when no warm process can be had.
 """
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 import tempfile
@@ -33,6 +37,7 @@ def add_parser(sub) -> None:
                    help="keep the checked upload in DIR (default: a temporary folder)")
     p.add_argument("--json", nargs="?", const="-", default=None, metavar="FILE",
                    help="write the checked upload as JSON to FILE (or - for stdout)")
+    p.add_argument("--warm", type=int, metavar="SLOT", help=argparse.SUPPRESS)
     p.set_defaults(func=run)
 
 
@@ -54,6 +59,10 @@ def data_options(args):
 
 
 def run(args) -> int:
+    if args.warm is not None and args.workdir is not None and args.json == "-":
+        code = _in_warm_process(args)
+        if code is not None:
+            return code
     from optimizer.models.uploads.errors import UploadError
     from optimizer.models.uploads.prepare import prepare_upload
 
@@ -88,6 +97,43 @@ def run(args) -> int:
         return 0
     _print(doc, keep)
     return 0
+
+
+def _in_warm_process(args) -> int | None:
+    """The check (``--warm SLOT``, from ``uploads.check.run_check``) in a fresh fork of check
+    slot SLOT's warm process: its output relayed here, and this process ends the way the fork
+    ended (the same exit status, or killed by the same signal, so an out-of-memory kill still
+    reads as one). None when no warm process can be used: the caller checks it itself. Dying
+    (a timeout, the parent gone) closes the connection, and the fork dies with it."""
+    import shutil
+    import signal
+
+    from optimizer.models.uploads.check import CHILD_ENV_KEYS, check_command
+    from optimizer.runs import warm
+
+    if not warm.enabled():
+        return None
+    folder = tempfile.mkdtemp(prefix="warm-check-")   # under TMPDIR: the upload's own tmp
+    out, err = os.path.join(folder, "stdout"), os.path.join(folder, "stderr")
+    try:
+        argv = check_command(args.model, args.data, args.workdir, data_options(args))[3:]
+        handle = warm.start_command(argv, out, err, warm.check_place(args.warm),
+                                    drop_env=CHILD_ENV_KEYS)
+        code = None if handle is None else handle.wait()
+        if code is None or code == warm.LOST_EXIT:
+            return None
+        for path, stream in ((out, sys.stdout), (err, sys.stderr)):
+            if os.path.exists(path):
+                with open(path, encoding="utf-8", errors="replace") as text:
+                    stream.write(text.read())
+            stream.flush()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    if code < 0:
+        if -code != signal.SIGKILL:          # SIGKILL's action cannot be changed (or caught)
+            signal.signal(-code, signal.SIG_DFL)
+        os.kill(os.getpid(), -code)
+    return code
 
 
 def without_paths(doc, folder: str):

@@ -25,7 +25,7 @@ watchdog thread does the same, so a cancelled run never leaves a job running. An
 exits after ``idle_s`` seconds, or when its socket file is removed or replaced.
 
 The wire format is one JSON object per line in each direction (``send`` / ``LineReader``):
-``{"op": "job", "job", "log", "env", "cwd", "fingerprint"}`` -> ``{"pid"}`` then
+``{"op": "job", "job" | "command", "log", ["err"], "env", "cwd", "fingerprint"}`` -> ``{"pid"}`` then
 ``{"returncode"}``; ``{"op": "ping"}`` -> ``{"pid", "fingerprint", "ready"}``; ``{"op":
 "exit"}``. A job from a different code version or environment (``fingerprint``) is answered
 ``{"stale": true}`` and the server exits, so a new one starts with the new code. Only a peer

@@ -10,6 +10,10 @@ group the moment the client's end of the connection closes -- the orchestrator w
 or killed -- even when the warm process itself is gone. Then it runs the job
 (``engine.pipeline.run_job``) and leaves with ``os._exit``: never TensorFlow's slow teardown,
 never the server's code after the fork.
+
+A job is a job file (``engine.pipeline.run_job``) or a command: ``python -m optimizer ARGV``
+run in the fork as a fresh process would run it (how an upload check skips TensorFlow's
+import: ``cli.check``), its standard output and error in files of the client's choosing.
 """
 from __future__ import annotations
 
@@ -44,20 +48,21 @@ def run_in_fork(conn, listener, lock_fd: int, message: dict, ready: int) -> None
         import tempfile
 
         tempfile.tempdir = None           # found again from this job's TMPDIR, not the server's
-        log = os.open(message["log"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        os.dup2(log, 1)
-        os.dup2(log, 2)
-        os.close(log)
+        _output_to(message["log"], 1)
+        _output_to(message.get("err") or message["log"], 2)
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)
         os.close(devnull)
         _reseed()
         threading.Thread(target=_die_with_client, args=(conn,), daemon=True).start()
-        from optimizer.artifacts.job import JobSpec
-        from optimizer.engine.pipeline import run_job
+        if message.get("command"):
+            code = _run_command([str(a) for a in message["command"]])
+        else:
+            from optimizer.artifacts.job import JobSpec
+            from optimizer.engine.pipeline import run_job
 
-        run_job(JobSpec.load(message["job"]))
-        code = 0
+            run_job(JobSpec.load(message["job"]))
+            code = 0
     except BaseException:  # noqa: BLE001 - the log gets the traceback, the server the status
         traceback.print_exc()
     finally:
@@ -66,6 +71,28 @@ def run_in_fork(conn, listener, lock_fd: int, message: dict, ready: int) -> None
             sys.stderr.flush()
         finally:
             os._exit(code)   # never TensorFlow's slow teardown, never the server's code
+
+
+def _output_to(path: str, fd: int) -> None:
+    out = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    os.dup2(out, fd)
+    os.close(out)
+
+
+def _run_command(argv: list[str]) -> int:
+    """``python -m optimizer ARGV`` in this fork: the package's entry point run as a fresh
+    process would run it (no import of the command-line layer from here); its exit status."""
+    import runpy
+
+    sys.argv = ["python -m optimizer", *argv]
+    try:
+        runpy.run_module("optimizer", run_name="__main__", alter_sys=True)
+    except SystemExit as done:
+        if done.code is None or isinstance(done.code, int):
+            return int(done.code or 0)
+        print(done.code, file=sys.stderr)
+        return 1
+    return 0
 
 
 def _oom_first() -> None:

@@ -135,16 +135,23 @@ class Place:
         return self.lock.with_name(self.lock.name + ".json")
 
 
-def place(slot: int) -> Place:
-    """Slot ``slot``'s warm process: ``slots/warm-<slot>.*`` in the workspace. The socket
-    moves to a private folder under the system's temporary folder when the workspace's path
-    is too long for a socket's."""
+def place(slot: int | str) -> Place:
+    """Slot ``slot``'s warm process: ``slots/warm-<slot>.*`` in the workspace (``slot``: a
+    worker slot's index, or a name such as ``check_place``'s). The socket moves to a private
+    folder under the system's temporary folder when the workspace's path is too long for a
+    socket's."""
     folder = queueing.pool_dir()
     sock = folder / f"warm-{slot}.sock"
     if len(str(sock)) > _MAX_SOCKET_PATH:
         key = hashlib.sha256(str(paths.workspace().resolve()).encode()).hexdigest()[:16]
         sock = _private_folder() / f"{key}-{slot}.sock"
     return Place(sock, folder / f"warm-{slot}.lock", folder / f"warm-{slot}.log")
+
+
+def check_place(index: int) -> Place:
+    """Where upload-check slot ``index`` keeps its warm process (``slots/warm-check-<i>.*``):
+    apart from the worker slots', whose warm processes serve one job at a time."""
+    return place(f"check-{int(index)}")
 
 
 def private_place() -> Place:
@@ -177,25 +184,30 @@ def status(where: Place) -> dict | None:
     return info if isinstance(info, dict) else {}
 
 
-def launch(where: Place, attached: bool = False) -> None:
+def launch(where: Place, attached: bool = False, more: bool | None = None,
+           drop_env: tuple = (), cwd: str | None = None) -> None:
     """Start the warm process at ``where`` (it exits at once if one is already there).
 
     Detached (the default): its own session, outliving whoever started it (a run's
     orchestrator, the app) until its idle timeout. ``attached``: it dies with this process
-    (a Ray worker keeps its own).
+    (a Ray worker keeps its own). ``more``: whether it also prepares what only some jobs
+    need (default ``preloads_more()``). ``drop_env``: variables of this process it must not
+    keep (a caller's private temporary folders); ``cwd``: where it starts (default here).
     """
+    more = preloads_more() if more is None else more
     command = ["-m", "optimizer", "worker", "--serve", str(where.sock), "--lock",
                str(where.lock), "--idle-timeout", f"{idle_seconds():g}", "--fingerprint",
-               fingerprint()] + ([] if preloads_more() else ["--no-preload-more"])
+               fingerprint()] + ([] if more else ["--no-preload-more"])
     with open(where.log, "wb") as out:
         if attached:
+            env = {k: v for k, v in child_env(die_with_parent=True).items() if k not in drop_env}
             subprocess.Popen([sys.executable, *command], stdout=out, stderr=subprocess.STDOUT,
-                             stdin=subprocess.DEVNULL, env=child_env(die_with_parent=True),
-                             close_fds=True)
+                             stdin=subprocess.DEVNULL, env=env, close_fds=True, cwd=cwd)
             return
+        env = {k: v for k, v in child_env().items() if k not in drop_env}
         boot = subprocess.Popen([sys.executable, "-c", _DETACH, *command], stdout=out,
                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                env=child_env(), close_fds=True)
+                                env=env, close_fds=True, cwd=cwd)
     boot.wait(timeout=60)   # the detaching parent exits at once; its child goes on
 
 
@@ -294,16 +306,34 @@ def start_job(job_path: Path | str, log_path: Path | str, where: Place, attached
               cwd: str | None = None) -> WarmJob | None:
     """Run the job file in the warm process at ``where`` (started if needed); None when warm
     processes are off or cannot be used (the caller then starts a fresh process)."""
+    return _start({"job": str(job_path), "log": str(log_path), "env": child_env()}, where,
+                  attached, cwd)
+
+
+def start_command(argv: list[str], stdout: Path | str, stderr: Path | str, where: Place,
+                  drop_env: tuple = ()) -> WarmJob | None:
+    """Run ``python -m optimizer ARGV`` in a fork of the warm process at ``where`` (started if
+    needed in the workspace folder, preparing only what every job needs), with this process's
+    environment and working folder and its output in the files ``stdout`` and ``stderr``; None
+    when warm processes are off or cannot be used (the caller then runs it itself).
+    ``drop_env``: see ``launch``."""
+    return _start({"command": [str(a) for a in argv], "log": str(stdout), "err": str(stderr),
+                   "env": dict(os.environ)}, where, False, None,
+                  lambda: launch(where, more=False, drop_env=drop_env,
+                                 cwd=str(paths.workspace())))
+
+
+def _start(fields: dict, where: Place, attached: bool, cwd: str | None,
+           start=None) -> WarmJob | None:
     if not enabled():
         return None
     for attempt in range(2):
-        sock = _connect(where, attached)
+        sock = _connect(where, attached, start)
         if sock is None:
             return None
         reader = LineReader(sock)
         try:
-            send(sock, {"op": "job", "job": str(job_path), "log": str(log_path),
-                        "env": child_env(), "cwd": cwd or os.getcwd(),
+            send(sock, {"op": "job", **fields, "cwd": cwd or os.getcwd(),
                         "fingerprint": fingerprint()})
             reply = reader.read(timeout=REPLY_WAIT_S)
         except (OSError, ValueError, TimeoutError):
@@ -340,7 +370,7 @@ def stop_all(slots: int = 8) -> int:
     return sum(stop(place(slot)) for slot in range(slots))
 
 
-def _connect(where: Place, attached: bool) -> socket.socket | None:
+def _connect(where: Place, attached: bool, start=None) -> socket.socket | None:
     launched = None
     deadline = time.monotonic() + LISTEN_WAIT_S
     while time.monotonic() < deadline:
@@ -352,7 +382,7 @@ def _connect(where: Place, attached: bool) -> socket.socket | None:
             sock.close()
         if launched is None and not is_running(where):
             try:
-                launch(where, attached)
+                start() if start is not None else launch(where, attached)
             except (OSError, subprocess.SubprocessError):
                 return None
             launched = time.monotonic()

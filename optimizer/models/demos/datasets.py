@@ -1,7 +1,7 @@
 """The demos' data: offline sources, deterministic stratified splits, per-demo preprocessing.
 
-Every demo splits the same way: a stratified 25% test split (``split_indices``, ``random_state``
-fixed), the rest for training, and the first 200 training samples as the representative set.
+Every demo splits the same way: a stratified 25% test split (``sources.split_indices``,
+``random_state`` fixed), the rest for training, and the first 200 training samples as the representative set.
 The splits are made once and shipped with the data (``sources.py``), so loading needs no
 scikit-learn. Splitting happens on the small source arrays; expensive preprocessing (the 96x96
 upsampling for MobileNetV2, ~200 MB as float32) runs after the split, on demand, and is cached
@@ -17,21 +17,8 @@ import numpy as np
 from optimizer.models.dataset import Dataset
 from optimizer.models.demos.sources import load_source
 
-TEST_FRACTION = 0.25
-SPLIT_SEED = 0
 REPRESENTATIVE_SAMPLES = 200
 MOBILENET_SIZE = 96
-
-
-def split_indices(y: np.ndarray, test_fraction: float = TEST_FRACTION,
-                  seed: int = SPLIT_SEED) -> tuple[np.ndarray, np.ndarray]:
-    """Stratified ``(train_idx, test_idx)`` for labels ``y``; the same for the same inputs."""
-    from sklearn.model_selection import train_test_split
-
-    index = np.arange(len(y))
-    train_idx, test_idx = train_test_split(index, test_size=test_fraction, stratify=y,
-                                           random_state=seed)
-    return train_idx, test_idx
 
 
 def bilinear_matrix(n_in: int, n_out: int) -> np.ndarray:

@@ -3,7 +3,7 @@
 Three sources feed the five demos: scikit-learn's 8x8 digits, its breast-cancer table, and the
 synthetic waveforms (``waveforms.py``, NumPy only). Each source's file holds its stratified
 split (``train_idx``, ``test_idx``: 25 % test, ``random_state`` fixed, made by
-``datasets.split_indices``) and, for the two scikit-learn sources, the data itself (pixels as
+``split_indices``) and, for the two scikit-learn sources, the data itself (pixels as
 the integers 0..16 they are; the table as float64; class names as text). Loading a file is a
 few milliseconds, where importing scikit-learn and splitting took about a second of every
 fresh job process's start.
@@ -24,8 +24,21 @@ import numpy as np
 from optimizer.paths import ASSETS
 
 DATA_DIR = ASSETS / "demos" / "data"
+TEST_FRACTION = 0.25
+SPLIT_SEED = 0
 #: source name -> whether its file carries the data (else only the split)
 SOURCES = {"digits": True, "breast_cancer": True, "waveforms": False}
+
+
+def split_indices(y: np.ndarray, test_fraction: float = TEST_FRACTION,
+                  seed: int = SPLIT_SEED) -> tuple[np.ndarray, np.ndarray]:
+    """Stratified ``(train_idx, test_idx)`` for labels ``y``; the same for the same inputs."""
+    from sklearn.model_selection import train_test_split
+
+    index = np.arange(len(y))
+    train_idx, test_idx = train_test_split(index, test_size=test_fraction, stratify=y,
+                                           random_state=seed)
+    return train_idx, test_idx
 
 
 def source_path(source: str, folder: Path = DATA_DIR) -> Path:
@@ -49,8 +62,6 @@ def load_source(source: str, folder: Path = DATA_DIR) -> dict:
 
 def build_source(source: str) -> dict:
     """What ``source``'s file holds, computed afresh (needs scikit-learn)."""
-    from optimizer.models.demos.datasets import split_indices
-
     if source == "digits":
         from sklearn.datasets import load_digits
 

@@ -1,8 +1,11 @@
 """Check an upload in a throwaway subprocess, with a timeout, and get one-line errors back.
 
 ``run_check(model, data, workdir)`` runs ``python -m optimizer check ... --workdir W --json -``
-(``prepare_upload`` in a fresh process): TensorFlow, h5py, Pillow and the LiteRT interpreter
-touch the untrusted files there, never in the Streamlit server or the run orchestrator. The
+(``prepare_upload`` in another process): TensorFlow, h5py, Pillow and the LiteRT interpreter
+touch the untrusted files there, never in the Streamlit server or the run orchestrator. That
+process hands the check to a fresh fork of the check slot's warm process (``--warm SLOT``:
+TensorFlow imported once, as a run's jobs get it) and ends the way the fork ended, or checks
+it itself when warm processes are off or cannot be had (``cli.check``). The
 child's temporary files and Keras config go to ``<workdir>/tmp`` (removed afterwards), so
 nothing is written outside the upload's folder. Whatever happens to the child becomes one
 line: its own ``UploadError`` (same class, same message), a timeout, a crash (signal), or
@@ -32,10 +35,14 @@ _KINDS = {cls.kind: cls for cls in (errors.UploadError, errors.TooLarge, errors.
 
 #: The slot pool of upload checks (``OPTIMIZER_MAX_CHECKS`` at once, default 1).
 CHECK_POOL = "check"
+#: The variables a check's process gets pointing into the upload's own ``tmp`` folder.
+CHILD_ENV_KEYS = ("TMPDIR", "KERAS_HOME", "MPLCONFIGDIR")
 
 
-def check_command(model, data, workdir, options: DataOptions | None = None) -> list[str]:
-    """The ``python -m optimizer check`` command line for one upload."""
+def check_command(model, data, workdir, options: DataOptions | None = None,
+                  warm: int | None = None) -> list[str]:
+    """The ``python -m optimizer check`` command line for one upload; ``warm``: the check
+    slot whose warm process should run it (``cli.check``: TensorFlow already imported there)."""
     options = options or DataOptions()
     command = [sys.executable, "-m", "optimizer", "check", "--model", str(model),
                "--workdir", str(workdir),
@@ -45,6 +52,8 @@ def check_command(model, data, workdir, options: DataOptions | None = None) -> l
         command += ["--data", str(data)]
     if options.label_column is not None:
         command += ["--label-column", options.label_column]
+    if warm is not None:
+        command += ["--warm", str(int(warm))]
     return command
 
 
@@ -66,13 +75,13 @@ def run_check(model: Path | str, data: Path | str | None, workdir: Path | str,
     tmp.mkdir(parents=True, exist_ok=True)
     # die_with_parent: a killed `run` (or app) never leaves its check running outside the
     # check pool, whose slot it held.
-    env = {**child_env(die_with_parent=True), "TMPDIR": str(tmp), "KERAS_HOME": str(tmp / "keras"),
-           "MPLCONFIGDIR": str(tmp / "mpl")}
+    env = {**child_env(die_with_parent=True),
+           **dict(zip(CHILD_ENV_KEYS, (str(tmp), str(tmp / "keras"), str(tmp / "mpl"))))}
     try:
         # A bounded pool, first come first served: three big uploads at once must not load
         # three TensorFlows (memory grew to 4.4 GB); the timeout starts once the check runs.
-        with queueing.slot(CHECK_POOL, int(lim.max_checks)):
-            proc = subprocess.run(check_command(model, data, workdir, options),
+        with queueing.slot(CHECK_POOL, int(lim.max_checks)) as index:
+            proc = subprocess.run(check_command(model, data, workdir, options, warm=index),
                                   capture_output=True, text=True, env=env,
                                   timeout=float(lim.probe_timeout_s),
                                   stdin=subprocess.DEVNULL, cwd=workdir)
