@@ -47,6 +47,24 @@ def test_a_run_split_over_interpreters_equals_one_interpreter(tflites, tiny_data
     assert workers_for(tflites[name]) == (2 if name == "int16x8" else 1)
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["float32", "int16x8"])
+def test_outputs_computed_beside_other_work_equal_one_interpreters(tflites, tiny_dataset, name):
+    from optimizer.measuring.accuracy import OutputsBeside, evaluate, run_tflite
+
+    x = tiny_dataset.x_test[:77]
+    beside = OutputsBeside(tflites[name], x)
+    np.testing.assert_array_equal(beside.finish(), run_tflite(tflites[name], x))
+    # one sample per chunk: the caller's thread takes what is left when it finishes
+    beside = OutputsBeside(tflites[name], tiny_dataset.x_test, chunk=1)
+    evaluation = evaluate(tflites[name], tiny_dataset, beside=beside)
+    np.testing.assert_array_equal(evaluation.outputs, run_tflite(tflites[name],
+                                                                 tiny_dataset.x_test))
+    assert evaluation.value == evaluate(tflites[name], tiny_dataset).value
+    with pytest.raises(ValueError, match="the test split is empty"):
+        OutputsBeside(tflites[name], x[:0])
+
+
 def test_samples_are_shared_in_whole_chunks():
     from optimizer.measuring.accuracy import _parts
 

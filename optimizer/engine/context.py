@@ -157,14 +157,15 @@ def _quantizer_calls(spec, config) -> dict:
 
 def measure_conversion(ctx: JobContext, spec: str, conversion, steps: list, prep_seconds: float,
                        notes: list, finetunes: dict | None = None, losses: dict | None = None,
-                       config=None) -> Result:
+                       config=None, beside=None) -> Result:
     """Save, inspect and evaluate one converted file; return its ``Result``.
 
     Writes ``<run_dir>/<spec>/model.tflite`` and ``recipe.json``; accuracy is measured through
     the LiteRT interpreter against the float32 baseline's outputs; for the float32 spec this
     also stores those outputs as the reference of every later result. ``losses`` maps each
     fine-tuned stage kind to the loss it used and ``config`` is the conversion's ``PtqConfig``:
-    both go into the recipe, from which the reproduce script is written.
+    both go into the recipe, from which the reproduce script is written. ``beside``: the file's
+    test outputs already under way (``measuring.accuracy.OutputsBeside``).
     """
     from optimizer.engine.sources import UPLOADED_ENGINE
     from optimizer.measuring.accuracy import evaluate, run_tflite, workers_for
@@ -185,7 +186,7 @@ def measure_conversion(ctx: JobContext, spec: str, conversion, steps: list, prep
     elif is_baseline:
         reference = None
     evaluation = evaluate(conversion.tflite, ctx.bundle.dataset, reference_outputs=reference,
-                          workers=workers_for(conversion.tflite))
+                          workers=workers_for(conversion.tflite), beside=beside)
     if is_baseline:
         ctx.reference_value = evaluation.value
         ctx.reference_outputs = np.asarray(evaluation.outputs)
@@ -268,28 +269,25 @@ def keep_predictions(ctx: JobContext, spec: str, evaluation, reference, is_basel
 def convert_and_measure(ctx: JobContext, spec: str, source, steps: list, prep_seconds: float,
                         notes: list, fraction: tuple, finetunes: dict | None = None,
                         representative=None, coverage: dict | None = None,
-                        losses: dict | None = None) -> None:
+                        losses: dict | None = None, converted: tuple | None = None) -> None:
     """Convert ``source`` for one spec, measure it and record the result (or its error).
 
     A failure here (e.g. an op that cannot be integer-only) only fails this spec.
+    ``converted``: ``(conversion, OutputsBeside)`` when ``convert_early`` converted it already.
     """
-    from optimizer.engine.convert import convert
-
     spec_obj = parse_spec(spec)
     config = ctx.settings.ptq(spec_obj.conversion)
     start, end = fraction
     try:
-        ctx.progress([spec], msg("convert ({value})", value=spec_obj.conversion.value), start,
-                     msg("converting to {value}", value=spec_obj.conversion.value))
-        rep = representative() if callable(representative) else representative
-        conversion = convert(source, config, representative=rep)
+        conversion, beside = converted or (convert_spec(ctx, spec, source, start,
+                                                        representative), None)
         ctx.progress([spec], msg("evaluate"), start + 0.6 * (end - start),
                      msg("measuring accuracy through the LiteRT interpreter"))
         engine = getattr(conversion.engine, "value", conversion.engine)
         all_steps = list(steps) + [f"convert to {spec_obj.conversion.value} ({engine}, "
                                    f"{conversion.seconds:.1f} s)"]
         result = measure_conversion(ctx, spec, conversion, all_steps, prep_seconds, notes,
-                                    finetunes, losses=losses, config=config)
+                                    finetunes, losses=losses, config=config, beside=beside)
         for key, value in (coverage or {}).items():  # retraining: what the transform covered
             setattr(result, key, value)
         ctx.add(result)
@@ -298,6 +296,17 @@ def convert_and_measure(ctx: JobContext, spec: str, source, steps: list, prep_se
         print(f"--- {spec} failed ---", file=sys.stderr)
         traceback.print_exc()
         ctx.add(Result.failed(spec, error_message(exc, ctx.job.log_path), model=ctx.bundle.name))
+
+
+def convert_spec(ctx: JobContext, spec: str, source, fraction: float, representative=None):
+    """Convert ``source`` for one spec (its progress said first); the ``Conversion``."""
+    from optimizer.engine.convert import convert
+
+    spec_obj = parse_spec(spec)
+    ctx.progress([spec], msg("convert ({value})", value=spec_obj.conversion.value), fraction,
+                 msg("converting to {value}", value=spec_obj.conversion.value))
+    rep = representative() if callable(representative) else representative
+    return convert(source, ctx.settings.ptq(spec_obj.conversion), representative=rep)
 
 
 def load_step(ctx: JobContext, seconds: float) -> str:

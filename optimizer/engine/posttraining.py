@@ -14,11 +14,12 @@ import traceback
 from optimizer.engine.context import (
     JobContext,
     convert_and_measure,
+    convert_spec,
     error_message,
     load_step,
     timer,
 )
-from optimizer.guide.registry import TechniqueId
+from optimizer.guide.registry import TechniqueId, parse_spec
 from optimizer.guide.schema import Result, Status
 from optimizer.text import msg
 
@@ -58,6 +59,7 @@ def run_baseline(ctx: JobContext) -> None:
         return cache["rep"]
 
     blocker = _quantized_upload(model)
+    early: dict = {}
     for spec in specs:
         if spec != TechniqueId.FLOAT32.value and blocker:
             ctx.add(Result.failed(spec, f"not applicable: {blocker}", model=ctx.bundle.name,
@@ -69,7 +71,34 @@ def run_baseline(ctx: JobContext) -> None:
             break
         needs_data = ctx.settings.ptq(TechniqueId(spec)).needs_calibration
         convert_and_measure(ctx, spec, source, steps, prep_seconds, notes, fraction=(0.15, 0.95),
-                            representative=representative if needs_data else None)
+                            representative=representative if needs_data else None,
+                            converted=early.pop(spec, None))
+        if spec == TechniqueId.FLOAT32.value and ctx.results[spec].ok and not blocker:
+            # int16x8's evaluation (reference kernels, one core each) starts now, beside the
+            # other variants' conversions, instead of after them
+            early = convert_early(ctx, specs[1:], source, 0.15, representative)
+
+
+def convert_early(ctx: JobContext, specs: list, source, fraction: float,
+                  representative=None) -> dict:
+    """Convert now the specs whose files run on single-threaded reference kernels (int16x8)
+    and start their test outputs beside the rest of the job (``OutputsBeside``): spec ->
+    ``(conversion, outputs)`` for ``convert_and_measure``'s ``converted``. A spec that fails
+    here is left out: converted again in its turn, it fails there with its error."""
+    from optimizer.measuring.accuracy import REFERENCE_KERNEL_FORMATS, OutputsBeside
+
+    early = {}
+    for spec in specs:
+        if parse_spec(spec).conversion.value not in REFERENCE_KERNEL_FORMATS:
+            continue
+        needs_data = ctx.settings.ptq(parse_spec(spec).conversion).needs_calibration
+        try:
+            conversion = convert_spec(ctx, spec, source, fraction,
+                                      representative if needs_data else None)
+            early[spec] = (conversion, OutputsBeside(conversion.tflite, ctx.bundle.dataset.x_test))
+        except Exception:  # noqa: BLE001 - measured (and reported) again in its turn
+            traceback.print_exc()
+    return early
 
 
 def _quantized_upload(source) -> str | None:

@@ -55,18 +55,8 @@ def run_tflite(tflite: bytes | Path, x, chunk: int = 32, num_threads: int = 2,
     core busy for ops that run on single-threaded reference kernels (int16x8); measured
     bit-identical to one interpreter.
     """
-    if int(chunk) < 1:
-        raise ValueError("chunk must be a positive number of samples (32 is a good default)")
-    interpreter = _interpreter(tflite, num_threads)
-    arrays = [np.asarray(a) for a in ordered(x, input_names(interpreter), "the test samples")]
-    count = len(arrays[0])
-    if any(len(a) != count for a in arrays):
-        raise ValueError("every input array must hold the same number of samples")
-    if count == 0:
-        raise ValueError("no samples to evaluate: the test split is empty")
-    batch = fixed_batch(interpreter.get_input_details())
-    step = int(chunk) if batch is None else batch
-    parts = _parts(count, step, int(workers))
+    interpreter, arrays, step, batch = _prepared(tflite, x, chunk, num_threads)
+    parts = _parts(len(arrays[0]), step, int(workers))
     if len(parts) == 1:
         return _run_part(interpreter, arrays, step, batch)
     from concurrent.futures import ThreadPoolExecutor
@@ -80,6 +70,76 @@ def run_tflite(tflite: bytes | Path, x, chunk: int = 32, num_threads: int = 2,
     with ThreadPoolExecutor(max_workers=len(parts)) as pool:
         outputs = list(pool.map(run, parts, interpreters))
     return np.concatenate(outputs, axis=0)
+
+
+def _prepared(tflite, x, chunk: int, num_threads: int) -> tuple:
+    """(interpreter, input arrays in the file's order, samples per invoke, fixed batch or
+    None) for running ``tflite`` on ``x``; ``ValueError`` naming what is wrong with ``x``."""
+    if int(chunk) < 1:
+        raise ValueError("chunk must be a positive number of samples (32 is a good default)")
+    interpreter = _interpreter(tflite, num_threads)
+    arrays = [np.asarray(a) for a in ordered(x, input_names(interpreter), "the test samples")]
+    count = len(arrays[0])
+    if any(len(a) != count for a in arrays):
+        raise ValueError("every input array must hold the same number of samples")
+    if count == 0:
+        raise ValueError("no samples to evaluate: the test split is empty")
+    batch = fixed_batch(interpreter.get_input_details())
+    return interpreter, arrays, (int(chunk) if batch is None else batch), batch
+
+
+class OutputsBeside:
+    """``run_tflite``'s outputs computed beside other work: a thread starts on the samples at
+    once, one single-threaded interpreter, a chunk at a time; ``finish`` has the caller's
+    thread take the chunks still left with a second interpreter, then returns the outputs.
+
+    For a file on single-threaded reference kernels (int16x8) evaluated while the job converts
+    and measures its other variants: one core runs it from the start, both at the end. The
+    outputs equal ``run_tflite``'s (each sample runs alone through the same kernels; chunks
+    are reassembled in order).
+    """
+
+    def __init__(self, tflite: bytes | Path, x, chunk: int = 32):
+        import threading
+
+        self.started = time.perf_counter()
+        self._tflite = tflite
+        interpreter, self._arrays, self._step, self._batch = _prepared(tflite, x, chunk, 1)
+        count = len(self._arrays[0])
+        self._chunks = [(s, min(count, s + self._step)) for s in range(0, count, self._step)]
+        self._outputs: list = [None] * len(self._chunks)
+        self._next, self._error = 0, None
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._work, args=(interpreter,), daemon=True,
+                                        name="outputs-beside")
+        self._thread.start()
+
+    def _take(self) -> int | None:
+        with self._lock:
+            if self._error is not None or self._next >= len(self._chunks):
+                return None
+            self._next += 1
+            return self._next - 1
+
+    def _work(self, interpreter) -> None:
+        try:
+            while (index := self._take()) is not None:
+                start, end = self._chunks[index]
+                self._outputs[index] = _run_part(interpreter, [a[start:end] for a in self._arrays],
+                                                 self._step, self._batch)
+        except BaseException as exc:  # noqa: BLE001 - handed to finish(), in the caller's thread
+            with self._lock:
+                self._error = self._error or exc
+
+    def finish(self) -> np.ndarray:
+        """The outputs (every sample's first output, in float), helping with what is left;
+        re-raises what went wrong in either thread."""
+        if self._next < len(self._chunks):
+            self._work(_interpreter(self._tflite, 1))
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return np.concatenate(self._outputs, axis=0)
 
 
 #: Number formats whose ops run on single-threaded reference kernels (XNNPACK has no int16
@@ -139,14 +199,19 @@ def _run_part(interpreter, arrays: list, step: int, batch: int | None) -> np.nda
 
 
 def evaluate(tflite: bytes | Path, dataset, reference_outputs=None, chunk: int = 32,
-             num_threads: int = 2, workers: int = 1) -> Evaluation:
+             num_threads: int = 2, workers: int = 1,
+             beside: OutputsBeside | None = None) -> Evaluation:
     """Measure a ``.tflite`` on ``dataset``'s test split (see the module docstring for metrics).
 
     ``reference_outputs`` are the float baseline's outputs (``Evaluation.outputs``); they are
     required when the test split has no labels. Raises ``ValueError`` when neither labels nor
     reference outputs are available, or when their lengths do not match the test split.
-    ``workers``: see ``run_tflite``.
+    ``workers``: see ``run_tflite``. ``beside``: this file's outputs on the test split already
+    under way (``OutputsBeside``); the seconds then count from their start.
     """
+    if beside is not None:
+        return score(beside.finish(), dataset, reference_outputs,
+                     time.perf_counter() - beside.started)
     start = time.perf_counter()
     outputs = run_tflite(tflite, dataset.x_test, chunk=chunk, num_threads=num_threads,
                          workers=workers)
