@@ -168,6 +168,22 @@ def _forks_of(pid: int) -> list[int]:
         return []
 
 
+def test_a_file_refused_before_loading_starts_no_warm_process(tmp_path, monkeypatch):
+    # refused by the checks that need no TensorFlow: no warm process is started (or waited
+    # for), and the error is the one a fresh check process gives
+    from optimizer.runs import warm
+
+    monkeypatch.setenv("OPTIMIZER_WORKSPACE", str(tmp_path / "ws"))
+    (tmp_path / "empty.h5").write_text("\n")
+    with pytest.raises(UploadError, match="text file, not the HDF5 Keras model") as warm_on:
+        run_check(tmp_path / "empty.h5", None, tmp_path / "a")
+    assert warm.status(warm.check_place(0)) is None
+    monkeypatch.setenv("OPTIMIZER_WARM", "0")
+    with pytest.raises(type(warm_on.value)) as warm_off:
+        run_check(tmp_path / "empty.h5", None, tmp_path / "b")
+    assert str(warm_off.value) == str(warm_on.value)
+
+
 @pytest.mark.slow
 def test_a_check_runs_in_a_fork_of_the_check_slots_warm_process(files, tmp_path, monkeypatch):
     from optimizer.runs import warm
@@ -184,13 +200,16 @@ def test_a_check_runs_in_a_fork_of_the_check_slots_warm_process(files, tmp_path,
     fresh = run_check(files / "tiny.h5", files / "tiny.npz", tmp_path / "c")
     assert _normalized(fresh, tmp_path / "c") == _normalized(first, tmp_path / "a")
     # the fork's own error comes back with its class and message, as from a fresh process
-    (tmp_path / "empty.h5").write_text("\n")
-    with pytest.raises(UploadError, match="text file, not the HDF5 Keras model") as fresh_error:
-        run_check(tmp_path / "empty.h5", None, tmp_path / "d")
+    # (data that passes its own checks but does not fit the model: found after loading it)
+    wrong = tmp_path / "wrong.npz"
+    np.savez(wrong, x_train=np.zeros((20, 5), np.float32), y_train=np.zeros(20, np.int64),
+             x_test=np.zeros((10, 5), np.float32), y_test=np.zeros(10, np.int64))
+    with pytest.raises(UploadError) as fresh_error:
+        run_check(files / "tiny.h5", wrong, tmp_path / "d")
     monkeypatch.delenv("OPTIMIZER_WARM")
     with pytest.raises(type(fresh_error.value)) as warm_error:
-        run_check(tmp_path / "empty.h5", None, tmp_path / "e")
-    assert str(warm_error.value) == str(fresh_error.value)
+        run_check(files / "tiny.h5", wrong, tmp_path / "e")
+    assert str(warm_error.value) == str(fresh_error.value) and "shape" in str(warm_error.value)
     assert warm.status(warm.check_place(0))["pid"] == server and not _forks_of(server)
 
 

@@ -111,7 +111,7 @@ def _in_warm_process(args) -> int | None:
     from optimizer.models.uploads.check import CHILD_ENV_KEYS, check_command
     from optimizer.runs import warm
 
-    if not warm.enabled():
+    if not warm.enabled() or not _passes_screening(args):
         return None
     folder = tempfile.mkdtemp(prefix="warm-check-")   # under TMPDIR: the upload's own tmp
     out, err = os.path.join(folder, "stdout"), os.path.join(folder, "stderr")
@@ -134,6 +134,20 @@ def _in_warm_process(args) -> int | None:
             signal.signal(-code, signal.SIG_DFL)
         os.kill(os.getpid(), -code)
     return code
+
+
+def _passes_screening(args) -> bool:
+    """True when the upload passes every check that needs no TensorFlow (``screen_upload``,
+    here: milliseconds); a file refused there is refused by this process itself, as before,
+    without waiting for a warm process to import TensorFlow."""
+    from optimizer.models.uploads.prepare import screen_upload
+
+    with _stdout_to_stderr():
+        try:
+            screen_upload(args.model, args.data, args.workdir, data_options(args))
+        except Exception:  # noqa: BLE001 - refused (or failing): checked here, with its error
+            return False
+    return True
 
 
 def without_paths(doc, folder: str):

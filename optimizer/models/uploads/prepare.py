@@ -151,17 +151,7 @@ def prepare_upload(model: Path | str, data: Path | str | None, workdir: Path | s
     lim = lim or limits()
     options = options or DataOptions()
     workdir = Path(workdir).resolve()
-    workdir.mkdir(parents=True, exist_ok=True)
-    model_path = _bring(Path(model), workdir / "model", msg("model file"), lim)
-    info = inspect_model_file(model_path, lim)
-    data_path = raw = None
-    if data is not None:  # everything about the data that needs no model, before TensorFlow
-        data_path = _bring(Path(data), workdir / "data", msg("data file"), lim)
-        if data_path.suffix.lower() == ".zip":
-            with open_zip(data_path, msg("image zip")) as zf:
-                check_zip(zf, lim, msg("image zip {name}", name=data_path.name))
-        else:
-            raw = load_data_file(data_path, options, None, lim)
+    model_path, info, data_path, raw = screen_upload(model, data, workdir, options, lim)
     probe = probe_model(info, workdir / "model")
     notes, warnings = list(info.notes) + probe.pop("notes", []), []
     manifest = {"version": MANIFEST_VERSION, "manifest_path": str(workdir / MANIFEST),
@@ -184,6 +174,29 @@ def prepare_upload(model: Path | str, data: Path | str | None, workdir: Path | s
                               "retrain_blocker": _data(blocker) if blocker else None})
     (workdir / MANIFEST).write_text(json.dumps(manifest, indent=2, default=str) + "\n")
     return PreparedUpload.load(workdir / MANIFEST)
+
+
+def screen_upload(model: Path | str, data: Path | str | None, workdir: Path | str,
+                  options: DataOptions | None = None, lim: Limits | None = None) -> tuple:
+    """Every check that needs no TensorFlow, in ``prepare_upload``'s order (sizes, the model
+    file's static checks, the data's own checks), the files copied into ``workdir``:
+    ``(model_path, ModelFileInfo, data_path or None, parsed data or None)``. Raises the same
+    ``UploadError`` ``prepare_upload`` would for a file refused before loading."""
+    lim = lim or limits()
+    options = options or DataOptions()
+    workdir = Path(workdir).resolve()
+    workdir.mkdir(parents=True, exist_ok=True)
+    model_path = _bring(Path(model), workdir / "model", msg("model file"), lim)
+    info = inspect_model_file(model_path, lim)
+    data_path = raw = None
+    if data is not None:  # everything about the data that needs no model, before TensorFlow
+        data_path = _bring(Path(data), workdir / "data", msg("data file"), lim)
+        if data_path.suffix.lower() == ".zip":
+            with open_zip(data_path, msg("image zip")) as zf:
+                check_zip(zf, lim, msg("image zip {name}", name=data_path.name))
+        else:
+            raw = load_data_file(data_path, options, None, lim)
+    return model_path, info, data_path, raw
 
 
 def _stem(name: str) -> str:
