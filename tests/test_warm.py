@@ -158,6 +158,28 @@ def test_a_job_dies_with_the_process_that_asked_for_it(light, tmp_path):
     assert _alive(server)
 
 
+def test_a_client_gone_before_its_job_started_leaves_no_job_and_no_zombie(light, tmp_path):
+    import socket
+
+    import psutil
+
+    from optimizer.engine.warm import send
+
+    where, server = light
+    fifo = _blocking_job(tmp_path / "run")     # a job that would run until stopped
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.connect(str(where.sock))
+        send(sock, {"op": "job", "job": str(fifo), "log": str(tmp_path / "job.log"),
+                    "env": child_env(), "cwd": str(tmp_path), "fingerprint": warm.fingerprint()})
+    # gone before the warm process could say which process runs the job: the job is ended and
+    # reaped (its process never lingers, not even as a zombie), and the server goes on
+    _until(lambda: "client error" in where.log.read_text(), 30, "the server to see it gone")
+    _until(lambda: not psutil.Process(server).children(), 10, "the job to be ended and reaped")
+    job = _missing_model_job(tmp_path / "next")
+    assert warm.start_job(job.path, job.log_path, where).wait(timeout=120) == 0
+    assert warm.status(where)["pid"] == server
+
+
 def test_an_idle_warm_process_exits(tmp_path, monkeypatch):
     monkeypatch.setenv("OPTIMIZER_WORKSPACE", str(tmp_path / "ws"))
     where = warm.place(0)

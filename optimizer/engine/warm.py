@@ -316,7 +316,12 @@ def _run_forked(conn, reader: LineReader, listener, lock_fd: int, message: dict,
     os.close(ready_w)
     os.read(ready_r, 1)      # the child leads its own group now (or died trying)
     os.close(ready_r)
-    send(conn, {"pid": pid})
+    try:
+        send(conn, {"pid": pid})
+    except OSError:          # the client went away while the child started: so does the child
+        _kill_group(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)   # reaped, never left behind as a zombie
+        raise
     later.start()
     pidfd = os.pidfd_open(pid)
     poller = select.poll()
