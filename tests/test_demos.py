@@ -88,14 +88,17 @@ def test_mobilenet_pruning_default_is_the_measured_safe_one():
     assert config.epochs >= 6 and config.learning_rate >= 5e-4
 
 
+def _modules_loaded_by(code: str) -> set:
+    """The modules a fresh interpreter has loaded once it ran ``code``."""
+    out = subprocess.run([sys.executable, "-c", code + "\nimport sys\nprint(' '.join(sys.modules))"],
+                         cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    return set(out.split())
+
+
 def test_import_does_not_load_tensorflow():
-    code = ("import sys, optimizer.models.demos as d\n"
-            "[s.to_dict() for s in d.list_demos()]\n"
-            "d.get_demo('digits-cnn').finetune_for('qat')\n"
-            "print(' '.join(sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                         check=True).stdout
-    loaded = set(out.split())
+    loaded = _modules_loaded_by("import optimizer.models.demos as d\n"
+                                "[s.to_dict() for s in d.list_demos()]\n"
+                                "d.get_demo('digits-cnn').finetune_for('qat')")
     assert not loaded & {"tensorflow", "tf_keras", "keras", "tensorflow_model_optimization",
                          "streamlit", "sklearn"}
 
@@ -153,13 +156,10 @@ def test_shipped_sources_equal_what_regeneration_writes():
 
 
 def test_loading_every_demo_dataset_needs_no_scikit_learn():
-    code = ("import sys\nfrom optimizer.models.demos.datasets import load_dataset, split_sizes\n"
-            "for n in ('digits-cnn', 'waveforms-conv1d', 'tabular-mlp', 'digits-outliers'):\n"
-            "    load_dataset(n); split_sizes(n)\n"
-            "print(' '.join(sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                         check=True).stdout
-    assert "sklearn" not in out.split()
+    assert "sklearn" not in _modules_loaded_by(
+        "from optimizer.models.demos.datasets import load_dataset, split_sizes\n"
+        "for n in ('digits-cnn', 'waveforms-conv1d', 'tabular-mlp', 'digits-outliers'):\n"
+        "    load_dataset(n); split_sizes(n)")
 
 
 def test_a_missing_data_file_names_the_command_that_writes_it(tmp_path):
