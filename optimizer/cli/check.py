@@ -103,8 +103,11 @@ def _in_warm_process(args) -> int | None:
     """The check (``--warm SLOT``, from ``uploads.check.run_check``) in a fresh fork of check
     slot SLOT's warm process: its output relayed here, and this process ends the way the fork
     ended (the same exit status, or killed by the same signal, so an out-of-memory kill still
-    reads as one). None when no warm process can be used: the caller checks it itself. Dying
-    (a timeout, the parent gone) closes the connection, and the fork dies with it."""
+    reads as one). None when no warm process can be used, or when the upload is refused before
+    TensorFlow would load: the caller checks it itself. Dying (a timeout, the parent gone)
+    closes the connection, and the fork dies with it. The screening runs here and again in the
+    fork (the files are copied and the data parsed twice: milliseconds against the import the
+    fork saves, within the upload limits)."""
     import shutil
     import signal
 
